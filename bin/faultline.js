@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The faultline command: runs the compiled CLI (built by `npm run build`, or by `npm ci` via `prepare`).
+import "../dist/cli/main.js";
