@@ -1,0 +1,1148 @@
+// The simulated multi-CPU kernel: CPUs running contexts (task, softirq, hardirq) in virtual time,
+// the scheduler and preemption models, interrupts and IPIs, softirqs, the tick, and the two drivers
+// (timed and explore). Kernel-generic only: models live in src/mm and src/fs.
+import {
+  type DriverMode,
+  type MachineConfig,
+  defaultMachineConfig,
+  validateMachineConfig,
+} from "./config.js";
+import {
+  type Effect,
+  type KGen,
+  OP_BH_ENABLE,
+  OP_COND_RESCHED,
+  OP_ENTER_KERNEL,
+  OP_IRQ_ENABLE,
+  OP_MIGHT_SLEEP,
+  OP_PREEMPT_ENABLE,
+  OP_RET_TO_USER,
+  OP_RUN_SOFTIRQ,
+  OP_SCHEDULE,
+  OP_SPIN,
+  OP_YIELD,
+  RUN_SOFTIRQ,
+  SCHEDULE,
+  condResched,
+} from "./effects.js";
+import { Rng } from "./prng.js";
+import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
+import { HoldoffRecord } from "./stats.js";
+import {
+  CTX_HARDIRQ,
+  CTX_NAMES,
+  CTX_SOFTIRQ,
+  CTX_TASK,
+  Ctx,
+  HARDIRQ_MASK,
+  HARDIRQ_OFFSET,
+  PREEMPT_MASK,
+  SOFTIRQ_DISABLE_OFFSET,
+  SOFTIRQ_MASK,
+  SOFTIRQ_OFFSET,
+  type SchedPolicy,
+  TASK_DEAD,
+  TASK_INTERRUPTIBLE,
+  TASK_RUNNING,
+  TASK_UNINTERRUPTIBLE,
+  Task,
+} from "./task.js";
+import type { TraceEvent, TraceKind, TraceSink } from "./trace.js";
+import { Watchdogs } from "./watchdog.js";
+import { WorkqueueSystem } from "./workqueue.js";
+
+const CPU_IDLE = 0;
+const CPU_RUNNING = 1;
+const CPU_BURST = 2;
+const CPU_SPIN = 3;
+const CPU_READY = 4; // explore: paused at a yield point
+
+/** Softirq vectors, in the kernel's order (include/linux/interrupt.h). */
+export const SOFTIRQ_NAMES = [
+  "HI",
+  "TIMER",
+  "NET_TX",
+  "NET_RX",
+  "BLOCK",
+  "IRQ_POLL",
+  "TASKLET",
+  "SCHED",
+  "HRTIMER",
+  "RCU",
+] as const;
+export const HI_SOFTIRQ = 0;
+export const TIMER_SOFTIRQ = 1;
+export const BLOCK_SOFTIRQ = 4;
+export const TASKLET_SOFTIRQ = 6;
+export const RCU_SOFTIRQ = 9;
+/** MAX_SOFTIRQ_TIME = msecs_to_jiffies(2), MAX_SOFTIRQ_RESTART = 10 (kernel/softirq.c) */
+const MAX_SOFTIRQ_TIME_MS = 2;
+const MAX_SOFTIRQ_RESTART = 10;
+
+export type IrqHandler = (k: Ctx) => KGen<unknown>;
+export type TaskFn = (k: Ctx) => KGen<unknown>;
+
+/** A finding: a broken invariant of the modelled kernel, or a watchdog/BUG report. */
+export interface Finding {
+  /** Invariant or check name, e.g. "soft_lockup", "might_sleep", "lost_update". */
+  kind: string;
+  t: number;
+  cpus: number[];
+  message: string;
+  /** Extra structured data (addresses, pids, values). Keys sorted when serialised. */
+  details: Record<string, number | string | boolean>;
+  /** Steps that led there (explore driver: the schedule's labels). */
+  steps: string[];
+}
+
+export interface DmesgLine {
+  t: number;
+  cpu: number;
+  text: string;
+}
+
+/** One pending interrupt on a CPU. */
+interface IrqReq {
+  name: string;
+  handler: IrqHandler;
+  raisedAt: number;
+}
+
+/** Hooks the sync layer (RCU) and models attach to. */
+export interface MachineHooks {
+  /** A quiescent state for RCU: context switch, idle, user mode, or cond_resched() (rcu_all_qs). */
+  qs: ((cpu: Cpu, reason: string) => void)[];
+  /** Called from every tick, in hardirq context, after the scheduler tick. */
+  tick: ((k: Ctx) => void)[];
+  /** Called when a run ends (final checks). */
+  end: ((m: Machine) => void)[];
+}
+
+/** The explore driver's strategy: picks which enabled CPU takes the next step. */
+export interface ExploreStrategy {
+  choose(enabled: readonly number[], m: Machine): number;
+}
+
+export class Cpu implements Handler {
+  preemptCount = 0;
+  irqsOff = false;
+  curr: Task;
+  readonly idle: Task;
+  /** Execution frames: [0] is the current task's context, irq frames above it. */
+  readonly frames: Ctx[] = [];
+  status = CPU_IDLE;
+  token = 0;
+  burstEnd = 0;
+  pendingIrqs: IrqReq[] = [];
+  softirqPending = 0;
+  needResched = false;
+  needReschedLazy = false;
+  /** When need_resched was set and not yet honoured (-1: not set), and which context held off. */
+  reschedSince = -1;
+  reschedKind = CTX_TASK;
+  readonly holdoff = new HoldoffRecord();
+  /** Runnable tasks other than curr, per class. */
+  readonly rqStop: Task[] = [];
+  readonly rqFifo: Task[] = [];
+  readonly rqFair: Task[] = [];
+  minVruntime = 0;
+  tickArmed = false;
+  tickToken = 0;
+  ksoftirqd!: Task;
+  stopper!: Task;
+  /** Explore driver: something happened that lets this CPU take a step. */
+  kicked = false;
+  inDrive = false;
+  /** Time consumed per context kind (ns), and idle time. */
+  readonly busyNs = [0, 0, 0];
+  nrSwitches = 0;
+  hardirqCount = 0;
+  softirqCount = 0;
+  private burstFrame: Ctx | null = null;
+
+  constructor(
+    readonly m: Machine,
+    readonly id: number,
+  ) {
+    this.idle = new Task(m, 0, `swapper/${id}`, this, "idle", 0, true);
+    this.idle.state = TASK_RUNNING;
+    this.curr = this.idle;
+    this.frames.push(this.idle.frame);
+  }
+
+  get top(): Ctx {
+    return this.frames[this.frames.length - 1]!;
+  }
+
+  /** in_interrupt(): hardirq, softirq or bh-disabled */
+  inInterrupt(): boolean {
+    return (this.preemptCount & (HARDIRQ_MASK | SOFTIRQ_MASK)) !== 0;
+  }
+
+  /** Burst-end event. */
+  fire(token: number): void {
+    if (token !== this.token || this.status !== CPU_BURST) return;
+    const f = this.burstFrame!;
+    this.m.account(this, f, f.remaining);
+    f.remaining = 0;
+    this.burstFrame = null;
+    this.m.drive(this);
+  }
+
+  /** Start the top frame's burst (timed mode). */
+  startBurst(f: Ctx): void {
+    this.status = CPU_BURST;
+    this.burstFrame = f;
+    this.burstEnd = this.m.now + f.remaining;
+    this.m.queue.push(this.burstEnd, this.id, this, ++this.token);
+  }
+
+  /** An interrupt arrived while bursting: stop the burst, keep what is left on the frame. */
+  splitBurst(): void {
+    if (this.status !== CPU_BURST) return;
+    const f = this.burstFrame!;
+    const left = this.burstEnd - this.m.now;
+    this.m.account(this, f, f.remaining - left);
+    f.remaining = left;
+    this.burstFrame = null;
+    this.token++;
+    this.status = CPU_RUNNING;
+  }
+}
+
+/** One-shot timer event. */
+class TimerEvent implements Handler {
+  constructor(readonly fn: () => void) {}
+  fire(): void {
+    this.fn();
+  }
+}
+
+/** A deferred drive of a CPU (wake-ups and kicks from other CPUs are never run re-entrantly). */
+class KickEvent implements Handler {
+  constructor(readonly m: Machine) {}
+  fire(cpu: number): void {
+    const c = this.m.cpus[cpu]!;
+    if (c.status === CPU_IDLE || c.status === CPU_SPIN || c.status === CPU_READY) this.m.drive(c);
+  }
+}
+
+class IrqEvent implements Handler {
+  constructor(
+    readonly m: Machine,
+    readonly cpu: Cpu,
+    readonly req: IrqReq,
+  ) {}
+  fire(): void {
+    this.m.deliverIrq(this.cpu, this.req);
+  }
+}
+
+export class Machine {
+  readonly cfg: MachineConfig;
+  readonly queue = new EventQueue(4096);
+  now = 0;
+  readonly cpus: Cpu[] = [];
+  readonly tasks: Task[] = [];
+  readonly dmesg: DmesgLine[] = [];
+  readonly findings: Finding[] = [];
+  readonly hooks: MachineHooks = { qs: [], tick: [], end: [] };
+  readonly wq: WorkqueueSystem;
+  readonly watchdogs: Watchdogs;
+  trace: TraceSink | null = null;
+  /** Stop the run at the first finding (explore driver, race checking). */
+  stopOnFinding = false;
+  stopped = false;
+  stopReason = "";
+  readonly tickNs: number;
+  readonly mode: DriverMode;
+  /** Explore driver: chosen CPU per step. */
+  readonly choices: number[] = [];
+  /** Explore driver: label of each step (cpu:site). */
+  readonly stepLabels: string[] = [];
+  private strategy: ExploreStrategy | null = null;
+  private nextPid = 1;
+  private readonly softirqHandlers: (IrqHandler | null)[] = new Array(10).fill(null);
+  private readonly kickEvent = new KickEvent(this);
+  private readonly rngs = new Map<string, Rng>();
+  private readonly jitterRng: Rng;
+  private lastMightSleepReport = Number.NEGATIVE_INFINITY;
+  private readonly tickHandlers: IrqHandler[] = [];
+  private readonly tickEvents: Handler[] = [];
+  /** Holdoff episodes longer than this are kept in holdoffEvents (for holdoff-over-time plots). */
+  holdoffEventMinNs = 1_000_000;
+  readonly holdoffEvents: { t: number; cpu: number; kind: string; ns: number }[] = [];
+  /** Steps run by the explore driver. */
+  steps = 0;
+  taint = "";
+
+  constructor(cfg: Partial<MachineConfig> = {}) {
+    this.cfg = defaultMachineConfig(cfg);
+    validateMachineConfig(this.cfg);
+    if (this.cfg.cpus > MAX_LANE) throw new RangeError("too many CPUs for the event queue lanes");
+    this.mode = this.cfg.mode;
+    this.tickNs = Math.round(1e9 / this.cfg.hz);
+    this.jitterRng = this.rng("jitter");
+    for (let i = 0; i < this.cfg.cpus; i++) this.cpus.push(new Cpu(this, i));
+    this.wq = new WorkqueueSystem(this);
+    this.watchdogs = new Watchdogs(this);
+    for (const c of this.cpus) this.bootCpu(c);
+    if (this.mode === "timed") this.watchdogs.start();
+  }
+
+  // ---------------------------------------------------------------- randomness and time helpers
+
+  /** The named PRNG stream of this run (independent per name, fixed by the seed). */
+  rng(name: string): Rng {
+    let r = this.rngs.get(name);
+    if (r === undefined) {
+      r = new Rng(this.cfg.seed, name);
+      this.rngs.set(name, r);
+    }
+    return r;
+  }
+
+  /** A cost with the configured jitter applied (timed driver only; explore ignores time). */
+  jit(ns: number): number {
+    return this.cfg.jitter > 0 ? this.jitterRng.jitter(ns, this.cfg.jitter) : ns;
+  }
+
+  get jiffies(): number {
+    return Math.floor(this.now / this.tickNs);
+  }
+
+  // ---------------------------------------------------------------- tracing and messages
+
+  emit(kind: TraceKind, cpu: number, name: string, detail = "", a = 0, b = 0): void {
+    const tr = this.trace;
+    if (tr === null) return;
+    const pid = cpu >= 0 ? this.cpus[cpu]!.curr.pid : 0;
+    const e: TraceEvent = { t: this.now, cpu, kind, pid, name, detail, a, b };
+    tr.event(e);
+  }
+
+  /** printk: one dmesg line (the timestamp prefix is added when printed). */
+  printk(cpu: number, text: string): void {
+    this.dmesg.push({ t: this.now, cpu, text });
+    this.emit("dmesg", cpu, "printk", text);
+  }
+
+  report(f: Omit<Finding, "t" | "steps"> & { steps?: string[] }): void {
+    const finding: Finding = { ...f, t: this.now, steps: f.steps ?? this.stepLabels.slice(-64) };
+    this.findings.push(finding);
+    this.emit("model", f.cpus[0] ?? -1, `finding:${f.kind}`, f.message);
+    if (this.stopOnFinding) this.stop(`finding: ${f.kind}`);
+  }
+
+  stop(reason: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopReason = reason;
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Create a task pinned to `cpu` running `fn`; it starts runnable. */
+  createTask(
+    comm: string,
+    cpu: number,
+    fn: TaskFn,
+    opts: { policy?: SchedPolicy; rtPrio?: number; kthread?: boolean; stack?: string[]; start?: boolean } = {},
+  ): Task {
+    const c = this.cpus[cpu];
+    if (c === undefined) throw new RangeError(`createTask: no CPU ${cpu}`);
+    const t = new Task(
+      this,
+      this.nextPid++,
+      comm,
+      c,
+      opts.policy ?? "normal",
+      opts.rtPrio ?? 0,
+      opts.kthread ?? true,
+    );
+    t.frame.stack = opts.stack ?? (t.kthread ? ["ret_from_fork", "kthread"] : []);
+    t.frame.gen = this.taskBody(t, fn);
+    t.vruntime = c.minVruntime;
+    t.lastSwitchTime = this.now;
+    this.tasks.push(t);
+    if (opts.start === false) {
+      t.state = TASK_INTERRUPTIBLE;
+    } else {
+      this.wakeUpProcess(t);
+    }
+    return t;
+  }
+
+  private *taskBody(t: Task, fn: TaskFn): KGen<unknown> {
+    const r = yield* fn(t.frame);
+    // do_exit(): the task dies and never runs again
+    t.exited = true;
+    t.state = TASK_DEAD;
+    yield SCHEDULE;
+    return r;
+  }
+
+  /** Allocate the next pid without creating a task (for modelled fork). */
+  allocPid(): number {
+    return this.nextPid++;
+  }
+
+  // ---------------------------------------------------------------- scheduler
+
+  /** try_to_wake_up() (kernel/sched/core.c): returns false if the task was already running. */
+  wakeUpProcess(t: Task): boolean {
+    if (t.state === TASK_RUNNING && (t.onRq || t.cpu.curr === t)) return false;
+    if (t.state === TASK_DEAD) return false;
+    t.state = TASK_RUNNING;
+    if (t.worker !== null && t.worker.sleeping) this.wq.workerWaking(t);
+    const c = t.cpu;
+    if (c.curr === t) return true; // woken before it got to schedule(): stays on the CPU
+    this.enqueue(c, t);
+    this.emit("sched_wakeup", c.id, t.comm, "", t.pid, c.id);
+    this.checkPreemptWakeup(c, t);
+    return true;
+  }
+
+  private enqueue(c: Cpu, t: Task): void {
+    if (t.onRq) return;
+    t.onRq = true;
+    if (t.policy === "stop") c.rqStop.push(t);
+    else if (t.policy === "fifo") {
+      let i = c.rqFifo.length;
+      while (i > 0 && c.rqFifo[i - 1]!.rtPrio < t.rtPrio) i--;
+      c.rqFifo.splice(i, 0, t);
+    } else {
+      // place_entity(): a waking fair task gets at least min_vruntime - half a slice
+      const floor = c.minVruntime - this.sliceNs() / 2;
+      if (t.vruntime < floor) t.vruntime = floor;
+      c.rqFair.push(t);
+    }
+  }
+
+  private dequeue(c: Cpu, t: Task): void {
+    if (!t.onRq) return;
+    t.onRq = false;
+    const q = t.policy === "stop" ? c.rqStop : t.policy === "fifo" ? c.rqFifo : c.rqFair;
+    const i = q.indexOf(t);
+    if (i >= 0) q.splice(i, 1);
+  }
+
+  /** EEVDF base slice: 0.75 ms x (1 + ilog2(min(nCPU, 8))) (kernel/sched/fair.c, 6.6+). */
+  sliceNs(): number {
+    const n = Math.min(this.cfg.cpus, 8);
+    return 750_000 * (1 + Math.floor(Math.log2(n)));
+  }
+
+  /** resched_curr() / resched_curr_lazy() */
+  reschedCurr(c: Cpu, lazy: boolean): void {
+    if (lazy && this.cfg.preempt === "lazy") {
+      c.needReschedLazy = true;
+      return;
+    }
+    this.setNeedResched(c);
+  }
+
+  private setNeedResched(c: Cpu): void {
+    if (!c.needResched) {
+      c.needResched = true;
+      c.reschedSince = this.now;
+      // attribute the holdoff to the context that is holding the CPU (not the irq setting the flag)
+      let i = c.frames.length - 1;
+      if (i > 0 && c.frames[i]!.kind === CTX_HARDIRQ) i--;
+      c.reschedKind = c.frames[i]!.kind;
+    }
+    if (c.status === CPU_IDLE && !c.inDrive) this.kick(c);
+  }
+
+  private checkPreemptWakeup(c: Cpu, t: Task): void {
+    const curr = c.curr;
+    let preempt = false;
+    let lazy = false;
+    if (curr.isIdle) preempt = true;
+    else if (t.policy === "stop") preempt = curr.policy !== "stop";
+    else if (t.policy === "fifo") preempt = curr.policy === "normal" || (curr.policy === "fifo" && t.rtPrio > curr.rtPrio);
+    else if (curr.policy === "normal") {
+      // wakeup preemption of a fair task by a fair task: vruntime lead beyond the wakeup granularity
+      const gran = this.sliceNs() / 3;
+      preempt = curr.vruntime + (this.now - curr.execStart) - t.vruntime > gran;
+      lazy = true;
+    }
+    if (!preempt) {
+      if (c.status === CPU_IDLE) this.kick(c);
+      return;
+    }
+    this.reschedCurr(c, lazy);
+    // a remote CPU learns of it through the reschedule IPI (preempting at irq exit under FULL)
+    if (c !== this.currentCpu && !curr.isIdle && !(lazy && this.cfg.preempt === "lazy")) {
+      this.sendIpi(c.id, "RES", reschedIpi);
+    } else if (c.status === CPU_IDLE) this.kick(c);
+  }
+
+  /** The CPU whose code is running right now (inside drive), or null when between events. */
+  currentCpu: Cpu | null = null;
+
+  private pickNext(c: Cpu): Task {
+    if (c.rqStop.length > 0) return c.rqStop[0]!;
+    if (c.rqFifo.length > 0) return c.rqFifo[0]!;
+    const q = c.rqFair;
+    if (q.length === 0) return c.idle;
+    let best = q[0]!;
+    for (let i = 1; i < q.length; i++) {
+      const t = q[i]!;
+      if (t.vruntime < best.vruntime || (t.vruntime === best.vruntime && t.pid < best.pid)) best = t;
+    }
+    return best;
+  }
+
+  /** __schedule(): `preempt` is true for involuntary preemption (the task stays runnable). */
+  private schedule(c: Cpu, preempt: boolean): void {
+    const prev = c.curr;
+    if (!preempt && c.preemptCount !== 0 && !prev.isIdle) {
+      this.schedulingWhileAtomic(c, prev);
+    }
+    this.updateCurr(c);
+    if (!prev.isIdle) {
+      if (!preempt && prev.state !== TASK_RUNNING) {
+        if (prev.worker !== null) this.wq.workerSleeping(prev);
+      } else {
+        this.enqueue(c, prev);
+      }
+    }
+    this.honourResched(c);
+    for (const q of this.hooks.qs) q(c, "context_switch");
+    const next = this.pickNext(c);
+    this.dequeue(c, next);
+    if (next === prev) {
+      if (prev.isIdle) this.enterIdle(c);
+      return;
+    }
+    c.nrSwitches++;
+    if (preempt) prev.nivcsw++;
+    else prev.nvcsw++;
+    prev.lastSwitchTime = this.now;
+    next.lastSwitchTime = this.now;
+    prev.savedPreemptCount = c.preemptCount;
+    c.preemptCount = next.savedPreemptCount;
+    const prevState = prev.exited ? "X" : prev.state === TASK_RUNNING ? "R" : prev.state === TASK_UNINTERRUPTIBLE ? "D" : "S";
+    c.curr = next;
+    next.cpu = c;
+    next.frame.cpu = c;
+    c.frames[0] = next.frame;
+    next.execStart = this.now;
+    next.sliceExec = 0;
+    this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
+    if (next.isIdle) {
+      this.enterIdle(c);
+    } else {
+      if (this.mode === "timed") next.frame.remaining += this.cfg.costs.contextSwitchNs;
+      if (!c.tickArmed) this.armTick(c);
+    }
+  }
+
+  private schedulingWhileAtomic(c: Cpu, prev: Task): void {
+    const pc = c.preemptCount.toString(16).padStart(8, "0");
+    this.printk(c.id, `BUG: scheduling while atomic: ${prev.comm}/${prev.pid}/0x${pc}`);
+    this.report({
+      kind: "scheduling_while_atomic",
+      cpus: [c.id],
+      message: `BUG: scheduling while atomic: ${prev.comm}/${prev.pid}/0x${pc}`,
+      details: { pid: prev.pid, preempt_count: c.preemptCount },
+    });
+  }
+
+  private enterIdle(c: Cpu): void {
+    for (const q of this.hooks.qs) q(c, "idle");
+  }
+
+  /** Record the end of a holdoff episode: the CPU got its chance to reschedule. */
+  private honourResched(c: Cpu): void {
+    if (c.reschedSince >= 0) {
+      const ns = this.now - c.reschedSince;
+      c.holdoff.record(c.reschedKind, ns, this.now);
+      if (ns >= this.holdoffEventMinNs && this.holdoffEvents.length < 100_000) {
+        this.holdoffEvents.push({ t: c.reschedSince, cpu: c.id, kind: CTX_NAMES[c.reschedKind]!, ns });
+      }
+    }
+    c.reschedSince = -1;
+    c.needResched = false;
+    c.needReschedLazy = false;
+  }
+
+  /** update_curr(): charge the running fair task's vruntime. */
+  private updateCurr(c: Cpu): void {
+    const t = c.curr;
+    if (t.isIdle) return;
+    const d = this.now - t.execStart;
+    if (d <= 0) return;
+    t.execStart = this.now;
+    t.sliceExec += d;
+    if (t.policy === "normal") {
+      t.vruntime += d;
+      let min = t.vruntime;
+      for (const o of c.rqFair) if (o.vruntime < min) min = o.vruntime;
+      if (min > c.minVruntime) c.minVruntime = min;
+    }
+  }
+
+  /** Time accounting of a finished (part of a) burst. */
+  account(c: Cpu, f: Ctx, ns: number): void {
+    if (ns <= 0) return;
+    c.busyNs[f.kind] = c.busyNs[f.kind]! + ns;
+    if (f.kind === CTX_TASK) f.task.sumExecNs += ns;
+  }
+
+  // ---------------------------------------------------------------- interrupts
+
+  /** Raise a hardirq on `cpu` at time `at` (default now). */
+  raiseIrq(cpu: number, name: string, handler: IrqHandler, at = this.now): void {
+    const c = this.cpus[cpu]!;
+    const req: IrqReq = { name, handler, raisedAt: at };
+    if (this.mode === "explore" || at <= this.now) {
+      this.deliverIrq(c, req);
+      return;
+    }
+    this.queue.push(at, cpu, new IrqEvent(this, c, req), 0);
+  }
+
+  /** Send an IPI: the target takes it after the IPI latency (explore: at its next step). */
+  sendIpi(cpu: number, name: string, handler: IrqHandler): void {
+    this.raiseIrq(cpu, name, handler, this.now + (this.mode === "timed" ? this.cfg.costs.ipiLatencyNs : 0));
+  }
+
+  deliverIrq(c: Cpu, req: IrqReq): void {
+    c.pendingIrqs.push(req);
+    if (c.inDrive) return; // the running loop takes it at its next check
+    if (this.mode === "explore") {
+      c.kicked = true;
+      return;
+    }
+    this.drive(c);
+  }
+
+  private enterHardirq(c: Cpu, req: IrqReq): void {
+    c.splitBurst();
+    const below = c.top;
+    if (below.spinning) this.accountSpin(c, below);
+    const f = new Ctx(this, CTX_HARDIRQ, c, c.curr);
+    f.name = req.name;
+    f.savedIrqsOff = c.irqsOff;
+    f.stack = [];
+    f.gen = req.handler(f);
+    c.irqsOff = true;
+    c.preemptCount += HARDIRQ_OFFSET;
+    c.hardirqCount++;
+    c.frames.push(f);
+    if (this.mode === "timed") f.remaining = this.cfg.costs.irqEntryNs;
+    this.emit("irq_handler_entry", c.id, req.name);
+  }
+
+  private accountSpin(c: Cpu, f: Ctx): void {
+    this.account(c, f, this.now - f.spinSince);
+    f.spinSince = this.now;
+  }
+
+  /** raise_softirq(): mark pending; outside interrupt context wake ksoftirqd (kernel/softirq.c). */
+  raiseSoftirq(cpu: number, nr: number): void {
+    const c = this.cpus[cpu]!;
+    c.softirqPending |= 1 << nr;
+    if (!c.inInterrupt() && !(c.inDrive && c.top.kind !== CTX_TASK)) this.wakeUpProcess(c.ksoftirqd);
+  }
+
+  /** open_softirq() */
+  openSoftirq(nr: number, handler: IrqHandler): void {
+    this.softirqHandlers[nr] = handler;
+  }
+
+  private pushSoftirqFrame(c: Cpu, fromIrq: boolean): void {
+    const f = new Ctx(this, CTX_SOFTIRQ, c, c.curr);
+    f.name = "softirq";
+    f.fromIrq = fromIrq;
+    f.gen = this.doSoftirq(f);
+    c.preemptCount += SOFTIRQ_OFFSET;
+    c.frames.push(f);
+  }
+
+  /** __do_softirq() (kernel/softirq.c): rounds bounded by MAX_SOFTIRQ_TIME, MAX_SOFTIRQ_RESTART, need_resched. */
+  private *doSoftirq(k: Ctx): KGen<void> {
+    const c = k.cpu;
+    const budgetJiffies = Math.max(1, Math.ceil((MAX_SOFTIRQ_TIME_MS * 1e6) / this.tickNs));
+    const end = this.jiffies + budgetJiffies;
+    let restart = MAX_SOFTIRQ_RESTART;
+    for (;;) {
+      let pending = c.softirqPending;
+      c.softirqPending = 0;
+      c.irqsOff = false;
+      while (pending !== 0) {
+        const nr = 31 - Math.clz32(pending & -pending);
+        pending &= ~(1 << nr);
+        const h = this.softirqHandlers[nr];
+        if (h === null || h === undefined) continue;
+        const name = SOFTIRQ_NAMES[nr] ?? String(nr);
+        c.softirqCount++;
+        this.emit("softirq_entry", c.id, name, "", nr);
+        k.stack = ["__do_softirq"];
+        yield* h(k);
+        this.emit("softirq_exit", c.id, name, "", nr);
+      }
+      c.irqsOff = true;
+      if (c.softirqPending === 0) break;
+      if (this.jiffies < end && !c.needResched && --restart > 0) continue;
+      this.wakeUpProcess(c.ksoftirqd);
+      break;
+    }
+  }
+
+  /** irq_exit() + irqentry_exit(): softirqs, then the preemption check on return. */
+  private irqExit(c: Cpu, f: Ctx): void {
+    c.frames.pop();
+    if (f.kind === CTX_HARDIRQ) {
+      this.emit("irq_handler_exit", c.id, f.name);
+      c.preemptCount -= HARDIRQ_OFFSET;
+      c.irqsOff = f.savedIrqsOff;
+      if (!c.inInterrupt() && c.softirqPending !== 0) {
+        c.irqsOff = true;
+        this.pushSoftirqFrame(c, true);
+        return;
+      }
+    } else {
+      c.preemptCount -= SOFTIRQ_OFFSET;
+      c.irqsOff = false;
+      if (!f.fromIrq) return;
+    }
+    const below = c.top;
+    if (below.spinning) below.spinSince = this.now;
+    if (below.kind !== CTX_TASK) return;
+    this.irqReturnResched(c);
+  }
+
+  /** Return from interrupt to task context: to user mode, or preempt kernel code under FULL/LAZY. */
+  private irqReturnResched(c: Cpu): void {
+    const t = c.curr;
+    if (t.isIdle) {
+      if (c.needResched || c.rqFair.length + c.rqFifo.length + c.rqStop.length > 0) this.schedule(c, true);
+      return;
+    }
+    if (t.inUser) {
+      if (c.needResched || c.needReschedLazy) this.schedule(c, true);
+      return;
+    }
+    if (this.preemptible() && c.preemptCount === 0 && c.needResched && !c.irqsOff) this.schedule(c, true);
+  }
+
+  /** Kernel code is preempted when preempt_count drops to 0 (PREEMPT, LAZY). */
+  preemptible(): boolean {
+    return this.cfg.preempt === "full" || this.cfg.preempt === "lazy";
+  }
+
+  // ---------------------------------------------------------------- the CPU loop
+
+  /** Run the CPU's top context until it must wait (burst, spin, idle, explore pause). */
+  drive(c: Cpu): void {
+    if (c.inDrive) return;
+    if (this.stopped) return;
+    c.inDrive = true;
+    const prevCpu = this.currentCpu;
+    this.currentCpu = c;
+    c.kicked = false;
+    c.status = CPU_RUNNING;
+    const timed = this.mode === "timed";
+    try {
+      for (let guard = 0; ; guard++) {
+        if (guard > 50_000_000) throw new Error(`cpu ${c.id}: runaway loop without time passing`);
+        if (c.pendingIrqs.length > 0 && !c.irqsOff) {
+          this.enterHardirq(c, c.pendingIrqs.shift()!);
+          continue;
+        }
+        const f = c.top;
+        if (f.remaining > 0) {
+          if (timed) {
+            c.startBurst(f);
+            return;
+          }
+          f.remaining = 0;
+        }
+        if (f.spinning) {
+          c.status = CPU_SPIN;
+          return;
+        }
+        if (f.gen === null) {
+          // the idle task
+          if (c.rqStop.length + c.rqFifo.length + c.rqFair.length > 0) {
+            this.schedule(c, false);
+            continue;
+          }
+          c.status = CPU_IDLE;
+          c.tickArmed = false;
+          return;
+        }
+        if (f.paused) {
+          c.status = CPU_READY;
+          return;
+        }
+        const r = f.gen.next(f.resume);
+        f.resume = undefined;
+        if (r.done) {
+          f.gen = null;
+          if (f.kind !== CTX_TASK) this.irqExit(c, f);
+          continue;
+        }
+        const v = r.value;
+        if (typeof v === "number") {
+          if (v > 0 && timed) f.remaining = v;
+          continue;
+        }
+        this.effect(c, f, v);
+        if (this.stopped) return;
+      }
+    } finally {
+      c.inDrive = false;
+      this.currentCpu = prevCpu;
+      if (c.status === CPU_RUNNING) c.status = CPU_READY;
+    }
+  }
+
+  private effect(c: Cpu, f: Ctx, e: Effect): void {
+    switch (e.op) {
+      case OP_YIELD:
+        f.site = e.site;
+        if (this.mode === "explore") {
+          f.paused = true;
+          this.stepLabels.push(`${c.id}:${e.site}`);
+        }
+        return;
+      case OP_SCHEDULE:
+        if (f.kind !== CTX_TASK) {
+          this.bugSleepingInIrq(c, f, "schedule");
+          return;
+        }
+        this.schedule(c, false);
+        return;
+      case OP_COND_RESCHED:
+        this.condResched(c, f, e);
+        return;
+      case OP_MIGHT_SLEEP:
+        this.mightSleepCheck(c, f, e, 0);
+        if (this.cfg.preempt === "voluntary") this.condReschedNoCheck(c, f);
+        return;
+      case OP_PREEMPT_ENABLE:
+        c.preemptCount--;
+        if ((c.preemptCount & PREEMPT_MASK) === PREEMPT_MASK) throw new Error(`cpu ${c.id}: preempt_count underflow`);
+        if (c.preemptCount === 0 && this.preemptible() && c.needResched && f.kind === CTX_TASK && !c.irqsOff)
+          this.schedule(c, true);
+        return;
+      case OP_IRQ_ENABLE:
+        c.irqsOff = false;
+        // pending interrupts are taken by the loop; then the preemption check of the irq return
+        return;
+      case OP_BH_ENABLE:
+        c.preemptCount -= SOFTIRQ_DISABLE_OFFSET;
+        if (!c.inInterrupt() && c.softirqPending !== 0 && !c.irqsOff) this.pushSoftirqFrame(c, false);
+        else if (c.preemptCount === 0 && this.preemptible() && c.needResched && f.kind === CTX_TASK)
+          this.schedule(c, true);
+        return;
+      case OP_SPIN:
+        f.spinning = true;
+        f.spinSince = this.now;
+        return;
+      case OP_RET_TO_USER:
+        f.task.inUser = true;
+        for (const q of this.hooks.qs) q(c, "user");
+        if (c.needResched || c.needReschedLazy) this.schedule(c, true);
+        return;
+      case OP_ENTER_KERNEL:
+        f.task.inUser = false;
+        return;
+      case OP_RUN_SOFTIRQ:
+        if (c.softirqPending !== 0) {
+          c.irqsOff = true;
+          this.pushSoftirqFrame(c, false);
+        }
+        return;
+      default:
+        throw new Error(`unknown effect op ${e.op}`);
+    }
+  }
+
+  /** __cond_resched() (kernel/sched/core.c): meaningful only under NONE/VOLUNTARY. */
+  private condResched(c: Cpu, f: Ctx, e: Effect): void {
+    this.mightSleepCheck(c, f, e, 0);
+    if (this.preemptible()) return;
+    this.condReschedNoCheck(c, f);
+  }
+
+  private condReschedNoCheck(c: Cpu, f: Ctx): void {
+    if (f.kind === CTX_TASK && c.preemptCount === 0 && c.needResched) {
+      this.schedule(c, true);
+      return;
+    }
+    if (!this.preemptible()) for (const q of this.hooks.qs) q(c, "rcu_all_qs");
+  }
+
+  /** __might_sleep() / __might_resched() (kernel/sched/core.c) with CONFIG_DEBUG_ATOMIC_SLEEP. */
+  private mightSleepCheck(c: Cpu, f: Ctx, e: Effect, offset: number): void {
+    if (!this.cfg.debugAtomicSleep) return;
+    if (c.preemptCount === offset && !c.irqsOff) return;
+    this.bugSleepingInIrq(c, f, e.file ? `${e.file}:${e.line}` : e.site);
+  }
+
+  private bugSleepingInIrq(c: Cpu, f: Ctx, where: string): void {
+    const t = c.curr;
+    const lines = [
+      `BUG: sleeping function called from invalid context at ${where}`,
+      `in_atomic(): ${c.preemptCount !== 0 ? 1 : 0}, irqs_disabled(): ${c.irqsOff ? 1 : 0}, non_block: 0, pid: ${t.pid}, name: ${t.comm}`,
+      `preempt_count: ${c.preemptCount.toString(16)}, expected: 0`,
+      ...this.callTrace(c),
+    ];
+    // rate limit: at most one report per second (prev_jiffy + HZ)
+    if (this.now < this.lastMightSleepReport + 1e9) return;
+    this.lastMightSleepReport = this.now;
+    for (const l of lines) this.printk(c.id, l);
+    if (!this.taint.includes("W")) this.taint += "W";
+    this.report({
+      kind: "might_sleep",
+      cpus: [c.id],
+      message: lines[0]!,
+      details: { pid: t.pid, comm: t.comm, preempt_count: c.preemptCount, irqs_disabled: c.irqsOff, context: CTX_NAMES[f.kind]! },
+    });
+  }
+
+  /** Call Trace lines built from the CPU's frames (innermost first), as dump_stack() prints them. */
+  callTrace(c: Cpu): string[] {
+    const out = ["Call Trace:"];
+    for (let i = c.frames.length - 1; i >= 0; i--) {
+      const f = c.frames[i]!;
+      const open = f.kind === CTX_TASK ? "<TASK>" : "<IRQ>";
+      const close = f.kind === CTX_TASK ? "</TASK>" : "</IRQ>";
+      if (f.kind === CTX_TASK && f.task.isIdle) {
+        out.push(" <TASK>", " do_idle", " cpu_startup_entry", " </TASK>");
+        continue;
+      }
+      out.push(` ${open}`);
+      for (let j = f.stack.length - 1; j >= 0; j--) out.push(` ${f.stack[j]}`);
+      out.push(` ${close}`);
+    }
+    return out;
+  }
+
+  /** Wake a CPU that is idle or spinning so it runs now (never re-entrantly). */
+  kick(c: Cpu): void {
+    if (this.mode === "explore") {
+      c.kicked = true;
+      return;
+    }
+    this.queue.push(this.now, c.id, this.kickEvent, c.id);
+  }
+
+  /** Release a context that is busy-waiting (OP_SPIN): it continues after `delayNs`. */
+  kickSpinner(f: Ctx, delayNs = 0): void {
+    if (!f.spinning) return;
+    const c = f.cpu;
+    if (c.top === f && c.status === CPU_SPIN) this.account(c, f, this.now - f.spinSince);
+    f.spinning = false;
+    if (this.mode === "timed" && delayNs > 0) f.remaining += delayNs;
+    if (c.top === f) this.kick(c);
+  }
+
+  // ---------------------------------------------------------------- timers and the tick
+
+  /** Run `fn` at absolute time `at` (engine-level timer; no CPU context). */
+  at(at: number, fn: () => void): void {
+    this.queue.push(Math.max(at, this.now), MAX_LANE, new TimerEvent(fn), 0);
+  }
+
+  /** An hrtimer that fires as a hardirq on `cpu` at `at` and runs `handler` there. */
+  hrtimer(cpu: number, at: number, name: string, handler: IrqHandler): void {
+    this.raiseIrq(cpu, name, handler, Math.max(at, this.now));
+  }
+
+  /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
+  *sleepNs(k: Ctx, ns: number): KGen<void> {
+    const t = k.task;
+    t.state = TASK_INTERRUPTIBLE;
+    if (this.mode === "timed") {
+      this.hrtimer(t.cpu.id, this.now + ns, "hrtimer", (hk) => this.wakeFromTimer(hk, t));
+    } else {
+      this.at(this.now + ns, () => this.wakeUpProcess(t));
+    }
+    yield SCHEDULE;
+  }
+
+  private *wakeFromTimer(_k: Ctx, t: Task): KGen<void> {
+    yield this.cfg.costs.hrtimerNs;
+    this.wakeUpProcess(t);
+  }
+
+  private armTick(c: Cpu): void {
+    if (this.mode !== "timed") return;
+    c.tickArmed = true;
+    const next = (Math.floor(this.now / this.tickNs) + 1) * this.tickNs;
+    this.queue.push(next, c.id, this.tickEvents[c.id]!, ++c.tickToken);
+  }
+
+  private bootCpu(c: Cpu): void {
+    const tickHandler: IrqHandler = (k) => this.tick(k);
+    this.tickHandlers.push(tickHandler);
+    this.tickEvents.push({
+      fire: (token: number) => {
+        if (!c.tickArmed || token !== c.tickToken) return;
+        this.deliverIrq(c, { name: "timer", handler: tickHandler, raisedAt: this.now });
+      },
+    });
+    c.ksoftirqd = this.createTask(`ksoftirqd/${c.id}`, c.id, (k) => this.runKsoftirqd(k), { start: false });
+    c.stopper = this.createTask(`migration/${c.id}`, c.id, (k) => this.watchdogs.stopperThread(k), {
+      policy: "stop",
+      start: false,
+    });
+  }
+
+  /** The scheduler tick (update_process_times + scheduler_tick), in hardirq context. */
+  private *tick(k: Ctx): KGen<void> {
+    const c = k.cpu;
+    yield this.cfg.costs.tickNs;
+    this.updateCurr(c);
+    const t = c.curr;
+    if (t.isIdle || t.inUser) for (const q of this.hooks.qs) q(c, t.isIdle ? "idle" : "user");
+    if (this.cfg.preempt === "lazy" && c.needReschedLazy) this.setNeedResched(c);
+    if (t.policy === "normal" && t.sliceExec >= this.sliceNs() && c.rqFair.length > 0) {
+      t.sliceExec = 0;
+      this.reschedCurr(c, true);
+    }
+    for (const h of this.hooks.tick) h(k);
+    this.watchdogs.tick(k);
+    if (c.curr.isIdle && c.rqStop.length + c.rqFifo.length + c.rqFair.length === 0) c.tickArmed = false;
+    else this.armTick(c);
+  }
+
+  private *runKsoftirqd(k: Ctx): KGen<void> {
+    const c = k.cpu;
+    for (;;) {
+      if (c.softirqPending === 0) {
+        k.task.state = TASK_INTERRUPTIBLE;
+        yield SCHEDULE;
+        continue;
+      }
+      yield RUN_SOFTIRQ;
+      yield KSOFTIRQD_COND_RESCHED;
+    }
+  }
+
+  // ---------------------------------------------------------------- drivers
+
+  /** Timed driver: run until virtual time `untilNs`, the queue drains, or stop(). */
+  run(untilNs: number, maxEvents = Number.POSITIVE_INFINITY): void {
+    if (this.mode !== "timed") throw new Error("run() is the timed driver; use explore() in explore mode");
+    const q = this.queue;
+    let budget = maxEvents;
+    while (!this.stopped && budget-- > 0) {
+      if (q.peekTime() > untilNs) break;
+      if (!q.pop()) break;
+      this.now = q.outTime;
+      q.outHandler!.fire(q.outArg);
+    }
+    if (!this.stopped && q.peekTime() > untilNs) this.now = Math.max(this.now, untilNs);
+  }
+
+  /** CPUs that can take a step now (explore driver). */
+  enabledCpus(): number[] {
+    const out: number[] = [];
+    for (const c of this.cpus) {
+      if (c.status === CPU_READY || c.kicked) {
+        out.push(c.id);
+        continue;
+      }
+      if (c.status === CPU_IDLE && c.rqStop.length + c.rqFifo.length + c.rqFair.length > 0) out.push(c.id);
+    }
+    return out;
+  }
+
+  /** Take one step on CPU `cpu` (explore driver). */
+  step(cpu: number): void {
+    const c = this.cpus[cpu]!;
+    this.choices.push(cpu);
+    this.steps++;
+    const f = c.top;
+    f.paused = false;
+    this.now += 1;
+    this.drive(c);
+  }
+
+  /**
+   * Explore driver: a strategy picks the CPU of every step until nothing is enabled, the step
+   * budget runs out, or the run stops. Time only advances by one unit per step, and timers fire
+   * when no CPU can move.
+   */
+  explore(strategy: ExploreStrategy, maxSteps: number): void {
+    if (this.mode !== "explore") throw new Error("explore() needs mode 'explore'");
+    this.strategy = strategy;
+    for (const c of this.cpus) if (c.status !== CPU_READY) this.drive(c);
+    while (!this.stopped && this.steps < maxSteps) {
+      const en = this.enabledCpus();
+      if (en.length === 0) {
+        if (!this.queue.pop()) break;
+        this.now = Math.max(this.now, this.queue.outTime);
+        this.queue.outHandler!.fire(this.queue.outArg);
+        continue;
+      }
+      const choice = en.length === 1 ? en[0]! : this.strategy.choose(en, this);
+      if (!en.includes(choice)) throw new Error(`strategy chose CPU ${choice}, not enabled (${en.join(",")})`);
+      this.step(choice);
+    }
+    if (!this.stopped && this.steps < maxSteps) this.checkDeadlock();
+  }
+
+  /** Every CPU stuck: tasks blocked in D state or CPUs spinning with nothing left to run. */
+  private checkDeadlock(): void {
+    const spinning = this.cpus.filter((c) => c.status === CPU_SPIN).map((c) => c.id);
+    const blocked = this.tasks.filter((t) => t.state === TASK_UNINTERRUPTIBLE && !t.onRq && t.frame.gen !== null);
+    if (spinning.length > 0 || blocked.length > 0) {
+      this.report({
+        kind: "deadlock",
+        cpus: spinning,
+        message: `no CPU can make progress: ${spinning.length} spinning, ${blocked.length} tasks blocked (${blocked
+          .slice(0, 8)
+          .map((t) => `${t.comm}:${t.pid}`)
+          .join(" ")})`,
+        details: { spinning: spinning.length, blocked: blocked.length },
+      });
+    }
+  }
+
+  /** End of run: final checks by models and watchdogs. */
+  finish(): void {
+    for (const h of this.hooks.end) h(this);
+  }
+
+  /** dmesg as printed by `dmesg`: "[    1.234567] text". */
+  formatDmesg(): string[] {
+    return this.dmesg.map((l) => `${formatTimestamp(l.t)} ${l.text}`);
+  }
+
+  /** Names of tasks (for reports). */
+  taskByPid(pid: number): Task | undefined {
+    return this.tasks.find((t) => t.pid === pid);
+  }
+
+  /** Is the CPU executing in the given context kind right now? */
+  topKind(cpu: number): number {
+    return this.cpus[cpu]!.top.kind;
+  }
+
+  static readonly CTX_TASK = CTX_TASK;
+  static readonly CTX_SOFTIRQ = CTX_SOFTIRQ;
+  static readonly CTX_HARDIRQ = CTX_HARDIRQ;
+}
+
+/** printk timestamp: "[%5lu.%06lu]" */
+export function formatTimestamp(ns: number): string {
+  const s = Math.floor(ns / 1e9);
+  const us = Math.floor((ns % 1e9) / 1e3);
+  return `[${String(s).padStart(5, " ")}.${String(us).padStart(6, "0")}]`;
+}
+
+const KSOFTIRQD_COND_RESCHED = condResched("kernel/softirq.c", 0);
+
+function* reschedIpi(_k: Ctx): KGen<void> {
+  yield 100; // scheduler_ipi(): need_resched is already set; preemption happens on irq exit
+}
+
+export { TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE };

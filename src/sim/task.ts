@@ -1,0 +1,162 @@
+// Tasks and execution contexts. A Ctx is one running instance of kernel code: the task context of a
+// task, or a hardirq/softirq frame pushed on a CPU. Kernel model functions receive the Ctx as `k`,
+// read `k.cpu` (smp_processor_id), `k.task` (current) and `k.m` (the machine), and keep a call
+// stack of function names for call traces in watchdog reports.
+import type { KGen } from "./effects.js";
+import type { Cpu, Machine } from "./machine.js";
+
+export const TASK_RUNNING = 0;
+export const TASK_INTERRUPTIBLE = 1;
+export const TASK_UNINTERRUPTIBLE = 2;
+export const TASK_DEAD = 64;
+
+export const CTX_TASK = 0;
+export const CTX_SOFTIRQ = 1;
+export const CTX_HARDIRQ = 2;
+export type CtxKind = typeof CTX_TASK | typeof CTX_SOFTIRQ | typeof CTX_HARDIRQ;
+export const CTX_NAMES = ["task", "softirq", "hardirq"] as const;
+
+export type SchedPolicy = "stop" | "fifo" | "normal" | "idle";
+
+export class Ctx {
+  /** Function names, outermost first. */
+  stack: string[] = [];
+  gen: KGen<unknown> | null = null;
+  /** Value sent into the generator at its next resume. */
+  resume: unknown = undefined;
+  /** CPU time (ns) still to consume before the generator is resumed. */
+  remaining = 0;
+  /** Busy-waiting (OP_SPIN) until kicked. */
+  spinning = false;
+  spinSince = 0;
+  /** Explore driver: stopped at a yield point, waiting to be chosen. */
+  paused = false;
+  /** Name of the irq or softirq for irq frames. */
+  name = "";
+  /** A softirq frame run on irq exit (then the irq-exit preemption check follows it). */
+  fromIrq = false;
+  /** Interrupt state to restore when this irq frame ends. */
+  savedIrqsOff = false;
+  /** Last yield point passed (what the explore driver shows as the step's label). */
+  site = "";
+
+  constructor(
+    readonly m: Machine,
+    readonly kind: number,
+    public cpu: Cpu,
+    public task: Task,
+  ) {}
+
+  /** smp_processor_id() */
+  get cpuId(): number {
+    return this.cpu.id;
+  }
+
+  /** in_atomic(): any preempt_count bit set */
+  inAtomic(): boolean {
+    return this.cpu.preemptCount !== 0;
+  }
+
+  /** irqs_disabled() */
+  irqsDisabled(): boolean {
+    return this.cpu.irqsOff;
+  }
+
+  /** Push a function name on the call stack; pair with leave(). */
+  enter(fn: string): void {
+    this.stack.push(fn);
+  }
+
+  leave(): void {
+    this.stack.pop();
+  }
+
+  /** Run a kernel function as a named call: its name is on the call stack while it runs. */
+  *call<T>(fn: string, g: KGen<T>): KGen<T> {
+    this.stack.push(fn);
+    try {
+      return yield* g;
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  /** preempt_disable(): a plain counter update (preempt_enable() is an effect: it may preempt). */
+  preemptDisable(): void {
+    this.cpu.preemptCount++;
+  }
+
+  /** local_irq_disable() */
+  localIrqDisable(): void {
+    this.cpu.irqsOff = true;
+  }
+
+  /** local_irq_save(): returns the previous state for restore via IRQ_ENABLE or localIrqRestoreOff */
+  localIrqSave(): boolean {
+    const was = this.cpu.irqsOff;
+    this.cpu.irqsOff = true;
+    return was;
+  }
+
+  /** local_bh_disable() */
+  localBhDisable(): void {
+    this.cpu.preemptCount += SOFTIRQ_DISABLE_OFFSET;
+  }
+}
+
+export const PREEMPT_MASK = 0x000000ff;
+export const SOFTIRQ_OFFSET = 0x00000100;
+export const SOFTIRQ_DISABLE_OFFSET = 0x00000200;
+export const SOFTIRQ_MASK = 0x0000ff00;
+export const HARDIRQ_OFFSET = 0x00010000;
+export const HARDIRQ_MASK = 0x000f0000;
+export const NMI_OFFSET = 0x00100000;
+
+/** Per-task workqueue worker state (set for kworkers). */
+export interface WorkerInfo {
+  pool: unknown;
+  /** Work function name while executing a work item (for "Workqueue: wq func" lines). */
+  currentFunc: string;
+  currentWq: string;
+  sleeping: boolean;
+  idle: boolean;
+}
+
+export class Task {
+  state = TASK_RUNNING;
+  onRq = false;
+  readonly frame: Ctx;
+  vruntime = 0;
+  /** When the task last started running (for slice and runtime accounting). */
+  execStart = 0;
+  sliceExec = 0;
+  sumExecNs = 0;
+  nvcsw = 0;
+  nivcsw = 0;
+  /** Last time the task switched in or out, and the switch count the hung-task check saw. */
+  lastSwitchTime = 0;
+  lastSwitchCount = 0;
+  hungReported = false;
+  inUser = false;
+  savedPreemptCount = 0;
+  worker: WorkerInfo | null = null;
+  /** Arbitrary per-task data for models (e.g. the mm of a user thread). */
+  data: Record<string, unknown> = {};
+  exited = false;
+
+  constructor(
+    m: Machine,
+    readonly pid: number,
+    readonly comm: string,
+    public cpu: Cpu,
+    readonly policy: SchedPolicy,
+    readonly rtPrio: number,
+    readonly kthread: boolean,
+  ) {
+    this.frame = new Ctx(m, CTX_TASK, cpu, this);
+  }
+
+  get isIdle(): boolean {
+    return this.policy === "idle";
+  }
+}

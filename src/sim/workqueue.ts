@@ -1,0 +1,181 @@
+// Workqueues with per-CPU, concurrency-managed kworker pools (kernel/workqueue.c): queue_work_on(),
+// worker_thread()/process_one_work(), wq_worker_sleeping() waking another worker when a busy worker
+// blocks, and the workqueue stall watchdog ("BUG: workqueue lockup").
+import { condResched, type KGen, SCHEDULE } from "./effects.js";
+import type { Machine } from "./machine.js";
+import { type Ctx, TASK_INTERRUPTIBLE, type Task } from "./task.js";
+
+export interface WorkStruct {
+  /** Work function name, as the kernel symbol (e.g. "xfs_end_io"). */
+  readonly func: string;
+  readonly fn: (k: Ctx, w: WorkStruct) => KGen<unknown>;
+  /** WORK_STRUCT_PENDING: queued and not yet started. */
+  pending: boolean;
+  data?: unknown;
+}
+
+export interface Workqueue {
+  readonly name: string;
+  readonly cpuIntensive: boolean;
+}
+
+interface PoolItem {
+  work: WorkStruct;
+  wq: Workqueue;
+  queuedAt: number;
+}
+
+interface WorkerState {
+  pool: WorkerPool;
+  currentFunc: string;
+  currentWq: string;
+  sleeping: boolean;
+  idle: boolean;
+}
+
+export class WorkerPool {
+  readonly worklist: PoolItem[] = [];
+  readonly idle: Task[] = [];
+  readonly workers: Task[] = [];
+  nrRunning = 0;
+  /** Last forward progress (a work item started), for the stall watchdog. */
+  watchdogTs = 0;
+  stallReported = false;
+  private nextId = 0;
+  constructor(readonly cpu: number) {}
+  newId(): number {
+    return this.nextId++;
+  }
+}
+
+/** max workers per pool before queue_work waits for one to free up (the kernel's is effectively unbounded) */
+const MAX_WORKERS_PER_POOL = 64;
+const PROCESS_ONE_WORK_RESCHED = condResched("kernel/workqueue.c", 0);
+
+export class WorkqueueSystem {
+  readonly pools: WorkerPool[];
+  readonly workqueues: Workqueue[] = [];
+  /** Work items executed, per workqueue name. */
+  readonly executed = new Map<string, number>();
+
+  constructor(private readonly m: Machine) {
+    this.pools = m.cpus.map((c) => new WorkerPool(c.id));
+  }
+
+  /** alloc_workqueue() */
+  allocWorkqueue(name: string, opts: { cpuIntensive?: boolean } = {}): Workqueue {
+    const wq = { name, cpuIntensive: opts.cpuIntensive ?? false };
+    this.workqueues.push(wq);
+    return wq;
+  }
+
+  /** queue_work_on(): false if the work was already pending. */
+  queueWorkOn(cpu: number, wq: Workqueue, work: WorkStruct): boolean {
+    if (work.pending) return false;
+    work.pending = true;
+    const pool = this.pools[cpu]!;
+    if (pool.worklist.length === 0 && pool.nrRunning === 0) pool.watchdogTs = this.m.now;
+    pool.worklist.push({ work, wq, queuedAt: this.m.now });
+    if (pool.nrRunning === 0) this.wakeUpWorker(pool);
+    return true;
+  }
+
+  /** queue_work(): on the local CPU (the caller's), as per-CPU workqueues do. */
+  queueWork(k: Ctx, wq: Workqueue, work: WorkStruct): boolean {
+    return this.queueWorkOn(k.cpu.id, wq, work);
+  }
+
+  private wakeUpWorker(pool: WorkerPool): void {
+    const t = pool.idle.pop();
+    if (t !== undefined) {
+      const w = t.worker as WorkerState;
+      w.idle = false;
+      pool.nrRunning++;
+      this.m.wakeUpProcess(t);
+      return;
+    }
+    if (pool.workers.length >= MAX_WORKERS_PER_POOL) return;
+    this.createWorker(pool);
+  }
+
+  /** create_worker() */
+  private createWorker(pool: WorkerPool): Task {
+    const id = pool.newId();
+    const m = this.m;
+    const t = m.createTask(`kworker/${pool.cpu}:${id}`, pool.cpu, (k) => this.workerThread(k, pool), {
+      stack: ["ret_from_fork", "kthread", "worker_thread"],
+      start: false,
+    });
+    t.worker = { pool, currentFunc: "", currentWq: "", sleeping: false, idle: false } satisfies WorkerState;
+    pool.workers.push(t);
+    pool.nrRunning++;
+    m.wakeUpProcess(t);
+    return t;
+  }
+
+  /** worker_thread() + process_one_work() */
+  private *workerThread(k: Ctx, pool: WorkerPool): KGen<void> {
+    const t = k.task;
+    const w = t.worker as WorkerState;
+    const m = this.m;
+    for (;;) {
+      const item = pool.worklist.shift();
+      if (item === undefined) {
+        w.idle = true;
+        pool.nrRunning--;
+        pool.idle.push(t);
+        t.state = TASK_INTERRUPTIBLE;
+        yield SCHEDULE;
+        continue;
+      }
+      item.work.pending = false;
+      pool.watchdogTs = m.now;
+      pool.stallReported = false;
+      w.currentFunc = item.work.func;
+      w.currentWq = item.wq.name;
+      m.emit("workqueue_execute_start", pool.cpu, item.work.func, item.wq.name);
+      yield* k.call("process_one_work", k.call(item.work.func, item.work.fn(k, item.work)));
+      m.emit("workqueue_execute_end", pool.cpu, item.work.func, item.wq.name);
+      this.executed.set(item.wq.name, (this.executed.get(item.wq.name) ?? 0) + 1);
+      w.currentFunc = "";
+      w.currentWq = "";
+      yield PROCESS_ONE_WORK_RESCHED;
+    }
+  }
+
+  /** wq_worker_sleeping(): a busy worker blocks; keep the pool going with another worker. */
+  workerSleeping(t: Task): void {
+    const w = t.worker as WorkerState;
+    if (w.idle || w.sleeping) return;
+    w.sleeping = true;
+    w.pool.nrRunning--;
+    if (w.pool.nrRunning === 0 && w.pool.worklist.length > 0) this.wakeUpWorker(w.pool);
+  }
+
+  /** wq_worker_running() */
+  workerWaking(t: Task): void {
+    const w = t.worker as WorkerState;
+    if (!w.sleeping) return;
+    w.sleeping = false;
+    w.pool.nrRunning++;
+  }
+
+  /** wq_watchdog_timer_fn(): a pool with pending work and no progress for thresh seconds. */
+  checkStalls(threshNs: number): void {
+    const m = this.m;
+    for (const pool of this.pools) {
+      if (pool.worklist.length === 0 || pool.stallReported) continue;
+      const stuck = m.now - pool.watchdogTs;
+      if (stuck <= threshNs) continue;
+      pool.stallReported = true;
+      const msg = `BUG: workqueue lockup - pool cpus=${pool.cpu} node=0 flags=0x0 nice=0 stuck for ${Math.floor(stuck / 1e9)}s!`;
+      m.printk(pool.cpu, msg);
+      m.report({
+        kind: "workqueue_lockup",
+        cpus: [pool.cpu],
+        message: msg,
+        details: { pending: pool.worklist.length, stuck_ns: stuck },
+      });
+    }
+  }
+}
