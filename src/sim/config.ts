@@ -101,5 +101,6 @@ export function validateMachineConfig(c: MachineConfig): void {
   if (!(c.rcuStallTimeoutS >= 3 && c.rcuStallTimeoutS <= 300))
     bad("rcuStallTimeoutS", c.rcuStallTimeoutS, "3..300");
   if (!(c.jitter >= 0 && c.jitter < 1)) bad("jitter", c.jitter, "0 <= jitter < 1");
-  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) bad("seed", c.seed, "an integer 0..2^32-1");
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff)
+    bad("seed", c.seed, "an integer 0..2^32-1");
 }

@@ -3,11 +3,12 @@
 // (timed and explore). Kernel-generic only: models live in src/mm and src/fs.
 import {
   type DriverMode,
-  type MachineConfig,
   defaultMachineConfig,
+  type MachineConfig,
   validateMachineConfig,
 } from "./config.js";
 import {
+  condResched,
   type Effect,
   type KGen,
   OP_BH_ENABLE,
@@ -23,7 +24,6 @@ import {
   OP_YIELD,
   RUN_SOFTIRQ,
   SCHEDULE,
-  condResched,
 } from "./effects.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
@@ -37,10 +37,10 @@ import {
   HARDIRQ_MASK,
   HARDIRQ_OFFSET,
   PREEMPT_MASK,
+  type SchedPolicy,
   SOFTIRQ_DISABLE_OFFSET,
   SOFTIRQ_MASK,
   SOFTIRQ_OFFSET,
-  type SchedPolicy,
   TASK_DEAD,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
@@ -272,6 +272,10 @@ export class Machine {
   /** Holdoff episodes longer than this are kept in holdoffEvents (for holdoff-over-time plots). */
   holdoffEventMinNs = 1_000_000;
   readonly holdoffEvents: { t: number; cpu: number; kind: string; ns: number }[] = [];
+  /** Lock or yield sites switched off by the scenario ("what breaks if this lock goes?"). */
+  readonly disabledSites = new Set<string>();
+  /** Extension slots for lower layers attached to this machine (sync: lock stats, RCU, lockdep). */
+  readonly ext: Record<string, unknown> = {};
   /** Steps run by the explore driver. */
   steps = 0;
   taint = "";
@@ -347,7 +351,13 @@ export class Machine {
     comm: string,
     cpu: number,
     fn: TaskFn,
-    opts: { policy?: SchedPolicy; rtPrio?: number; kthread?: boolean; stack?: string[]; start?: boolean } = {},
+    opts: {
+      policy?: SchedPolicy;
+      rtPrio?: number;
+      kthread?: boolean;
+      stack?: string[];
+      start?: boolean;
+    } = {},
   ): Task {
     const c = this.cpus[cpu];
     if (c === undefined) throw new RangeError(`createTask: no CPU ${cpu}`);
@@ -460,7 +470,8 @@ export class Machine {
     let lazy = false;
     if (curr.isIdle) preempt = true;
     else if (t.policy === "stop") preempt = curr.policy !== "stop";
-    else if (t.policy === "fifo") preempt = curr.policy === "normal" || (curr.policy === "fifo" && t.rtPrio > curr.rtPrio);
+    else if (t.policy === "fifo")
+      preempt = curr.policy === "normal" || (curr.policy === "fifo" && t.rtPrio > curr.rtPrio);
     else if (curr.policy === "normal") {
       // wakeup preemption of a fair task by a fair task: vruntime lead beyond the wakeup granularity
       const gran = this.sliceNs() / 3;
@@ -523,7 +534,13 @@ export class Machine {
     next.lastSwitchTime = this.now;
     prev.savedPreemptCount = c.preemptCount;
     c.preemptCount = next.savedPreemptCount;
-    const prevState = prev.exited ? "X" : prev.state === TASK_RUNNING ? "R" : prev.state === TASK_UNINTERRUPTIBLE ? "D" : "S";
+    const prevState = prev.exited
+      ? "X"
+      : prev.state === TASK_RUNNING
+        ? "R"
+        : prev.state === TASK_UNINTERRUPTIBLE
+          ? "D"
+          : "S";
     c.curr = next;
     next.cpu = c;
     next.frame.cpu = c;
@@ -645,7 +662,12 @@ export class Machine {
   raiseSoftirq(cpu: number, nr: number): void {
     const c = this.cpus[cpu]!;
     c.softirqPending |= 1 << nr;
-    if (!c.inInterrupt() && !(c.inDrive && c.top.kind !== CTX_TASK)) this.wakeUpProcess(c.ksoftirqd);
+    if (c !== this.currentCpu) {
+      // raised for another CPU (RCU callbacks): it runs at that CPU's next irq exit, or ksoftirqd if idle
+      if (c.curr.isIdle) this.wakeUpProcess(c.ksoftirqd);
+      return;
+    }
+    if (!c.inInterrupt()) this.wakeUpProcess(c.ksoftirqd);
   }
 
   /** open_softirq() */
@@ -826,7 +848,8 @@ export class Machine {
         return;
       case OP_PREEMPT_ENABLE:
         c.preemptCount--;
-        if ((c.preemptCount & PREEMPT_MASK) === PREEMPT_MASK) throw new Error(`cpu ${c.id}: preempt_count underflow`);
+        if ((c.preemptCount & PREEMPT_MASK) === PREEMPT_MASK)
+          throw new Error(`cpu ${c.id}: preempt_count underflow`);
         if (c.preemptCount === 0 && this.preemptible() && c.needResched && f.kind === CTX_TASK && !c.irqsOff)
           this.schedule(c, true);
         return;
@@ -902,7 +925,13 @@ export class Machine {
       kind: "might_sleep",
       cpus: [c.id],
       message: lines[0]!,
-      details: { pid: t.pid, comm: t.comm, preempt_count: c.preemptCount, irqs_disabled: c.irqsOff, context: CTX_NAMES[f.kind]! },
+      details: {
+        pid: t.pid,
+        comm: t.comm,
+        preempt_count: c.preemptCount,
+        irqs_disabled: c.irqsOff,
+        context: CTX_NAMES[f.kind]!,
+      },
     });
   }
 
@@ -1084,7 +1113,8 @@ export class Machine {
         continue;
       }
       const choice = en.length === 1 ? en[0]! : this.strategy.choose(en, this);
-      if (!en.includes(choice)) throw new Error(`strategy chose CPU ${choice}, not enabled (${en.join(",")})`);
+      if (!en.includes(choice))
+        throw new Error(`strategy chose CPU ${choice}, not enabled (${en.join(",")})`);
       this.step(choice);
     }
     if (!this.stopped && this.steps < maxSteps) this.checkDeadlock();
@@ -1093,7 +1123,9 @@ export class Machine {
   /** Every CPU stuck: tasks blocked in D state or CPUs spinning with nothing left to run. */
   private checkDeadlock(): void {
     const spinning = this.cpus.filter((c) => c.status === CPU_SPIN).map((c) => c.id);
-    const blocked = this.tasks.filter((t) => t.state === TASK_UNINTERRUPTIBLE && !t.onRq && t.frame.gen !== null);
+    const blocked = this.tasks.filter(
+      (t) => t.state === TASK_UNINTERRUPTIBLE && !t.onRq && t.frame.gen !== null,
+    );
     if (spinning.length > 0 || blocked.length > 0) {
       this.report({
         kind: "deadlock",

@@ -39,6 +39,8 @@ export class Ctx {
   savedIrqsOff = false;
   /** Last yield point passed (what the explore driver shows as the step's label). */
   site = "";
+  /** Locks held in this context, innermost last (lockdep; maintained by src/sync). */
+  held: { cls: string; site: string }[] = [];
 
   constructor(
     readonly m: Machine,
@@ -143,6 +145,8 @@ export class Task {
   /** Arbitrary per-task data for models (e.g. the mm of a user thread). */
   data: Record<string, unknown> = {};
   exited = false;
+  /** RCU read-side nesting of this task (rcu_preempt_depth / preempt-disabled sections). */
+  rcuReadDepth = 0;
 
   constructor(
     m: Machine,

@@ -161,7 +161,8 @@ export class Watchdogs {
     // the interrupted context: the frame below the watchdog's hardirq
     const frames = c.frames;
     const below = frames.length >= 2 ? frames[frames.length - 2]! : frames[0]!;
-    const rip = below.stack.length > 0 ? below.stack[below.stack.length - 1]! : t.isIdle ? "default_idle" : "?";
+    const rip =
+      below.stack.length > 0 ? below.stack[below.stack.length - 1]! : t.isIdle ? "default_idle" : "?";
     out.push(`RIP: 0010:${rip}`);
     const trace = m.callTrace(c);
     // drop the watchdog's own hardirq frame: show_regs() prints the interrupted context
@@ -232,7 +233,10 @@ export class Watchdogs {
         " <TASK>",
         " __schedule",
         " schedule",
-        ...t.frame.stack.slice().reverse().map((s) => ` ${s}`),
+        ...t.frame.stack
+          .slice()
+          .reverse()
+          .map((s) => ` ${s}`),
         " </TASK>",
       ];
       for (const l of lines) m.printk(cpu, l);

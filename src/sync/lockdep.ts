@@ -1,0 +1,148 @@
+// Lock-order checking in the manner of lockdep (kernel/locking/lockdep.c): every acquisition while
+// other locks are held adds "held -> new" edges between lock classes; an acquisition that closes a
+// cycle is reported as "WARNING: possible circular locking dependency detected" with both chains.
+import type { Machine } from "../sim/machine.js";
+import type { Ctx } from "../sim/task.js";
+
+interface Edge {
+  to: string;
+  /** Where the dependency was first seen: the site holding `from` and the site taking `to`. */
+  fromSite: string;
+  toSite: string;
+  comm: string;
+}
+
+export class Lockdep {
+  private readonly edges = new Map<string, Edge[]>();
+  private readonly reported = new Set<string>();
+  enabled = true;
+  constructor(private readonly m: Machine) {}
+
+  /** lock_acquire(): check and record dependencies, then push on the context's held stack. */
+  acquire(k: Ctx, cls: string, site: string, trylock: boolean): void {
+    if (this.enabled && !trylock) {
+      for (const h of k.held) {
+        if (h.cls === cls) continue; // recursion on the same class (e.g. rwsem readers) is not an order
+        this.addEdge(k, h.cls, h.site, cls, site);
+      }
+    }
+    k.held.push({ cls, site });
+  }
+
+  /** lock_release() */
+  release(k: Ctx, cls: string): void {
+    for (let i = k.held.length - 1; i >= 0; i--) {
+      if (k.held[i]!.cls === cls) {
+        k.held.splice(i, 1);
+        return;
+      }
+    }
+  }
+
+  private addEdge(k: Ctx, from: string, fromSite: string, to: string, toSite: string): void {
+    let list = this.edges.get(from);
+    if (list === undefined) {
+      list = [];
+      this.edges.set(from, list);
+    }
+    if (list.some((e) => e.to === to)) return;
+    // would from -> to close a cycle? (is there already a path to -> ... -> from)
+    const path = this.findPath(to, from);
+    list.push({ to, fromSite, toSite, comm: `${k.task.comm}/${k.task.pid}` });
+    if (path !== null) this.reportCycle(k, from, fromSite, to, toSite, path);
+  }
+
+  private findPath(src: string, dst: string): Edge[] | null {
+    const seen = new Set<string>([src]);
+    const stack: { node: string; path: Edge[] }[] = [{ node: src, path: [] }];
+    while (stack.length > 0) {
+      const { node, path } = stack.pop()!;
+      for (const e of this.edges.get(node) ?? []) {
+        const p = [...path, e];
+        if (e.to === dst) return p;
+        if (!seen.has(e.to)) {
+          seen.add(e.to);
+          stack.push({ node: e.to, path: p });
+        }
+      }
+    }
+    return null;
+  }
+
+  private reportCycle(
+    k: Ctx,
+    held: string,
+    heldSite: string,
+    want: string,
+    wantSite: string,
+    chain: Edge[],
+  ): void {
+    const key = [held, want].sort().join("|");
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    const m = this.m;
+    const t = k.task;
+    const lines = [
+      "======================================================",
+      "WARNING: possible circular locking dependency detected",
+      `${m.cfg.kernelRelease} ${m.taint === "" ? "Not tainted" : `Tainted: G ${m.taint}`}`,
+      "------------------------------------------------------",
+      `${t.comm}/${t.pid} is trying to acquire lock:`,
+      ` (${want}){....}, at: ${wantSite}`,
+      "",
+      "but task is already holding lock:",
+      ` (${held}){....}, at: ${heldSite}`,
+      "",
+      "which lock already depends on the new lock.",
+      "",
+      "the existing dependency chain (in reverse order) is:",
+      "",
+      ...chain
+        .slice()
+        .reverse()
+        .flatMap((e, i) => [
+          `-> #${chain.length - i} (${e.to}){....}:`,
+          `       ${e.toSite} (seen in ${e.comm})`,
+          "",
+        ]),
+      `-> #0 (${want}){....}:`,
+      `       ${wantSite}`,
+      "",
+      "other info that might help us debug this:",
+      "",
+      " Possible unsafe locking scenario:",
+      "",
+      "       CPU0                    CPU1",
+      "       ----                    ----",
+      `  lock(${held});`,
+      `                               lock(${want});`,
+      `                               lock(${held});`,
+      `  lock(${want});`,
+      "",
+      " *** DEADLOCK ***",
+    ];
+    if (!m.taint.includes("W")) m.taint += "W";
+    for (const l of lines) m.printk(k.cpu.id, l);
+    m.report({
+      kind: "lock_order_inversion",
+      cpus: [k.cpu.id],
+      message: `possible circular locking dependency: ${held} -> ${want} -> ... -> ${held}`,
+      details: {
+        held,
+        want,
+        held_site: heldSite,
+        want_site: wantSite,
+        chain: chain.map((e) => e.to).join(" -> "),
+      },
+    });
+  }
+}
+
+export function lockdep(m: Machine): Lockdep {
+  let l = m.ext.lockdep as Lockdep | undefined;
+  if (l === undefined) {
+    l = new Lockdep(m);
+    m.ext.lockdep = l;
+  }
+  return l;
+}

@@ -1,0 +1,240 @@
+// Read-write semaphores (kernel/locking/rwsem.c): many readers or one writer; a waiting writer
+// blocks new readers (readers queue behind it, and read trylock fails while anyone waits); FIFO
+// hand-off: a releasing owner grants the lock to the head waiter (a writer, or every queued reader,
+// as rwsem_mark_wake() does since 5.3). Sleeping waiters; contention statistics per class.
+import { type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
+import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
+import { CacheLine } from "./cacheline.js";
+import { lockdep } from "./lockdep.js";
+import { lockStats } from "./lockstat.js";
+
+interface Waiter {
+  task: Task;
+  k: Ctx;
+  write: boolean;
+  granted: boolean;
+  since: number;
+  site: string;
+}
+
+const DOWN_MIGHT_SLEEP = mightSleep("kernel/locking/rwsem.c", 1526);
+
+export class RwSemaphore {
+  readers = 0;
+  writer: Task | null = null;
+  readonly waitList: Waiter[] = [];
+  readonly line = new CacheLine();
+  writeSince = 0;
+  readonly readSince: number[] = [];
+  /** Tasks whose acquisition was skipped (site switched off), with the mode. */
+  readonly skips: { task: Task; write: boolean }[] = [];
+  constructor(readonly name: string) {}
+
+  /** rwsem_is_locked() */
+  get locked(): boolean {
+    return this.writer !== null || this.readers > 0;
+  }
+  /** Anyone waiting (RWSEM_FLAG_WAITERS). */
+  get hasWaiters(): boolean {
+    return this.waitList.length > 0;
+  }
+}
+
+function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean): boolean {
+  if (!k.m.disabledSites.has(site)) return false;
+  sem.skips.push({ task: k.task, write });
+  return true;
+}
+
+function takeSkip(k: Ctx, sem: RwSemaphore, write: boolean): boolean {
+  if (sem.skips.length === 0) return false;
+  const i = sem.skips.findIndex((s) => s.task === k.task && s.write === write);
+  if (i < 0) return false;
+  sem.skips.splice(i, 1);
+  return true;
+}
+
+function* waitForGrant(k: Ctx, sem: RwSemaphore, write: boolean, site: string, bounce: boolean): KGen<void> {
+  const m = k.m;
+  const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
+  sem.waitList.push(w);
+  const cls = write ? `${sem.name}-W` : `${sem.name}-R`;
+  m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
+  for (;;) {
+    k.task.state = TASK_UNINTERRUPTIBLE;
+    if (w.granted) break;
+    yield SCHEDULE;
+  }
+  k.task.state = 0;
+  lockStats(m)
+    .get(cls)
+    .contended(site, m.now - w.since, bounce);
+  m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
+}
+
+function acquiredRead(k: Ctx, sem: RwSemaphore, site: string, bounce: boolean, trylock: boolean): void {
+  const m = k.m;
+  sem.readSince.push(m.now);
+  lockStats(m).get(`${sem.name}-R`).acquired(bounce);
+  lockdep(m).acquire(k, sem.name, site, trylock);
+  m.emit("lock_acquired", k.cpu.id, sem.name, site, 1);
+}
+
+function acquiredWrite(k: Ctx, sem: RwSemaphore, site: string, bounce: boolean, trylock: boolean): void {
+  const m = k.m;
+  sem.writeSince = m.now;
+  lockStats(m).get(`${sem.name}-W`).acquired(bounce);
+  lockdep(m).acquire(k, sem.name, site, trylock);
+  m.emit("lock_acquired", k.cpu.id, sem.name, site, 0);
+}
+
+/** down_read() (also down_read_killable: signals are not modelled here) */
+export function* down_read(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
+  yield DOWN_MIGHT_SLEEP;
+  yield yieldPoint(site);
+  if (skipped(k, sem, site, false)) return;
+  const bounce = sem.line.bouncesFor(k);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  if (sem.writer === null && sem.waitList.length === 0) {
+    sem.readers++;
+    acquiredRead(k, sem, site, bounce, false);
+    return;
+  }
+  yield* waitForGrant(k, sem, false, site, bounce);
+  acquiredRead(k, sem, site, true, false);
+}
+
+/** down_read_trylock(): fails if a writer holds it or anyone waits (RWSEM_READ_FAILED_MASK). */
+export function* down_read_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
+  yield yieldPoint(site);
+  if (skipped(k, sem, site, false)) return true;
+  const bounce = sem.line.bouncesFor(k);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  if (sem.writer !== null || sem.waitList.length > 0) return false;
+  sem.readers++;
+  acquiredRead(k, sem, site, bounce, true);
+  return true;
+}
+
+/** down_write() (also down_write_killable) */
+export function* down_write(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
+  yield DOWN_MIGHT_SLEEP;
+  yield yieldPoint(site);
+  if (skipped(k, sem, site, true)) return;
+  const bounce = sem.line.bouncesFor(k);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  if (sem.writer === null && sem.readers === 0 && sem.waitList.length === 0) {
+    sem.writer = k.task;
+    acquiredWrite(k, sem, site, bounce, false);
+    return;
+  }
+  yield* waitForGrant(k, sem, true, site, bounce);
+  acquiredWrite(k, sem, site, true, false);
+}
+
+/** down_write_trylock() */
+export function* down_write_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
+  yield yieldPoint(site);
+  if (skipped(k, sem, site, true)) return true;
+  const bounce = sem.line.bouncesFor(k);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  if (sem.writer !== null || sem.readers > 0 || sem.waitList.length > 0) return false;
+  sem.writer = k.task;
+  acquiredWrite(k, sem, site, bounce, true);
+  return true;
+}
+
+/** rwsem_wake() / rwsem_mark_wake(): hand the lock to the head waiter(s). */
+function rwsemWake(k: Ctx, sem: RwSemaphore): void {
+  const m = k.m;
+  const head = sem.waitList[0];
+  if (head === undefined || sem.writer !== null) return;
+  if (head.write) {
+    if (sem.readers > 0) return;
+    sem.waitList.shift();
+    sem.writer = head.task;
+    head.granted = true;
+    m.wakeUpProcess(head.task);
+    return;
+  }
+  // grant every queued reader; writers keep their places
+  for (let i = 0; i < sem.waitList.length; ) {
+    const w = sem.waitList[i]!;
+    if (w.write) {
+      i++;
+      continue;
+    }
+    sem.waitList.splice(i, 1);
+    sem.readers++;
+    w.granted = true;
+    m.wakeUpProcess(w.task);
+  }
+}
+
+/** up_read() */
+export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
+  if (takeSkip(k, sem, false)) return;
+  const m = k.m;
+  yield yieldPoint(`${sem.name}:up_read`);
+  if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  sem.readers--;
+  const since = sem.readSince.shift() ?? m.now;
+  lockStats(m)
+    .get(`${sem.name}-R`)
+    .released(m.now - since);
+  lockdep(m).release(k, sem.name);
+  m.emit("lock_released", k.cpu.id, sem.name, "", 1);
+  if (sem.readers === 0) rwsemWake(k, sem);
+}
+
+/** up_write() */
+export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
+  if (takeSkip(k, sem, true)) return;
+  const m = k.m;
+  yield yieldPoint(`${sem.name}:up_write`);
+  if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  sem.writer = null;
+  lockStats(m)
+    .get(`${sem.name}-W`)
+    .released(m.now - sem.writeSince);
+  lockdep(m).release(k, sem.name);
+  m.emit("lock_released", k.cpu.id, sem.name, "", 0);
+  rwsemWake(k, sem);
+}
+
+/** downgrade_write(): the writer becomes a reader; queued readers join it. */
+export function* downgrade_write(k: Ctx, sem: RwSemaphore): KGen<void> {
+  const m = k.m;
+  const skip = sem.skips.findIndex((s) => s.task === k.task && s.write);
+  if (skip >= 0) {
+    sem.skips[skip] = { task: k.task, write: false };
+    return;
+  }
+  yield yieldPoint(`${sem.name}:downgrade_write`);
+  if (sem.writer !== k.task) throw new Error(`downgrade_write(${sem.name}) by a non-owner`);
+  sem.writer = null;
+  sem.readers++;
+  lockStats(m)
+    .get(`${sem.name}-W`)
+    .released(m.now - sem.writeSince);
+  sem.readSince.push(m.now);
+  for (let i = 0; i < sem.waitList.length; ) {
+    const w = sem.waitList[i]!;
+    if (w.write) {
+      i++;
+      continue;
+    }
+    sem.waitList.splice(i, 1);
+    sem.readers++;
+    w.granted = true;
+    m.wakeUpProcess(w.task);
+  }
+}

@@ -1,0 +1,153 @@
+// Spinlocks (include/linux/spinlock.h, kernel/locking/qspinlock.c): FIFO hand-off among spinning
+// waiters as the MCS queue gives, preemption disabled while held, _irqsave and _bh flavours.
+// Every acquisition names its site; a scenario can switch a site off ("what breaks if this lock goes?").
+import { BH_ENABLE, IRQ_ENABLE, type KGen, PREEMPT_ENABLE, SPIN, yieldPoint } from "../sim/effects.js";
+import type { Ctx } from "../sim/task.js";
+import { CacheLine } from "./cacheline.js";
+import { lockdep } from "./lockdep.js";
+import { lockStats } from "./lockstat.js";
+
+export class SpinLock {
+  owner: Ctx | null = null;
+  readonly waiters: { k: Ctx; since: number; site: string }[] = [];
+  readonly line = new CacheLine();
+  heldSince = 0;
+  /** Contexts whose acquisition was skipped because the site is switched off. */
+  readonly skips: Ctx[] = [];
+  constructor(readonly name: string) {}
+  get locked(): boolean {
+    return this.owner !== null;
+  }
+}
+
+/** spin_lock(): disables preemption, then takes the lock or spins in FIFO order. */
+export function* spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+  k.preemptDisable();
+  yield* raw_spin_lock(k, lock, site);
+}
+
+function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+  const m = k.m;
+  yield yieldPoint(site);
+  if (m.disabledSites.has(site)) {
+    lock.skips.push(k);
+    return;
+  }
+  const bounce = lock.line.bouncesFor(k);
+  const cost = lock.line.rmw(k);
+  if (cost > 0) yield cost;
+  const stats = lockStats(m).get(lock.name);
+  if (lock.owner === null && lock.waiters.length === 0) {
+    lock.owner = k;
+    lock.heldSince = m.now;
+    stats.acquired(bounce);
+    lockdep(m).acquire(k, lock.name, site, false);
+    m.emit("lock_acquired", k.cpu.id, lock.name, site);
+    return;
+  }
+  const since = m.now;
+  m.emit("contention_begin", k.cpu.id, lock.name, site);
+  lock.waiters.push({ k, since, site });
+  yield SPIN; // spin_unlock() hands the lock over and kicks us
+  stats.contended(site, m.now - since, bounce);
+  stats.acquired(true);
+  lock.heldSince = m.now;
+  lockdep(m).acquire(k, lock.name, site, false);
+  m.emit("contention_end", k.cpu.id, lock.name, site);
+  m.emit("lock_acquired", k.cpu.id, lock.name, site);
+}
+
+/** spin_trylock() */
+export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolean> {
+  const m = k.m;
+  k.preemptDisable();
+  yield yieldPoint(site);
+  if (m.disabledSites.has(site)) {
+    lock.skips.push(k);
+    return true;
+  }
+  const bounce = lock.line.bouncesFor(k);
+  const cost = lock.line.rmw(k);
+  if (cost > 0) yield cost;
+  if (lock.owner !== null || lock.waiters.length > 0) {
+    yield PREEMPT_ENABLE;
+    return false;
+  }
+  lock.owner = k;
+  lock.heldSince = m.now;
+  lockStats(m).get(lock.name).acquired(bounce);
+  lockdep(m).acquire(k, lock.name, site, true);
+  m.emit("lock_acquired", k.cpu.id, lock.name, site);
+  return true;
+}
+
+function* raw_spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
+  const m = k.m;
+  const skip = lock.skips.indexOf(k);
+  if (skip >= 0) {
+    lock.skips.splice(skip, 1);
+    return;
+  }
+  if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
+  yield yieldPoint(`${lock.name}:unlock`);
+  lockStats(m)
+    .get(lock.name)
+    .released(m.now - lock.heldSince);
+  lockdep(m).release(k, lock.name);
+  m.emit("lock_released", k.cpu.id, lock.name, "");
+  const next = lock.waiters.shift();
+  if (next === undefined) {
+    lock.owner = null;
+    return;
+  }
+  lock.owner = next.k;
+  // the waiter sees the lock word change: one cache-line transfer to it
+  m.kickSpinner(next.k, lock.line.rmw(next.k));
+}
+
+/** spin_unlock() */
+export function* spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
+  yield* raw_spin_unlock(k, lock);
+  yield PREEMPT_ENABLE;
+}
+
+/** spin_lock_irqsave(): returns the saved irq state for spin_unlock_irqrestore(). */
+export function* spin_lock_irqsave(k: Ctx, lock: SpinLock, site: string): KGen<boolean> {
+  const flags = k.localIrqSave();
+  k.preemptDisable();
+  yield* raw_spin_lock(k, lock, site);
+  return flags;
+}
+
+/** spin_unlock_irqrestore() */
+export function* spin_unlock_irqrestore(k: Ctx, lock: SpinLock, flags: boolean): KGen<void> {
+  yield* raw_spin_unlock(k, lock);
+  if (!flags) yield IRQ_ENABLE;
+  yield PREEMPT_ENABLE;
+}
+
+/** spin_lock_irq() */
+export function* spin_lock_irq(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+  k.localIrqDisable();
+  k.preemptDisable();
+  yield* raw_spin_lock(k, lock, site);
+}
+
+/** spin_unlock_irq() */
+export function* spin_unlock_irq(k: Ctx, lock: SpinLock): KGen<void> {
+  yield* raw_spin_unlock(k, lock);
+  yield IRQ_ENABLE;
+  yield PREEMPT_ENABLE;
+}
+
+/** spin_lock_bh(): softirqs off on this CPU, then the lock. */
+export function* spin_lock_bh(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+  k.localBhDisable();
+  yield* raw_spin_lock(k, lock, site);
+}
+
+/** spin_unlock_bh(): pending softirqs run at the local_bh_enable(). */
+export function* spin_unlock_bh(k: Ctx, lock: SpinLock): KGen<void> {
+  yield* raw_spin_unlock(k, lock);
+  yield BH_ENABLE;
+}
