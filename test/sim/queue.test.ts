@@ -1,0 +1,321 @@
+// The event queue, the PRNG streams and the SimPy-style processes (src/sim/queue.ts, prng.ts, des.ts).
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { wlPingpong, wlResource, wlTimeouts } from "../../src/bench/simpy.js";
+import { Env, Resource, Store } from "../../src/sim/des.js";
+import { hashString, mulberry32, Rng } from "../../src/sim/prng.js";
+import { EventQueue, type Handler, MAX_LANE } from "../../src/sim/queue.js";
+
+const NOP: Handler = { fire() {} };
+
+function drain(q: EventQueue): { t: number; arg: number }[] {
+  const out: { t: number; arg: number }[] = [];
+  while (q.pop()) out.push({ t: q.outTime, arg: q.outArg });
+  return out;
+}
+
+describe("EventQueue", () => {
+  it("orders by time, then lane, then insertion sequence", () => {
+    const q = new EventQueue(2);
+    q.push(10, 3, NOP, 0);
+    q.push(5, 7, NOP, 1);
+    q.push(10, 1, NOP, 2);
+    q.push(10, 3, NOP, 3);
+    q.push(5, 7, NOP, 4);
+    q.push(0, MAX_LANE, NOP, 5);
+    q.push(10, 0, NOP, 6);
+    expect(q.size).toBe(7);
+    expect(q.peekTime()).toBe(0);
+    expect(drain(q).map((e) => e.arg)).toEqual([5, 1, 4, 6, 2, 0, 3]);
+    expect(q.size).toBe(0);
+    expect(q.popped).toBe(7);
+    expect(q.scheduled).toBe(7);
+    expect(q.peekTime()).toBe(Number.POSITIVE_INFINITY);
+    expect(q.pop()).toBe(false);
+  });
+
+  it("returns the handler of each event and recycles slots", () => {
+    const q = new EventQueue(1);
+    const hs: Handler[] = [{ fire() {} }, { fire() {} }];
+    for (let round = 0; round < 3; round++) {
+      q.push(round * 2 + 1, 0, hs[1]!, 1);
+      q.push(round * 2, 0, hs[0]!, 0);
+      expect(q.pop()).toBe(true);
+      expect(q.outHandler).toBe(hs[0]);
+      expect(q.pop()).toBe(true);
+      expect(q.outHandler).toBe(hs[1]);
+    }
+  });
+
+  it("matches a sorted reference for random pushes and interleaved pops (property)", () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("push" as const),
+        t: fc.integer({ min: 0, max: 50 }),
+        lane: fc.integer({ min: 0, max: MAX_LANE }),
+      }),
+      fc.record({ kind: fc.constant("pop" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+        const q = new EventQueue(4);
+        const ref: { t: number; lane: number; seq: number }[] = [];
+        let seq = 0;
+        let lastT = -1;
+        for (const o of ops) {
+          if (o.kind === "push") {
+            // the engine never schedules into the past: keep pushes at or after the last popped time
+            const t = Math.max(o.t, lastT);
+            q.push(t, o.lane, NOP, seq);
+            ref.push({ t, lane: o.lane, seq });
+            seq++;
+          } else {
+            ref.sort((a, b) => a.t - b.t || a.lane - b.lane || a.seq - b.seq);
+            const want = ref.shift();
+            const got = q.pop();
+            if (want === undefined) {
+              expect(got).toBe(false);
+              continue;
+            }
+            expect(got).toBe(true);
+            expect(q.outTime).toBe(want.t);
+            expect(q.outArg).toBe(want.seq);
+            lastT = want.t;
+          }
+        }
+        ref.sort((a, b) => a.t - b.t || a.lane - b.lane || a.seq - b.seq);
+        expect(drain(q).map((e) => e.arg)).toEqual(ref.map((r) => r.seq));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keeps FIFO order for many equal keys across growth", () => {
+    const q = new EventQueue(2);
+    for (let i = 0; i < 5000; i++) q.push(7, 2, NOP, i);
+    const got = drain(q).map((e) => e.arg);
+    expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+});
+
+describe("PRNG", () => {
+  it("mulberry32 matches the reference generator's first values", () => {
+    const r = mulberry32(0x5eed);
+    const a = [r(), r(), r()];
+    const r2 = mulberry32(0x5eed);
+    expect([r2(), r2(), r2()]).toEqual(a);
+    for (const v of a) expect(Number.isInteger(v) && v >= 0 && v < 2 ** 32).toBe(true);
+  });
+
+  it("FNV-1a of known strings", () => {
+    expect(hashString("")).toBe(0x811c9dc5);
+    expect(hashString("a")).toBe(0xe40c292c);
+  });
+
+  it("is deterministic per (seed, name)", () => {
+    const a = new Rng(42, "mm.workload");
+    const b = new Rng(42, "mm.workload");
+    const xs = Array.from({ length: 100 }, () => a.u32());
+    expect(Array.from({ length: 100 }, () => b.u32())).toEqual(xs);
+  });
+
+  it("differs across seeds and across names", () => {
+    const seq = (r: Rng) => Array.from({ length: 16 }, () => r.u32());
+    const base = seq(new Rng(42, "x"));
+    expect(seq(new Rng(43, "x"))).not.toEqual(base);
+    expect(seq(new Rng(42, "y"))).not.toEqual(base);
+  });
+
+  it("streams are independent: draws from one do not change another", () => {
+    const seqOf = (interleave: boolean) => {
+      const a = new Rng(7, "a");
+      const b = new Rng(7, "b");
+      const out: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        if (interleave) for (let j = 0; j < i % 5; j++) b.u32();
+        out.push(a.u32());
+      }
+      return out;
+    };
+    expect(seqOf(true)).toEqual(seqOf(false));
+  });
+
+  it("int/range/float/jitter/exp stay in range", () => {
+    const r = new Rng(1, "ranges");
+    for (let i = 0; i < 2000; i++) {
+      const f = r.float();
+      expect(f >= 0 && f < 1).toBe(true);
+      const n = r.int(7);
+      expect(Number.isInteger(n) && n >= 0 && n < 7).toBe(true);
+      const g = r.range(-3, 3);
+      expect(g >= -3 && g <= 3).toBe(true);
+      const j = r.jitter(1000, 0.05);
+      expect(j >= 950 && j <= 1050).toBe(true);
+      expect(r.exp(10) >= 0).toBe(true);
+    }
+    expect(r.jitter(1000, 0)).toBe(1000);
+    expect(() => r.int(0)).toThrow(RangeError);
+  });
+
+  it("int(n) is roughly uniform", () => {
+    const r = new Rng(3, "uniform");
+    const counts = new Array(10).fill(0);
+    for (let i = 0; i < 100_000; i++) counts[r.int(10)]++;
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(600);
+  });
+
+  it("fork gives a deterministic child stream", () => {
+    const a = new Rng(5, "p").fork("c");
+    const b = new Rng(5, "p").fork("c");
+    expect(a.u32()).toBe(b.u32());
+  });
+});
+
+describe("des.ts (SimPy semantics)", () => {
+  it("timeouts advance time; a process is an event carrying its return value", () => {
+    const env = new Env();
+    const log: string[] = [];
+    function* child() {
+      yield 5;
+      log.push(`child@${env.now}`);
+      return 42;
+    }
+    function* parent() {
+      const p = env.process(child());
+      const v = yield p;
+      log.push(`parent got ${String(v)}@${env.now}`);
+      const w = yield env.timeout(3, "hello");
+      log.push(`timeout value ${String(w)}@${env.now}`);
+    }
+    env.process(parent());
+    env.run();
+    expect(log).toEqual(["child@5", "parent got 42@5", "timeout value hello@8"]);
+  });
+
+  it("run(until) stops before events at `until`, run(event) stops at the event", () => {
+    const env = new Env();
+    const seen: number[] = [];
+    env.process(
+      (function* () {
+        for (;;) {
+          yield 10;
+          seen.push(env.now);
+        }
+      })(),
+    );
+    env.run(30);
+    expect(env.now).toBe(30);
+    expect(seen).toEqual([10, 20]); // SimPy: the stop event (URGENT) wins the tie at t=30
+    expect(() => env.run(30)).toThrow(RangeError);
+    const ev = env.timeout(15);
+    env.run(ev);
+    expect(env.now).toBe(45);
+  });
+
+  it("waiting on an already processed event resumes at once with its value", () => {
+    const env = new Env();
+    const ev = env.timeout(1, "v");
+    let got: unknown = null;
+    let at = -1;
+    env.run(5);
+    expect(ev.processed).toBe(true);
+    env.process(
+      (function* () {
+        got = yield ev;
+        at = env.now;
+      })(),
+    );
+    env.run();
+    expect(got).toBe("v");
+    expect(at).toBe(5);
+  });
+
+  it("rejects negative delays and double succeed", () => {
+    const env = new Env();
+    env.process(
+      (function* () {
+        yield -1;
+      })(),
+    );
+    expect(() => env.run()).toThrow(RangeError);
+    const env2 = new Env();
+    const ev = env2.timeout(0);
+    expect(() => ev.succeed()).toThrow();
+  });
+
+  it("Resource grants FIFO up to capacity", () => {
+    const env = new Env();
+    const res = new Resource(env, 2);
+    const log: string[] = [];
+    function* user(name: string, hold: number) {
+      const req = res.request();
+      yield req;
+      log.push(`${name}+${env.now}`);
+      yield hold;
+      res.release(req);
+      log.push(`${name}-${env.now}`);
+    }
+    env.process(user("a", 10));
+    env.process(user("b", 5));
+    env.process(user("c", 1));
+    env.process(user("d", 1));
+    env.run();
+    expect(log).toEqual(["a+0", "b+0", "b-5", "c+5", "c-6", "d+6", "d-7", "a-10"]);
+    expect(res.users.length).toBe(0);
+  });
+
+  it("Store is FIFO and blocks getters until an item arrives", () => {
+    const env = new Env();
+    const s = new Store<string>(env);
+    const got: string[] = [];
+    env.process(
+      (function* () {
+        for (let i = 0; i < 3; i++) got.push(`${(yield s.get()) as string}@${env.now}`);
+      })(),
+    );
+    env.process(
+      (function* () {
+        yield 2;
+        yield s.put("x");
+        yield s.put("y");
+        yield 3;
+        yield s.put("z");
+      })(),
+    );
+    env.run();
+    expect(got).toEqual(["x@2", "y@2", "z@5"]);
+  });
+
+  it("a bounded Store blocks putters while full", () => {
+    const env = new Env();
+    const s = new Store<number>(env, 1);
+    const putAt: number[] = [];
+    env.process(
+      (function* () {
+        for (let i = 0; i < 3; i++) {
+          yield s.put(i);
+          putAt.push(env.now);
+        }
+      })(),
+    );
+    env.process(
+      (function* () {
+        for (let i = 0; i < 3; i++) {
+          yield 4;
+          yield s.get();
+        }
+      })(),
+    );
+    env.run();
+    expect(putAt).toEqual([0, 4, 8]);
+  });
+
+  it("the SimPy bench ports give the reference checksums and event counts", () => {
+    const t = wlTimeouts();
+    expect([t.checksum, t.events]).toEqual([3191851774, 3637118]);
+    const r = wlResource();
+    expect([r.checksum, r.events]).toEqual([4237667042, 799661]);
+    const p = wlPingpong();
+    expect([p.checksum, p.events]).toEqual([200000, 1000003]);
+  });
+});
