@@ -186,6 +186,7 @@ export class Cpu implements Handler {
     this.m.account(this, f, f.remaining);
     f.remaining = 0;
     this.burstFrame = null;
+    this.status = CPU_RUNNING;
     this.m.drive(this);
   }
 
@@ -766,6 +767,8 @@ export class Machine {
     const prevCpu = this.currentCpu;
     this.currentCpu = c;
     c.kicked = false;
+    // an interrupt delivered mid-burst: keep only the unspent part of the burst on the frame
+    if (c.status === CPU_BURST) c.splitBurst();
     c.status = CPU_RUNNING;
     const timed = this.mode === "timed";
     try {
