@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { wlPingpong, wlResource, wlTimeouts } from "../../src/bench/simpy.js";
-import { Env, Resource, Store } from "../../src/sim/des.js";
+import { Env, Resource, type SimEvent, Store } from "../../src/sim/des.js";
 import { hashString, mulberry32, Rng } from "../../src/sim/prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "../../src/sim/queue.js";
 
@@ -180,7 +180,7 @@ describe("des.ts (SimPy semantics)", () => {
       log.push(`child@${env.now}`);
       return 42;
     }
-    function* parent() {
+    function* parent(): Generator<number | SimEvent, void, unknown> {
       const p = env.process(child());
       const v = yield p;
       log.push(`parent got ${String(v)}@${env.now}`);
