@@ -277,6 +277,11 @@ export class Machine {
   readonly disabledSites = new Set<string>();
   /** Extension slots for lower layers attached to this machine (sync: lock stats, RCU, lockdep). */
   readonly ext: Record<string, unknown> = {};
+  /**
+   * Explore driver: the shared objects the current step touched (for partial-order reduction).
+   * Null when not recording. Keys are "kind:id" strings; a write conflicts with any access.
+   */
+  footprint: Map<string, boolean> | null = null;
   /** Steps run by the explore driver. */
   steps = 0;
   taint = "";
@@ -345,6 +350,16 @@ export class Machine {
     this.stopReason = reason;
   }
 
+  /**
+   * Record that the running step reads (write=false) or writes a shared object. Call it right after
+   * the yield point that guards the access. Free in the timed driver.
+   */
+  touch(key: string, write = true): void {
+    const fp = this.footprint;
+    if (fp === null) return;
+    if (write || !fp.has(key)) fp.set(key, write || (fp.get(key) ?? false));
+  }
+
   // ---------------------------------------------------------------- tasks
 
   /** Create a task pinned to `cpu` running `fn`; it starts runnable. */
@@ -407,6 +422,7 @@ export class Machine {
     t.state = TASK_RUNNING;
     if (t.worker !== null && t.worker.sleeping) this.wq.workerWaking(t);
     const c = t.cpu;
+    if (this.footprint !== null) this.touch(`rq:${c.id}`);
     if (c.curr === t) return true; // woken before it got to schedule(): stays on the CPU
     this.enqueue(c, t);
     this.emit("sched_wakeup", c.id, t.comm, "", t.pid, c.id);
@@ -509,6 +525,7 @@ export class Machine {
   /** __schedule(): `preempt` is true for involuntary preemption (the task stays runnable). */
   private schedule(c: Cpu, preempt: boolean): void {
     const prev = c.curr;
+    if (this.footprint !== null) this.touch(`rq:${c.id}`);
     if (!preempt && c.preemptCount !== 0 && !prev.isIdle) {
       this.schedulingWhileAtomic(c, prev);
     }
@@ -628,6 +645,7 @@ export class Machine {
   }
 
   deliverIrq(c: Cpu, req: IrqReq): void {
+    if (this.footprint !== null) this.touch(`rq:${c.id}`);
     c.pendingIrqs.push(req);
     if (c.inDrive) return; // the running loop takes it at its next check
     if (this.mode === "explore") {
@@ -730,7 +748,12 @@ export class Machine {
     } else {
       c.preemptCount -= SOFTIRQ_OFFSET;
       c.irqsOff = false;
-      if (!f.fromIrq) return;
+      if (!f.fromIrq) {
+        // local_bh_enable(): do_softirq() then preempt_check_resched() (kernel/softirq.c)
+        if (c.preemptCount === 0 && this.preemptible() && c.needResched && c.top.kind === CTX_TASK)
+          this.schedule(c, true);
+        return;
+      }
     }
     const below = c.top;
     if (below.spinning) below.spinSince = this.now;
@@ -1115,7 +1138,7 @@ export class Machine {
         this.queue.outHandler!.fire(this.queue.outArg);
         continue;
       }
-      const choice = en.length === 1 ? en[0]! : this.strategy.choose(en, this);
+      const choice = this.strategy.choose(en, this);
       if (!en.includes(choice))
         throw new Error(`strategy chose CPU ${choice}, not enabled (${en.join(",")})`);
       this.step(choice);
