@@ -1,0 +1,112 @@
+// Pieces shared by the commands: loading a scenario from an argument, running it with optional trace
+// output, and writing a report directory.
+import * as path from "node:path";
+import { type HtmlSection, htmlReport } from "../report/html.js";
+import { standardPlots } from "../report/plots.js";
+import { type RunResult, resultJson } from "../report/result.js";
+import { textReport } from "../report/text.js";
+import { ChromeTraceWriter } from "../report/trace.js";
+import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.js";
+import { catalog } from "../scenario/models.js";
+import { runScenario } from "../scenario/run.js";
+import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
+import { ensureDir, FileSink, UsageError, writeFileAtomic } from "./io.js";
+import { resolveScenario, type ScenarioSource } from "./scenarios.js";
+
+export interface Loaded {
+  source: ScenarioSource;
+  scenario: Scenario;
+  sets: SetOption[];
+}
+
+/** Parses repeated --set PATH=VALUE options. */
+export function parseSets(values: readonly string[], option = "--set"): SetOption[] {
+  return values.map((v) => {
+    const s = parseSetOption(v);
+    if (!s) throw new UsageError(`${option} ${v}: expected PATH=VALUE, e.g. ${option} machine.cpus=8`);
+    return s;
+  });
+}
+
+/** Loads SCENARIO (a file or a built-in name) with overrides; --kernel becomes a labelled override. */
+export function loadArg(arg: string, sets: readonly SetOption[], kernel?: string): Loaded {
+  const source = resolveScenario(arg);
+  const all = [...sets];
+  if (kernel !== undefined) all.push({ path: "kernel.variant", value: kernel, label: `--kernel ${kernel}` });
+  const scenario = loadScenario(source.text, { file: source.file, sets: all, catalog: catalog() });
+  return { source, scenario, sets: all };
+}
+
+export function setLabels(sets: readonly SetOption[]): string[] {
+  return sets.map((s) => `${s.path}=${s.value}`);
+}
+
+/** The seed of a single run: --seed, else the scenario's first seed. */
+export function pickSeed(s: Scenario, seed: number | undefined): number {
+  return seed ?? scenarioSeeds(s)[0]!;
+}
+
+/** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails). */
+export function runWithTrace(l: Loaded, seed: number, traceFile?: string): RunResult {
+  const writer = traceFile
+    ? new ChromeTraceWriter(new FileSink(traceFile, "trace"), {
+        scenario: l.scenario.name,
+        variant: l.scenario.kernel.variant,
+        seed: String(seed),
+      })
+    : undefined;
+  try {
+    const r = runScenario(l.scenario, { seed, sets: setLabels(l.sets), trace: writer ?? null });
+    writer?.finish();
+    return r;
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  }
+}
+
+/** Parses "A,B,C" into trimmed non-empty items. */
+export function commaList(v: string, what: string): string[] {
+  const items = v
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  if (items.length === 0) throw new UsageError(`${what}: expected a comma-separated list, got "${v}"`);
+  return items;
+}
+
+/** Parses a non-negative integer option. */
+export function intOption(v: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(v.trim())) throw new UsageError(`${what}: expected an integer, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max)
+    throw new UsageError(`${what}: expected an integer from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+/** Writes DIR/index.html, one SVG per plot, and the JSON result(s) and text report(s). */
+export async function writeReportDir(
+  dir: string,
+  title: string,
+  sections: readonly HtmlSection[],
+): Promise<string> {
+  ensureDir(dir, "report directory");
+  const withPlots: HtmlSection[] = [];
+  for (const [i, s] of sections.entries()) {
+    const plots = s.plots.length > 0 ? s.plots : await standardPlots(s.results);
+    const stem =
+      sections.length > 1
+        ? `${i + 1}-${s.results[0]?.scenario.name ?? "run"}`
+        : (s.results[0]?.scenario.name ?? "run");
+    for (const p of plots) writeFileAtomic(path.join(dir, `${stem}-${p.name}.svg`), p.svg, "plot");
+    for (const r of s.results) {
+      const base = `${stem}-${r.kernel.variant}-seed${r.scenario.seed}`;
+      writeFileAtomic(path.join(dir, `${base}.json`), resultJson(r), "result");
+      writeFileAtomic(path.join(dir, `${base}.txt`), textReport(r), "report");
+    }
+    withPlots.push({ ...s, plots });
+  }
+  const index = path.join(dir, "index.html");
+  writeFileAtomic(index, htmlReport(title, withPlots), "report");
+  return index;
+}

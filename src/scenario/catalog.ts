@@ -1,0 +1,48 @@
+// What the kernel models offer a scenario: variants with their switches and lock sites, and cost
+// profiles. The loader checks names against it; src/scenario/models.ts builds it from src/kernels.
+
+export interface SwitchInfo {
+  name: string;
+  /** Type of the value: boolean switches, numeric constants, or one of `values`. */
+  type: "boolean" | "number" | "string";
+  values?: readonly string[];
+  default: boolean | number | string;
+  summary: string;
+}
+
+export interface VariantInfo {
+  /** Name used on the command line and in scenarios (e.g. "6.4.0", "upstream-5.17"). */
+  name: string;
+  /** Other accepted spellings (e.g. "5.17" for "upstream-5.17"). */
+  aliases: readonly string[];
+  /** Which model the variant configures: "mm" (per-VMA locks), "fs" (writeback) or "sim" (engine only). */
+  model: "mm" | "fs" | "sim";
+  summary: string;
+  switches: readonly SwitchInfo[];
+  /** Named lock acquisition sites a scenario may disable. */
+  lockSites: readonly string[];
+  /** Named places where the modelled code may reschedule (cond_resched, might_sleep). */
+  yields: readonly string[];
+}
+
+export interface CostProfileInfo {
+  name: string;
+  summary: string;
+  /** Cost-table entries by name, unit last (faultAnonNs). */
+  costs: Readonly<Record<string, number>>;
+}
+
+export interface Catalog {
+  variants: readonly VariantInfo[];
+  costProfiles: readonly CostProfileInfo[];
+}
+
+export function findVariant(catalog: Catalog, name: string): VariantInfo | undefined {
+  return (
+    catalog.variants.find((v) => v.name === name) ?? catalog.variants.find((v) => v.aliases.includes(name))
+  );
+}
+
+export function variantNames(catalog: Catalog): string[] {
+  return catalog.variants.map((v) => v.name);
+}

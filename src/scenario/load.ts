@@ -1,0 +1,433 @@
+// Loading a scenario: YAML or JSON text -> typed Scenario, or a ScenarioError whose every problem has
+// file:line:column, the field, what was found and what is allowed. Never throws anything else for any
+// input text (a property test checks this).
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { type Catalog, findVariant, variantNames } from "./catalog.js";
+import { describeFound, formatField, ScenarioError, type ScenarioProblem } from "./errors.js";
+import { Scenario, WORKLOAD_TYPES } from "./schema.js";
+
+export interface SetOption {
+  /** Dotted path, e.g. "machine.cpus" or "workloads[0].threads". */
+  path: string;
+  /** Value as typed on the command line; parsed as YAML ("4" is a number, "true" a boolean). */
+  value: string;
+  /** How errors name this override (default "--set PATH=VALUE"). */
+  label?: string;
+}
+
+export interface LoadOptions {
+  /** Name shown in errors. */
+  file: string;
+  /** Overrides applied before validation (--set, sweep parameters). */
+  sets?: readonly SetOption[];
+  /** When given, variant, switch, lock-site and cost names are checked against it. */
+  catalog?: Catalog;
+}
+
+type Path = (string | number)[];
+const MAX_ALIASES = 100;
+
+/** Parses and validates scenario text. Throws ScenarioError, and nothing else, on bad input. */
+export function loadScenario(text: string, opts: LoadOptions): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number) => lineCounter.linePos(offset);
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      doc.errors.map((e) => {
+        const pos = at(e.pos[0]);
+        return {
+          file: opts.file,
+          line: pos.line,
+          column: pos.col,
+          field: "",
+          found: `malformed YAML (${firstLine(e.message)})`,
+          allowed: "a YAML or JSON mapping",
+        };
+      }),
+    );
+  }
+  const setPaths = applySets(doc, opts.sets ?? []);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    throw ScenarioError.single({
+      file: opts.file,
+      line: 1,
+      column: 1,
+      field: "",
+      found: `YAML that cannot be expanded (${firstLine(String((e as Error)?.message ?? e))})`,
+      allowed: `a YAML or JSON mapping with at most ${MAX_ALIASES} alias uses`,
+    });
+  }
+  const locate = (path: Path, key: boolean): ScenarioProblem =>
+    locateIn(doc.contents, path, key, opts.file, setPaths, at);
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw ScenarioError.single({
+      ...locate([], false),
+      found: data === null || data === undefined ? "an empty document" : describeFound(data),
+      allowed: "a mapping with at least name, kernel and workloads",
+    });
+  }
+  const parsed = Scenario.safeParse(data);
+  if (!parsed.success) {
+    throw new ScenarioError(sortProblems(parsed.error.issues.map((i) => issueProblem(i, data, locate))));
+  }
+  if (opts.catalog) {
+    const problems = checkNames(parsed.data, opts.catalog, data, locate);
+    if (problems.length > 0) throw new ScenarioError(sortProblems(problems));
+  }
+  return parsed.data;
+}
+
+/** Parses "machine.cpus", "workloads[0].threads" or "workloads.0.threads" into path segments. */
+export function parseSetPath(path: string): Path | undefined {
+  if (!/^[A-Za-z_$][\w$-]*(\.[\w$-]+|\[\d+\])*$/.test(path)) return undefined;
+  const out: Path = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) out.push(Number(m[2]));
+    else out.push(/^\d+$/.test(m[1]!) ? Number(m[1]) : m[1]!);
+  }
+  return out;
+}
+
+/** Splits "PATH=VALUE" as given to --set or --param. */
+export function parseSetOption(arg: string): SetOption | undefined {
+  const eq = arg.indexOf("=");
+  if (eq <= 0) return undefined;
+  return { path: arg.slice(0, eq).trim(), value: arg.slice(eq + 1) };
+}
+
+interface SetRecord {
+  path: Path;
+  label: string;
+}
+
+function applySets(doc: ReturnType<typeof parseDocument>, sets: readonly SetOption[]): SetRecord[] {
+  const records: SetRecord[] = [];
+  for (const s of sets) {
+    const label = s.label ?? `--set ${s.path}=${s.value}`;
+    const path = parseSetPath(s.path);
+    const problem = (found: string, allowed: string) =>
+      ScenarioError.single({ file: label, line: 0, column: 0, field: s.path, found, allowed });
+    if (!path)
+      throw problem(
+        `the path ${JSON.stringify(s.path)}`,
+        "a field path such as machine.cpus or workloads[0].threads",
+      );
+    let value: unknown;
+    try {
+      value = s.value.trim() === "" ? "" : parseYaml(s.value, { maxAliasCount: 0 });
+    } catch (e) {
+      throw problem(
+        `malformed value (${firstLine(String((e as Error)?.message ?? e))})`,
+        "a YAML scalar, list or mapping",
+      );
+    }
+    try {
+      if (doc.contents === null) doc.contents = doc.createNode({}) as never;
+      doc.setIn(path, doc.createNode(value));
+    } catch {
+      throw problem(
+        "a path through a value that is not a mapping or list",
+        "a path through mappings and lists",
+      );
+    }
+    records.push({ path, label });
+  }
+  return records;
+}
+
+function locateIn(
+  root: unknown,
+  path: Path,
+  key: boolean,
+  file: string,
+  sets: SetRecord[],
+  at: (offset: number) => { line: number; col: number },
+): ScenarioProblem {
+  const field = formatField(path);
+  for (let i = sets.length - 1; i >= 0; i--) {
+    const s = sets[i]!;
+    if (s.path.length <= path.length && s.path.every((seg, j) => seg === path[j]))
+      return { file: s.label, line: 0, column: 0, field, found: "", allowed: "" };
+  }
+  let node = root as Node | null;
+  let offset = node && (node as Node).range ? (node as Node).range![0] : 0;
+  for (let i = 0; i < path.length && node; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) break;
+      const target = last && key ? pair.key : (pair.value ?? pair.key);
+      node = target as Node | null;
+    } else if (isSeq(node) && typeof seg === "number") {
+      node = node.items[seg] as Node | null;
+    } else break;
+    if (node?.range) offset = node.range[0];
+  }
+  const pos = at(offset);
+  return { file, line: pos.line, column: pos.col, field, found: "", allowed: "" };
+}
+
+function issueProblem(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+  locate: (path: Path, key: boolean) => ScenarioProblem,
+): ScenarioProblem {
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  if (issue.code === "unrecognized_keys") {
+    const keyPath = [...path, issue.keys[0]!];
+    const allowed = objectKeys(schemaAt(Scenario, path, data));
+    return {
+      ...locate(keyPath, true),
+      found: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`,
+      allowed: allowed.length > 0 ? `the fields ${allowed.join(", ")}` : "no other fields",
+    };
+  }
+  const found = valueAt(data, path);
+  return {
+    ...locate(path, false),
+    found: found === undefined ? "nothing (the field is required)" : describeFound(found),
+    allowed: allowedFor(issue, path, data),
+  };
+}
+
+function allowedFor(issue: z.core.$ZodIssue, path: Path, data: unknown): string {
+  const schema = schemaAt(Scenario, path, data);
+  const [outer, inner] = schema ? descriptions(schema) : [undefined, undefined];
+  const formatHelp = inner?.startsWith("a ") ? inner : undefined;
+  switch (issue.code) {
+    case "invalid_type":
+      return formatHelp ?? fieldMeaning(outer, issue.expected);
+    case "too_small":
+    case "too_big":
+      return boundsOf(schema, issue);
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_union": {
+      const opts = (issue as { options?: unknown[] }).options;
+      if (opts) return `one of ${opts.map((v) => JSON.stringify(v)).join(", ")}`;
+      return formatHelp ?? outer ?? "another kind of value";
+    }
+    case "invalid_format":
+      return formatHelp ?? `a string matching ${(issue as { pattern?: string }).pattern ?? "the format"}`;
+    case "not_multiple_of":
+      return `a multiple of ${issue.divisor}`;
+    default:
+      return issue.message;
+  }
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  number: "a number",
+  int: "an integer",
+  string: "a string",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+  record: "a mapping",
+  literal: "a fixed value",
+};
+
+function fieldMeaning(description: string | undefined, expected: string): string {
+  const type = TYPE_WORDS[expected] ?? expected;
+  if (!description) return type;
+  return description.startsWith("a ") || description.startsWith("an ")
+    ? description
+    : `${type} (${description})`;
+}
+
+function boundsOf(schema: z.ZodType | undefined, issue: z.core.$ZodIssue): string {
+  const i = issue as { origin?: string; minimum?: number | bigint; maximum?: number | bigint };
+  const bag = schema
+    ? (
+        pickOption(unwrap(schema), undefined)._zod as {
+          bag?: { minimum?: number; maximum?: number; format?: string };
+        }
+      ).bag
+    : undefined;
+  const min = bag?.minimum ?? (issue.code === "too_small" ? i.minimum : undefined);
+  const max = bag?.maximum ?? (issue.code === "too_big" ? i.maximum : undefined);
+  const n = Number(min ?? max);
+  const unit =
+    i.origin === "array"
+      ? n === 1
+        ? " item"
+        : " items"
+      : i.origin === "string"
+        ? n === 1
+          ? " character"
+          : " characters"
+        : "";
+  const what =
+    i.origin === "number" && bag?.format?.includes("int")
+      ? "an integer "
+      : i.origin === "number"
+        ? "a number "
+        : "";
+  if (min !== undefined && max !== undefined && unit === "") return `${what}from ${min} to ${max}`;
+  if (min !== undefined && max !== undefined) return `from ${min} to ${max}${unit}`;
+  if (min !== undefined) return `${what}at least ${min}${unit}`;
+  return `${what}at most ${max}${unit}`;
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let v = data;
+  for (const seg of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+type AnyDef = {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  discriminator?: string;
+  valueType?: z.ZodType;
+};
+
+function def(s: z.ZodType): AnyDef {
+  return (s as unknown as { _zod: { def: AnyDef } })._zod.def;
+}
+
+/** Strips optional/default/pipe wrappers. */
+function unwrap(s: z.ZodType): z.ZodType {
+  for (let i = 0; i < 16; i++) {
+    const d = def(s);
+    if (
+      (d.type === "optional" || d.type === "default" || d.type === "prefault" || d.type === "nullable") &&
+      d.innerType
+    )
+      s = d.innerType;
+    else if (d.type === "pipe" && d.in) s = d.in;
+    else break;
+  }
+  return s;
+}
+
+/** The outermost description (what the field means) and the innermost one (its format, e.g. a duration). */
+function descriptions(s: z.ZodType): [string | undefined, string | undefined] {
+  let outer: string | undefined;
+  let inner: string | undefined;
+  for (let i = 0; i < 16; i++) {
+    if (s.description) {
+      outer ??= s.description;
+      inner = s.description;
+    }
+    const d = def(s);
+    const next = d.innerType ?? (d.type === "pipe" ? d.in : undefined);
+    if (!next) break;
+    s = next;
+  }
+  return [outer, inner];
+}
+
+/** The schema that validates the value at `path` (choosing union options by the data's discriminator). */
+function schemaAt(root: z.ZodType, path: Path, data: unknown): z.ZodType | undefined {
+  let s: z.ZodType | undefined = root;
+  let v: unknown = data;
+  for (const seg of path) {
+    if (!s) return undefined;
+    s = pickOption(unwrap(s), v);
+    const d = def(s);
+    if (d.type === "object" && typeof seg === "string") s = d.shape?.[seg];
+    else if (d.type === "array" && typeof seg === "number") s = d.element;
+    else if (d.type === "record") s = d.valueType;
+    else return undefined;
+    v = v !== null && typeof v === "object" ? (v as Record<string | number, unknown>)[seg] : undefined;
+  }
+  return s;
+}
+
+function pickOption(s: z.ZodType, v: unknown): z.ZodType {
+  const d = def(s);
+  if (d.type !== "union" || !d.discriminator || v === null || typeof v !== "object") return s;
+  const tag = (v as Record<string, unknown>)[d.discriminator];
+  return d.options?.find((o) => objectLiteral(o, d.discriminator!) === tag) ?? s;
+}
+
+function objectLiteral(s: z.ZodType, key: string): unknown {
+  const field = def(unwrap(s)).shape?.[key];
+  return field ? (def(field) as { values?: unknown[] }).values?.[0] : undefined;
+}
+
+function objectKeys(s: z.ZodType | undefined): string[] {
+  if (!s) return [];
+  return Object.keys(def(unwrap(s)).shape ?? {});
+}
+
+function checkNames(
+  s: Scenario,
+  catalog: Catalog,
+  data: unknown,
+  locate: (path: Path, key: boolean) => ScenarioProblem,
+): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const bad = (path: Path, allowed: string, key = false) =>
+    problems.push({ ...locate(path, key), found: describeFound(valueAt(data, path)), allowed });
+  const list = (names: readonly string[]) =>
+    names.length === 0 ? "none (this variant has none)" : names.join(", ");
+  const variant = findVariant(catalog, s.kernel.variant);
+  if (!variant) bad(["kernel", "variant"], `a known variant: ${list(variantNames(catalog))}`);
+  (s.compare ?? []).forEach((name, i) => {
+    if (!findVariant(catalog, name)) bad(["compare", i], `a known variant: ${list(variantNames(catalog))}`);
+  });
+  const profile = catalog.costProfiles.find((p) => p.name === s.machine.costProfile);
+  if (!profile)
+    bad(["machine", "costProfile"], `a cost profile: ${list(catalog.costProfiles.map((p) => p.name))}`);
+  else {
+    const names = Object.keys(profile.costs);
+    for (const k of Object.keys(s.machine.costs)) {
+      if (!(k in profile.costs)) {
+        problems.push({
+          ...locate(["machine", "costs", k], true),
+          found: `unknown cost ${JSON.stringify(k)}`,
+          allowed: `a cost of profile ${profile.name}: ${list(names)}`,
+        });
+      }
+    }
+  }
+  if (variant) {
+    for (const [k, v] of Object.entries(s.kernel.switches)) {
+      const sw = variant.switches.find((x) => x.name === k);
+      if (!sw) {
+        problems.push({
+          ...locate(["kernel", "switches", k], true),
+          found: `unknown switch ${JSON.stringify(k)}`,
+          allowed: `a switch of ${variant.name}: ${list(variant.switches.map((x) => x.name))}`,
+        });
+      } else if (typeof v !== sw.type || (sw.values && !sw.values.includes(String(v)))) {
+        bad(["kernel", "switches", k], sw.values ? `one of ${sw.values.join(", ")}` : `a ${sw.type}`);
+      }
+    }
+    s.kernel.disableLockSites.forEach((site, i) => {
+      if (!variant.lockSites.includes(site))
+        bad(["kernel", "disableLockSites", i], `a lock site of ${variant.name}: ${list(variant.lockSites)}`);
+    });
+  }
+  s.workloads.forEach((w, i) => {
+    if ("cpu" in w && w.cpu >= s.machine.cpus)
+      bad(["workloads", i, "cpu"], `a CPU from 0 to ${s.machine.cpus - 1}`);
+  });
+  return problems;
+}
+
+function sortProblems(ps: ScenarioProblem[]): ScenarioProblem[] {
+  return ps.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.trim();
+}
+
+export { WORKLOAD_TYPES };
