@@ -1,0 +1,155 @@
+// Block devices as a FIFO bandwidth server with a fixed latency, a request-count queue depth and a
+// completion context (spec §1.10, §5.3). Bios are split into requests of max_sectors_kb only as a
+// count (blk_mq_complete_request costs, and the bi_sector advance that splitting causes).
+
+export type CompletionContext = "hardirq" | "softirq" | "ipi" | "task";
+
+export interface DeviceProfile {
+  name: string;
+  /** Sequential bandwidth, bytes per second. */
+  bandwidthBps: number;
+  /** Service latency per bio (ns) on top of the transfer time. */
+  latencyNs: number;
+  /** max_sectors_kb in bytes (request size). */
+  maxSectorsBytes: number;
+  /** Requests in flight before submitters wait for tags. */
+  queueDepth: number;
+  completion: CompletionContext;
+  /** CPU taking the completion interrupt; -1 = the submitting CPU (per-CPU NVMe queues). */
+  irqCpu: number;
+  /** Interrupt name in traces (e.g. "nvme0q1", "virtio0-requests"). */
+  irqName: string;
+}
+
+const MB = 1e6;
+const KIB = 1024;
+
+/** §5.3 device profiles. */
+export const DEVICE_PROFILES: Record<string, DeviceProfile> = {
+  /** NVMe PCIe 3.0, ~2 GB/s sequential write; per-CPU queues (hardirq on the submitter). [§5.3] */
+  "nvme-pcie3": {
+    name: "nvme-pcie3",
+    bandwidthBps: 2000 * MB,
+    latencyNs: 20_000,
+    maxSectorsBytes: 512 * KIB,
+    queueDepth: 1024,
+    completion: "hardirq",
+    irqCpu: -1,
+    irqName: "nvme0q1",
+  },
+  /** 4 x NVMe PCIe3 md RAID0, 7.5-8 GB/s buffered (Wang). [§5.3] */
+  "nvme-raid0x4": {
+    name: "nvme-raid0x4",
+    bandwidthBps: 8000 * MB,
+    latencyNs: 20_000,
+    maxSectorsBytes: 512 * KIB,
+    queueDepth: 4096,
+    completion: "hardirq",
+    irqCpu: -1,
+    irqName: "nvme0q1",
+  },
+  /** md RAID0 of 4 cloud disks at 250 MB/s, 1-2 ms (Azure P40/P50-like); one interrupt CPU. [§5.3] */
+  "cloud-raid0x4": {
+    name: "cloud-raid0x4",
+    bandwidthBps: 1000 * MB,
+    latencyNs: 1_500_000,
+    maxSectorsBytes: 1024 * KIB,
+    queueDepth: 512,
+    completion: "hardirq",
+    irqCpu: 2,
+    irqName: "hv_storvsc",
+  },
+  /** AWS EBS gp3 provisioned to 1000 MiB/s, ms-scale latency. [§5.3] */
+  "ebs-gp3": {
+    name: "ebs-gp3",
+    bandwidthBps: 1000 * 1024 * 1024,
+    latencyNs: 1_000_000,
+    maxSectorsBytes: 512 * KIB,
+    queueDepth: 256,
+    completion: "hardirq",
+    irqCpu: 2,
+    irqName: "nvme1q2",
+  },
+  /** SATA SSD behind a single-queue HBA: completions through BLOCK_SOFTIRQ. [§5.3] */
+  "sata-ssd": {
+    name: "sata-ssd",
+    bandwidthBps: 500 * MB,
+    latencyNs: 80_000,
+    maxSectorsBytes: 1024 * KIB,
+    queueDepth: 32,
+    completion: "softirq",
+    irqCpu: 1,
+    irqName: "ahci",
+  },
+  /** HDD: 200 MB/s sequential. [§5.3] */
+  hdd: {
+    name: "hdd",
+    bandwidthBps: 200 * MB,
+    latencyNs: 5_000_000,
+    maxSectorsBytes: 1024 * KIB,
+    queueDepth: 32,
+    completion: "softirq",
+    irqCpu: 1,
+    irqName: "ahci",
+  },
+  /** pmem: synchronous, completion in the submitter's task context. [§5.3, Mikulas 2020] */
+  pmem: {
+    name: "pmem",
+    bandwidthBps: 2000 * MB,
+    latencyNs: 0,
+    maxSectorsBytes: 2147483647 * KIB,
+    queueDepth: 1 << 30,
+    completion: "task",
+    irqCpu: -1,
+    irqName: "pmem",
+  },
+};
+
+export class BlockDevice {
+  busyUntilNs = 0;
+  inflightRequests = 0;
+  bytesWritten = 0;
+  biosCompleted = 0;
+  requestsCompleted = 0;
+  busyNs = 0;
+  readonly bytesPerNs: number;
+
+  constructor(readonly p: DeviceProfile) {
+    if (!(p.bandwidthBps > 0)) throw new RangeError(`device ${p.name}: bandwidth must be > 0`);
+    if (!(p.maxSectorsBytes >= 4096)) throw new RangeError(`device ${p.name}: max_sectors must be >= 4 KiB`);
+    this.bytesPerNs = p.bandwidthBps / 1e9;
+  }
+
+  /** Requests a bio of `bytes` is split into (blk_queue_split / bio_split_to_limits). */
+  requestsFor(bytes: number): number {
+    return Math.max(1, Math.ceil(bytes / this.p.maxSectorsBytes));
+  }
+
+  /** Sectors the original bio's bi_sector advances by when it is split (all but the last piece). */
+  splitAdvanceSectors(bytes: number): number {
+    const n = this.requestsFor(bytes);
+    return n <= 1 ? 0 : ((n - 1) * this.p.maxSectorsBytes) / 512;
+  }
+
+  /** Would dispatching `requests` more exceed the queue depth? (an empty queue always accepts) */
+  full(requests: number): boolean {
+    return this.inflightRequests > 0 && this.inflightRequests + requests > this.p.queueDepth;
+  }
+
+  /** Start service of `bytes` at `now`; returns the completion time. */
+  dispatch(now: number, bytes: number, requests: number): number {
+    const start = Math.max(now, this.busyUntilNs);
+    const xfer = bytes / this.bytesPerNs;
+    this.busyUntilNs = start + xfer;
+    this.busyNs += xfer;
+    this.inflightRequests += requests;
+    return Math.ceil(this.busyUntilNs + this.p.latencyNs);
+  }
+
+  complete(bytes: number, requests: number): void {
+    this.inflightRequests -= requests;
+    this.bytesWritten += bytes;
+    this.biosCompleted++;
+    this.requestsCompleted += requests;
+  }
+}

@@ -1,0 +1,197 @@
+// Page-cache state of one file: per-folio flag bytes in a typed array, and the physical placement of
+// the folios as runs of contiguous page frames (which decides multipage-bvec merging, spec §1.7).
+// No per-page objects: every operation is a range loop over the flag array.
+import type { Rng } from "../sim/prng.js";
+
+/** PG_dirty / PAGECACHE_TAG_DIRTY (mm/filemap.c: the page flag and the xarray mark move together). */
+export const PG_DIRTY = 1;
+/** PAGECACHE_TAG_TOWRITE (tag_pages_for_writeback). */
+export const TAG_TOWRITE = 2;
+/** PG_writeback / PAGECACHE_TAG_WRITEBACK. */
+export const PG_WRITEBACK = 4;
+/** PG_waiters: some task sleeps in folio_wait_bit on this folio. */
+export const PG_WAITERS = 8;
+/** PG_error (5.16/5.17: set on a failed write). */
+export const PG_ERROR = 16;
+/** In the page cache at all. */
+export const PG_PRESENT = 32;
+
+export class PageCache {
+  /** Flag byte per folio. */
+  readonly flags: Uint8Array;
+  nrDirty = 0;
+  nrWriteback = 0;
+  /** Folios with PG_WAITERS set (so completion scans for waiters only when there are any). */
+  nrWaiters = 0;
+  /** PG_WAITERS bits the last endWriteback cleared (the folios whose waiters must be woken). */
+  lastWaitersCleared = 0;
+  /** Folio index of the first folio of each physically contiguous run; runStart[0] = 0. */
+  readonly runStart: Float64Array;
+  readonly nrRuns: number;
+
+  constructor(
+    readonly nrFolios: number,
+    /** Pages per folio (1 << folio order). */
+    readonly folioPages: number,
+    /** Mean folios per physically contiguous run (geometric). 1 = fully fragmented memory. */
+    physRunFolios: number,
+    rng: Rng,
+  ) {
+    if (!Number.isInteger(nrFolios) || nrFolios < 1) throw new RangeError(`PageCache: nrFolios ${nrFolios}`);
+    this.flags = new Uint8Array(nrFolios);
+    const starts: number[] = [0];
+    if (physRunFolios <= 1) {
+      // every folio is its own run: represent implicitly (runStart[i] = i)
+      this.nrRuns = nrFolios;
+      this.runStart = new Float64Array(0);
+    } else {
+      let at = 0;
+      for (let guard = 0; guard < nrFolios; guard++) {
+        const len = Math.max(1, Math.round(rng.exp(physRunFolios)));
+        at += len;
+        if (at >= nrFolios) break;
+        starts.push(at);
+      }
+      this.runStart = Float64Array.from(starts);
+      this.nrRuns = starts.length;
+    }
+  }
+
+  /** Index of the physical run containing folio `f` (binary search). */
+  runOf(f: number): number {
+    if (this.runStart.length === 0) return f;
+    const rs = this.runStart;
+    let lo = 0;
+    let hi = rs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (rs[mid]! <= f) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** First folio of run `r` (nrFolios past the last run). */
+  runFirst(r: number): number {
+    if (r >= this.nrRuns) return this.nrFolios;
+    return this.runStart.length === 0 ? r : this.runStart[r]!;
+  }
+
+  /** Is folio `f` the first folio of a physical run (cannot merge into the previous folio's bvec)? */
+  startsRun(f: number): boolean {
+    if (this.runStart.length === 0) return true;
+    return this.runStart[this.runOf(f)] === f;
+  }
+
+  /** First folio in [from, to) with any of `bits` set, or -1. */
+  findSet(from: number, to: number, bits: number): number {
+    const fl = this.flags;
+    for (let i = from; i < to; i++) if ((fl[i]! & bits) !== 0) return i;
+    return -1;
+  }
+
+  /** End of the run of folios from `from` (< to) that all have `need` set and none of `stop`. */
+  runEnd(from: number, to: number, need: number, stop: number): number {
+    const fl = this.flags;
+    let i = from;
+    while (i < to) {
+      const x = fl[i]!;
+      if ((x & need) === 0 || (x & stop) !== 0) break;
+      i++;
+    }
+    return i;
+  }
+
+  /** filemap_dirty_folio over [from, to): returns folios newly dirtied. */
+  dirtyRange(from: number, to: number): number {
+    const fl = this.flags;
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const x = fl[i]!;
+      if ((x & PG_DIRTY) === 0) n++;
+      fl[i] = x | PG_DIRTY | PG_PRESENT;
+    }
+    this.nrDirty += n;
+    return n;
+  }
+
+  /** tag_pages_for_writeback: DIRTY -> TOWRITE over [from, to); returns folios tagged. */
+  tagRange(from: number, to: number): number {
+    const fl = this.flags;
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const x = fl[i]!;
+      if ((x & PG_DIRTY) !== 0 && (x & TAG_TOWRITE) === 0) {
+        fl[i] = x | TAG_TOWRITE;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * folio_clear_dirty_for_io + folio_start_writeback over [from, to) (all dirty, none under writeback
+   * by construction of the caller's run). Returns the number of folios that were already under
+   * writeback (invariant 1 violations; 0 when the model is right).
+   */
+  startWriteback(from: number, to: number): number {
+    const fl = this.flags;
+    let bad = 0;
+    let cleaned = 0;
+    for (let i = from; i < to; i++) {
+      const x = fl[i]!;
+      if ((x & PG_WRITEBACK) !== 0) bad++;
+      if ((x & PG_DIRTY) !== 0) cleaned++;
+      fl[i] = (x & ~(PG_DIRTY | TAG_TOWRITE)) | PG_WRITEBACK;
+    }
+    this.nrDirty -= cleaned;
+    this.nrWriteback += to - from - bad;
+    return bad;
+  }
+
+  /** Folios with PG_WAITERS in [from, to) (scanned only when nrWaiters > 0). */
+  countWaiters(from: number, to: number): number {
+    if (this.nrWaiters === 0) return 0;
+    const fl = this.flags;
+    let n = 0;
+    for (let i = from; i < to; i++) if ((fl[i]! & PG_WAITERS) !== 0) n++;
+    return n;
+  }
+
+  /**
+   * folio_end_writeback over [from, to): clear PG_writeback (and PG_waiters: the waker clears it when
+   * no waiter is left; every waiter of these folios is woken). Sets PG_error when `error`.
+   * Returns the number of folios that were NOT under writeback (invariant 1 violations).
+   */
+  endWriteback(from: number, to: number, error: boolean): number {
+    const fl = this.flags;
+    let bad = 0;
+    let waiters = 0;
+    const clear = PG_WRITEBACK | PG_WAITERS;
+    const set = error ? PG_ERROR : 0;
+    for (let i = from; i < to; i++) {
+      const x = fl[i]!;
+      if ((x & PG_WRITEBACK) === 0) bad++;
+      if ((x & PG_WAITERS) !== 0) waiters++;
+      fl[i] = (x & ~clear) | set;
+    }
+    this.nrWriteback -= to - from - bad;
+    this.nrWaiters -= waiters;
+    this.lastWaitersCleared = waiters;
+    return bad;
+  }
+
+  /** Mark a waiter on folio f (folio_wait_bit_common sets PG_waiters). */
+  setWaiter(f: number): void {
+    const x = this.flags[f]!;
+    if ((x & PG_WAITERS) === 0) {
+      this.flags[f] = x | PG_WAITERS;
+      this.nrWaiters++;
+    }
+  }
+}
+
+/** Build run lengths for fully written/prefilled files with a given contiguity: exported for tests. */
+export function meanRunFolios(physRunBytes: number, folioBytes: number): number {
+  return Math.max(1, physRunBytes / folioBytes);
+}

@@ -1,0 +1,113 @@
+// Counters and latency histograms of the fs model (spec §6.6, model-provided part).
+import { type Histogram, newHistogram, type Percentiles, percentiles } from "../sim/stats.js";
+
+export class FsStats {
+  ioendsBuilt = 0;
+  ioendPagesMax = 0;
+  ioendFoliosMax = 0;
+  ioendBiosMax = 0;
+  ioendPagesSum = 0;
+  ioendBiosSum = 0;
+  bios = 0;
+  bvecs = 0;
+  requests = 0;
+  bytesSubmitted = 0;
+  bytesWrittenByUser = 0;
+  /** Ioends finished inline in irq/softirq context, and via the xfs-conv workqueue. */
+  ioendsInline = 0;
+  ioendsQueued = 0;
+  /** xfs_end_io executions, merged runs, the longest run (pages), transactions. */
+  endIoRuns = 0;
+  mergedRuns = 0;
+  mergedRunPagesMax = 0;
+  mergedRunIoendsMax = 0;
+  txns = 0;
+  txnsPerEndIoMax = 0;
+  /** cond_resched()/might_sleep() calls executed in completion code. */
+  completionReschedCalls = 0;
+  /** CPU time (ns) charged to completion code per inode (xfs_end_io + inline finish). */
+  readonly completionCpuNsByIno = new Map<number, number>();
+  /** CPU time charged to submission (writepages) and to the write path. */
+  submitCpuNs = 0;
+  writeCpuNs = 0;
+  /** The longest single completion work item (xfs_end_io) CPU time. */
+  endIoCpuNsMax = 0;
+  readonly deviceToClearNs: Histogram = newHistogram();
+  readonly fsyncNs: Histogram = newHistogram();
+  readonly probeWaitNs: Histogram = newHistogram();
+  fsyncErrors = 0;
+  /** Invariant findings by kind (counted even past the report cap). */
+  readonly invariantCounts = new Map<string, number>();
+
+  addCompletionCpu(ino: number, ns: number): void {
+    this.completionCpuNsByIno.set(ino, (this.completionCpuNsByIno.get(ino) ?? 0) + ns);
+  }
+
+  summary(): FsStatsSummary {
+    return {
+      ioendsBuilt: this.ioendsBuilt,
+      ioendPagesMax: this.ioendPagesMax,
+      ioendPagesMean: this.ioendsBuilt > 0 ? Math.round(this.ioendPagesSum / this.ioendsBuilt) : 0,
+      ioendFoliosMax: this.ioendFoliosMax,
+      ioendBiosMax: this.ioendBiosMax,
+      ioendBiosMean: this.ioendsBuilt > 0 ? +(this.ioendBiosSum / this.ioendsBuilt).toFixed(2) : 0,
+      bios: this.bios,
+      bvecs: this.bvecs,
+      requests: this.requests,
+      bytesSubmitted: this.bytesSubmitted,
+      bytesWrittenByUser: this.bytesWrittenByUser,
+      ioendsInline: this.ioendsInline,
+      ioendsQueued: this.ioendsQueued,
+      endIoRuns: this.endIoRuns,
+      mergedRuns: this.mergedRuns,
+      mergedRunPagesMax: this.mergedRunPagesMax,
+      mergedRunIoendsMax: this.mergedRunIoendsMax,
+      txns: this.txns,
+      txnsPerEndIoMax: this.txnsPerEndIoMax,
+      completionReschedCalls: this.completionReschedCalls,
+      completionCpuNsByIno: Object.fromEntries(
+        [...this.completionCpuNsByIno.entries()].sort((a, b) => a[0] - b[0]),
+      ),
+      endIoCpuNsMax: this.endIoCpuNsMax,
+      submitCpuNs: this.submitCpuNs,
+      writeCpuNs: this.writeCpuNs,
+      deviceToClearNs: percentiles(this.deviceToClearNs),
+      fsyncNs: percentiles(this.fsyncNs),
+      probeWaitNs: percentiles(this.probeWaitNs),
+      fsyncErrors: this.fsyncErrors,
+      invariantCounts: Object.fromEntries([...this.invariantCounts.entries()].sort()),
+    };
+  }
+}
+
+export interface FsStatsSummary {
+  ioendsBuilt: number;
+  ioendPagesMax: number;
+  ioendPagesMean: number;
+  ioendFoliosMax: number;
+  ioendBiosMax: number;
+  ioendBiosMean: number;
+  bios: number;
+  bvecs: number;
+  requests: number;
+  bytesSubmitted: number;
+  bytesWrittenByUser: number;
+  ioendsInline: number;
+  ioendsQueued: number;
+  endIoRuns: number;
+  mergedRuns: number;
+  mergedRunPagesMax: number;
+  mergedRunIoendsMax: number;
+  txns: number;
+  txnsPerEndIoMax: number;
+  completionReschedCalls: number;
+  completionCpuNsByIno: Record<string, number>;
+  endIoCpuNsMax: number;
+  submitCpuNs: number;
+  writeCpuNs: number;
+  deviceToClearNs: Percentiles;
+  fsyncNs: Percentiles;
+  probeWaitNs: Percentiles;
+  fsyncErrors: number;
+  invariantCounts: Record<string, number>;
+}
