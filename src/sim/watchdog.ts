@@ -32,7 +32,7 @@ export class Watchdogs {
     this.touchTs = new Array(n).fill(0);
     this.reportTs = new Array(n).fill(0);
     this.hrtimerInterrupts = new Array(n).fill(0);
-    this.hrtimerInterruptsSaved = new Array(n).fill(-1);
+    this.hrtimerInterruptsSaved = new Array(n).fill(0); // per-CPU zero, as hrtimer_interrupts_saved
     this.hardLockupWarned = new Array(n).fill(false);
     this.softlockupQueued = new Array(n).fill(false);
     this.stopWork = Array.from({ length: n }, () => []);
