@@ -179,7 +179,7 @@ describe("irqsave, irq and bh flavours", () => {
     const m = machine({ cpus: 1 });
     const lock = new SpinLock("bh_lock");
     const log: string[] = [];
-    m.openSoftirq(BLOCK_SOFTIRQ, function* (k) {
+    m.openSoftirq(BLOCK_SOFTIRQ, function* () {
       log.push(`softirq lockHeld=${lock.locked}`);
       yield 1;
     });
