@@ -251,8 +251,10 @@ export class Machine {
   readonly wq: WorkqueueSystem;
   readonly watchdogs: Watchdogs;
   trace: TraceSink | null = null;
-  /** Stop the run at the first finding (explore driver, race checking). */
+  /** Stop the run at the first finding (explore driver, race checking)... */
   stopOnFinding = false;
+  /** ...that passes this filter (null: any finding). */
+  stopFilter: ((f: Finding) => boolean) | null = null;
   stopped = false;
   stopReason = "";
   readonly tickNs: number;
@@ -341,7 +343,8 @@ export class Machine {
     const finding: Finding = { ...f, t: this.now, steps: f.steps ?? this.stepLabels.slice(-64) };
     this.findings.push(finding);
     this.emit("model", f.cpus[0] ?? -1, `finding:${f.kind}`, f.message);
-    if (this.stopOnFinding) this.stop(`finding: ${f.kind}`);
+    if (this.stopOnFinding && (this.stopFilter === null || this.stopFilter(finding)))
+      this.stop(`finding: ${f.kind}`);
   }
 
   stop(reason: string): void {
@@ -853,10 +856,7 @@ export class Machine {
     switch (e.op) {
       case OP_YIELD:
         f.site = e.site;
-        if (this.mode === "explore") {
-          f.paused = true;
-          this.stepLabels.push(`${c.id}:${e.site}`);
-        }
+        if (this.mode === "explore") f.paused = true;
         return;
       case OP_SCHEDULE:
         if (f.kind !== CTX_TASK) {
@@ -1116,6 +1116,8 @@ export class Machine {
     this.choices.push(cpu);
     this.steps++;
     const f = c.top;
+    // the step starts at the yield point the CPU is paused at: label it with that site
+    this.stepLabels.push(`${cpu}:${f.paused ? f.site : c.curr.isIdle ? "idle" : "run"}`);
     f.paused = false;
     this.now += 1;
     this.drive(c);

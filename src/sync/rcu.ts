@@ -75,6 +75,7 @@ export class Rcu {
 
   /** call_rcu(): run fn after a full grace period, from RCU_SOFTIRQ on the calling CPU. */
   callRcu(cpu: number, what: string, fn: () => void): void {
+    this.m.touch("rcu:gp");
     this.callbacks[cpu]!.push({ gp: this.gpNum + 1, fn, what });
     this.maybeStartGp();
   }
@@ -116,6 +117,7 @@ export class Rcu {
   /** synchronize_rcu(): sleep until a full grace period has elapsed. */
   *synchronize(k: Ctx): KGen<void> {
     yield yieldPoint("synchronize_rcu");
+    k.m.touch("rcu:gp");
     const w = { task: k.task, target: this.gpNum + 1 };
     this.waiters.push(w);
     this.maybeStartGp();
@@ -155,6 +157,7 @@ export class Rcu {
 
   private noteQs(c: Cpu, reason: string): void {
     if (!this.gpInProgress || !this.qsNeeded[c.id]) return;
+    this.m.touch("rcu:gp");
     if (reason === "context_switch" && c.curr.rcuReadDepth > 0) {
       if (this.flavour === "rcu_sched") return; // cannot happen legally; no QS
       this.blocked.add(c.curr); // rcu_note_context_switch(): preempted reader blocks the GP

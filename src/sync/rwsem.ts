@@ -28,7 +28,17 @@ export class RwSemaphore {
   readonly readSince: number[] = [];
   /** Tasks whose acquisition was skipped (site switched off), with the mode. */
   readonly skips: { task: Task; write: boolean }[] = [];
-  constructor(readonly name: string) {}
+  /**
+   * Footprint key for partial-order reduction: the instance's identity, stable across runs
+   * (default: the class name, which is conservative when a class has many instances).
+   */
+  readonly key: string;
+  constructor(
+    readonly name: string,
+    instance?: string,
+  ) {
+    this.key = `rwsem:${instance ?? name}`;
+  }
 
   /** rwsem_is_locked() */
   get locked(): boolean {
@@ -41,6 +51,7 @@ export class RwSemaphore {
 }
 
 function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean): boolean {
+  k.m.touch(sem.key);
   if (!k.m.disabledSites.has(site)) return false;
   sem.skips.push({ task: k.task, write });
   return true;
@@ -76,7 +87,7 @@ function acquiredRead(k: Ctx, sem: RwSemaphore, site: string, bounce: boolean, t
   const m = k.m;
   sem.readSince.push(m.now);
   lockStats(m).get(`${sem.name}-R`).acquired(bounce);
-  lockdep(m).acquire(k, sem.name, site, trylock);
+  if (trylock) lockdep(m).acquire(k, sem.name, site, true);
   m.emit("lock_acquired", k.cpu.id, sem.name, site, 1);
 }
 
@@ -84,7 +95,7 @@ function acquiredWrite(k: Ctx, sem: RwSemaphore, site: string, bounce: boolean, 
   const m = k.m;
   sem.writeSince = m.now;
   lockStats(m).get(`${sem.name}-W`).acquired(bounce);
-  lockdep(m).acquire(k, sem.name, site, trylock);
+  if (trylock) lockdep(m).acquire(k, sem.name, site, true);
   m.emit("lock_acquired", k.cpu.id, sem.name, site, 0);
 }
 
@@ -96,6 +107,7 @@ export function* down_read(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
+  lockdep(k.m).acquire(k, sem.name, site, false);
   if (sem.writer === null && sem.waitList.length === 0) {
     sem.readers++;
     acquiredRead(k, sem, site, bounce, false);
@@ -126,6 +138,7 @@ export function* down_write(k: Ctx, sem: RwSemaphore, site: string): KGen<void> 
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
+  lockdep(k.m).acquire(k, sem.name, site, false);
   if (sem.writer === null && sem.readers === 0 && sem.waitList.length === 0) {
     sem.writer = k.task;
     acquiredWrite(k, sem, site, bounce, false);
@@ -180,6 +193,7 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return;
   const m = k.m;
   yield yieldPoint(`${sem.name}:up_read`);
+  m.touch(sem.key);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
@@ -198,6 +212,7 @@ export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, true)) return;
   const m = k.m;
   yield yieldPoint(`${sem.name}:up_write`);
+  m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
@@ -219,6 +234,7 @@ export function* downgrade_write(k: Ctx, sem: RwSemaphore): KGen<void> {
     return;
   }
   yield yieldPoint(`${sem.name}:downgrade_write`);
+  m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`downgrade_write(${sem.name}) by a non-owner`);
   sem.writer = null;
   sem.readers++;

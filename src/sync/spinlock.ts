@@ -14,7 +14,17 @@ export class SpinLock {
   heldSince = 0;
   /** Contexts whose acquisition was skipped because the site is switched off. */
   readonly skips: Ctx[] = [];
-  constructor(readonly name: string) {}
+  /**
+   * Footprint key for partial-order reduction: the instance's identity, stable across runs
+   * (default: the class name, which is conservative when a class has many instances).
+   */
+  readonly key: string;
+  constructor(
+    readonly name: string,
+    instance?: string,
+  ) {
+    this.key = `spinlock:${instance ?? name}`;
+  }
   get locked(): boolean {
     return this.owner !== null;
   }
@@ -29,6 +39,7 @@ export function* spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
 function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   const m = k.m;
   yield yieldPoint(site);
+  m.touch(lock.key);
   if (m.disabledSites.has(site)) {
     lock.skips.push(k);
     return;
@@ -37,11 +48,12 @@ function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   const cost = lock.line.rmw(k);
   if (cost > 0) yield cost;
   const stats = lockStats(m).get(lock.name);
+  // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
+  lockdep(m).acquire(k, lock.name, site, false);
   if (lock.owner === null && lock.waiters.length === 0) {
     lock.owner = k;
     lock.heldSince = m.now;
     stats.acquired(bounce);
-    lockdep(m).acquire(k, lock.name, site, false);
     m.emit("lock_acquired", k.cpu.id, lock.name, site);
     return;
   }
@@ -52,7 +64,6 @@ function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   stats.contended(site, m.now - since, bounce);
   stats.acquired(true);
   lock.heldSince = m.now;
-  lockdep(m).acquire(k, lock.name, site, false);
   m.emit("contention_end", k.cpu.id, lock.name, site);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
 }
@@ -62,6 +73,7 @@ export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolea
   const m = k.m;
   k.preemptDisable();
   yield yieldPoint(site);
+  m.touch(lock.key);
   if (m.disabledSites.has(site)) {
     lock.skips.push(k);
     return true;
@@ -90,6 +102,7 @@ function* raw_spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
   }
   if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
   yield yieldPoint(`${lock.name}:unlock`);
+  m.touch(lock.key);
   lockStats(m)
     .get(lock.name)
     .released(m.now - lock.heldSince);

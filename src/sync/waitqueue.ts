@@ -36,6 +36,7 @@ function registry(m: Machine): Set<WaitQueueHead> {
 
 /** wake_up() / __wake_up_common(): wakes every non-exclusive waiter and up to nrExclusive exclusive ones. */
 export function wake_up(m: Machine, wq: WaitQueueHead, nrExclusive = 1): number {
+  m.touch(`wq:${wq.name}`);
   let woken = 0;
   let excl = nrExclusive;
   for (let i = 0; i < wq.entries.length; ) {
@@ -58,6 +59,7 @@ export function wake_up_all(m: Machine, wq: WaitQueueHead): number {
 export function* wait_event(k: Ctx, wq: WaitQueueHead, cond: () => boolean, exclusive = false): KGen<void> {
   yield WAIT_MIGHT_SLEEP;
   yield yieldPoint(`${wq.name}:wait_event`);
+  k.m.touch(`wq:${wq.name}`);
   if (cond()) return;
   registry(k.m).add(wq);
   const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
@@ -68,6 +70,7 @@ export function* wait_event(k: Ctx, wq: WaitQueueHead, cond: () => boolean, excl
     if (cond()) break;
     yield SCHEDULE;
     yield yieldPoint(`${wq.name}:woken`);
+    k.m.touch(`wq:${wq.name}`);
   }
   // finish_wait()
   k.task.state = TASK_RUNNING;

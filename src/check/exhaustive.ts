@@ -1,0 +1,211 @@
+// Bounded exhaustive search: stateless depth-first enumeration of schedules by re-execution, with
+// sleep sets (Godefroid 1996) for partial-order reduction and an optional preemption bound (CHESS).
+// Two steps are independent when their footprints (the shared objects each step touched, recorded
+// through Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
+import type { ExploreStrategy, Machine } from "../sim/machine.js";
+import { type CheckTarget, isViolation, type RunOutcome } from "./run.js";
+
+type Footprint = Map<string, boolean>;
+
+interface Node {
+  enabled: number[];
+  /** Transitions that need not be explored from here, with their footprints. */
+  sleep: Map<number, Footprint>;
+  /** Transitions already explored from here, with their footprints. */
+  done: Map<number, Footprint>;
+  chosen: number;
+  preemptions: number;
+}
+
+export interface ExhaustiveOptions {
+  /** Maximum preemptions per schedule (switching away from a CPU that could go on); Infinity: none. */
+  preemptionBound: number;
+  /** Stop after this many schedules. */
+  maxSchedules: number;
+  /** Stop after this much wall time (ms). */
+  maxMs: number;
+  /** Use sleep sets (partial-order reduction). */
+  sleepSets: boolean;
+}
+
+export interface ExhaustiveResult {
+  schedules: number;
+  /** Every schedule within the bounds was explored (no budget ran out). */
+  complete: boolean;
+  /** Transitions pruned by sleep sets. */
+  pruned: number;
+  maxDepth: number;
+  counterexample: RunOutcome | null;
+  elapsedMs: number;
+  /** Steps executed in all runs (re-execution included). */
+  stepsExecuted: number;
+}
+
+export function independent(a: Footprint, b: Footprint): boolean {
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  for (const [k, w] of small) {
+    const o = big.get(k);
+    if (o !== undefined && (w || o)) return false;
+  }
+  return true;
+}
+
+/** Drives one run along a prefix, then extends it, recording nodes and footprints. */
+class DfsStrategy implements ExploreStrategy {
+  depth = 0;
+  private lastFootprint: Footprint | null = null;
+  constructor(
+    private readonly stack: Node[],
+    private readonly prefixLen: number,
+    private readonly opts: ExhaustiveOptions,
+    private readonly onPrune: () => void,
+  ) {}
+
+  choose(enabled: readonly number[], m: Machine): number {
+    // the footprint of the previous step is complete now
+    this.closeStep(m);
+    const d = this.depth;
+    let node = this.stack[d];
+    if (d >= this.prefixLen || node === undefined) {
+      const parent = d > 0 ? this.stack[d - 1]! : null;
+      const sleep = new Map<number, Footprint>();
+      if (parent !== null && this.opts.sleepSets) {
+        const fpChosen = parent.done.get(parent.chosen)!;
+        for (const [u, fu] of parent.sleep)
+          if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
+        for (const [u, fu] of parent.done)
+          if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
+      }
+      const prevCpu = parent?.chosen ?? -1;
+      const prevPre = parent?.preemptions ?? 0;
+      let chosen = -1;
+      for (const c of enabled) {
+        if (sleep.has(c)) continue;
+        const pre = prevPre + (prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
+        if (pre > this.opts.preemptionBound) continue;
+        chosen = c;
+        break;
+      }
+      if (chosen < 0) {
+        // everything asleep or over the bound: this branch adds no new behaviour
+        this.onPrune();
+        m.stop("pruned");
+        return enabled[0]!;
+      }
+      const pre = prevPre + (prevCpu >= 0 && chosen !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
+      node = { enabled: enabled.slice(), sleep, done: new Map(), chosen, preemptions: pre };
+      this.stack[d] = node;
+    }
+    this.depth++;
+    m.footprint = new Map();
+    this.lastFootprint = m.footprint;
+    return node.chosen;
+  }
+
+  closeStep(m: Machine): void {
+    if (this.lastFootprint === null) return;
+    const node = this.stack[this.depth - 1]!;
+    node.done.set(node.chosen, this.lastFootprint);
+    this.lastFootprint = null;
+    m.footprint = null;
+  }
+}
+
+/** Enumerate schedules depth-first until the space within the bounds is covered or a violation is found. */
+export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions> = {}): ExhaustiveResult {
+  const o: ExhaustiveOptions = {
+    preemptionBound: opts.preemptionBound ?? Number.POSITIVE_INFINITY,
+    maxSchedules: opts.maxSchedules ?? 1_000_000,
+    maxMs: opts.maxMs ?? 60_000,
+    sleepSets: opts.sleepSets ?? true,
+  };
+  const t0 = performance.now();
+  const stack: Node[] = [];
+  let schedules = 0;
+  let pruned = 0;
+  let maxDepth = 0;
+  let stepsExecuted = 0;
+  let prefixLen = 0;
+  for (;;) {
+    const strat = new DfsStrategy(stack, prefixLen, o, () => pruned++);
+    const m = target.build();
+    m.stopOnFinding = true;
+    m.stopFilter = (f) => isViolation(target, f);
+    m.explore(strat, target.maxSteps);
+    strat.closeStep(m);
+    if (!m.stopped || m.stopReason !== "pruned") {
+      if (!m.stopped) m.finish();
+    }
+    schedules++;
+    stepsExecuted += m.steps;
+    maxDepth = Math.max(maxDepth, strat.depth);
+    const finding = m.findings.find((f) => isViolation(target, f)) ?? null;
+    if (finding !== null) {
+      return {
+        schedules,
+        complete: false,
+        pruned,
+        maxDepth,
+        counterexample: {
+          finding,
+          choices: m.choices.slice(),
+          labels: m.stepLabels.slice(),
+          steps: m.steps,
+          machine: m,
+        },
+        elapsedMs: performance.now() - t0,
+        stepsExecuted,
+      };
+    }
+    stack.length = strat.depth;
+    // backtrack: deepest node with an unexplored, awake, in-bound alternative
+    let found = false;
+    while (stack.length > 0) {
+      const node = stack[stack.length - 1]!;
+      const parent = stack.length >= 2 ? stack[stack.length - 2]! : null;
+      const prevCpu = parent?.chosen ?? -1;
+      const prevPre = parent?.preemptions ?? 0;
+      let next = -1;
+      let nextPre = 0;
+      for (const c of node.enabled) {
+        if (node.done.has(c) || node.sleep.has(c)) continue;
+        const pre = prevPre + (prevCpu >= 0 && c !== prevCpu && node.enabled.includes(prevCpu) ? 1 : 0);
+        if (pre > o.preemptionBound) continue;
+        next = c;
+        nextPre = pre;
+        break;
+      }
+      if (next >= 0) {
+        node.chosen = next;
+        node.preemptions = nextPre;
+        prefixLen = stack.length;
+        found = true;
+        break;
+      }
+      stack.pop();
+    }
+    const elapsed = performance.now() - t0;
+    if (!found) {
+      return {
+        schedules,
+        complete: true,
+        pruned,
+        maxDepth,
+        counterexample: null,
+        elapsedMs: elapsed,
+        stepsExecuted,
+      };
+    }
+    if (schedules >= o.maxSchedules || elapsed >= o.maxMs) {
+      return {
+        schedules,
+        complete: false,
+        pruned,
+        maxDepth,
+        counterexample: null,
+        elapsedMs: elapsed,
+        stepsExecuted,
+      };
+    }
+  }
+}

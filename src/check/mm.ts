@@ -1,0 +1,196 @@
+// Entry point of the mm model: build a machine, the kernel variant's switches, one process and the
+// workloads' threads, run the timed or the explore driver, and collect counters, latencies, lock
+// statistics and findings. The CLI and the benchmarks call runMmScenario.
+import { findMmVariant, MM_VARIANTS, mmSwitches } from "../kernels/mm.js";
+import type { MmCosts } from "../mm/costs.js";
+import { type MmSim, MmSimulation } from "../mm/index.js";
+import type { MmThread } from "../mm/thread.js";
+import type { VmstatName } from "../mm/vmstat.js";
+import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
+import { type Histogram, newHistogram, type Percentiles, percentiles } from "../sim/stats.js";
+import type { TraceSink } from "../sim/trace.js";
+import { lockStats } from "../sync/lockstat.js";
+import { type MmWorkload, startWorkload, type WorkloadHost, workloadVaPages } from "../workloads/mm.js";
+
+export interface MmScenarioConfig {
+  /** Kernel variant name or alias (6.3, 6.4.0, 6.4.3, 6.15). */
+  variant: string;
+  /** Switch overrides (see src/kernels/mm.ts). */
+  switches?: Record<string, unknown>;
+  /** Lock acquisition sites to remove (LOCK_SITES). */
+  disableLockSites?: readonly string[];
+  cpus: number;
+  seed?: number;
+  mode?: "timed" | "explore";
+  preempt?: "none" | "voluntary" | "full" | "lazy";
+  /** Relative cost jitter (timed driver), default 0.05. */
+  jitter?: number;
+  costs?: Partial<MmCosts>;
+  wordsPerPage?: number;
+  workloads: MmWorkload[];
+  stop?: {
+    /** Virtual-time limit (ns); default 10 s. */
+    timeNs?: number;
+    maxEvents?: number;
+    onFinding?: boolean;
+    /** Explore driver: step budget (default 200000). */
+    maxSteps?: number;
+  };
+  /** Explore driver strategy: "random" (default) or "pct" (depth 3). */
+  strategy?: "random" | "pct";
+  trace?: TraceSink;
+  /** Record per-fault latency (HDR histogram); default true. */
+  latency?: boolean;
+}
+
+export interface MmRunResult {
+  variant: string;
+  seed: number;
+  mode: "timed" | "explore";
+  simNs: number;
+  events: number;
+  steps: number;
+  vmstat: Record<VmstatName, number>;
+  /** User faults and their latency (entry of do_user_addr_fault to return), ns. */
+  faults: number;
+  faultLatency: Percentiles;
+  faultLatencyHistogram: Histogram;
+  /** Simulated faults per simulated second. */
+  faultsPerSimS: number;
+  findings: Finding[];
+  /** Findings per kind, including those beyond the per-kind report limit. */
+  findingCounts: Record<string, number>;
+  /** Per lock-acquisition-site statistics of the mm model. */
+  lockSites: { site: string; acquired: number; contended: number; waitNs: number; waitNsMax: number }[];
+  /** lock_stat-style rows (src/sync classes: &mm->mmap_lock-R/-W, ptlock, ...). */
+  lockStat: ReturnType<ReturnType<typeof lockStats>["rows"]>;
+  framesInUse: number;
+  segv: number;
+  /** Workloads finished (false: stopped by the time or event limit). */
+  completed: boolean;
+  machine: Machine;
+  sim: MmSim;
+}
+
+/** A uniformly random choice among the enabled CPUs. */
+export function randomStrategy(m: Machine): ExploreStrategy {
+  const r = m.rng("explore");
+  return { choose: (en) => en[r.int(en.length)]! };
+}
+
+/** PCT (probabilistic concurrency testing): random priorities with d-1 priority change points. */
+export function pctStrategy(m: Machine, depth: number, maxSteps: number): ExploreStrategy {
+  const r = m.rng("explore.pct");
+  const prio = m.cpus.map(() => r.u32());
+  const changes: number[] = [];
+  for (let i = 0; i < depth - 1; i++) changes.push(r.int(Math.max(1, Math.min(maxSteps, 2000))));
+  let step = 0;
+  let low = 0;
+  return {
+    choose: (en) => {
+      step++;
+      let best = en[0]!;
+      for (const c of en) if (prio[c]! > prio[best]!) best = c;
+      if (changes.includes(step)) prio[best] = low--;
+      return best;
+    },
+  };
+}
+
+/** Run one mm scenario to completion (or its limits). */
+export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
+  const variant = findMmVariant(cfg.variant);
+  if (variant === undefined)
+    throw new RangeError(
+      `unknown mm variant ${JSON.stringify(cfg.variant)} (known: ${MM_VARIANTS.map((v) => v.name).join(", ")})`,
+    );
+  const mode = cfg.mode ?? "timed";
+  const seed = cfg.seed ?? 1;
+  let va = 256;
+  for (const w of cfg.workloads) va += workloadVaPages(w);
+  const s = new MmSimulation({
+    cpus: cfg.cpus,
+    seed,
+    mode,
+    preempt: cfg.preempt ?? "none",
+    jitter: cfg.jitter ?? 0.05,
+    switches: mmSwitches(variant.name, cfg.switches ?? {}),
+    disabledSites: cfg.disableLockSites ?? [],
+    costs: cfg.costs ?? {},
+    wordsPerPage: cfg.wordsPerPage ?? 4,
+    vaPages: va,
+    latency: cfg.latency ?? true,
+  });
+  const m = s.m;
+  if (cfg.trace !== undefined) m.trace = cfg.trace;
+  m.stopOnFinding = cfg.stop?.onFinding ?? false;
+  let finite = 0;
+  let finished = 0;
+  let nextCpu = 0;
+  const host: WorkloadHost = {
+    mm: s.mm,
+    spawn(name, mm, prog, cpu) {
+      const c = cpu ?? nextCpu++ % cfg.cpus;
+      return s.spawn(name, mm, c, prog);
+    },
+    premap: (npages, o) => s.premap(npages, o?.gapPages ?? 1),
+    rng: (name) => m.rng(name),
+    running: () => finite === 0 || finished < finite,
+    done() {
+      finished++;
+      if (finite > 0 && finished >= finite) m.stop("workloads done");
+    },
+    finite() {
+      finite++;
+    },
+    measure: (th, on) => s.measure(th, on),
+    sleep: (th, ns) => m.sleepNs(th.k, ns),
+    wake: (th: MmThread) => {
+      m.wakeUpProcess(th.k.task);
+    },
+  };
+  cfg.workloads.forEach((w, i) => {
+    startWorkload(host, w, i);
+  });
+  const timeNs = cfg.stop?.timeNs ?? 10e9;
+  if (mode === "timed") m.run(timeNs, cfg.stop?.maxEvents ?? 1e9);
+  else {
+    const maxSteps = cfg.stop?.maxSteps ?? 200_000;
+    const strat = cfg.strategy === "pct" ? pctStrategy(m, 3, maxSteps) : randomStrategy(m);
+    m.explore(strat, maxSteps);
+  }
+  s.finish();
+  m.finish();
+  const sim = s.sim;
+  const counts: Record<string, number> = {};
+  for (const [k, v] of [...sim.findingCounts.entries()].sort()) counts[k] = v;
+  const sites = [...sim.lockStats.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([site, st]) => ({ site, ...st }));
+  const simNs = m.now;
+  const faults = sim.vmstat.v[14]!;
+  return {
+    variant: variant.name,
+    seed,
+    mode,
+    simNs,
+    events: m.queue.popped,
+    steps: m.steps,
+    vmstat: sim.vmstat.toRecord(),
+    faults,
+    faultLatency: percentiles(s.faultLat),
+    faultLatencyHistogram: s.faultLat,
+    faultsPerSimS: simNs > 0 ? (faults / simNs) * 1e9 : 0,
+    findings: m.findings,
+    findingCounts: counts,
+    lockSites: sites,
+    lockStat: lockStats(m).rows(),
+    framesInUse: sim.frames.allocated,
+    segv: sim.vmstat.toRecord().model_segv,
+    completed: finite > 0 ? finished >= finite : true,
+    machine: m,
+    sim,
+  };
+}
+
+export { newHistogram };

@@ -1,0 +1,47 @@
+// One explored run of a check target under a strategy, and what it found.
+import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
+
+/** Something the checker can run again and again from the same initial state. */
+export interface CheckTarget {
+  /** A short name for reports and counterexample files. */
+  readonly name: string;
+  /** A fresh machine in explore mode, with the model and its workloads set up, not yet run. */
+  build(): Machine;
+  /** Step budget of one run. */
+  readonly maxSteps: number;
+  /** Number of CPUs (for PCT). */
+  readonly cpus: number;
+  /** Finding kinds that count as violations (default: every finding). */
+  readonly kinds?: readonly string[];
+  /** Scenario description stored in counterexample files (scenario name, variant, seed, switches). */
+  readonly describe?: Record<string, unknown>;
+}
+
+export interface RunOutcome {
+  finding: Finding | null;
+  choices: number[];
+  labels: string[];
+  steps: number;
+  machine: Machine;
+}
+
+export function isViolation(target: CheckTarget, f: Finding): boolean {
+  return target.kinds === undefined || target.kinds.includes(f.kind);
+}
+
+/** Run the target once under `strategy`, stopping at the first violation. */
+export function runOnce(
+  target: CheckTarget,
+  strategy: ExploreStrategy,
+  maxSteps = target.maxSteps,
+): RunOutcome {
+  const m = target.build();
+  if (m.mode !== "explore")
+    throw new Error(`check target ${target.name}: build() must return an explore-mode machine`);
+  m.stopOnFinding = true;
+  m.stopFilter = (f) => isViolation(target, f);
+  m.explore(strategy, maxSteps);
+  if (!m.stopped) m.finish();
+  const finding = m.findings.find((f) => isViolation(target, f)) ?? null;
+  return { finding, choices: m.choices.slice(), labels: m.stepLabels.slice(), steps: m.steps, machine: m };
+}
