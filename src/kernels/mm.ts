@@ -1,0 +1,143 @@
+// Kernel variants of the mm model as data: which per-VMA-lock behaviour each version has.
+// Sources: ../shared/reference/per-vma-locks.md §0.1, §2.8-2.11, §4.4, §7.3.
+import { LOCK_SITES, MM_YIELDS, type MmSwitches } from "../mm/switches.js";
+
+export interface MmVariant {
+  name: string;
+  aliases: readonly string[];
+  summary: string;
+  switches: MmSwitches;
+}
+
+const V63: MmSwitches = {
+  perVmaLock: false,
+  vmaLockImpl: "rwsem",
+  forkLockVmas: "none",
+  anonVmaCheck: "before-lock",
+  eligibleFile: false,
+  eligibleSwap: false,
+  eligibleUffd: false,
+  dropLockOnRetry: false,
+  badAccessUnderVmaLock: false,
+  lockMmAndFindVma: false,
+  lockVmaBeforeStackExpand: false,
+  lockNewVmaBeforeInsert: false,
+  detachedBeforeRange: false,
+  arch: "x86",
+};
+
+const V640: MmSwitches = { ...V63, perVmaLock: true };
+
+const V643: MmSwitches = {
+  ...V640,
+  forkLockVmas: "per-vma",
+  lockMmAndFindVma: true,
+  lockVmaBeforeStackExpand: true,
+  lockNewVmaBeforeInsert: true,
+};
+
+const V615: MmSwitches = {
+  ...V643,
+  vmaLockImpl: "refcnt",
+  anonVmaCheck: "none",
+  eligibleFile: true,
+  eligibleSwap: true,
+  eligibleUffd: true,
+  dropLockOnRetry: true,
+  badAccessUnderVmaLock: true,
+  detachedBeforeRange: true,
+};
+
+export const MM_VARIANTS: readonly MmVariant[] = [
+  {
+    name: "6.3",
+    aliases: ["no-pervma", "D0"],
+    summary: "no per-VMA locks: every fault takes mmap_lock for read",
+    switches: V63,
+  },
+  {
+    name: "6.4.0",
+    aliases: ["6.4", "6.4.0-forkbug", "D1"],
+    summary: "per-VMA rwsem locks; dup_mmap does not write-lock parent VMAs (the fork race)",
+    switches: V640,
+  },
+  {
+    name: "6.4.3",
+    aliases: ["fork-fixed", "D1f"],
+    summary: "fork fixed as mainline did (vma_start_write in the dup_mmap loop), StackRot and new-VMA fixes",
+    switches: V643,
+  },
+  {
+    name: "6.15",
+    aliases: ["refcount", "D2"],
+    summary:
+      "vm_refcnt VMA lock, typesafe-by-RCU VMAs, file/swap/uffd faults and anon_vma setup under the VMA lock",
+    switches: V615,
+  },
+];
+
+export function findMmVariant(name: string): MmVariant | undefined {
+  return MM_VARIANTS.find((v) => v.name === name) ?? MM_VARIANTS.find((v) => v.aliases.includes(name));
+}
+
+/** Switches of a variant with scenario overrides applied (unknown names or wrong types throw). */
+export function mmSwitches(name: string, over: Readonly<Record<string, unknown>> = {}): MmSwitches {
+  const v = findMmVariant(name);
+  if (v === undefined) throw new RangeError(`unknown mm kernel variant ${JSON.stringify(name)}`);
+  const out: Record<string, unknown> = { ...v.switches };
+  for (const [k, val] of Object.entries(over)) {
+    if (!(k in out)) throw new RangeError(`unknown switch ${JSON.stringify(k)} for variant ${v.name}`);
+    if (typeof val !== typeof out[k]) throw new RangeError(`switch ${k}: expected a ${typeof out[k]}`);
+    out[k] = val;
+  }
+  return out as unknown as MmSwitches;
+}
+
+const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[]; summary: string }>> = {
+  perVmaLock: { summary: "CONFIG_PER_VMA_LOCK: try lock_vma_under_rcu before mmap_lock" },
+  vmaLockImpl: {
+    values: ["rwsem", "refcnt"],
+    summary: "VMA lock design: 6.4 rw_semaphore or 6.15 vm_refcnt",
+  },
+  forkLockVmas: {
+    values: ["none", "per-vma", "all-first"],
+    summary: "dup_mmap write-locks parent VMAs: none (6.4.0), per-vma (mainline), all-first (mm tree)",
+  },
+  anonVmaCheck: {
+    values: ["before-lock", "after-lock", "none"],
+    summary: "where lock_vma_under_rcu refuses VMAs without anon_vma",
+  },
+  eligibleFile: { summary: "file-backed faults under the VMA lock (6.7+)" },
+  eligibleSwap: { summary: "swap-in under the VMA lock (6.6+); else VM_FAULT_RETRY" },
+  eligibleUffd: { summary: "userfaultfd faults under the VMA lock (6.6+)" },
+  dropLockOnRetry: { summary: "handle_mm_fault drops the VMA lock on VM_FAULT_RETRY (6.6+)" },
+  badAccessUnderVmaLock: { summary: "signal access errors under the VMA lock (6.10+)" },
+  lockMmAndFindVma: { summary: "lock_mm_and_find_vma; stack growth under the write lock (6.4.1+)" },
+  lockVmaBeforeStackExpand: { summary: "expand_downwards write-locks the stack VMA (6.4.3+)" },
+  lockNewVmaBeforeInsert: { summary: "mmap_region write-locks the new VMA before inserting it (6.4.3+)" },
+  detachedBeforeRange: { summary: "lock_vma_under_rcu checks detached before the range (2024)" },
+  arch: { values: ["x86", "arm64"], summary: "fault handler shape" },
+};
+
+/** Catalog entries (structurally the scenario layer's VariantInfo). */
+export function mmVariantInfos() {
+  return MM_VARIANTS.map((v) => ({
+    name: v.name,
+    aliases: v.aliases,
+    model: "mm" as const,
+    summary: v.summary,
+    switches: (Object.keys(v.switches) as (keyof MmSwitches)[]).map((k) => {
+      const val = v.switches[k];
+      const help = SWITCH_HELP[k];
+      return {
+        name: k,
+        type: typeof val as "boolean" | "string",
+        ...(help.values ? { values: help.values } : {}),
+        default: val,
+        summary: help.summary,
+      };
+    }),
+    lockSites: LOCK_SITES,
+    yields: MM_YIELDS,
+  }));
+}

@@ -1,0 +1,109 @@
+// Cost table of the mm model, one entry per modelled step. Units are last in every name; every entry
+// names its source: "cal §n" = ../shared/reference/calibration.md (measured on this project's machine,
+// Linux 6.18 in a 2-vCPU KVM guest), or "est" = estimated. Calibration §3 is validation data and is
+// deliberately not used here.
+
+export interface MmCosts {
+  /** Fault trap, VMA lookup and zero-page PTE install. [cal §2: anon first-touch read fault, 549 ns] */
+  faultBaseNs: number;
+  /** Anonymous page allocation, zeroing and memcg charge. [cal §2 (a) 1299 - read fault 549] */
+  anonFaultAllocZeroNs: number;
+  /** wp_page_copy: allocation, 4 KiB copy, flush, rmap. [cal §2 (d) 2110 - 549] */
+  wpCopyNs: number;
+  /** wp_page_reuse on a write-protected exclusive page. [cal §2 (d) 621 - 549] */
+  wpReuseNs: number;
+  /** Page-cache file read fault on top of the base. [cal §2 (c) 1044 - 549] */
+  fileFaultNs: number;
+  /** Syscall entry and exit. [cal §4 getpid p50] */
+  syscallNs: number;
+  /** mmap of a 64 KiB anonymous region (whole syscall). [cal §4 p50 451] */
+  mmapNs: number;
+  /** munmap of an untouched 64 KiB region (whole syscall). [cal §4 p50 701] */
+  munmapNs: number;
+  /** Zap of one present PTE (MADV_DONTNEED, munmap, exit). [cal §2 (e) 107 ns/page] */
+  zapPerPageNs: number;
+  /** mprotect of a whole VMA without PTEs. [cal §4 p50 273] */
+  mprotectNs: number;
+  /** mprotect per present PTE changed, flush included. [cal §4 (2718 - 273) / 16] */
+  mprotectPerPteNs: number;
+  /** VMA split or merge. [cal §4 (1361 + 1419) / 2] */
+  splitMergeNs: number;
+  /** fork: copying one present PTE. [cal §4 7.08 ms / 262144 PTEs] */
+  forkPerPteNs: number;
+  /** fork of a small process besides its PTEs (task, mm, VMAs). [est] */
+  forkBaseNs: number;
+  /** Child exit + wait per PTE. [cal §4 8.69 ms / 262144 PTEs] */
+  exitPerPteNs: number;
+  /** Child exit besides its PTEs. [est] */
+  exitBaseNs: number;
+  /** Local TLB invalidation of one page (invlpg). [est] */
+  tlbFlushLocalNs: number;
+  /** Remote TLB shootdown: IPIs and waiting for the acknowledgements. [est, KVM guest] */
+  tlbFlushIpiNs: number;
+  /** Hardware page walk on a TLB miss. [est] */
+  pageWalkNs: number;
+  /** Swap-in of one page. [est: no swap on the calibration machine] */
+  swapInNs: number;
+  /** Swap-out of one page (MADV_PAGEOUT). [est] */
+  swapOutNs: number;
+  /** userfaultfd monitor resolving a missing fault. [est] */
+  uffdResolveNs: number;
+  /** Uncontended lock operation (atomic RMW on a cache line the CPU owns). [est] */
+  lockUncontendedNs: number;
+  /** Cache-line transfer to another CPU (lock word bouncing). [est] */
+  cacheLineTransferNs: number;
+}
+
+export const MM_COSTS_CALIBRATION: MmCosts = {
+  faultBaseNs: 549,
+  anonFaultAllocZeroNs: 750,
+  wpCopyNs: 1561,
+  wpReuseNs: 72,
+  fileFaultNs: 495,
+  syscallNs: 107,
+  mmapNs: 451,
+  munmapNs: 701,
+  zapPerPageNs: 107,
+  mprotectNs: 273,
+  mprotectPerPteNs: 153,
+  splitMergeNs: 1390,
+  forkPerPteNs: 27,
+  forkBaseNs: 40_000,
+  exitPerPteNs: 33,
+  exitBaseNs: 20_000,
+  tlbFlushLocalNs: 100,
+  tlbFlushIpiNs: 1500,
+  pageWalkNs: 30,
+  swapInNs: 20_000,
+  swapOutNs: 10_000,
+  uffdResolveNs: 5000,
+  lockUncontendedNs: 20,
+  cacheLineTransferNs: 80,
+};
+
+export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
+  faultBaseNs: "calibration.md §2: anon first-touch read fault (zero page)",
+  anonFaultAllocZeroNs: "calibration.md §2 (a) 1299 ns minus the read fault 549 ns",
+  wpCopyNs: "calibration.md §2 (d) COW fault 2110 ns minus 549 ns",
+  wpReuseNs: "calibration.md §2 (d) reuse fault 621 ns minus 549 ns",
+  fileFaultNs: "calibration.md §2 (c) 1044 ns minus 549 ns",
+  syscallNs: "calibration.md §4 getpid p50",
+  mmapNs: "calibration.md §4 mmap 64 KiB p50",
+  munmapNs: "calibration.md §4 munmap 64 KiB untouched p50",
+  zapPerPageNs: "calibration.md §2 (e) MADV_DONTNEED per page",
+  mprotectNs: "calibration.md §4 mprotect, no PTEs, p50",
+  mprotectPerPteNs: "calibration.md §4 (2718 - 273) / 16",
+  splitMergeNs: "calibration.md §4 split/merge mean of p50s",
+  forkPerPteNs: "calibration.md §4 fork 1 GiB 7.08 ms / 262144 PTEs",
+  forkBaseNs: "estimated",
+  exitPerPteNs: "calibration.md §4 child exit 8.69 ms / 262144 PTEs",
+  exitBaseNs: "estimated",
+  tlbFlushLocalNs: "estimated",
+  tlbFlushIpiNs: "estimated (KVM guest shootdown)",
+  pageWalkNs: "estimated",
+  swapInNs: "estimated (no swap on the calibration machine)",
+  swapOutNs: "estimated",
+  uffdResolveNs: "estimated",
+  lockUncontendedNs: "estimated",
+  cacheLineTransferNs: "estimated",
+};

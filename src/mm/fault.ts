@@ -1,0 +1,746 @@
+// The page-fault path: the arch handler (arch/x86/mm/fault.c do_user_addr_fault, arm64 do_page_fault),
+// lock_vma_under_rcu, the mmap_lock fallback, and handle_mm_fault with its anonymous, zero-page, COW,
+// file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
+import type { KGen } from "../sim/effects.js";
+import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
+import {
+  type Held,
+  mmap_read_lock,
+  mmap_read_trylock,
+  mmap_read_unlock,
+  mmap_write_downgrade,
+  mmap_write_lock,
+  mmap_write_unlock,
+  ptlOf,
+  spinLock,
+  spinLockFast,
+  spinUnlock,
+  spinWait,
+} from "./locking.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
+import { flush_tlb_page } from "./tlbflush.js";
+import {
+  hex,
+  MmStruct,
+  mkPte,
+  PTE_PRESENT,
+  PTE_SWAP,
+  PTE_WRITE,
+  pteFrame,
+  VM_EXEC,
+  VM_GROWSDOWN,
+  VM_READ,
+  VM_SHARED,
+  VM_UFFD_MISSING,
+  VM_WRITE,
+  VMA_FREE,
+  VMA_LIVE,
+  type Vma,
+} from "./types.js";
+import {
+  VSR_EAGAIN,
+  VSR_FAIL,
+  vma_end_read,
+  vma_start_read,
+  vma_start_write,
+  vmaAttached,
+  vmaModify,
+} from "./vma_lock.js";
+import { VM } from "./vmstat.js";
+
+// vm_fault_t bits (include/linux/mm_types.h)
+export const VM_FAULT_OOM = 0x1;
+export const VM_FAULT_MAJOR = 0x4;
+export const VM_FAULT_SIGSEGV = 0x40;
+export const VM_FAULT_RETRY = 0x400;
+export const VM_FAULT_COMPLETED = 0x4000;
+// fault flags
+export const FAULT_FLAG_WRITE = 0x1;
+export const FAULT_FLAG_TRIED = 0x20;
+export const FAULT_FLAG_USER = 0x40;
+export const FAULT_FLAG_VMA_LOCK = 0x1000;
+
+const Y_VMA_START_READ = yp("lock_vma_under_rcu:vma_start_read");
+const Y_HPF_PTL = yp("handle_pte_fault:pte_offset_map_lock");
+const Y_ANON_PTL = yp("do_anonymous_page:pte_offset_map_lock");
+const Y_WP_PTL = yp("wp_page_copy:pte_offset_map_lock");
+const Y_SWAP_PTL = yp("do_swap_page:pte_offset_map_lock");
+const Y_FAULT_PTL = yp("do_fault:pte_offset_map_lock");
+
+const MISS_RETRY_LIMIT = 1000;
+
+/** How the current fault holds its VMA (per thread: one fault at a time). */
+interface FaultLock {
+  /** VSR_LOCKED / VSR_SKIPPED under the VMA lock; -1 under mmap_lock. */
+  vmaHow: number;
+  gen: number;
+  incarnation: number;
+  mmapHeld: Held;
+}
+
+function faultState(th: MmThread): FaultLock {
+  let s = (th as unknown as { fl?: FaultLock }).fl;
+  if (s === undefined) {
+    s = { vmaHow: -1, gen: 0, incarnation: 0, mmapHeld: false };
+    (th as unknown as { fl?: FaultLock }).fl = s;
+  }
+  return s;
+}
+
+/** access_error (arch/x86/mm/fault.c; arm64: !(vma->vm_flags & vm_flags) in do_page_fault). */
+export function access_error(th: MmThread, write: boolean, v: Vma): boolean {
+  if (write) return (v.flags & VM_WRITE) === 0;
+  if (th.sim.sw.arch === "arm64") return (v.flags & VM_READ) === 0;
+  return (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0;
+}
+
+/** The result of a user fault for the access that took it. */
+export const FAULT_OK = 0;
+export const FAULT_SEGV = 1;
+
+/**
+ * do_user_addr_fault (arch/x86/mm/fault.c, 6.4 per-VMA attempt from the seed patch; 6.10 bad-access
+ * signalling; arm64 do_page_fault has the same shape).
+ */
+export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): KGen<number> {
+  const sim = th.sim;
+  const sw = sim.sw;
+  const mm = th.mm;
+  const c = sim.costs;
+  sim.count(VM.USER_FAULTS);
+  th.faults++;
+  th.cost += c.faultBaseNs;
+  let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
+  const fl = faultState(th);
+  let fault = 0;
+  sim.note(th.cpu, "do_user_addr_fault", vpn, write ? 1 : 0);
+  if (sw.perVmaLock) {
+    const before = th.faultCounted;
+    let accessFallback = false;
+    const v = th.timed ? lock_vma_under_rcu_nowait(th, mm, vpn) : yield* lock_vma_under_rcu(th, mm, vpn);
+    if (v !== null) {
+      if (access_error(th, write, v)) {
+        vma_end_read(th, v, fl.vmaHow);
+        fl.vmaHow = -1;
+        if (sw.badAccessUnderVmaLock) {
+          lockEvent(th, VM.VMA_LOCK_SUCCESS);
+          return bad_area(th, vpn);
+        }
+        accessFallback = true;
+      } else {
+        fault = yield* handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK);
+        // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
+        vma_end_read(th, v, fl.vmaHow);
+        fl.vmaHow = -1;
+        if (!(fault & VM_FAULT_RETRY)) {
+          lockEvent(th, VM.VMA_LOCK_SUCCESS);
+          checkIdentity(th, vpn, before, false);
+          return fault & VM_FAULT_SIGSEGV ? bad_area(th, vpn) : FAULT_OK;
+        }
+        lockEvent(th, VM.VMA_LOCK_RETRY);
+        if (fault & VM_FAULT_MAJOR) flags |= FAULT_FLAG_TRIED; // 46e714c729c8
+      }
+    }
+    checkIdentity(th, vpn, before, accessFallback);
+  }
+  // lock_mmap: the mmap_lock path, retried while handle_mm_fault returns VM_FAULT_RETRY
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 16) {
+      sim.finding(
+        "fault_livelock",
+        [th.cpu],
+        [vpn],
+        `fault at ${hex(vpn)} retried ${attempt} times under mmap_lock`,
+      );
+      return FAULT_SEGV;
+    }
+    const v = sw.lockMmAndFindVma
+      ? yield* lock_mm_and_find_vma(th, mm, vpn)
+      : yield* mmap_find_vma_legacy(th, mm, vpn);
+    if (v === null) return bad_area(th, vpn);
+    if (access_error(th, write, v)) {
+      yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+      return bad_area(th, vpn);
+    }
+    fault = yield* handle_mm_fault(th, v, vpn, flags);
+    if (fault & VM_FAULT_RETRY) {
+      // handle_mm_fault dropped mmap_lock (handle_userfault, folio_lock_or_retry)
+      flags |= FAULT_FLAG_TRIED;
+      continue;
+    }
+    yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+    return fault & VM_FAULT_SIGSEGV ? bad_area(th, vpn) : FAULT_OK;
+  }
+}
+
+/** count_vm_vma_lock_event, and the per-fault tally of invariant 9. */
+function lockEvent(th: MmThread, e: VM): void {
+  th.sim.count(e);
+  th.faultCounted++;
+}
+
+function bad_area(th: MmThread, vpn: number): number {
+  th.sim.count(VM.SEGV);
+  th.segv++;
+  th.sim.note(th.cpu, "SIGSEGV", vpn);
+  return FAULT_SEGV;
+}
+
+/** Invariant 9: one user fault counts exactly one of vma_lock_{abort,success,retry} (6.4 flow). */
+function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void {
+  const n = th.faultCounted - before;
+  if (n !== (accessFallback ? 0 : 1))
+    th.sim.finding(
+      "vma_lock_counter_identity",
+      [th.cpu],
+      [vpn],
+      `one fault counted ${n} of vma_lock_{abort,success,retry}`,
+    );
+}
+
+/** 6.3/6.4.0 fallback: mmap_read_lock, find_vma, expand_stack under the read lock. */
+function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
+  const fl = faultState(th);
+  fl.mmapHeld = yield* mmap_read_lock(th, mm, "do_user_addr_fault:mmap_read_lock");
+  const v = mm.findVma(vpn);
+  if (v !== null && v.start <= vpn) return v;
+  if (v !== null && v.flags & VM_GROWSDOWN && expand_stack(th, v, vpn)) return v;
+  yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+  return null;
+}
+
+/** lock_mm_and_find_vma (mm/memory.c 6.4.1+, mm/mmap_lock.c later): stack growth under the write lock. */
+function* lock_mm_and_find_vma(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
+  const fl = faultState(th);
+  fl.mmapHeld = yield* mmap_read_lock(th, mm, "lock_mm_and_find_vma:mmap_read_lock");
+  let v = mm.findVma(vpn);
+  if (v !== null && v.start <= vpn) return v;
+  if (v === null || !(v.flags & VM_GROWSDOWN)) {
+    yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+    return null;
+  }
+  // no atomic upgrade: drop, take the write lock, look again
+  yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+  const wh = yield* mmap_write_lock(th, mm, "lock_mm_and_find_vma:mmap_write_lock");
+  v = mm.findVma(vpn);
+  if (v === null) {
+    yield* mmap_write_unlock(th, mm, wh);
+    return null;
+  }
+  if (v.start > vpn) {
+    if (!(v.flags & VM_GROWSDOWN)) {
+      yield* mmap_write_unlock(th, mm, wh);
+      return null;
+    }
+    if (th.sim.sw.lockVmaBeforeStackExpand) yield* vma_start_write(th, v, "expand_downwards:vma_start_write");
+    if (!expand_stack(th, v, vpn)) {
+      yield* mmap_write_unlock(th, mm, wh);
+      return null;
+    }
+  }
+  yield* mmap_write_downgrade(th, mm, wh);
+  fl.mmapHeld = wh;
+  return v;
+}
+
+/** expand_downwards (mm/mmap.c): grow a VM_GROWSDOWN VMA down to vpn if the gap allows it. */
+function expand_stack(th: MmThread, v: Vma, vpn: number): boolean {
+  const mm = v.vm_mm!;
+  const idx = mm.vmas.indexOf(v);
+  const prevEnd = idx > 0 ? mm.vmas[idx - 1]!.end : 0;
+  if (vpn < prevEnd + 1) return false; // stack guard gap of one page
+  vmaModify(th, v, "expand_downwards");
+  v.start = vpn;
+  th.sim.count(VM.STACK_EXPAND);
+  th.sim.note(th.cpu, "expand_downwards", vpn);
+  return true;
+}
+
+/** lock_vma_under_rcu (mm/memory.c 6.4; mm/mmap_lock.c 6.15). Returns the read-locked VMA or null. */
+export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
+  const rcu = !th.sim.disabled.has("lock_vma_under_rcu:rcu_read_lock");
+  for (let retry = 0; retry < MISS_RETRY_LIMIT; retry++) {
+    const v = lvurWalk(th, mm, vpn, rcu);
+    if (v === null) return null;
+    const inc = v.incarnation;
+    // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
+    yield Y_VMA_START_READ;
+    const r = lvurLock(th, mm, vpn, v, inc, rcu);
+    if (r !== RETRY_WALK) return r;
+  }
+  return lvurGiveUp(th, vpn);
+}
+
+/**
+ * The same without a yield between the walk and vma_start_read: the timed driver's fast path (the
+ * fault's CPU time is charged at its next yield point, so the trylock sits at the fault's entry).
+ */
+export function lock_vma_under_rcu_nowait(th: MmThread, mm: MmStruct, vpn: number): Vma | null {
+  const rcu = !th.sim.disabled.has("lock_vma_under_rcu:rcu_read_lock");
+  for (let retry = 0; retry < MISS_RETRY_LIMIT; retry++) {
+    const v = lvurWalk(th, mm, vpn, rcu);
+    if (v === null) return null;
+    const r = lvurLock(th, mm, vpn, v, v.incarnation, rcu);
+    if (r !== RETRY_WALK) return r;
+  }
+  return lvurGiveUp(th, vpn);
+}
+
+const RETRY_WALK = 1 as const;
+
+function lvurGiveUp(th: MmThread, vpn: number): null {
+  th.sim.finding(
+    "fault_livelock",
+    [th.cpu],
+    [vpn],
+    `lock_vma_under_rcu: ${MISS_RETRY_LIMIT} walks found only detached VMAs at ${hex(vpn)}`,
+  );
+  return inval(th, false);
+}
+
+/** rcu_read_lock, mas_walk and the checks made before locking (6.4: anonymous, anon_vma set). */
+function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | null {
+  const sim = th.sim;
+  const sw = sim.sw;
+  if (rcu) sim.rcuReadLock(th.cpu);
+  const v = MmStruct.walk(mm.vmas, vpn); // mas_walk
+  if (v === null) return inval(th, rcu);
+  if (sw.vmaLockImpl === "rwsem") {
+    if (!v.anonymous && !sw.eligibleFile) return inval(th, rcu);
+    if (sw.anonVmaCheck === "before-lock" && v.anonymous && v.anon_vma === 0) return inval(th, rcu);
+  }
+  return v;
+}
+
+/** vma_start_read and the checks made with the VMA locked; RETRY_WALK after a detached VMA (MISS). */
+function lvurLock(
+  th: MmThread,
+  mm: MmStruct,
+  vpn: number,
+  v: Vma,
+  inc: number,
+  rcu: boolean,
+): Vma | null | typeof RETRY_WALK {
+  const sim = th.sim;
+  const sw = sim.sw;
+  const fl = faultState(th);
+  const cpu = th.cpu;
+  if (sw.vmaLockImpl === "rwsem" && (v.state === VMA_FREE || v.incarnation !== inc))
+    sim.finding(
+      "vma_lifetime",
+      [cpu],
+      [vpn],
+      `lock_vma_under_rcu touched ${v.describe()} after it was freed`,
+    );
+  const how = vma_start_read(th, mm, v, "lock_vma_under_rcu:vma_start_read");
+  if (how === VSR_FAIL) return inval(th, rcu);
+  if (how === VSR_EAGAIN) {
+    // D2: detached; vma_start_read dropped the RCU section, retry the walk
+    if (rcu) sim.rcuReadUnlock(cpu);
+    sim.count(VM.VMA_LOCK_MISS);
+    return RETRY_WALK;
+  }
+  v.readers++;
+  fl.vmaHow = how;
+  if (sw.vmaLockImpl === "rwsem") {
+    if (sw.anonVmaCheck === "after-lock" && v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
+    if (v.flags & VM_UFFD_MISSING && !sw.eligibleUffd) return endInval(th, v, rcu);
+    if (sw.detachedBeforeRange && v.detached) {
+      endMiss(th, v, rcu);
+      return RETRY_WALK;
+    }
+    if (vpn < v.start || vpn >= v.end) return endInval(th, v, rcu);
+    if (v.detached) {
+      endMiss(th, v, rcu);
+      return RETRY_WALK;
+    }
+    if (rcu) sim.rcuReadUnlock(cpu);
+  } else {
+    if (rcu) sim.rcuReadUnlock(cpu);
+    if (vpn < v.start || vpn >= v.end) return endInval(th, v, false);
+  }
+  // oracle, invariant 3: a live, attached VMA of this mm covering vpn
+  if (v.state !== VMA_LIVE || v.vm_mm !== mm || !vmaAttached(th, v) || vpn < v.start || vpn >= v.end)
+    sim.finding(
+      "reader_on_stale_vma",
+      [cpu],
+      [vpn],
+      `lock_vma_under_rcu returned ${v.describe()} (state ${v.state}, attached ${vmaAttached(th, v)}) for ${hex(vpn)}`,
+    );
+  fl.gen = v.gen;
+  fl.incarnation = v.incarnation;
+  return v;
+}
+
+function inval(th: MmThread, rcu: boolean): null {
+  if (rcu) th.sim.rcuReadUnlock(th.cpu);
+  lockEvent(th, VM.VMA_LOCK_ABORT);
+  return null;
+}
+
+function endInval(th: MmThread, v: Vma, rcu: boolean): null {
+  const fl = faultState(th);
+  vma_end_read(th, v, fl.vmaHow);
+  fl.vmaHow = -1;
+  return inval(th, rcu);
+}
+
+function endMiss(th: MmThread, v: Vma, rcu: boolean): void {
+  const fl = faultState(th);
+  vma_end_read(th, v, fl.vmaHow);
+  fl.vmaHow = -1;
+  if (rcu) th.sim.rcuReadUnlock(th.cpu);
+  th.sim.count(VM.VMA_LOCK_MISS);
+}
+
+/** Oracle at every PTE install: invariants 3 (VMA still the one locked) and 8 (not in a torn-down range). */
+function installCheck(th: MmThread, mm: MmStruct, v: Vma, vpn: number, flags: number): void {
+  const sim = th.sim;
+  const t = mm.tearing;
+  for (let i = 0; i < t.length; i += 2)
+    if (vpn >= t[i]! && vpn < t[i + 1]!)
+      sim.finding(
+        "pte_installed_during_teardown",
+        [th.cpu],
+        [vpn],
+        `PTE installed at ${hex(vpn)} between zap and free_pgtables of [${hex(t[i]!)}, ${hex(t[i + 1]!)})`,
+      );
+  if (flags & FAULT_FLAG_VMA_LOCK) {
+    const fl = faultState(th);
+    if (v.gen !== fl.gen || v.incarnation !== fl.incarnation || !vmaAttached(th, v) || v.state !== VMA_LIVE)
+      sim.finding(
+        "reader_on_stale_vma",
+        [th.cpu],
+        [vpn],
+        `fault under the VMA lock installed a PTE in ${v.describe()} that changed (gen ${fl.gen}->${v.gen}, attached ${vmaAttached(th, v)}) since it was locked`,
+      );
+  }
+}
+
+/** The VMA-lock holder gives it up before returning VM_FAULT_RETRY (6.6+ dropLockOnRetry). */
+function retryUnderVmaLock(th: MmThread, v: Vma, flags: number): number {
+  if (flags & FAULT_FLAG_VMA_LOCK && th.sim.sw.dropLockOnRetry) {
+    const fl = faultState(th);
+    vma_end_read(th, v, fl.vmaHow);
+    fl.vmaHow = -1;
+  }
+  return VM_FAULT_RETRY;
+}
+
+/** handle_mm_fault -> __handle_mm_fault -> handle_pte_fault (mm/memory.c). */
+export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  const sim = th.sim;
+  sim.count(VM.PGFAULT);
+  const mm = th.mm;
+  const pte = mm.pte[vpn]!;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  if (pte === 0) {
+    if (v.anonymous) {
+      if (v.flags & VM_UFFD_MISSING) return yield* handle_userfault(th, v, vpn, flags);
+      return yield* do_anonymous_page(th, v, vpn, flags);
+    }
+    return yield* do_fault(th, v, vpn, flags);
+  }
+  if (!(pte & PTE_PRESENT)) {
+    if (pte & PTE_SWAP) return yield* do_swap_page(th, v, vpn, flags, pte);
+    return 0;
+  }
+  if (write && !(pte & PTE_WRITE)) {
+    if (th.timed) {
+      if (th.cost > 0) yield th.charge();
+    } else yield Y_HPF_PTL;
+    const ptl = ptlOf(mm, vpn);
+    let lr = spinLockFast(th, ptl, "handle_pte_fault:pte_offset_map_lock");
+    if (lr === 2) lr = yield* spinWait(th, ptl, "handle_pte_fault:pte_offset_map_lock");
+    const held = lr === 1;
+    if (mm.pte[vpn] !== pte) {
+      spinUnlock(th, ptl, held);
+      return 0;
+    }
+    return yield* do_wp_page(th, v, vpn, flags, pte, held);
+  }
+  // spurious fault: the TLB held an older entry; flush it locally
+  sim.tlbs.flushOne(th.cpu, mm.id, vpn);
+  return 0;
+}
+
+/** __anon_vma_prepare (mm/rmap.c): allocate or reuse an anon_vma for the VMA. */
+function anon_vma_prepare(th: MmThread, v: Vma): void {
+  if (v.anon_vma !== 0) return;
+  v.anon_vma = th.sim.nextAnonVma++;
+  th.sim.note(th.cpu, "__anon_vma_prepare", v.start, v.anon_vma);
+}
+
+/** vmf_anon_prepare (mm/memory.c 6.10+): under the VMA lock only with mmap_read_trylock, else RETRY. */
+function* vmf_anon_prepare(th: MmThread, v: Vma, flags: number): KGen<number> {
+  if (v.anon_vma !== 0) return 0;
+  if (flags & FAULT_FLAG_VMA_LOCK) {
+    const r = yield* mmap_read_trylock(th, th.mm, "vmf_anon_prepare:mmap_read_trylock");
+    if (r === 0) return retryUnderVmaLock(th, v, flags);
+    anon_vma_prepare(th, v);
+    yield* mmap_read_unlock(th, th.mm, r === 1);
+    return 0;
+  }
+  anon_vma_prepare(th, v);
+  return 0;
+}
+
+/** anon_vma_prepare (6.4: the VMA lock path only runs with anon_vma set) or vmf_anon_prepare (6.10+). */
+function* anonPrepare(th: MmThread, v: Vma, flags: number): KGen<number> {
+  if (th.sim.sw.anonVmaCheck === "none") return yield* vmf_anon_prepare(th, v, flags);
+  anon_vma_prepare(th, v);
+  return 0;
+}
+
+/** Set a freshly installed anonymous page's PTE and rmap state. */
+function setAnonPte(th: MmThread, mm: MmStruct, vpn: number, frame: number, write: boolean): void {
+  const fr = th.sim.frames;
+  fr.mapcount[frame] = 1;
+  fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
+  mm.pte[vpn] = mkPte(frame, write);
+}
+
+/** do_anonymous_page (mm/memory.c): zero page for reads, a new zeroed page for writes. */
+function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  if (!(flags & FAULT_FLAG_WRITE)) {
+    if (th.timed) {
+      if (th.cost > 0) yield th.charge();
+    } else yield Y_ANON_PTL;
+    const ptl = ptlOf(mm, vpn);
+    let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
+    if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
+    const held = lr === 1;
+    if (mm.pte[vpn] === 0) {
+      installCheck(th, mm, v, vpn, flags);
+      mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+      sim.count(VM.ZERO_PAGE_MAP);
+    }
+    spinUnlock(th, ptl, held);
+    return 0;
+  }
+  const r = yield* anonPrepare(th, v, flags);
+  if (r !== 0) return r;
+  const frame = sim.frames.alloc();
+  sim.count(VM.PGALLOC_NORMAL);
+  th.cost += sim.costs.anonFaultAllocZeroNs;
+  if (th.timed) {
+    if (th.cost > 0) yield th.charge();
+  } else yield Y_ANON_PTL;
+  const ptl = ptlOf(mm, vpn);
+  let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
+  if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
+  const held = lr === 1;
+  if (mm.pte[vpn] !== 0) {
+    // another thread installed it first
+    putFrame(th, frame, vpn);
+    spinUnlock(th, ptl, held);
+    return 0;
+  }
+  installCheck(th, mm, v, vpn, flags);
+  setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  spinUnlock(th, ptl, held);
+  return 0;
+}
+
+/** put_page with the model's bookkeeping check. */
+export function putFrame(th: MmThread, frame: number, vpn: number): void {
+  const r = th.sim.frames.put(frame);
+  if (r === "underflow") th.sim.finding("model_bookkeeping", [th.cpu], [vpn], `frame ${frame} freed twice`);
+  else if (r) th.sim.count(VM.PGFREE);
+}
+
+/** do_wp_page (mm/memory.c), called with the PTL held: reuse an exclusive page or copy it. */
+function* do_wp_page(
+  th: MmThread,
+  v: Vma,
+  vpn: number,
+  flags: number,
+  pte: number,
+  held: Held,
+): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  const fr = sim.frames;
+  const frame = pteFrame(pte);
+  const ptl = ptlOf(mm, vpn);
+  if (v.flags & VM_SHARED) {
+    // wp_page_shared: a shared mapping becomes writable in place
+    mm.pte[vpn] = pte | PTE_WRITE;
+    sim.tlbs.flushOne(th.cpu, mm.id, vpn);
+    spinUnlock(th, ptl, held);
+    return 0;
+  }
+  if (
+    frame !== ZERO_FRAME &&
+    v.anonymous &&
+    (fr.flags[frame]! & FRAME_ANON_EXCLUSIVE || fr.refcount[frame] === 1)
+  ) {
+    // wp_page_reuse
+    fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
+    mm.pte[vpn] = pte | PTE_WRITE;
+    sim.tlbs.flushOne(th.cpu, mm.id, vpn);
+    th.cost += sim.costs.wpReuseNs;
+    sim.count(VM.WP_REUSE);
+    spinUnlock(th, ptl, held);
+    return 0;
+  }
+  spinUnlock(th, ptl, held);
+  return yield* wp_page_copy(th, v, vpn, flags, pte);
+}
+
+/**
+ * wp_page_copy (mm/memory.c): allocate, copy the old page (no lock held), then under the PTL check the
+ * PTE is unchanged, ptep_clear_flush, install the copy. A store through a stale writable TLB entry
+ * between the copy and the flush is lost (per-vma-locks.md §4.2).
+ */
+function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  const fr = sim.frames;
+  const cpu = th.cpu;
+  const r = yield* anonPrepare(th, v, flags);
+  if (r !== 0) return r;
+  const old = pteFrame(orig);
+  const copy = fr.alloc();
+  sim.count(VM.PGALLOC_NORMAL);
+  if (old !== ZERO_FRAME) {
+    // oracle, invariant 5: nobody may still write the old page through a writable TLB entry
+    const holder = sim.writableTlbHolder(mm, vpn);
+    if (holder >= 0)
+      sim.finding(
+        "cow_premise",
+        [cpu, holder],
+        [vpn],
+        `wp_page_copy copies frame ${old} at ${hex(vpn)} while cpu${holder} holds a writable TLB entry for it`,
+        { frame: old },
+      );
+    fr.copy(copy, old);
+  }
+  sim.note(cpu, "wp_page_copy:copy", vpn, old);
+  th.cost += sim.costs.wpCopyNs;
+  if (th.timed) {
+    if (th.cost > 0) yield th.charge();
+  } else yield Y_WP_PTL;
+  const ptl = ptlOf(mm, vpn);
+  let lr = spinLockFast(th, ptl, "wp_page_copy:pte_offset_map_lock");
+  if (lr === 2) lr = yield* spinWait(th, ptl, "wp_page_copy:pte_offset_map_lock");
+  const held = lr === 1;
+  if (mm.pte[vpn] === orig) {
+    // ptep_clear_flush, then set_pte_at the new page
+    mm.pte[vpn] = 0;
+    flush_tlb_page(th, mm, vpn);
+    installCheck(th, mm, v, vpn, flags);
+    setAnonPte(th, mm, vpn, copy, true);
+    if (old !== ZERO_FRAME) {
+      fr.mapcount[old]--;
+      putFrame(th, old, vpn);
+    }
+    sim.count(VM.COW_COPY);
+    sim.note(cpu, "wp_page_copy:install", vpn, copy);
+  } else putFrame(th, copy, vpn);
+  spinUnlock(th, ptl, held);
+  return 0;
+}
+
+/** do_swap_page (mm/memory.c): 6.4 returns VM_FAULT_RETRY under the VMA lock; 6.6+ swaps in. */
+function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  if (flags & FAULT_FLAG_VMA_LOCK && !sim.sw.eligibleSwap) return retryUnderVmaLock(th, v, flags);
+  const slot = pteFrame(pte);
+  const frame = sim.frames.alloc();
+  sim.count(VM.PGALLOC_NORMAL);
+  const w = sim.words;
+  sim.frames.content.set(sim.swapContent.subarray(slot * w, slot * w + w), frame * w);
+  th.cost += sim.costs.swapInNs;
+  sim.count(VM.PSWPIN);
+  sim.count(VM.PGMAJFAULT);
+  yield* yieldAt(th, Y_SWAP_PTL);
+  const ptl = ptlOf(mm, vpn);
+  const held = yield* spinLock(th, ptl, "do_swap_page:pte_offset_map_lock");
+  if (mm.pte[vpn] !== pte) {
+    putFrame(th, frame, vpn);
+    spinUnlock(th, ptl, held);
+    return VM_FAULT_MAJOR;
+  }
+  installCheck(th, mm, v, vpn, flags);
+  setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  sim.freeSwap(slot);
+  spinUnlock(th, ptl, held);
+  return VM_FAULT_MAJOR;
+}
+
+/** do_fault (mm/memory.c): do_read_fault / do_cow_fault / do_shared_fault on the page cache. */
+function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  const fr = sim.frames;
+  const file = v.file!;
+  const idx = v.pgoff + (vpn - v.start);
+  if (idx < 0 || idx >= file.pages.length) return VM_FAULT_SIGSEGV; // SIGBUS beyond EOF
+  let pc = file.pages[idx]! - 1;
+  if (pc < 0) {
+    pc = fr.alloc();
+    sim.count(VM.PGALLOC_NORMAL);
+    file.pages[idx] = pc + 1;
+  }
+  th.cost += sim.costs.fileFaultNs;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  const cow = write && !(v.flags & VM_SHARED);
+  let frame = pc;
+  if (cow) {
+    const r = yield* anonPrepare(th, v, flags);
+    if (r !== 0) return r;
+    frame = fr.alloc();
+    sim.count(VM.PGALLOC_NORMAL);
+    fr.copy(frame, pc);
+    th.cost += sim.costs.wpCopyNs;
+  }
+  yield* yieldAt(th, Y_FAULT_PTL);
+  const ptl = ptlOf(mm, vpn);
+  const held = yield* spinLock(th, ptl, "do_fault:pte_offset_map_lock");
+  if (mm.pte[vpn] !== 0) {
+    if (cow) putFrame(th, frame, vpn);
+    spinUnlock(th, ptl, held);
+    return 0;
+  }
+  installCheck(th, mm, v, vpn, flags);
+  if (cow) setAnonPte(th, mm, vpn, frame, true);
+  else {
+    fr.refcount[frame]++;
+    fr.mapcount[frame]++;
+    mm.pte[vpn] = mkPte(frame, write && (v.flags & VM_WRITE) !== 0);
+  }
+  spinUnlock(th, ptl, held);
+  return 0;
+}
+
+/**
+ * handle_userfault (fs/userfaultfd.c): drop the lock held (VMA lock 6.6+, or mmap_lock), wait for the
+ * monitor to resolve the fault (modelled as UFFDIO_ZEROPAGE after uffdResolveNs), return RETRY.
+ */
+function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  sim.count(VM.UFFD_FAULT);
+  const fl = faultState(th);
+  if (flags & FAULT_FLAG_VMA_LOCK) {
+    if (!sim.sw.eligibleUffd) return VM_FAULT_SIGSEGV; // refused earlier; only reachable with switches mixed
+    vma_end_read(th, v, fl.vmaHow);
+    fl.vmaHow = -1;
+  } else yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+  th.cost += sim.costs.uffdResolveNs;
+  if (th.timed) {
+    if (th.cost > 0) yield th.charge();
+  } else yield Y_ANON_PTL;
+  // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
+  const ptl = ptlOf(mm, vpn);
+  let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
+  if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
+  const held = lr === 1;
+  if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+  spinUnlock(th, ptl, held);
+  return VM_FAULT_RETRY;
+}

@@ -1,0 +1,174 @@
+// fork's address-space copy (kernel/fork.c dup_mmap 6.4; mm/mmap.c 6.15) and exit_mmap (mm/mmap.c).
+// The parent's anonymous PTEs are write-protected without a TLB flush; the one flush_tlb_mm comes
+// at the end (per-vma-locks.md §4.1). Whether parent VMAs are write-locked is the 6.4.0 switch.
+import type { KGen } from "../sim/effects.js";
+import { putFrame } from "./fault.js";
+import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
+import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
+import { remove_vma, vm_area_dup } from "./syscalls.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
+import { flush_tlb_mm } from "./tlbflush.js";
+import {
+  type MmStruct,
+  mkSwapPte,
+  PTE_PRESENT,
+  PTE_SWAP,
+  PTE_WRITE,
+  PTRS_PER_PTE,
+  pteFrame,
+  VM_DONTCOPY,
+  VM_SHARED,
+  type Vma,
+} from "./types.js";
+import { vma_mark_attached, vma_start_write } from "./vma_lock.js";
+import { VM } from "./vmstat.js";
+
+const Y_COPY = yp("copy_pte_range:pte_offset_map_lock");
+const Y_EXIT_ZAP = yp("zap_pte_range:pte_offset_map_lock");
+
+/** dup_mmap: copy the parent's address space into a new mm; returns the child mm. */
+export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
+  const sim = th.sim;
+  sim.count(VM.FORK);
+  th.cost += sim.costs.syscallNs + sim.costs.forkBaseNs;
+  const pheld = yield* mmap_write_lock(th, oldmm, "dup_mmap:mmap_write_lock");
+  const mm = sim.newMm(oldmm.vaPages, false);
+  // the child's lock is invisible to others: taken by the forker itself (mmap_write_lock_nested)
+  const cheld = yield* mmap_write_lock(th, mm, "dup_mmap:mmap_write_lock_nested");
+  mm.brkStart = oldmm.brkStart;
+  mm.brkEnd = oldmm.brkEnd;
+  sim.note(th.cpu, "dup_mmap", 0, mm.id);
+  const parents = oldmm.vmas;
+  // 2b4f3b4987b5 (mm tree): write-lock every parent VMA before copying any
+  if (sim.sw.forkLockVmas === "all-first")
+    for (const p of parents) yield* vma_start_write(th, p, "dup_mmap:vma_start_write");
+  const childVmas: Vma[] = [];
+  for (const p of parents) {
+    // fb49c455323f (mainline, 6.4.3): lock each parent VMA at the top of the copy loop
+    if (sim.sw.forkLockVmas === "per-vma") yield* vma_start_write(th, p, "dup_mmap:vma_start_write");
+    if (p.flags & VM_DONTCOPY) continue;
+    const tmp = vm_area_dup(th, p);
+    tmp.vm_mm = mm;
+    // anon_vma_fork: the child gets its own anon_vma linked to the parent's
+    const av = p.anon_vma;
+    tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
+    childVmas.push(tmp);
+    mm.publish([...childVmas]);
+    vma_mark_attached(th, tmp);
+    if (!(p.flags & VM_SHARED) || p.anonymous) yield* copy_page_range(th, mm, oldmm, p);
+    // oracle, invariant 6: P.anon_vma did not change between anon_vma_fork and the end of the copy
+    if (p.anon_vma !== av)
+      sim.finding(
+        "anon_vma_changed_during_fork",
+        [th.cpu],
+        [p.start],
+        `anon_vma of ${p.describe()} changed from ${av} to ${p.anon_vma} while dup_mmap copied it`,
+      );
+  }
+  yield* mmap_write_unlock(th, mm, cheld);
+  flush_tlb_mm(th, oldmm);
+  yield* mmap_write_unlock(th, oldmm, pheld);
+  return mm;
+}
+
+/** copy_page_range -> copy_pte_range -> copy_present_pte: share pages, write-protect COW PTEs. */
+function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): KGen<void> {
+  const sim = th.sim;
+  const fr = sim.frames;
+  const w = sim.words;
+  const cow = !(p.flags & VM_SHARED);
+  const sp = src.pte;
+  for (let c = p.start; c < p.end; ) {
+    const ce = Math.min(p.end, (Math.floor(c / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
+    let any = false;
+    for (let v = c; v < ce; v++)
+      if (sp[v] !== 0) {
+        any = true;
+        break;
+      }
+    if (any) {
+      yield* yieldAt(th, Y_COPY);
+      const sl = ptlOf(src, c);
+      const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
+      for (let v = c; v < ce; v++) {
+        let pte = sp[v]!;
+        if (pte === 0) continue;
+        th.cost += sim.costs.forkPerPteNs;
+        if (pte & PTE_SWAP) {
+          // swap_duplicate: the child gets its own copy of the slot
+          const slot = sim.allocSwap();
+          const from = pteFrame(pte);
+          sim.swapContent.copyWithin(slot * w, from * w, from * w + w);
+          dst.pte[v] = mkSwapPte(slot);
+          continue;
+        }
+        if (!(pte & PTE_PRESENT)) continue;
+        const f = pteFrame(pte);
+        if (f !== ZERO_FRAME) {
+          fr.refcount[f]++;
+          fr.mapcount[f]++;
+          fr.flags[f] &= ~FRAME_ANON_EXCLUSIVE;
+        }
+        if (cow && pte & PTE_WRITE) {
+          // ptep_set_wrprotect on the parent, no flush (flush_tlb_mm comes at the end of dup_mmap)
+          pte &= ~PTE_WRITE;
+          sp[v] = pte;
+          sim.note(th.cpu, "copy_present_pte:wrprotect", v, f);
+        }
+        dst.pte[v] = pte;
+      }
+      spinUnlock(th, sl, sh);
+      // the chunk's copying time passes before the next one (and before the final flush)
+      if (th.timed && th.cost > 0) yield th.charge();
+    }
+    c = ce;
+  }
+}
+
+/** exit_mmap: tear down every mapping of a dying mm (no faulting threads are left). */
+export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
+  const sim = th.sim;
+  th.cost += sim.costs.exitBaseNs;
+  const held = yield* mmap_write_lock(th, mm, "exit_mmap:mmap_write_lock");
+  const fr = sim.frames;
+  const out: number[] = [];
+  for (const v of mm.vmas) {
+    for (let c = v.start; c < v.end; ) {
+      const ce = Math.min(v.end, (Math.floor(c / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
+      let any = false;
+      for (let x = c; x < ce; x++)
+        if (mm.pte[x] !== 0) {
+          any = true;
+          break;
+        }
+      if (any) {
+        yield* yieldAt(th, Y_EXIT_ZAP);
+        const ptl = ptlOf(mm, c);
+        const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+        for (let x = c; x < ce; x++) {
+          const p = mm.pte[x]!;
+          if (p === 0) continue;
+          mm.pte[x] = 0;
+          th.cost += sim.costs.exitPerPteNs;
+          if (p & PTE_PRESENT) {
+            const f = pteFrame(p);
+            if (f !== ZERO_FRAME) {
+              fr.mapcount[f]--;
+              out.push(f, x);
+            }
+          } else if (p & PTE_SWAP) sim.freeSwap(pteFrame(p));
+        }
+        spinUnlock(th, ptl, h);
+      }
+      c = ce;
+    }
+  }
+  flush_tlb_mm(th, mm);
+  for (let i = 0; i < out.length; i += 2) putFrame(th, out[i]!, out[i + 1]!);
+  // exit_mmap frees VMAs without call_rcu (0d2ebf9c3f78): nobody can reach them any more
+  for (const v of mm.vmas) remove_vma(th, v, true);
+  mm.vmas = [];
+  mm.dead = true;
+  sim.note(th.cpu, "exit_mmap", 0, mm.id);
+  yield* mmap_write_unlock(th, mm, held);
+}

@@ -1,0 +1,99 @@
+// The mm model: per-VMA-lock page faults and the address-space operations (docs/mm.md).
+// MmSimulation assembles a machine, the model state and one process; src/check/mm.ts runs scenarios.
+
+import type { KGen } from "../sim/effects.js";
+import { Machine } from "../sim/machine.js";
+import { newHistogram } from "../sim/stats.js";
+import type { MmCosts } from "./costs.js";
+import { MmSim } from "./sim.js";
+import type { MmSwitches } from "./switches.js";
+import { MmThread } from "./thread.js";
+import { type MmStruct, VM_READ, VM_WRITE } from "./types.js";
+import { vma_mark_attached } from "./vma_lock.js";
+
+export * from "./costs.js";
+export * from "./fault.js";
+export * from "./fork.js";
+export * from "./frames.js";
+export * from "./sim.js";
+export * from "./switches.js";
+export * from "./syscalls.js";
+export * from "./thread.js";
+export * from "./types.js";
+export * from "./user.js";
+export * from "./vmstat.js";
+
+export interface MmSimulationOptions {
+  cpus: number;
+  seed: number;
+  mode: "timed" | "explore";
+  preempt: "none" | "voluntary" | "full" | "lazy";
+  jitter: number;
+  switches: MmSwitches;
+  disabledSites: readonly string[];
+  costs: Partial<MmCosts>;
+  wordsPerPage: number;
+  /** Virtual address space of the process, in pages. */
+  vaPages: number;
+  latency: boolean;
+}
+
+/** A machine with the mm model and one checked process (mm 0). */
+export class MmSimulation {
+  readonly m: Machine;
+  readonly sim: MmSim;
+  readonly mm: MmStruct;
+  readonly threads: MmThread[] = [];
+  readonly faultLat = newHistogram();
+  private nextPremap = 16;
+
+  constructor(o: MmSimulationOptions) {
+    this.m = new Machine({ cpus: o.cpus, seed: o.seed, mode: o.mode, preempt: o.preempt, jitter: o.jitter });
+    this.sim = new MmSim(this.m, {
+      switches: o.switches,
+      costs: o.costs,
+      disabledSites: o.disabledSites,
+      wordsPerPage: o.wordsPerPage,
+    });
+    if (o.latency) this.sim.faultLat = this.faultLat;
+    this.mm = this.sim.newMm(o.vaPages, true);
+  }
+
+  /** Create a user thread of `mm` on `cpu` running `prog`. */
+  spawn(name: string, mm: MmStruct, cpu: number, prog: (th: MmThread) => KGen<unknown>): MmThread {
+    let th: MmThread | null = null;
+    const task = this.m.createTask(name.slice(0, 15), cpu, () => prog(th!), { kthread: false });
+    th = new MmThread(this.sim, task.frame, mm, name);
+    task.data.mm = th;
+    mm.users++;
+    this.threads.push(th);
+    return th;
+  }
+
+  /** Map an anonymous read-write region before the run (no syscall, no locks): its first page. */
+  premap(npages: number, gapPages = 1): number {
+    const mm = this.mm;
+    const start = this.nextPremap;
+    if (start + npages > mm.vaPages)
+      throw new RangeError(`premap: ${npages} pages do not fit in the ${mm.vaPages}-page address space`);
+    this.nextPremap = start + npages + gapPages;
+    const v = this.sim.slab.alloc();
+    v.start = start;
+    v.end = start + npages;
+    v.flags = VM_READ | VM_WRITE;
+    v.vm_mm = mm;
+    const fake = { sim: this.sim } as MmThread;
+    mm.publish([...mm.vmas, v]);
+    vma_mark_attached(fake, v);
+    return start;
+  }
+
+  measure(th: MmThread, on: boolean): void {
+    th.measure = on;
+  }
+
+  /** End-of-run checks: the lost-update sweep of every checked mm. */
+  finish(): void {
+    for (const mm of this.sim.mms) this.sim.sweepLostUpdates(mm);
+  }
+}

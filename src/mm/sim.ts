@@ -1,0 +1,323 @@
+// The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
+// the oracle that turns broken invariants (per-vma-locks.md §7.4) into findings.
+import type { Machine } from "../sim/machine.js";
+import type { Histogram } from "../sim/stats.js";
+import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
+import { Frames } from "./frames.js";
+import type { MmSwitches } from "./switches.js";
+import { Tlbs } from "./tlb.js";
+import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
+import { type VM, Vmstat } from "./vmstat.js";
+
+/** The invariants of per-vma-locks.md §7.4 (finding kinds). */
+export const INVARIANTS = {
+  1: "vma_mutual_exclusion",
+  2: "vma_write_lock_without_mmap_write_lock",
+  3: "reader_on_stale_vma",
+  4: "lost_update",
+  5: "cow_premise",
+  6: "anon_vma_changed_during_fork",
+  7: "vma_lifetime",
+  8: "pte_installed_during_teardown",
+  9: "vma_lock_counter_identity",
+} as const;
+export type InvariantKind =
+  | (typeof INVARIANTS)[keyof typeof INVARIANTS]
+  | "model_bookkeeping"
+  | "fault_livelock";
+
+export interface MmOptions {
+  switches: MmSwitches;
+  costs?: Partial<MmCosts>;
+  disabledSites?: readonly string[];
+  /** Words per page (sub-page locations that stores write independently). */
+  wordsPerPage?: number;
+  /** Findings kept per invariant (the rest are counted). */
+  maxFindingsPerKind?: number;
+}
+
+export interface LockStat {
+  acquired: number;
+  contended: number;
+  waitNs: number;
+  waitNsMax: number;
+}
+
+// Ring of recent model events, for the "steps" of a finding.
+const RING = 256;
+
+/** VMA objects: D1 frees through RCU (reuse after a grace period), D2 to a typesafe slab (reuse at once). */
+class VmaSlab {
+  private free: Vma[] = [];
+  private pending: { v: Vma; cpus: number[]; epochs: number[] }[] = [];
+  private nextId = 1;
+  constructor(private readonly sim: MmSim) {}
+
+  alloc(): Vma {
+    this.reap();
+    const v = this.free.pop() ?? new Vma(this.nextId++);
+    v.state = VMA_LIVE;
+    v.incarnation++;
+    v.start = v.end = 0;
+    v.flags = 0;
+    v.file = null;
+    v.pgoff = 0;
+    v.anon_vma = 0;
+    v.vm_mm = null;
+    v.vm_lock_seq = -1;
+    v.lockReaders = 0;
+    v.lockWriter = false;
+    v.lockWriterWaiting = null;
+    v.detached = false;
+    v.vm_refcnt = 0;
+    v.readers = 0;
+    v.gen = 0;
+    return v;
+  }
+
+  /** vm_area_free: D1 call_rcu (vm_rcu overlays vm_start/vm_end at once); D2 kmem_cache_free. */
+  release(v: Vma, viaRcu: boolean): void {
+    if (v.state !== VMA_LIVE) {
+      this.sim.finding("vma_lifetime", [], [v.start], `${v.describe()} freed twice`);
+      return;
+    }
+    if (!viaRcu) {
+      v.state = VMA_FREE;
+      this.free.push(v);
+      return;
+    }
+    v.state = VMA_RCU_PENDING;
+    v.start = -1;
+    v.end = -1;
+    const cpus: number[] = [];
+    const epochs: number[] = [];
+    const d = this.sim.rcuDepth;
+    for (let c = 0; c < d.length; c++)
+      if (d[c]! > 0) {
+        cpus.push(c);
+        epochs.push(this.sim.rcuEpoch[c]!);
+      }
+    this.pending.push({ v, cpus, epochs });
+  }
+
+  /** Grace periods that have ended: every CPU in a read section at free time has left it. */
+  private reap(): void {
+    const p = this.pending;
+    if (p.length === 0) return;
+    const ep = this.sim.rcuEpoch;
+    let w = 0;
+    for (let i = 0; i < p.length; i++) {
+      const e = p[i]!;
+      let done = true;
+      for (let j = 0; j < e.cpus.length; j++)
+        if (ep[e.cpus[j]!] === e.epochs[j]) {
+          done = false;
+          break;
+        }
+      if (done) {
+        e.v.state = VMA_FREE;
+        this.free.push(e.v);
+      } else p[w++] = e;
+    }
+    p.length = w;
+  }
+}
+
+export class MmSim {
+  readonly sw: MmSwitches;
+  readonly costs: MmCosts;
+  readonly disabled: ReadonlySet<string>;
+  readonly frames: Frames;
+  readonly tlbs: Tlbs;
+  readonly vmstat = new Vmstat();
+  readonly mms: MmStruct[] = [];
+  readonly slab: VmaSlab;
+  readonly timed: boolean;
+  readonly words: number;
+  /** Per CPU rcu_read_lock nesting and exits (grace-period tracking for VMA frees). */
+  readonly rcuDepth: Int32Array;
+  readonly rcuEpoch: Int32Array;
+  readonly lockStats = new Map<string, LockStat>();
+  /** Per-fault latency (ns), null when not recorded. */
+  faultLat: Histogram | null = null;
+  /** Next value a user store writes (every store a fresh value). */
+  nextValue = 1;
+  nextAnonVma = 1;
+  private nextMmId = 0;
+  // swap space
+  swapContent = new Int32Array(0);
+  private swapFree: number[] = [];
+  private swapTop = 0;
+  // findings
+  readonly findingCounts = new Map<string, number>();
+  private readonly maxPerKind: number;
+  // event ring
+  private readonly ringT = new Float64Array(RING);
+  private readonly ringCpu = new Int16Array(RING);
+  private readonly ringVpn = new Int32Array(RING);
+  private readonly ringAux = new Int32Array(RING);
+  private readonly ringFn: string[] = new Array(RING).fill("");
+  private ringN = 0;
+
+  constructor(
+    readonly m: Machine,
+    opts: MmOptions,
+  ) {
+    this.sw = opts.switches;
+    this.costs = { ...MM_COSTS_CALIBRATION, ...(opts.costs ?? {}) };
+    for (const site of opts.disabledSites ?? []) m.disabledSites.add(site);
+    this.disabled = m.disabledSites;
+    this.words = opts.wordsPerPage ?? 4;
+    this.frames = new Frames(this.words);
+    this.tlbs = new Tlbs(m.cpus.length);
+    this.slab = new VmaSlab(this);
+    this.timed = m.mode === "timed";
+    this.rcuDepth = new Int32Array(m.cpus.length);
+    this.rcuEpoch = new Int32Array(m.cpus.length);
+    this.maxPerKind = opts.maxFindingsPerKind ?? 20;
+  }
+
+  count(i: VM, n = 1): void {
+    this.vmstat.v[i] += n;
+  }
+
+  newMm(vaPages: number, checked: boolean): MmStruct {
+    const mm = new MmStruct(this.nextMmId++, vaPages, this.m.cpus.length);
+    if (checked) {
+      mm.expected = new Int32Array(vaPages * this.words);
+      mm.lastStoreCpu = new Int16Array(vaPages * this.words).fill(-1);
+    }
+    this.mms.push(mm);
+    return mm;
+  }
+
+  // ---------------------------------------------------------------- swap slots
+
+  allocSwap(): number {
+    const s = this.swapFree.pop();
+    if (s !== undefined) return s;
+    const slot = this.swapTop++;
+    if ((slot + 1) * this.words > this.swapContent.length) {
+      const n = new Int32Array(Math.max(1024, this.swapContent.length * 2));
+      n.set(this.swapContent);
+      this.swapContent = n;
+    }
+    return slot;
+  }
+
+  freeSwap(slot: number): void {
+    this.swapFree.push(slot);
+  }
+
+  // ---------------------------------------------------------------- RCU read sections (per CPU)
+
+  rcuReadLock(cpu: number): void {
+    this.rcuDepth[cpu]++;
+  }
+
+  rcuReadUnlock(cpu: number): void {
+    if (--this.rcuDepth[cpu]! === 0) this.rcuEpoch[cpu]++;
+    else if (this.rcuDepth[cpu]! < 0) this.rcuDepth[cpu] = 0;
+  }
+
+  // ---------------------------------------------------------------- lock statistics
+
+  lockStat(site: string): LockStat {
+    let s = this.lockStats.get(site);
+    if (s === undefined) {
+      s = { acquired: 0, contended: 0, waitNs: 0, waitNsMax: 0 };
+      this.lockStats.set(site, s);
+    }
+    return s;
+  }
+
+  // ---------------------------------------------------------------- oracle
+
+  /** Record a model event for the steps of later findings. */
+  note(cpu: number, fn: string, vpn: number, aux = 0): void {
+    const i = this.ringN++ & (RING - 1);
+    this.ringT[i] = this.m.now;
+    this.ringCpu[i] = cpu;
+    this.ringFn[i] = fn;
+    this.ringVpn[i] = vpn;
+    this.ringAux[i] = aux;
+  }
+
+  /** The recent model events that touch one of `vpns` (all recent ones if none given). */
+  steps(vpns: readonly number[], max = 24): string[] {
+    const out: string[] = [];
+    const n = Math.min(this.ringN, RING);
+    for (let j = this.ringN - 1; j >= this.ringN - n && out.length < max; j--) {
+      const i = j & (RING - 1);
+      const vpn = this.ringVpn[i]!;
+      if (vpns.length > 0 && !vpns.includes(vpn)) continue;
+      out.push(`t=${this.ringT[i]} cpu${this.ringCpu[i]} ${this.ringFn[i]} ${hex(vpn)} ${this.ringAux[i]}`);
+    }
+    return out.reverse();
+  }
+
+  /** Report a broken invariant of the modelled kernel (a finding, never an exception). */
+  finding(
+    kind: InvariantKind,
+    cpus: number[],
+    vpns: number[],
+    message: string,
+    extra: Record<string, number | string> = {},
+  ): void {
+    const n = (this.findingCounts.get(kind) ?? 0) + 1;
+    this.findingCounts.set(kind, n);
+    if (n > this.maxPerKind) return;
+    const details: Record<string, number | string> = { ...extra };
+    vpns.forEach((v, i) => {
+      details[`addr${i}`] = hex(v);
+    });
+    const own = this.steps(vpns);
+    const explore = this.m.stepLabels.length > 0 ? this.m.stepLabels.slice(-48) : [];
+    this.m.report({ kind, cpus, message, details, steps: explore.length > 0 ? [...explore, ...own] : own });
+  }
+
+  findingCount(kind: string): number {
+    return this.findingCounts.get(kind) ?? 0;
+  }
+
+  /** End-of-run sweep of invariant 4: every shadowed word holds its last stored value. */
+  sweepLostUpdates(mm: MmStruct): number {
+    const exp = mm.expected;
+    if (exp === null || mm.dead) return 0;
+    const w = this.words;
+    const fr = this.frames;
+    let lost = 0;
+    for (let vpn = 0; vpn < mm.vaPages; vpn++) {
+      const pte = mm.pte[vpn]!;
+      for (let i = 0; i < w; i++) {
+        const e = exp[vpn * w + i]!;
+        if (e <= 0) continue;
+        let have = 0;
+        if (pte & 1) have = fr.content[(pte >>> 3) * w + i]!;
+        else if (pte & 4) have = this.swapContent[(pte >>> 3) * w + i]!;
+        if (have !== e) {
+          lost++;
+          this.finding(
+            "lost_update",
+            [mm.lastStoreCpu![vpn * w + i]!],
+            [vpn],
+            `end of run: ${hex(vpn)} word ${i} holds ${have}, the last store wrote ${e}`,
+            { mm: mm.id, word: i, expected: e, found: have },
+          );
+        }
+      }
+    }
+    return lost;
+  }
+
+  /** Is any CPU holding a writable TLB entry for (mm, vpn)? Returns the CPU or -1. */
+  writableTlbHolder(mm: MmStruct, vpn: number, except = -1): number {
+    const t = this.tlbs;
+    for (let c = 0; c < t.ncpu; c++) {
+      if (c === except) continue;
+      const pte = t.lookup(c, mm.id, vpn);
+      if (pte & 2) return c;
+    }
+    return -1;
+  }
+}

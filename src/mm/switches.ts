@@ -1,0 +1,84 @@
+// The behaviour switches of the mm model. Kernel versions (src/kernels) are values of this type; a
+// scenario may override any switch and remove any lock site (see LOCK_SITES).
+
+export type VmaLockImpl = "rwsem" | "refcnt";
+export type ForkLockVmas = "none" | "per-vma" | "all-first";
+export type AnonVmaCheck = "before-lock" | "after-lock" | "none";
+export type Arch = "x86" | "arm64";
+
+export interface MmSwitches {
+  /** CONFIG_PER_VMA_LOCK: user faults try lock_vma_under_rcu first (6.4+). */
+  perVmaLock: boolean;
+  /** D1 rw_semaphore + vm_lock_seq + detached flag (6.4-6.14) or D2 vm_refcnt (6.15+). */
+  vmaLockImpl: VmaLockImpl;
+  /** dup_mmap write-locks parent VMAs: none (6.4.0 bug), per-vma in the copy loop (fb49c455323f), all-first (2b4f3b4987b5). */
+  forkLockVmas: ForkLockVmas;
+  /** lock_vma_under_rcu anon_vma test: before vma_start_read (6.4.0-6.4.8), after (657b5146955e), none (6.10+ vmf_anon_prepare). */
+  anonVmaCheck: AnonVmaCheck;
+  /** File-backed VMAs handled under the VMA lock (6.6/6.7+). */
+  eligibleFile: boolean;
+  /** Swap-in under the VMA lock (6.6+); false: do_swap_page returns VM_FAULT_RETRY at once (6.4). */
+  eligibleSwap: boolean;
+  /** userfaultfd-armed VMAs handled under the VMA lock (6.6+). */
+  eligibleUffd: boolean;
+  /** handle_mm_fault drops the VMA lock itself on RETRY/COMPLETED (6.6+). */
+  dropLockOnRetry: boolean;
+  /** access_error under the VMA lock signals directly, counted as vma_lock_success (6.10+ bc7996c864bf). */
+  badAccessUnderVmaLock: boolean;
+  /** Fallback path uses lock_mm_and_find_vma and grows stacks under the write lock (6.4.1+, StackRot fix). */
+  lockMmAndFindVma: boolean;
+  /** expand_downwards write-locks the stack VMA (c137381f71ae, 6.4.3). */
+  lockVmaBeforeStackExpand: boolean;
+  /** mmap_region write-locks the new VMA before it becomes visible (33313a747e81, 6.4.3). */
+  lockNewVmaBeforeInsert: boolean;
+  /** lock_vma_under_rcu tests detached before the range (Jann Horn, Aug 2024). */
+  detachedBeforeRange: boolean;
+  /** Architecture of the fault handler: x86 do_user_addr_fault or arm64 do_page_fault. */
+  arch: Arch;
+}
+
+/** Every lock acquisition site of the model. A scenario may disable any of them. */
+export const LOCK_SITES = [
+  "do_user_addr_fault:mmap_read_lock",
+  "lock_mm_and_find_vma:mmap_read_lock",
+  "lock_mm_and_find_vma:mmap_write_lock",
+  "lock_vma_under_rcu:rcu_read_lock",
+  "lock_vma_under_rcu:vma_start_read",
+  "handle_pte_fault:pte_offset_map_lock",
+  "do_anonymous_page:pte_offset_map_lock",
+  "wp_page_copy:pte_offset_map_lock",
+  "do_swap_page:pte_offset_map_lock",
+  "do_fault:pte_offset_map_lock",
+  "vmf_anon_prepare:mmap_read_trylock",
+  "expand_downwards:vma_start_write",
+  "mmap_region:mmap_write_lock",
+  "mmap_region:vma_start_write",
+  "munmap:mmap_write_lock",
+  "vma_prepare:vma_start_write",
+  "munmap_sidetree:vma_start_write",
+  "zap_pte_range:pte_offset_map_lock",
+  "free_pgtables:vma_start_write",
+  "mprotect:mmap_write_lock",
+  "mprotect_fixup:vma_start_write",
+  "change_pte_range:pte_offset_map_lock",
+  "madvise:mmap_read_lock",
+  "mremap:mmap_write_lock",
+  "move_vma:vma_start_write",
+  "move_ptes:pte_offset_map_lock",
+  "brk:mmap_write_lock",
+  "dup_mmap:mmap_write_lock",
+  "dup_mmap:mmap_write_lock_nested",
+  "dup_mmap:vma_start_write",
+  "copy_pte_range:pte_offset_map_lock",
+  "exit_mmap:mmap_write_lock",
+] as const;
+export type LockSite = (typeof LOCK_SITES)[number];
+
+/** Named yield points (where another CPU may act) besides lock sites. */
+export const MM_YIELDS = [
+  "user_access",
+  "wp_page_copy:copy",
+  "copy_page_range:chunk",
+  "zap_pte_range:chunk",
+  "mas_walk",
+] as const;

@@ -1,0 +1,71 @@
+// A user thread of a modelled process: the task, its mm, and the CPU time its kernel path has used
+// since the last yield point (charged, with jitter, at the next one).
+import { type Effect, type KGen, yieldPoint } from "../sim/effects.js";
+import type { Ctx } from "../sim/task.js";
+import type { MmSim } from "./sim.js";
+import type { MmStruct } from "./types.js";
+
+export class MmThread {
+  /** CPU time (ns) consumed since the last yield point. */
+  cost = 0;
+  /** rcu_read_lock nesting. */
+  rcuDepth = 0;
+  /** Per-fault accounting flags (invariant 9). */
+  faultCounted = 0;
+  segv = 0;
+  /** Timed driver (costs matter) or explore driver (yield points matter). */
+  readonly timed: boolean;
+  /** Record fault latencies of this thread. */
+  measure = true;
+  faults = 0;
+  readonly name: string;
+
+  constructor(
+    readonly sim: MmSim,
+    readonly k: Ctx,
+    public mm: MmStruct,
+    name: string,
+  ) {
+    this.name = name;
+    this.timed = sim.timed;
+  }
+
+  /** Take the accumulated CPU time for a yield (with the machine's jitter). */
+  charge(): number {
+    const c = this.cost;
+    this.cost = 0;
+    return this.sim.m.jit(c);
+  }
+
+  get cpu(): number {
+    return this.k.cpu.id;
+  }
+
+  get pid(): number {
+    return this.k.task.pid;
+  }
+}
+
+const effects = new Map<string, Effect>();
+/** The interned yield effect of a site. */
+export function yp(site: string): Effect {
+  let e = effects.get(site);
+  if (e === undefined) {
+    e = yieldPoint(site);
+    effects.set(site, e);
+  }
+  return e;
+}
+
+/**
+ * A yield point: charge the accumulated CPU time (timed driver), then let another CPU act
+ * (explore driver). `e` is an interned yield effect (yp(site)).
+ */
+export function* yieldAt(th: MmThread, e: Effect): KGen<void> {
+  const c = th.cost;
+  if (c > 0) {
+    th.cost = 0;
+    yield th.sim.timed ? th.sim.m.jit(c) : 0;
+  }
+  if (!th.sim.timed) yield e;
+}

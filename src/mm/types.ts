@@ -1,0 +1,174 @@
+// mm_struct, vm_area_struct and the PTE encoding of the model (include/linux/mm_types.h).
+import type { Ctx } from "../sim/task.js";
+
+// ---- PTE encoding (Int32): frame << 3 | flags; a swap entry keeps its slot in the frame field.
+export const PTE_PRESENT = 1;
+export const PTE_WRITE = 2;
+export const PTE_SWAP = 4;
+export const PTE_SHIFT = 3;
+export const pteFrame = (pte: number): number => pte >>> PTE_SHIFT;
+export const mkPte = (frame: number, write: boolean): number =>
+  (frame << PTE_SHIFT) | PTE_PRESENT | (write ? PTE_WRITE : 0);
+export const mkSwapPte = (slot: number): number => (slot << PTE_SHIFT) | PTE_SWAP;
+
+/** Pages per page table (one split PTE lock each). */
+export const PTRS_PER_PTE = 512;
+
+// ---- vm_flags
+export const VM_READ = 1;
+export const VM_WRITE = 2;
+export const VM_EXEC = 4;
+export const VM_SHARED = 8;
+export const VM_GROWSDOWN = 0x100;
+export const VM_UFFD_MISSING = 0x200;
+export const VM_DONTCOPY = 0x20000;
+
+/** D2: VM_REFCNT_EXCLUDE_READERS_FLAG (VMA_LOCK_OFFSET in 6.15-6.19). */
+export const VM_REFCNT_EXCLUDE_READERS_FLAG = 1 << 30;
+export const VM_REFCNT_LIMIT = VM_REFCNT_EXCLUDE_READERS_FLAG - 1;
+
+export const VMA_LIVE = 0;
+export const VMA_RCU_PENDING = 1;
+export const VMA_FREE = 2;
+
+/** A file for file-backed mappings: its page cache maps page index -> frame + 1. */
+export class MmFile {
+  pages: Int32Array;
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    npages: number,
+  ) {
+    this.pages = new Int32Array(npages);
+  }
+}
+
+/** vm_area_struct; objects come from a slab and are recycled (see VmaSlab). */
+export class Vma {
+  /** Slab object id (stable across reuse; for reports). */
+  readonly id: number;
+  start = 0;
+  end = 0;
+  flags = 0;
+  file: MmFile | null = null;
+  pgoff = 0;
+  /** anon_vma id, 0 = NULL. */
+  anon_vma = 0;
+  vm_mm: MmStruct | null = null;
+  vm_lock_seq = -1;
+  // D1 lock: a separately allocated rw_semaphore (readers only trylock), and the detached flag
+  lockReaders = 0;
+  lockWriter = false;
+  lockWriterWaiting: Ctx | null = null;
+  detached = false;
+  // D2 lock
+  vm_refcnt = 0;
+  // cache line of the lock word: last CPU that wrote it (cost model)
+  lockLineCpu = -1;
+  // lifecycle and oracle
+  state = VMA_LIVE;
+  /** Bumped at every allocation from the slab (detects reuse). */
+  incarnation = 0;
+  /** Generation: bumped by every modification (oracle for readers). */
+  gen = 0;
+  /** Threads using the VMA under a VMA read lock (or with the read site disabled). */
+  readers = 0;
+
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  get anonymous(): boolean {
+    return this.file === null;
+  }
+
+  describe(): string {
+    return `vma#${this.id}[${hex(this.start)}-${hex(this.end)})`;
+  }
+}
+
+export function hex(vpn: number): string {
+  return `0x${(vpn * 4096).toString(16)}`;
+}
+
+/** mm_struct */
+export class MmStruct {
+  /** Maple tree stand-in: VMAs sorted by start; writers publish a new array (RCU semantics). */
+  vmas: Vma[] = [];
+  mm_lock_seq = 0;
+  /** Oracle: task pid holding mmap_lock for write (0 = none), readers count. */
+  writerPid = 0;
+  readers = 0;
+  /** D2: the task waiting in vma_start_write / vma_mark_detached (mm->vma_writer_wait). */
+  vma_writer_wait: Ctx | null = null;
+  readonly pte: Int32Array;
+  /** CPUs this mm has run on (mm_cpumask). */
+  readonly cpumask: Uint8Array;
+  /** Oracle shadow: expected value of every word (-1: unchecked). Null: not checked. */
+  expected: Int32Array | null = null;
+  /** Oracle: CPU and time of the last store to each word (for findings). */
+  lastStoreCpu: Int16Array | null = null;
+  /** Oracle: [start, end) ranges zapped whose page tables are not yet freed. */
+  tearing: number[] = [];
+  /** Threads of this mm (user tasks). */
+  users = 0;
+  dead = false;
+  brkStart = 0;
+  brkEnd = 0;
+  /** mmap_lock and per-table PTL objects are attached by the locking layer. */
+  mmapLock: unknown = null;
+  ptl: unknown[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly vaPages: number,
+    ncpu: number,
+  ) {
+    this.pte = new Int32Array(vaPages);
+    this.cpumask = new Uint8Array(ncpu);
+  }
+
+  /** mas_walk / find_vma_intersection at one page: binary search of the published array. */
+  static walk(vmas: readonly Vma[], vpn: number): Vma | null {
+    let lo = 0;
+    let hi = vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = vmas[mid]!;
+      if (vpn < v.start) hi = mid - 1;
+      else if (vpn >= v.end) lo = mid + 1;
+      else return v;
+    }
+    return null;
+  }
+
+  /** find_vma: the first VMA ending above vpn. */
+  findVma(vpn: number): Vma | null {
+    const vmas = this.vmas;
+    let lo = 0;
+    let hi = vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (vmas[mid]!.end <= vpn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < vmas.length ? vmas[lo]! : null;
+  }
+
+  /** A free range of `npages` at or above `hint` (get_unmapped_area, bottom-up), or -1. */
+  findGap(npages: number, hint = 16): number {
+    let at = hint;
+    for (const v of this.vmas) {
+      if (v.end <= at) continue;
+      if (v.start >= at + npages) break;
+      at = v.end;
+    }
+    return at + npages <= this.vaPages ? at : -1;
+  }
+
+  /** Publish a new VMA array (vma_iter_store / vma_iter_clear): readers keep the old one. */
+  publish(vmas: Vma[]): void {
+    vmas.sort((a, b) => a.start - b.start);
+    this.vmas = vmas;
+  }
+}

@@ -1,0 +1,140 @@
+// User-mode memory accesses through the CPU's TLB, and the system-call entry points user programs
+// (src/workloads) use. Every access is one yield point; a TLB miss walks the page table, and a
+// missing or insufficient PTE raises a page fault (do_user_addr_fault), after which the access is
+// re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4).
+import { type KGen, RET_TO_USER } from "../sim/effects.js";
+import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
+import { dup_mmap, exit_mmap } from "./fork.js";
+import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
+import { type MmThread, yp } from "./thread.js";
+import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
+
+const Y_USER = yp("user_access");
+const FAULTS_PER_ACCESS_MAX = 64;
+
+/** Result of an access: the value read (loads), or -1 after SIGSEGV. */
+export const SEGV = -1;
+
+/**
+ * One user access at page vpn, word `word`: a load (checked against the shadow) or a store of a
+ * fresh value. `thinkNs` is the user-mode CPU time before the access.
+ */
+export function* user_access(
+  th: MmThread,
+  vpn: number,
+  word: number,
+  write: boolean,
+  thinkNs = 0,
+): KGen<number> {
+  th.cost += thinkNs;
+  const sim = th.sim;
+  if (!th.timed) yield Y_USER;
+  else if (th.cost > 0) {
+    // timed driver: a TLB miss goes on into the fault path, whose first yield charges this time too
+    const pte = sim.tlbs.lookup(th.cpu, th.mm.id, vpn);
+    if (pte !== 0 && (!write || pte & PTE_WRITE)) yield th.charge();
+  }
+  const task = th.k.task;
+  // exit_to_user_mode: honour need_resched (tasks sharing a CPU are preempted here under NONE)
+  if (th.k.cpu.needResched || th.k.cpu.needReschedLazy) yield RET_TO_USER;
+  task.inUser = true;
+  for (let tries = 0; ; tries++) {
+    const mm = th.mm;
+    const cpu = th.cpu;
+    let pte = sim.tlbs.lookup(cpu, mm.id, vpn);
+    if (pte === 0 || (write && !(pte & PTE_WRITE))) {
+      // TLB miss (or a read-only entry for a store): hardware page walk
+      th.cost += sim.costs.pageWalkNs;
+      const p = vpn >= 0 && vpn < mm.vaPages ? mm.pte[vpn]! : 0;
+      if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
+        sim.tlbs.fill(cpu, mm.id, vpn, p);
+        mm.cpumask[cpu] = 1;
+        pte = p;
+      } else {
+        if (tries >= FAULTS_PER_ACCESS_MAX) {
+          sim.finding(
+            "fault_livelock",
+            [cpu],
+            [vpn],
+            `${FAULTS_PER_ACCESS_MAX} faults for one access at ${hex(vpn)}`,
+          );
+          return SEGV;
+        }
+        task.inUser = false;
+        const t0 = sim.m.now + th.cost;
+        const r = yield* do_user_addr_fault(th, vpn, write);
+        task.inUser = true;
+        if (th.measure && sim.faultLat !== null)
+          sim.faultLat.recordValue(Math.max(1, Math.round(sim.m.now + th.cost - t0)));
+        if (r === FAULT_SEGV) return SEGV;
+        continue;
+      }
+    }
+    return access(th, mm, vpn, word, write, pte >>> 3);
+  }
+}
+
+function access(
+  th: MmThread,
+  mm: MmStruct,
+  vpn: number,
+  word: number,
+  write: boolean,
+  frame: number,
+): number {
+  const sim = th.sim;
+  const fr = sim.frames;
+  const w = sim.words;
+  const cpu = th.cpu;
+  if (fr.isFree(frame)) {
+    sim.finding(
+      "vma_lifetime",
+      [cpu],
+      [vpn],
+      `${write ? "store" : "load"} at ${hex(vpn)} through a stale TLB entry to freed frame ${frame}`,
+      { frame },
+    );
+    return write ? 0 : SEGV;
+  }
+  const idx = frame * w + word;
+  const sidx = vpn * w + word;
+  const exp = mm.expected;
+  if (write) {
+    const val = sim.nextValue++;
+    fr.content[idx] = val;
+    if (exp !== null) {
+      exp[sidx] = val;
+      mm.lastStoreCpu![sidx] = cpu;
+    }
+    if (mm.pte[vpn]! >>> 3 !== frame || !(mm.pte[vpn]! & PTE_PRESENT))
+      sim.note(cpu, "store_via_stale_tlb", vpn, frame);
+    return val;
+  }
+  const have = fr.content[idx]!;
+  if (exp !== null) {
+    const e = exp[sidx]!;
+    if (e >= 0 && have !== e)
+      sim.finding(
+        "lost_update",
+        [cpu, mm.lastStoreCpu![sidx]!],
+        [vpn],
+        `load at ${hex(vpn)} word ${word} read ${have}; the last store (cpu${mm.lastStoreCpu![sidx]}) wrote ${e}`,
+        { mm: mm.id, word, expected: e, found: have, frame },
+      );
+  }
+  return have;
+}
+
+/** The calls a user program makes (each a generator to run with yield*). */
+export const sys = {
+  mmap: (th: MmThread, npages: number, o?: MmapOpts) => do_mmap(th, npages, o),
+  munmap: (th: MmThread, start: number, npages: number) => do_munmap(th, start, npages),
+  mprotect: (th: MmThread, start: number, npages: number, prot: number) =>
+    do_mprotect(th, start, npages, prot),
+  madvise: (th: MmThread, start: number, npages: number, advice: number) =>
+    do_madvise(th, start, npages, advice),
+  mremap: (th: MmThread, old: number, npages: number) => do_mremap(th, old, npages),
+  brk: (th: MmThread, end: number) => do_brk(th, end),
+  fork: (th: MmThread) => dup_mmap(th, th.mm),
+  exit_mmap: (th: MmThread, mm: MmStruct) => exit_mmap(th, mm),
+};

@@ -1,0 +1,367 @@
+// User programs for the mm model: fault storms (pft / will-it-scale page_fault shapes), an address-
+// space writer beside them, read-first (zero-page) faults, and the multi-threaded fork race of 6.4.0.
+// The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
+
+import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
+import type { MmThread } from "../mm/thread.js";
+import type { MmStruct } from "../mm/types.js";
+import { SEGV, sys, user_access } from "../mm/user.js";
+import type { KGen } from "../sim/effects.js";
+import { SCHEDULE } from "../sim/effects.js";
+import type { Rng } from "../sim/prng.js";
+import { TASK_UNINTERRUPTIBLE } from "../sim/task.js";
+
+const PAGE = 4096;
+
+interface Common {
+  name?: string;
+  enabled?: boolean;
+  /** Virtual time (ns) at which the workload starts. */
+  start?: number;
+}
+
+/** Threads taking page faults on anonymous memory (schema type fault-loop). */
+export interface FaultLoop extends Common {
+  type: "fault-loop";
+  threads: number;
+  /** Bytes of each thread's region. */
+  regionSize: number;
+  /** All threads fault on one VMA (disjoint slices) instead of one VMA each. */
+  sharedVma?: boolean;
+  access?: "read" | "write" | "read-then-write";
+  pattern?: "sequential" | "random";
+  /** Touch every page once (writes: anon_vma set) and zap before measuring. */
+  prefault?: boolean;
+  /** munmap and mmap the region again after this many faults (pft-like); default: MADV_DONTNEED per pass. */
+  unmapEvery?: number;
+  /** Faults per thread to take (default: one pass over the region). */
+  faultsPerThread?: number;
+  /** Fresh VMA (no anon_vma) for every pass: munmap + mmap instead of MADV_DONTNEED (read-first case). */
+  freshVmaPerPass?: boolean;
+  /** User CPU time between accesses (ns). */
+  thinkNs?: number;
+}
+
+/** A thread that keeps taking mmap_lock for write on an unrelated region (schema type mmap-writer). */
+export interface MmapWriter extends Common {
+  type: "mmap-writer";
+  op?: "mmap-munmap" | "mprotect" | "brk";
+  /** Bytes changed per operation. */
+  size?: number;
+  /** Pause between operations (ns). */
+  interval?: number;
+  /** Touch the mapped region's pages (munmap then zaps them). */
+  touch?: boolean;
+}
+
+/** The 6.4.0 fork race: writers with warm writable TLB entries, faulters, and a forking thread. */
+export interface ForkRace extends Common {
+  type: "fork-race";
+  forks: number;
+  /** Threads storing to and re-loading a few hot pages (their TLB entries stay writable). */
+  writers?: number;
+  /** Threads writing random pages of the region (they take the COW faults during fork). */
+  faulters?: number;
+  /** Pages of the shared anonymous region. */
+  pages?: number;
+  /** Hot pages per writer thread. */
+  hotPages?: number;
+  /** Pause between forks (ns). */
+  interval?: number;
+  /** Lifetime of each child before exit_mmap (ns). */
+  childLifeNs?: number;
+  /** User CPU time between accesses (ns). */
+  thinkNs?: number;
+}
+
+/** A thread that forks; each child exits at once (schema type fork). */
+export interface Fork extends Common {
+  type: "fork";
+  count: number;
+  interval?: number;
+}
+
+/** The smallest fork-race: one writer B with a warm TLB entry, one faulter A, one forker (explore). */
+export interface ForkRaceMini extends Common {
+  type: "fork-race-mini";
+  /** Store/load rounds of the writer. */
+  rounds?: number;
+}
+
+export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini;
+
+/** What the runner gives workloads. */
+export interface WorkloadHost {
+  /** The process all workloads run in. */
+  mm: MmStruct;
+  /** Create a user thread of `mm` on the next CPU (round robin); it starts at once. */
+  spawn(name: string, mm: MmStruct, prog: (th: MmThread) => KGen<unknown>, cpu?: number): MmThread;
+  /** Map a region before the run (no syscall): returns its first page. */
+  premap(npages: number, o?: { gapPages?: number }): number;
+  rng(name: string): Rng;
+  /** False once every finite workload is done (loops of background writers end). */
+  running(): boolean;
+  /** A finite workload thread finished. */
+  done(): void;
+  /** Register a finite workload thread (the run ends when all are done). */
+  finite(): void;
+  /** Fault latency recording on/off for a thread (prefault passes are not measured). */
+  measure(th: MmThread, on: boolean): void;
+  sleep(th: MmThread, ns: number): KGen<void>;
+  wake(th: MmThread): void;
+}
+
+const pages = (bytes: number) => Math.max(1, Math.ceil(bytes / PAGE));
+
+/** Start a workload's threads. */
+export function startWorkload(h: WorkloadHost, w: MmWorkload, index: number): void {
+  if (w.enabled === false) return;
+  switch (w.type) {
+    case "fault-loop":
+      startFaultLoop(h, w, index);
+      return;
+    case "mmap-writer":
+      startMmapWriter(h, w, index);
+      return;
+    case "fork-race":
+      startForkRace(h, w, index);
+      return;
+    case "fork":
+      startFork(h, w, index);
+      return;
+    case "fork-race-mini":
+      startForkRaceMini(h, w, index);
+      return;
+  }
+}
+
+/** Pages of virtual address space a workload needs (for sizing the mm). */
+export function workloadVaPages(w: MmWorkload): number {
+  switch (w.type) {
+    case "fault-loop":
+      return (pages(w.regionSize) + 2) * w.threads * (w.freshVmaPerPass || w.unmapEvery ? 2 : 1) + 64;
+    case "mmap-writer":
+      return pages(w.size ?? 65536) * 4 + 64;
+    case "fork-race":
+      return (w.pages ?? 1024) + 64;
+    case "fork":
+      return 64;
+    case "fork-race-mini":
+      return 16;
+  }
+}
+
+function* startDelay(h: WorkloadHost, th: MmThread, w: Common): KGen<void> {
+  if (w.start !== undefined && w.start > 0) yield* h.sleep(th, w.start);
+}
+
+function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
+  const n = pages(w.regionSize);
+  const shared = w.sharedVma === true;
+  const base = shared ? h.premap(n * w.threads) : -1;
+  for (let t = 0; t < w.threads; t++) {
+    let start = shared ? base + t * n : h.premap(n);
+    const rng = h.rng(`fault-loop.${index}.${t}`);
+    h.finite();
+    h.spawn(`${w.name ?? "pft"}-${t}`, h.mm, function* (th) {
+      yield* startDelay(h, th, w);
+      const think = w.thinkNs ?? 0;
+      const access = w.access ?? "write";
+      const order = new Int32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      const word = t % th.sim.words;
+      if (w.prefault) {
+        h.measure(th, false);
+        for (let i = 0; i < n; i++) yield* user_access(th, start + i, word, true, think);
+        yield* sys.madvise(th, start, n, MADV_DONTNEED);
+      }
+      h.measure(th, true);
+      const target = w.faultsPerThread ?? n;
+      let sinceUnmap = 0;
+      const f0 = th.faults;
+      for (let pass = 0; th.faults - f0 < target && pass < 1_000_000; pass++) {
+        if (w.pattern === "random") shuffle(order, rng);
+        for (let i = 0; i < n && th.faults - f0 < target; i++) {
+          const vpn = start + order[i]!;
+          if (access === "read" || access === "read-then-write")
+            yield* user_access(th, vpn, word, false, think);
+          if (access === "write" || access === "read-then-write")
+            yield* user_access(th, vpn, word, true, think);
+          if (w.unmapEvery !== undefined && ++sinceUnmap >= w.unmapEvery && !shared) {
+            sinceUnmap = 0;
+            start = yield* remap(th, start, n);
+          }
+        }
+        if (th.faults - f0 >= target) break;
+        if (w.freshVmaPerPass && !shared) start = yield* remap(th, start, n);
+        else yield* sys.madvise(th, start, n, MADV_DONTNEED);
+      }
+      h.done();
+    });
+  }
+}
+
+function* remap(th: MmThread, start: number, n: number): KGen<number> {
+  yield* sys.munmap(th, start, n);
+  const s = yield* sys.mmap(th, n, { hint: start });
+  return s < 0 ? start : s;
+}
+
+function shuffle(a: Int32Array, rng: Rng): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const x = a[i]!;
+    a[i] = a[j]!;
+    a[j] = x;
+  }
+}
+
+function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
+  const n = pages(w.size ?? 65536);
+  const op = w.op ?? "mmap-munmap";
+  const region = op === "mmap-munmap" ? -1 : h.premap(n, { gapPages: 1 });
+  h.spawn(w.name ?? `mmap-writer`, h.mm, function* (th) {
+    yield* startDelay(h, th, w);
+    let prot = PROT_READ;
+    let brkEnd = 0;
+    if (op === "brk") {
+      th.mm.brkStart = region;
+      brkEnd = region;
+    }
+    for (let i = 0; h.running() && i < 100_000_000; i++) {
+      if (op === "mmap-munmap") {
+        const s = yield* sys.mmap(th, n);
+        if (s >= 0) {
+          if (w.touch) for (let p = 0; p < Math.min(n, 1); p++) yield* user_access(th, s + p, 0, true);
+          yield* sys.munmap(th, s, n);
+        }
+      } else if (op === "mprotect") {
+        yield* sys.mprotect(th, region, n, prot | (prot === PROT_READ ? 0 : PROT_WRITE));
+        prot = prot === PROT_READ ? PROT_READ | PROT_WRITE : PROT_READ;
+      } else {
+        brkEnd = brkEnd + 1 > region + n ? region : brkEnd + 1;
+        if (brkEnd === region) th.mm.brkStart = region;
+        yield* sys.brk(th, brkEnd === region ? region + 1 : brkEnd);
+      }
+      if ((w.interval ?? 0) > 0) yield* h.sleep(th, w.interval!);
+    }
+  });
+}
+
+/** Fork once and let the child exit after `lifeNs`; the parent waits for the child (fork + waitpid). */
+function* forkAndWait(h: WorkloadHost, th: MmThread, lifeNs: number): KGen<void> {
+  const child = yield* sys.fork(th);
+  let exited = false;
+  h.spawn(
+    `${th.name}-child`,
+    child,
+    function* (c) {
+      if (lifeNs > 0) yield* h.sleep(c, lifeNs);
+      yield* sys.exit_mmap(c, child);
+      exited = true;
+      h.wake(th);
+    },
+    th.cpu,
+  );
+  for (let guard = 0; !exited && guard < 1_000_000; guard++) {
+    th.k.task.state = TASK_UNINTERRUPTIBLE;
+    yield SCHEDULE;
+  }
+  th.k.task.state = 0;
+}
+
+function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
+  const np = w.pages ?? 1024;
+  const region = h.premap(np);
+  const writers = w.writers ?? 1;
+  const faulters = w.faulters ?? 1;
+  const hot = w.hotPages ?? 2;
+  const think = w.thinkNs ?? 20;
+  let forksDone = false;
+  let warm = 0;
+  const nthreads = writers + faulters;
+  for (let t = 0; t < writers; t++) {
+    h.spawn(`writer-${t}`, h.mm, function* (th) {
+      yield* startDelay(h, th, w);
+      const word = t % th.sim.words;
+      for (let p = 0; p < np; p++) yield* user_access(th, region + p, word, true, think);
+      warm++;
+      // store and load back a few hot pages; a lost store shows up in the load (invariant 4)
+      for (let i = 0; !forksDone && h.running() && i < 1e9; i++) {
+        const vpn = region + ((t * hot + (i % hot)) % np);
+        yield* user_access(th, vpn, word, true, think);
+        yield* user_access(th, vpn, word, false, think);
+      }
+    });
+  }
+  for (let t = 0; t < faulters; t++) {
+    const rng = h.rng(`fork-race.${index}.${t}`);
+    h.spawn(`faulter-${t}`, h.mm, function* (th) {
+      yield* startDelay(h, th, w);
+      const word = (writers + t) % th.sim.words;
+      warm++;
+      for (let i = 0; !forksDone && h.running() && i < 1e9; i++) {
+        // mostly cold pages (the TLB misses), sometimes the writers' hot pages
+        const vpn = rng.int(4) === 0 ? region + (rng.int(writers * hot) % np) : region + rng.int(np);
+        yield* user_access(th, vpn, word, true, think);
+        yield* user_access(th, vpn, word, false, think);
+      }
+    });
+  }
+  h.finite();
+  h.spawn("forker", h.mm, function* (th) {
+    yield* startDelay(h, th, w);
+    for (let guard = 0; warm < nthreads && guard < 1_000_000; guard++) yield* h.sleep(th, 2000);
+    for (let f = 0; f < w.forks; f++) {
+      yield* forkAndWait(h, th, w.childLifeNs ?? 1000);
+      if ((w.interval ?? 0) > 0) yield* h.sleep(th, w.interval!);
+    }
+    forksDone = true;
+    h.done();
+  });
+}
+
+function startFork(h: WorkloadHost, w: Fork, _index: number): void {
+  h.finite();
+  h.spawn(w.name ?? "forker", h.mm, function* (th) {
+    yield* startDelay(h, th, w);
+    for (let f = 0; f < w.count; f++) {
+      yield* forkAndWait(h, th, 0);
+      if ((w.interval ?? 0) > 0) yield* h.sleep(th, w.interval!);
+    }
+    h.done();
+  });
+}
+
+/**
+ * The §4.2 schedule in miniature: B warms a writable TLB entry for page X then keeps storing and
+ * re-loading its word; A writes X once (a COW fault if fork has write-protected it); F forks once.
+ */
+function startForkRaceMini(h: WorkloadHost, w: ForkRaceMini, _index: number): void {
+  const region = h.premap(2);
+  const rounds = w.rounds ?? 6;
+  let warm = 0;
+  h.finite();
+  h.finite();
+  h.finite();
+  h.spawn("B", h.mm, function* (th) {
+    yield* user_access(th, region, 1, true);
+    warm++;
+    for (let i = 0; i < rounds; i++) {
+      yield* user_access(th, region, 1, true);
+      if ((yield* user_access(th, region, 1, false)) === SEGV) break;
+    }
+    h.done();
+  });
+  h.spawn("A", h.mm, function* (th) {
+    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* h.sleep(th, 100);
+    yield* user_access(th, region, 0, true);
+    yield* user_access(th, region, 0, false);
+    h.done();
+  });
+  h.spawn("F", h.mm, function* (th) {
+    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* h.sleep(th, 100);
+    yield* forkAndWait(h, th, 0);
+    h.done();
+  });
+}
