@@ -152,7 +152,7 @@ describe("call_rcu()", () => {
     const log: string[] = [];
     reader(m, 1, 0, 5 * MS, log, "reader");
     const ran: { t: number; kind: number; cpu: number }[] = [];
-    m.createTask("caller", 0, function* (k) {
+    m.createTask("caller", 0, function* () {
       yield 1 * MS;
       r.callRcu(0, "free_thing", () => {
         const c = m.cpus[0]!;
