@@ -578,11 +578,12 @@ export class FsModel {
       }
       let runEnd = pc.runEnd(f, end, PG_DIRTY, PG_WRITEBACK);
       if (!wbc.syncAll) runEnd = Math.min(runEnd, f + Math.max(1, Math.ceil(wbc.nrToWrite / fp)));
-      yield* this.iomap_writepage_map(k, ino, wpc, plug, f, runEnd, cost);
-      const pages = (runEnd - f) * fp;
+      const reached = yield* this.iomap_writepage_map(k, ino, wpc, plug, f, runEnd, cost);
+      const pages = (reached - f) * fp;
       wbc.nrToWrite -= pages;
       wbc.written += pages;
-      i = runEnd;
+      // a folio taken by another writer meanwhile is skipped (WB_SYNC_ALL waits for it below)
+      i = reached;
       if (!wbc.syncAll && wbc.nrToWrite <= 0) {
         reachedEnd = false;
         break;
@@ -627,7 +628,7 @@ export class FsModel {
     f0: number,
     f1: number,
     cost: { ns: number },
-  ): KGen<void> {
+  ): KGen<number> {
     const fp = this.folioPages;
     const pc = ino.pc;
     const v = this.v;
@@ -644,6 +645,7 @@ export class FsModel {
         // folio wholly beyond i_size: cleaned, no I/O
         pc.startWriteback(p / fp, pEnd / fp);
         pc.endWriteback(p / fp, pEnd / fp, false);
+        p = pEnd;
         break;
       }
       const map = yield* this.xfs_map_blocks(k, ino, wpc, p, cost);
@@ -675,7 +677,14 @@ export class FsModel {
       if (capPages < Number.POSITIVE_INFINITY) segEnd = Math.min(segEnd, p + Math.max(fp, capPages));
       // bio capacity from the physical runs of the page cache
       const bio = io.bio;
-      const bioEnd = this.bioCapacityEnd(pc, bio, p, segEnd);
+      let bioEnd = this.bioCapacityEnd(pc, bio, p, segEnd);
+      // each folio is locked and re-checked (dirty, not under writeback) right before it is added:
+      // another writer (fsync vs flusher) may have taken it while this task was charged CPU time
+      if (bioEnd > p) {
+        const okEnd = pc.runEnd(p / fp, bioEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
+        if (okEnd <= p) break;
+        bioEnd = okEnd;
+      }
       if (bioEnd <= p) {
         // bio full: chain a new one (5.16-6.8) or close the ioend (newest)
         if (v.chainBios) {
@@ -692,6 +701,7 @@ export class FsModel {
       if (cost.ns >= this.cfg.submitQuantumNs) yield* this.flushCost(k, cost);
     }
     if (v.submitImmediately || wpc.submitList.length > 0) yield* this.submitList(k, wpc, plug);
+    return p / fp;
   }
 
   private holeEnd(ino: XfsInode, p: number): number {

@@ -54,6 +54,8 @@ export type TaskSpec =
       comm?: string;
     }
   | { kind: "fsync"; cpu: number; file: string; atNs: number }
+  /** NFS COMMIT stream: fsync `file` every `everyNs` while any writer is still writing (nfsd). */
+  | { kind: "committer"; cpu: number; file: string; everyNs: number }
   | { kind: "sync"; cpu: number; atNs: number }
   /** Latency probe: a fair task that sleeps `periodNs` and records how late it runs. */
   | { kind: "probe"; cpu: number; periodNs: number };
@@ -166,6 +168,9 @@ export class FsRun {
       case "sync":
         this.user("sync", t.cpu, (k) => this.syncAt(k, t.atNs));
         return;
+      case "committer":
+        this.user("nfsd", t.cpu, (k) => this.committer(k, t.file, t.everyNs));
+        return;
       case "probe":
         m.createTask(`probe/${t.cpu}`, t.cpu, (k) => this.probe(k, t.periodNs), { kthread: false });
         return;
@@ -196,6 +201,7 @@ export class FsRun {
   private *writer(k: Ctx, t: Extract<TaskSpec, { kind: "writer" }>): KGen<void> {
     const m = this.m;
     const fs = this.fs;
+    this.writersRunning++;
     if ((t.startNs ?? 0) > m.now) yield* m.sleepNs(k, (t.startNs ?? 0) - m.now);
     const perCall = Math.max(1, Math.round((t.writeBytes ?? 2 ** 20) / 4096));
     let nextFsync = t.fsyncEveryNs !== undefined ? m.now + t.fsyncEveryNs : Number.POSITIVE_INFINITY;
@@ -220,6 +226,20 @@ export class FsRun {
         yield* k.call("vfs_fsync_range", fs.vfs_fsync_range(k, ino));
         yield RET_TO_USER;
       }
+    }
+    this.writersRunning--;
+  }
+
+  private writersRunning = 0;
+
+  private *committer(k: Ctx, file: string, everyNs: number): KGen<void> {
+    const ino = this.file(file);
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      yield* this.m.sleepNs(k, everyNs);
+      if (this.writersRunning === 0) return;
+      yield ENTER_KERNEL;
+      yield* k.call("nfsd_commit", this.fs.vfs_fsync_range(k, ino));
+      yield RET_TO_USER;
     }
   }
 
