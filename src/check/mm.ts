@@ -7,10 +7,11 @@ import { type MmSim, MmSimulation } from "../mm/index.js";
 import type { MmThread } from "../mm/thread.js";
 import type { VmstatName } from "../mm/vmstat.js";
 import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
-import { type Histogram, newHistogram, type Percentiles, percentiles } from "../sim/stats.js";
+import { type Histogram, type Percentiles, percentiles } from "../sim/stats.js";
 import type { TraceSink } from "../sim/trace.js";
 import { lockStats } from "../sync/lockstat.js";
 import { type MmWorkload, startWorkload, type WorkloadHost, workloadVaPages } from "../workloads/mm.js";
+import type { CheckTarget } from "./run.js";
 
 export interface MmScenarioConfig {
   /** Kernel variant name or alias (6.3, 6.4.0, 6.4.3, 6.15). */
@@ -97,19 +98,33 @@ export function pctStrategy(m: Machine, depth: number, maxSteps: number): Explor
   };
 }
 
-/** Run one mm scenario to completion (or its limits). */
-export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
+/** A scenario set up on a machine, not yet run. */
+export interface MmBuild {
+  m: Machine;
+  s: MmSimulation;
+  /** Every finite workload thread has finished. */
+  done(): boolean;
+  /** Counters, latencies, findings and lock statistics so far (call after the run and m.finish()). */
+  result(): MmRunResult;
+}
+
+/**
+ * Set up a scenario: the machine (or `machine`, e.g. built by the CLI with its own settings; its
+ * cpus, seed and mode then win), the model, one process and the workloads' threads. Not run.
+ */
+export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBuild {
   const variant = findMmVariant(cfg.variant);
   if (variant === undefined)
     throw new RangeError(
       `unknown mm variant ${JSON.stringify(cfg.variant)} (known: ${MM_VARIANTS.map((v) => v.name).join(", ")})`,
     );
-  const mode = cfg.mode ?? "timed";
-  const seed = cfg.seed ?? 1;
+  const mode = machine?.mode ?? cfg.mode ?? "timed";
+  const seed = machine?.cfg.seed ?? cfg.seed ?? 1;
+  const cpus = machine?.cfg.cpus ?? cfg.cpus;
   let va = 256;
   for (const w of cfg.workloads) va += workloadVaPages(w);
   const s = new MmSimulation({
-    cpus: cfg.cpus,
+    cpus,
     seed,
     mode,
     preempt: cfg.preempt ?? "none",
@@ -120,17 +135,18 @@ export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
     wordsPerPage: cfg.wordsPerPage ?? 4,
     vaPages: va,
     latency: cfg.latency ?? true,
+    ...(machine !== undefined ? { machine } : {}),
   });
   const m = s.m;
   if (cfg.trace !== undefined) m.trace = cfg.trace;
-  m.stopOnFinding = cfg.stop?.onFinding ?? false;
+  if (cfg.stop?.onFinding) m.stopOnFinding = true;
   let finite = 0;
   let finished = 0;
   let nextCpu = 0;
   const host: WorkloadHost = {
     mm: s.mm,
     spawn(name, mm, prog, cpu) {
-      const c = cpu ?? nextCpu++ % cfg.cpus;
+      const c = cpu ?? nextCpu++ % cpus;
       return s.spawn(name, mm, c, prog);
     },
     premap: (npages, o) => s.premap(npages, o?.gapPages ?? 1),
@@ -152,15 +168,18 @@ export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
   cfg.workloads.forEach((w, i) => {
     startWorkload(host, w, i);
   });
-  const timeNs = cfg.stop?.timeNs ?? 10e9;
-  if (mode === "timed") m.run(timeNs, cfg.stop?.maxEvents ?? 1e9);
-  else {
-    const maxSteps = cfg.stop?.maxSteps ?? 200_000;
-    const strat = cfg.strategy === "pct" ? pctStrategy(m, 3, maxSteps) : randomStrategy(m);
-    m.explore(strat, maxSteps);
-  }
-  s.finish();
-  m.finish();
+  const done = () => (finite > 0 ? finished >= finite : true);
+  return { m, s, done, result: () => collect(variant.name, seed, mode, s, done()) };
+}
+
+function collect(
+  variant: string,
+  seed: number,
+  mode: "timed" | "explore",
+  s: MmSimulation,
+  completed: boolean,
+): MmRunResult {
+  const m = s.m;
   const sim = s.sim;
   const counts: Record<string, number> = {};
   for (const [k, v] of [...sim.findingCounts.entries()].sort()) counts[k] = v;
@@ -168,15 +187,16 @@ export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([site, st]) => ({ site, ...st }));
   const simNs = m.now;
-  const faults = sim.vmstat.v[14]!;
+  const vm = sim.vmstat.toRecord();
+  const faults = vm.model_user_faults;
   return {
-    variant: variant.name,
+    variant,
     seed,
     mode,
     simNs,
     events: m.queue.popped,
     steps: m.steps,
-    vmstat: sim.vmstat.toRecord(),
+    vmstat: vm,
     faults,
     faultLatency: percentiles(s.faultLat),
     faultLatencyHistogram: s.faultLat,
@@ -186,11 +206,46 @@ export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
     lockSites: sites,
     lockStat: lockStats(m).rows(),
     framesInUse: sim.frames.allocated,
-    segv: sim.vmstat.toRecord().model_segv,
-    completed: finite > 0 ? finished >= finite : true,
+    segv: vm.model_segv,
+    completed,
     machine: m,
     sim,
   };
 }
 
-export { newHistogram };
+/** Run one mm scenario to completion (or its limits). */
+export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
+  const b = buildMmScenario(cfg);
+  const m = b.m;
+  if (m.mode === "timed") m.run(cfg.stop?.timeNs ?? 10e9, cfg.stop?.maxEvents ?? 1e9);
+  else {
+    const maxSteps = cfg.stop?.maxSteps ?? 200_000;
+    const strat = cfg.strategy === "pct" ? pctStrategy(m, 3, maxSteps) : randomStrategy(m);
+    m.explore(strat, maxSteps);
+  }
+  m.finish();
+  return b.result();
+}
+
+/** A race-checker target (src/check/run.ts CheckTarget) for an mm scenario in explore mode. */
+export function mmCheckTarget(
+  cfg: MmScenarioConfig,
+  opts: { name?: string; maxSteps?: number; kinds?: readonly string[] } = {},
+): CheckTarget {
+  const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
+  return {
+    name: opts.name ?? `mm:${cfg.variant}`,
+    build: () => buildMmScenario(explore).m,
+    maxSteps: opts.maxSteps ?? cfg.stop?.maxSteps ?? 200_000,
+    cpus: cfg.cpus,
+    ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}),
+    describe: {
+      model: "mm",
+      kernel: cfg.variant,
+      seed: cfg.seed ?? 1,
+      disabledSites: [...(cfg.disableLockSites ?? [])],
+      switches: cfg.switches ?? {},
+      workloads: cfg.workloads,
+    },
+  };
+}

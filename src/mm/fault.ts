@@ -17,7 +17,7 @@ import {
   spinUnlock,
   spinWait,
 } from "./locking.js";
-import { type MmThread, yieldAt, yp } from "./thread.js";
+import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
 import {
   hex,
@@ -64,6 +64,7 @@ const Y_VMA_START_READ = yp("lock_vma_under_rcu:vma_start_read");
 const Y_HPF_PTL = yp("handle_pte_fault:pte_offset_map_lock");
 const Y_ANON_PTL = yp("do_anonymous_page:pte_offset_map_lock");
 const Y_WP_PTL = yp("wp_page_copy:pte_offset_map_lock");
+const Y_WP_COPY = yp("wp_page_copy:copy");
 const Y_SWAP_PTL = yp("do_swap_page:pte_offset_map_lock");
 const Y_FAULT_PTL = yp("do_fault:pte_offset_map_lock");
 
@@ -265,6 +266,11 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
     const inc = v.incarnation;
     // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
     yield Y_VMA_START_READ;
+    if (tracing(th)) {
+      touch(th, `vma:${v.id}`, true);
+      touch(th, `seq:${mm.id}`, false);
+      touch(th, `tree:${mm.id}`, false);
+    }
     const r = lvurLock(th, mm, vpn, v, inc, rcu);
     if (r !== RETRY_WALK) return r;
   }
@@ -303,6 +309,7 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   const sim = th.sim;
   const sw = sim.sw;
   if (rcu) sim.rcuReadLock(th.cpu);
+  if (tracing(th)) touch(th, `tree:${mm.id}`, false);
   const v = MmStruct.walk(mm.vmas, vpn); // mas_walk
   if (v === null) return inval(th, rcu);
   if (sw.vmaLockImpl === "rwsem") {
@@ -453,6 +460,7 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
     let lr = spinLockFast(th, ptl, "handle_pte_fault:pte_offset_map_lock");
     if (lr === 2) lr = yield* spinWait(th, ptl, "handle_pte_fault:pte_offset_map_lock");
     const held = lr === 1;
+    if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
     if (mm.pte[vpn] !== pte) {
       spinUnlock(th, ptl, held);
       return 0;
@@ -512,6 +520,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
     if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
     const held = lr === 1;
+    if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
     if (mm.pte[vpn] === 0) {
       installCheck(th, mm, v, vpn, flags);
       mm.pte[vpn] = mkPte(ZERO_FRAME, false);
@@ -620,6 +629,8 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   }
   sim.note(cpu, "wp_page_copy:copy", vpn, old);
   th.cost += sim.costs.wpCopyNs;
+  // the copy takes time: another CPU may act between __wp_page_copy_user and taking the PTL
+  if (!th.timed) yield Y_WP_COPY;
   if (th.timed) {
     if (th.cost > 0) yield th.charge();
   } else yield Y_WP_PTL;
@@ -660,6 +671,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
   yield* yieldAt(th, Y_SWAP_PTL);
   const ptl = ptlOf(mm, vpn);
   const held = yield* spinLock(th, ptl, "do_swap_page:pte_offset_map_lock");
+  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
   if (mm.pte[vpn] !== pte) {
     putFrame(th, frame, vpn);
     spinUnlock(th, ptl, held);
@@ -701,6 +713,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   yield* yieldAt(th, Y_FAULT_PTL);
   const ptl = ptlOf(mm, vpn);
   const held = yield* spinLock(th, ptl, "do_fault:pte_offset_map_lock");
+  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
   if (mm.pte[vpn] !== 0) {
     if (cow) putFrame(th, frame, vpn);
     spinUnlock(th, ptl, held);

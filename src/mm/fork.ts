@@ -6,7 +6,7 @@ import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
-import { type MmThread, yieldAt, yp } from "./thread.js";
+import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
 import {
   type MmStruct,
@@ -53,6 +53,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     const av = p.anon_vma;
     tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
     childVmas.push(tmp);
+    touch(th, `tree:${mm.id}`, true);
     mm.publish([...childVmas]);
     vma_mark_attached(th, tmp);
     if (!(p.flags & VM_SHARED) || p.anonymous) yield* copy_page_range(th, mm, oldmm, p);
@@ -90,6 +91,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
       const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
+      if (tracing(th)) for (let v = c; v < ce; v++) touch(th, `pte:${src.id}:${v}`, true);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
         if (pte === 0) continue;
@@ -145,6 +147,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
         const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+        if (tracing(th)) for (let x = c; x < ce; x++) touch(th, `pte:${mm.id}:${x}`, true);
         for (let x = c; x < ce; x++) {
           const p = mm.pte[x]!;
           if (p === 0) continue;

@@ -36,6 +36,8 @@ export interface MmSimulationOptions {
   /** Virtual address space of the process, in pages. */
   vaPages: number;
   latency: boolean;
+  /** Use this machine (its cpus, seed and mode win) instead of creating one. */
+  machine?: Machine;
 }
 
 /** A machine with the mm model and one checked process (mm 0). */
@@ -48,7 +50,9 @@ export class MmSimulation {
   private nextPremap = 16;
 
   constructor(o: MmSimulationOptions) {
-    this.m = new Machine({ cpus: o.cpus, seed: o.seed, mode: o.mode, preempt: o.preempt, jitter: o.jitter });
+    this.m =
+      o.machine ??
+      new Machine({ cpus: o.cpus, seed: o.seed, mode: o.mode, preempt: o.preempt, jitter: o.jitter });
     this.sim = new MmSim(this.m, {
       switches: o.switches,
       costs: o.costs,
@@ -57,6 +61,8 @@ export class MmSimulation {
     });
     if (o.latency) this.sim.faultLat = this.faultLat;
     this.mm = this.sim.newMm(o.vaPages, true);
+    // end of run (Machine.finish): the lost-update sweep
+    this.m.hooks.end.push(() => this.finish());
   }
 
   /** Create a user thread of `mm` on `cpu` running `prog`. */

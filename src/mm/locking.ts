@@ -37,6 +37,7 @@ function recordWait(th: MmThread, site: string, since: number, contended: boolea
  * (the caller continues with `yield* spinWait`).
  */
 export function spinLockFast(th: MmThread, l: SpinLock, site: string): number {
+  th.sim.m.touch(l.key, true);
   if (th.sim.disabled.has(site)) return 0;
   if (l.owner !== null || l.waiters.length > 0) return 2;
   const k = th.k;
@@ -60,6 +61,7 @@ export function* spinWait(th: MmThread, l: SpinLock, site: string): KGen<number>
  * this is the fault path's hot spot). kernel/locking/qspinlock.c FIFO hand-off semantics.
  */
 export function* spinLock(th: MmThread, l: SpinLock, site: string): KGen<Held> {
+  th.sim.m.touch(l.key, true);
   if (th.sim.disabled.has(site)) return false;
   const k = th.k;
   const bounce = l.line.bouncesFor(k);
@@ -114,7 +116,7 @@ function* charge(th: MmThread): KGen<void> {
 /** mm->mmap_lock: one lock class for every mm (as lockdep sees it). */
 export function mmapLockOf(mm: MmStruct): RwSemaphore {
   let s = mm.mmapLock as RwSemaphore | null;
-  if (s === null) s = mm.mmapLock = new RwSemaphore("&mm->mmap_lock");
+  if (s === null) s = mm.mmapLock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${mm.id}`);
   return s;
 }
 
@@ -122,7 +124,7 @@ export function mmapLockOf(mm: MmStruct): RwSemaphore {
 export function ptlOf(mm: MmStruct, vpn: number): SpinLock {
   const i = (vpn / PTRS_PER_PTE) | 0;
   let l = mm.ptl[i] as SpinLock | undefined;
-  if (l === undefined) l = mm.ptl[i] = new SpinLock("ptlock");
+  if (l === undefined) l = mm.ptl[i] = new SpinLock("ptlock", `ptl:${mm.id}:${i}`);
   return l;
 }
 
@@ -157,25 +159,29 @@ export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen
   yield* down_write(th.k, mmapLockOf(mm), site);
   const held = !th.sim.disabled.has(site);
   if (held) mm.writerPid = th.pid;
-  if (th.sim.sw.vmaLockImpl === "refcnt") mm.mm_lock_seq++;
+  if (th.sim.sw.vmaLockImpl === "refcnt") {
+    th.sim.m.touch(`seq:${mm.id}`, true);
+    mm.mm_lock_seq++;
+  }
   return held;
 }
 
 /** vma_end_write_all: advance mm_lock_seq, releasing every VMA write lock at once. */
-export function vma_end_write_all(mm: MmStruct): void {
+export function vma_end_write_all(th: MmThread, mm: MmStruct): void {
+  th.sim.m.touch(`seq:${mm.id}`, true);
   mm.mm_lock_seq++;
 }
 
 /** mmap_write_unlock: vma_end_write_all, then up_write (a fault may take a VMA lock in between). */
 export function* mmap_write_unlock(th: MmThread, mm: MmStruct, _held: Held): KGen<void> {
-  vma_end_write_all(mm);
+  vma_end_write_all(th, mm);
   if (mm.writerPid === th.pid) mm.writerPid = 0;
   yield* up_write(th.k, mmapLockOf(mm));
 }
 
 /** mmap_write_downgrade */
 export function* mmap_write_downgrade(th: MmThread, mm: MmStruct, held: Held): KGen<void> {
-  vma_end_write_all(mm);
+  vma_end_write_all(th, mm);
   if (mm.writerPid === th.pid) mm.writerPid = 0;
   if (held) mm.readers++;
   yield* downgrade_write(th.k, mmapLockOf(mm));

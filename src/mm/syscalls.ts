@@ -14,7 +14,7 @@ import {
   spinLock,
   spinUnlock,
 } from "./locking.js";
-import { type MmThread, yieldAt, yp } from "./thread.js";
+import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_range } from "./tlbflush.js";
 import {
   type MmFile,
@@ -60,12 +60,14 @@ function protFlags(prot: number): number {
 
 /** vma_link / vma_iter_store: publish the tree with v added (D2: attach on insertion). */
 function vma_link(th: MmThread, mm: MmStruct, v: Vma): void {
+  th.sim.m.touch(`tree:${mm.id}`, true);
   mm.publish([...mm.vmas, v]);
   vma_mark_attached(th, v);
 }
 
 /** Publish the tree without the given VMAs (vma_iter_clear / vma_iter_store of NULL). */
-function vma_unlink(mm: MmStruct, gone: readonly Vma[]): void {
+function vma_unlink(th: MmThread, mm: MmStruct, gone: readonly Vma[]): void {
+  th.sim.m.touch(`tree:${mm.id}`, true);
   mm.publish(mm.vmas.filter((v) => !gone.includes(v)));
 }
 
@@ -171,6 +173,7 @@ function* zap_range(
       yield* yieldAt(th, Y_ZAP);
       const ptl = ptlOf(mm, c);
       const held = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+      touchRange(th, mm, c, ce);
       for (let v = c; v < ce; v++) {
         const p = pte[v]!;
         if (p === 0) continue;
@@ -188,6 +191,12 @@ function* zap_range(
     }
     c = ce;
   }
+}
+
+/** Footprint of a chunk step: every PTE of [s, e) (explore driver only). */
+function touchRange(th: MmThread, mm: MmStruct, s: number, e: number): void {
+  if (!tracing(th)) return;
+  for (let v = s; v < e; v++) touch(th, `pte:${mm.id}:${v}`, true);
 }
 
 function freeFrames(th: MmThread, out: number[]): void {
@@ -214,7 +223,7 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
     yield* vma_start_write(th, v, "munmap_sidetree:vma_start_write");
     yield* vma_mark_detached(th, v);
   }
-  vma_unlink(mm, victims);
+  vma_unlink(th, mm, victims);
   sim.note(th.cpu, "do_vmi_align_munmap", start, npages);
   // munmap downgrades to the read lock before unmap_region (6.4 __vm_munmap(downgrade=true))
   yield* mmap_write_downgrade(th, mm, held);
@@ -262,6 +271,7 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
         yield* yieldAt(th, Y_CHANGE);
         const ptl = ptlOf(mm, c);
         const h = yield* spinLock(th, ptl, "change_pte_range:pte_offset_map_lock");
+        touchRange(th, mm, c, ce);
         for (let x = c; x < ce; x++)
           if (pte[x]! & PTE_WRITE) {
             pte[x] = pte[x]! & ~PTE_WRITE;
@@ -297,7 +307,7 @@ function* vma_merge_range(th: MmThread, mm: MmStruct, start: number, end: number
       vmaModify(th, a, "vma_merge");
       a.end = b.end;
       if (a.anon_vma === 0) a.anon_vma = b.anon_vma;
-      vma_unlink(mm, [b]);
+      vma_unlink(th, mm, [b]);
       remove_vma(th, b, false);
       merged = true;
       break;
@@ -341,6 +351,7 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
   yield* yieldAt(th, Y_ZAP);
   const ptl = ptlOf(mm, start);
   const held = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+  touchRange(th, mm, start, end);
   for (let v = start; v < end; v++) {
     const p = mm.pte[v]!;
     if (!(p & PTE_PRESENT)) continue;
@@ -382,6 +393,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
     yield* yieldAt(th, Y_MOVE);
     const a = ptlOf(mm, old + c);
     const ha = yield* spinLock(th, a, "move_ptes:pte_offset_map_lock");
+    touchRange(th, mm, old + c, old + ce);
     for (let i = c; i < ce; i++) {
       mm.pte[to + i] = mm.pte[old + i]!;
       mm.pte[old + i] = 0;
@@ -394,7 +406,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
     mm.expected.fill(0, old * w, (old + npages) * w);
   }
   yield* vma_mark_detached(th, v);
-  vma_unlink(mm, [v]);
+  vma_unlink(th, mm, [v]);
   remove_vma(th, v, false);
   sim.note(th.cpu, "move_vma", old, to);
   yield* mmap_write_unlock(th, mm, held);

@@ -46,6 +46,20 @@ export class MmThread {
   }
 }
 
+/**
+ * Record a shared-object access of the running step for the explore driver's partial-order
+ * reduction (Machine.touch); free in the timed driver. Keys: pte:MM:VPN (PTE, frame contents and
+ * TLB entries of one page), tlbmm:MM (whole-mm flushes), tree:MM, seq:MM, vma:ID.
+ */
+export function touch(th: MmThread, key: string, write: boolean): void {
+  th.sim.m.touch(key, write);
+}
+
+/** Is the explore driver recording footprints (so keys are worth building)? */
+export function tracing(th: MmThread): boolean {
+  return th.sim.m.footprint !== null;
+}
+
 const effects = new Map<string, Effect>();
 /** The interned yield effect of a site. */
 export function yp(site: string): Effect {

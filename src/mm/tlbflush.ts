@@ -1,7 +1,7 @@
 // TLB flushes (arch/x86/mm/tlb.c): local invalidation plus shootdown IPIs to the other CPUs in
 // mm_cpumask, waited for by the initiator (flush_tlb_mm_range). Modelled as one atomic step: the
 // remote CPUs' entries are gone when the initiator continues; the cost is charged to the initiator.
-import type { MmThread } from "./thread.js";
+import { type MmThread, touch, tracing } from "./thread.js";
 import { TLB_SINGLE_PAGE_FLUSH_CEILING } from "./tlb.js";
 import type { MmStruct } from "./types.js";
 import { VM } from "./vmstat.js";
@@ -23,6 +23,7 @@ function flushCost(th: MmThread, mm: MmStruct, all: boolean, pages: number): voi
 
 /** flush_tlb_page / ptep_clear_flush */
 export function flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): void {
+  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
   const t = th.sim.tlbs;
   const mask = mm.cpumask;
   for (let c = 0; c < mask.length; c++) if (mask[c]) t.flushOne(c, mm.id, vpn);
@@ -32,6 +33,7 @@ export function flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): void {
 
 /** flush_tlb_mm: every entry of the mm on every CPU of mm_cpumask. */
 export function flush_tlb_mm(th: MmThread, mm: MmStruct): void {
+  touch(th, `tlbmm:${mm.id}`, true);
   const t = th.sim.tlbs;
   const mask = mm.cpumask;
   for (let c = 0; c < mask.length; c++) if (mask[c]) t.flushMm(c, mm.id);
@@ -45,6 +47,7 @@ export function flush_tlb_range(th: MmThread, mm: MmStruct, start: number, end: 
     flush_tlb_mm(th, mm);
     return;
   }
+  if (tracing(th)) touch(th, `tlbmm:${mm.id}`, true);
   const t = th.sim.tlbs;
   const mask = mm.cpumask;
   for (let c = 0; c < mask.length; c++)

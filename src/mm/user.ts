@@ -6,7 +6,7 @@ import { type KGen, RET_TO_USER } from "../sim/effects.js";
 import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
-import { type MmThread, yp } from "./thread.js";
+import { type MmThread, touch, tracing, yp } from "./thread.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
 
 const Y_USER = yp("user_access");
@@ -33,6 +33,10 @@ export function* user_access(
     // timed driver: a TLB miss goes on into the fault path, whose first yield charges this time too
     const pte = sim.tlbs.lookup(th.cpu, th.mm.id, vpn);
     if (pte !== 0 && (!write || pte & PTE_WRITE)) yield th.charge();
+  }
+  if (tracing(th)) {
+    touch(th, `tlbmm:${th.mm.id}`, false);
+    touch(th, `pte:${th.mm.id}:${vpn}`, write);
   }
   const task = th.k.task;
   // exit_to_user_mode: honour need_resched (tasks sharing a CPU are preempted here under NONE)

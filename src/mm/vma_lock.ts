@@ -3,7 +3,7 @@
 import { type KGen, SCHEDULE } from "../sim/effects.js";
 import { TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sim/task.js";
 import { holdsMmapWrite } from "./locking.js";
-import type { MmThread } from "./thread.js";
+import { type MmThread, touch, tracing } from "./thread.js";
 import {
   VM_REFCNT_EXCLUDE_READERS_FLAG as F,
   type MmStruct,
@@ -133,6 +133,10 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
       `${site}: vma_start_write(${v.describe()}) without mmap_lock held for write`,
       { site },
     );
+  if (tracing(th)) {
+    touch(th, `vma:${v.id}`, true);
+    touch(th, `seq:${mm.id}`, false);
+  }
   if (sim.disabled.has(site)) return;
   const seq = mm.mm_lock_seq;
   if (v.vm_lock_seq === seq) return;
@@ -225,6 +229,7 @@ export function vmaAttached(th: MmThread, v: Vma): boolean {
  */
 export function vmaModify(th: MmThread, v: Vma, what: string): void {
   const sim = th.sim;
+  if (tracing(th)) touch(th, `vma:${v.id}`, true);
   v.gen++;
   const mm = v.vm_mm;
   if (v.readers > 0 && sim.sw.perVmaLock)

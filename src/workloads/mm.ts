@@ -3,7 +3,7 @@
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
 import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
-import type { MmThread } from "../mm/thread.js";
+import { type MmThread, yp } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { SEGV, sys, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
@@ -86,6 +86,8 @@ export interface ForkRaceMini extends Common {
   type: "fork-race-mini";
   /** Store/load rounds of the writer. */
   rounds?: number;
+  /** Populated one-page VMAs after the shared page (a longer dup_mmap). */
+  extraVmas?: number;
 }
 
 export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini;
@@ -147,7 +149,7 @@ export function workloadVaPages(w: MmWorkload): number {
     case "fork":
       return 64;
     case "fork-race-mini":
-      return 16;
+      return 16 + 2 * (w.extraVmas ?? 4);
   }
 }
 
@@ -333,18 +335,30 @@ function startFork(h: WorkloadHost, w: Fork, _index: number): void {
   });
 }
 
+const Y_PAUSE = yp("user:pause");
+
+/** A busy-wait step of a user thread: an explore step boundary, or 100 ns of user time. */
+function* pause(h: WorkloadHost, th: MmThread): KGen<void> {
+  if (th.timed) yield* h.sleep(th, 100);
+  else yield Y_PAUSE;
+}
+
 /**
  * The §4.2 schedule in miniature: B warms a writable TLB entry for page X then keeps storing and
  * re-loading its word; A writes X once (a COW fault if fork has write-protected it); F forks once.
  */
 function startForkRaceMini(h: WorkloadHost, w: ForkRaceMini, _index: number): void {
   const region = h.premap(2);
-  const rounds = w.rounds ?? 6;
+  // more VMAs after the region: dup_mmap keeps copying (parent PTEs write-protected, no flush yet)
+  const extra: number[] = [];
+  for (let i = 0; i < (w.extraVmas ?? 4); i++) extra.push(h.premap(1));
+  const rounds = w.rounds ?? 12;
   let warm = 0;
   h.finite();
   h.finite();
   h.finite();
   h.spawn("B", h.mm, function* (th) {
+    for (const e of extra) yield* user_access(th, e, 1, true);
     yield* user_access(th, region, 1, true);
     warm++;
     for (let i = 0; i < rounds; i++) {
@@ -354,13 +368,13 @@ function startForkRaceMini(h: WorkloadHost, w: ForkRaceMini, _index: number): vo
     h.done();
   });
   h.spawn("A", h.mm, function* (th) {
-    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* h.sleep(th, 100);
+    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* pause(h, th);
     yield* user_access(th, region, 0, true);
     yield* user_access(th, region, 0, false);
     h.done();
   });
   h.spawn("F", h.mm, function* (th) {
-    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* h.sleep(th, 100);
+    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* pause(h, th);
     yield* forkAndWait(h, th, 0);
     h.done();
   });
