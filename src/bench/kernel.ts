@@ -42,7 +42,7 @@ function lockStorm(quick: boolean): string {
   m.run(simNs);
   const s = (performance.now() - t0) / 1000;
   const events = m.queue.popped;
-  return `kernel-lockstorm16 ops=${ops} events=${events} events_per_s=${Math.round(events / s)} sim_ms=${simNs / 1e6}`;
+  return `kernel-lockstorm16 ops=${ops} events=${events} ops_per_s=${Math.round(ops / s)} events_per_s=${Math.round(events / s)} sim_ms=${simNs / 1e6}`;
 }
 
 export const kernelBenchmarks: Benchmark[] = [{ name: "kernel-lockstorm16", run: lockStorm }];

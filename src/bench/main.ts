@@ -22,7 +22,7 @@ function simpyLine(f: () => SimpyResult, repeat: number): string {
     rates.push(r.events / s);
     last = r;
   }
-  return `${last!.name} checksum=${last!.checksum} events=${last!.events} events_per_s=${Math.round(median(rates))}`;
+  return `${last!.name} checksum=${last!.checksum >>> 0} events=${last!.events} events_per_s=${Math.round(median(rates))}`;
 }
 
 const args = new Set(process.argv.slice(2));

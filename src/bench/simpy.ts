@@ -3,7 +3,6 @@
 import { Env, Resource, type SimEvent, Store } from "../sim/des.js";
 import { mulberry32 } from "../sim/prng.js";
 
-const MASK = 0xffffffff;
 const SEED = 0x5eed;
 
 export interface SimpyResult {
