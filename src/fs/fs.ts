@@ -318,16 +318,23 @@ export class FsModel {
    * iomap_file_buffered_write (fs/iomap/buffered-io.c 5.16..newest) via xfs_file_buffered_write:
    * delalloc reservation, copy, dirtying, i_size growth. Pages [page, page + n).
    */
-  *iomap_file_buffered_write(_k: Ctx, ino: XfsInode, page: number, n: number): KGen<void> {
+  *iomap_file_buffered_write(
+    _k: Ctx,
+    ino: XfsInode,
+    page: number,
+    n: number,
+    endBytes = (page + n) * 4096,
+  ): KGen<void> {
     const fp = this.folioPages;
     const added = ino.reserveDelalloc(page, n);
     const ns = this.c.writeCallNs + n * this.c.writePerPageNs + added * this.c.mapBlocksMissNs;
     this.stats.writeCpuNs += ns;
     yield this.m.jit(ns);
     ino.pc.dirtyRange(Math.floor(page / fp), Math.ceil((page + n) / fp));
-    ino.size = Math.max(ino.size, (page + n) * 4096);
+    const end = Math.min((page + n) * 4096, endBytes);
+    ino.size = Math.max(ino.size, end);
     if (ino.dirtiedWhen < 0) ino.dirtiedWhen = this.m.now;
-    this.stats.bytesWrittenByUser += n * 4096;
+    this.stats.bytesWrittenByUser += end - page * 4096;
   }
 
   /**

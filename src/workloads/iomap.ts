@@ -208,11 +208,12 @@ export class FsRun {
     for (const job of t.jobs) {
       const ino = this.file(job.file);
       let page = Math.floor((job.offsetBytes ?? 0) / 4096);
-      const end = page + Math.ceil(job.bytes / 4096);
+      const endBytes = (job.offsetBytes ?? 0) + job.bytes;
+      const end = Math.ceil(endBytes / 4096);
       for (let guard = 0; page < end && guard < 100_000_000; guard++) {
         const n = Math.min(perCall, end - page);
         yield ENTER_KERNEL;
-        yield* k.call("xfs_file_buffered_write", fs.iomap_file_buffered_write(k, ino, page, n));
+        yield* k.call("xfs_file_buffered_write", fs.iomap_file_buffered_write(k, ino, page, n, endBytes));
         yield* k.call("balance_dirty_pages", fs.balance_dirty_pages(k, n));
         page += n;
         if (m.now >= nextFsync) {
