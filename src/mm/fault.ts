@@ -135,6 +135,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         fl.vmaHow = -1;
         if (!(fault & VM_FAULT_RETRY)) {
           lockEvent(th, VM.VMA_LOCK_SUCCESS);
+          if (mm.writerPid !== 0) sim.count(VM.FAULTS_DURING_MMAP_WRITE);
           checkIdentity(th, vpn, before, false);
           return fault & VM_FAULT_SIGSEGV ? bad_area(th, vpn) : FAULT_OK;
         }
@@ -170,6 +171,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
       continue;
     }
     yield* mmap_read_unlock(th, mm, fl.mmapHeld);
+    if (mm.writerPid !== 0) sim.count(VM.FAULTS_DURING_MMAP_WRITE);
     return fault & VM_FAULT_SIGSEGV ? bad_area(th, vpn) : FAULT_OK;
   }
 }

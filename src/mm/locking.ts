@@ -149,6 +149,7 @@ export function* mmap_read_trylock(th: MmThread, mm: MmStruct, site: string): KG
 
 /** mmap_read_unlock */
 export function* mmap_read_unlock(th: MmThread, mm: MmStruct, held: Held): KGen<void> {
+  yield* charge(th); // the critical section's CPU time passes with the lock held
   if (held) mm.readers--;
   yield* up_read(th.k, mmapLockOf(mm));
 }
@@ -174,6 +175,7 @@ export function vma_end_write_all(th: MmThread, mm: MmStruct): void {
 
 /** mmap_write_unlock: vma_end_write_all, then up_write (a fault may take a VMA lock in between). */
 export function* mmap_write_unlock(th: MmThread, mm: MmStruct, _held: Held): KGen<void> {
+  yield* charge(th);
   vma_end_write_all(th, mm);
   if (mm.writerPid === th.pid) mm.writerPid = 0;
   yield* up_write(th.k, mmapLockOf(mm));
@@ -181,6 +183,7 @@ export function* mmap_write_unlock(th: MmThread, mm: MmStruct, _held: Held): KGe
 
 /** mmap_write_downgrade */
 export function* mmap_write_downgrade(th: MmThread, mm: MmStruct, held: Held): KGen<void> {
+  yield* charge(th);
   vma_end_write_all(th, mm);
   if (mm.writerPid === th.pid) mm.writerPid = 0;
   if (held) mm.readers++;

@@ -94,9 +94,10 @@ export function vm_area_dup(th: MmThread, src: Vma): Vma {
 export function* do_mmap(th: MmThread, npages: number, o: MmapOpts = {}): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
-  th.cost += sim.costs.syscallNs + sim.costs.mmapNs;
+  th.cost += sim.costs.syscallNs;
   sim.count(VM.MMAP);
   const held = yield* mmap_write_lock(th, mm, "mmap_region:mmap_write_lock");
+  th.cost += sim.costs.mmapNs;
   let start = o.at ?? mm.findGap(npages, o.hint ?? 16);
   if (start >= 0 && o.at !== undefined)
     for (const v of mm.vmas) if (v.start < start + npages && v.end > start) start = -1;
@@ -214,9 +215,10 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
   const sim = th.sim;
   const mm = th.mm;
   const end = start + npages;
-  th.cost += sim.costs.syscallNs + sim.costs.munmapNs;
+  th.cost += sim.costs.syscallNs;
   sim.count(VM.MUNMAP);
   const held = yield* mmap_write_lock(th, mm, "munmap:mmap_write_lock");
+  th.cost += sim.costs.munmapNs;
   const victims = yield* splitRange(th, mm, start, end);
   // munmap_sidetree: write-lock and detach every VMA in the range
   for (const v of victims) {
@@ -245,9 +247,10 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
   const sim = th.sim;
   const mm = th.mm;
   const end = start + npages;
-  th.cost += sim.costs.syscallNs + sim.costs.mprotectNs;
+  th.cost += sim.costs.syscallNs;
   sim.count(VM.MPROTECT);
   const held = yield* mmap_write_lock(th, mm, "mprotect:mmap_write_lock");
+  th.cost += sim.costs.mprotectNs;
   const vmas = yield* splitRange(th, mm, start, end);
   const newFlags = protFlags(prot);
   const removeWrite = (prot & PROT_WRITE) === 0;
@@ -372,8 +375,9 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
 export function* do_mremap(th: MmThread, old: number, npages: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
-  th.cost += sim.costs.syscallNs + sim.costs.mmapNs;
+  th.cost += sim.costs.syscallNs;
   const held = yield* mmap_write_lock(th, mm, "mremap:mmap_write_lock");
+  th.cost += sim.costs.mmapNs;
   const v = mm.vmas.find((x) => x.start === old && x.end === old + npages);
   const to = v === undefined ? -1 : mm.findGap(npages, old + npages + 1);
   if (v === undefined || to < 0) {
@@ -417,8 +421,9 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
 export function* do_brk(th: MmThread, newEnd: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
-  th.cost += sim.costs.syscallNs + sim.costs.mmapNs;
+  th.cost += sim.costs.syscallNs;
   const held = yield* mmap_write_lock(th, mm, "brk:mmap_write_lock");
+  th.cost += sim.costs.mmapNs;
   const v = mm.vmas.find((x) => x.start === mm.brkStart);
   let r = 0;
   if (v === undefined) {

@@ -28,6 +28,7 @@ export const VMSTAT_NAMES = [
   "model_madvise",
   "model_stack_expand",
   "model_uffd_fault",
+  "model_faults_during_mmap_write",
 ] as const;
 export type VmstatName = (typeof VMSTAT_NAMES)[number];
 
@@ -58,6 +59,8 @@ export enum VM {
   MADVISE,
   STACK_EXPAND,
   UFFD_FAULT,
+  /** Faults completed while another task held mmap_lock for write. */
+  FAULTS_DURING_MMAP_WRITE,
 }
 
 export class Vmstat {

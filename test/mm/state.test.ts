@@ -1,0 +1,120 @@
+// Unit tests of the model's state: frames, TLBs, the VMA tree, the variants table.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { findMmVariant, MM_VARIANTS, mmSwitches, mmVariantInfos } from "../../src/kernels/mm.js";
+import { Frames, ZERO_FRAME } from "../../src/mm/frames.js";
+import { LOCK_SITES } from "../../src/mm/switches.js";
+import { TLB_ENTRIES, Tlbs } from "../../src/mm/tlb.js";
+import { MmStruct, mkPte, PTE_WRITE, pteFrame, Vma } from "../../src/mm/types.js";
+
+describe("Frames", () => {
+  it("allocates zeroed frames, copies contents and frees on the last put", () => {
+    const f = new Frames(4, 2);
+    const a = f.alloc();
+    expect(a).not.toBe(ZERO_FRAME);
+    f.content[a * 4 + 1] = 77;
+    const b = f.alloc();
+    f.copy(b, a);
+    expect(f.content[b * 4 + 1]).toBe(77);
+    f.refcount[a]++;
+    expect(f.put(a)).toBe(false);
+    expect(f.put(a)).toBe(true);
+    expect(f.isFree(a)).toBe(true);
+    expect(f.put(a)).toBe("underflow");
+    const c = f.alloc(); // reuses a, zeroed
+    expect(c).toBe(a);
+    expect(f.content[c * 4 + 1]).toBe(0);
+    expect(f.put(ZERO_FRAME)).toBe(false);
+  });
+
+  it("keeps allocated = allocs - frees over random sequences (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { maxLength: 300 }), (ops) => {
+        const f = new Frames(2, 1);
+        const live: number[] = [];
+        for (const alloc of ops) {
+          if (alloc || live.length === 0) live.push(f.alloc());
+          else expect(f.put(live.pop()!)).toBe(true);
+        }
+        expect(f.allocated).toBe(live.length);
+        expect(new Set(live).size).toBe(live.length);
+        for (const x of live) expect(f.isFree(x)).toBe(false);
+      }),
+    );
+  });
+});
+
+describe("Tlbs", () => {
+  it("caches per CPU and mm until flushed", () => {
+    const t = new Tlbs(2);
+    t.fill(0, 3, 100, mkPte(9, true));
+    expect(pteFrame(t.lookup(0, 3, 100))).toBe(9);
+    expect(t.lookup(1, 3, 100)).toBe(0);
+    expect(t.lookup(0, 4, 100)).toBe(0);
+    // direct-mapped: a conflicting page evicts
+    t.fill(0, 3, 100 + TLB_ENTRIES, mkPte(10, false));
+    expect(t.lookup(0, 3, 100)).toBe(0);
+    t.fill(0, 3, 101, mkPte(11, true));
+    expect(t.flushOne(0, 3, 101)).toBe(true);
+    expect(t.lookup(0, 3, 101)).toBe(0);
+    t.fill(1, 3, 5, mkPte(12, true));
+    t.fill(1, 2, 6, mkPte(13, true));
+    t.flushMm(1, 3);
+    expect(t.lookup(1, 3, 5)).toBe(0);
+    expect(t.lookup(1, 2, 6) & PTE_WRITE).toBe(PTE_WRITE);
+  });
+});
+
+describe("MmStruct", () => {
+  it("walks the published VMA array like mas_walk and find_vma", () => {
+    const mm = new MmStruct(0, 1000, 1);
+    const mk = (id: number, s: number, e: number) => {
+      const v = new Vma(id);
+      v.start = s;
+      v.end = e;
+      return v;
+    };
+    const a = mk(1, 10, 20);
+    const b = mk(2, 30, 40);
+    mm.publish([b, a]);
+    expect(MmStruct.walk(mm.vmas, 15)).toBe(a);
+    expect(MmStruct.walk(mm.vmas, 20)).toBe(null);
+    expect(MmStruct.walk(mm.vmas, 39)).toBe(b);
+    expect(mm.findVma(25)).toBe(b);
+    expect(mm.findVma(40)).toBe(null);
+    expect(mm.findGap(5, 0)).toBe(0);
+    expect(mm.findGap(15, 5)).toBe(40);
+    // an old array stays usable by a reader (RCU publish)
+    const old = mm.vmas;
+    mm.publish([b]);
+    expect(MmStruct.walk(old, 15)).toBe(a);
+    expect(MmStruct.walk(mm.vmas, 15)).toBe(null);
+  });
+});
+
+describe("variants", () => {
+  it("has the four kernels with the switches the spec gives them", () => {
+    expect(MM_VARIANTS.map((v) => v.name)).toEqual(["6.3", "6.4.0", "6.4.3", "6.15"]);
+    expect(findMmVariant("6.3")!.switches.perVmaLock).toBe(false);
+    expect(findMmVariant("6.4.0")!.switches.forkLockVmas).toBe("none");
+    expect(findMmVariant("6.4.3")!.switches.forkLockVmas).toBe("per-vma");
+    expect(findMmVariant("6.15")!.switches.vmaLockImpl).toBe("refcnt");
+    expect(findMmVariant("6.15")!.switches.anonVmaCheck).toBe("none");
+    expect(findMmVariant("fork-fixed")!.name).toBe("6.4.3");
+  });
+
+  it("applies overrides and rejects unknown switches or wrong types", () => {
+    expect(mmSwitches("6.4.3", { forkLockVmas: "all-first" }).forkLockVmas).toBe("all-first");
+    expect(() => mmSwitches("6.4.3", { nope: true })).toThrow(/unknown switch/);
+    expect(() => mmSwitches("6.4.3", { perVmaLock: "yes" })).toThrow(/expected a boolean/);
+    expect(() => mmSwitches("5.0")).toThrow(/unknown mm kernel variant/);
+  });
+
+  it("describes variants for the catalog with every lock site", () => {
+    const infos = mmVariantInfos();
+    expect(infos).toHaveLength(4);
+    expect(infos[0]!.lockSites).toContain("dup_mmap:vma_start_write");
+    expect(infos[0]!.lockSites).toEqual(LOCK_SITES);
+    expect(infos[1]!.switches.find((s) => s.name === "forkLockVmas")!.values).toContain("all-first");
+  });
+});
