@@ -1,0 +1,514 @@
+// The engine's TraceEvent stream kept compactly (columns in typed arrays, strings interned) and turned
+// into per-CPU interval arrays for the timeline: tasks, hardirqs, softirqs, workqueue items and lock
+// waits, each lane sorted by start time so the canvas view can binary-search the visible window.
+// No DOM and no Node APIs: runs in the worker and in the tests.
+import type { TraceEvent, TraceKind, TraceSink } from "../../src/sim/trace.js";
+
+export const KINDS: readonly TraceKind[] = [
+  "sched_switch",
+  "sched_wakeup",
+  "irq_handler_entry",
+  "irq_handler_exit",
+  "softirq_entry",
+  "softirq_exit",
+  "workqueue_execute_start",
+  "workqueue_execute_end",
+  "contention_begin",
+  "contention_end",
+  "lock_acquired",
+  "lock_released",
+  "dmesg",
+  "model",
+];
+const KIND_INDEX = new Map(KINDS.map((k, i) => [k, i]));
+const K = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<TraceKind, number>;
+
+/** Lock acquire/release events are the most frequent and not drawn; they are counted, not stored. */
+const SKIPPED = new Set<TraceKind>(["lock_acquired", "lock_released"]);
+
+class Interner {
+  readonly strings: string[] = [""];
+  private readonly index = new Map<string, number>([["", 0]]);
+  id(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(s);
+      this.index.set(s, i);
+    }
+    return i;
+  }
+}
+
+/** Grows a typed array to at least `n` elements (doubling). */
+function grow<T extends Float64Array | Int32Array | Int16Array | Uint8Array>(a: T, n: number): T {
+  if (n <= a.length) return a;
+  let cap = a.length;
+  while (cap < n) cap *= 2;
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
+
+/** A TraceSink that stores events as columns: about 40 bytes an event instead of an object. */
+export class EventStore implements TraceSink {
+  n = 0;
+  skipped = 0;
+  t = new Float64Array(1024);
+  cpu = new Int16Array(1024);
+  kind = new Uint8Array(1024);
+  pid = new Int32Array(1024);
+  name = new Int32Array(1024);
+  detail = new Int32Array(1024);
+  a = new Float64Array(1024);
+  b = new Float64Array(1024);
+  private readonly interner = new Interner();
+  /** Called every `every` stored events (progress reports). */
+  onEvery: ((t: number, n: number) => void) | null = null;
+  every = 65536;
+
+  get strings(): string[] {
+    return this.interner.strings;
+  }
+
+  event(e: TraceEvent): void {
+    if (SKIPPED.has(e.kind)) {
+      this.skipped++;
+      return;
+    }
+    const i = this.n;
+    if (i === this.t.length) {
+      const n = i + 1;
+      this.t = grow(this.t, n);
+      this.cpu = grow(this.cpu, n);
+      this.kind = grow(this.kind, n);
+      this.pid = grow(this.pid, n);
+      this.name = grow(this.name, n);
+      this.detail = grow(this.detail, n);
+      this.a = grow(this.a, n);
+      this.b = grow(this.b, n);
+    }
+    this.t[i] = e.t;
+    this.cpu[i] = e.cpu;
+    this.kind[i] = KIND_INDEX.get(e.kind) ?? K.model;
+    this.pid[i] = e.pid;
+    this.name[i] = this.interner.id(e.name);
+    this.detail[i] = this.interner.id(e.detail);
+    this.a[i] = e.a;
+    this.b[i] = e.b;
+    this.n = i + 1;
+    if (this.onEvery !== null && this.n % this.every === 0) this.onEvery(e.t, this.n);
+  }
+
+  /** Event `i` as the engine emitted it (for exporters). */
+  get(i: number): TraceEvent {
+    const s = this.interner.strings;
+    return {
+      t: this.t[i]!,
+      cpu: this.cpu[i]!,
+      kind: KINDS[this.kind[i]!]!,
+      pid: this.pid[i]!,
+      name: s[this.name[i]!]!,
+      detail: s[this.detail[i]!]!,
+      a: this.a[i]!,
+      b: this.b[i]!,
+    };
+  }
+
+  /** Replays the stored events into another sink (e.g. the Perfetto trace writer). */
+  replay(sink: TraceSink): void {
+    for (let i = 0; i < this.n; i++) sink.event(this.get(i));
+  }
+}
+
+export const LANE_KINDS = ["task", "hardirq", "softirq", "work", "lock"] as const;
+export type LaneKind = (typeof LANE_KINDS)[number];
+
+/** One row of the timeline: non-overlapping intervals sorted by start. */
+export interface Lane {
+  cpu: number;
+  kind: LaneKind;
+  /** Sub-row for kinds whose intervals may overlap on one CPU (work items, lock waits). */
+  sub: number;
+  n: number;
+  start: Float64Array;
+  end: Float64Array;
+  /** Index into TimelineData.strings: what the interval is (comm:pid, irq name, work function, lock). */
+  label: Int32Array;
+  /** Second label: pid for tasks, site for locks, workqueue for work items. */
+  info: Int32Array;
+  /** cum[i] = total duration of intervals 0..i-1 (n + 1 entries): busy time of any run in O(1). */
+  cum: Float64Array;
+}
+
+export const MARK_DMESG = 0;
+export const MARK_FINDING = 1;
+export const MARK_MODEL = 2;
+export const MARK_WAKEUP = 3;
+
+/** Point events: dmesg lines, findings, model events. */
+export interface Marks {
+  n: number;
+  t: Float64Array;
+  cpu: Int16Array;
+  kind: Uint8Array;
+  label: Int32Array;
+  /** Index of the event in the stored stream (for the step view). */
+  event: Int32Array;
+}
+
+export interface TimelineData {
+  cpus: number;
+  startNs: number;
+  endNs: number;
+  strings: string[];
+  lanes: Lane[];
+  marks: Marks;
+  events: number;
+}
+
+class LaneBuilder {
+  n = 0;
+  start = new Float64Array(64);
+  end = new Float64Array(64);
+  label = new Int32Array(64);
+  info = new Int32Array(64);
+  constructor(
+    readonly cpu: number,
+    readonly kind: LaneKind,
+    readonly sub: number,
+  ) {}
+  push(s: number, e: number, label: number, info: number): void {
+    const i = this.n;
+    if (i === this.start.length) {
+      this.start = grow(this.start, i + 1);
+      this.end = grow(this.end, i + 1);
+      this.label = grow(this.label, i + 1);
+      this.info = grow(this.info, i + 1);
+    }
+    this.start[i] = s;
+    this.end[i] = e;
+    this.label[i] = label;
+    this.info[i] = info;
+    this.n = i + 1;
+  }
+  lane(): Lane {
+    const cum = new Float64Array(this.n + 1);
+    for (let i = 0; i < this.n; i++) cum[i + 1] = cum[i]! + (this.end[i]! - this.start[i]!);
+    return {
+      cum,
+      cpu: this.cpu,
+      kind: this.kind,
+      sub: this.sub,
+      n: this.n,
+      start: this.start.slice(0, this.n),
+      end: this.end.slice(0, this.n),
+      label: this.label.slice(0, this.n),
+      info: this.info.slice(0, this.n),
+    };
+  }
+}
+
+interface Open {
+  start: number;
+  label: number;
+  info: number;
+}
+
+/**
+ * Overlapping intervals of one kind on one CPU (work items of different kworkers, lock waits of
+ * different tasks): each open interval takes the lowest free sub-row, so a sub-row never overlaps.
+ */
+class SubLanes {
+  readonly rows: LaneBuilder[] = [];
+  readonly open: (Open | null)[] = [];
+  /** key (pid) -> sub-row it occupies. */
+  private readonly byKey = new Map<number, number>();
+  constructor(
+    readonly cpu: number,
+    readonly kind: LaneKind,
+    private readonly maxRows: number,
+  ) {}
+  begin(key: number, t: number, label: number, info: number): void {
+    if (this.byKey.has(key)) this.end(key, t);
+    let r = this.open.findIndex((o) => o === null);
+    if (r < 0) {
+      if (this.rows.length < this.maxRows) {
+        r = this.rows.length;
+        this.rows.push(new LaneBuilder(this.cpu, this.kind, r));
+        this.open.push(null);
+      } else {
+        // Too many at once: close the oldest one in the last row early (drawn, not lost).
+        r = this.maxRows - 1;
+        const o = this.open[r]!;
+        this.rows[r]!.push(o.start, t, o.label, o.info);
+        for (const [k, v] of this.byKey) if (v === r) this.byKey.delete(k);
+      }
+    }
+    this.open[r] = { start: t, label, info };
+    this.byKey.set(key, r);
+  }
+  end(key: number, t: number): void {
+    const r = this.byKey.get(key);
+    if (r === undefined) return;
+    const o = this.open[r]!;
+    this.rows[r]!.push(o.start, t, o.label, o.info);
+    this.open[r] = null;
+    this.byKey.delete(key);
+  }
+  finish(t: number): void {
+    for (const key of [...this.byKey.keys()]) this.end(key, t);
+  }
+}
+
+class CpuBuilder {
+  readonly task: LaneBuilder;
+  readonly hardirq: LaneBuilder;
+  readonly softirq: LaneBuilder;
+  readonly work: SubLanes;
+  readonly lock: SubLanes;
+  cur: Open | null = null;
+  irqStack: { start: number; label: number; kind: "hardirq" | "softirq" }[] = [];
+  constructor(readonly cpu: number) {
+    this.task = new LaneBuilder(cpu, "task", 0);
+    this.hardirq = new LaneBuilder(cpu, "hardirq", 0);
+    this.softirq = new LaneBuilder(cpu, "softirq", 0);
+    this.work = new SubLanes(cpu, "work", 3);
+    this.lock = new SubLanes(cpu, "lock", 4);
+  }
+}
+
+/** Interval arrays per CPU from the stored events. `cpus` is the machine's CPU count. */
+export function buildTimeline(store: EventStore, cpus: number, endNs: number): TimelineData {
+  const strings = store.strings.slice();
+  const intern = new Map<string, number>(strings.map((s, i) => [s, i]));
+  const id = (s: string) => {
+    let i = intern.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      intern.set(s, i);
+    }
+    return i;
+  };
+  const taskLabel = new Map<number, number>();
+  const taskId = (pid: number, comm: number) => {
+    const key = pid * 65536 + comm;
+    let i = taskLabel.get(key);
+    if (i === undefined) taskLabel.set(key, (i = id(`${strings[comm]}:${pid}`)));
+    return i;
+  };
+  const cs: CpuBuilder[] = [];
+  for (let c = 0; c < cpus; c++) cs.push(new CpuBuilder(c));
+  const marks: Marks = {
+    n: 0,
+    t: new Float64Array(256),
+    cpu: new Int16Array(256),
+    kind: new Uint8Array(256),
+    label: new Int32Array(256),
+    event: new Int32Array(256),
+  };
+  const mark = (t: number, cpu: number, kind: number, label: number, ev: number) => {
+    const i = marks.n;
+    if (i === marks.t.length) {
+      marks.t = grow(marks.t, i + 1);
+      marks.cpu = grow(marks.cpu, i + 1);
+      marks.kind = grow(marks.kind, i + 1);
+      marks.label = grow(marks.label, i + 1);
+      marks.event = grow(marks.event, i + 1);
+    }
+    marks.t[i] = t;
+    marks.cpu[i] = cpu;
+    marks.kind[i] = kind;
+    marks.label[i] = label;
+    marks.event[i] = ev;
+    marks.n = i + 1;
+  };
+  let startNs = Number.POSITIVE_INFINITY;
+  let lastNs = 0;
+  const { t: T, cpu: C, kind: KD, pid: P, name: N, detail: D, b: B } = store;
+  for (let i = 0; i < store.n; i++) {
+    const t = T[i]!;
+    if (t < startNs) startNs = t;
+    if (t > lastNs) lastNs = t;
+    const cpu = C[i]!;
+    const c = cpu >= 0 && cpu < cpus ? cs[cpu]! : undefined;
+    switch (KD[i]) {
+      case K.sched_switch: {
+        if (!c) break;
+        if (c.cur) c.task.push(c.cur.start, t, c.cur.label, c.cur.info);
+        const next = B[i]!;
+        c.cur = next === 0 ? null : { start: t, label: taskId(next, N[i]!), info: next };
+        break;
+      }
+      case K.irq_handler_entry:
+      case K.softirq_entry: {
+        if (!c) break;
+        const kind = KD[i] === K.irq_handler_entry ? "hardirq" : "softirq";
+        // A nested frame of the same kind (an irq taken while the softirq ran inside an irq exit)
+        // suspends the outer one, so that a lane never holds overlapping intervals.
+        const outer = c.irqStack.findLast((f) => f.kind === kind);
+        if (outer && outer.start < t) c[kind].push(outer.start, t, outer.label, 0);
+        if (outer) outer.start = Number.NaN;
+        c.irqStack.push({ start: t, label: N[i]!, kind });
+        break;
+      }
+      case K.irq_handler_exit:
+      case K.softirq_exit: {
+        const want = KD[i] === K.irq_handler_exit ? "hardirq" : "softirq";
+        if (!c) break;
+        // Pop to the matching frame (tolerates a missing exit); the outer frame of its kind resumes.
+        for (let j = c.irqStack.length - 1; j >= 0; j--) {
+          if (c.irqStack[j]!.kind !== want) continue;
+          const f = c.irqStack[j]!;
+          c.irqStack.length = j;
+          if (!Number.isNaN(f.start) && f.start < t) c[want].push(f.start, t, f.label, 0);
+          const outer = c.irqStack.findLast((x) => x.kind === want);
+          if (outer) outer.start = t;
+          break;
+        }
+        break;
+      }
+      case K.workqueue_execute_start:
+        c?.work.begin(P[i]!, t, N[i]!, D[i]!);
+        break;
+      case K.workqueue_execute_end:
+        c?.work.end(P[i]!, t);
+        break;
+      case K.contention_begin:
+        c?.lock.begin(P[i]!, t, N[i]!, D[i]!);
+        break;
+      case K.contention_end:
+        c?.lock.end(P[i]!, t);
+        break;
+      case K.dmesg:
+        mark(t, cpu, MARK_DMESG, D[i]!, i);
+        break;
+      case K.model: {
+        const name = strings[N[i]!]!;
+        if (name.startsWith("finding:"))
+          mark(t, cpu, MARK_FINDING, id(`${name.slice(8)}: ${strings[D[i]!]}`), i);
+        else mark(t, cpu, MARK_MODEL, D[i]! === 0 ? N[i]! : id(`${name}: ${strings[D[i]!]}`), i);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const end = Math.max(endNs, lastNs);
+  const lanes: Lane[] = [];
+  for (const c of cs) {
+    if (c.cur) c.task.push(c.cur.start, end, c.cur.label, c.cur.info);
+    for (const kind of ["hardirq", "softirq"] as const) {
+      const f = c.irqStack.findLast((x) => x.kind === kind);
+      if (f && !Number.isNaN(f.start) && f.start < end) c[kind].push(f.start, end, f.label, 0);
+    }
+    c.work.finish(end);
+    c.lock.finish(end);
+    lanes.push(c.task.lane());
+    if (c.hardirq.n > 0) lanes.push(c.hardirq.lane());
+    if (c.softirq.n > 0) lanes.push(c.softirq.lane());
+    for (const r of c.work.rows) lanes.push(r.lane());
+    for (const r of c.lock.rows) lanes.push(r.lane());
+  }
+  const trimmed: Marks = {
+    n: marks.n,
+    t: marks.t.slice(0, marks.n),
+    cpu: marks.cpu.slice(0, marks.n),
+    kind: marks.kind.slice(0, marks.n),
+    label: marks.label.slice(0, marks.n),
+    event: marks.event.slice(0, marks.n),
+  };
+  return {
+    cpus,
+    startNs: Number.isFinite(startNs) ? Math.min(startNs, 0) : 0,
+    endNs: end,
+    strings,
+    lanes,
+    marks: trimmed,
+    events: store.n,
+  };
+}
+
+/** The buffers of a timeline, for postMessage transfer lists. */
+export function timelineBuffers(d: TimelineData): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const l of d.lanes)
+    out.push(
+      l.start.buffer as ArrayBuffer,
+      l.end.buffer as ArrayBuffer,
+      l.label.buffer as ArrayBuffer,
+      l.info.buffer as ArrayBuffer,
+    );
+  const m = d.marks;
+  out.push(
+    m.t.buffer as ArrayBuffer,
+    m.cpu.buffer as ArrayBuffer,
+    m.kind.buffer as ArrayBuffer,
+    m.label.buffer as ArrayBuffer,
+    m.event.buffer as ArrayBuffer,
+  );
+  return out;
+}
+
+/** First index i with a[i] >= x in a sorted array a[lo..hi). */
+export function lowerBound(a: Float64Array, x: number, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Level of detail: the rectangles to draw for lane `l` between t0 and t1 at `nsPerPx`. Intervals at
+ * least a pixel wide are returned as they are; runs of narrower ones collapse to one pixel column
+ * each, found by binary search, so the cost is O(pixels * log n) however many events are in view.
+ * Calls `draw(x0ns, x1ns, index, busy)` with x in ns; index is the interval whose label colours it, busy
+ * the fraction of the rectangle's time covered by intervals (1 for whole ones, less for collapsed columns).
+ */
+export function visibleRects(
+  l: Lane,
+  t0: number,
+  t1: number,
+  nsPerPx: number,
+  draw: (s: number, e: number, i: number, busy: number) => void,
+): number {
+  const { start, end, n } = l;
+  // Sub-rows never overlap, so ends are sorted too: the first interval ending after t0.
+  let i = lowerBound(end, t0, 0, n);
+  let drawn = 0;
+  const limit = 1_000_000;
+  while (i < n && start[i]! <= t1 && drawn < limit) {
+    const s = start[i]!;
+    const e = end[i]!;
+    if (e - s >= nsPerPx) {
+      draw(s, e, i, 1);
+      drawn++;
+      i++;
+      continue;
+    }
+    // A sub-pixel interval: fill its pixel column and skip every interval starting in that column.
+    // Columns are aligned to absolute time so that panning does not make them shimmer.
+    const col = Math.floor(s / nsPerPx);
+    const colEnd = (col + 1) * nsPerPx;
+    const j = lowerBound(start, colEnd, i + 1, n);
+    draw(col * nsPerPx, colEnd, i, Math.min(1, (l.cum[j]! - l.cum[i]!) / nsPerPx));
+    drawn++;
+    // The last interval starting in the column may reach beyond it: draw the rest of it.
+    if (end[j - 1]! > colEnd) {
+      draw(colEnd, end[j - 1]!, j - 1, 1);
+      drawn++;
+    }
+    i = j;
+  }
+  return drawn;
+}
+
+/** Index of the interval of lane `l` covering time t (within `slackNs`), or -1. */
+export function intervalAt(l: Lane, t: number, slackNs: number): number {
+  const i = lowerBound(l.start, t + slackNs, 0, l.n) - 1;
+  if (i >= 0 && l.end[i]! >= t - slackNs) return i;
+  return -1;
+}

@@ -1,0 +1,427 @@
+// The per-CPU timeline on a canvas: one group of rows per CPU (task, hardirq, softirq, workqueue items,
+// lock waits), marks for dmesg lines, findings and model events. Wheel zooms around the pointer, drag
+// pans, double-click fits. Several views can share one Viewport (compare: zoom both sides together).
+import { fmtNs } from "../../src/report/format.js";
+import {
+  intervalAt,
+  type Lane,
+  lowerBound,
+  MARK_DMESG,
+  MARK_FINDING,
+  MARK_MODEL,
+  type TimelineData,
+  visibleRects,
+} from "./timeline-data.js";
+
+export class Viewport {
+  t0 = 0;
+  nsPerPx = 1;
+  /** A time cursor (step view), or null. */
+  cursorNs: number | null = null;
+  private readonly listeners = new Set<() => void>();
+  subscribe(f: () => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+  set(t0: number, nsPerPx: number): void {
+    this.t0 = t0;
+    this.nsPerPx = Math.max(0.01, nsPerPx);
+    for (const f of this.listeners) f();
+  }
+  setCursor(t: number | null): void {
+    this.cursorNs = t;
+    for (const f of this.listeners) f();
+  }
+}
+
+const GUTTER_PX = 96;
+const AXIS_PX = 22;
+const ROW_PX: Record<Lane["kind"], number> = { task: 20, hardirq: 9, softirq: 9, work: 9, lock: 9 };
+const GROUP_GAP_PX = 7;
+const MARK_PX = 7;
+
+interface Row {
+  lane: Lane;
+  y: number;
+  h: number;
+}
+
+interface Group {
+  cpu: number;
+  y: number;
+  h: number;
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+const LANE_HUE: Record<Lane["kind"], [number, number, number]> = {
+  // base hue, hue spread, lightness
+  task: [200, 160, 62],
+  hardirq: [0, 20, 52],
+  softirq: [28, 20, 55],
+  work: [110, 50, 48],
+  lock: [280, 40, 50],
+};
+
+/** Nice tick step (1, 2, 5 x 10^k ns) for about `px` pixels between ticks. */
+function tickStep(nsPerPx: number, px: number): number {
+  const raw = nsPerPx * px;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+export class TimelineView {
+  readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly tip: HTMLDivElement;
+  private rows: Row[] = [];
+  private groups: Group[] = [];
+  private heightPx = 0;
+  private widthPx = 0;
+  private frame = 0;
+  private readonly colorCache = new Map<number, string>();
+  private readonly unsub: () => void;
+  private readonly ro: ResizeObserver;
+  private drag: { x: number; t0: number } | null = null;
+  /** End of the span "fit" shows (compare: the longer of the two runs); default the data's end. */
+  fitEndNs: number | null = null;
+  /** Rectangles drawn in the last frame (for tests and the status line). */
+  lastDrawn = 0;
+  onHover: ((text: string | null) => void) | null = null;
+
+  constructor(
+    private readonly host: HTMLElement,
+    private data: TimelineData,
+    readonly viewport: Viewport,
+  ) {
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "timeline-canvas";
+    this.tip = document.createElement("div");
+    this.tip.className = "timeline-tip";
+    this.tip.hidden = true;
+    host.append(this.canvas, this.tip);
+    this.ctx = this.canvas.getContext("2d", { alpha: false })!;
+    this.layout();
+    this.unsub = viewport.subscribe(() => this.schedule());
+    this.ro = new ResizeObserver(() => {
+      this.resize();
+    });
+    this.ro.observe(host);
+    this.canvas.addEventListener("wheel", this.onWheel, { passive: false });
+    this.canvas.addEventListener("pointerdown", this.onDown);
+    this.canvas.addEventListener("pointermove", this.onMove);
+    this.canvas.addEventListener("pointerup", this.onUp);
+    this.canvas.addEventListener("pointerleave", this.onLeave);
+    this.canvas.addEventListener("dblclick", () => this.fit());
+    this.resize();
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.frame);
+    this.unsub();
+    this.ro.disconnect();
+    this.canvas.remove();
+    this.tip.remove();
+  }
+
+  setData(d: TimelineData): void {
+    this.data = d;
+    this.layout();
+    this.resize();
+  }
+
+  /** Shows the whole run. */
+  fit(): void {
+    const w = Math.max(1, this.widthPx - GUTTER_PX);
+    const span = Math.max(1, (this.fitEndNs ?? this.data.endNs) - this.data.startNs);
+    this.viewport.set(this.data.startNs - span * 0.01, (span * 1.02) / w);
+  }
+
+  zoomTo(t0: number, t1: number): void {
+    const w = Math.max(1, this.widthPx - GUTTER_PX);
+    this.viewport.set(t0, Math.max(1e-3, (t1 - t0) / w));
+  }
+
+  private layout(): void {
+    this.rows = [];
+    this.groups = [];
+    let y = AXIS_PX + 4;
+    let cpu = -1;
+    let group: Group | null = null;
+    for (const lane of this.data.lanes) {
+      if (lane.cpu !== cpu) {
+        if (group) {
+          group.h = y - group.y;
+          y += GROUP_GAP_PX;
+        }
+        cpu = lane.cpu;
+        group = { cpu, y, h: 0 };
+        this.groups.push(group);
+        y += MARK_PX;
+      }
+      const h = ROW_PX[lane.kind];
+      this.rows.push({ lane, y, h });
+      y += h + 1;
+    }
+    if (group) group.h = y - group.y;
+    this.heightPx = y + 6;
+  }
+
+  private resize(): void {
+    const w = Math.max(200, this.host.clientWidth);
+    const first = this.widthPx === 0;
+    this.widthPx = w;
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(w * dpr);
+    this.canvas.height = Math.round(this.heightPx * dpr);
+    this.canvas.style.width = `${w}px`;
+    this.canvas.style.height = `${this.heightPx}px`;
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (!first) this.draw();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private color(lane: Lane, label: number): string {
+    const key = label * 8 + ["task", "hardirq", "softirq", "work", "lock"].indexOf(lane.kind);
+    let c = this.colorCache.get(key);
+    if (c === undefined) {
+      const [base, spread, light] = LANE_HUE[lane.kind];
+      const name = this.data.strings[label] ?? "";
+      const h = hash(lane.kind === "task" ? name.replace(/:\d+$/, "") : name);
+      const hue = (base + (h % (spread + 1)) - spread / 2 + 360) % 360;
+      c = `hsl(${hue.toFixed(0)} 55% ${light}%)`;
+      this.colorCache.set(key, c);
+    }
+    return c;
+  }
+
+  draw(): void {
+    const g = this.ctx;
+    const W = this.widthPx;
+    const { t0, nsPerPx } = this.viewport;
+    const plotW = W - GUTTER_PX;
+    const t1 = t0 + plotW * nsPerPx;
+    const x = (t: number) => GUTTER_PX + (t - t0) / nsPerPx;
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, W, this.heightPx);
+    // CPU group backgrounds
+    for (const gr of this.groups) {
+      g.fillStyle = "#f4f5f7";
+      g.fillRect(GUTTER_PX, gr.y, plotW, gr.h);
+    }
+    g.save();
+    g.beginPath();
+    g.rect(GUTTER_PX, 0, plotW, this.heightPx);
+    g.clip();
+    let drawn = 0;
+    g.font = "11px system-ui, sans-serif";
+    g.textBaseline = "middle";
+    for (const r of this.rows) {
+      const lane = r.lane;
+      let lastColor = "";
+      drawn += visibleRects(lane, t0, t1, nsPerPx, (s, e, i, busy) => {
+        const c = this.color(lane, lane.label[i]!);
+        if (c !== lastColor) {
+          g.fillStyle = c;
+          lastColor = c;
+        }
+        const xs = Math.max(GUTTER_PX - 1, x(s));
+        const xe = Math.min(W + 1, x(e));
+        if (busy < 1) {
+          // a collapsed pixel column: as tall as the share of its time that is busy (at least 2 px)
+          const h = Math.max(2, Math.round(r.h * busy));
+          g.fillRect(xs, r.y + r.h - h, Math.max(1, xe - xs), h);
+          return;
+        }
+        g.fillRect(xs, r.y, Math.max(1, xe - xs), r.h);
+        if (lane.kind === "task" && xe - xs > 48) {
+          g.fillStyle = "#102030";
+          g.fillText(this.data.strings[lane.label[i]!] ?? "", xs + 3, r.y + r.h / 2, xe - xs - 6);
+          lastColor = "";
+        }
+      });
+    }
+    this.drawMarks(t0, t1, x);
+    if (this.viewport.cursorNs !== null) {
+      const cx = x(this.viewport.cursorNs);
+      g.fillStyle = "#0050d0";
+      g.fillRect(cx - 1, AXIS_PX, 2, this.heightPx - AXIS_PX);
+    }
+    g.restore();
+    this.lastDrawn = drawn;
+    this.drawGutter();
+    this.drawAxis(t0, t1, x);
+  }
+
+  private drawMarks(t0: number, t1: number, x: (t: number) => number): void {
+    const g = this.ctx;
+    const m = this.data.marks;
+    const i0 = lowerBound(m.t, t0, 0, m.n);
+    let lastPx = Number.NEGATIVE_INFINITY;
+    let lastKind = -1;
+    for (let i = i0; i < m.n && m.t[i]! <= t1; i++) {
+      const px = Math.round(x(m.t[i]!));
+      const kind = m.kind[i]!;
+      // Level of detail: one mark per pixel and kind; findings are always drawn.
+      if (kind !== MARK_FINDING && px === lastPx && kind === lastKind) continue;
+      lastPx = px;
+      lastKind = kind;
+      const cpu = m.cpu[i]!;
+      const groups = cpu >= 0 ? this.groups.filter((gr) => gr.cpu === cpu) : this.groups;
+      for (const gr of groups) {
+        if (kind === MARK_FINDING) {
+          g.fillStyle = "#d00000";
+          g.fillRect(px - 1, gr.y, 3, gr.h);
+        } else if (kind === MARK_DMESG) {
+          g.fillStyle = "#e07000";
+          g.beginPath();
+          g.moveTo(px - 4, gr.y);
+          g.lineTo(px + 4, gr.y);
+          g.lineTo(px, gr.y + MARK_PX - 1);
+          g.fill();
+        } else if (kind === MARK_MODEL) {
+          g.fillStyle = "#3060c0";
+          g.fillRect(px, gr.y + 1, 1, MARK_PX - 2);
+        }
+      }
+    }
+  }
+
+  private drawGutter(): void {
+    const g = this.ctx;
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, GUTTER_PX, this.heightPx);
+    g.textBaseline = "middle";
+    for (const r of this.rows) {
+      const l = r.lane;
+      if (l.kind === "task") {
+        g.font = "bold 12px system-ui, sans-serif";
+        g.fillStyle = "#111";
+        g.fillText(`CPU ${l.cpu}`, 6, r.y + r.h / 2);
+      } else {
+        g.font = "10px system-ui, sans-serif";
+        g.fillStyle = "#555";
+        g.fillText(l.sub > 0 ? `${l.kind} ${l.sub + 1}` : l.kind, 14, r.y + r.h / 2);
+      }
+    }
+  }
+
+  private drawAxis(t0: number, t1: number, x: (t: number) => number): void {
+    const g = this.ctx;
+    const W = this.widthPx;
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, W, AXIS_PX);
+    g.fillStyle = "#ccc";
+    g.fillRect(GUTTER_PX, AXIS_PX - 1, W - GUTTER_PX, 1);
+    const step = tickStep(this.viewport.nsPerPx, 90);
+    g.font = "10px system-ui, sans-serif";
+    g.textBaseline = "middle";
+    g.fillStyle = "#333";
+    for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
+      const px = x(t);
+      if (px < GUTTER_PX) continue;
+      g.fillRect(px, AXIS_PX - 6, 1, 5);
+      g.fillText(fmtNs(Math.abs(t) < step / 2 ? 0 : t), px + 3, 9);
+    }
+    g.fillStyle = "#666";
+    g.fillText(`${fmtNs(t1 - t0 || 1)} in view`, 6, 9);
+  }
+
+  // ---------------------------------------------------------------- interaction
+
+  private onWheel = (e: WheelEvent): void => {
+    e.preventDefault();
+    const vp = this.viewport;
+    const rect = this.canvas.getBoundingClientRect();
+    const px = Math.max(0, e.clientX - rect.left - GUTTER_PX);
+    if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+      const d = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
+      vp.set(vp.t0 + d * vp.nsPerPx, vp.nsPerPx);
+      return;
+    }
+    const factor = Math.exp(e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0025));
+    const tAt = vp.t0 + px * vp.nsPerPx;
+    const nsPerPx = Math.min(Math.max(vp.nsPerPx * factor, 0.05), this.maxNsPerPx());
+    vp.set(tAt - px * nsPerPx, nsPerPx);
+  };
+
+  private maxNsPerPx(): number {
+    return (Math.max(1, this.data.endNs - this.data.startNs) * 4) / Math.max(1, this.widthPx - GUTTER_PX);
+  }
+
+  private onDown = (e: PointerEvent): void => {
+    this.canvas.setPointerCapture(e.pointerId);
+    this.drag = { x: e.clientX, t0: this.viewport.t0 };
+    this.canvas.style.cursor = "grabbing";
+  };
+
+  private onUp = (e: PointerEvent): void => {
+    this.drag = null;
+    this.canvas.releasePointerCapture(e.pointerId);
+    this.canvas.style.cursor = "";
+  };
+
+  private onLeave = (): void => {
+    this.tip.hidden = true;
+  };
+
+  private onMove = (e: PointerEvent): void => {
+    const vp = this.viewport;
+    if (this.drag) {
+      vp.set(this.drag.t0 - (e.clientX - this.drag.x) * vp.nsPerPx, vp.nsPerPx);
+      return;
+    }
+    const rect = this.canvas.getBoundingClientRect();
+    const px = e.clientX - rect.left;
+    const py = e.clientY - rect.top;
+    const text = this.describeAt(px, py);
+    if (text === null) {
+      this.tip.hidden = true;
+      return;
+    }
+    this.tip.textContent = text;
+    this.tip.hidden = false;
+    this.tip.style.left = `${Math.min(px + 12, this.widthPx - 260)}px`;
+    this.tip.style.top = `${py + 14}px`;
+  };
+
+  /** Text for the thing under the pointer: an interval, or a mark near it. */
+  describeAt(px: number, py: number): string | null {
+    if (px < GUTTER_PX) return null;
+    const vp = this.viewport;
+    const t = vp.t0 + (px - GUTTER_PX) * vp.nsPerPx;
+    const slack = vp.nsPerPx * 3;
+    const s = this.data.strings;
+    const group = this.groups.find((gr) => py >= gr.y && py < gr.y + MARK_PX);
+    if (group) {
+      const m = this.data.marks;
+      let best = -1;
+      for (let i = lowerBound(m.t, t - slack, 0, m.n); i < m.n && m.t[i]! <= t + slack; i++)
+        if (m.cpu[i] === group.cpu || m.cpu[i] === -1) best = i;
+      if (best >= 0) return `${fmtNs(m.t[best]!)}  ${s[m.label[best]!]}`;
+    }
+    const row = this.rows.find((r) => py >= r.y && py < r.y + r.h);
+    if (!row) return null;
+    const l = row.lane;
+    const i = intervalAt(l, t, vp.nsPerPx);
+    if (i < 0) return `CPU ${l.cpu} ${l.kind}: idle at ${fmtNs(t)}`;
+    const dur = fmtNs(l.end[i]! - l.start[i]!);
+    const what = s[l.label[i]!] ?? "";
+    const info = l.kind === "lock" ? ` at ${s[l.info[i]!]}` : l.kind === "work" ? ` (${s[l.info[i]!]})` : "";
+    const kind =
+      l.kind === "lock" ? "waits for " : l.kind === "work" ? "work " : l.kind === "task" ? "" : `${l.kind} `;
+    return `CPU ${l.cpu}: ${kind}${what}${info}  ${fmtNs(l.start[i]!)} .. ${fmtNs(l.end[i]!)} (${dur})`;
+  }
+}

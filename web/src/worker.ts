@@ -1,0 +1,102 @@
+/// <reference lib="webworker" />
+// The simulation worker: loads a scenario, runs it with the same code as the CLI (src/scenario/run.ts),
+// and sends back the result, its text report, the timeline arrays and, later, the plots.
+// Cancelling a run terminates this worker (the page starts a new one).
+import { type RunResult, resultJson } from "../../src/report/result.js";
+import { StringSink } from "../../src/report/sink.js";
+import { textReport } from "../../src/report/text.js";
+import { ChromeTraceWriter } from "../../src/report/trace.js";
+import { ModelUnavailableError } from "../../src/scenario/adapters/types.js";
+import { ScenarioError } from "../../src/scenario/errors.js";
+import { loadScenario } from "../../src/scenario/load.js";
+import { catalog } from "../../src/scenario/models.js";
+import { runScenario } from "../../src/scenario/run.js";
+import { scenarioSeeds } from "../../src/scenario/schema.js";
+import type { FromWorker, RunRequest, ToWorker } from "./protocol.js";
+import { buildTimeline, EventStore, timelineBuffers } from "./timeline-data.js";
+
+/** Progress is measured against the scenario's time limit (or 10 minutes of virtual time). */
+const DEFAULT_TIME_LIMIT_NS = 600e9;
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let last: { store: EventStore; meta: Record<string, string> } | null = null;
+
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(m, transfer);
+}
+
+function run(req: RunRequest): void {
+  const t0 = performance.now();
+  const s = loadScenario(req.text, {
+    file: req.file,
+    sets: req.sets.map((x) => ({ ...x, label: `form field ${x.path}` })),
+    catalog: catalog(),
+  });
+  const seed = req.seed ?? scenarioSeeds(s)[0]!;
+  const endNs = s.stop.time ?? DEFAULT_TIME_LIMIT_NS;
+  const store = new EventStore();
+  let lastPost = 0;
+  store.every = 16384;
+  store.onEvery = (t, n) => {
+    const now = performance.now();
+    if (now - lastPost < 50) return;
+    lastPost = now;
+    post({ type: "progress", id: req.id, fraction: Math.min(1, t / endNs), simNs: t, events: n });
+  };
+  const result = runScenario(s, {
+    seed,
+    sets: req.sets.map((x) => `${x.path}=${x.value}`),
+    trace: store,
+  });
+  const timeline = buildTimeline(store, s.machine.cpus, result.run.simTimeNs);
+  last = { store, meta: { scenario: s.name, variant: result.kernel.variant, seed: String(seed) } };
+  post(
+    {
+      type: "done",
+      id: req.id,
+      result,
+      text: textReport(result),
+      json: resultJson(result),
+      timeline,
+      wallMs: performance.now() - t0,
+      traceEvents: store.n + store.skipped,
+    },
+    timelineBuffers(timeline),
+  );
+}
+
+/** Plots come separately: vega is large (loaded on first use) and the page is useful without them. */
+function plots(id: number, results: RunResult[]): void {
+  void import("../../src/report/plots.js")
+    .then((p) => p.standardPlots(results))
+    .then((plots) => post({ type: "plots", id, plots }))
+    .catch((e) => post({ type: "error", id, kind: "internal", message: `plots failed: ${String(e)}` }));
+}
+
+function exportTrace(id: number): void {
+  if (!last) {
+    post({ type: "error", id, kind: "internal", message: "no run to export" });
+    return;
+  }
+  const sink = new StringSink();
+  const w = new ChromeTraceWriter(sink, last.meta);
+  last.store.replay(w);
+  w.finish();
+  post({ type: "trace", id, json: sink.text() });
+}
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  try {
+    if (msg.type === "run") run(msg);
+    else if (msg.type === "export-trace") exportTrace(msg.id);
+    else if (msg.type === "plots") plots(msg.id, msg.results);
+  } catch (e) {
+    const kind =
+      e instanceof ScenarioError ? "scenario" : e instanceof ModelUnavailableError ? "model" : "internal";
+    const message =
+      e instanceof Error ? (kind === "internal" ? `${e.message}\n${e.stack ?? ""}` : e.message) : String(e);
+    post({ type: "error", id: msg.id, kind, message });
+  }
+};
