@@ -112,7 +112,11 @@ export class Watchdogs {
     const cpu = c.id;
     yield m.cfg.costs.hrtimerNs;
     this.hrtimerInterrupts[cpu]!++;
-    this.armHrtimer(cpu, expiry + this.samplePeriodNs);
+    // hrtimer_forward_now(): the next expiry is the first period boundary after now (a timer held
+    // off by disabled irqs fires once, not once per missed period)
+    let next = expiry + this.samplePeriodNs;
+    while (next <= m.now) next += this.samplePeriodNs;
+    this.armHrtimer(cpu, next);
     if (!this.softlockupQueued[cpu]) {
       this.softlockupQueued[cpu] = true;
       this.stopOneCpuNowait(cpu, "softlockup_fn", (sk) => this.softlockupFn(sk));
