@@ -12,6 +12,7 @@ import {
   type KGen,
   Machine,
   type MachineConfig,
+  MemoryTrace,
   mightSleep,
   percentiles,
   SCHEDULE,
@@ -399,6 +400,28 @@ describe("hard-lockup (NMI) detector", () => {
     });
     m.run(15 * S);
     expect(m.findings.map((f) => [f.kind, Math.round(f.t / S)])).toEqual([["hard_lockup", 10]]);
+  });
+
+  it("a watchdog hrtimer held off by disabled irqs fires once, then stays on its period grid", () => {
+    const m = machine();
+    const trace = new MemoryTrace();
+    m.trace = trace;
+    m.createTask("irqoff", 1, function* (k) {
+      yield 1 * S;
+      k.localIrqDisable();
+      yield 25 * S;
+      yield IRQ_ENABLE;
+      yield 10 * S;
+    });
+    m.run(37 * S);
+    const fires = trace.events
+      .filter((e) => e.kind === "irq_handler_entry" && e.name === "hrtimer" && e.cpu === 1)
+      .map((e) => Math.round(e.t / S));
+    expect(fires).toEqual([26, 28, 32, 36]);
+    expect(m.findings.map((f) => [f.kind, Math.round(f.t / S)])).toEqual([
+      ["hard_lockup", 10],
+      ["soft_lockup", 26],
+    ]);
   });
 
   it("is silent with irqs enabled, and absent without an NMI watchdog", () => {
