@@ -1003,6 +1003,7 @@ export class FsModel {
     this.stats.ioendsInline++;
     const ns = yield* k.call("iomap_finish_ioend", this.iomap_finish_ioend(k, io, false));
     this.stats.addCompletionCpu(io.inode.ino, ns);
+    this.stats.noteInline(FsModel.ctxName(k.kind), ns);
   }
 
   /** xfs_end_bio (fs/xfs/xfs_aops.c 5.2+): queue the inode's single work item if its list was empty. */

@@ -39,6 +39,13 @@ export class FsStats {
   /** Invariant findings by kind (counted even past the report cap). */
   readonly invariantCounts = new Map<string, number>();
 
+  /** The longest single inline completion (iomap_finish_ioend from bio end_io) per context (ns). */
+  readonly inlineCompletionMaxNs: Record<string, number> = { task: 0, softirq: 0, hardirq: 0 };
+
+  noteInline(ctx: string, ns: number): void {
+    if (ns > (this.inlineCompletionMaxNs[ctx] ?? 0)) this.inlineCompletionMaxNs[ctx] = ns;
+  }
+
   addCompletionCpu(ino: number, ns: number): void {
     this.completionCpuNsByIno.set(ino, (this.completionCpuNsByIno.get(ino) ?? 0) + ns);
   }
@@ -58,6 +65,7 @@ export class FsStats {
       bytesWrittenByUser: this.bytesWrittenByUser,
       ioendsInline: this.ioendsInline,
       ioendsQueued: this.ioendsQueued,
+      inlineCompletionMaxNs: { ...this.inlineCompletionMaxNs },
       endIoRuns: this.endIoRuns,
       mergedRuns: this.mergedRuns,
       mergedRunPagesMax: this.mergedRunPagesMax,
@@ -94,6 +102,7 @@ export interface FsStatsSummary {
   bytesWrittenByUser: number;
   ioendsInline: number;
   ioendsQueued: number;
+  inlineCompletionMaxNs: Record<string, number>;
   endIoRuns: number;
   mergedRuns: number;
   mergedRunPagesMax: number;

@@ -68,9 +68,10 @@ const PROBE_CPU2: TaskSpec = { kind: "probe", cpu: 2, periodNs: 1_000_000 };
 export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
   "iomap-s1": {
     name: "iomap-s1",
-    title: "Trond / cloud NFS server: 52 GB sequential files on md RAID0 of cloud disks, slow VM",
+    title:
+      "Trond / cloud NFS server: 52 GB sequential file on md RAID0 of cloud disks, AWS-like per-page cost",
     variant: "5.16",
-    costProfile: "slow-vm",
+    costProfile: "aws-like",
     machine: machine({ cpus: 8, preempt: "none" }),
     device: "cloud-raid0x4",
     fs: {
@@ -261,7 +262,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     name: "iomap-s8",
     title: "Preemption sweep: S1 with preempt = none | voluntary | full | lazy (set machine.preempt)",
     variant: "5.16",
-    costProfile: "slow-vm",
+    costProfile: "aws-like",
     machine: machine({ cpus: 8, preempt: "full" }),
     device: "cloud-raid0x4",
     fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
