@@ -145,6 +145,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBui
   let nextCpu = 0;
   const host: WorkloadHost = {
     mm: s.mm,
+    regions: [],
     spawn(name, mm, prog, cpu) {
       const c = cpu ?? nextCpu++ % cpus;
       return s.spawn(name, mm, c, prog);

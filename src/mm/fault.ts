@@ -423,7 +423,19 @@ function installCheck(th: MmThread, mm: MmStruct, v: Vma, vpn: number, flags: nu
         [vpn],
         `fault under the VMA lock installed a PTE in ${v.describe()} that changed (gen ${fl.gen}->${v.gen}, attached ${vmaAttached(th, v)}) since it was locked`,
       );
-  }
+  } else if (
+    v.state !== VMA_LIVE ||
+    v.vm_mm !== mm ||
+    vpn < v.start ||
+    vpn >= v.end ||
+    MmStruct.walk(mm.vmas, vpn) !== v
+  )
+    sim.finding(
+      "reader_on_stale_vma",
+      [th.cpu],
+      [vpn],
+      `fault under mmap_lock installed a PTE at ${hex(vpn)} for ${v.describe()}, which no longer maps it`,
+    );
 }
 
 /** The VMA-lock holder gives it up before returning VM_FAULT_RETRY (6.6+ dropLockOnRetry). */

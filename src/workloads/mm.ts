@@ -52,6 +52,11 @@ export interface MmapWriter extends Common {
   interval?: number;
   /** Touch the mapped region's pages (munmap then zaps them). */
   touch?: boolean;
+  /**
+   * "own" (default): an unrelated region. "faulters": the first region of a fault-loop workload
+   * (mprotect toggles it; mmap-munmap unmaps and maps it again at the same place).
+   */
+  target?: "own" | "faulters";
 }
 
 /** The 6.4.0 fork race: writers with warm writable TLB entries, faulters, and a forking thread. */
@@ -98,6 +103,8 @@ export interface WorkloadHost {
   mm: MmStruct;
   /** Create a user thread of `mm` on the next CPU (round robin); it starts at once. */
   spawn(name: string, mm: MmStruct, prog: (th: MmThread) => KGen<unknown>, cpu?: number): MmThread;
+  /** Regions premapped by fault-loop workloads (for writers that target them). */
+  regions: { start: number; npages: number }[];
   /** Map a region before the run (no syscall): returns its first page. */
   premap(npages: number, o?: { gapPages?: number }): number;
   rng(name: string): Rng;
@@ -161,8 +168,10 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
   const n = pages(w.regionSize);
   const shared = w.sharedVma === true;
   const base = shared ? h.premap(n * w.threads) : -1;
+  if (shared) h.regions.push({ start: base, npages: n * w.threads });
   for (let t = 0; t < w.threads; t++) {
     let start = shared ? base + t * n : h.premap(n);
+    if (!shared) h.regions.push({ start, npages: n });
     const rng = h.rng(`fault-loop.${index}.${t}`);
     h.finite();
     h.spawn(`${w.name ?? "pft"}-${t}`, h.mm, function* (th) {
@@ -219,9 +228,10 @@ function shuffle(a: Int32Array, rng: Rng): void {
 }
 
 function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
-  const n = pages(w.size ?? 65536);
   const op = w.op ?? "mmap-munmap";
-  const region = op === "mmap-munmap" ? -1 : h.premap(n, { gapPages: 1 });
+  const target = w.target === "faulters" ? h.regions[0] : undefined;
+  const n = target?.npages ?? pages(w.size ?? 65536);
+  const region = target?.start ?? (op === "mmap-munmap" ? -1 : h.premap(n, { gapPages: 1 }));
   h.spawn(w.name ?? `mmap-writer`, h.mm, function* (th) {
     yield* startDelay(h, th, w);
     let prot = PROT_READ;
@@ -231,7 +241,10 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
       brkEnd = region;
     }
     for (let i = 0; h.running() && i < 100_000_000; i++) {
-      if (op === "mmap-munmap") {
+      if (op === "mmap-munmap" && target !== undefined) {
+        yield* sys.munmap(th, region, n);
+        yield* sys.mmap(th, n, { at: region });
+      } else if (op === "mmap-munmap") {
         const s = yield* sys.mmap(th, n);
         if (s >= 0) {
           if (w.touch) for (let p = 0; p < Math.min(n, 1); p++) yield* user_access(th, s + p, 0, true);
