@@ -513,3 +513,46 @@ describe("holdoff measurement", () => {
     expect(h.maxNs[CTX_HARDIRQ]).toBe(0);
   });
 });
+
+describe("workqueue stall watchdog", () => {
+  it("a per-CPU work item hogging its pool (even with cond_resched) stalls the items behind it", () => {
+    const m = machine({ wqWatchdogThreshS: 30 });
+    const wq = m.wq.allocWorkqueue("xfs-conv");
+    let lateRanAt = -1;
+    m.createTask("submit", 1, function* (k) {
+      m.wq.queueWork(k, wq, {
+        func: "xfs_end_io",
+        pending: false,
+        fn: (wk) => burner(45_000, 1)(wk),
+      });
+      m.wq.queueWork(k, wq, {
+        func: "xfs_end_io_late",
+        pending: false,
+        fn: function* (wk) {
+          lateRanAt = wk.m.now;
+          yield 1000;
+        },
+      });
+      yield 1000;
+    });
+    m.run(50 * S);
+    const f = m.findings.filter((x) => x.kind === "workqueue_lockup");
+    expect(f.length).toBe(1);
+    expect(f[0]!.message).toMatch(
+      /^BUG: workqueue lockup - pool cpus=1 node=0 flags=0x0 nice=0 stuck for 3\ds!$/,
+    );
+    expect(f[0]!.t).toBeGreaterThan(30 * S);
+    expect(f[0]!.t).toBeLessThan(39 * S);
+    expect(m.findings.filter((x) => x.kind === "soft_lockup")).toEqual([]);
+    expect(lateRanAt).toBeGreaterThan(45 * S);
+  });
+});
+
+describe("VOLUNTARY", () => {
+  it("without cond_resched or might_sleep a kthread loop still locks up", () => {
+    const m = machine({ preempt: "voluntary" });
+    m.createTask("loop", 1, burner(25_000, 0));
+    m.run(26 * S);
+    expect(m.findings.map((f) => f.kind)).toContain("soft_lockup");
+  });
+});
