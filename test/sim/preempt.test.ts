@@ -5,10 +5,12 @@ import {
   BLOCK_SOFTIRQ,
   type Ctx,
   condResched,
+  ENTER_KERNEL,
   type Machine,
   mightSleep,
   PREEMPT_ENABLE,
   type PreemptModel,
+  RET_TO_USER,
   type Task,
 } from "../../src/sim/index.js";
 import { exactMachine, MS, US, ZERO_COSTS } from "./helpers.js";
@@ -267,5 +269,65 @@ describe("local_bh_enable()", () => {
     wakeFromIrq(m, w, 1 * MS);
     m.run(30 * MS);
     expect(woken.at).toBe(2 * MS + 1);
+  });
+});
+
+describe("user mode", () => {
+  function userHogs(model: PreemptModel) {
+    const m = exactMachine({ preempt: model });
+    const hog = () =>
+      function* (k: Ctx) {
+        yield RET_TO_USER;
+        for (let i = 0; i < 400; i++) yield 1 * MS; // user-mode computation
+        yield ENTER_KERNEL;
+        expect(k.task.inUser).toBe(false);
+      };
+    const a = m.createTask("a", 0, hog(), { kthread: false });
+    const b = m.createTask("b", 0, hog(), { kthread: false });
+    m.run(200 * MS);
+    return { a, b, m };
+  }
+
+  it("user-mode hogs are preempted at the tick in every model (return to user honours need_resched)", () => {
+    for (const model of ["none", "voluntary", "full", "lazy"] as const) {
+      const { a, b } = userHogs(model);
+      expect(a.sumExecNs + b.sumExecNs).toBeGreaterThan(199 * MS);
+      expect(Math.abs(a.sumExecNs - b.sumExecNs)).toBeLessThan(10 * MS);
+    }
+  });
+
+  it("LAZY: exit to user mode honours the lazy flag at once", () => {
+    const m = exactMachine({ preempt: "lazy" });
+    const woken = { at: -1 };
+    const w = sleeper(m, "normal", woken);
+    m.createTask(
+      "u",
+      0,
+      function* () {
+        yield 2 * MS; // kernel work (the syscall)
+        yield RET_TO_USER;
+        yield 10 * MS;
+      },
+      { kthread: false },
+    );
+    wakeFromIrq(m, w, 1 * MS);
+    m.run(20 * MS);
+    expect(woken.at).toBe(2 * MS + 1);
+  });
+
+  it("rcu_sched: a CPU running user code is quiescent (tick from user mode)", () => {
+    const m = exactMachine({ preempt: "none" });
+    const qs = qsLog(m);
+    m.createTask(
+      "u",
+      0,
+      function* () {
+        yield RET_TO_USER;
+        yield 10 * MS;
+      },
+      { kthread: false },
+    );
+    m.run(10 * MS);
+    expect(qs).toContain("0:user");
   });
 });
