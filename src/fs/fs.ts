@@ -739,12 +739,13 @@ export class FsModel {
     let { ext, shared } = ino.lookupMapping(p);
     if (ext === null) return null;
     if (ext.state === EXT_DELALLOC) {
-      // xfs_bmapi_convert_delalloc: an allocation transaction (may sleep on log space)
+      // xfs_bmapi_convert_delalloc: an allocation transaction under ILOCK (may sleep on log space).
+      // The allocation is made at once (others serialise on ILOCK and find it done), then charged.
+      ino.convertDelalloc(p);
       yield* this.flushCost(k, cost);
       k.enter("xfs_bmapi_convert_delalloc");
       yield this.m.jit(this.c.delallocConvertNs);
       k.leave();
-      ino.convertDelalloc(p);
       ({ ext, shared } = ino.lookupMapping(p));
       if (ext === null || ext.state === EXT_DELALLOC) throw new Error("xfs_map_blocks: conversion failed");
     }
