@@ -1063,6 +1063,7 @@ export class FsModel {
     const cpuNs = k.task.sumExecNs - t0CpuNs;
     this.stats.addCompletionCpu(ino.ino, cpuNs);
     this.stats.endIoCpuNsMax = Math.max(this.stats.endIoCpuNsMax, cpuNs);
+    if (cpuNs > 10e6) this.stats.endIoOver10ms++;
   }
 
   /** Invariant 4: a merged run is logically contiguous, same status/flags, physically contiguous by io_sector. */

@@ -32,6 +32,8 @@ export class FsStats {
   writeCpuNs = 0;
   /** The longest single completion work item (xfs_end_io) CPU time. */
   endIoCpuNsMax = 0;
+  /** xfs_end_io executions that used more than 10 ms of CPU (workqueue CPU-hogging work, spec §3.4). */
+  endIoOver10ms = 0;
   readonly deviceToClearNs: Histogram = newHistogram();
   readonly fsyncNs: Histogram = newHistogram();
   readonly probeWaitNs: Histogram = newHistogram();
@@ -77,6 +79,7 @@ export class FsStats {
         [...this.completionCpuNsByIno.entries()].sort((a, b) => a[0] - b[0]),
       ),
       endIoCpuNsMax: this.endIoCpuNsMax,
+      endIoOver10ms: this.endIoOver10ms,
       submitCpuNs: this.submitCpuNs,
       writeCpuNs: this.writeCpuNs,
       deviceToClearNs: percentiles(this.deviceToClearNs),
@@ -112,6 +115,7 @@ export interface FsStatsSummary {
   completionReschedCalls: number;
   completionCpuNsByIno: Record<string, number>;
   endIoCpuNsMax: number;
+  endIoOver10ms: number;
   submitCpuNs: number;
   writeCpuNs: number;
   deviceToClearNs: Percentiles;
