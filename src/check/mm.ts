@@ -188,6 +188,7 @@ function collect(
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([site, st]) => ({ site, ...st }));
   const simNs = m.now;
+  const hist = s.faultLatHistogram();
   const vm = sim.vmstat.toRecord();
   const faults = vm.model_user_faults;
   return {
@@ -199,8 +200,8 @@ function collect(
     steps: m.steps,
     vmstat: vm,
     faults,
-    faultLatency: percentiles(s.faultLat),
-    faultLatencyHistogram: s.faultLat,
+    faultLatency: percentiles(hist),
+    faultLatencyHistogram: hist,
     faultsPerSimS: simNs > 0 ? (faults / simNs) * 1e9 : 0,
     findings: m.findings,
     findingCounts: counts,

@@ -129,7 +129,10 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         }
         accessFallback = true;
       } else {
-        fault = yield* handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK);
+        const fast = th.timed ? handle_mm_fault_nowait(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK) : -1;
+        fault = fast >= 0 ? fast : yield* handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK);
+        // timed driver: the fault's CPU time passes while the VMA read lock is held
+        if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
         vma_end_read(th, v, fl.vmaHow);
         fl.vmaHow = -1;
@@ -555,6 +558,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
   if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
   const held = lr === 1;
+  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
   if (mm.pte[vpn] !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
@@ -563,6 +567,38 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   }
   installCheck(th, mm, v, vpn, flags);
   setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  spinUnlock(th, ptl, held);
+  return 0;
+}
+
+/**
+ * The timed driver's fast path of handle_mm_fault for a first touch of anonymous memory: the steps
+ * of do_anonymous_page without a generator, taken only when none of them can block (the PTL is
+ * free, anon_vma is set or not needed). Returns -1 when the generator path must run instead.
+ */
+export function handle_mm_fault_nowait(th: MmThread, v: Vma, vpn: number, flags: number): number {
+  const mm = th.mm;
+  if (mm.pte[vpn] !== 0 || !v.anonymous || v.flags & VM_UFFD_MISSING) return -1;
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
+  if (write && v.anon_vma === 0) return -1;
+  const ptl = ptlOf(mm, vpn);
+  if (ptl.owner !== null || ptl.waiters.length > 0) return -1;
+  const sim = th.sim;
+  sim.count(VM.PGFAULT);
+  let frame = ZERO_FRAME;
+  if (write) {
+    frame = sim.frames.alloc();
+    sim.count(VM.PGALLOC_NORMAL);
+    th.cost += sim.costs.anonFaultAllocZeroNs;
+  }
+  const site = "do_anonymous_page:pte_offset_map_lock";
+  const held = spinLockFast(th, ptl, site) === 1;
+  installCheck(th, mm, v, vpn, flags);
+  if (write) setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  else {
+    mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+    sim.count(VM.ZERO_PAGE_MAP);
+  }
   spinUnlock(th, ptl, held);
   return 0;
 }

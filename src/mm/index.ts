@@ -3,8 +3,9 @@
 
 import type { KGen } from "../sim/effects.js";
 import { Machine } from "../sim/machine.js";
-import { newHistogram } from "../sim/stats.js";
+import type { Histogram } from "../sim/stats.js";
 import type { MmCosts } from "./costs.js";
+import { LatencyRecorder } from "./latency.js";
 import { MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
@@ -15,6 +16,7 @@ export * from "./costs.js";
 export * from "./fault.js";
 export * from "./fork.js";
 export * from "./frames.js";
+export * from "./latency.js";
 export * from "./sim.js";
 export * from "./switches.js";
 export * from "./syscalls.js";
@@ -46,7 +48,8 @@ export class MmSimulation {
   readonly sim: MmSim;
   readonly mm: MmStruct;
   readonly threads: MmThread[] = [];
-  readonly faultLat = newHistogram();
+  /** Fault latencies (ns) recorded on the hot path; faultLatHistogram() gives the HDR histogram. */
+  readonly faultLat = new LatencyRecorder();
   private nextPremap = 16;
 
   constructor(o: MmSimulationOptions) {
@@ -92,6 +95,10 @@ export class MmSimulation {
     mm.publish([...mm.vmas, v]);
     vma_mark_attached(fake, v);
     return start;
+  }
+
+  faultLatHistogram(): Histogram {
+    return this.faultLat.toHistogram();
   }
 
   measure(th: MmThread, on: boolean): void {

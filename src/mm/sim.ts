@@ -1,9 +1,9 @@
 // The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
 // the oracle that turns broken invariants (per-vma-locks.md §7.4) into findings.
 import type { Machine } from "../sim/machine.js";
-import type { Histogram } from "../sim/stats.js";
 import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
+import type { LatencyRecorder } from "./latency.js";
 import type { MmSwitches } from "./switches.js";
 import { Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
@@ -139,7 +139,7 @@ export class MmSim {
   readonly rcuEpoch: Int32Array;
   readonly lockStats = new Map<string, LockStat>();
   /** Per-fault latency (ns), null when not recorded. */
-  faultLat: Histogram | null = null;
+  faultLat: LatencyRecorder | null = null;
   /** Next value a user store writes (every store a fresh value). */
   nextValue = 1;
   nextAnonVma = 1;

@@ -68,8 +68,7 @@ export function* user_access(
         const t0 = sim.m.now + th.cost;
         const r = yield* do_user_addr_fault(th, vpn, write);
         task.inUser = true;
-        if (th.measure && sim.faultLat !== null)
-          sim.faultLat.recordValue(Math.max(1, Math.round(sim.m.now + th.cost - t0)));
+        if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
         if (r === FAULT_SEGV) return SEGV;
         continue;
       }

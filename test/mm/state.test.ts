@@ -118,3 +118,28 @@ describe("variants", () => {
     expect(infos[1]!.switches.find((s) => s.name === "forkLockVmas")!.values).toContain("all-first");
   });
 });
+
+describe("LatencyRecorder", () => {
+  it("keeps percentiles within 1 % of an exact HDR histogram (property)", async () => {
+    const { LatencyRecorder } = await import("../../src/mm/latency.js");
+    const { newHistogram, percentiles } = await import("../../src/sim/stats.js");
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5_000_000 }), { minLength: 1, maxLength: 400 }),
+        (xs) => {
+          const r = new LatencyRecorder();
+          const h = newHistogram();
+          for (const x of xs) {
+            r.record(x);
+            h.recordValue(x);
+          }
+          const a = percentiles(r.toHistogram());
+          const b = percentiles(h);
+          expect(a.count).toBe(b.count);
+          for (const k of ["p50", "p99", "max"] as const)
+            expect(Math.abs(a[k] - b[k])).toBeLessThanOrEqual(b[k] * 0.011 + 1);
+        },
+      ),
+    );
+  });
+});

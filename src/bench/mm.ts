@@ -1,0 +1,53 @@
+// Benchmarks of the mm model, one line each (`npm run bench`):
+// - faultstorm16: 16 CPUs, 16 threads first-touching private anonymous regions (6.4.3), simulated
+//   faults per wall-clock second (target: at least one million);
+// - faultstorm64-mem: 64 threads, one million faults in all, and the memory the run needed.
+import { runMmScenario } from "../check/mm.js";
+import type { Benchmark } from "./kernel.js";
+
+/** Resident memory of the process when the host offers it (Node), else -1 (browsers). */
+function rssBytes(): number {
+  const p = (globalThis as { process?: { memoryUsage?: () => { rss: number } } }).process;
+  return p?.memoryUsage ? p.memoryUsage().rss : -1;
+}
+
+function storm(threads: number, faultsPerThread: number, variant = "6.4.3") {
+  return runMmScenario({
+    variant,
+    cpus: threads,
+    seed: 1,
+    workloads: [{ type: "fault-loop", threads, regionSize: 4096 * faultsPerThread, faultsPerThread }],
+  });
+}
+
+/** 16-CPU fault storm: `faultstorm16 faults=F events=E faults_per_s=R`. */
+export function faultStorm16(quick = false): string {
+  const per = quick ? 16384 : 65536;
+  storm(16, 4096); // warm the JIT
+  const t0 = performance.now();
+  const r = storm(16, per);
+  const s = (performance.now() - t0) / 1000;
+  const sim = r.simNs / 1e9;
+  return `faultstorm16 faults=${r.faults} events=${r.events} faults_per_s=${Math.round(r.faults / s)} sim_faults_per_s=${Math.round(r.faults / sim)} p99_ns=${r.faultLatency.p99}`;
+}
+
+/** 64 threads, one million faults: `faultstorm64-mem faults=F rss_mib=M heap_model_mib=H`. */
+export function faultStorm64Mem(quick = false): string {
+  const per = quick ? 4096 : 15625;
+  const before = rssBytes();
+  const t0 = performance.now();
+  const r = storm(64, per);
+  const s = (performance.now() - t0) / 1000;
+  const after = rssBytes();
+  const model =
+    r.sim.frames.bytes() +
+    r.sim.mms.reduce((a, mm) => a + mm.pte.byteLength + (mm.expected?.byteLength ?? 0) * 1.5, 0);
+  const rss = after < 0 ? "n/a" : String(Math.round(after / 2 ** 20));
+  const grew = after < 0 || before < 0 ? "n/a" : String(Math.round((after - before) / 2 ** 20));
+  return `faultstorm64-mem faults=${r.faults} rss_mib=${rss} rss_growth_mib=${grew} model_arrays_mib=${Math.round(model / 2 ** 20)} faults_per_s=${Math.round(r.faults / s)}`;
+}
+
+export const mmBenchmarks: Benchmark[] = [
+  { name: "faultstorm16", run: faultStorm16 },
+  { name: "faultstorm64-mem", run: faultStorm64Mem },
+];
