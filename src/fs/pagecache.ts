@@ -83,11 +83,53 @@ export class PageCache {
     return this.runStart[this.runOf(f)] === f;
   }
 
-  /** First folio in [from, to) with any of `bits` set, or -1. */
+  /** Every DIRTY (and TOWRITE) folio lies in [dirtyLo, dirtyHi); every WRITEBACK one in [wbLo, wbHi). */
+  private dirtyLo = Number.POSITIVE_INFINITY;
+  private dirtyHi = 0;
+  private wbLo = Number.POSITIVE_INFINITY;
+  private wbHi = 0;
+
+  /**
+   * First folio in [from, to) with any of `bits` set, or -1. Scans only inside the bounds of the
+   * dirty or writeback folios and tightens them, so repeated cyclic scans of a huge, mostly clean
+   * file stay cheap.
+   */
   findSet(from: number, to: number, bits: number): number {
     const fl = this.flags;
-    for (let i = from; i < to; i++) if ((fl[i]! & bits) !== 0) return i;
-    return -1;
+    const dirtyScan = (bits & ~(PG_DIRTY | TAG_TOWRITE)) === 0;
+    const wbScan = bits === PG_WRITEBACK;
+    let lo = from;
+    let hi = to;
+    if (dirtyScan) {
+      lo = Math.max(from, this.dirtyLo);
+      hi = Math.min(to, this.dirtyHi);
+    } else if (wbScan) {
+      lo = Math.max(from, this.wbLo);
+      hi = Math.min(to, this.wbHi);
+    }
+    let found = -1;
+    for (let i = lo; i < hi; i++) {
+      if ((fl[i]! & bits) !== 0) {
+        found = i;
+        break;
+      }
+    }
+    if (dirtyScan && (bits & PG_DIRTY) !== 0) {
+      if (from <= this.dirtyLo) {
+        if (found >= 0) this.dirtyLo = found;
+        else if (to >= this.dirtyHi) {
+          this.dirtyLo = Number.POSITIVE_INFINITY;
+          this.dirtyHi = 0;
+        }
+      }
+    } else if (wbScan && from <= this.wbLo) {
+      if (found >= 0) this.wbLo = found;
+      else if (to >= this.wbHi) {
+        this.wbLo = Number.POSITIVE_INFINITY;
+        this.wbHi = 0;
+      }
+    }
+    return found;
   }
 
   /** End of the run of folios from `from` (< to) that all have `need` set and none of `stop`. */
@@ -112,6 +154,10 @@ export class PageCache {
       fl[i] = x | PG_DIRTY | PG_PRESENT;
     }
     this.nrDirty += n;
+    if (to > from) {
+      if (from < this.dirtyLo) this.dirtyLo = from;
+      if (to > this.dirtyHi) this.dirtyHi = to;
+    }
     return n;
   }
 
@@ -146,6 +192,10 @@ export class PageCache {
     }
     this.nrDirty -= cleaned;
     this.nrWriteback += to - from - bad;
+    if (to > from) {
+      if (from < this.wbLo) this.wbLo = from;
+      if (to > this.wbHi) this.wbHi = to;
+    }
     return bad;
   }
 
