@@ -1,7 +1,8 @@
 // Cost table of the mm model, one entry per modelled step. Units are last in every name; every entry
 // names its source: "cal §n" = ../shared/reference/calibration.md (measured on this project's machine,
 // Linux 6.18 in a 2-vCPU KVM guest), or "est" = estimated. Calibration §3 is validation data and is
-// deliberately not used here.
+// deliberately not used here. Lock words and other shared cache lines cost what src/sync's
+// CacheLine model says (atomicLocalNs / atomicRemoteNs, serialised transfers).
 
 export interface MmCosts {
   /** Fault trap, VMA lookup and zero-page PTE install. [cal §2: anon first-touch read fault, 549 ns] */
@@ -48,10 +49,6 @@ export interface MmCosts {
   swapOutNs: number;
   /** userfaultfd monitor resolving a missing fault. [est] */
   uffdResolveNs: number;
-  /** Uncontended lock operation (atomic RMW on a cache line the CPU owns). [est] */
-  lockUncontendedNs: number;
-  /** Cache-line transfer to another CPU (lock word bouncing). [est] */
-  cacheLineTransferNs: number;
 }
 
 export const MM_COSTS_CALIBRATION: MmCosts = {
@@ -77,8 +74,6 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
   swapInNs: 20_000,
   swapOutNs: 10_000,
   uffdResolveNs: 5000,
-  lockUncontendedNs: 20,
-  cacheLineTransferNs: 80,
 };
 
 export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
@@ -104,6 +99,4 @@ export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
   swapInNs: "estimated (no swap on the calibration machine)",
   swapOutNs: "estimated",
   uffdResolveNs: "estimated",
-  lockUncontendedNs: "estimated",
-  cacheLineTransferNs: "estimated",
 };

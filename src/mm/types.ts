@@ -1,5 +1,6 @@
 // mm_struct, vm_area_struct and the PTE encoding of the model (include/linux/mm_types.h).
 import type { Ctx } from "../sim/task.js";
+import { CacheLine } from "../sync/cacheline.js";
 
 // ---- PTE encoding (Int32): frame << 3 | flags; a swap entry keeps its slot in the frame field.
 export const PTE_PRESENT = 1;
@@ -63,8 +64,8 @@ export class Vma {
   detached = false;
   // D2 lock
   vm_refcnt = 0;
-  // cache line of the lock word: last CPU that wrote it (cost model)
-  lockLineCpu = -1;
+  /** Cache line of the lock word (D1: the separate vma_lock; D2: vm_refcnt, cache-line aligned). */
+  readonly lockLine = new CacheLine();
   // lifecycle and oracle
   state = VMA_LIVE;
   /** Bumped at every allocation from the slab (detects reuse). */

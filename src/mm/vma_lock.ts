@@ -12,13 +12,9 @@ import {
   type Vma,
 } from "./types.js";
 
+/** An atomic on the VMA lock's cache line (src/sync CacheLine: transfers between CPUs serialise). */
 function lineCost(th: MmThread, v: Vma): void {
-  const c = th.cpu;
-  th.cost +=
-    v.lockLineCpu === c || v.lockLineCpu < 0
-      ? th.sim.costs.lockUncontendedNs
-      : th.sim.costs.cacheLineTransferNs;
-  v.lockLineCpu = c;
+  th.cost += v.lockLine.rmw(th.k);
 }
 
 /** Result codes of vma_start_read. */
