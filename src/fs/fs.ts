@@ -583,8 +583,8 @@ export class FsModel {
         i = f + 1;
         continue;
       }
-      let runEnd = pc.runEnd(f, end, PG_DIRTY, PG_WRITEBACK);
-      if (!wbc.syncAll) runEnd = Math.min(runEnd, f + Math.max(1, Math.ceil(wbc.nrToWrite / fp)));
+      const lim = wbc.syncAll ? end : Math.min(end, f + Math.max(1, Math.ceil(wbc.nrToWrite / fp)));
+      const runEnd = pc.runEnd(f, lim, PG_DIRTY, PG_WRITEBACK);
       const reached = yield* this.iomap_writepage_map(k, ino, wpc, plug, f, runEnd, cost);
       const pages = (reached - f) * fp;
       wbc.nrToWrite -= pages;
