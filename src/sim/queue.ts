@@ -1,7 +1,8 @@
-// The event queue: a binary min-heap ordered by (time, lane, sequence). Lane is the CPU number for
-// kernel events (so ties at one instant are broken by CPU, as the design asks) or a priority for
-// generic processes. Keys live inline in typed arrays and payload slots are recycled, so pushing
-// allocates nothing and comparisons touch two contiguous arrays.
+// The event queue, ordered by (time, lane, sequence). Lane is the CPU number for kernel events (so
+// ties at one instant are broken by CPU, as the design asks) or a priority for generic processes.
+// Two tiers: a timing wheel holds events at integer times in the next WHEEL_SLOTS time units (O(1)
+// push and pop: the common case of short delays and many ties), and a binary min-heap holds the
+// rest. Keys live inline in typed arrays and payload slots are recycled: pushing allocates nothing.
 
 /** Whatever an event calls when it fires. `arg` lets one handler serve many events (e.g. a token). */
 export interface Handler {
@@ -11,6 +12,9 @@ export interface Handler {
 /** Lanes are packed with the sequence number into one exact double: lane < 2^11, seq < 2^42. */
 const LANE_SHIFT = 2 ** 42;
 export const MAX_LANE = 2047;
+/** Width of the timing wheel in time units (a power of two). */
+const WHEEL_SLOTS = 4096;
+const WHEEL_WORDS = WHEEL_SLOTS >> 5;
 
 export class EventQueue {
   private hTime: Float64Array;
@@ -19,6 +23,18 @@ export class EventQueue {
   private arg: Float64Array;
   private handler: (Handler | null)[];
   private free: Int32Array;
+  // wheel entries (indexed by payload slot) and slots
+  private eTime: Float64Array;
+  private eKey: Float64Array;
+  private eNext: Int32Array;
+  private readonly wHead = new Int32Array(WHEEL_SLOTS).fill(-1);
+  private readonly wTail = new Int32Array(WHEEL_SLOTS).fill(-1);
+  private readonly wBits = new Uint32Array(WHEEL_WORDS);
+  private wCount = 0;
+  /** Wheel slot holding the earliest wheel event, or -1 when unknown. */
+  private wMin = -1;
+  /** Time of the last popped event: the wheel covers [cursor, cursor + WHEEL_SLOTS). */
+  private cursor = 0;
   private nFree = 0;
   private cap: number;
   private n = 0;
@@ -38,11 +54,14 @@ export class EventQueue {
     this.arg = new Float64Array(capacity);
     this.handler = new Array(capacity).fill(null);
     this.free = new Int32Array(capacity);
+    this.eTime = new Float64Array(capacity);
+    this.eKey = new Float64Array(capacity);
+    this.eNext = new Int32Array(capacity);
     for (let i = capacity - 1; i >= 0; i--) this.free[this.nFree++] = i;
   }
 
   get size(): number {
-    return this.n;
+    return this.n + this.wCount;
   }
 
   /** Sequence numbers handed out so far (= events ever scheduled). */
@@ -52,15 +71,23 @@ export class EventQueue {
 
   /** Time of the earliest event, or Infinity. */
   peekTime(): number {
-    return this.n === 0 ? Number.POSITIVE_INFINITY : this.hTime[0]!;
+    const ht = this.n === 0 ? Number.POSITIVE_INFINITY : this.hTime[0]!;
+    if (this.wCount === 0) return ht;
+    const wt = this.eTime[this.wHead[this.wheelMin()]!]!;
+    return wt < ht ? wt : ht;
   }
 
   push(time: number, lane: number, h: Handler, arg: number): void {
-    if (this.n === this.cap) this.grow();
+    if (this.nFree === 0) this.grow();
     const s = this.free[--this.nFree]!;
     this.arg[s] = arg;
     this.handler[s] = h;
     const key = lane * LANE_SHIFT + this.nextSeq++;
+    const ahead = time - this.cursor;
+    if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time)) {
+      this.wheelInsert(s, time, key);
+      return;
+    }
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
@@ -79,14 +106,91 @@ export class EventQueue {
     hSlot[i] = s;
   }
 
+  private wheelInsert(s: number, time: number, key: number): void {
+    const idx = time % WHEEL_SLOTS;
+    const eTime = this.eTime;
+    const eKey = this.eKey;
+    const eNext = this.eNext;
+    eTime[s] = time;
+    eKey[s] = key;
+    const head = this.wHead[idx]!;
+    if (head < 0) {
+      eNext[s] = -1;
+      this.wHead[idx] = s;
+      this.wTail[idx] = s;
+      this.wBits[idx >> 5]! |= 1 << (idx & 31);
+    } else {
+      const tail = this.wTail[idx]!;
+      if (eKey[tail]! < key) {
+        eNext[s] = -1;
+        eNext[tail] = s;
+        this.wTail[idx] = s;
+      } else if (key < eKey[head]!) {
+        eNext[s] = head;
+        this.wHead[idx] = s;
+      } else {
+        // a lower lane than the tail: ordered insertion (rare)
+        let p = head;
+        while (eKey[eNext[p]!]! < key) p = eNext[p]!;
+        eNext[s] = eNext[p]!;
+        eNext[p] = s;
+      }
+    }
+    this.wCount++;
+    const wm = this.wMin;
+    if (wm >= 0 && time < eTime[this.wHead[wm]!]!) this.wMin = idx;
+  }
+
+  /** Slot of the earliest wheel event (wCount > 0): scan the bitmap from the cursor's slot. */
+  private wheelMin(): number {
+    if (this.wMin >= 0) return this.wMin;
+    const start = Math.ceil(this.cursor) % WHEEL_SLOTS;
+    const bits = this.wBits;
+    let w = start >> 5;
+    let word = bits[w]! & (~0 << (start & 31));
+    for (let i = 0; i <= WHEEL_WORDS; i++) {
+      if (word !== 0) {
+        this.wMin = (w << 5) + (31 - Math.clz32(word & -word));
+        return this.wMin;
+      }
+      w = (w + 1) % WHEEL_WORDS;
+      word = bits[w]!;
+    }
+    throw new Error("EventQueue: wheel count and bitmap disagree");
+  }
+
   /** Pop the earliest event into out*; returns false when empty. */
   pop(): boolean {
+    if (this.wCount > 0) {
+      const idx = this.wheelMin();
+      const s = this.wHead[idx]!;
+      const wt = this.eTime[s]!;
+      if (this.n === 0 || wt < this.hTime[0]! || (wt === this.hTime[0]! && this.eKey[s]! < this.hKey[0]!)) {
+        const next = this.eNext[s]!;
+        this.wHead[idx] = next;
+        if (next < 0) {
+          this.wTail[idx] = -1;
+          this.wBits[idx >> 5]! &= ~(1 << (idx & 31));
+          this.wMin = -1;
+        }
+        this.wCount--;
+        this.cursor = wt;
+        this.outTime = wt;
+        this.outArg = this.arg[s]!;
+        this.outHandler = this.handler[s]!;
+        this.handler[s] = null;
+        this.free[this.nFree++] = s;
+        this.popped++;
+        return true;
+      }
+    }
     if (this.n === 0) return false;
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
     const s = hSlot[0]!;
     this.outTime = hTime[0]!;
+    this.cursor = this.outTime;
     this.outArg = this.arg[s]!;
     this.outHandler = this.handler[s]!;
     this.handler[s] = null;
@@ -136,6 +240,11 @@ export class EventQueue {
     this.hTime = grow64(this.hTime);
     this.hKey = grow64(this.hKey);
     this.arg = grow64(this.arg);
+    this.eTime = grow64(this.eTime);
+    this.eKey = grow64(this.eKey);
+    const en = new Int32Array(cap);
+    en.set(this.eNext);
+    this.eNext = en;
     const hs = new Int32Array(cap);
     hs.set(this.hSlot);
     this.hSlot = hs;

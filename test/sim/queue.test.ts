@@ -90,6 +90,54 @@ describe("EventQueue", () => {
     );
   });
 
+  it("matches the reference across both tiers: wheel times, far times, fractional times (property)", () => {
+    const time = fc.oneof(
+      fc.integer({ min: 0, max: 30 }),
+      fc.integer({ min: 0, max: 20_000 }),
+      fc.double({ min: 0, max: 9000, noNaN: true }),
+      fc.constant(4095),
+      fc.constant(4096),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+    );
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("push" as const), dt: time, lane: fc.integer({ min: 0, max: 8 }) }),
+      fc.record({ kind: fc.constant("pop" as const) }),
+      fc.record({ kind: fc.constant("peek" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 500 }), (ops) => {
+        const q = new EventQueue(2);
+        const ref: { t: number; lane: number; seq: number }[] = [];
+        let seq = 0;
+        let now = 0;
+        const sortRef = () => ref.sort((a, b) => a.t - b.t || a.lane - b.lane || a.seq - b.seq);
+        for (const o of ops) {
+          if (o.kind === "push") {
+            const t = now + o.dt;
+            q.push(t, o.lane, NOP, seq);
+            ref.push({ t, lane: o.lane, seq });
+            seq++;
+          } else if (o.kind === "peek") {
+            sortRef();
+            expect(q.peekTime()).toBe(ref.length ? ref[0]!.t : Number.POSITIVE_INFINITY);
+            expect(q.size).toBe(ref.length);
+          } else {
+            sortRef();
+            const want = ref.shift();
+            expect(q.pop()).toBe(want !== undefined);
+            if (want === undefined) continue;
+            expect(q.outTime).toBe(want.t);
+            expect(q.outArg).toBe(want.seq);
+            now = want.t;
+          }
+        }
+        sortRef();
+        expect(drain(q).map((e) => e.arg)).toEqual(ref.map((r) => r.seq));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("keeps FIFO order for many equal keys across growth", () => {
     const q = new EventQueue(2);
     for (let i = 0; i < 5000; i++) q.push(7, 2, NOP, i);
