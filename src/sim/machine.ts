@@ -550,6 +550,9 @@ export class Machine {
     if (!preempt && c.preemptCount !== 0 && !prev.isIdle) {
       this.schedulingWhileAtomic(c, prev);
     }
+    // rcu_note_context_switch() comes first, as in __schedule(): ending a grace period here may
+    // wake prev itself, which must then stay runnable instead of being lost
+    for (const q of this.hooks.qs) q(c, "context_switch");
     this.updateCurr(c);
     if (!prev.isIdle) {
       if (!preempt && prev.state !== TASK_RUNNING) {
@@ -559,7 +562,6 @@ export class Machine {
       }
     }
     this.honourResched(c);
-    for (const q of this.hooks.qs) q(c, "context_switch");
     const next = this.pickNext(c);
     this.dequeue(c, next);
     if (next === prev) {
