@@ -207,3 +207,23 @@ describe("RCU stall detector (rcu_preempt)", () => {
     );
   });
 });
+
+describe("regressions", () => {
+  it("synchronize_rcu() whose own context switch ends the grace period is not lost", () => {
+    // schedule() reports the quiescent state; if that completes the GP, the waker runs try_to_wake_up
+    // on the very task that is switching out, which must stay runnable.
+    for (const preempt of ["none", "full"] as const) {
+      const m = kernel(preempt, { cpus: 1 });
+      const r = rcu(m);
+      let done = -1;
+      const t = m.createTask("sync", 0, function* (k) {
+        yield 10 * US;
+        yield* r.synchronize(k);
+        done = k.m.now;
+      });
+      m.run(10 * MS);
+      expect(done).toBeGreaterThan(0);
+      expect(t.exited).toBe(true);
+    }
+  });
+});
