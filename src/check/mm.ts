@@ -251,3 +251,66 @@ export function mmCheckTarget(
     },
   };
 }
+
+export interface ScalabilityRow {
+  variant: string;
+  threads: number;
+  writer: "none" | "mmap-munmap" | "mprotect";
+  sharedVma: boolean;
+  /** User faults per simulated second. */
+  faultsPerS: number;
+  p50Ns: number;
+  p99Ns: number;
+  maxNs: number;
+  /** Faults that completed while the writer held mmap_lock for write. */
+  faultsDuringWrite: number;
+  vmaLockAbort: number;
+}
+
+/**
+ * Fault throughput and latency against thread count, with and without an mmap_lock writer, per
+ * variant (the scalability view of issue 3). Each run takes about `faults` faults in all.
+ */
+export function faultScalability(o: {
+  variants: readonly string[];
+  threads: readonly number[];
+  writer: "none" | "mmap-munmap" | "mprotect";
+  sharedVma?: boolean;
+  faults?: number;
+  seed?: number;
+}): ScalabilityRow[] {
+  const rows: ScalabilityRow[] = [];
+  for (const n of o.threads)
+    for (const variant of o.variants) {
+      const per = Math.max(256, Math.floor((o.faults ?? 64_000) / n));
+      const workloads: MmWorkload[] = [
+        {
+          type: "fault-loop",
+          threads: n,
+          regionSize: 4096 * Math.min(per, 4096),
+          faultsPerThread: per,
+          sharedVma: o.sharedVma ?? false,
+        },
+      ];
+      if (o.writer !== "none") workloads.push({ type: "mmap-writer", op: o.writer, size: 65536 });
+      const r = runMmScenario({
+        variant,
+        cpus: n + (o.writer !== "none" ? 1 : 0),
+        seed: o.seed ?? 1,
+        workloads,
+      });
+      rows.push({
+        variant,
+        threads: n,
+        writer: o.writer,
+        sharedVma: o.sharedVma ?? false,
+        faultsPerS: Math.round(r.faultsPerSimS),
+        p50Ns: r.faultLatency.p50,
+        p99Ns: r.faultLatency.p99,
+        maxNs: r.faultLatency.max,
+        faultsDuringWrite: r.vmstat.model_faults_during_mmap_write,
+        vmaLockAbort: r.vmstat.vma_lock_abort,
+      });
+    }
+  return rows;
+}
