@@ -21,7 +21,9 @@ function ev(
 function laneOf(intervals: [number, number][]): Lane {
   const n = intervals.length;
   const cum = new Float64Array(n + 1);
-  intervals.forEach(([s, e], i) => (cum[i + 1] = cum[i]! + e - s));
+  intervals.forEach(([s, e], i) => {
+    cum[i + 1] = cum[i]! + e - s;
+  });
   return {
     cpu: 0,
     kind: "task",

@@ -1,7 +1,9 @@
 // The page's side of the simulation worker: one worker per run slot (compare runs two at once);
 // cancel terminates the worker, and the next run starts a fresh one.
+
+import type { Counterexample } from "../../src/check/counterexample.js";
 import type { RunResult } from "../../src/report/result.js";
-import type { Done, FromWorker, Plots, RunRequest } from "./protocol.js";
+import type { CheckRequest, Done, FromWorker, Plots, Replayed, RunRequest } from "./protocol.js";
 
 export class RunError extends Error {
   constructor(
@@ -47,6 +49,10 @@ export class SimWorker {
       p.onProgress?.(m.fraction, m.simNs, m.events);
       return;
     }
+    if (m.type === "check-progress") {
+      p.onProgress?.(m.schedules, 0, 0);
+      return;
+    }
     this.pending.delete(m.id);
     if (m.type === "error") p.reject(new RunError(m.kind, m.message));
     else p.resolve(m);
@@ -77,6 +83,14 @@ export class SimWorker {
 
   plots(results: RunResult[]): Promise<Plots> {
     return this.request<Plots>({ type: "plots", results });
+  }
+
+  check(req: Omit<CheckRequest, "type" | "id">, onProgress: (schedules: number) => void): Promise<Replayed> {
+    return this.request<Replayed>({ ...req, type: "check" }, (f) => onProgress(f));
+  }
+
+  replay(counterexample: Counterexample): Promise<Replayed> {
+    return this.request<Replayed>({ type: "replay", counterexample });
   }
 
   async exportTrace(): Promise<string> {

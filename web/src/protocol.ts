@@ -1,4 +1,5 @@
 // Messages between the page and the simulation worker (web/src/worker.ts).
+import type { Counterexample, StepRow } from "../../src/check/counterexample.js";
 import type { RunResult } from "../../src/report/result.js";
 import type { TimelineData } from "./timeline-data.js";
 
@@ -29,7 +30,26 @@ export interface PlotsRequest {
   results: RunResult[];
 }
 
-export type ToWorker = RunRequest | ExportRequest | PlotsRequest;
+export interface CheckRequest {
+  type: "check";
+  id: number;
+  text: string;
+  file: string;
+  sets: SetPair[];
+  seed: number | null;
+  strategy: "random" | "pct" | "exhaustive";
+  budget: number;
+  timeS: number;
+  workloads: "scenario" | "mini";
+}
+
+export interface ReplayRequest {
+  type: "replay";
+  id: number;
+  counterexample: Counterexample;
+}
+
+export type ToWorker = RunRequest | ExportRequest | PlotsRequest | CheckRequest | ReplayRequest;
 
 export interface Progress {
   type: "progress";
@@ -73,4 +93,34 @@ export interface TraceExport {
   json: string;
 }
 
-export type FromWorker = Progress | Done | Plots | Failed | TraceExport;
+/** The checker's search: schedules tried so far. */
+export interface CheckProgress {
+  type: "check-progress";
+  id: number;
+  schedules: number;
+}
+
+export interface CheckSummary {
+  verdict: string;
+  strategy: string;
+  schedules: number;
+  elapsedMs: number;
+  complete: boolean;
+  foundAt: number;
+  originalSteps: number | null;
+}
+
+/** A counterexample replayed: its step table and a timeline whose time axis is the step number. */
+export interface Replayed {
+  type: "replayed";
+  id: number;
+  check: CheckSummary | null;
+  counterexample: Counterexample | null;
+  reproduced: boolean;
+  finding: { kind: string; message: string; step: number } | null;
+  rows: StepRow[];
+  cpus: number;
+  timeline: TimelineData | null;
+}
+
+export type FromWorker = Progress | Done | Plots | Failed | TraceExport | CheckProgress | Replayed;

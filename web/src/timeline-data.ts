@@ -121,7 +121,7 @@ export class EventStore implements TraceSink {
   }
 }
 
-export const LANE_KINDS = ["task", "hardirq", "softirq", "work", "lock"] as const;
+export const LANE_KINDS = ["step", "task", "hardirq", "softirq", "work", "lock"] as const;
 export type LaneKind = (typeof LANE_KINDS)[number];
 
 /** One row of the timeline: non-overlapping intervals sorted by start. */
@@ -158,6 +158,8 @@ export interface Marks {
 }
 
 export interface TimelineData {
+  /** What the time axis counts: ns (timed runs) or explore-driver steps (counterexamples). */
+  unit: "ns" | "step";
   cpus: number;
   startNs: number;
   endNs: number;
@@ -231,7 +233,7 @@ class SubLanes {
   ) {}
   begin(key: number, t: number, label: number, info: number): void {
     if (this.byKey.has(key)) this.end(key, t);
-    let r = this.open.findIndex((o) => o === null);
+    let r = this.open.indexOf(null);
     if (r < 0) {
       if (this.rows.length < this.maxRows) {
         r = this.rows.length;
@@ -420,6 +422,7 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
     event: marks.event.slice(0, marks.n),
   };
   return {
+    unit: "ns",
     cpus,
     startNs: Number.isFinite(startNs) ? Math.min(startNs, 0) : 0,
     endNs: end,
@@ -428,6 +431,43 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
     marks: trimmed,
     events: store.n,
   };
+}
+
+/**
+ * The timeline of an explore-driver run (a counterexample): the time axis counts steps. Each CPU gets a
+ * "step" row with one interval [s-1, s] per step it took, labelled with what it did; the other rows
+ * come from the trace, whose events the caller stored with t = step - 0.5.
+ */
+export function buildStepTimeline(
+  store: EventStore,
+  cpus: number,
+  rows: readonly { step: number; cpu: number; what: readonly string[] }[],
+): TimelineData {
+  const steps = rows.length;
+  const d = buildTimeline(store, cpus, steps);
+  const intern = new Map<string, number>(d.strings.map((s, i) => [s, i]));
+  const id = (s: string) => {
+    let i = intern.get(s);
+    if (i === undefined) {
+      i = d.strings.length;
+      d.strings.push(s);
+      intern.set(s, i);
+    }
+    return i;
+  };
+  const stepLanes = Array.from({ length: cpus }, (_, c) => new LaneBuilder(c, "step", 0));
+  for (const r of rows) {
+    const b = stepLanes[r.cpu];
+    if (!b) continue;
+    b.push(r.step - 1, r.step, id(r.what.length > 0 ? r.what.join("; ") : "(runs)"), r.step);
+  }
+  const lanes: Lane[] = [];
+  for (let c = 0; c < cpus; c++) {
+    lanes.push(stepLanes[c]!.lane());
+    // Keep the trace's rows that hold something; in explore mode the task row is mostly noise.
+    for (const l of d.lanes) if (l.cpu === c && l.kind !== "task" && l.n > 0) lanes.push(l);
+  }
+  return { ...d, unit: "step", startNs: 0, endNs: Math.max(1, steps), lanes };
 }
 
 /** The buffers of a timeline, for postMessage transfer lists. */

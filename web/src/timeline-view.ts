@@ -36,7 +36,7 @@ export class Viewport {
 
 const GUTTER_PX = 96;
 const AXIS_PX = 22;
-const ROW_PX: Record<Lane["kind"], number> = { task: 20, hardirq: 9, softirq: 9, work: 9, lock: 9 };
+const ROW_PX: Record<Lane["kind"], number> = { step: 20, task: 20, hardirq: 9, softirq: 9, work: 9, lock: 9 };
 const GROUP_GAP_PX = 7;
 const MARK_PX = 7;
 
@@ -60,6 +60,7 @@ function hash(s: string): number {
 
 const LANE_HUE: Record<Lane["kind"], [number, number, number]> = {
   // base hue, hue spread, lightness
+  step: [200, 200, 68],
   task: [200, 160, 62],
   hardirq: [0, 20, 52],
   softirq: [28, 20, 55],
@@ -88,11 +89,13 @@ export class TimelineView {
   private readonly unsub: () => void;
   private readonly ro: ResizeObserver;
   private drag: { x: number; t0: number } | null = null;
+  private downX = 0;
   /** End of the span "fit" shows (compare: the longer of the two runs); default the data's end. */
   fitEndNs: number | null = null;
   /** Rectangles drawn in the last frame (for tests and the status line). */
   lastDrawn = 0;
-  onHover: ((text: string | null) => void) | null = null;
+  /** Called with the time under the pointer on a click (not a drag). */
+  onPick: ((t: number) => void) | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -194,7 +197,7 @@ export class TimelineView {
   }
 
   private color(lane: Lane, label: number): string {
-    const key = label * 8 + ["task", "hardirq", "softirq", "work", "lock"].indexOf(lane.kind);
+    const key = label * 8 + ["task", "hardirq", "softirq", "work", "lock", "step"].indexOf(lane.kind);
     let c = this.colorCache.get(key);
     if (c === undefined) {
       const [base, spread, light] = LANE_HUE[lane.kind];
@@ -246,7 +249,7 @@ export class TimelineView {
           return;
         }
         g.fillRect(xs, r.y, Math.max(1, xe - xs), r.h);
-        if (lane.kind === "task" && xe - xs > 48) {
+        if ((lane.kind === "task" || lane.kind === "step") && xe - xs > 48) {
           g.fillStyle = "#102030";
           g.fillText(this.data.strings[lane.label[i]!] ?? "", xs + 3, r.y + r.h / 2, xe - xs - 6);
           lastColor = "";
@@ -256,6 +259,12 @@ export class TimelineView {
     this.drawMarks(t0, t1, x);
     if (this.viewport.cursorNs !== null) {
       const cx = x(this.viewport.cursorNs);
+      if (this.data.unit === "step") {
+        // the current step: a band over [step-1, step]
+        const x0 = x(this.viewport.cursorNs - 1);
+        g.fillStyle = "rgba(0, 80, 208, 0.18)";
+        g.fillRect(x0, AXIS_PX, Math.max(2, cx - x0), this.heightPx - AXIS_PX);
+      }
       g.fillStyle = "#0050d0";
       g.fillRect(cx - 1, AXIS_PX, 2, this.heightPx - AXIS_PX);
     }
@@ -304,12 +313,19 @@ export class TimelineView {
     g.fillStyle = "#fff";
     g.fillRect(0, 0, GUTTER_PX, this.heightPx);
     g.textBaseline = "middle";
+    let cpu = -1;
     for (const r of this.rows) {
       const l = r.lane;
-      if (l.kind === "task") {
+      if (l.cpu !== cpu) {
+        cpu = l.cpu;
         g.font = "bold 12px system-ui, sans-serif";
         g.fillStyle = "#111";
         g.fillText(`CPU ${l.cpu}`, 6, r.y + r.h / 2);
+        if (l.kind !== "task") {
+          g.font = "10px system-ui, sans-serif";
+          g.fillStyle = "#555";
+          g.fillText(l.kind, 56, r.y + r.h / 2);
+        }
       } else {
         g.font = "10px system-ui, sans-serif";
         g.fillStyle = "#555";
@@ -325,7 +341,11 @@ export class TimelineView {
     g.fillRect(0, 0, W, AXIS_PX);
     g.fillStyle = "#ccc";
     g.fillRect(GUTTER_PX, AXIS_PX - 1, W - GUTTER_PX, 1);
-    const step = tickStep(this.viewport.nsPerPx, 90);
+    const steps = this.data.unit === "step";
+    const step = steps
+      ? Math.max(1, Math.round(tickStep(this.viewport.nsPerPx, 60)))
+      : tickStep(this.viewport.nsPerPx, 90);
+    const fmt = (t: number) => (steps ? `${Math.round(t)}` : fmtNs(t));
     g.font = "10px system-ui, sans-serif";
     g.textBaseline = "middle";
     g.fillStyle = "#333";
@@ -333,10 +353,10 @@ export class TimelineView {
       const px = x(t);
       if (px < GUTTER_PX) continue;
       g.fillRect(px, AXIS_PX - 6, 1, 5);
-      g.fillText(fmtNs(Math.abs(t) < step / 2 ? 0 : t), px + 3, 9);
+      g.fillText(fmt(Math.abs(t) < step / 2 ? 0 : t), px + 3, 9);
     }
     g.fillStyle = "#666";
-    g.fillText(`${fmtNs(t1 - t0 || 1)} in view`, 6, 9);
+    g.fillText(steps ? `${Math.round(t1 - t0)} steps` : `${fmtNs(t1 - t0 || 1)} in view`, 6, 9);
   }
 
   // ---------------------------------------------------------------- interaction
@@ -364,11 +384,16 @@ export class TimelineView {
   private onDown = (e: PointerEvent): void => {
     this.canvas.setPointerCapture(e.pointerId);
     this.drag = { x: e.clientX, t0: this.viewport.t0 };
+    this.downX = e.clientX;
     this.canvas.style.cursor = "grabbing";
   };
 
   private onUp = (e: PointerEvent): void => {
     this.drag = null;
+    if (Math.abs(e.clientX - this.downX) < 3 && this.onPick) {
+      const px = e.clientX - this.canvas.getBoundingClientRect().left;
+      if (px >= GUTTER_PX) this.onPick(this.viewport.t0 + (px - GUTTER_PX) * this.viewport.nsPerPx);
+    }
     this.canvas.releasePointerCapture(e.pointerId);
     this.canvas.style.cursor = "";
   };
@@ -410,13 +435,17 @@ export class TimelineView {
       let best = -1;
       for (let i = lowerBound(m.t, t - slack, 0, m.n); i < m.n && m.t[i]! <= t + slack; i++)
         if (m.cpu[i] === group.cpu || m.cpu[i] === -1) best = i;
-      if (best >= 0) return `${fmtNs(m.t[best]!)}  ${s[m.label[best]!]}`;
+      if (best >= 0)
+        return `${this.data.unit === "step" ? `step ${Math.ceil(m.t[best]!)}` : fmtNs(m.t[best]!)}  ${s[m.label[best]!]}`;
     }
     const row = this.rows.find((r) => py >= r.y && py < r.y + r.h);
     if (!row) return null;
     const l = row.lane;
     const i = intervalAt(l, t, vp.nsPerPx);
     if (i < 0) return `CPU ${l.cpu} ${l.kind}: idle at ${fmtNs(t)}`;
+    if (l.kind === "step") return `step ${l.info[i]} on CPU ${l.cpu}: ${s[l.label[i]!] ?? ""}`;
+    if (this.data.unit === "step")
+      return `CPU ${l.cpu} ${l.kind}: ${s[l.label[i]!] ?? ""} (steps ${Math.ceil(l.start[i]!)}..${Math.ceil(l.end[i]!)})`;
     const dur = fmtNs(l.end[i]! - l.start[i]!);
     const what = s[l.label[i]!] ?? "";
     const info = l.kind === "lock" ? ` at ${s[l.info[i]!]}` : l.kind === "work" ? ` (${s[l.info[i]!]})` : "";

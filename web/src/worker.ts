@@ -2,6 +2,10 @@
 // The simulation worker: loads a scenario, runs it with the same code as the CLI (src/scenario/run.ts),
 // and sends back the result, its text report, the timeline arrays and, later, the plots.
 // Cancelling a run terminates this worker (the page starts a new one).
+
+import { check } from "../../src/check/checker.js";
+import { type Counterexample, replay } from "../../src/check/counterexample.js";
+import type { CheckTarget } from "../../src/check/run.js";
 import { type RunResult, resultJson } from "../../src/report/result.js";
 import { StringSink } from "../../src/report/sink.js";
 import { textReport } from "../../src/report/text.js";
@@ -12,8 +16,11 @@ import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
 import { runScenario } from "../../src/scenario/run.js";
 import { scenarioSeeds } from "../../src/scenario/schema.js";
-import type { FromWorker, RunRequest, ToWorker } from "./protocol.js";
-import { buildTimeline, EventStore, timelineBuffers } from "./timeline-data.js";
+import type { Machine } from "../../src/sim/machine.js";
+import type { TraceEvent } from "../../src/sim/trace.js";
+import { counterexampleTarget, scenarioTarget } from "./check-target.js";
+import type { CheckRequest, CheckSummary, FromWorker, RunRequest, ToWorker } from "./protocol.js";
+import { buildStepTimeline, buildTimeline, EventStore, timelineBuffers } from "./timeline-data.js";
 
 /** Progress is measured against the scenario's time limit (or 10 minutes of virtual time). */
 const DEFAULT_TIME_LIMIT_NS = 600e9;
@@ -86,12 +93,104 @@ function exportTrace(id: number): void {
   post({ type: "trace", id, json: sink.text() });
 }
 
+function checkRun(req: CheckRequest): void {
+  const s = loadScenario(req.text, {
+    file: req.file,
+    sets: req.sets.map((x) => ({ ...x, label: `form field ${x.path}` })),
+    catalog: catalog(),
+  });
+  const seed = req.seed ?? scenarioSeeds(s)[0]!;
+  const target = scenarioTarget(s, seed, req.workloads);
+  let lastPost = 0;
+  const r = check(target, {
+    strategy: req.strategy,
+    budget: req.budget,
+    timeS: req.timeS,
+    seed,
+    onProgress: (schedules) => {
+      const now = performance.now();
+      if (now - lastPost < 100) return;
+      lastPost = now;
+      post({ type: "check-progress", id: req.id, schedules });
+    },
+  });
+  const summary: CheckSummary = {
+    verdict: r.verdict,
+    strategy: r.strategy,
+    schedules: r.schedules,
+    elapsedMs: r.elapsedMs,
+    complete: r.complete,
+    foundAt: r.foundAt,
+    originalSteps: r.original?.steps ?? null,
+  };
+  if (!r.counterexample) {
+    post({
+      type: "replayed",
+      id: req.id,
+      check: summary,
+      counterexample: null,
+      reproduced: false,
+      finding: null,
+      rows: [],
+      cpus: s.machine.cpus,
+      timeline: null,
+    });
+    return;
+  }
+  replayAndPost(req.id, target, r.counterexample, summary);
+}
+
+function replayAndPost(
+  id: number,
+  target: CheckTarget,
+  cx: Counterexample,
+  summary: CheckSummary | null,
+): void {
+  // Trace events are stored with the step number as their time (the explore driver ignores time).
+  const store = new EventStore();
+  let machine: Machine | null = null;
+  const build = target.build.bind(target);
+  const captured: CheckTarget = {
+    ...target,
+    build: () => {
+      machine = build();
+      return machine;
+    },
+  };
+  const sink = {
+    event: (e: TraceEvent) => store.event(machine ? { ...e, t: Math.max(0, machine.steps - 0.5) } : e),
+  };
+  const rr = replay(captured, cx, sink);
+  const cpus = rr.machine.cpus.length;
+  const timeline = buildStepTimeline(store, cpus, rr.rows);
+  last = { store, meta: { counterexample: cx.target, steps: String(cx.steps) } };
+  post(
+    {
+      type: "replayed",
+      id,
+      check: summary,
+      counterexample: cx,
+      reproduced: rr.reproduced,
+      finding: rr.finding
+        ? { kind: rr.finding.kind, message: rr.finding.message, step: rr.machine.steps }
+        : null,
+      rows: rr.rows,
+      cpus,
+      timeline,
+    },
+    timelineBuffers(timeline),
+  );
+}
+
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   try {
     if (msg.type === "run") run(msg);
     else if (msg.type === "export-trace") exportTrace(msg.id);
     else if (msg.type === "plots") plots(msg.id, msg.results);
+    else if (msg.type === "check") checkRun(msg);
+    else if (msg.type === "replay")
+      replayAndPost(msg.id, counterexampleTarget(msg.counterexample), msg.counterexample, null);
   } catch (e) {
     const kind =
       e instanceof ScenarioError ? "scenario" : e instanceof ModelUnavailableError ? "model" : "internal";
