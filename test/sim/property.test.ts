@@ -19,6 +19,7 @@ import {
   type Task,
   type TraceEvent,
   type TraceSink,
+  type WorkStruct,
   yieldPoint,
 } from "../../src/sim/index.js";
 import {
@@ -26,6 +27,7 @@ import {
   down_read,
   down_write,
   RwSemaphore,
+  rcu,
   SpinLock,
   spin_lock,
   spin_lock_bh,
@@ -60,7 +62,11 @@ type Op =
   | { t: "preempt"; ns: number }
   | { t: "irqoff"; ns: number }
   | { t: "bh"; ns: number }
-  | { t: "yield" };
+  | { t: "yield" }
+  | { t: "rcu_read"; ns: number }
+  | { t: "synchronize_rcu" }
+  | { t: "call_rcu" }
+  | { t: "queue_work"; ns: number; sleep: boolean };
 
 interface Irq {
   cpu: number;
@@ -116,6 +122,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("bh" as const), ns }) },
   { weight: 1, arbitrary: fc.constant({ t: "yield" as const }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("rcu_read" as const), ns }) },
+  { weight: 1, arbitrary: fc.constant({ t: "synchronize_rcu" as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: "call_rcu" as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant("queue_work" as const), ns, sleep: fc.boolean() }),
+  },
 );
 
 const programArb: fc.Arbitrary<Program> = fc
@@ -196,6 +209,9 @@ function runProgram(p: Program, mode: "timed" | "explore"): void {
   let tokens = 0;
   let waiters = 0;
   let finished = 0;
+  let pendingWork = 0;
+  let pendingCallbacks = 0;
+  const events = m.wq.allocWorkqueue("events");
   const post = () => {
     tokens++;
     wake_up(m, wq);
@@ -282,6 +298,36 @@ function runProgram(p: Program, mode: "timed" | "explore"): void {
       case "yield":
         yield yieldPoint("prop:yield");
         return;
+      case "rcu_read": {
+        const r = rcu(k.m);
+        r.readLock(k);
+        yield op.ns;
+        yield* r.readUnlock(k);
+        return;
+      }
+      case "synchronize_rcu":
+        yield* rcu(k.m).synchronize(k);
+        return;
+      case "call_rcu":
+        pendingCallbacks++;
+        rcu(k.m).callRcu(k.cpu.id, "prop", () => {
+          pendingCallbacks--;
+        });
+        return;
+      case "queue_work": {
+        pendingWork++;
+        const work: WorkStruct = {
+          func: "prop_work",
+          pending: false,
+          fn: function* (wk) {
+            yield op.ns;
+            if (op.sleep) yield* wk.m.sleepNs(wk, op.ns);
+            pendingWork--;
+          },
+        };
+        if (!k.m.wq.queueWork(k, events, work)) pendingWork--;
+        return;
+      }
     }
   }
 
@@ -346,6 +392,8 @@ function runProgram(p: Program, mode: "timed" | "explore"): void {
 
   const unfinished = workers.filter((t) => !t.exited).map((t) => t.comm);
   expect(unfinished).toEqual([]);
+  expect(pendingWork).toBe(0);
+  if (mode === "timed") expect(pendingCallbacks).toBe(0);
   expect(m.findings).toEqual([]);
   for (const l of locks) {
     expect(l.owner).toBe(null);
