@@ -556,3 +556,47 @@ describe("VOLUNTARY", () => {
     expect(m.findings.map((f) => f.kind)).toContain("soft_lockup");
   });
 });
+
+describe("report details", () => {
+  it("a soft lockup in a kworker names the workqueue and the work function", () => {
+    const m = machine();
+    const wq = m.wq.allocWorkqueue("xfs-conv");
+    m.createTask("submit", 1, function* (k) {
+      m.wq.queueWork(k, wq, { func: "xfs_end_io", pending: false, fn: (wk) => burner(25_000, 0)(wk) });
+      yield 1000;
+    });
+    m.run(26 * S);
+    const lines = m.dmesg.map((l) => l.text);
+    expect(
+      lines.some((l) => /^watchdog: BUG: soft lockup - CPU#1 stuck for \d+s! \[kworker\/1:0:\d+\]$/.test(l)),
+    ).toBe(true);
+    expect(lines).toContain("Workqueue: xfs-conv xfs_end_io");
+    const ct = lines.indexOf("Call Trace:");
+    expect(lines.slice(ct, ct + 8)).toEqual([
+      "Call Trace:",
+      " <TASK>",
+      " iomap_finish_ioends",
+      " xfs_end_io",
+      " process_one_work",
+      " worker_thread",
+      " kthread",
+      " ret_from_fork",
+    ]);
+  });
+
+  it("an RCU stall repeats about 3 x the timeout later while it lasts", () => {
+    const m = bootKernel({ cpus: 2, preempt: "none", seed: 3, watchdogThreshS: 0 });
+    m.createTask("loop", 1, burner(90_000, 0));
+    m.run(90 * S);
+    const t = m.findings.filter((f) => f.kind === "rcu_stall").map((f) => f.t / S);
+    expect(t.length).toBe(2);
+    expect(t[0]!).toBeCloseTo(21, 0);
+    expect(t[1]! - t[0]!).toBeGreaterThanOrEqual(63);
+    expect(t[1]! - t[0]!).toBeLessThan(64);
+  });
+
+  it("EEVDF base slice: 0.75 ms x (1 + ilog2(min(nCPU, 8)))", () => {
+    const slice = (cpus: number) => new Machine({ cpus, watchdogThreshS: 0, hungTaskTimeoutS: 0 }).sliceNs();
+    expect([1, 2, 4, 8, 16].map(slice)).toEqual([750_000, 1_500_000, 2_250_000, 3_000_000, 3_000_000]);
+  });
+});
