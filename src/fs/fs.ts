@@ -584,7 +584,9 @@ export class FsModel {
         continue;
       }
       const lim = wbc.syncAll ? end : Math.min(end, f + Math.max(1, Math.ceil(wbc.nrToWrite / fp)));
-      const runEnd = pc.runEnd(f, lim, PG_DIRTY, PG_WRITEBACK);
+      // the run is validated piece by piece in iomap_writepage_map (folio lock + recheck), so it
+      // is not scanned here: a long dirty range costs one pass, not one per chunk
+      const runEnd = lim;
       const reached = yield* this.iomap_writepage_map(k, ino, wpc, plug, f, runEnd, cost);
       const pages = (reached - f) * fp;
       wbc.nrToWrite -= pages;
@@ -649,16 +651,20 @@ export class FsModel {
         yield* this.submitList(k, wpc, plug);
       }
       if (p >= eof) {
-        // folio wholly beyond i_size: cleaned, no I/O
-        pc.startWriteback(p / fp, pEnd / fp);
-        pc.endWriteback(p / fp, pEnd / fp, false);
-        p = pEnd;
+        // folios wholly beyond i_size: cleaned, no I/O
+        const e = pc.runEnd(p / fp, pEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
+        if (e <= p) break;
+        pc.startWriteback(p / fp, e / fp);
+        pc.endWriteback(p / fp, e / fp, false);
+        p = e;
         break;
       }
       const map = yield* this.xfs_map_blocks(k, ino, wpc, p, cost);
       if (map === null) {
         // IOMAP_HOLE: skip the blocks (only after truncate races)
-        const holeEnd = Math.min(pEnd, Math.max(p + fp, this.holeEnd(ino, p)));
+        let holeEnd = Math.min(pEnd, Math.max(p + fp, this.holeEnd(ino, p)));
+        holeEnd = pc.runEnd(p / fp, holeEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
+        if (holeEnd <= p) break;
         pc.startWriteback(p / fp, holeEnd / fp);
         pc.endWriteback(p / fp, holeEnd / fp, false);
         p = holeEnd;
@@ -870,8 +876,13 @@ export class FsModel {
     yield* this.submit_bio(k, io.bio, plug);
   }
 
-  /** submit_bio (block/blk-core.c): into the task's plug; dispatched at the plug limit. */
+  /** submit_bio (block/blk-core.c): into the task's plug (blk-mq); dispatched at the plug limit. */
   *submit_bio(k: Ctx, bio: Bio, plug: Plug): KGen<void> {
+    // bio-based drivers (pmem) do not use the plug: pmem_submit_bio copies at once
+    if (this.dev.p.completion === "task") {
+      yield* this.dispatch(k, bio);
+      return;
+    }
     plug.bios.push(bio);
     if (plug.bios.length >= this.v.plugLimit) yield* this.flushPlug(k, plug);
   }
