@@ -3,7 +3,7 @@
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
 import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
-import { type MmThread, yp } from "../mm/thread.js";
+import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { SEGV, sys, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
@@ -348,14 +348,6 @@ function startFork(h: WorkloadHost, w: Fork, _index: number): void {
   });
 }
 
-const Y_PAUSE = yp("user:pause");
-
-/** A busy-wait step of a user thread: an explore step boundary, or 100 ns of user time. */
-function* pause(h: WorkloadHost, th: MmThread): KGen<void> {
-  if (th.timed) yield* h.sleep(th, 100);
-  else yield Y_PAUSE;
-}
-
 /**
  * The §4.2 schedule in miniature: B warms a writable TLB entry for page X then keeps storing and
  * re-loading its word; A writes X once (a COW fault if fork has write-protected it); F forks once.
@@ -366,14 +358,25 @@ function startForkRaceMini(h: WorkloadHost, w: ForkRaceMini, _index: number): vo
   const extra: number[] = [];
   for (let i = 0; i < (w.extraVmas ?? 4); i++) extra.push(h.premap(1));
   const rounds = w.rounds ?? 12;
-  let warm = 0;
+  /** Block (not spin: PCT-friendly) until B has warmed its TLB entry. */
+  function* waitWarm(th: MmThread): KGen<void> {
+    waiting.push(th);
+    for (let guard = 0; !warm && guard < 1000; guard++) {
+      th.k.task.state = TASK_UNINTERRUPTIBLE;
+      yield SCHEDULE;
+    }
+    th.k.task.state = 0;
+  }
+  let warm = false;
+  const waiting: MmThread[] = [];
   h.finite();
   h.finite();
   h.finite();
   h.spawn("B", h.mm, function* (th) {
     for (const e of extra) yield* user_access(th, e, 1, true);
     yield* user_access(th, region, 1, true);
-    warm++;
+    warm = true;
+    for (const t of waiting) h.wake(t);
     for (let i = 0; i < rounds; i++) {
       yield* user_access(th, region, 1, true);
       if ((yield* user_access(th, region, 1, false)) === SEGV) break;
@@ -381,13 +384,13 @@ function startForkRaceMini(h: WorkloadHost, w: ForkRaceMini, _index: number): vo
     h.done();
   });
   h.spawn("A", h.mm, function* (th) {
-    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* pause(h, th);
+    yield* waitWarm(th);
     yield* user_access(th, region, 0, true);
     yield* user_access(th, region, 0, false);
     h.done();
   });
   h.spawn("F", h.mm, function* (th) {
-    for (let guard = 0; warm < 1 && guard < 1000; guard++) yield* pause(h, th);
+    yield* waitWarm(th);
     yield* forkAndWait(h, th, 0);
     h.done();
   });

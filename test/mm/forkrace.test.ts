@@ -89,4 +89,13 @@ describe("fork race, explore driver", () => {
     const good = check(t("6.4.3"), { strategy: "random", budget: 150, timeS: 60, seed: 1, shrink: false });
     expect(good.verdict).toBe("no violation found");
   });
+
+  it("PCT (depth 5) finds it too", () => {
+    const t = mmCheckTarget(
+      { variant: "6.4.0", cpus: 3, seed: 1, workloads: mini },
+      { maxSteps: 5000, kinds: ["lost_update"] },
+    );
+    const r = check(t, { strategy: "pct", pctDepth: 5, budget: 1500, timeS: 60, seed: 1, shrink: false });
+    expect(r.verdict).toBe("violation");
+  });
 });
