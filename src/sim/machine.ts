@@ -422,11 +422,33 @@ export class Machine {
 
   private *taskBody(t: Task, fn: TaskFn): KGen<unknown> {
     const r = yield* fn(t.frame);
+    const c = t.frame.cpu;
+    if (c.irqsOff || c.preemptCount !== 0) this.exitAtomic(t, c);
     // do_exit(): the task dies and never runs again
     t.exited = true;
     t.state = TASK_DEAD;
     yield SCHEDULE;
     return r;
+  }
+
+  /**
+   * do_exit() / make_task_dead() (kernel/exit.c, 5.x-6.x): a task that dies with irqs off or a raised
+   * preempt_count gets a note, and the CPU is repaired so that it does not idle atomic for ever.
+   */
+  private exitAtomic(t: Task, c: Cpu): void {
+    const notes: string[] = [];
+    if (c.irqsOff) notes.push(`note: ${t.comm}[${t.pid}] exited with irqs disabled`);
+    if (c.preemptCount !== 0)
+      notes.push(`note: ${t.comm}[${t.pid}] exited with preempt_count ${c.preemptCount}`);
+    for (const l of notes) this.printk(c.id, l);
+    this.report({
+      kind: "exit_atomic",
+      cpus: [c.id],
+      message: notes[0]!,
+      details: { pid: t.pid, comm: t.comm, preempt_count: c.preemptCount, irqs_disabled: c.irqsOff },
+    });
+    c.irqsOff = false;
+    c.preemptCount = 0;
   }
 
   /** Allocate the next pid without creating a task (for modelled fork). */
