@@ -600,3 +600,24 @@ describe("report details", () => {
     expect([1, 2, 4, 8, 16].map(slice)).toEqual([750_000, 1_500_000, 2_250_000, 3_000_000, 3_000_000]);
   });
 });
+
+describe("do_exit() in atomic context", () => {
+  it("notes a task that exits with irqs off or preemption disabled, and repairs the CPU", () => {
+    const m = machine();
+    const a = m.createTask("irqs", 1, function* (k) {
+      k.localIrqDisable();
+      yield 1 * MS;
+    });
+    const b = m.createTask("preempt", 0, function* (k) {
+      k.preemptDisable();
+      yield 1 * MS;
+    });
+    m.run(30 * S);
+    expect(m.findings.map((f) => f.kind)).toEqual(["exit_atomic", "exit_atomic"]);
+    const lines = m.dmesg.map((l) => l.text);
+    expect(lines).toContain(`note: irqs[${a.pid}] exited with irqs disabled`);
+    expect(lines).toContain(`note: preempt[${b.pid}] exited with preempt_count 1`);
+    // no scheduling-while-atomic, no hard lockup of the idle CPU afterwards
+    for (const c of m.cpus) expect([c.irqsOff, c.preemptCount]).toEqual([false, 0]);
+  });
+});
