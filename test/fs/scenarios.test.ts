@@ -1,0 +1,121 @@
+// The other scenarios of spec §6.4, scaled to test size where needed: S1/S8 (preemption sweep),
+// S4 (overwrite completion in hardirq), S5 (pmem: completion in the submitter), S7 error handling.
+import { describe, expect, it } from "vitest";
+import { IOMAP_SCENARIO_NAMES } from "../../src/scenario/iomap.js";
+import { GIB, MIB, run } from "./helpers.js";
+
+const GB = 1e9;
+
+describe("presets", () => {
+  it("iomap-s1 .. iomap-s8 exist", () => {
+    expect([...IOMAP_SCENARIO_NAMES]).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `iomap-s${i}`));
+  });
+});
+
+describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
+  const s8 = (preempt: "none" | "voluntary" | "full" | "lazy") =>
+    run("iomap-s8", {
+      machine: { preempt },
+      files: [
+        {
+          name: "data",
+          bytes: 24 * GB,
+          layout: { extentBytes: GIB, extentBytesMax: 8 * GIB, gapBytes: 64 * MIB },
+          initial: "empty",
+        },
+      ],
+      tasks: [
+        { kind: "writer", cpu: 3, comm: "fio", jobs: [{ file: "data", bytes: 24 * GB, fsync: true }] },
+        { kind: "committer", cpu: 4, file: "data", everyNs: 10e9 },
+        { kind: "probe", cpu: 2, periodNs: 1e6 },
+      ],
+    });
+
+  it("NONE and VOLUNTARY lock up (the per-folio loop has no might_sleep)", () => {
+    for (const p of ["none", "voluntary"] as const) {
+      const r = s8(p);
+      expect(r.done, p).toBe(true);
+      expect(r.softLockups, p).toBeGreaterThanOrEqual(1);
+      expect(r.fs.mergedRunPagesMax, p).toBeGreaterThan(2_000_000);
+    }
+  });
+
+  it("FULL and LAZY preempt the kworker: no lockup, the probe runs", () => {
+    for (const p of ["full", "lazy"] as const) {
+      const r = s8(p);
+      expect(r.softLockups, p).toBe(0);
+      expect(r.rcuStalls, p).toBe(0);
+      expect(r.fs.probeWaitNs.max, p).toBeLessThan(20e6);
+    }
+  });
+});
+
+describe("iomap-s4: 32 GB overwrite + fsync, completion in NVMe hardirq", () => {
+  it("5.16 finishes one 8 M-page chained ioend inside one hardirq; a hard LOCKUP when contended", () => {
+    const r = run("iomap-s4", { costProfile: "contended" });
+    expect(r.fs.ioendPagesMax).toBe(8 * 2 ** 20);
+    expect(r.fs.ioendsInline).toBe(1);
+    expect(r.fs.inlineCompletionMaxNs.hardirq).toBeGreaterThan(10e9);
+    expect(r.hardLockups).toBeGreaterThanOrEqual(1);
+  });
+
+  it("5.17 bounds each hardirq completion to 4096 folios", () => {
+    const r = run("iomap-s4", { variant: "5.17", costProfile: "contended" });
+    expect(r.fs.ioendFoliosMax).toBe(4096);
+    expect(r.fs.inlineCompletionMaxNs.hardirq).toBeLessThan(20e6);
+    expect(r.hardLockups).toBe(0);
+  });
+});
+
+describe("iomap-s5: pmem, completion in the submitter's task context (96 GiB, contended)", () => {
+  const s5 = (variant: string) =>
+    run("iomap-s5", {
+      variant,
+      costProfile: "contended",
+      files: [
+        { name: "big", bytes: 96 * GIB, layout: { extentBytes: 8 * GIB, gapBytes: 0 }, initial: "empty" },
+      ],
+      tasks: [{ kind: "writer", cpu: 1, comm: "dd", jobs: [{ file: "big", bytes: 96 * GIB, fsync: true }] }],
+    });
+
+  it("5.16: the final fsync's ioend completes inside submit_bio for > 21 s: RCU stall", () => {
+    const r = s5("5.16");
+    expect(r.done).toBe(true);
+    expect(r.fs.ioendsInline).toBeGreaterThan(0);
+    expect(r.fs.inlineCompletionMaxNs.task).toBeGreaterThan(21e9);
+    expect(r.rcuStalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it("5.17: no stall", () => {
+    const r = s5("5.17");
+    expect(r.rcuStalls).toBe(0);
+    expect(r.softLockups).toBe(0);
+  });
+});
+
+describe("errors on the generic inline path (S7 shape)", () => {
+  const s7 = (variant: string) =>
+    run("iomap-s7", {
+      variant,
+      fs: { failEveryNthBio: 3 },
+      files: [
+        {
+          name: "gfs2file",
+          bytes: GIB / 4,
+          layout: { extentBytes: GIB, gapBytes: 0 },
+          initial: "written",
+          predirtyBytes: GIB / 4,
+        },
+      ],
+    });
+
+  it("5.17 completes failed ioends inline; newest bounces them to a workqueue", () => {
+    const a = s7("5.17");
+    expect(a.fs.ioendsQueued).toBe(0);
+    expect(a.fs.fsyncErrors).toBe(1);
+    const b = s7("newest");
+    expect(b.fs.ioendsQueued).toBeGreaterThan(0);
+    expect(b.fs.fsyncErrors).toBe(1);
+    expect(b.fs.invariantCounts).toEqual({});
+  });
+});
