@@ -190,7 +190,9 @@ export class EventQueue {
     const hSlot = this.hSlot;
     const s = hSlot[0]!;
     this.outTime = hTime[0]!;
-    this.cursor = this.outTime;
+    // an event pushed into the past pops first but must not move the wheel's window back: slots
+    // already hold times up to cursor + WHEEL_SLOTS, which would then alias earlier times
+    if (this.outTime > this.cursor) this.cursor = this.outTime;
     this.outArg = this.arg[s]!;
     this.outHandler = this.handler[s]!;
     this.handler[s] = null;
