@@ -138,6 +138,21 @@ describe("EventQueue", () => {
     );
   });
 
+  it("an event pushed into the past pops first and does not disturb the wheel's order", () => {
+    const q = new EventQueue(4);
+    q.push(10, 0, NOP, 0);
+    q.pop();
+    q.push(4105, 0, NOP, 1); // far end of the wheel window (slot 9)
+    q.push(5, 0, NOP, 2); // in the past
+    expect(q.pop() && q.outTime).toBe(5);
+    q.push(9, 1, NOP, 3); // after the past pop: must not share slot 9 with 4105
+    expect(drain(q).map((e) => e.t)).toEqual([9, 4105]);
+    q.push(4200, 0, NOP, 4);
+    q.push(4106, 0, NOP, 5);
+    q.push(1, 0, NOP, 6);
+    expect(drain(q).map((e) => e.t)).toEqual([1, 4106, 4200]);
+  });
+
   it("keeps FIFO order for many equal keys across growth", () => {
     const q = new EventQueue(2);
     for (let i = 0; i < 5000; i++) q.push(7, 2, NOP, i);
