@@ -10,7 +10,13 @@ import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
 import { type Histogram, type Percentiles, percentiles } from "../sim/stats.js";
 import type { TraceSink } from "../sim/trace.js";
 import { lockStats } from "../sync/lockstat.js";
-import { type MmWorkload, startWorkload, type WorkloadHost, workloadVaPages } from "../workloads/mm.js";
+import {
+  type MmWorkload,
+  startWorkload,
+  type WorkloadHost,
+  workloadFrames,
+  workloadVaPages,
+} from "../workloads/mm.js";
 import type { CheckTarget } from "./run.js";
 
 export interface MmScenarioConfig {
@@ -122,7 +128,11 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBui
   const seed = machine?.cfg.seed ?? cfg.seed ?? 1;
   const cpus = machine?.cfg.cpus ?? cfg.cpus;
   let va = 256;
-  for (const w of cfg.workloads) va += workloadVaPages(w);
+  let frames = 1024;
+  for (const w of cfg.workloads) {
+    va += workloadVaPages(w);
+    frames += workloadFrames(w);
+  }
   const s = new MmSimulation({
     cpus,
     seed,
@@ -135,6 +145,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBui
     wordsPerPage: cfg.wordsPerPage ?? 4,
     vaPages: va,
     latency: cfg.latency ?? true,
+    framesHint: frames,
     ...(machine !== undefined ? { machine } : {}),
   });
   const m = s.m;

@@ -99,26 +99,69 @@ export function access_error(th: MmThread, write: boolean, v: Vma): boolean {
 export const FAULT_OK = 0;
 export const FAULT_SEGV = 1;
 
+/** Fault entry: accounting and the trap's CPU time (part of do_user_addr_fault). */
+export function fault_enter(th: MmThread, vpn: number, write: boolean): void {
+  const sim = th.sim;
+  sim.count(VM.USER_FAULTS);
+  th.faults++;
+  th.cost += sim.costs.faultBaseNs;
+  th.faultStartCount = th.faultCounted;
+  sim.note(th.cpu, "do_user_addr_fault", vpn, write ? 1 : 0);
+}
+
 /**
  * do_user_addr_fault (arch/x86/mm/fault.c, 6.4 per-VMA attempt from the seed patch; 6.10 bad-access
  * signalling; arm64 do_page_fault has the same shape).
  */
 export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): KGen<number> {
+  fault_enter(th, vpn, write);
+  let v: Vma | null = null;
+  if (th.sim.sw.perVmaLock)
+    v = th.timed ? lock_vma_under_rcu_nowait(th, th.mm, vpn) : yield* lock_vma_under_rcu(th, th.mm, vpn);
+  return yield* fault_after_vma_lock(th, vpn, write, v);
+}
+
+/**
+ * The timed driver's fast path for a user access that faults, called without a generator of its
+ * own: fault entry, lock_vma_under_rcu, handle_mm_fault_nowait. Returns the VMA, still read-locked,
+ * when the fault is done (the caller charges its CPU time, then calls fault_fast_finish); otherwise
+ * null, and the caller continues with fault_after_vma_lock(th, vpn, write, th.fastVma).
+ */
+export function fault_fast_try(th: MmThread, vpn: number, write: boolean): Vma | null {
+  fault_enter(th, vpn, write);
+  const v = lock_vma_under_rcu_nowait(th, th.mm, vpn);
+  th.fastVma = v;
+  if (v === null || access_error(th, write, v)) return null;
+  const flags = FAULT_FLAG_USER | FAULT_FLAG_VMA_LOCK | (write ? FAULT_FLAG_WRITE : 0);
+  return handle_mm_fault_nowait(th, v, vpn, flags) >= 0 ? v : null;
+}
+
+/** vma_end_read and vma_lock_success after a fast-path fault. */
+export function fault_fast_finish(th: MmThread, v: Vma, vpn: number): void {
+  const fl = faultState(th);
+  vma_end_read(th, v, fl.vmaHow);
+  fl.vmaHow = -1;
+  lockEvent(th, VM.VMA_LOCK_SUCCESS);
+  if (th.mm.writerPid !== 0) th.sim.count(VM.FAULTS_DURING_MMAP_WRITE);
+  checkIdentity(th, vpn, th.faultStartCount, false);
+}
+
+/** The rest of do_user_addr_fault once lock_vma_under_rcu returned `v` (null: abort or no per-VMA locks). */
+export function* fault_after_vma_lock(
+  th: MmThread,
+  vpn: number,
+  write: boolean,
+  v: Vma | null,
+): KGen<number> {
   const sim = th.sim;
   const sw = sim.sw;
   const mm = th.mm;
-  const c = sim.costs;
-  sim.count(VM.USER_FAULTS);
-  th.faults++;
-  th.cost += c.faultBaseNs;
   let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   const fl = faultState(th);
   let fault = 0;
-  sim.note(th.cpu, "do_user_addr_fault", vpn, write ? 1 : 0);
   if (sw.perVmaLock) {
-    const before = th.faultCounted;
+    const before = th.faultStartCount;
     let accessFallback = false;
-    const v = th.timed ? lock_vma_under_rcu_nowait(th, mm, vpn) : yield* lock_vma_under_rcu(th, mm, vpn);
     if (v !== null) {
       if (access_error(th, write, v)) {
         vma_end_read(th, v, fl.vmaHow);

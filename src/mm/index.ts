@@ -38,6 +38,8 @@ export interface MmSimulationOptions {
   /** Virtual address space of the process, in pages. */
   vaPages: number;
   latency: boolean;
+  /** Expected peak of frames in use (preallocation). */
+  framesHint?: number;
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;
 }
@@ -61,6 +63,7 @@ export class MmSimulation {
       costs: o.costs,
       disabledSites: o.disabledSites,
       wordsPerPage: o.wordsPerPage,
+      ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
     });
     if (o.latency) this.sim.faultLat = this.faultLat;
     this.mm = this.sim.newMm(o.vaPages, true);

@@ -32,6 +32,8 @@ export interface MmOptions {
   disabledSites?: readonly string[];
   /** Words per page (sub-page locations that stores write independently). */
   wordsPerPage?: number;
+  /** Expected peak of frames in use (preallocates the frame arrays). */
+  framesHint?: number;
   /** Findings kept per invariant (the rest are counted). */
   maxFindingsPerKind?: number;
 }
@@ -168,7 +170,7 @@ export class MmSim {
     for (const site of opts.disabledSites ?? []) m.disabledSites.add(site);
     this.disabled = m.disabledSites;
     this.words = opts.wordsPerPage ?? 4;
-    this.frames = new Frames(this.words);
+    this.frames = new Frames(this.words, Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)));
     this.tlbs = new Tlbs(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";

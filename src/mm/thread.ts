@@ -3,7 +3,7 @@
 import { type Effect, type KGen, yieldPoint } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import type { MmSim } from "./sim.js";
-import type { MmStruct } from "./types.js";
+import type { MmStruct, Vma } from "./types.js";
 
 export class MmThread {
   /** CPU time (ns) consumed since the last yield point. */
@@ -13,6 +13,10 @@ export class MmThread {
   /** Per-fault accounting flags (invariant 9). */
   faultCounted = 0;
   segv = 0;
+  /** faultCounted at the entry of the current fault (invariant 9). */
+  faultStartCount = 0;
+  /** The VMA fault_fast_try locked (null: none), for fault_after_vma_lock. */
+  fastVma: Vma | null = null;
   /** Timed driver (costs matter) or explore driver (yield points matter). */
   readonly timed: boolean;
   /** Record fault latencies of this thread. */

@@ -3,7 +3,14 @@
 // missing or insufficient PTE raises a page fault (do_user_addr_fault), after which the access is
 // re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4).
 import { type KGen, RET_TO_USER } from "../sim/effects.js";
-import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
+import {
+  do_user_addr_fault,
+  FAULT_OK,
+  FAULT_SEGV,
+  fault_after_vma_lock,
+  fault_fast_finish,
+  fault_fast_try,
+} from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
 import { type MmThread, touch, tracing, yp } from "./thread.js";
@@ -66,7 +73,16 @@ export function* user_access(
         }
         task.inUser = false;
         const t0 = sim.m.now + th.cost;
-        const r = yield* do_user_addr_fault(th, vpn, write);
+        let r: number;
+        if (th.timed && sim.sw.perVmaLock) {
+          // fast path: no generator below this one for the common fault
+          const v = fault_fast_try(th, vpn, write);
+          if (v !== null) {
+            if (th.cost > 0) yield th.charge(); // with the VMA read lock held
+            fault_fast_finish(th, v, vpn);
+            r = FAULT_OK;
+          } else r = yield* fault_after_vma_lock(th, vpn, write, th.fastVma);
+        } else r = yield* do_user_addr_fault(th, vpn, write);
         task.inUser = true;
         if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
         if (r === FAULT_SEGV) return SEGV;

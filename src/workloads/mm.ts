@@ -122,6 +122,18 @@ export interface WorkloadHost {
 
 const pages = (bytes: number) => Math.max(1, Math.ceil(bytes / PAGE));
 
+/** Frames a workload may hold at once (a sizing hint). */
+export function workloadFrames(w: MmWorkload): number {
+  switch (w.type) {
+    case "fault-loop":
+      return w.threads * Math.min(pages(w.regionSize), w.faultsPerThread ?? pages(w.regionSize));
+    case "fork-race":
+      return 2 * (w.pages ?? 1024);
+    default:
+      return 64;
+  }
+}
+
 /** Start a workload's threads. */
 export function startWorkload(h: WorkloadHost, w: MmWorkload, index: number): void {
   if (w.enabled === false) return;
