@@ -153,6 +153,45 @@ describe("EventQueue", () => {
     expect(drain(q).map((e) => e.t)).toEqual([1, 4106, 4200]);
   });
 
+  it("matches a sorted reference with pushes before, inside and beyond the wheel window (property)", () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("push" as const),
+        dt: fc.integer({ min: -5000, max: 9000 }),
+        frac: fc.boolean(),
+        lane: fc.integer({ min: 0, max: 3 }),
+      }),
+      fc.record({ kind: fc.constant("pop" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const q = new EventQueue(4);
+        const ref: { t: number; lane: number; seq: number }[] = [];
+        let seq = 0;
+        let lastT = 0;
+        const byKey = (a: (typeof ref)[0], b: (typeof ref)[0]) =>
+          a.t - b.t || a.lane - b.lane || a.seq - b.seq;
+        for (const o of ops) {
+          if (o.kind === "push") {
+            const t = lastT + o.dt + (o.frac ? 0.25 : 0);
+            q.push(t, o.lane, NOP, seq);
+            ref.push({ t, lane: o.lane, seq: seq++ });
+            continue;
+          }
+          ref.sort(byKey);
+          const want = ref.shift();
+          expect(q.pop()).toBe(want !== undefined);
+          if (want === undefined) continue;
+          expect([q.outTime, q.outArg]).toEqual([want.t, want.seq]);
+          lastT = want.t;
+        }
+        ref.sort(byKey);
+        expect(drain(q).map((e) => e.arg)).toEqual(ref.map((r) => r.seq));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("keeps FIFO order for many equal keys across growth", () => {
     const q = new EventQueue(2);
     for (let i = 0; i < 5000; i++) q.push(7, 2, NOP, i);
