@@ -1,6 +1,7 @@
 // The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
 // the oracle that turns broken invariants (per-vma-locks.md §7.4) into findings.
 import type { Machine } from "../sim/machine.js";
+import { type LockClassStat, lockStats } from "../sync/lockstat.js";
 import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
@@ -140,6 +141,9 @@ export class MmSim {
   readonly rcuDepth: Int32Array;
   readonly rcuEpoch: Int32Array;
   readonly lockStats = new Map<string, LockStat>();
+  /** lock_stat classes of the VMA lock (read side: vma_start_read; write side: vma_start_write). */
+  readonly vmaLockStatR: LockClassStat;
+  readonly vmaLockStatW: LockClassStat;
   /** Per-fault latency (ns), null when not recorded. */
   faultLat: LatencyRecorder | null = null;
   /** Next value a user store writes (every store a fresh value). */
@@ -177,6 +181,9 @@ export class MmSim {
     this.rcuDepth = new Int32Array(m.cpus.length);
     this.rcuEpoch = new Int32Array(m.cpus.length);
     this.maxPerKind = opts.maxFindingsPerKind ?? 20;
+    const ls = lockStats(m);
+    this.vmaLockStatR = ls.get("&vma->vm_lock-R");
+    this.vmaLockStatW = ls.get("&vma->vm_lock-W");
   }
 
   count(i: VM, n = 1): void {

@@ -46,6 +46,7 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
       d1UpRead(th, v);
       return VSR_FAIL;
     }
+    sim.vmaLockStatR.acquired(false);
     return VSR_LOCKED;
   }
   // D2: 1. early check against the faulting mm
@@ -66,6 +67,7 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
     vma_refcount_put(th, v);
     return VSR_FAIL;
   }
+  sim.vmaLockStatR.acquired(false);
   return VSR_LOCKED;
 }
 
@@ -137,6 +139,8 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
   const seq = mm.mm_lock_seq;
   if (v.vm_lock_seq === seq) return;
   const k = th.k;
+  const since = sim.m.now;
+  let waited = false;
   if (sim.sw.vmaLockImpl === "rwsem") {
     // down_write: wait until every reader has left; new trylocks fail meanwhile
     lineCost(th, v);
@@ -148,6 +152,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
         continue;
       }
       v.lockWriterWaiting = k;
+      waited = true;
       k.task.state = TASK_UNINTERRUPTIBLE;
       yield SCHEDULE;
       k.task.state = TASK_RUNNING;
@@ -163,6 +168,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
       v.vm_refcnt += F;
       for (let guard = 0; v.vm_refcnt !== F + 1 && v.vm_refcnt > F; guard++) {
         if (guard > 1_000_000) throw new Error("vma_start_write: readers never drained");
+        waited = true;
         mm.vma_writer_wait = k;
         k.task.state = TASK_UNINTERRUPTIBLE;
         yield SCHEDULE;
@@ -173,6 +179,9 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
       v.vm_refcnt -= F;
     } else v.vm_lock_seq = mm.mm_lock_seq;
   }
+  const st = sim.vmaLockStatW;
+  if (waited) st.contended(site, sim.m.now - since, false);
+  st.acquired(false);
   if (v.readers > 0)
     sim.finding(
       "vma_mutual_exclusion",
