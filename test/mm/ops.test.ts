@@ -30,7 +30,7 @@ function run(variant: string, prog: (th: MmThread, s: MmSimulation) => KGen<unkn
     latency: true,
   });
   s.spawn("prog", s.mm, 0, (th) => prog(th, s));
-  s.m.run(1e9);
+  s.m.run(20e6);
   s.m.finish();
   return { s, vm: s.sim.vmstat.toRecord(), findings: s.m.findings };
 }
@@ -162,7 +162,7 @@ describe("arm64 access check", () => {
       latency: false,
     });
     s.spawn("p", s.mm, 0, prog);
-    s.m.run(1e9);
+    s.m.run(20e6);
     expect(s.sim.vmstat.toRecord().model_segv).toBe(1);
     expect(run("6.15", prog).vm.model_segv).toBe(0);
   });
