@@ -161,7 +161,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBui
       const c = cpu ?? nextCpu++ % cpus;
       return s.spawn(name, mm, c, prog);
     },
-    premap: (npages, o) => s.premap(npages, o?.gapPages ?? 1),
+    premap: (npages, o) => s.premap(npages, o?.gapPages ?? 1, o?.growsdown ?? false),
     rng: (name) => m.rng(name),
     running: () => finite === 0 || finished < finite,
     done() {

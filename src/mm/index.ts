@@ -9,7 +9,7 @@ import { LatencyRecorder } from "./latency.js";
 import { MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
-import { type MmStruct, VM_READ, VM_WRITE } from "./types.js";
+import { type MmStruct, VM_GROWSDOWN, VM_READ, VM_WRITE } from "./types.js";
 import { vma_mark_attached } from "./vma_lock.js";
 
 export * from "./costs.js";
@@ -83,7 +83,7 @@ export class MmSimulation {
   }
 
   /** Map an anonymous read-write region before the run (no syscall, no locks): its first page. */
-  premap(npages: number, gapPages = 1): number {
+  premap(npages: number, gapPages = 1, growsdown = false): number {
     const mm = this.mm;
     const start = this.nextPremap;
     if (start + npages > mm.vaPages)
@@ -92,7 +92,7 @@ export class MmSimulation {
     const v = this.sim.slab.alloc();
     v.start = start;
     v.end = start + npages;
-    v.flags = VM_READ | VM_WRITE;
+    v.flags = VM_READ | VM_WRITE | (growsdown ? VM_GROWSDOWN : 0);
     v.vm_mm = mm;
     const fake = { sim: this.sim } as MmThread;
     mm.publish([...mm.vmas, v]);

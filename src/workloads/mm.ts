@@ -95,7 +95,19 @@ export interface ForkRaceMini extends Common {
   extraVmas?: number;
 }
 
-export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini;
+/**
+ * Stack growth beside faults in the stack VMA: 6.4.0 grows the stack under mmap_lock for read and
+ * without the VMA write lock (fixed by the StackRot series and c137381f71ae in 6.4.1/6.4.3).
+ */
+export interface StackRace extends Common {
+  type: "stack-race";
+  /** Pages the stack grows by (one fault below it each). */
+  grows?: number;
+  /** Pages at the top of the stack the faulter keeps re-faulting. */
+  hotPages?: number;
+}
+
+export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini | StackRace;
 
 /** What the runner gives workloads. */
 export interface WorkloadHost {
@@ -106,7 +118,7 @@ export interface WorkloadHost {
   /** Regions premapped by fault-loop workloads (for writers that target them). */
   regions: { start: number; npages: number }[];
   /** Map a region before the run (no syscall): returns its first page. */
-  premap(npages: number, o?: { gapPages?: number }): number;
+  premap(npages: number, o?: { gapPages?: number; growsdown?: boolean }): number;
   rng(name: string): Rng;
   /** False once every finite workload is done (loops of background writers end). */
   running(): boolean;
@@ -153,6 +165,9 @@ export function startWorkload(h: WorkloadHost, w: MmWorkload, index: number): vo
     case "fork-race-mini":
       startForkRaceMini(h, w, index);
       return;
+    case "stack-race":
+      startStackRace(h, w, index);
+      return;
   }
 }
 
@@ -169,6 +184,8 @@ export function workloadVaPages(w: MmWorkload): number {
       return 64;
     case "fork-race-mini":
       return 16 + 2 * (w.extraVmas ?? 4);
+    case "stack-race":
+      return 2 * (w.grows ?? 256) + 64;
   }
 }
 
@@ -404,6 +421,34 @@ function startForkRaceMini(h: WorkloadHost, w: ForkRaceMini, _index: number): vo
   h.spawn("F", h.mm, function* (th) {
     yield* waitWarm(th);
     yield* forkAndWait(h, th, 0);
+    h.done();
+  });
+}
+
+function startStackRace(h: WorkloadHost, w: StackRace, _index: number): void {
+  const grows = w.grows ?? 256;
+  const hot = w.hotPages ?? 4;
+  // a gap below the stack for it to grow into, then the stack VMA (VM_GROWSDOWN)
+  h.premap(grows + 2, { gapPages: 0 });
+  const top = h.premap(hot + 4, { growsdown: true });
+  const gapStart = top - grows - 2;
+  let grown = false;
+  h.finite();
+  h.finite();
+  h.spawn("stack-faulter", h.mm, function* (th) {
+    yield* startDelay(h, th, w);
+    for (let i = 0; !grown && i < 1e6; i++) {
+      for (let p = 0; p < hot; p++) yield* user_access(th, top + p, 0, true, 50);
+      yield* sys.madvise(th, top, hot, MADV_DONTNEED);
+    }
+    h.done();
+  });
+  h.spawn("stack-grower", h.mm, function* (th) {
+    yield* startDelay(h, th, w);
+    // unmap the placeholder below the stack so that it can grow into the gap
+    yield* sys.munmap(th, gapStart, grows + 2);
+    for (let i = 1; i <= grows; i++) yield* user_access(th, top - i, 1, true, 200);
+    grown = true;
     h.done();
   });
 }

@@ -135,3 +135,23 @@ describe("bookkeeping", () => {
     expect(r.framesInUse).toBeLessThanOrEqual(32);
   });
 });
+
+describe("stack growth beside faults in the stack VMA", () => {
+  const run = (variant: string, seed: number) =>
+    runMmScenario({ variant, cpus: 2, seed, workloads: [{ type: "stack-race", grows: 128 }] });
+  it("6.4.0 grows the stack under the read lock without the VMA write lock (invariant 1)", () => {
+    for (const seed of [1, 2, 3]) {
+      const r = run("6.4.0", seed);
+      expect(r.vmstat.model_stack_expand).toBe(128);
+      expect(r.findingCounts.vma_mutual_exclusion ?? 0).toBeGreaterThan(0);
+    }
+  });
+  for (const v of ["6.3", "6.4.3", "6.15"])
+    it(`${v} never does`, () => {
+      for (const seed of [1, 2, 3]) {
+        const r = run(v, seed);
+        expect(r.vmstat.model_stack_expand).toBe(128);
+        expect(r.findings).toEqual([]);
+      }
+    });
+});
