@@ -46,6 +46,11 @@ export interface MachineConfig {
   mode: DriverMode;
   /** kernel.watchdog_thresh in seconds (0 disables soft and hard lockup detectors). */
   watchdogThreshS: number;
+  /**
+   * Soft-lockup reporting: "repeat" (v5.13+: a report every threshold while stuck) or "once" (4.x,
+   * RHEL 8: once per episode, re-armed when the CPU is touched again; soft_watchdog_warn).
+   */
+  watchdogStyle: "repeat" | "once";
   /** kernel.softlockup_panic */
   softlockupPanic: boolean;
   /** Hard-lockup (NMI) detector present (many VMs have none). */
@@ -74,6 +79,7 @@ export function defaultMachineConfig(over: Partial<MachineConfig> = {}): Machine
     seed: 1,
     mode: "timed",
     watchdogThreshS: 10,
+    watchdogStyle: "repeat",
     softlockupPanic: false,
     nmiWatchdog: true,
     rcuStallTimeoutS: 21,
@@ -98,6 +104,8 @@ export function validateMachineConfig(c: MachineConfig): void {
     bad("preempt", c.preempt, "none, voluntary, full or lazy");
   if (!Number.isInteger(c.watchdogThreshS) || c.watchdogThreshS < 0 || c.watchdogThreshS > 60)
     bad("watchdogThreshS", c.watchdogThreshS, "an integer 0..60");
+  if (c.watchdogStyle !== "repeat" && c.watchdogStyle !== "once")
+    bad("watchdogStyle", c.watchdogStyle, "repeat or once");
   if (!(c.rcuStallTimeoutS >= 3 && c.rcuStallTimeoutS <= 300))
     bad("rcuStallTimeoutS", c.rcuStallTimeoutS, "3..300");
   if (!(c.jitter >= 0 && c.jitter < 1)) bad("jitter", c.jitter, "0 <= jitter < 1");

@@ -677,11 +677,13 @@ export class Machine {
   raiseIrq(cpu: number, name: string, handler: IrqHandler, at = this.now): void {
     const c = this.cpus[cpu]!;
     const req: IrqReq = { name, handler, raisedAt: at };
-    if (this.mode === "explore" || at <= this.now) {
+    if (this.mode === "explore" || (c.inDrive && at <= this.now)) {
       this.deliverIrq(c, req);
       return;
     }
-    this.queue.push(at, cpu, new IrqEvent(this, c, req), 0);
+    // never drive another CPU synchronously from inside a step: its handler would run (and may
+    // fast-forward time) in the middle of the caller's step; an irq due now goes through the queue
+    this.queue.push(Math.max(at, this.now), cpu, new IrqEvent(this, c, req), 0);
   }
 
   /** Send an IPI: the target takes it after the IPI latency (explore: at its next step). */
@@ -1057,17 +1059,22 @@ export class Machine {
   *sleepNs(k: Ctx, ns: number): KGen<void> {
     const t = k.task;
     t.state = TASK_INTERRUPTIBLE;
+    // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
+    const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      this.hrtimer(t.cpu.id, this.now + ns, "hrtimer", (hk) => this.wakeFromTimer(hk, t));
+      this.hrtimer(t.cpu.id, this.now + ns, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
     } else {
-      this.at(this.now + ns, () => this.wakeUpProcess(t));
+      this.at(this.now + ns, () => {
+        if (t.sleepSeq === seq) this.wakeUpProcess(t);
+      });
     }
     yield SCHEDULE;
+    t.sleepSeq++;
   }
 
-  private *wakeFromTimer(_k: Ctx, t: Task): KGen<void> {
+  private *wakeFromTimer(_k: Ctx, t: Task, seq: number): KGen<void> {
     yield this.cfg.costs.hrtimerNs;
-    this.wakeUpProcess(t);
+    if (t.sleepSeq === seq) this.wakeUpProcess(t);
   }
 
   private armTick(c: Cpu): void {

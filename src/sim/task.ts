@@ -145,6 +145,8 @@ export class Task {
   /** Arbitrary per-task data for models (e.g. the mm of a user thread). */
   data: Record<string, unknown> = {};
   exited = false;
+  /** Sequence of schedule_timeout() sleeps: a timer wakes only the sleep that armed it. */
+  sleepSeq = 0;
   /** RCU read-side nesting of this task (rcu_preempt_depth / preempt-disabled sections). */
   rcuReadDepth = 0;
 

@@ -22,6 +22,7 @@ export class Watchdogs {
   private readonly hrtimerInterruptsSaved: number[];
   private readonly hardLockupWarned: boolean[];
   private readonly softlockupQueued: boolean[];
+  private readonly softWatchdogWarn: boolean[];
   private readonly stopWork: StopWork[][];
   softLockups = 0;
   hardLockups = 0;
@@ -35,6 +36,7 @@ export class Watchdogs {
     this.hrtimerInterruptsSaved = new Array(n).fill(0); // per-CPU zero, as hrtimer_interrupts_saved
     this.hardLockupWarned = new Array(n).fill(false);
     this.softlockupQueued = new Array(n).fill(false);
+    this.softWatchdogWarn = new Array(n).fill(false);
     this.stopWork = Array.from({ length: n }, () => []);
   }
 
@@ -98,6 +100,7 @@ export class Watchdogs {
     const cpu = k.cpu.id;
     this.touchTs[cpu] = this.reportTs[cpu] = this.timestamp();
     this.softlockupQueued[cpu] = false;
+    this.softWatchdogWarn[cpu] = false;
   }
 
   /** touch_softlockup_watchdog() */
@@ -131,6 +134,11 @@ export class Watchdogs {
     if (!(now > period + this.softlockupThreshS)) return;
     const duration = now - this.touchTs[cpu]!;
     this.reportTs[cpu] = now;
+    if (m.cfg.watchdogStyle === "once") {
+      // 4.x: soft_watchdog_warn suppresses repeats until the CPU is touched again
+      if (this.softWatchdogWarn[cpu]) return;
+      this.softWatchdogWarn[cpu] = true;
+    }
     this.reportSoftLockup(c, duration);
   }
 
