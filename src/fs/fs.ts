@@ -132,6 +132,8 @@ interface FlusherWork {
 }
 
 // --------------------------------------------------------------------------- effects, interned
+// Line numbers in the might_sleep splat: xfs_aops.c:185 is the cond_resched() the lkp build report
+// names (spec §2.1); the buffered-io.c lines are approximate positions in the 5.16/5.17 file.
 const F_BUFFERED = "fs/iomap/buffered-io.c";
 const F_AOPS = "fs/xfs/xfs_aops.c";
 /** cond_resched() in write_cache_pages between pagevecs (mm/page-writeback.c). */
@@ -338,7 +340,7 @@ export class FsModel {
   }
 
   /**
-   * balance_dirty_pages_ratelimited (mm/page-writeback.c): kick background writeback above the
+   * balance_dirty_pages_ratelimited (mm/page-writeback.c 4.x..newest, simplified): kick background writeback above the
    * background threshold; above the freerun ceiling pause so that dirtying follows the write
    * bandwidth; at the hard threshold wait for completions (MAX_PAUSE 200 ms per round).
    */
@@ -372,7 +374,7 @@ export class FsModel {
   // ------------------------------------------------------------------------- fsync and sync
 
   /**
-   * vfs_fsync_range -> xfs_file_fsync -> file_write_and_wait_range (mm/filemap.c): WB_SYNC_ALL
+   * vfs_fsync_range -> xfs_file_fsync -> file_write_and_wait_range (mm/filemap.c 4.x..newest): WB_SYNC_ALL
    * writepages of the range, then filemap_fdatawait_range one folio at a time, then the errseq check.
    * Returns 0 or -EIO.
    */
@@ -403,7 +405,7 @@ export class FsModel {
     return 0;
   }
 
-  /** filemap_fdatawait_range (mm/filemap.c): wait on each folio under writeback, in index order. */
+  /** filemap_fdatawait_range (mm/filemap.c, 4.x..newest): wait on each folio under writeback, in index order. */
   *filemap_fdatawait_range(k: Ctx, ino: XfsInode, from: number, to: number): KGen<void> {
     let f = from;
     for (let guard = 0; guard < 100_000_000; guard++) {
@@ -413,7 +415,7 @@ export class FsModel {
     }
   }
 
-  /** folio_wait_writeback (mm/page-writeback.c): sleep (D) until PG_writeback clears. */
+  /** folio_wait_writeback (mm/page-writeback.c 5.16+; wait_on_page_writeback before): sleep (D) until PG_writeback clears. */
   *folio_wait_writeback(k: Ctx, ino: XfsInode, f: number): KGen<void> {
     while ((ino.pc.flags[f]! & PG_WRITEBACK) !== 0) {
       ino.pc.setWaiter(f);
@@ -443,7 +445,7 @@ export class FsModel {
     if (this.flusherSleeping) this.m.wakeUpProcess(this.flusher);
   }
 
-  /** wb_workfn -> wb_do_writeback (fs/fs-writeback.c): explicit work, background, periodic. */
+  /** wb_workfn -> wb_do_writeback (fs/fs-writeback.c 4.x..newest): explicit work, background, periodic. */
   *wb_workfn(k: Ctx): KGen<void> {
     k.enter("wb_workfn");
     for (;;) {
@@ -480,7 +482,7 @@ export class FsModel {
   }
 
   /**
-   * wb_writeback + writeback_sb_inodes + __writeback_single_inode (fs/fs-writeback.c): one pass over
+   * wb_writeback + writeback_sb_inodes + __writeback_single_inode (fs/fs-writeback.c 4.x..newest): one pass over
    * the dirty inodes (oldest first) with the pass's writeback_control. Returns whether pages were written.
    */
   *wb_writeback(k: Ctx, kind: "background" | "kupdate" | "sync-none" | "sync-all"): KGen<boolean> {
@@ -515,7 +517,7 @@ export class FsModel {
     return wrote > 0;
   }
 
-  /** writeback_chunk_size (fs/fs-writeback.c): pages for one inode pass of WB_SYNC_NONE writeback. */
+  /** writeback_chunk_size (fs/fs-writeback.c, 4.x..newest): pages for one inode pass of WB_SYNC_NONE writeback. */
   writeback_chunk_size(_kind: string): number {
     const bwPages = this.avgWriteBandwidth / 4096 / 2;
     const limitPages = this.threshPages() / 8; // global dirty limit / DIRTY_SCOPE
@@ -626,7 +628,7 @@ export class FsModel {
   }
 
   /**
-   * iomap_writepage_map for folios [f0, f1) (fs/iomap/buffered-io.c): map blocks (xfs_map_blocks),
+   * iomap_writepage_map for folios [f0, f1) (fs/iomap/buffered-io.c 5.16..6.14): map blocks (xfs_map_blocks),
    * add to the ioend (iomap_add_to_ioend / iomap_can_add_to_ioend), fill and chain bios.
    */
   *iomap_writepage_map(
@@ -722,7 +724,7 @@ export class FsModel {
     return nx === undefined ? ino.eofBlock() : nx.off;
   }
 
-  /** xfs_map_blocks (fs/xfs/xfs_aops.c): reuse the cached map or look up/convert; null = hole. */
+  /** xfs_map_blocks (fs/xfs/xfs_aops.c 5.16..newest): reuse the cached map or look up/convert; null = hole. */
   *xfs_map_blocks(
     k: Ctx,
     ino: XfsInode,
@@ -768,7 +770,7 @@ export class FsModel {
     return map;
   }
 
-  /** iomap_alloc_ioend (fs/iomap/buffered-io.c): a new ioend with its inline bio. */
+  /** iomap_alloc_ioend (fs/iomap/buffered-io.c 5.5..6.14; fs/iomap/ioend.c newest): a new ioend with its inline bio. */
   iomap_alloc_ioend(ino: XfsInode, p: number, sector: number, type: number, shared: boolean): Ioend {
     const io = new Ioend(nextIoendId++, ino, p, sector, type, shared);
     io.bios.push(new Bio(io, sector, p, false));
@@ -876,7 +878,7 @@ export class FsModel {
     yield* this.submit_bio(k, io.bio, plug);
   }
 
-  /** submit_bio (block/blk-core.c): into the task's plug (blk-mq); dispatched at the plug limit. */
+  /** submit_bio (block/blk-core.c, all versions in scope): into the task's plug (blk-mq); dispatched at the plug limit. */
   *submit_bio(k: Ctx, bio: Bio, plug: Plug): KGen<void> {
     // bio-based drivers (pmem) do not use the plug: pmem_submit_bio copies at once
     if (this.dev.p.completion === "task") {
@@ -967,7 +969,7 @@ export class FsModel {
     k.leave();
   }
 
-  /** blk_done_softirq (block/blk-mq.c): drain this CPU's completion list. */
+  /** blk_done_softirq (block/blk-mq.c 5.x..newest): drain this CPU's completion list. */
   *blk_done_softirq(k: Ctx): KGen<void> {
     const list = this.softirqDone[k.cpu.id]!;
     for (let guard = 0; list.length > 0 && guard < 1_000_000; guard++) {
@@ -979,7 +981,7 @@ export class FsModel {
     }
   }
 
-  /** wb_update_bandwidth (mm/page-writeback.c): 200 ms sampling, ~3 s averaging period. */
+  /** wb_update_bandwidth (mm/page-writeback.c 4.x..newest, simplified): 200 ms sampling, ~3 s averaging period. */
   private noteBandwidth(bytes: number): void {
     this.bwBytes += bytes;
     const elapsed = this.m.now - this.bwStamp;
@@ -993,7 +995,7 @@ export class FsModel {
 
   // ------------------------------------------------------------------------- completion
 
-  /** bio_endio (block/bio.c): chained bios drop the ioend's remaining count; the last one runs end_io. */
+  /** bio_endio / bio_chain_endio (block/bio.c, all versions in scope): chained bios drop the ioend's remaining count; the last one runs end_io. */
   *bio_endio(k: Ctx, bio: Bio): KGen<void> {
     const io = bio.ioend;
     bio.done = true;

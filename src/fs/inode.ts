@@ -264,7 +264,7 @@ export class XfsInode {
     return txns;
   }
 
-  /** xfs_reflink_end_cow (fs/xfs/xfs_reflink.c): remap COW extents of the range; one transaction each. */
+  /** xfs_reflink_end_cow (fs/xfs/xfs_reflink.c 4.x..newest): remap COW extents of the range; one transaction each. */
   endCow(off: number, len: number): number {
     const end = off + len;
     let txns = 0;

@@ -144,7 +144,7 @@ export class PageCache {
     return i;
   }
 
-  /** filemap_dirty_folio over [from, to): returns folios newly dirtied. */
+  /** filemap_dirty_folio (mm/page-writeback.c 5.18+; __set_page_dirty_nobuffers before) over [from, to): returns folios newly dirtied. */
   dirtyRange(from: number, to: number): number {
     const fl = this.flags;
     let n = 0;
@@ -161,7 +161,7 @@ export class PageCache {
     return n;
   }
 
-  /** tag_pages_for_writeback: DIRTY -> TOWRITE over [from, to); returns folios tagged. */
+  /** tag_pages_for_writeback (mm/page-writeback.c, all versions in scope): DIRTY -> TOWRITE over [from, to); returns folios tagged. */
   tagRange(from: number, to: number): number {
     const fl = this.flags;
     let n = 0;
@@ -176,7 +176,8 @@ export class PageCache {
   }
 
   /**
-   * folio_clear_dirty_for_io + folio_start_writeback over [from, to) (all dirty, none under writeback
+   * folio_clear_dirty_for_io + folio_start_writeback (mm/page-writeback.c 5.16+; the page versions
+   * before) over [from, to) (all dirty, none under writeback
    * by construction of the caller's run). Returns the number of folios that were already under
    * writeback (invariant 1 violations; 0 when the model is right).
    */
@@ -209,7 +210,7 @@ export class PageCache {
   }
 
   /**
-   * folio_end_writeback over [from, to): clear PG_writeback (and PG_waiters: the waker clears it when
+   * folio_end_writeback (mm/filemap.c 5.16+; end_page_writeback before) over [from, to): clear PG_writeback (and PG_waiters: the waker clears it when
    * no waiter is left; every waiter of these folios is woken). Sets PG_error when `error`.
    * Returns the number of folios that were NOT under writeback (invariant 1 violations).
    */
