@@ -26,6 +26,8 @@ export interface FsMachineSpec {
   nmiWatchdog: boolean;
   hungTaskTimeoutS: number;
   jitter: number;
+  /** Soft-lockup reporting: "repeat" (v5.13+) or "once" per episode (4.x, RHEL 8). */
+  watchdogStyle: "repeat" | "once";
 }
 
 /** A scenario as data: names resolved at run time. */
@@ -56,6 +58,7 @@ const MACHINE_DEFAULTS: FsMachineSpec = {
   nmiWatchdog: true,
   hungTaskTimeoutS: 120,
   jitter: 0.05,
+  watchdogStyle: "repeat",
 };
 
 function machine(over: Partial<FsMachineSpec> = {}): FsMachineSpec {
@@ -72,7 +75,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
       "Trond / cloud NFS server: 52 GB sequential file on md RAID0 of cloud disks, AWS-like per-page cost",
     variant: "5.16",
     costProfile: "aws-like",
-    machine: machine({ cpus: 8, preempt: "none" }),
+    machine: machine({ cpus: 8, preempt: "none", watchdogStyle: "once" }),
     device: "cloud-raid0x4",
     fs: {
       memBytes: 128 * GIB,
@@ -263,7 +266,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     title: "Preemption sweep: S1 with preempt = none | voluntary | full | lazy (set machine.preempt)",
     variant: "5.16",
     costProfile: "aws-like",
-    machine: machine({ cpus: 8, preempt: "full" }),
+    machine: machine({ cpus: 8, preempt: "full", watchdogStyle: "once" }),
     device: "cloud-raid0x4",
     fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
     files: [
@@ -371,6 +374,7 @@ export function setupFsScenario(cfg: FsScenarioConfig): { m: Machine; run: FsRun
     nmiWatchdog: mc.nmiWatchdog,
     hungTaskTimeoutS: mc.hungTaskTimeoutS,
     jitter: mc.jitter,
+    watchdogStyle: mc.watchdogStyle,
     kernelRelease: `${cfg.variant}-faultline`,
   });
   const base = FS_COST_PROFILES[cfg.costProfile];
