@@ -645,19 +645,21 @@ export class FsModel {
     const v = this.v;
     let p = f0 * fp;
     const pEnd = f1 * fp;
-    const eof = ino.eofBlock();
     for (let guard = 0; p < pEnd && guard < 10_000_000; guard++) {
       // ioends closed while mapping the previous folio are submitted once it is unlocked
       if (wpc.submitList.length > 0) {
         yield* this.flushCost(k, cost);
         yield* this.submitList(k, wpc, plug);
       }
+      // i_size is read per folio, after any yield: a writer may have extended the file meanwhile
+      const eof = ino.eofBlock();
       if (p >= eof) {
         // folios wholly beyond i_size: cleaned, no I/O
         const e = pc.runEnd(p / fp, pEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
         if (e <= p) break;
         pc.startWriteback(p / fp, e / fp);
         pc.endWriteback(p / fp, e / fp, false);
+        this.stats.pagesCleanedWithoutIo += e - p;
         p = e;
         break;
       }
@@ -669,6 +671,7 @@ export class FsModel {
         if (holeEnd <= p) break;
         pc.startWriteback(p / fp, holeEnd / fp);
         pc.endWriteback(p / fp, holeEnd / fp, false);
+        this.stats.pagesCleanedWithoutIo += holeEnd - p;
         p = holeEnd;
         continue;
       }

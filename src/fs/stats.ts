@@ -13,6 +13,8 @@ export class FsStats {
   requests = 0;
   bytesSubmitted = 0;
   bytesWrittenByUser = 0;
+  /** Dirty pages cleaned without I/O (beyond EOF, or holes): should stay 0 in the scenarios. */
+  pagesCleanedWithoutIo = 0;
   /** Ioends finished inline in irq/softirq context, and via the xfs-conv workqueue. */
   ioendsInline = 0;
   ioendsQueued = 0;
@@ -65,6 +67,7 @@ export class FsStats {
       requests: this.requests,
       bytesSubmitted: this.bytesSubmitted,
       bytesWrittenByUser: this.bytesWrittenByUser,
+      pagesCleanedWithoutIo: this.pagesCleanedWithoutIo,
       ioendsInline: this.ioendsInline,
       ioendsQueued: this.ioendsQueued,
       inlineCompletionMaxNs: { ...this.inlineCompletionMaxNs },
@@ -103,6 +106,7 @@ export interface FsStatsSummary {
   requests: number;
   bytesSubmitted: number;
   bytesWrittenByUser: number;
+  pagesCleanedWithoutIo: number;
   ioendsInline: number;
   ioendsQueued: number;
   inlineCompletionMaxNs: Record<string, number>;

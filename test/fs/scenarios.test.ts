@@ -37,6 +37,9 @@ describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
       expect(r.done, p).toBe(true);
       expect(r.softLockups, p).toBeGreaterThanOrEqual(1);
       expect(r.fs.mergedRunPagesMax, p).toBeGreaterThan(2_000_000);
+      // every written page reached the device once (the writer, the flusher and COMMIT race)
+      expect(r.fs.bytesSubmitted, p).toBe(Math.ceil((24 * GB) / 4096) * 4096);
+      expect(r.fs.pagesCleanedWithoutIo, p).toBe(0);
     }
   });
 

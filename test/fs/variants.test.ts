@@ -59,6 +59,7 @@ describe("variants on the S2 shape (8 non-adjacent unwritten extents of 20000 pa
       expect(r(n).done, n).toBe(true);
       expect(r(n).fs.invariantCounts, n).toEqual({});
       expect(r(n).fs.bytesSubmitted, n).toBe(8 * 20000 * 4096);
+      expect(r(n).fs.pagesCleanedWithoutIo, n).toBe(0);
     }
   });
 
