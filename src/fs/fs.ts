@@ -877,6 +877,7 @@ export class FsModel {
       this.violation("ioend_cap", k, `ioend ${io.id} has ${io.pages} pages > ${cap.limit}`);
     if (cap.kind === "folios" && io.folios > cap.limit + 1)
       this.violation("ioend_cap", k, `ioend ${io.id} has ${io.folios} folios > ${cap.limit}`);
+    this.m.emit("model", k.cpu.id, "ioend_submit", `ioend ${io.id} ino ${ino.ino}`, io.pages, io.bios.length);
     yield this.m.jit(this.c.submitBioNs);
     yield* this.submit_bio(k, io.bio, plug);
   }
@@ -1068,6 +1069,14 @@ export class FsModel {
         checks++;
       }
       this.checkMergedRun(k, run);
+      this.m.emit(
+        "model",
+        k.cpu.id,
+        "merged_run",
+        `head ${head.id} ioends ${run.length}`,
+        runPages,
+        run.length,
+      );
       yield this.m.jit(checks * this.c.mergeCheckNs);
       txns += yield* k.call("xfs_end_ioend", this.xfs_end_ioend(k, run, runPages));
       if (v.xfsEndIoResched) {
@@ -1252,6 +1261,14 @@ export class FsModel {
     }
     io.phase = IOEND_FINISHED;
     io.tFinished = this.m.now;
+    this.m.emit(
+      "model",
+      k.cpu.id,
+      "ioend_complete",
+      `ioend ${io.id} ino ${io.inode.ino}`,
+      io.pages,
+      io.tFinished - io.tDeviceDone,
+    );
     this.stats.deviceToClearNs.recordValue(Math.max(1, io.tFinished - io.tDeviceDone));
     this.wakeThrottled();
     for (const t of this.progressWaiters.splice(0)) this.m.wakeUpProcess(t);
