@@ -77,6 +77,10 @@ export function App() {
     }
     return f;
   });
+  const [unknownScenario, setUnknownScenario] = useState(() => {
+    const u = readUrl(location.search);
+    return u.scenario !== undefined && !builtin(u.scenario) ? u.scenario : "";
+  });
   const [sides, setSides] = useState<Side[]>([]);
   const [plots, setPlots] = useState<{ name: string; title: string; svg: string }[] | null>(null);
   const [tab, setTab] = useState<"run" | "cx">("run");
@@ -90,6 +94,7 @@ export function App() {
     const b = builtin(name);
     if (!b) return;
     const src = { name: b.name, text: b.text, builtin: true };
+    setUnknownScenario("");
     setSource(src);
     setForm(defaultForm(describeScenario(b.text, `scenarios/${b.name}.yaml`, CATALOG)));
     setSides([]);
@@ -181,7 +186,7 @@ export function App() {
 
   // A shared link runs at once.
   useEffect(() => {
-    if (readUrl(location.search).run && info.ok) void run();
+    if (readUrl(location.search).run && info.ok && unknownScenario === "") void run();
   }, []);
 
   const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
@@ -242,6 +247,12 @@ export function App() {
                 />
               </label>
             </div>
+            {unknownScenario && (
+              <pre class="problems" data-testid="unknown-scenario">
+                The link names scenario "{unknownScenario}", which this build does not have; built-ins:{" "}
+                {BUILTINS.map((b) => b.name).join(", ")}
+              </pre>
+            )}
             {info.title && <p class="title">{info.title}</p>}
             {info.description && <p class="description">{info.description}</p>}
             {info.problems.length > 0 && (
@@ -340,6 +351,23 @@ export function App() {
                 </div>
               </details>
             )}
+            {extraSets(info, form).length > 0 && (
+              <p class="hint" data-testid="extra-sets">
+                Other overrides (from the link): {extraSets(info, form).join(", ")}{" "}
+                <button
+                  type="button"
+                  onClick={() =>
+                    set({
+                      fields: Object.fromEntries(
+                        Object.entries(form.fields).filter(([p]) => info.fields.some((f) => f.path === p)),
+                      ),
+                    })
+                  }
+                >
+                  clear
+                </button>
+              </p>
+            )}
             <div class="form compare-row">
               <label>
                 <input
@@ -421,6 +449,12 @@ export function App() {
       </footer>
     </div>
   );
+}
+
+function extraSets(info: ReturnType<typeof describeScenario>, form: FormState): string[] {
+  return Object.entries(form.fields)
+    .filter(([p]) => !info.fields.some((f) => f.path === p))
+    .map(([p, v]) => `${p}=${v}`);
 }
 
 function labelFor(variant: string, preemption: string, withPreempt: boolean): string {

@@ -132,5 +132,8 @@ export function setsFor(info: ScenarioInfo, f: FormState, side: "a" | "b"): SetP
     const v = f.fields[fld.path];
     if (v !== undefined && v !== fld.value) sets.push({ path: fld.path, value: v });
   }
+  // Overrides of fields the form does not show (from a shared URL's set=PATH=VALUE) apply as given.
+  for (const [path, value] of Object.entries(f.fields))
+    if (!info.fields.some((fld) => fld.path === path)) sets.push({ path, value });
   return sets;
 }

@@ -1,0 +1,139 @@
+// The web page end to end in a real headless Chromium: built once with vite, served by the
+// `faultline serve` server on 127.0.0.1 and a free port. Screenshots go to test-artifacts/.
+
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, type Harness, pageErrors, screenshot, startHarness } from "./harness.js";
+
+const RUN_TIMEOUT_MS = 120_000;
+const TEST_TIMEOUT_MS = 300_000;
+
+/** Waits for a test id; on timeout, saves a screenshot and says what the page showed. */
+async function waitFor(p: Page, testid: string, shot: string, timeout = RUN_TIMEOUT_MS): Promise<void> {
+  try {
+    const problem = p
+      .getByTestId("run-error")
+      .or(p.getByTestId("unknown-scenario"))
+      .or(p.getByTestId("cx-error"));
+    await p.getByTestId(testid).first().or(problem.first()).first().waitFor({ timeout });
+    if (await problem.count()) throw new Error(`the page reports: ${await problem.first().textContent()}`);
+  } catch (e) {
+    await screenshot(p, `${shot}-failed.png`);
+    const body = (await p.locator("body").innerText()).slice(0, 3000);
+    throw new Error(`${String(e)}\npage errors: ${pageErrors(p).join("\n")}\npage text:\n${body}`);
+  }
+}
+
+describe.skipIf(!chromiumAvailable())("web page", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  }, TEST_TIMEOUT_MS);
+  afterAll(async () => {
+    await h?.close();
+  }, TEST_TIMEOUT_MS);
+
+  it(
+    "engine demo: PREEMPT_NONE against PREEMPT, soft lockup on one side only",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?scenario=softlockup-demo&preempt=none&vs=generic&vsPreempt=full&run`);
+      await waitFor(p, "verdict-0", "web-engine-demo");
+      await waitFor(p, "verdict-1", "web-engine-demo");
+      expect(await p.getByTestId("verdict-0").textContent()).toContain("soft_lockup");
+      expect(await p.getByTestId("verdict-1").textContent()).toBe("No findings.");
+      expect(await p.getByTestId("dmesg-0").textContent()).toContain(
+        "watchdog: BUG: soft lockup - CPU#1 stuck for",
+      );
+      // the timelines are drawn, and zooming redraws them
+      const tl = p.getByTestId("timeline-0").locator("canvas");
+      await tl.waitFor();
+      const box = (await tl.boundingBox())!;
+      expect(box.height).toBeGreaterThan(40);
+      await p.mouse.move(box.x + box.width * 0.6, box.y + 40);
+      await p.mouse.wheel(0, -600);
+      await waitFor(p, "plots", "web-engine-demo");
+      expect(await p.getByTestId("compare-report").textContent()).toContain("findings");
+      // the URL keeps scenario, variant and seed
+      expect(p.url()).toContain("scenario=softlockup-demo");
+      expect(p.url()).toContain("seed=1");
+      await screenshot(p, "web-engine-demo.png");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "runs, then cancels, a run from the form",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?scenario=softlockup-demo`);
+      await p.getByTestId("field-stop.time").fill("600s");
+      await p.getByTestId("field-workloads[0].duration").fill("590s");
+      await p.getByTestId("run").click();
+      await p.getByTestId("cancel").click();
+      await p.getByText("cancelled").first().waitFor({ timeout: 10_000 });
+      expect(await p.getByTestId("run").isEnabled()).toBe(true);
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "fork race: 6.4.0 loses a parent write (finding)",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?scenario=pervma-fork-race&variant=6.4.0&run`);
+      await waitFor(p, "verdict-0", "web-fork-race");
+      expect(await p.getByTestId("verdict-0").textContent()).toContain("lost_update");
+      await p.getByTestId("timeline-0").locator("canvas").waitFor();
+      await screenshot(p, "web-fork-race.png");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "writeback: 5.16 against 5.17, soft lockup on 5.16 only",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?scenario=iomap-s1&variant=5.16&vs=5.17&run`);
+      await waitFor(p, "verdict-0", "web-writeback");
+      await waitFor(p, "verdict-1", "web-writeback");
+      expect(await p.getByTestId("verdict-0").textContent()).toContain("soft_lockup");
+      expect(await p.getByTestId("verdict-1").textContent()).not.toContain("soft_lockup");
+      await waitFor(p, "plots", "web-writeback");
+      await screenshot(p, "web-writeback.png");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "counterexample: the checker finds the 6.4.0 fork race; stepping moves table and timeline together",
+    async () => {
+      const p = await h.page();
+      await p.goto(h.url);
+      await p.getByTestId("tab-cx").click();
+      await p.getByTestId("cx-variant").selectOption("6.4.0");
+      await p.getByTestId("cx-find").click();
+      await waitFor(p, "cx-result", "web-counterexample");
+      expect(await p.getByTestId("cx-verdict").textContent()).toContain("violation");
+      expect(await p.getByTestId("cx-finding").textContent()).toContain("replay reproduces it");
+      const stepText = async () => (await p.getByTestId("cx-step").textContent()) ?? "";
+      const [, last, total] = /step (\d+) of (\d+)/.exec(await stepText())!;
+      expect(last).toBe(total);
+      await p.getByTestId("cx-back").click();
+      await p.getByTestId("cx-back").click();
+      expect(await stepText()).toBe(`step ${Number(total) - 2} of ${total}`);
+      expect(await p.locator("table.steps tr.on td").first().textContent()).toBe(String(Number(total) - 2));
+      await p.getByTestId("cx-forward").click();
+      expect(await stepText()).toBe(`step ${Number(total) - 1} of ${total}`);
+      await p.keyboard.press("ArrowLeft");
+      expect(await stepText()).toBe(`step ${Number(total) - 2} of ${total}`);
+      await screenshot(p, "web-counterexample.png");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
