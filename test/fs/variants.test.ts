@@ -76,6 +76,8 @@ describe("variants on the S2 shape (8 non-adjacent unwritten extents of 20000 pa
 
   it("merge rules: logical only before dave-v1, physical from dave-v1 on", () => {
     for (const n of ["5.16", "jens", "trond", "darrick", "brian"]) expect(r(n).fs.mergedRuns, n).toBe(1);
+    // dave-v1 compares the inline bio's bi_sector, which splitting advanced: it misses merges
+    expect(r("dave-v1").fs.mergedRuns).toBeGreaterThan(8);
     for (const n of ["dave-v2", "dave-v4", "5.17", "newest"]) {
       expect(r(n).fs.mergedRuns, n).toBe(8);
       expect(r(n).fs.mergedRunPagesMax, n).toBe(20000);
