@@ -102,6 +102,17 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await waitFor(p, "verdict-1", "web-writeback");
       expect(await p.getByTestId("verdict-0").textContent()).toContain("soft_lockup");
       expect(await p.getByTestId("verdict-1").textContent()).not.toContain("soft_lockup");
+      // zoom in and pan: frames stay cheap (level of detail)
+      const tl = p.getByTestId("timeline-0");
+      const box = (await tl.locator("canvas").boundingBox())!;
+      await p.mouse.move(box.x + box.width * 0.4, box.y + 60);
+      for (let i = 0; i < 4; i++) await p.mouse.wheel(0, -400);
+      await p.mouse.down();
+      await p.mouse.move(box.x + box.width * 0.3, box.y + 60, { steps: 5 });
+      await p.mouse.up();
+      await p.waitForTimeout(100);
+      expect(Number(await tl.getAttribute("data-draw-ms"))).toBeLessThan(200);
+      await tl.locator("canvas").dblclick();
       await waitFor(p, "plots", "web-writeback");
       await screenshot(p, "web-writeback.png");
       expect(pageErrors(p)).toEqual([]);
