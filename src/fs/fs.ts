@@ -692,7 +692,9 @@ export class FsModel {
         cost.ns += this.c.bioAllocNs;
       }
       const capPages = ioendCapacityPages(v, io, fp);
-      if (capPages < Number.POSITIVE_INFINITY) segEnd = Math.min(segEnd, p + Math.max(fp, capPages));
+      // the cap is checked per folio: a folio that crosses it still joins (rounded up to whole folios)
+      if (capPages < Number.POSITIVE_INFINITY)
+        segEnd = Math.min(segEnd, p + Math.max(1, Math.ceil(capPages / fp)) * fp);
       // bio capacity from the physical runs of the page cache
       const bio = io.bio;
       let bioEnd = this.bioCapacityEnd(pc, bio, p, segEnd);
