@@ -1,9 +1,18 @@
 // The web page end to end in a real headless Chromium: built once with vite, served by the
 // `faultline serve` server on 127.0.0.1 and a free port. Screenshots go to test-artifacts/.
 
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, type Harness, pageErrors, screenshot, startHarness } from "./harness.js";
+import {
+  ARTIFACTS,
+  chromiumAvailable,
+  type Harness,
+  pageErrors,
+  screenshot,
+  startHarness,
+} from "./harness.js";
 
 const RUN_TIMEOUT_MS = 120_000;
 const TEST_TIMEOUT_MS = 300_000;
@@ -136,13 +145,28 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       expect(last).toBe(total);
       await p.getByTestId("cx-back").click();
       await p.getByTestId("cx-back").click();
-      expect(await stepText()).toBe(`step ${Number(total) - 2} of ${total}`);
-      expect(await p.locator("table.steps tr.on td").first().textContent()).toBe(String(Number(total) - 2));
+      await expect.poll(stepText).toBe(`step ${Number(total) - 2} of ${total}`);
+      await expect
+        .poll(() => p.locator("table.steps tr.on td").first().textContent())
+        .toBe(String(Number(total) - 2));
       await p.getByTestId("cx-forward").click();
-      expect(await stepText()).toBe(`step ${Number(total) - 1} of ${total}`);
+      await expect.poll(stepText).toBe(`step ${Number(total) - 1} of ${total}`);
       await p.keyboard.press("ArrowLeft");
-      expect(await stepText()).toBe(`step ${Number(total) - 2} of ${total}`);
+      await expect.poll(stepText).toBe(`step ${Number(total) - 2} of ${total}`);
       await screenshot(p, "web-counterexample.png");
+      // the counterexample file round-trips: download it, load it again, the replay reproduces it
+      const [dl] = await Promise.all([
+        p.waitForEvent("download"),
+        p.getByRole("button", { name: "Counterexample file", exact: true }).click(),
+      ]);
+      const file = path.join(ARTIFACTS, "web-counterexample.json");
+      await dl.saveAs(file);
+      const cx = JSON.parse(fs.readFileSync(file, "utf8"));
+      expect(cx.faultline).toBe("counterexample");
+      await p.getByTestId("cx-file").setInputFiles(file);
+      await p.getByTestId("cx-finding").waitFor();
+      await p.getByText("replay reproduces it").waitFor();
+      await expect.poll(stepText).toBe(`step ${cx.steps} of ${cx.steps}`);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -206,13 +206,24 @@ export function CounterexamplePanel() {
   );
 }
 
-function ReplayView({ rep, step, setStep }: { rep: Replayed; step: number; setStep: (s: number) => void }) {
+function ReplayView({
+  rep,
+  step,
+  setStep,
+}: {
+  rep: Replayed;
+  step: number;
+  setStep: (s: number | ((prev: number) => number)) => void;
+}) {
   const n = rep.rows.length;
   const cx = rep.counterexample;
   const viewport = useMemo(() => new Viewport(), []);
   const host = useRef<HTMLDivElement>(null);
   const table = useRef<HTMLDivElement>(null);
-  const go = (s: number) => setStep(Math.min(Math.max(1, s), Math.max(1, n)));
+  const clamp = (s: number) => Math.min(Math.max(1, s), Math.max(1, n));
+  const go = (s: number) => setStep(clamp(s));
+  /** Relative moves read the current step at update time (a key can arrive before effects re-run). */
+  const move = (d: number) => setStep((s: number) => clamp(s + d));
 
   useEffect(() => {
     if (!rep.timeline || !host.current) return;
@@ -236,8 +247,8 @@ function ReplayView({ rep, step, setStep }: { rep: Replayed; step: number; setSt
     const onKey = (e: KeyboardEvent) => {
       if ((e.target as HTMLElement)?.tagName === "INPUT" || (e.target as HTMLElement)?.tagName === "SELECT")
         return;
-      if (e.key === "ArrowRight" || e.key === "j") go(step + 1);
-      else if (e.key === "ArrowLeft" || e.key === "k") go(step - 1);
+      if (e.key === "ArrowRight" || e.key === "j") move(1);
+      else if (e.key === "ArrowLeft" || e.key === "k") move(-1);
       else if (e.key === "Home") go(1);
       else if (e.key === "End") go(n);
       else return;
@@ -245,7 +256,7 @@ function ReplayView({ rep, step, setStep }: { rep: Replayed; step: number; setSt
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [step, n]);
+  }, [n]);
 
   const cpus = [...new Set(rep.rows.map((r) => r.cpu))].sort((a, b) => a - b);
   const cur = rep.rows[step - 1];
@@ -304,10 +315,10 @@ function ReplayView({ rep, step, setStep }: { rep: Replayed; step: number; setSt
             <button type="button" onClick={() => go(1)} title="first step (Home)">
               |◀ First
             </button>
-            <button type="button" data-testid="cx-back" onClick={() => go(step - 1)} title="back (←)">
+            <button type="button" data-testid="cx-back" onClick={() => move(-1)} title="back (←)">
               ◀ Back
             </button>
-            <button type="button" data-testid="cx-forward" onClick={() => go(step + 1)} title="forward (→)">
+            <button type="button" data-testid="cx-forward" onClick={() => move(1)} title="forward (→)">
               Forward ▶
             </button>
             <button type="button" onClick={() => go(n)} title="last step (End)">
