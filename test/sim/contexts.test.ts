@@ -471,3 +471,24 @@ describe("scheduler", () => {
     }
   });
 });
+
+describe("regressions", () => {
+  it("raising an irq on another CPU does not run it inside the caller's step (time stays put)", () => {
+    const m = exactMachine({ cpus: 2 });
+    const log: string[] = [];
+    m.createTask("a", 0, function* (k) {
+      yield 1 * MS;
+      const t0 = k.m.now;
+      k.m.raiseIrq(1, "x", function* (hk) {
+        yield 500 * US;
+        log.push(`irq end ${hk.m.now}`);
+      });
+      log.push(`a ${t0} -> ${k.m.now}`);
+    });
+    m.createTask("b", 1, function* () {
+      yield 3 * MS;
+    });
+    m.run(10 * MS);
+    expect(log).toEqual([`a ${1 * MS} -> ${1 * MS}`, `irq end ${1500 * US}`]);
+  });
+});
