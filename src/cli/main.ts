@@ -29,6 +29,7 @@ import {
 import { runDemo } from "./demo.js";
 import { checkWritableFile, removeTempFiles, UsageError, writeFileAtomic } from "./io.js";
 import { builtinSummaries } from "./scenarios.js";
+import { runServe } from "./serve.js";
 import { runMerge, runSweep } from "./sweep.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -246,6 +247,15 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("serve")
+    .description("serve the web page on localhost (build it first: npm run build:web)")
+    .option("-p, --port <n>", "TCP port (0: any free port)", "8080")
+    .option("--host <addr>", "address to listen on", "127.0.0.1")
+    .action(async (o) => {
+      process.exitCode = await runServe(o);
+    });
+
+  program
     .command("schema")
     .description("print the JSON Schema of scenario files or of results")
     .addArgument(new Argument("<which>", "which schema").choices(["scenario", "result"]))
@@ -300,13 +310,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, () => {
-    removeTempFiles();
-    process.exit(sig === "SIGINT" ? 130 : 143);
-  });
-}
-
+// No SIGINT/SIGTERM handlers: a run is synchronous, so a handler would never get to run and would
+// only stop the default action. An interrupted run leaves at most a hidden .faultline-tmp-* file,
+// never a half-written output file under its final name.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0);
 });

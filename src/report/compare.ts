@@ -19,8 +19,12 @@ export function compareReport(results: readonly RunResult[]): string {
   for (const r of results) {
     const byKind = findingSummary(r);
     out.push(`  ${r.kernel.variant}: ${byKind === "" ? "no findings" : byKind}`);
-    for (const d of r.dmesg.filter((x) => x.line.includes("BUG") || x.line.includes("WARNING")).slice(0, 3))
-      out.push(`    ${d.line}`);
+    const seen = new Set<string>();
+    for (const f of r.findings) {
+      if (seen.has(f.kind) || seen.size >= 4) continue;
+      seen.add(f.kind);
+      out.push(`    ${f.message.split("\n")[0]!.slice(0, 160)}`);
+    }
   }
   return `${out.join("\n")}\n`;
 }

@@ -35,7 +35,31 @@ export interface CostProfileInfo {
 export interface Catalog {
   variants: readonly VariantInfo[];
   costProfiles: readonly CostProfileInfo[];
+  /** Block device profiles of the writeback model (fs.device). */
+  devices?: readonly string[];
 }
+
+/** Which model runs each workload type. */
+export const WORKLOAD_MODEL: Readonly<Record<string, VariantInfo["model"]>> = {
+  "kthread-spin": "sim",
+  "fault-loop": "mm",
+  "mmap-writer": "mm",
+  "fork-race": "mm",
+  "fork-race-mini": "mm",
+  "stack-race": "mm",
+  fork: "mm",
+  writer: "fs",
+  committer: "fs",
+  fsync: "fs",
+  sync: "fs",
+  probe: "fs",
+};
+
+export const MODEL_NAMES: Readonly<Record<VariantInfo["model"], string>> = {
+  sim: "the engine-only variant (generic)",
+  mm: "a per-VMA-lock variant (6.3, 6.4.0, 6.4.3, 6.15)",
+  fs: "a writeback variant (5.16, 5.17, ...)",
+};
 
 export function findVariant(catalog: Catalog, name: string): VariantInfo | undefined {
   return (

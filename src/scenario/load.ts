@@ -3,7 +3,7 @@
 // input text (a property test checks this).
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { type Catalog, findVariant, variantNames } from "./catalog.js";
+import { type Catalog, findVariant, MODEL_NAMES, variantNames, WORKLOAD_MODEL } from "./catalog.js";
 import { describeFound, formatField, ScenarioError, type ScenarioProblem } from "./errors.js";
 import { Scenario, WORKLOAD_TYPES } from "./schema.js";
 
@@ -119,7 +119,11 @@ function applySets(doc: ReturnType<typeof parseDocument>, sets: readonly SetOpti
       );
     let value: unknown;
     try {
-      value = s.value.trim() === "" ? "" : parseYaml(s.value, { maxAliasCount: 0 });
+      value = expectsString(path, doc)
+        ? s.value
+        : s.value.trim() === ""
+          ? ""
+          : parseYaml(s.value, { maxAliasCount: 0 });
     } catch (e) {
       throw problem(
         `malformed value (${firstLine(String((e as Error)?.message ?? e))})`,
@@ -138,6 +142,18 @@ function applySets(doc: ReturnType<typeof parseDocument>, sets: readonly SetOpti
     records.push({ path, label });
   }
   return records;
+}
+
+/** Does the schema want a string at `path` (so "5.10" stays the string "5.10")? */
+function expectsString(path: Path, doc: ReturnType<typeof parseDocument>): boolean {
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch {
+    return false;
+  }
+  const schema = schemaAt(Scenario, path, data);
+  return schema !== undefined && def(unwrap(schema)).type === "string";
 }
 
 function locateIn(
@@ -202,6 +218,11 @@ function allowedFor(issue: z.core.$ZodIssue, path: Path, data: unknown): string 
   const formatHelp = inner?.startsWith("a ") ? inner : undefined;
   switch (issue.code) {
     case "invalid_type":
+      if (
+        issue.expected === "string" &&
+        (typeof valueAt(data, path) === "number" || typeof valueAt(data, path) === "boolean")
+      )
+        return `a string (quote it: "${String(valueAt(data, path))}"; note YAML reads 5.10 as the number 5.1)`;
       return formatHelp ?? fieldMeaning(outer, issue.expected);
     case "too_small":
     case "too_big":
@@ -415,10 +436,39 @@ function checkNames(
         bad(["kernel", "disableLockSites", i], `a lock site of ${variant.name}: ${list(variant.lockSites)}`);
     });
   }
+  const cpuRange = `a CPU from 0 to ${s.machine.cpus - 1} (machine.cpus is ${s.machine.cpus})`;
+  const fileNames = (s.fs?.files ?? []).map((f) => f.name);
   s.workloads.forEach((w, i) => {
-    if ("cpu" in w && w.cpu >= s.machine.cpus)
-      bad(["workloads", i, "cpu"], `a CPU from 0 to ${s.machine.cpus - 1}`);
+    if ("cpu" in w && w.cpu >= s.machine.cpus) bad(["workloads", i, "cpu"], cpuRange);
+    const model = WORKLOAD_MODEL[w.type];
+    if (variant && model && model !== variant.model)
+      bad(
+        ["workloads", i, "type"],
+        `a workload of the ${variant.model} model, since kernel.variant ${variant.name} is ${MODEL_NAMES[variant.model]}`,
+      );
+    if (w.type === "writer")
+      w.jobs.forEach((j, n) => {
+        if (!fileNames.includes(j.file))
+          bad(["workloads", i, "jobs", n, "file"], `a file of fs.files: ${list(fileNames)}`);
+      });
+    if ((w.type === "fsync" || w.type === "committer") && !fileNames.includes(w.file))
+      bad(["workloads", i, "file"], `a file of fs.files: ${list(fileNames)}`);
   });
+  if (variant?.model === "fs" && !s.fs)
+    problems.push({
+      ...locate(["fs"], false),
+      found: "nothing (the field is required)",
+      allowed: `an fs section: ${variant.name} is ${MODEL_NAMES.fs}`,
+    });
+  if (s.fs) {
+    if (catalog.devices && !catalog.devices.includes(s.fs.device))
+      bad(["fs", "device"], `a device profile: ${list(catalog.devices)}`);
+    const f = s.fs.folioSize;
+    if (f < 4096 || (f & (f - 1)) !== 0) bad(["fs", "folioSize"], "a power of two from 4KiB (4096 bytes)");
+    if (s.fs.flusherCpu >= s.machine.cpus) bad(["fs", "flusherCpu"], cpuRange);
+    if (s.fs.irqCpu !== undefined && s.fs.irqCpu >= s.machine.cpus)
+      bad(["fs", "irqCpu"], `-1 or ${cpuRange}`);
+  }
   return problems;
 }
 

@@ -2,10 +2,10 @@
 // engine-only variant, their switches and lock sites, and cost profiles.
 
 import { FS_COST_PROFILES } from "../fs/costs.js";
+import { DEVICE_PROFILES } from "../fs/device.js";
 import { IOMAP_VARIANTS } from "../kernels/iomap.js";
-import { MM_VARIANTS } from "../kernels/mm.js";
+import { mmVariantInfos } from "../kernels/mm.js";
 import { MM_COSTS_CALIBRATION } from "../mm/costs.js";
-import { LOCK_SITES, MM_YIELDS } from "../mm/switches.js";
 import { DEFAULT_ENGINE_COSTS } from "../sim/config.js";
 import type { Catalog, CostProfileInfo, SwitchInfo, VariantInfo } from "./catalog.js";
 
@@ -78,19 +78,10 @@ const FS_YIELDS = [
 ];
 
 function buildCatalog(): Catalog {
-  const mmFlat = MM_VARIANTS.map((v) => flattenSwitches(v.switches));
   const fsFlat = IOMAP_VARIANTS.map((v) => flattenSwitches(stripNames(v)));
   const variants: VariantInfo[] = [
     SIM_VARIANT,
-    ...MM_VARIANTS.map((v, i) => ({
-      name: v.name,
-      aliases: v.aliases,
-      model: "mm" as const,
-      summary: v.summary,
-      switches: switchInfos(mmFlat, mmFlat[i]!, {}),
-      lockSites: LOCK_SITES,
-      yields: MM_YIELDS,
-    })),
+    ...mmVariantInfos(),
     ...IOMAP_VARIANTS.map((v, i) => ({
       name: v.name,
       aliases: v.name === "5.17" ? ["upstream-5.17"] : v.name === "5.16" ? ["v5.16"] : [],
@@ -114,7 +105,7 @@ function buildCatalog(): Catalog {
       ...(fs as unknown as Record<string, number>),
     }),
   }));
-  return { variants, costProfiles };
+  return { variants, costProfiles, devices: Object.keys(DEVICE_PROFILES).sort() };
 }
 
 function stripNames(v: object): object {

@@ -9,10 +9,12 @@ import {
   RESULT_VERSION,
   type RunResult,
 } from "../report/result.js";
-import { Machine } from "../sim/machine.js";
+import type { Machine } from "../sim/machine.js";
 import { CTX_NAMES } from "../sim/task.js";
 import type { TraceSink } from "../sim/trace.js";
 import type { LockStats } from "../sync/lockstat.js";
+import { fsAdapter } from "./adapters/fs.js";
+import { mmAdapter } from "./adapters/mm.js";
 import { simAdapter } from "./adapters/sim.js";
 import { type Adapter, ModelUnavailableError, type SwitchValue } from "./adapters/types.js";
 import { type Catalog, findVariant } from "./catalog.js";
@@ -27,13 +29,9 @@ export interface RunOptions {
   catalog?: Catalog;
 }
 
-/** Virtual time a run may last when the scenario gives no stop.time. */
-export const DEFAULT_TIME_LIMIT_NS = 600e9;
-/** The runner checks for finished workloads this often (virtual time). */
-const SLICE_NS = 10e6;
 const MAX_TIMELINE_BUCKETS = 2000;
 
-const ADAPTERS: Record<string, Adapter | undefined> = { sim: simAdapter };
+const ADAPTERS: Record<string, Adapter | undefined> = { sim: simAdapter, mm: mmAdapter, fs: fsAdapter };
 
 /** Lets the models register their adapters (src/scenario/adapters/*.ts do so on import). */
 export function registerAdapter(model: "mm" | "fs" | "sim", adapter: Adapter): void {
@@ -59,43 +57,34 @@ export function runScenario(s: Scenario, opts: RunOptions): RunResult {
   for (const sw of variant.switches) switches[sw.name] = sw.default;
   Object.assign(switches, s.kernel.switches);
 
-  const m = new Machine({
-    cpus: s.machine.cpus,
-    hz: s.machine.hz,
-    preempt: s.machine.preemption,
+  const {
+    m,
+    stopReason,
+    output: out,
+  } = adapter({
+    scenario: s,
+    variant,
     seed: opts.seed,
-    mode: "timed",
-    watchdogThreshS: s.machine.watchdogThresh,
-    debugAtomicSleep: s.machine.debugAtomicSleep,
-    kernelRelease: variant.model === "sim" ? "faultline" : variant.name,
-    costs: engineCosts(costs),
+    switches,
+    costs,
+    trace: opts.trace ?? null,
+    machine: {
+      cpus: s.machine.cpus,
+      hz: s.machine.hz,
+      preempt: s.machine.preemption,
+      seed: opts.seed,
+      mode: "timed",
+      watchdogThreshS: s.machine.watchdogThresh,
+      watchdogStyle: s.machine.watchdogStyle,
+      rcuStallTimeoutS: s.machine.rcuStallTimeout,
+      hungTaskTimeoutS: s.machine.hungTaskTimeout,
+      nmiWatchdog: s.machine.nmiWatchdog,
+      jitter: s.machine.jitter,
+      debugAtomicSleep: s.machine.debugAtomicSleep,
+      kernelRelease: variant.model === "sim" ? "faultline" : `${variant.name}-faultline`,
+      costs: engineCosts(costs),
+    },
   });
-  m.stopOnFinding = s.stop.onFinding;
-  for (const site of s.kernel.disableLockSites) m.disabledSites.add(site);
-  m.trace = opts.trace ?? null;
-  const inst = adapter({ m, scenario: s, variant, switches, costs });
-
-  const endNs = s.stop.time ?? DEFAULT_TIME_LIMIT_NS;
-  let stopReason: RunResult["run"]["stopReason"] = "time";
-  for (;;) {
-    const budget = s.stop.maxEvents - m.queue.popped;
-    if (budget <= 0) {
-      stopReason = "max-events";
-      break;
-    }
-    m.run(Math.min(endNs, m.now + SLICE_NS), budget);
-    if (m.stopped) {
-      stopReason = "finding";
-      break;
-    }
-    if (s.stop.whenDone && inst.done()) {
-      stopReason = "done";
-      break;
-    }
-    if (m.now >= endNs) break;
-  }
-  m.finish();
-  const out = inst.collect();
 
   return {
     format: RESULT_FORMAT,

@@ -23,7 +23,6 @@ export const Size = z
   .describe(SIZE_HELP);
 
 const count = (max: number) => z.number().int().min(1).max(max);
-const fraction = z.number().min(0).max(1);
 
 export const PREEMPTION_MODELS = ["none", "voluntary", "full", "lazy"] as const;
 export type PreemptionModel = (typeof PREEMPTION_MODELS)[number];
@@ -46,7 +45,32 @@ export const Machine = z
       .max(60)
       .default(10)
       .describe("kernel.watchdog_thresh in seconds (soft lockup after twice this); 0 disables"),
-    debugAtomicSleep: z.boolean().default(false).describe("CONFIG_DEBUG_ATOMIC_SLEEP: might_sleep() checks"),
+    watchdogStyle: z
+      .enum(["repeat", "once"])
+      .default("repeat")
+      .describe("soft lockups reported every 20 s while stuck (v5.13+), or once per episode (4.x, RHEL 8)"),
+    rcuStallTimeout: z
+      .number()
+      .int()
+      .min(3)
+      .max(300)
+      .default(21)
+      .describe("CONFIG_RCU_CPU_STALL_TIMEOUT (s)"),
+    hungTaskTimeout: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(120)
+      .describe("kernel.hung_task_timeout_secs; 0 disables"),
+    nmiWatchdog: z.boolean().default(true).describe("hard-lockup (NMI) detector present"),
+    debugAtomicSleep: z.boolean().default(true).describe("CONFIG_DEBUG_ATOMIC_SLEEP: might_sleep() checks"),
+    jitter: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.05)
+      .describe("relative random jitter applied to model costs"),
   })
   .describe("the simulated machine");
 export type Machine = z.output<typeof Machine>;
@@ -84,20 +108,36 @@ export const KthreadSpin = z
   })
   .describe("a kernel thread that spins without sleeping (engine demonstration)");
 
-// ---- per-VMA lock workloads (src/mm) ----
+// ---- per-VMA lock workloads (src/mm; fields as in src/workloads/mm.ts, whose defaults apply when omitted) ----
+const think = Duration.optional().describe("user CPU time between memory accesses");
+
 export const FaultLoop = z
   .strictObject({
     type: z.literal("fault-loop"),
     ...common,
-    threads: count(1024).default(1).describe("faulting threads"),
-    regionSize: Size.default(64 * 1024 * 1024).describe("size of each thread's mapping"),
-    sharedVma: z.boolean().default(false).describe("all threads fault on one VMA instead of one each"),
-    access: z.enum(["read", "write"]).default("write").describe("read faults map the zero page"),
-    pattern: z.enum(["sequential", "random"]).default("sequential"),
-    prefault: z.boolean().default(false).describe("touch once before measuring (anon_vma already set)"),
+    threads: count(1024).default(1).describe("faulting threads (placed round robin on the CPUs)"),
+    regionSize: Size.default(4 * 1024 * 1024).describe("size of each thread's mapping"),
+    sharedVma: z.boolean().optional().describe("all threads fault on disjoint slices of one VMA"),
+    access: z
+      .enum(["read", "write", "read-then-write"])
+      .optional()
+      .describe("default write; read faults map the zero page (and never set anon_vma)"),
+    pattern: z.enum(["sequential", "random"]).optional().describe("default sequential"),
+    prefault: z
+      .boolean()
+      .optional()
+      .describe("touch every page once and zap before measuring (anon_vma set)"),
     unmapEvery: count(1 << 30)
       .optional()
-      .describe("munmap and remap after this many faults (pft-like)"),
+      .describe("munmap and mmap the region again after this many faults (pft-like)"),
+    faultsPerThread: count(1 << 30)
+      .optional()
+      .describe("faults each thread takes (default: one pass over its region)"),
+    freshVmaPerPass: z
+      .boolean()
+      .optional()
+      .describe("a new VMA (no anon_vma) for every pass over the region"),
+    think,
   })
   .describe("threads taking page faults on anonymous memory");
 
@@ -105,79 +145,206 @@ export const MmapWriter = z
   .strictObject({
     type: z.literal("mmap-writer"),
     ...common,
-    op: z.enum(["mmap-munmap", "mprotect", "brk"]).default("mmap-munmap").describe("address-space change"),
-    size: Size.default(64 * 1024).describe("size of each mapping changed"),
-    interval: Duration.default(0).describe("pause between operations (0: back to back)"),
+    op: z
+      .enum(["mmap-munmap", "mprotect", "brk"])
+      .optional()
+      .describe("address-space change (default mmap-munmap)"),
+    size: Size.optional().describe("bytes mapped or changed per operation (default 64KiB)"),
+    interval: Duration.optional().describe("pause between operations (default 0: back to back)"),
+    touch: z.boolean().optional().describe("touch the mapped pages (munmap then zaps them)"),
+    target: z
+      .enum(["own", "faulters"])
+      .optional()
+      .describe("own: an unrelated region (default); faulters: the first fault-loop region"),
   })
-  .describe("a thread that keeps taking mmap_lock for write on unrelated regions");
+  .describe("a thread that keeps taking mmap_lock for write");
 
 export const ForkRace = z
   .strictObject({
     type: z.literal("fork-race"),
     ...common,
-    forks: count(1_000_000).default(1).describe("fork()s by the forking thread"),
-    writers: count(64).default(1).describe("parent threads storing through a cached writable TLB entry"),
-    faulters: count(64).default(1).describe("parent threads taking write faults during the fork"),
+    forks: count(1_000_000).default(10).describe("fork()s by the forking thread"),
+    writers: count(64)
+      .optional()
+      .describe("parent threads storing through warm writable TLB entries (default 1)"),
+    faulters: count(64)
+      .optional()
+      .describe("parent threads writing random pages (COW faults during fork; default 1)"),
     pages: count(1 << 24)
-      .default(16)
-      .describe("pages of the shared anonymous region"),
+      .optional()
+      .describe("pages of the shared anonymous region (default 1024)"),
+    hotPages: count(1 << 16)
+      .optional()
+      .describe("hot pages per writer thread (default 2)"),
+    interval: Duration.optional().describe("pause between forks"),
+    childLife: Duration.optional().describe("lifetime of each child before it exits (default 1us)"),
+    think,
   })
-  .describe("the 6.4.0 fork race: parent stores during dup_mmap copying the page tables");
+  .describe("the 6.4.0 fork race: parent stores while dup_mmap copies the page tables");
+
+export const ForkRaceMini = z
+  .strictObject({
+    type: z.literal("fork-race-mini"),
+    ...common,
+    rounds: count(1_000_000).optional().describe("store/load rounds of the writer (default 12)"),
+    extraVmas: z
+      .number()
+      .int()
+      .min(0)
+      .max(4096)
+      .optional()
+      .describe("one-page VMAs after the shared page (default 4)"),
+  })
+  .describe(
+    "the smallest fork race: one writer with a warm TLB entry, one faulter, one forker (race checker)",
+  );
+
+export const StackRace = z
+  .strictObject({
+    type: z.literal("stack-race"),
+    ...common,
+    grows: count(1 << 20)
+      .optional()
+      .describe("pages the stack grows by (default 256)"),
+    hotPages: count(1 << 16)
+      .optional()
+      .describe("pages at the stack top the faulter keeps re-faulting (default 4)"),
+  })
+  .describe("stack growth beside faults in the stack VMA (6.4.0 grows it without the VMA write lock)");
 
 export const Fork = z
   .strictObject({
     type: z.literal("fork"),
     ...common,
     count: count(1_000_000).default(1).describe("number of fork()s"),
-    interval: Duration.default(0).describe("pause between forks"),
+    interval: Duration.optional().describe("pause between forks"),
   })
-  .describe("a thread that forks (and the child exits)");
+  .describe("a thread that forks; each child exits at once");
 
-// ---- writeback workloads (src/fs) ----
-export const BufferedWriter = z
+// ---- writeback workloads (src/fs; shapes as in src/workloads/iomap.ts) ----
+const cpuField = z.number().int().min(0).max(255).describe("CPU the task runs on");
+
+export const Writer = z
   .strictObject({
-    type: z.literal("buffered-writer"),
+    type: z.literal("writer"),
     ...common,
-    jobs: count(256).default(1).describe("writer tasks (fio numjobs)"),
-    fileSize: Size.describe("bytes written per job"),
-    writeSize: Size.default(1024 * 1024).describe("size of each write(2)"),
-    overwrite: z
-      .boolean()
-      .default(false)
-      .describe("overwrite a fully written file (no unwritten conversion)"),
-    fsync: z.enum(["none", "end", "periodic"]).default("end").describe("fsync at the end or periodically"),
-    fsyncEvery: Size.optional().describe("with fsync: periodic, bytes between fsyncs"),
+    cpu: cpuField.default(0),
+    comm: z.string().min(1).max(15).default("fio").describe("task name"),
+    writeSize: Size.default(1024 * 1024).describe("bytes per write(2)"),
+    fsyncEvery: Duration.optional().describe("fsync (NFS COMMIT) this often while writing"),
+    jobs: z
+      .array(
+        z.strictObject({
+          file: z.string().min(1).describe("a file of fs.files"),
+          size: Size.describe("bytes written sequentially"),
+          offset: Size.default(0).describe("where writing starts"),
+          fsync: z.boolean().default(true).describe("fsync when the job ends (fio end_fsync)"),
+        }),
+      )
+      .min(1)
+      .max(1024)
+      .describe("files written one after the other"),
   })
-  .describe("tasks doing buffered write(2)s to files on XFS, then fsync");
+  .describe("a task doing buffered write(2)s (fio-like), with periodic and final fsync");
+
+export const Committer = z
+  .strictObject({
+    type: z.literal("committer"),
+    ...common,
+    cpu: cpuField.default(0),
+    file: z.string().min(1),
+    every: Duration.describe("time between fsyncs (NFS COMMIT)"),
+  })
+  .describe("an nfsd-like task that fsyncs a file periodically while writers run");
+
+export const Fsync = z
+  .strictObject({
+    type: z.literal("fsync"),
+    ...common,
+    cpu: cpuField.default(0),
+    file: z.string().min(1),
+    at: Duration,
+  })
+  .describe("one fsync(2) of a file at a given time");
+
+export const Sync = z
+  .strictObject({ type: z.literal("sync"), ...common, cpu: cpuField.default(0), at: Duration })
+  .describe("one sync(2) at a given time");
+
+export const Probe = z
+  .strictObject({
+    type: z.literal("probe"),
+    ...common,
+    cpu: cpuField.default(0),
+    period: Duration.default(1e6).describe("sleep between wake-ups"),
+  })
+  .describe("a latency probe: a fair task that sleeps and records how late it runs");
 
 export const Workload = z.discriminatedUnion("type", [
   KthreadSpin,
   FaultLoop,
   MmapWriter,
   ForkRace,
+  ForkRaceMini,
+  StackRace,
   Fork,
-  BufferedWriter,
+  Writer,
+  Committer,
+  Fsync,
+  Sync,
+  Probe,
 ]);
 export type Workload = z.output<typeof Workload>;
 export const WORKLOAD_TYPES = Workload.options.map((o) => o.shape.type.value);
 
-export const Storage = z
+export const FsFile = z
+  .strictObject({
+    name: z.string().min(1),
+    size: Size.describe("largest size the file reaches"),
+    extentSize: Size.default(1024 ** 3).describe("bytes per physical extent XFS allocates"),
+    extentSizeMax: Size.optional().describe("extent sizes vary up to this (default: extentSize)"),
+    extentGap: Size.default(0).describe("disk gap between extents (0: physically adjacent)"),
+    startBlock: z.number().int().min(0).optional().describe("first physical block of the allocation"),
+    initial: z
+      .enum(["empty", "unwritten", "written"])
+      .default("empty")
+      .describe("empty: new file (delalloc); unwritten: fallocated; written: existing data (overwrite)"),
+    predirty: Size.optional().describe("dirty this many bytes at the start without simulating the writes"),
+  })
+  .describe("a file on the simulated XFS");
+
+export const Fs = z
   .strictObject({
     device: z
-      .enum(["nvme", "raid0", "cloud", "pmem", "virtio"])
-      .default("nvme")
-      .describe("block device kind"),
-    disks: count(64).default(1).describe("disks striped together (raid0)"),
-    bandwidth: Size.optional().describe("bytes per second of the whole device"),
-    latency: Duration.optional().describe("per-request service latency"),
+      .string()
+      .min(1)
+      .default("nvme-pcie3")
+      .describe("block device profile (see `faultline explain 5.16`)"),
+    bandwidth: Size.optional().describe("override: device bytes per second"),
+    latency: Duration.optional().describe("override: per-request service latency"),
     completion: z
-      .enum(["hardirq", "softirq", "inline"])
+      .enum(["hardirq", "softirq", "task"])
       .optional()
-      .describe("where bio completion runs (default: per device kind)"),
-    extentSize: Size.optional().describe("size of the physically contiguous extents XFS allocates"),
-    extentsAdjacent: z.boolean().default(true).describe("false: extents are physically discontiguous"),
-    physContiguity: fraction.default(0.9).describe("probability that the next folio is physically adjacent"),
-    folioSize: Size.default(4096).describe("page-cache folio size"),
+      .describe("override: where bio completion runs"),
+    irqCpu: z
+      .number()
+      .int()
+      .min(-1)
+      .max(255)
+      .optional()
+      .describe("override: CPU taking completion interrupts (-1: submitter)"),
+    maxSectors: Size.optional().describe("override: max_sectors_kb, as bytes (request size)"),
+    queueDepth: count(1 << 20)
+      .optional()
+      .describe("override: requests in flight before submitters wait"),
+    kind: z
+      .enum(["xfs", "generic"])
+      .default("xfs")
+      .describe("xfs completion, or gfs2/zonefs-style inline completion"),
+    endIoDelay: Duration.default(0).describe("hold xfs_end_io back this long (Dave's msleep hook)"),
+    folioSize: Size.default(4096).describe("page-cache folio size (a power of two from 4KiB)"),
+    physRun: Size.default(4096).describe("mean physically contiguous run of page-cache memory"),
+    memory: Size.default(64 * 1024 ** 3).describe("dirtyable memory"),
     dirtyRatio: z.number().int().min(1).max(100).default(20).describe("vm.dirty_ratio (%)"),
     dirtyBackgroundRatio: z
       .number()
@@ -186,10 +353,20 @@ export const Storage = z
       .max(100)
       .default(10)
       .describe("vm.dirty_background_ratio (%)"),
-    completionDelay: Duration.default(0).describe("hold completions back this long (Dave's msleep hook)"),
+    dirtyExpire: Duration.default(30e9).describe("vm.dirty_expire_centisecs"),
+    dirtyWritebackInterval: Duration.default(5e9).describe("vm.dirty_writeback_centisecs"),
+    flusherCpu: z.number().int().min(0).max(255).default(0).describe("CPU of the flusher kworker"),
+    failEveryNthBio: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("fail every Nth bio with an I/O error (0: never)"),
+    delallocToUnwritten: z.boolean().default(false).describe("delalloc conversion makes unwritten extents"),
+    files: z.array(FsFile).min(1).max(1024),
   })
-  .describe("block device and filesystem layout (writeback scenarios)");
-export type Storage = z.output<typeof Storage>;
+  .describe("block device, filesystem and files (writeback scenarios)");
+export type Fs = z.output<typeof Fs>;
 
 export const Stop = z
   .strictObject({
@@ -252,7 +429,7 @@ export const Scenario = z
       .max(16)
       .optional()
       .describe("variants `faultline compare` uses when --kernel is not given"),
-    storage: Storage.optional(),
+    fs: Fs.optional(),
     workloads: z.array(Workload).min(1).max(64).describe("what runs on the machine"),
     stop: Stop,
     seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional().describe("PRNG seed"),

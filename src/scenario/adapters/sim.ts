@@ -1,7 +1,9 @@
 // Engine-only workloads (no kernel model): a kthread that spins, for the soft-lockup demonstration.
 import { condResched } from "../../sim/effects.js";
 import type { Ctx } from "../../sim/task.js";
+import { bootKernel } from "../../sync/index.js";
 import type { Workload } from "../schema.js";
+import { drive } from "./drive.js";
 import { type Adapter, ModelUnavailableError } from "./types.js";
 
 type KthreadSpin = Extract<Workload, { type: "kthread-spin" }>;
@@ -9,7 +11,9 @@ type KthreadSpin = Extract<Workload, { type: "kthread-spin" }>;
 const SPIN_CHUNK_NS = 1_000_000;
 const SPIN_COND_RESCHED = condResched("faultline/kthread-spin", 1);
 
-export const simAdapter: Adapter = ({ m, scenario }) => {
+export const simAdapter: Adapter = ({ scenario, machine, trace }) => {
+  const m = bootKernel(machine);
+  m.trace = trace;
   let running = 0;
   for (const w of scenario.workloads) {
     if (!w.enabled) continue;
@@ -24,19 +28,20 @@ export const simAdapter: Adapter = ({ m, scenario }) => {
     if (w.start > 0) m.at(w.start, start);
     else start();
   }
+  const stopReason = drive(m, scenario, () => running === 0);
+  m.finish();
+  let ctxt = 0;
+  let intr = 0;
+  let softirq = 0;
+  for (const c of m.cpus) {
+    ctxt += c.nrSwitches;
+    intr += c.hardirqCount;
+    softirq += c.softirqCount;
+  }
   return {
-    done: () => running === 0,
-    collect: () => {
-      let ctxt = 0;
-      let intr = 0;
-      let softirq = 0;
-      for (const c of m.cpus) {
-        ctxt += c.nrSwitches;
-        intr += c.hardirqCount;
-        softirq += c.softirqCount;
-      }
-      return { throughput: [], latency: [], vmstat: {}, counters: { ctxt, intr, softirq } };
-    },
+    m,
+    stopReason,
+    output: { throughput: [], latency: [], vmstat: {}, counters: { ctxt, intr, softirq } },
   };
 };
 

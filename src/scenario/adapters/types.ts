@@ -1,11 +1,15 @@
-// What a model adapter gives the runner: workloads started on a machine, and their measurements.
+// What a model adapter does for the runner: builds the machine and the model from a scenario, runs it,
+// and hands back the machine (for holdoff, dmesg, findings, lock_stat) and the model's measurements.
 import type { Histogram } from "hdr-histogram-js";
-import type { Throughput } from "../../report/result.js";
+import type { RunResult, Throughput } from "../../report/result.js";
+import type { MachineConfig } from "../../sim/config.js";
 import type { Machine } from "../../sim/machine.js";
+import type { TraceSink } from "../../sim/trace.js";
 import type { VariantInfo } from "../catalog.js";
 import type { Scenario } from "../schema.js";
 
 export type SwitchValue = boolean | number | string;
+export type StopReason = RunResult["run"]["stopReason"];
 
 export interface ModelOutput {
   throughput: Throughput[];
@@ -16,26 +20,28 @@ export interface ModelOutput {
   counters: Record<string, number>;
 }
 
-export interface ModelInstance {
-  /** True once every workload has finished (the run may stop). */
-  done(): boolean;
-  /** Measurements, read once after the run. */
-  collect(): ModelOutput;
-}
-
 export interface AdapterInput {
-  m: Machine;
   scenario: Scenario;
   variant: VariantInfo;
+  seed: number;
   /** Effective switches: the variant's, with the scenario's overrides (dotted names). */
   switches: Readonly<Record<string, SwitchValue>>;
   /** The merged cost table (profile + overrides). */
   costs: Readonly<Record<string, number>>;
+  /** Machine configuration derived from the scenario (cpus, hz, preemption, watchdog, seed, costs). */
+  machine: Partial<MachineConfig>;
+  trace: TraceSink | null;
 }
 
-export type Adapter = (input: AdapterInput) => ModelInstance;
+export interface AdapterRun {
+  m: Machine;
+  stopReason: StopReason;
+  output: ModelOutput;
+}
 
-/** The scenario asks for something this build cannot run yet (exit 2 with the message). */
+export type Adapter = (input: AdapterInput) => AdapterRun;
+
+/** The scenario asks for something this build cannot run (exit 2 with the message). */
 export class ModelUnavailableError extends Error {
   override readonly name = "ModelUnavailableError";
 }

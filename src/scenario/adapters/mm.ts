@@ -1,0 +1,68 @@
+// The per-VMA-lock model (src/mm) driven from a scenario, through its entry point runMmScenario
+// (src/check/mm.ts). Workload fields map one to one onto src/workloads/mm.ts.
+import { runMmScenario } from "../../check/mm.js";
+import type { MmWorkload } from "../../workloads/mm.js";
+import { WORKLOAD_MODEL } from "../catalog.js";
+import type { Workload } from "../schema.js";
+import { DEFAULT_TIME_LIMIT_NS } from "./drive.js";
+import { type Adapter, ModelUnavailableError, type StopReason } from "./types.js";
+
+/** Scenario workload -> src/workloads/mm.ts workload: same fields; durations renamed with their unit. */
+export function toMmWorkload(w: Workload): MmWorkload {
+  if (WORKLOAD_MODEL[w.type] !== "mm")
+    throw new ModelUnavailableError(
+      `workload type ${w.type} does not run on the mm model (a per-VMA-lock variant)`,
+    );
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(w)) {
+    if (v === undefined) continue;
+    out[RENAMED[k] ?? k] = v;
+  }
+  return out as unknown as MmWorkload;
+}
+
+const RENAMED: Record<string, string> = { think: "thinkNs", childLife: "childLifeNs" };
+
+export const mmAdapter: Adapter = ({ scenario: s, variant, seed, switches, costs, trace, machine }) => {
+  const workloads = s.workloads.filter((w) => w.enabled).map(toMmWorkload);
+  const r = runMmScenario({
+    variant: variant.name,
+    switches: { ...switches },
+    disableLockSites: s.kernel.disableLockSites,
+    cpus: s.machine.cpus,
+    seed,
+    mode: "timed",
+    preempt: s.machine.preemption,
+    costs: { ...costs },
+    workloads,
+    stop: {
+      timeNs: s.stop.time ?? DEFAULT_TIME_LIMIT_NS,
+      maxEvents: s.stop.maxEvents,
+      onFinding: s.stop.onFinding,
+    },
+    ...(trace ? { trace } : {}),
+    machine,
+  } as Parameters<typeof runMmScenario>[0]);
+  const vmstat: Record<string, number> = {};
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.vmstat)) {
+    if (k.startsWith("model_")) counters[k.slice(6)] = v;
+    else vmstat[k] = v;
+  }
+  counters.frames_in_use = r.framesInUse;
+  for (const [k, v] of Object.entries(r.findingCounts)) counters[`findings_${k}`] = v;
+  let stopReason: StopReason = "time";
+  if (r.completed) stopReason = "done";
+  else if (r.machine.stopped && r.findings.length > 0) stopReason = "finding";
+  else if (r.events >= s.stop.maxEvents) stopReason = "max-events";
+  return {
+    m: r.machine,
+    stopReason,
+    output: {
+      throughput: [{ name: "faults", value: Math.round(r.faultsPerSimS), unit: "faults/s" }],
+      latency: r.faults > 0 ? [{ name: "fault", hist: r.faultLatencyHistogram }] : [],
+      vmstat,
+      counters,
+    },
+  };
+};
