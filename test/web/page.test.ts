@@ -5,11 +5,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resultJson } from "../../src/report/result.js";
+import { loadScenario } from "../../src/scenario/load.js";
+import { catalog } from "../../src/scenario/models.js";
+import { runScenario } from "../../src/scenario/run.js";
 import {
   ARTIFACTS,
   chromiumAvailable,
   type Harness,
   pageErrors,
+  ROOT,
   screenshot,
   startHarness,
 } from "./harness.js";
@@ -67,6 +72,26 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       expect(p.url()).toContain("scenario=softlockup-demo");
       expect(p.url()).toContain("seed=1");
       await screenshot(p, "web-engine-demo.png");
+      // exports: the Perfetto trace and the JSON result of the PREEMPT_NONE side
+      const [trace] = await Promise.all([
+        p.waitForEvent("download"),
+        p.getByTestId("export-trace-0").click(),
+      ]);
+      const traceFile = path.join(ARTIFACTS, "web-engine-demo.trace.json");
+      await trace.saveAs(traceFile);
+      const t = JSON.parse(fs.readFileSync(traceFile, "utf8"));
+      expect(t.traceEvents.some((e: { name: string }) => String(e.name).includes("soft lockup"))).toBe(true);
+      const [json] = await Promise.all([p.waitForEvent("download"), p.getByTestId("export-json-0").click()]);
+      const jsonFile = path.join(ARTIFACTS, "web-engine-demo.result.json");
+      await json.saveAs(jsonFile);
+      const text = fs.readFileSync(jsonFile, "utf8");
+      const r = JSON.parse(text);
+      expect(r.format).toBe("faultline-result");
+      expect(r.findings.map((f: { kind: string }) => f.kind)).toContain("soft_lockup");
+      // the same bytes as the same run in Node (what `faultline run --json` writes)
+      const file = path.join(ROOT, "scenarios", "softlockup-demo.yaml");
+      const s = loadScenario(fs.readFileSync(file, "utf8"), { file, catalog: catalog() });
+      expect(text).toBe(resultJson(runScenario(s, { seed: 1, sets: [] })));
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

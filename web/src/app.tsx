@@ -600,6 +600,7 @@ function Card({ side, index }: { side: Side; index: number }) {
       <div class="exports">
         <button
           type="button"
+          data-testid={`export-json-${index}`}
           onClick={() =>
             download(
               `${r.scenario.name}-${r.kernel.variant}-seed${r.scenario.seed}.json`,
