@@ -867,6 +867,8 @@ export class Machine {
             this.schedule(c, false);
             continue;
           }
+          // back in the idle loop (e.g. after an irq or softirq ran on the idle task): extended QS
+          for (const q of this.hooks.qs) q(c, "idle");
           c.status = CPU_IDLE;
           c.tickArmed = false;
           return;
@@ -1106,7 +1108,11 @@ export class Machine {
     yield this.cfg.costs.tickNs;
     this.updateCurr(c);
     const t = c.curr;
-    if (t.isIdle || t.inUser) for (const q of this.hooks.qs) q(c, t.isIdle ? "idle" : "user");
+    // rcu_sched_clock_irq(): a quiescent state only when the tick came straight from the idle loop or
+    // user mode (rcu_is_cpu_rrupt_from_idle()), not from a softirq or irq running on the idle task
+    const below = c.frames[c.frames.length - 2];
+    if ((t.isIdle || t.inUser) && below !== undefined && below.kind === CTX_TASK)
+      for (const q of this.hooks.qs) q(c, t.isIdle ? "idle" : "user");
     if (this.cfg.preempt === "lazy" && c.needReschedLazy) this.setNeedResched(c);
     if (t.policy === "normal" && t.sliceExec >= this.sliceNs() && c.rqFair.length > 0) {
       t.sliceExec = 0;

@@ -149,8 +149,8 @@ export class Rcu {
     this.gpStart = this.m.now;
     this.stallAt = this.m.now + this.m.cfg.rcuStallTimeoutS * 1e9;
     for (const c of this.m.cpus) {
-      // idle and user-mode CPUs are in an extended quiescent state
-      this.qsNeeded[c.id] = !(c.curr.isIdle || (c.curr.inUser && c.top.kind === CTX_TASK));
+      // idle and user-mode CPUs are in an extended quiescent state, unless an irq or softirq runs there
+      this.qsNeeded[c.id] = !((c.curr.isIdle || c.curr.inUser) && c.top.kind === CTX_TASK);
     }
     this.checkGpEnd();
   }
