@@ -319,6 +319,34 @@ describe("RCU CPU stall detector", () => {
     expect(ok.findings).toEqual([]);
   });
 
+  it("a loop in softirq context stalls RCU in every model, even on an otherwise idle CPU", () => {
+    for (const preempt of ["none", "full", "lazy"] as const) {
+      const m = bootKernel({ cpus: 2, preempt, seed: 3, watchdogThreshS: 0 });
+      // CPU 0 stays busy (with resched points), so its tick runs the stall check
+      m.createTask("busy", 0, burner(25_000, 1));
+      m.openSoftirq(BLOCK_SOFTIRQ, function* (k) {
+        for (let i = 0; i < 25_000; i++) yield 1 * MS;
+        void k;
+      });
+      m.raiseIrq(
+        1,
+        "nvme0q1",
+        function* (k) {
+          k.m.raiseSoftirq(1, BLOCK_SOFTIRQ);
+          yield 500;
+        },
+        1 * MS,
+      );
+      m.run(25 * S);
+      const st = m.findings.filter((f) => f.kind === "rcu_stall");
+      expect(st.length).toBeGreaterThanOrEqual(1);
+      expect(st[0]!.cpus).toEqual([1]);
+      expect(st[0]!.message).toMatch(/^rcu: INFO: rcu_(sched|preempt) detected stalls on CPUs\/tasks:$/);
+      expect(st[0]!.t).toBeGreaterThan(21 * S);
+      expect(st[0]!.t).toBeLessThan(22 * S);
+    }
+  });
+
   it("a task-context loop does not stall preemptible RCU (FULL)", () => {
     const m = bootKernel({ cpus: 2, preempt: "full", seed: 3 });
     m.createTask("loop", 1, burner(30_000, 0));
