@@ -473,6 +473,26 @@ describe("scheduler", () => {
 });
 
 describe("regressions", () => {
+  it("an irq raised for a later time on the caller's own CPU fires at that time", () => {
+    const m = exactMachine({ cpus: 1 });
+    const log: number[] = [];
+    m.createTask("submit", 0, function* (k) {
+      yield 100 * US;
+      k.m.raiseIrq(
+        0,
+        "nvme0q0",
+        function* (hk) {
+          log.push(hk.m.now);
+          yield 1;
+        },
+        k.m.now + 2 * MS,
+      );
+      yield 5 * MS;
+    });
+    m.run(10 * MS);
+    expect(log).toEqual([2100 * US]);
+  });
+
   it("raising an irq on another CPU does not run it inside the caller's step (time stays put)", () => {
     const m = exactMachine({ cpus: 2 });
     const log: string[] = [];
