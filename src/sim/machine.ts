@@ -255,7 +255,7 @@ class IrqEvent implements Handler {
 
 export class Machine {
   readonly cfg: MachineConfig;
-  readonly queue = new EventQueue(4096);
+  readonly queue = new EventQueue(256);
   now = 0;
   readonly cpus: Cpu[] = [];
   readonly tasks: Task[] = [];

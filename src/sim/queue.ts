@@ -15,6 +15,8 @@ export const MAX_LANE = 2047;
 /** Width of the timing wheel in time units (a power of two). */
 const WHEEL_SLOTS = 4096;
 const WHEEL_WORDS = WHEEL_SLOTS >> 5;
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 
 export class EventQueue {
   private hTime: Float64Array;
@@ -27,9 +29,10 @@ export class EventQueue {
   private eTime: Float64Array;
   private eKey: Float64Array;
   private eNext: Int32Array;
-  private readonly wHead = new Int32Array(WHEEL_SLOTS).fill(-1);
-  private readonly wTail = new Int32Array(WHEEL_SLOTS).fill(-1);
-  private readonly wBits = new Uint32Array(WHEEL_WORDS);
+  // allocated at the first wheel insert (many short-lived queues, e.g. explore runs, never need it)
+  private wHead: Int32Array = EMPTY_I32;
+  private wTail: Int32Array = EMPTY_I32;
+  private wBits: Uint32Array = EMPTY_U32;
   private wCount = 0;
   /** Wheel slot holding the earliest wheel event, or -1 when unknown. */
   private wMin = -1;
@@ -113,6 +116,11 @@ export class EventQueue {
     const eNext = this.eNext;
     eTime[s] = time;
     eKey[s] = key;
+    if (this.wHead.length === 0) {
+      this.wHead = new Int32Array(WHEEL_SLOTS).fill(-1);
+      this.wTail = new Int32Array(WHEEL_SLOTS).fill(-1);
+      this.wBits = new Uint32Array(WHEEL_WORDS);
+    }
     const head = this.wHead[idx]!;
     if (head < 0) {
       eNext[s] = -1;
