@@ -16,7 +16,12 @@ const MAX_STEPS = 20_000;
 /** The smallest fork race (one writer, one faulter, one forker): short schedules, fast shrinking. */
 export const MINI_WORKLOADS: MmWorkload[] = [{ type: "fork-race-mini" }];
 
-export function scenarioTarget(s: Scenario, seed: number, workloads: "scenario" | "mini"): CheckTarget {
+export function scenarioTarget(
+  s: Scenario,
+  seed: number,
+  workloads: "scenario" | "mini",
+  kinds: readonly string[] = [],
+): CheckTarget {
   const v = findVariant(catalog(), s.kernel.variant);
   if (v?.model !== "mm")
     throw new ModelUnavailableError(
@@ -33,7 +38,7 @@ export function scenarioTarget(s: Scenario, seed: number, workloads: "scenario" 
       preempt: s.machine.preemption,
       workloads: ws,
     },
-    { name: `${s.name}:${v.name}`, maxSteps: MAX_STEPS },
+    { name: `${s.name}:${v.name}`, maxSteps: MAX_STEPS, ...(kinds.length > 0 ? { kinds } : {}) },
   );
   return {
     ...t,

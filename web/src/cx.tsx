@@ -39,6 +39,7 @@ export function CounterexamplePanel() {
   const [budget, setBudget] = useState("2000");
   const [timeS, setTimeS] = useState("30");
   const [workloads, setWorkloads] = useState<"mini" | "scenario">("mini");
+  const [kinds, setKinds] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [rep, setRep] = useState<Replayed | null>(null);
@@ -61,6 +62,10 @@ export function CounterexamplePanel() {
           budget: Math.max(1, Number(budget) || 1),
           timeS: Math.max(1, Number(timeS) || 1),
           workloads,
+          kinds: kinds
+            .split(",")
+            .map((k) => k.trim())
+            .filter((k) => k !== ""),
         },
         (n) => setBusy(`searching: ${n} schedules`),
       );
@@ -157,6 +162,16 @@ export function CounterexamplePanel() {
               type="number"
               value={budget}
               onInput={(e) => setBudget((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          <label title="finding kinds that count as a violation, comma-separated (e.g. lost_update); empty: any finding">
+            Violations{" "}
+            <input
+              type="text"
+              size={14}
+              placeholder="any finding"
+              value={kinds}
+              onInput={(e) => setKinds((e.target as HTMLInputElement).value)}
             />
           </label>
           <label>

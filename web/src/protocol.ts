@@ -41,6 +41,8 @@ export interface CheckRequest {
   budget: number;
   timeS: number;
   workloads: "scenario" | "mini";
+  /** Finding kinds that count as a violation; empty: any finding. */
+  kinds: string[];
 }
 
 export interface ReplayRequest {

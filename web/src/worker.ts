@@ -100,7 +100,7 @@ function checkRun(req: CheckRequest): void {
     catalog: catalog(),
   });
   const seed = req.seed ?? scenarioSeeds(s)[0]!;
-  const target = scenarioTarget(s, seed, req.workloads);
+  const target = scenarioTarget(s, seed, req.workloads, req.kinds);
   let lastPost = 0;
   const r = check(target, {
     strategy: req.strategy,
