@@ -45,6 +45,12 @@ function sectionHtml(s: HtmlSection, i: number): string {
     const cls = r.findings.length > 0 ? "finding" : "ok";
     const verdict = r.findings.length > 0 ? `${r.findings.length} finding(s)` : "no findings";
     parts.push(`<p><b>${escapeHtml(r.kernel.variant)}</b>: <span class="${cls}">${verdict}</span></p>`);
+    const firsts = new Map<string, string>();
+    for (const f of r.findings) if (!firsts.has(f.kind)) firsts.set(f.kind, f.message.split("\n")[0]!);
+    if (firsts.size > 0)
+      parts.push(
+        `<ul>${[...firsts].map(([k, msg]) => `<li class="finding"><code>${escapeHtml(k)}</code>: ${escapeHtml(msg)}</li>`).join("")}</ul>`,
+      );
     const dmesg = dmesgLines(r);
     if (dmesg.length > 0) parts.push(`<pre class="dmesg">${escapeHtml(dmesg.join("\n"))}</pre>`);
   }

@@ -68,7 +68,7 @@ export function holdoffTimelineSpec(results: readonly RunResult[]): Spec | undef
       });
     });
   }
-  if (values.length === 0) return undefined;
+  if (values.every((v) => v.holdoffMs === 0)) return undefined;
   return {
     ...base("Scheduler holdoff over time"),
     data: { values },
@@ -89,7 +89,8 @@ export function variantsSpec(results: readonly RunResult[]): Spec | undefined {
     for (const t of r.throughput)
       values.push({ variant: r.kernel.variant, metric: `${t.name} (${t.unit})`, value: t.value });
     const hold = r.holdoff.perCpu.reduce((m, h) => Math.max(m, h.maxNs), 0);
-    values.push({ variant: r.kernel.variant, metric: "longest holdoff (ms)", value: hold / 1e6 });
+    if (results.some((x) => x.holdoff.perCpu.some((h) => h.maxNs > 0)))
+      values.push({ variant: r.kernel.variant, metric: "longest holdoff (ms)", value: hold / 1e6 });
     values.push({ variant: r.kernel.variant, metric: "findings", value: r.findings.length });
   }
   return {

@@ -2,7 +2,7 @@
 // file:line:column, the field, what was found and what is allowed. Never throws anything else for any
 // input text (a property test checks this).
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml } from "yaml";
-import type { z } from "zod";
+import { toJSONSchema, type z } from "zod";
 import { type Catalog, findVariant, MODEL_NAMES, variantNames, WORKLOAD_MODEL } from "./catalog.js";
 import { describeFound, formatField, ScenarioError, type ScenarioProblem } from "./errors.js";
 import { Scenario, WORKLOAD_TYPES } from "./schema.js";
@@ -219,6 +219,12 @@ function allowedFor(issue: z.core.$ZodIssue, path: Path, data: unknown): string 
   switch (issue.code) {
     case "invalid_type":
       if (
+        issue.expected === "number" &&
+        schema &&
+        jsonSchemaOf(pickOption(unwrap(schema), undefined)).type === "integer"
+      )
+        return fieldMeaning(outer, "int");
+      if (
         issue.expected === "string" &&
         (typeof valueAt(data, path) === "number" || typeof valueAt(data, path) === "boolean")
       )
@@ -264,16 +270,12 @@ function fieldMeaning(description: string | undefined, expected: string): string
 
 function boundsOf(schema: z.ZodType | undefined, issue: z.core.$ZodIssue): string {
   const i = issue as { origin?: string; minimum?: number | bigint; maximum?: number | bigint };
-  const bag = schema
-    ? (
-        pickOption(unwrap(schema), undefined)._zod as {
-          bag?: { minimum?: number; maximum?: number; format?: string };
-        }
-      ).bag
-    : undefined;
-  const min = bag?.minimum ?? (issue.code === "too_small" ? i.minimum : undefined);
-  const max = bag?.maximum ?? (issue.code === "too_big" ? i.maximum : undefined);
-  const n = Number(min ?? max);
+  const js = schema ? jsonSchemaOf(pickOption(unwrap(schema), undefined)) : {};
+  const min =
+    js.minimum ?? js.minItems ?? js.minLength ?? (issue.code === "too_small" ? Number(i.minimum) : undefined);
+  const max =
+    js.maximum ?? js.maxItems ?? js.maxLength ?? (issue.code === "too_big" ? Number(i.maximum) : undefined);
+  const n = Number(issue.code === "too_small" ? min : max);
   const unit =
     i.origin === "array"
       ? n === 1
@@ -284,16 +286,31 @@ function boundsOf(schema: z.ZodType | undefined, issue: z.core.$ZodIssue): strin
           ? " character"
           : " characters"
         : "";
-  const what =
-    i.origin === "number" && bag?.format?.includes("int")
-      ? "an integer "
-      : i.origin === "number"
-        ? "a number "
-        : "";
-  if (min !== undefined && max !== undefined && unit === "") return `${what}from ${min} to ${max}`;
-  if (min !== undefined && max !== undefined) return `from ${min} to ${max}${unit}`;
-  if (min !== undefined) return `${what}at least ${min}${unit}`;
-  return `${what}at most ${max}${unit}`;
+  const what = js.type === "integer" ? "an integer " : i.origin === "number" ? "a number " : "";
+  if (min !== undefined && max !== undefined) return `${what}from ${min} to ${max}${unit}`;
+  if (min !== undefined) return `${what}of at least ${min}${unit}`;
+  return `${what}of at most ${max}${unit}`;
+}
+
+type JsBounds = {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+};
+
+function jsonSchemaOf(s: z.ZodType): JsBounds {
+  try {
+    const js = toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsBounds;
+    if (js.maximum !== undefined && js.maximum >= Number.MAX_SAFE_INTEGER) delete js.maximum;
+    if (js.minimum !== undefined && js.minimum <= Number.MIN_SAFE_INTEGER) delete js.minimum;
+    return js;
+  } catch {
+    return {};
+  }
 }
 
 function valueAt(data: unknown, path: Path): unknown {

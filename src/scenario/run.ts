@@ -30,6 +30,7 @@ export interface RunOptions {
 }
 
 const MAX_TIMELINE_BUCKETS = 2000;
+const MIN_TIMELINE_BUCKETS = 50;
 
 const ADAPTERS: Record<string, Adapter | undefined> = { sim: simAdapter, mm: mmAdapter, fs: fsAdapter };
 
@@ -172,6 +173,7 @@ function holdoffOf(m: Machine, s: Scenario): RunResult["holdoff"] {
   let bucketNs = s.report.timelineBucket;
   if (bucketNs <= 0) bucketNs = 100e6;
   while (m.now / bucketNs > MAX_TIMELINE_BUCKETS) bucketNs *= 2;
+  while (bucketNs > 1000 && m.now / bucketNs < MIN_TIMELINE_BUCKETS) bucketNs = Math.round(bucketNs / 2);
   const n = Math.max(1, Math.ceil(m.now / bucketNs));
   const maxNs = m.cpus.map(() => new Array<number>(n).fill(0));
   for (const e of m.holdoffEvents) {
