@@ -177,6 +177,26 @@ describe("rwsem", () => {
     expect(() => m.run(1 * MS)).toThrow(/up_write\(s\) by a task that does not hold it/);
   });
 
+  it("disabled sites: trylocks succeed, downgrade of a skipped write lock releases as a read", () => {
+    const m = machine({ cpus: 1 });
+    m.disabledSites.add("off:w");
+    m.disabledSites.add("off:try");
+    const sem = new RwSemaphore("s");
+    const got: boolean[] = [];
+    m.createTask("t", 0, function* (k) {
+      yield* down_write(k, sem, "off:w");
+      expect(sem.locked).toBe(false);
+      yield* downgrade_write(k, sem);
+      got.push(yield* down_write_trylock(k, sem, "off:try"));
+      yield* up_write(k, sem); // the skipped trylock
+      yield* up_read(k, sem); // the downgraded skip
+      expect(sem.skips).toEqual([]);
+    });
+    m.run(1 * MS);
+    expect(got).toEqual([true]);
+    expect(m.findings).toEqual([]);
+  });
+
   it("disabled sites skip acquire and release", () => {
     const m = machine();
     m.disabledSites.add("w:down_write");
