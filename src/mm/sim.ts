@@ -252,6 +252,16 @@ export class MmSim {
     this.ringAux[i] = aux;
   }
 
+  /** The CPU of the latest ring event `fn` at vpn, or -1. */
+  lastEventCpu(fn: string, vpn: number): number {
+    const n = Math.min(this.ringN, RING);
+    for (let j = this.ringN - 1; j >= this.ringN - n; j--) {
+      const i = j & (RING - 1);
+      if (this.ringVpn[i] === vpn && this.ringFn[i] === fn) return this.ringCpu[i]!;
+    }
+    return -1;
+  }
+
   /** The recent model events that touch one of `vpns` (all recent ones if none given). */
   steps(vpns: readonly number[], max = 24): string[] {
     const out: string[] = [];

@@ -132,14 +132,21 @@ function access(
   const have = fr.content[idx]!;
   if (exp !== null) {
     const e = exp[sidx]!;
-    if (e >= 0 && have !== e)
+    if (e >= 0 && have !== e) {
+      // who: the loader, the CPU whose store was lost, and the CPU that last replaced the page
+      const storer = mm.lastStoreCpu![sidx]!;
+      const copier = sim.lastEventCpu("wp_page_copy:install", vpn);
+      const cpus = [cpu];
+      for (const c of [storer, copier]) if (c >= 0 && !cpus.includes(c)) cpus.push(c);
       sim.finding(
         "lost_update",
-        [cpu, mm.lastStoreCpu![sidx]!],
+        cpus,
         [vpn],
-        `load at ${hex(vpn)} word ${word} read ${have}; the last store (cpu${mm.lastStoreCpu![sidx]}) wrote ${e}`,
-        { mm: mm.id, word, expected: e, found: have, frame },
+        `load at ${hex(vpn)} word ${word} on cpu${cpu} read ${have}; the last store (cpu${storer}) wrote ${e}` +
+          (copier >= 0 ? `; cpu${copier} last replaced the page (wp_page_copy)` : ""),
+        { mm: mm.id, word, expected: e, found: have, frame, storeCpu: storer, copyCpu: copier },
       );
+    }
   }
   return have;
 }
