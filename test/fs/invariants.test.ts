@@ -142,3 +142,36 @@ describe("determinism and scale", () => {
     expect(r.events).toBeLessThan(5_242_800 / 20);
   });
 });
+
+describe("the model finds dave-v1's merge bug (fast-check counterexample)", () => {
+  it("merging by the split-advanced bi_sector glues physically discontiguous ioends", () => {
+    const MIB = 2 ** 20;
+    const bytes = 68 * MIB + 1234;
+    const r = runFsScenario(
+      iomapScenario("iomap-s3", {
+        variant: "dave-v1",
+        machine: { cpus: 4, preempt: "none" },
+        fs: {
+          physRunBytes: 64 * 1024,
+          endIoDelayNs: 50e6,
+          memBytes: 512 * MIB,
+          dirtyBackgroundRatio: 10,
+          dirtyRatio: 20,
+        },
+        files: [
+          {
+            name: "f0",
+            bytes,
+            layout: { extentBytes: 3 * MIB, gapBytes: MIB, startBlock: 1 << 22 },
+            initial: "empty",
+          },
+        ],
+        tasks: [
+          { kind: "writer", cpu: 0, jobs: [{ file: "f0", bytes, fsync: true }], writeBytes: 256 * 1024 },
+        ],
+      }),
+    );
+    expect(r.fs.invariantCounts.merge_physical).toBeGreaterThanOrEqual(1);
+    expect(r.findings.some((f) => f.kind === "fs:merge_physical")).toBe(true);
+  });
+});
