@@ -597,6 +597,8 @@ export class Machine {
     next.lastSwitchTime = this.now;
     prev.savedPreemptCount = c.preemptCount;
     c.preemptCount = next.savedPreemptCount;
+    // finish_task_switch() re-enables irqs: a task that slept with irqs off does not pass that on
+    c.irqsOff = false;
     const prevState = prev.exited
       ? "X"
       : prev.state === TASK_RUNNING
