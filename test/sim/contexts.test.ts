@@ -473,6 +473,24 @@ describe("scheduler", () => {
 });
 
 describe("regressions", () => {
+  it("a task that sleeps with irqs disabled does not pass disabled irqs on to the next task", () => {
+    const m = exactMachine({ cpus: 1 });
+    const log: string[] = [];
+    m.createTask("bad", 0, function* (k) {
+      k.localIrqDisable();
+      yield* k.m.sleepNs(k, 1 * MS);
+      log.push(`bad resumed at ${k.m.now} irqsOff=${k.irqsDisabled()}`);
+    });
+    m.createTask("victim", 0, function* (k) {
+      log.push(`victim irqsOff=${k.irqsDisabled()}`);
+      yield 10 * MS;
+    });
+    m.run(50 * MS);
+    // the sleeper's timer interrupts the victim on time and the sleeper resumes with irqs on
+    expect(log).toEqual(["victim irqsOff=false", `bad resumed at ${10 * MS} irqsOff=false`]);
+    expect(m.findings).toEqual([]);
+  });
+
   it("an irq raised for a later time on the caller's own CPU fires at that time", () => {
     const m = exactMachine({ cpus: 1 });
     const log: number[] = [];
