@@ -49,7 +49,8 @@ describe("determinism", () => {
   it("the engine demo reports the soft lockup exactly as dmesg prints it", () => {
     const r = JSON.parse(run("softlockup-demo", 1)) as RunResult;
     const line = r.dmesg.find((d) => d.line.startsWith("watchdog:"));
-    expect(line).toMatchObject({ tNs: 24e9, cpu: 1 });
+    expect(line?.cpu).toBe(1);
+    expect(dmesgStamp(line?.tNs ?? 0)).toBe("[   24.000000] ");
     expect(line?.line).toMatch(/^watchdog: BUG: soft lockup - CPU#1 stuck for 2\ds! \[spinner:\d+\]$/);
     expect(r.findings.map((f) => f.kind)).toContain("soft_lockup");
   });
