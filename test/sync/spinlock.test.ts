@@ -69,6 +69,30 @@ describe("spin_lock / spin_unlock", () => {
     expect(row["holdtime-min"]).toBeGreaterThanOrEqual(1 * US);
   });
 
+  it("scales to 256 CPUs contending one lock", () => {
+    const m = machine({ cpus: 256 });
+    const lock = new SpinLock("big_lock");
+    let inside = 0;
+    let total = 0;
+    for (let cpu = 0; cpu < 256; cpu++)
+      m.createTask(`t${cpu}`, cpu, function* (k) {
+        for (let i = 0; i < 5; i++) {
+          yield* spin_lock(k, lock, "big");
+          inside++;
+          expect(inside).toBe(1);
+          yield 500;
+          total++;
+          inside--;
+          yield* spin_unlock(k, lock);
+          yield 10 * US;
+        }
+      });
+    m.run(1000 * MS);
+    expect(total).toBe(1280);
+    expect(lock.locked).toBe(false);
+    expect(lockStats(m).get("big_lock").contentions).toBeGreaterThan(500);
+  });
+
   it("hands the lock over to spinning waiters in FIFO order", () => {
     const m = machine();
     const lock = new SpinLock("fifo_lock");
