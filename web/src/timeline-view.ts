@@ -239,31 +239,49 @@ export class TimelineView {
     let drawn = 0;
     g.font = "11px system-ui, sans-serif";
     g.textBaseline = "middle";
+    // Rectangles are batched by colour (one path and one fill per colour): setting fillStyle is
+    // what costs most when thousands of small rectangles alternate colours.
+    const batches = new Map<string, number[]>();
+    const labels: { text: string; x: number; y: number; w: number }[] = [];
     for (const r of this.rows) {
       const lane = r.lane;
       let lastColor = "";
+      let batch: number[] = [];
       drawn += visibleRects(lane, t0, t1, nsPerPx, (s, e, i, busy) => {
         const c = this.color(lane, lane.label[i]!);
         if (c !== lastColor) {
-          g.fillStyle = c;
           lastColor = c;
+          batch = batches.get(c) ?? [];
+          if (batch.length === 0) batches.set(c, batch);
         }
         const xs = Math.max(GUTTER_PX - 1, x(s));
         const xe = Math.min(W + 1, x(e));
+        const w = Math.max(1, xe - xs);
         if (busy < 1) {
           // a collapsed pixel column: as tall as the share of its time that is busy (at least 2 px)
           const h = Math.max(2, Math.round(r.h * busy));
-          g.fillRect(xs, r.y + r.h - h, Math.max(1, xe - xs), h);
+          batch.push(xs, r.y + r.h - h, w, h);
           return;
         }
-        g.fillRect(xs, r.y, Math.max(1, xe - xs), r.h);
-        if ((lane.kind === "task" || lane.kind === "step") && xe - xs > 48) {
-          g.fillStyle = "#102030";
-          g.fillText(this.data.strings[lane.label[i]!] ?? "", xs + 3, r.y + r.h / 2, xe - xs - 6);
-          lastColor = "";
-        }
+        batch.push(xs, r.y, w, r.h);
+        if ((lane.kind === "task" || lane.kind === "step") && xe - xs > 48)
+          labels.push({
+            text: this.data.strings[lane.label[i]!] ?? "",
+            x: xs + 3,
+            y: r.y + r.h / 2,
+            w: xe - xs - 6,
+          });
       });
     }
+    for (const [c, rects] of batches) {
+      g.fillStyle = c;
+      g.beginPath();
+      for (let k = 0; k < rects.length; k += 4)
+        g.rect(rects[k]!, rects[k + 1]!, rects[k + 2]!, rects[k + 3]!);
+      g.fill();
+    }
+    g.fillStyle = "#102030";
+    for (const l of labels) g.fillText(l.text, l.x, l.y, l.w);
     this.drawMarks(t0, t1, x);
     if (this.viewport.cursorNs !== null) {
       const cx = x(this.viewport.cursorNs);
