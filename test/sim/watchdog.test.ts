@@ -77,6 +77,22 @@ describe("soft-lockup detector", () => {
     expect(m.taint).toContain("L");
   });
 
+  it("follows kernel.watchdog_thresh: 5 s gives a 10 s threshold with 2 s samples; 0 disables it", () => {
+    const m = machine({ watchdogThreshS: 5 });
+    expect(m.watchdogs.softlockupThreshS).toBe(10);
+    expect(m.watchdogs.samplePeriodNs).toBe(2 * S);
+    m.createTask("spin", 1, burner(15_000, 0));
+    m.run(15 * S);
+    const f = m.findings.filter((x) => x.kind === "soft_lockup");
+    expect(f.length).toBe(1);
+    expect(f[0]!.t).toBeGreaterThan(10 * S);
+    expect(f[0]!.t).toBeLessThanOrEqual(12.1 * S);
+    const off = machine({ watchdogThreshS: 0 });
+    off.createTask("spin", 1, burner(30_000, 0));
+    off.run(30 * S);
+    expect(off.findings.filter((x) => x.kind === "soft_lockup" || x.kind === "hard_lockup")).toEqual([]);
+  });
+
   it("a second report follows 20 s later while the CPU stays stuck", () => {
     const m = machine();
     m.createTask("spin", 1, burner(50_000, 0));
