@@ -114,14 +114,44 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
   );
 
   it(
-    "fork race: 6.4.0 loses a parent write (finding)",
+    "fork race: 6.4.0 loses a parent write (finding), 6.4.3 does not",
     async () => {
       const p = await h.page();
-      await p.goto(`${h.url}?scenario=pervma-fork-race&variant=6.4.0&run`);
+      await p.goto(`${h.url}?scenario=pervma-fork-race&variant=6.4.0&vs=6.4.3&run`);
       await waitFor(p, "verdict-0", "web-fork-race");
+      await waitFor(p, "verdict-1", "web-fork-race");
       expect(await p.getByTestId("verdict-0").textContent()).toContain("lost_update");
+      expect(await p.getByTestId("verdict-1").textContent()).toBe("No findings.");
       await p.getByTestId("timeline-0").locator("canvas").waitFor();
       await screenshot(p, "web-fork-race.png");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "a loaded file: problems with file:line:column, then a valid file runs",
+    async () => {
+      const p = await h.page();
+      await p.goto(h.url);
+      const bad = path.join(ARTIFACTS, "web-bad-scenario.yaml");
+      fs.writeFileSync(
+        bad,
+        "name: bad\nmachine:\n  cpus: zero\nkernel:\n  variant: generic\nworkloads: []\n",
+      );
+      await p.getByTestId("scenario-file").setInputFiles(bad);
+      await waitFor(p, "problems", "web-load-file");
+      expect(await p.getByTestId("problems").textContent()).toMatch(
+        /web-bad-scenario\.yaml:3:\d+: machine\.cpus: found "zero"/,
+      );
+      expect(await p.getByTestId("run").isDisabled()).toBe(true);
+      const good = path.join(ARTIFACTS, "web-resched.yaml");
+      const text = fs.readFileSync(path.join(ROOT, "scenarios", "softlockup-demo.yaml"), "utf8");
+      fs.writeFileSync(good, text.replace("duration: 25s", "duration: 25s\n    condReschedEvery: 1ms"));
+      await p.getByTestId("scenario-file").setInputFiles(good);
+      await p.getByTestId("run").click();
+      await waitFor(p, "verdict-0", "web-load-file");
+      expect(await p.getByTestId("verdict-0").textContent()).toBe("No findings.");
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
