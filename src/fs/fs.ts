@@ -1222,6 +1222,9 @@ export class FsModel {
       crEvery = Math.max(1, v.finishIoendNonAtomicReschedPages / fp);
       cr = CR_BRIAN;
     }
+    // iomap_finish_folio_write: mapping_set_error (errseq) before each folio's writeback ends, so a
+    // waiter woken by the clear sees the error
+    if (error) io.inode.wbErrSeq++;
     let sinceCr = 0;
     let f = f0;
     for (let guard = 0; f < f1 && guard < 100_000_000; guard++) {
@@ -1256,10 +1259,6 @@ export class FsModel {
         this.stats.completionReschedCalls++;
         yield cr;
       }
-    }
-    if (error) {
-      // mapping_set_error (errseq) + printk_ratelimited
-      io.inode.wbErrSeq++;
     }
     io.phase = IOEND_FINISHED;
     io.tFinished = this.m.now;
