@@ -11,12 +11,14 @@ import {
   IRQ_ENABLE,
   type KGen,
   type Machine,
+  MemoryTrace,
   mightSleep,
   PREEMPT_ENABLE,
   PREEMPT_MODELS,
   type PreemptModel,
   Rng,
   type Task,
+  TeeTrace,
   type TraceEvent,
   type TraceSink,
   type WorkStruct,
@@ -196,13 +198,18 @@ function checkRunqueues(m: Machine): void {
   if (new Set(currs).size !== currs.length) throw new Error("a task is current on two CPUs");
 }
 
-function runProgram(p: Program, mode: "timed" | "explore"): void {
+function runProgram(
+  p: Program,
+  mode: "timed" | "explore",
+  replay: readonly number[] | null = null,
+): { trace: string; choices: number[] } {
   const m = bootKernel(
     { cpus: p.cpus, preempt: p.preempt, seed: p.seed, mode, jitter: 0.05 },
     { rcuBackgroundNs: 20_000_000 },
   );
   const sink = new InvariantSink();
-  m.trace = sink;
+  const mem = new MemoryTrace();
+  m.trace = new TeeTrace([sink, mem]);
   const locks = Array.from({ length: N_LOCKS }, (_, i) => new SpinLock(`lock${i}`));
   const sems = Array.from({ length: N_SEMS }, (_, i) => new RwSemaphore(`sem${i}`));
   const wq = new WaitQueueHead("tokens");
@@ -385,7 +392,11 @@ function runProgram(p: Program, mode: "timed" | "explore"): void {
     m.run(m.now + 50_000_000); // let the poster and deferred work settle
   } else {
     const rng = new Rng(p.seed, "strategy");
-    m.explore({ choose: (en) => en[rng.int(en.length)]! }, 200_000);
+    const choose =
+      replay === null
+        ? (en: readonly number[]) => en[rng.int(en.length)]!
+        : (_en: readonly number[], mm: Machine) => replay[mm.steps]!;
+    m.explore({ choose }, 200_000);
     checkRunqueues(m);
   }
   m.finish();
@@ -411,6 +422,7 @@ function runProgram(p: Program, mode: "timed" | "explore"): void {
   }
   // every task that ran left preempt_count at 0
   for (const t of workers) expect(t.savedPreemptCount).toBe(0);
+  return { trace: JSON.stringify(mem.events), choices: m.choices.slice() };
 }
 
 // PROP_RUNS / PROP_SEED widen the search locally (e.g. PROP_RUNS=3000); CI keeps the fixed seeds.
@@ -420,14 +432,41 @@ const SEED = process.env.PROP_SEED === undefined ? undefined : Number(process.en
 describe("random programs never break engine invariants", () => {
   it("timed driver", () => {
     fc.assert(
-      fc.property(programArb, (p) => runProgram(p, "timed")),
+      fc.property(programArb, (p) => {
+        runProgram(p, "timed");
+      }),
       { numRuns: RUNS, seed: SEED ?? 20261121 },
+    );
+  });
+
+  it("explore driver: replaying the recorded choices gives the identical event stream", () => {
+    fc.assert(
+      fc.property(programArb, (p) => {
+        const a = runProgram(structuredClone(p), "explore");
+        const b = runProgram(structuredClone(p), "explore", a.choices);
+        expect(b.choices).toEqual(a.choices);
+        expect(b.trace).toBe(a.trace);
+      }),
+      { numRuns: Math.max(10, RUNS >> 2), seed: SEED ?? 777 },
+    );
+  });
+
+  it("timed driver: the same program and seed give the identical event stream", () => {
+    fc.assert(
+      fc.property(programArb, (p) => {
+        const a = runProgram(structuredClone(p), "timed");
+        const b = runProgram(structuredClone(p), "timed");
+        expect(b.trace).toBe(a.trace);
+      }),
+      { numRuns: Math.max(10, RUNS >> 2), seed: SEED ?? 778 },
     );
   });
 
   it("explore driver", () => {
     fc.assert(
-      fc.property(programArb, (p) => runProgram(p, "explore")),
+      fc.property(programArb, (p) => {
+        runProgram(p, "explore");
+      }),
       { numRuns: RUNS, seed: SEED ?? 424242 },
     );
   });
