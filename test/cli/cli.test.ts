@@ -1,0 +1,199 @@
+// End-to-end: `node bin/faultline.js` after `npm run build`: help everywhere, listings, runs, outputs,
+// exit codes (0 ok, 1 finding, 2 bad input), no stack traces, no half-written files.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { RunResult } from "../../src/report/result.js";
+import { buildOnce, faultline, noStackTrace, ROOT, scratch } from "./helpers.js";
+
+beforeAll(() => buildOnce(), 600_000);
+
+const COMMANDS = [
+  "run",
+  "compare",
+  "sweep",
+  "merge",
+  "list",
+  "variants",
+  "explain",
+  "demo",
+  "schema",
+  "serve",
+];
+
+describe("help", () => {
+  it("faultline --help lists every command", () => {
+    const r = faultline(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(c);
+  });
+  for (const c of COMMANDS)
+    it(`faultline ${c} --help`, () => {
+      const r = faultline([c, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: faultline /);
+    });
+});
+
+describe("listings", () => {
+  it("list: one line per built-in scenario", () => {
+    const r = faultline(["list"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    const files = fs.readdirSync(path.join(ROOT, "scenarios")).filter((f) => f.endsWith(".yaml"));
+    expect(lines).toHaveLength(files.length);
+    for (const n of [
+      "pervma-fork-race",
+      "pervma-fault-storm",
+      "pervma-zero-page",
+      "iomap-s1",
+      "iomap-s8",
+      "softlockup-demo",
+    ])
+      expect(lines.some((l) => l.startsWith(`${n} `))).toBe(true);
+  });
+  it("variants and explain", () => {
+    const v = faultline(["variants"]);
+    expect(v.code).toBe(0);
+    for (const n of ["6.4.0", "6.4.3", "5.16", "5.17", "generic"])
+      expect(v.stdout).toMatch(new RegExp(`^${n.replace(".", "\\.")}\\s`, "m"));
+    const e = faultline(["explain", "6.4.0"]);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain("forkLockVmas");
+    expect(e.stdout).toContain("dup_mmap:vma_start_write");
+    const bad = faultline(["explain", "6.4.2"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown variant "6.4.2"');
+  });
+  it("schema prints JSON Schema identical to the published files", () => {
+    for (const which of ["scenario", "result"]) {
+      const r = faultline(["schema", which]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(fs.readFileSync(path.join(ROOT, "schema", `${which}.schema.json`), "utf8"));
+    }
+  });
+});
+
+describe("run", () => {
+  it("prints the soft lockup exactly as dmesg does and exits 1 (a finding)", () => {
+    const r = faultline(["run", "softlockup-demo"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^ {2}\[ {3}24\.000000\] watchdog: BUG: soft lockup - CPU#1 stuck for 2\ds! \[spinner:\d+\]$/m,
+    );
+  });
+  it("exits 0 when the run finds nothing (--set)", () => {
+    const r = faultline(["run", "softlockup-demo", "--set", "workloads[0].condReschedEvery=1ms"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("No findings.");
+  });
+  it("--json is byte-identical for the same seed and valid against the schema; --trace opens as JSON", () => {
+    const dir = scratch("run");
+    const a = faultline([
+      "run",
+      "pervma-fork-race",
+      "--json",
+      path.join(dir, "a.json"),
+      "--trace",
+      path.join(dir, "t.json"),
+      "-q",
+    ]);
+    const b = faultline(["run", "pervma-fork-race", "--json", path.join(dir, "b.json"), "-q"]);
+    expect(a.code).toBe(1);
+    expect(b.code).toBe(1);
+    const ja = fs.readFileSync(path.join(dir, "a.json"), "utf8");
+    expect(ja).toBe(fs.readFileSync(path.join(dir, "b.json"), "utf8"));
+    expect(RunResult.safeParse(JSON.parse(ja)).success).toBe(true);
+    const trace = JSON.parse(fs.readFileSync(path.join(dir, "t.json"), "utf8"));
+    expect(trace.traceEvents.length).toBeGreaterThan(100);
+    expect(fs.readdirSync(dir).sort()).toEqual(["a.json", "b.json", "t.json"]);
+  });
+  it("--json - prints JSON on stdout; --kernel and --seed choose variant and seed", () => {
+    const r = faultline(["run", "pervma-fork-race", "--kernel", "6.4.3", "--seed", "3", "--json", "-"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.kernel.variant).toBe("6.4.3");
+    expect(j.scenario.seed).toBe(3);
+    expect(j.scenario.sets).toEqual(["kernel.variant=6.4.3"]);
+  });
+  it("--report writes a self-contained HTML report with SVG plots", () => {
+    const dir = scratch("report");
+    const r = faultline(["run", "softlockup-demo", "--report", path.join(dir, "rep")]);
+    expect(r.code).toBe(1);
+    const html = fs.readFileSync(path.join(dir, "rep", "index.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|src="http/);
+    expect(fs.readdirSync(path.join(dir, "rep")).some((f) => f.endsWith(".svg"))).toBe(true);
+  });
+});
+
+describe("compare", () => {
+  it("puts 6.4.0 and 6.4.3 side by side in one table", () => {
+    const r = faultline(["compare", "pervma-fork-race", "--kernel", "6.4.0,6.4.3"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^\s+6\.4\.0\s+6\.4\.3$/m);
+    expect(r.stdout).toMatch(/^\s+findings\s+\d+\s+0$/m);
+    expect(r.stdout).toContain("lost_update");
+  });
+});
+
+describe("bad input: exit 2, a clear message, no stack trace, no output file", () => {
+  const dir = scratch("bad");
+  const cases: [string, string[], RegExp][] = [
+    ["unknown scenario", ["run", "no-such-scenario"], /unknown scenario "no-such-scenario"/],
+    ["missing file", ["run", "missing/x.yaml"], /cannot read scenario missing\/x\.yaml: no such file/],
+    ["directory as scenario", ["run", "scenarios"], /it is a directory/],
+    [
+      "malformed YAML",
+      ["run", path.join(ROOT, "test/fixtures/bad/malformed-yaml.yaml")],
+      /malformed-yaml\.yaml:3:1: found malformed YAML/,
+    ],
+    [
+      "unknown field",
+      ["run", path.join(ROOT, "test/fixtures/bad/unknown-field.yaml")],
+      /kernel\.varient: found unknown field/,
+    ],
+    [
+      "unknown variant",
+      ["run", "pervma-fork-race", "--kernel", "6.4.2"],
+      /--kernel 6\.4\.2: kernel\.variant: found "6\.4\.2"; allowed: a known variant/,
+    ],
+    [
+      "bad --set",
+      ["run", "softlockup-demo", "--set", "machine.cpus=-1"],
+      /--set machine\.cpus=-1: machine\.cpus: found -1; allowed: an integer from 1 to 256/,
+    ],
+    ["--set without =", ["run", "softlockup-demo", "--set", "machine.cpus"], /expected PATH=VALUE/],
+    ["bad --seed", ["run", "softlockup-demo", "--seed", "abc"], /--seed: expected an integer/],
+    ["unknown option", ["run", "softlockup-demo", "--bogus"], /unknown option '--bogus'/],
+    ["missing argument", ["run"], /missing required argument 'scenario'/],
+    ["unknown command", ["frobnicate"], /unknown command 'frobnicate'/],
+    [
+      "unwritable --json",
+      ["run", "softlockup-demo", "--json", "/nonexistent-dir/x.json"],
+      /cannot write JSON result \/nonexistent-dir\/x\.json: no such directory/,
+    ],
+    ["--json is a directory", ["run", "softlockup-demo", "--json", dir], /it is a directory/],
+    ["unwritable --trace", ["run", "softlockup-demo", "--trace", "/proc/x/t.json"], /cannot write trace/],
+    [
+      "bad --shard",
+      ["sweep", "softlockup-demo", "--shard", "3/2", "--out", path.join(dir, "s")],
+      /--shard 3\/2: expected K\/N/,
+    ],
+    [
+      "bad --param value",
+      ["sweep", "softlockup-demo", "--param", "machine.cpus=2,zero", "--out", path.join(dir, "s2")],
+      /--param machine\.cpus=zero: machine\.cpus: found "zero"/,
+    ],
+  ];
+  for (const [name, args, re] of cases)
+    it(name, () => {
+      const r = faultline(args, { cwd: ROOT });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(re);
+      noStackTrace(r);
+    });
+  it("leaves no files behind", () => {
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
