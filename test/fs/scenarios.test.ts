@@ -145,3 +145,25 @@ describe("large folios (1 MiB) on 5.17", () => {
     expect(large.completionCpuNs.a!).toBeLessThan(small.completionCpuNs.a! / 20);
   });
 });
+
+describe("sync(2)", () => {
+  it("the flusher writes every dirty inode (WB_SYNC_NONE then WB_SYNC_ALL) and sync waits for it", () => {
+    const r = run("iomap-s2", {
+      variant: "5.17",
+      costProfile: "default",
+      fs: { endIoDelayNs: 0 },
+      files: [0, 1, 2].map((i) => ({
+        name: `f${i}`,
+        bytes: 64 * MIB,
+        layout: { extentBytes: 16 * MIB, gapBytes: MIB, startBlock: (i + 1) << 22 },
+        initial: "unwritten" as const,
+        predirtyBytes: 64 * MIB,
+      })),
+      tasks: [{ kind: "sync", cpu: 1, atNs: 1e6 }],
+    });
+    expect(r.done).toBe(true);
+    expect(r.fs.bytesSubmitted).toBe(3 * 64 * MIB);
+    expect(r.fs.invariantCounts).toEqual({});
+    expect(r.fs.txns).toBeGreaterThanOrEqual(12);
+  });
+});
