@@ -66,8 +66,8 @@ export function pageErrors(p: Page): string[] {
   return (p as Page & { errors?: string[] }).errors ?? [];
 }
 
-export async function screenshot(p: Page, name: string): Promise<string> {
+export async function screenshot(p: Page, name: string, fullPage = true): Promise<string> {
   const file = path.join(ARTIFACTS, name);
-  await p.screenshot({ path: file, fullPage: true });
+  await p.screenshot({ path: file, fullPage });
   return file;
 }

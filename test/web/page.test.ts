@@ -179,6 +179,15 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await tl.locator("canvas").dblclick();
       await waitFor(p, "plots", "web-writeback");
       await screenshot(p, "web-writeback.png");
+      // the part a README shows: form, verdicts and both timelines
+      const end = await p
+        .getByTestId("timeline-1")
+        .evaluate((e) => e.getBoundingClientRect().bottom + window.scrollY);
+      await p.screenshot({
+        path: `${ARTIFACTS}/web-writeback-top.png`,
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 1400, height: end + 12 },
+      });
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -18,6 +18,25 @@ const CATALOG = catalog();
 const DEFAULT_SCENARIO =
   ["pervma-fork-race", "softlockup-demo"].find((n) => builtin(n)) ?? BUILTINS[0]?.name ?? "";
 
+/** Shareable links to the stories the page tells (shown when their scenarios are built in). */
+const EXAMPLES = [
+  {
+    scenario: "pervma-fork-race",
+    label: "the fork race: 6.4.0 vs 6.4.3",
+    href: "?scenario=pervma-fork-race&variant=6.4.0&vs=6.4.3&run",
+  },
+  {
+    scenario: "iomap-s1",
+    label: "the writeback soft lockup: 5.16 vs 5.17",
+    href: "?scenario=iomap-s1&variant=5.16&vs=5.17&run",
+  },
+  {
+    scenario: "softlockup-demo",
+    label: "a spinning kthread: PREEMPT_NONE vs PREEMPT",
+    href: "?scenario=softlockup-demo&preempt=none&vs=generic&vsPreempt=full&run",
+  },
+];
+
 interface Source {
   /** Built-in name, or the loaded file's name. */
   name: string;
@@ -217,6 +236,14 @@ export function App() {
         <CounterexamplePanel />
       ) : (
         <>
+          <p class="examples">
+            Try:{" "}
+            {EXAMPLES.filter((e) => builtin(e.scenario)).map((e) => (
+              <a key={e.href} href={e.href}>
+                {e.label}
+              </a>
+            ))}
+          </p>
           <section class="controls">
             <div class="scenario-pick">
               <label>

@@ -61,7 +61,7 @@ function hash(s: string): number {
 const LANE_HUE: Record<Lane["kind"], [number, number, number]> = {
   // base hue, hue spread, lightness
   step: [200, 200, 68],
-  task: [200, 160, 62],
+  task: [215, 90, 62],
   hardirq: [0, 20, 52],
   softirq: [28, 20, 55],
   work: [110, 50, 48],
