@@ -164,3 +164,112 @@ export const sys = {
   fork: (th: MmThread) => dup_mmap(th, th.mm),
   exit_mmap: (th: MmThread, mm: MmStruct) => exit_mmap(th, mm),
 };
+
+// ---------------------------------------------------------------- generator-free hot path
+
+/** ua() result: a fast-path fault waits for its CPU time: `yield th.charge()`, then uaComplete(th). */
+export const UA_PENDING = -2;
+/** ua() result: continue with `yield* uaSlow(th)` (the request is saved in the thread). */
+export const UA_SLOW = -3;
+
+interface UaState {
+  vpn: number;
+  word: number;
+  write: boolean;
+  /** User time not yet added to th.cost (0 once committed). */
+  think: number;
+  /** The fast fault attempt failed after taking effect: resume with fault_after_vma_lock. */
+  resume: boolean;
+  t0: number;
+  v: import("./types.js").Vma | null;
+}
+
+function uaState(th: MmThread): UaState {
+  let s = (th as unknown as { ua?: UaState }).ua;
+  if (s === undefined) {
+    s = { vpn: 0, word: 0, write: false, think: 0, resume: false, t0: 0, v: null };
+    (th as unknown as { ua?: UaState }).ua = s;
+  }
+  return s;
+}
+
+/**
+ * The same access as user_access without creating a generator when the timed driver needs no
+ * yield, or needs exactly one for a fast-path fault. Use it as
+ * `let r = ua(th, vpn, word, write, think);` then, while `r <= UA_PENDING`: on UA_PENDING
+ * `yield th.charge(); r = uaComplete(th);`, else `r = yield* uaSlow(th);`.
+ * The explore driver always goes through user_access.
+ */
+export function ua(th: MmThread, vpn: number, word: number, write: boolean, thinkNs = 0): number {
+  const s = uaState(th);
+  s.vpn = vpn;
+  s.word = word;
+  s.write = write;
+  s.think = thinkNs;
+  s.resume = false;
+  const sim = th.sim;
+  const k = th.k;
+  const c = k.cpu;
+  if (!th.timed || sim.m.footprint !== null || c.needResched || c.needReschedLazy) return UA_SLOW;
+  const mm = th.mm;
+  const cpu = c.id;
+  const pte = sim.tlbs.lookup(cpu, mm.id, vpn);
+  if (pte !== 0 && (!write || pte & PTE_WRITE)) {
+    if (th.cost + thinkNs > 0) return UA_SLOW; // a time point before the access: user_access yields
+    k.task.inUser = true;
+    return access(th, mm, vpn, word, write, pte >>> 3);
+  }
+  if (vpn < 0 || vpn >= mm.vaPages || !sim.sw.perVmaLock) return UA_SLOW;
+  // committed from here on
+  s.think = 0;
+  th.cost += thinkNs + sim.costs.pageWalkNs;
+  k.task.inUser = true;
+  const p = mm.pte[vpn]!;
+  if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
+    sim.tlbs.fill(cpu, mm.id, vpn, p);
+    mm.cpumask[cpu] = 1;
+    return access(th, mm, vpn, word, write, p >>> 3);
+  }
+  k.task.inUser = false;
+  s.t0 = sim.m.now + th.cost;
+  const v = fault_fast_try(th, vpn, write);
+  s.v = v;
+  if (v !== null) return th.cost > 0 ? UA_PENDING : uaComplete(th);
+  s.resume = true;
+  return UA_SLOW;
+}
+
+/** After the fast fault's CPU time has been charged: end it and perform the access. */
+export function uaComplete(th: MmThread): number {
+  const s = uaState(th);
+  const sim = th.sim;
+  fault_fast_finish(th, s.v!, s.vpn);
+  s.v = null;
+  th.k.task.inUser = true;
+  if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - s.t0);
+  const mm = th.mm;
+  const p = mm.pte[s.vpn]!;
+  if (p & PTE_PRESENT && (!s.write || p & PTE_WRITE)) {
+    th.cost += sim.costs.pageWalkNs;
+    sim.tlbs.fill(th.cpu, mm.id, s.vpn, p);
+    mm.cpumask[th.cpu] = 1;
+    return access(th, mm, s.vpn, s.word, s.write, p >>> 3);
+  }
+  return UA_SLOW; // changed meanwhile: the generator path faults again
+}
+
+/** The generator path of ua() (slow cases, the explore driver). */
+export function* uaSlow(th: MmThread): KGen<number> {
+  const s = uaState(th);
+  if (s.resume) {
+    s.resume = false;
+    const r = yield* fault_after_vma_lock(th, s.vpn, s.write, th.fastVma);
+    th.k.task.inUser = true;
+    const sim = th.sim;
+    if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - s.t0);
+    if (r === FAULT_SEGV) return SEGV;
+  }
+  const think = s.think;
+  s.think = 0;
+  return yield* user_access(th, s.vpn, s.word, s.write, think);
+}

@@ -5,7 +5,7 @@
 import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
-import { SEGV, sys, user_access } from "../mm/user.js";
+import { SEGV, sys, UA_PENDING, ua, uaComplete, uaSlow, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
@@ -219,14 +219,31 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
       const target = w.faultsPerThread ?? n;
       let sinceUnmap = 0;
       const f0 = th.faults;
+      const doRead = access === "read" || access === "read-then-write";
+      const doWrite = access === "write" || access === "read-then-write";
       for (let pass = 0; th.faults - f0 < target && pass < 1_000_000; pass++) {
         if (w.pattern === "random") shuffle(order, rng);
         for (let i = 0; i < n && th.faults - f0 < target; i++) {
           const vpn = start + order[i]!;
-          if (access === "read" || access === "read-then-write")
-            yield* user_access(th, vpn, word, false, think);
-          if (access === "write" || access === "read-then-write")
-            yield* user_access(th, vpn, word, true, think);
+          // ua(): the generator-free form of user_access (see src/mm/user.ts)
+          if (doRead) {
+            let r = ua(th, vpn, word, false, think);
+            for (let g = 0; r <= UA_PENDING && g < 64; g++) {
+              if (r === UA_PENDING) {
+                yield th.charge();
+                r = uaComplete(th);
+              } else r = yield* uaSlow(th);
+            }
+          }
+          if (doWrite) {
+            let r = ua(th, vpn, word, true, think);
+            for (let g = 0; r <= UA_PENDING && g < 64; g++) {
+              if (r === UA_PENDING) {
+                yield th.charge();
+                r = uaComplete(th);
+              } else r = yield* uaSlow(th);
+            }
+          }
           if (w.unmapEvery !== undefined && ++sinceUnmap >= w.unmapEvery && !shared) {
             sinceUnmap = 0;
             start = yield* remap(th, start, n);
