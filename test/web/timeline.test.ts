@@ -91,6 +91,15 @@ describe("timeline data", () => {
     expect(tl.strings[tl.marks.label[1]!]).toBe("soft_lockup: stuck");
   });
 
+  it("keeps at most maxEvents events and counts the rest", () => {
+    const st = new EventStore();
+    st.maxEvents = 10;
+    for (let i = 0; i < 25; i++) st.event(ev(i, 0, "sched_switch", "a", "R", 0, 1 + (i % 2)));
+    expect(st.n).toBe(10);
+    expect(st.dropped).toBe(15);
+    expect(buildTimeline(st, 1, st.t[st.n - 1]!).lanes[0]!.n).toBe(10);
+  });
+
   it("level of detail covers exactly the pixel columns that hold an interval", () => {
     fc.assert(
       fc.property(

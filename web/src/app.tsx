@@ -523,6 +523,13 @@ function Results({
       </div>
       {done.map((s, i) => (
         <div class="timeline-block" key={`tl${i}`}>
+          {s.done!.droppedEvents > 0 && (
+            <p class="hint">
+              The run emitted more trace events than the page keeps: the timeline and the Perfetto trace end
+              after {fmtInt(s.done!.timeline.events)} events ({fmtInt(s.done!.droppedEvents)} later ones not
+              kept); the report covers the whole run.
+            </p>
+          )}
           <h3>
             Timeline: {s.label}
             {done.length > 1 && <span class="hint"> (zoom and pan move both timelines)</span>}

@@ -73,6 +73,8 @@ export interface Done {
   /** Wall time of the run in ms (not part of the deterministic result). */
   wallMs: number;
   traceEvents: number;
+  /** Trace events beyond the worker's storage cap: the timeline and the Perfetto export stop before them. */
+  droppedEvents: number;
 }
 
 export interface Plots {

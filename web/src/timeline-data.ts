@@ -71,12 +71,21 @@ export class EventStore implements TraceSink {
     return this.interner.strings;
   }
 
+  /** Events stored at most (about 40 bytes each); later ones are counted in `dropped`, not kept. */
+  maxEvents = 8_000_000;
+  dropped = 0;
+
   event(e: TraceEvent): void {
     if (SKIPPED.has(e.kind)) {
       this.skipped++;
       return;
     }
     const i = this.n;
+    if (i >= this.maxEvents) {
+      this.dropped++;
+      if (this.onEvery !== null && this.dropped % this.every === 0) this.onEvery(e.t, this.n + this.dropped);
+      return;
+    }
     if (i === this.t.length) {
       const n = i + 1;
       this.t = grow(this.t, n);

@@ -41,7 +41,7 @@ function run(req: RunRequest): void {
     catalog: catalog(),
   });
   const seed = req.seed ?? scenarioSeeds(s)[0]!;
-  const endNs = s.stop.time ?? DEFAULT_TIME_LIMIT_NS;
+  const limitNs = s.stop.time ?? DEFAULT_TIME_LIMIT_NS;
   const store = new EventStore();
   let lastPost = 0;
   store.every = 16384;
@@ -49,14 +49,16 @@ function run(req: RunRequest): void {
     const now = performance.now();
     if (now - lastPost < 50) return;
     lastPost = now;
-    post({ type: "progress", id: req.id, fraction: Math.min(1, t / endNs), simNs: t, events: n });
+    post({ type: "progress", id: req.id, fraction: Math.min(1, t / limitNs), simNs: t, events: n });
   };
   const result = runScenario(s, {
     seed,
     sets: req.sets.map((x) => `${x.path}=${x.value}`),
     trace: store,
   });
-  const timeline = buildTimeline(store, s.machine.cpus, result.run.simTimeNs);
+  // With events dropped, the timeline ends at the last stored event (open slices close there).
+  const endNs = store.dropped > 0 && store.n > 0 ? store.t[store.n - 1]! : result.run.simTimeNs;
+  const timeline = buildTimeline(store, s.machine.cpus, endNs);
   last = { store, meta: { scenario: s.name, variant: result.kernel.variant, seed: String(seed) } };
   post(
     {
@@ -67,7 +69,8 @@ function run(req: RunRequest): void {
       json: resultJson(result),
       timeline,
       wallMs: performance.now() - t0,
-      traceEvents: store.n + store.skipped,
+      traceEvents: store.n + store.skipped + store.dropped,
+      droppedEvents: store.dropped,
     },
     timelineBuffers(timeline),
   );
