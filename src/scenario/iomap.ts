@@ -339,6 +339,9 @@ export interface FsResult {
   workloadNs: number;
   throughputMiBps: number;
   deviceUtilisation: number;
+  /** CPU time of the flusher kworker (wb_workfn), and its share of the run. */
+  flusherCpuNs: number;
+  flusherCpuShare: number;
   softLockups: number;
   hardLockups: number;
   rcuStalls: number;
@@ -463,6 +466,8 @@ export function fsResult(cfg: FsScenarioConfig, m: Machine, run: FsRun, done: bo
     workloadNs: Math.round(workloadNs),
     throughputMiBps: workloadNs > 0 ? +(stats.bytesSubmitted / MIB / (workloadNs / 1e9)).toFixed(1) : 0,
     deviceUtilisation: m.now > 0 ? +(fs.dev.busyNs / m.now).toFixed(3) : 0,
+    flusherCpuNs: Math.round(fs.flusher.sumExecNs),
+    flusherCpuShare: m.now > 0 ? +(fs.flusher.sumExecNs / m.now).toFixed(3) : 0,
     softLockups: m.watchdogs.softLockups,
     hardLockups: m.watchdogs.hardLockups,
     rcuStalls: rcu?.stalls ?? 0,
