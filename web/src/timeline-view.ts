@@ -304,33 +304,43 @@ export class TimelineView {
     const g = this.ctx;
     const m = this.data.marks;
     const i0 = lowerBound(m.t, t0, 0, m.n);
-    let lastPx = Number.NEGATIVE_INFINITY;
-    let lastKind = -1;
-    for (let i = i0; i < m.n && m.t[i]! <= t1; i++) {
+    // Level of detail: one mark per pixel, CPU and kind (findings always), at most MAX_MARKS looked at.
+    const lastPx = new Map<number, number>();
+    const groupOf = new Map(this.groups.map((gr) => [gr.cpu, gr]));
+    const MAX_MARKS = 200_000;
+    const findings: { px: number; cpu: number }[] = [];
+    for (let i = i0, seen = 0; i < m.n && m.t[i]! <= t1; i++, seen++) {
       const px = Math.round(x(m.t[i]!));
       const kind = m.kind[i]!;
-      // Level of detail: one mark per pixel and kind; findings are always drawn.
-      if (kind !== MARK_FINDING && px === lastPx && kind === lastKind) continue;
-      lastPx = px;
-      lastKind = kind;
       const cpu = m.cpu[i]!;
-      const groups = cpu >= 0 ? this.groups.filter((gr) => gr.cpu === cpu) : this.groups;
-      for (const gr of groups) {
-        if (kind === MARK_FINDING) {
-          g.fillStyle = "#d00000";
-          g.fillRect(px - 1, gr.y, 3, gr.h);
-        } else if (kind === MARK_DMESG) {
+      if (kind === MARK_FINDING) {
+        findings.push({ px, cpu });
+        continue;
+      }
+      if (seen >= MAX_MARKS) continue; // past the budget only findings are looked for
+      const key = (cpu + 1) * 8 + kind;
+      if (lastPx.get(key) === px) continue;
+      lastPx.set(key, px);
+      const gr = groupOf.get(cpu);
+      for (const target of gr ? [gr] : cpu < 0 ? this.groups : []) {
+        if (kind === MARK_DMESG) {
           g.fillStyle = "#e07000";
           g.beginPath();
-          g.moveTo(px - 4, gr.y);
-          g.lineTo(px + 4, gr.y);
-          g.lineTo(px, gr.y + MARK_PX - 1);
+          g.moveTo(px - 4, target.y);
+          g.lineTo(px + 4, target.y);
+          g.lineTo(px, target.y + MARK_PX - 1);
           g.fill();
         } else if (kind === MARK_MODEL) {
           g.fillStyle = "#3060c0";
-          g.fillRect(px, gr.y + 1, 1, MARK_PX - 2);
+          g.fillRect(px, target.y + 1, 1, MARK_PX - 2);
         }
       }
+    }
+    // Findings on top of everything, never thinned out.
+    g.fillStyle = "#d00000";
+    for (const f of findings) {
+      const gr = groupOf.get(f.cpu);
+      for (const target of gr ? [gr] : this.groups) g.fillRect(f.px - 1, target.y, 3, target.h);
     }
   }
 
