@@ -58,6 +58,29 @@ describe("disabled lock sites", () => {
     );
   });
 
+  it("every single site removed (on a rotating variant), with every workload: runs on and reports", () => {
+    const variants = ["6.3", "6.4.0", "6.4.3", "6.15"];
+    LOCK_SITES.forEach((site, i) => {
+      const variant = variants[i % variants.length]!;
+      {
+        const r = runMmScenario({
+          variant,
+          cpus: 4,
+          seed: 1,
+          disableLockSites: [site],
+          workloads: [
+            ...workloadMix,
+            { type: "mmap-writer", op: "mmap-munmap", target: "faulters", interval: 2000 },
+            { type: "stack-race", grows: 16 },
+          ],
+          latency: false,
+          stop: { timeNs: 1e6 },
+        });
+        wellFormed(r);
+      }
+    });
+  });
+
   it("explore driver: the same holds with random schedules (property)", () => {
     fc.assert(
       fc.property(arbRun, ({ variant, sites, seed }) => {
