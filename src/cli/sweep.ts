@@ -177,6 +177,7 @@ export async function runSweep(arg: string, o: SweepOptions): Promise<number> {
   } finally {
     bar?.stop();
   }
+  store.rewriteSorted();
   const rows = store.rows();
   await writeSweepReport(dir, manifest, rows);
   const failed = rows.filter((r) => r.error).length;
@@ -214,14 +215,20 @@ class SweepStore {
     const store = new SweepStore(dir, manifest);
     for (const row of readRows(dir)) store.addRow(row);
     // Rewrite both files from the complete rows: drops a line cut short by an interruption.
+    store.rewriteSorted();
+    return store;
+  }
+
+  /** Rewrites both files in job order (rows are appended in arrival order while the sweep runs). */
+  rewriteSorted(): void {
+    const rows = this.rows();
     writeFileAtomic(
-      path.join(dir, "results.jsonl"),
-      store.list.map((r) => `${JSON.stringify(r)}\n`).join(""),
+      path.join(this.dir, "results.jsonl"),
+      rows.map((r) => `${JSON.stringify(r)}\n`).join(""),
       "results",
     );
-    store.csvColumns = null;
-    writeFileAtomic(path.join(dir, "results.csv"), store.csvText(store.list), "results");
-    return store;
+    this.csvColumns = null;
+    writeFileAtomic(path.join(this.dir, "results.csv"), this.csvText(rows), "results");
   }
 
   private addRow(r: SweepRow): void {
