@@ -247,7 +247,7 @@ function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback
     );
 }
 
-/** 6.3/6.4.0 fallback: mmap_read_lock, find_vma, expand_stack under the read lock. */
+/** The 6.3/6.4.0 fallback of do_user_addr_fault (arch/x86/mm/fault.c): mmap_read_lock, find_vma, expand_stack under the read lock. */
 function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   const fl = faultState(th);
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "do_user_addr_fault:mmap_read_lock");
@@ -292,7 +292,7 @@ function* lock_mm_and_find_vma(th: MmThread, mm: MmStruct, vpn: number): KGen<Vm
   return v;
 }
 
-/** expand_downwards (mm/mmap.c): grow a VM_GROWSDOWN VMA down to vpn if the gap allows it. */
+/** expand_stack -> expand_downwards (mm/mmap.c, all versions; 6.4.1+ only under the write lock): grow a VM_GROWSDOWN VMA down to vpn. */
 function expand_stack(th: MmThread, v: Vma, vpn: number): boolean {
   const mm = v.vm_mm!;
   const idx = mm.vmas.indexOf(v);

@@ -26,7 +26,7 @@ import { VM } from "./vmstat.js";
 const Y_COPY = yp("copy_pte_range:pte_offset_map_lock");
 const Y_EXIT_ZAP = yp("zap_pte_range:pte_offset_map_lock");
 
-/** dup_mmap: copy the parent's address space into a new mm; returns the child mm. */
+/** dup_mmap (kernel/fork.c 6.4-6.14; mm/mmap.c 6.15+): copy the parent's address space into a new mm; returns the child mm. */
 export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
   const sim = th.sim;
   sim.count(VM.FORK);
@@ -72,7 +72,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
   return mm;
 }
 
-/** copy_page_range -> copy_pte_range -> copy_present_pte: share pages, write-protect COW PTEs. */
+/** copy_page_range -> copy_pte_range -> copy_present_pte (mm/memory.c, all versions): share pages, write-protect COW PTEs. */
 function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): KGen<void> {
   const sim = th.sim;
   const fr = sim.frames;
@@ -127,7 +127,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
   }
 }
 
-/** exit_mmap: tear down every mapping of a dying mm (no faulting threads are left). */
+/** exit_mmap (mm/mmap.c, all versions): tear down every mapping of a dying mm (no faulting threads are left). */
 export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   const sim = th.sim;
   th.cost += sim.costs.exitBaseNs;

@@ -137,7 +137,7 @@ export function* mmap_read_lock(th: MmThread, mm: MmStruct, site: string): KGen<
   return held;
 }
 
-/** mmap_read_trylock: 1 taken, 0 failed, -1 site disabled. */
+/** mmap_read_trylock (include/linux/mmap_lock.h, all versions): 1 taken, 0 failed, -1 site disabled. */
 export function* mmap_read_trylock(th: MmThread, mm: MmStruct, site: string): KGen<number> {
   yield* charge(th);
   const ok = yield* down_read_trylock(th.k, mmapLockOf(mm), site);
@@ -147,14 +147,14 @@ export function* mmap_read_trylock(th: MmThread, mm: MmStruct, site: string): KG
   return 1;
 }
 
-/** mmap_read_unlock */
+/** mmap_read_unlock (include/linux/mmap_lock.h, all versions) */
 export function* mmap_read_unlock(th: MmThread, mm: MmStruct, held: Held): KGen<void> {
   yield* charge(th); // the critical section's CPU time passes with the lock held
   if (held) mm.readers--;
   yield* up_read(th.k, mmapLockOf(mm));
 }
 
-/** mmap_write_lock (6.15: mm_lock_seqcount_begin makes mm_lock_seq odd) */
+/** mmap_write_lock (include/linux/mmap_lock.h; 6.15: mm_lock_seqcount_begin makes mm_lock_seq odd) */
 export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen<Held> {
   yield* charge(th);
   yield* down_write(th.k, mmapLockOf(mm), site);
@@ -167,13 +167,13 @@ export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen
   return held;
 }
 
-/** vma_end_write_all: advance mm_lock_seq, releasing every VMA write lock at once. */
+/** vma_end_write_all (include/linux/mmap_lock.h 6.4+): advance mm_lock_seq, releasing every VMA write lock at once. */
 export function vma_end_write_all(th: MmThread, mm: MmStruct): void {
   th.sim.m.touch(`seq:${mm.id}`, true);
   mm.mm_lock_seq++;
 }
 
-/** mmap_write_unlock: vma_end_write_all, then up_write (a fault may take a VMA lock in between). */
+/** mmap_write_unlock (include/linux/mmap_lock.h 6.4+): vma_end_write_all, then up_write (a fault may take a VMA lock in between). */
 export function* mmap_write_unlock(th: MmThread, mm: MmStruct, _held: Held): KGen<void> {
   yield* charge(th);
   vma_end_write_all(th, mm);
@@ -181,7 +181,7 @@ export function* mmap_write_unlock(th: MmThread, mm: MmStruct, _held: Held): KGe
   yield* up_write(th.k, mmapLockOf(mm));
 }
 
-/** mmap_write_downgrade */
+/** mmap_write_downgrade (include/linux/mmap_lock.h 6.4+: vma_end_write_all, then downgrade_write) */
 export function* mmap_write_downgrade(th: MmThread, mm: MmStruct, held: Held): KGen<void> {
   yield* charge(th);
   vma_end_write_all(th, mm);

@@ -58,7 +58,7 @@ function protFlags(prot: number): number {
   return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0);
 }
 
-/** vma_link / vma_iter_store: publish the tree with v added (D2: attach on insertion). */
+/** vma_link / vma_iter_store (mm/mmap.c 6.4, mm/vma.c 6.15): publish the tree with v added (D2: attach on insertion). */
 function vma_link(th: MmThread, mm: MmStruct, v: Vma): void {
   th.sim.m.touch(`tree:${mm.id}`, true);
   mm.publish([...mm.vmas, v]);
@@ -71,12 +71,12 @@ function vma_unlink(th: MmThread, mm: MmStruct, gone: readonly Vma[]): void {
   mm.publish(mm.vmas.filter((v) => !gone.includes(v)));
 }
 
-/** remove_vma -> vm_area_free: D1 through call_rcu, D2 to the typesafe slab; exit_mmap frees directly. */
+/** remove_vma -> vm_area_free (mm/mmap.c, kernel/fork.c 6.4; mm/vma.c 6.15): D1 through call_rcu, D2 to the typesafe slab; exit_mmap frees directly. */
 export function remove_vma(th: MmThread, v: Vma, unreachable: boolean): void {
   th.sim.slab.release(v, th.sim.sw.vmaLockImpl === "rwsem" && !unreachable);
 }
 
-/** vm_area_dup */
+/** vm_area_dup (kernel/fork.c 6.4-6.14; mm/vma_init.c later) */
 export function vm_area_dup(th: MmThread, src: Vma): Vma {
   const v = th.sim.slab.alloc();
   v.start = src.start;
@@ -90,7 +90,7 @@ export function vm_area_dup(th: MmThread, src: Vma): Vma {
   return v;
 }
 
-/** mmap (mmap_region): returns the start page or -1 (ENOMEM). */
+/** mmap -> mmap_region (mm/mmap.c 6.4; mm/vma.c __mmap_region 6.15): returns the start page or -1 (ENOMEM). */
 export function* do_mmap(th: MmThread, npages: number, o: MmapOpts = {}): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
@@ -125,7 +125,7 @@ export function* do_mmap(th: MmThread, npages: number, o: MmapOpts = {}): KGen<n
   return start;
 }
 
-/** __split_vma: split v at `at`; returns the new upper part (vma_prepare write-locks v). */
+/** __split_vma (mm/mmap.c 6.4; mm/vma.c 6.15): split v at `at`; returns the new upper part (vma_prepare write-locks v). */
 function* split_vma(th: MmThread, v: Vma, at: number): KGen<Vma> {
   yield* vma_start_write(th, v, "vma_prepare:vma_start_write");
   th.cost += th.sim.costs.splitMergeNs;
@@ -151,7 +151,7 @@ function* splitRange(th: MmThread, mm: MmStruct, start: number, end: number): KG
   return mm.vmas.filter((v) => v.start >= start && v.end <= end);
 }
 
-/** Zap the PTEs of [start, end) chunk by chunk under the PTL; returns the frames to free after the flush. */
+/** unmap_vmas -> zap_pte_range (mm/memory.c): zap [start, end) chunk by chunk under the PTL; frames are freed after the flush (mmu_gather). */
 function* zap_range(
   th: MmThread,
   mm: MmStruct,
@@ -210,7 +210,7 @@ function resetShadow(th: MmThread, mm: MmStruct, start: number, end: number): vo
   mm.expected?.fill(0, start * w, end * w);
 }
 
-/** munmap (do_vmi_align_munmap, §3.1 order): returns 0 or -1. */
+/** munmap -> do_vmi_align_munmap (mm/mmap.c 6.4; mm/vma.c vms_*_munmap_vmas 6.15), §3.1 order: returns 0 or -1. */
 export function* do_munmap(th: MmThread, start: number, npages: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
@@ -242,7 +242,7 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
   return 0;
 }
 
-/** mprotect (mprotect_fixup + change_protection): returns 0 or -1. */
+/** mprotect -> mprotect_fixup + change_protection (mm/mprotect.c, all versions): returns 0 or -1. */
 export function* do_mprotect(th: MmThread, start: number, npages: number, prot: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
@@ -292,7 +292,7 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
   return vmas.length > 0 ? 0 : -1;
 }
 
-/** vma_merge: fold adjacent anonymous VMAs with equal flags and anon_vma (vma_prepare locks both). */
+/** vma_merge (mm/mmap.c 6.4; mm/vma.c vma_merge_existing_range 6.15): fold adjacent anonymous VMAs with equal flags and anon_vma (vma_prepare locks both). */
 function* vma_merge_range(th: MmThread, mm: MmStruct, start: number, end: number): KGen<void> {
   for (let guard = 0; guard < 64; guard++) {
     const vs = mm.vmas;
@@ -322,7 +322,7 @@ function* vma_merge_range(th: MmThread, mm: MmStruct, start: number, end: number
 export const MADV_DONTNEED = 4;
 export const MADV_PAGEOUT = 21;
 
-/** madvise(MADV_DONTNEED | MADV_PAGEOUT) under mmap_read_lock. */
+/** madvise(MADV_DONTNEED | MADV_PAGEOUT) (mm/madvise.c, all versions) under mmap_read_lock. */
 export function* do_madvise(th: MmThread, start: number, npages: number, advice: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
@@ -346,7 +346,7 @@ export function* do_madvise(th: MmThread, start: number, npages: number, advice:
   return 0;
 }
 
-/** MADV_PAGEOUT of exclusive anonymous pages: contents to a swap slot, PTE becomes a swap entry. */
+/** madvise_pageout (mm/madvise.c): exclusive anonymous pages to a swap slot, the PTE becomes a swap entry. */
 function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, out: number[]): KGen<void> {
   const sim = th.sim;
   const fr = sim.frames;
@@ -371,7 +371,7 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
   spinUnlock(th, ptl, held);
 }
 
-/** mremap of a whole VMA to a new place (move_vma): returns the new start or -1. */
+/** mremap -> move_vma (mm/mremap.c, all versions) of a whole VMA to a new place: returns the new start or -1. */
 export function* do_mremap(th: MmThread, old: number, npages: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
@@ -417,7 +417,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
   return to;
 }
 
-/** brk: grow the heap VMA in place (vma_prepare write-locks it) or create it. */
+/** brk -> do_brk_flags (mm/mmap.c, all versions): grow the heap VMA in place (vma_prepare write-locks it) or create it. */
 export function* do_brk(th: MmThread, newEnd: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;

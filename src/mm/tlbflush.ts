@@ -21,7 +21,7 @@ function flushCost(th: MmThread, mm: MmStruct, all: boolean, pages: number): voi
   }
 }
 
-/** flush_tlb_page / ptep_clear_flush */
+/** flush_tlb_page / ptep_clear_flush (arch/x86/mm/tlb.c flush_tlb_mm_range, mm/pgtable-generic.c) */
 export function flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): void {
   if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
   const t = th.sim.tlbs;
@@ -31,7 +31,7 @@ export function flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): void {
   th.sim.note(th.cpu, "flush_tlb_page", vpn);
 }
 
-/** flush_tlb_mm: every entry of the mm on every CPU of mm_cpumask. */
+/** flush_tlb_mm (arch/x86/mm/tlb.c): every entry of the mm on every CPU of mm_cpumask. */
 export function flush_tlb_mm(th: MmThread, mm: MmStruct): void {
   touch(th, `tlbmm:${mm.id}`, true);
   const t = th.sim.tlbs;
@@ -41,7 +41,7 @@ export function flush_tlb_mm(th: MmThread, mm: MmStruct): void {
   th.sim.note(th.cpu, "flush_tlb_mm", 0, mm.id);
 }
 
-/** flush_tlb_range: per page up to the ceiling, else the whole mm. */
+/** flush_tlb_range (arch/x86/mm/tlb.c): per page up to tlb_single_page_flush_ceiling, else the whole mm. */
 export function flush_tlb_range(th: MmThread, mm: MmStruct, start: number, end: number): void {
   if (end - start > TLB_SINGLE_PAGE_FLUSH_CEILING) {
     flush_tlb_mm(th, mm);

@@ -192,7 +192,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
     );
 }
 
-/** vma_mark_detached (D1: set the flag; D2: drop the attach reference, waiting out transient readers). */
+/** vma_mark_detached (include/linux/mm.h 6.4: set the flag; mm/mmap_lock.c 6.15: drop the attach reference, waiting out transient readers). */
 export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
   vmaModify(th, v, "vma_mark_detached");
   if (th.sim.sw.vmaLockImpl === "rwsem") {
@@ -217,7 +217,7 @@ export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
   v.vm_refcnt = 0;
 }
 
-/** vma_mark_attached (D2: refcount 1; D1: clear the flag). */
+/** vma_mark_attached (include/linux/mm.h 6.15: refcount 1; 6.4 vma_mark_detached(false): clear the flag). */
 export function vma_mark_attached(th: MmThread, v: Vma): void {
   if (th.sim.sw.vmaLockImpl === "rwsem") v.detached = false;
   else v.vm_refcnt = 1;
