@@ -153,6 +153,10 @@ const CR_BRIAN = condResched(F_BUFFERED, 1070);
 
 const BLK_STS_IOERR = 10;
 
+/** Lock sites of the fs model a scenario may disable (m.disabledSites). */
+export const FOLIO_LOCK_SITE = "write_cache_pages:folio_lock";
+export const FS_LOCK_SITES: readonly string[] = [FOLIO_LOCK_SITE];
+
 let nextIoendId = 1;
 
 export class FsModel {
@@ -188,6 +192,11 @@ export class FsModel {
   onProgress: (() => void) | null = null;
   readonly ioends: Ioend[] = [];
   private readonly keepIoends: boolean;
+  /**
+   * Lock site `write_cache_pages:folio_lock` disabled (m.disabledSites): folios are added to the
+   * ioend without the lock-and-recheck, so two writers (flusher, fsync) can submit the same folio.
+   */
+  readonly folioLockOff: boolean;
 
   constructor(
     readonly m: Machine,
@@ -199,6 +208,7 @@ export class FsModel {
     this.dev = new BlockDevice(cfg.device);
     this.folioPages = 1 << cfg.folioOrder;
     this.keepIoends = opts.keepIoends ?? false;
+    this.folioLockOff = m.disabledSites.has(FOLIO_LOCK_SITE);
     this.xfsConv = m.wq.allocWorkqueue("xfs-conv/md127");
     this.softirqDone = m.cpus.map(() => []);
     m.openSoftirq(BLOCK_SOFTIRQ, (k) => this.blk_done_softirq(k));
@@ -700,7 +710,7 @@ export class FsModel {
       let bioEnd = this.bioCapacityEnd(pc, bio, p, segEnd);
       // each folio is locked and re-checked (dirty, not under writeback) right before it is added:
       // another writer (fsync vs flusher) may have taken it while this task was charged CPU time
-      if (bioEnd > p) {
+      if (bioEnd > p && !this.folioLockOff) {
         const okEnd = pc.runEnd(p / fp, bioEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
         if (okEnd <= p) break;
         bioEnd = okEnd;

@@ -46,6 +46,8 @@ export interface FsScenarioConfig {
   /** Virtual-time limit (ns). */
   limitNs: number;
   seed: number;
+  /** Lock sites to disable ("what breaks if this lock goes?"), e.g. write_cache_pages:folio_lock. */
+  disableLockSites?: string[];
 }
 
 const MACHINE_DEFAULTS: FsMachineSpec = {
@@ -380,6 +382,7 @@ export function setupFsScenario(cfg: FsScenarioConfig): { m: Machine; run: FsRun
     watchdogStyle: mc.watchdogStyle,
     kernelRelease: `${cfg.variant}-faultline`,
   });
+  for (const site of cfg.disableLockSites ?? []) m.disabledSites.add(site);
   const base = FS_COST_PROFILES[cfg.costProfile];
   if (base === undefined) throw new RangeError(`iomap scenario: unknown cost profile ${cfg.costProfile}`);
   const runCfg: FsRunConfig = {

@@ -175,3 +175,33 @@ describe("the model finds dave-v1's merge bug (fast-check counterexample)", () =
     expect(r.findings.some((f) => f.kind === "fs:merge_physical")).toBe(true);
   });
 });
+
+describe("what breaks if the folio lock goes (write_cache_pages:folio_lock)", () => {
+  it("the flusher and an NFS COMMIT submit the same folios twice: writeback-ownership findings", () => {
+    const GB = 1e9;
+    const cfg = (disable: string[]) =>
+      iomapScenario("iomap-s1", {
+        variant: "5.17",
+        costProfile: "default",
+        disableLockSites: disable,
+        files: [
+          {
+            name: "data",
+            bytes: 8 * GB,
+            layout: { extentBytes: 2 ** 30, gapBytes: 2 ** 26 },
+            initial: "empty",
+          },
+        ],
+        tasks: [
+          { kind: "writer", cpu: 3, comm: "fio", jobs: [{ file: "data", bytes: 8 * GB, fsync: true }] },
+          { kind: "committer", cpu: 4, file: "data", everyNs: 1e9 },
+        ],
+        fs: { memBytes: 8 * 2 ** 30 },
+      });
+    const ok = runFsScenario(cfg([]));
+    expect(ok.fs.invariantCounts).toEqual({});
+    const broken = runFsScenario(cfg(["write_cache_pages:folio_lock"]));
+    expect(broken.fs.invariantCounts.writeback_ownership).toBeGreaterThan(0);
+    expect(broken.findings.some((f) => f.kind === "fs:writeback_ownership")).toBe(true);
+  });
+});
