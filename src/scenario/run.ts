@@ -27,6 +27,8 @@ export interface RunOptions {
   sets?: readonly string[];
   trace?: TraceSink | null;
   catalog?: Catalog;
+  /** Called once per slice of virtual time (engine-only and writeback runs). */
+  onProgress?: (simNs: number, events: number) => void;
 }
 
 const MAX_TIMELINE_BUCKETS = 2000;
@@ -69,6 +71,7 @@ export function runScenario(s: Scenario, opts: RunOptions): RunResult {
     switches,
     costs,
     trace: opts.trace ?? null,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     machine: {
       cpus: s.machine.cpus,
       hz: s.machine.hz,

@@ -197,3 +197,19 @@ describe("bad input: exit 2, a clear message, no stack trace, no output file", (
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
+
+describe("demo (npm start)", () => {
+  it("compares the three stories, prints them and writes the HTML report", () => {
+    const dir = scratch("demo");
+    const r = faultline(["demo"], { cwd: dir, timeout: 600_000 });
+    expect(r.code).toBe(0);
+    noStackTrace(r);
+    expect(r.stdout).toContain("=== The fork race: 6.4.0 against 6.4.3 ===");
+    expect(r.stdout).toContain("=== A fault storm with an mmap writer: 6.3 against 6.4.3 ===");
+    expect(r.stdout).toMatch(/=== (The writeback soft lockup: 5\.16 against 5\.17|A soft lockup)/);
+    expect(r.stdout).toContain("lost_update");
+    expect(r.stdout).toMatch(/watchdog: BUG: soft lockup - CPU#\d+ stuck for \d+s!/);
+    const html = fs.readFileSync(path.join(dir, "faultline-report", "index.html"), "utf8");
+    expect(html.match(/<h2 /g)).toHaveLength(3);
+  }, 600_000);
+});

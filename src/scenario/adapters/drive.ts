@@ -9,12 +9,18 @@ export const DEFAULT_TIME_LIMIT_NS = 600e9;
 /** The runner checks for finished workloads this often (virtual time). */
 const SLICE_NS = 10e6;
 
-export function drive(m: Machine, s: Scenario, done: () => boolean): StopReason {
+export function drive(
+  m: Machine,
+  s: Scenario,
+  done: () => boolean,
+  onProgress?: (simNs: number, events: number) => void,
+): StopReason {
   const endNs = s.stop.time ?? DEFAULT_TIME_LIMIT_NS;
   for (;;) {
     const budget = s.stop.maxEvents - m.queue.popped;
     if (budget <= 0) return "max-events";
     m.run(Math.min(endNs, m.now + SLICE_NS), budget);
+    onProgress?.(m.now, m.queue.popped);
     if (m.stopped) return "finding";
     if (s.stop.whenDone && done()) return "done";
     if (m.now >= endNs) return "time";

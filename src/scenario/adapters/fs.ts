@@ -77,7 +77,7 @@ function costsOf(s: Scenario, costs: Readonly<Record<string, number>>): FsCosts 
   return { ...base, ...over } as FsCosts;
 }
 
-export const fsAdapter: Adapter = ({ scenario: s, variant, machine, costs, trace }) => {
+export const fsAdapter: Adapter = ({ scenario: s, variant, machine, costs, trace, onProgress }) => {
   const fs = s.fs;
   if (!fs)
     throw new ModelUnavailableError(
@@ -100,7 +100,7 @@ export const fsAdapter: Adapter = ({ scenario: s, variant, machine, costs, trace
     files: fs.files.map(toFileSpec),
     tasks: s.workloads.filter((w) => w.enabled).map(toTaskSpec),
   });
-  const stopReason = drive(m, s, () => run.done());
+  const stopReason = drive(m, s, () => run.done(), onProgress);
   m.finish();
   const st = run.fs.stats;
   const endNs = run.endNs >= 0 ? run.endNs : m.now;

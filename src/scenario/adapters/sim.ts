@@ -11,7 +11,7 @@ type KthreadSpin = Extract<Workload, { type: "kthread-spin" }>;
 const SPIN_CHUNK_NS = 1_000_000;
 const SPIN_COND_RESCHED = condResched("faultline/kthread-spin", 1);
 
-export const simAdapter: Adapter = ({ scenario, machine, trace }) => {
+export const simAdapter: Adapter = ({ scenario, machine, trace, onProgress }) => {
   const m = bootKernel(machine);
   m.trace = trace;
   let running = 0;
@@ -28,7 +28,7 @@ export const simAdapter: Adapter = ({ scenario, machine, trace }) => {
     if (w.start > 0) m.at(w.start, start);
     else start();
   }
-  const stopReason = drive(m, scenario, () => running === 0);
+  const stopReason = drive(m, scenario, () => running === 0, onProgress);
   m.finish();
   let ctxt = 0;
   let intr = 0;

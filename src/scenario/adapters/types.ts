@@ -31,6 +31,8 @@ export interface AdapterInput {
   /** Machine configuration derived from the scenario (cpus, hz, preemption, watchdog, seed, costs). */
   machine: Partial<MachineConfig>;
   trace: TraceSink | null;
+  /** Called after every slice of virtual time the runner drives (progress bars). */
+  onProgress?: (simNs: number, events: number) => void;
 }
 
 export interface AdapterRun {
