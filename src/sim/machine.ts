@@ -979,7 +979,9 @@ export class Machine {
   /** __might_sleep() / __might_resched() (kernel/sched/core.c) with CONFIG_DEBUG_ATOMIC_SLEEP. */
   private mightSleepCheck(c: Cpu, f: Ctx, e: Effect, offset: number): void {
     if (!this.cfg.debugAtomicSleep) return;
-    if (c.preemptCount === offset && !c.irqsOff) return;
+    // with PREEMPT_RCU an rcu_read_lock() section is invalid context too (rcu_preempt_depth())
+    const rcuNest = this.preemptible() ? c.curr.rcuReadDepth : 0;
+    if (c.preemptCount === offset && !c.irqsOff && rcuNest === 0) return;
     this.bugSleepingInIrq(c, f, e.file ? `${e.file}:${e.line}` : e.site);
   }
 
@@ -989,6 +991,7 @@ export class Machine {
       `BUG: sleeping function called from invalid context at ${where}`,
       `in_atomic(): ${c.preemptCount !== 0 ? 1 : 0}, irqs_disabled(): ${c.irqsOff ? 1 : 0}, non_block: 0, pid: ${t.pid}, name: ${t.comm}`,
       `preempt_count: ${c.preemptCount.toString(16)}, expected: 0`,
+      ...(this.preemptible() ? [`RCU nest depth: ${t.rcuReadDepth}, expected: 0`] : []),
       ...this.callTrace(c),
     ];
     // rate limit: at most one report per second (prev_jiffy + HZ)
