@@ -6,6 +6,7 @@ import {
   condResched,
   type Machine,
   type MachineConfig,
+  mightSleep,
   type PreemptModel,
   type Task,
 } from "../../src/sim/index.js";
@@ -224,6 +225,35 @@ describe("regressions", () => {
       m.run(10 * MS);
       expect(done).toBeGreaterThan(0);
       expect(t.exited).toBe(true);
+    }
+  });
+});
+
+describe("might_sleep() inside an RCU read-side section", () => {
+  const MIGHT = mightSleep("mm/memory.c", 6000);
+  it("is reported under rcu_preempt (RCU nest depth) and under rcu_sched (preempt_count)", () => {
+    for (const preempt of ["none", "full"] as const) {
+      const m = kernel(preempt);
+      const r = rcu(m);
+      const t = m.createTask("reader", 0, function* (k) {
+        r.readLock(k);
+        yield MIGHT;
+        yield* r.readUnlock(k);
+        yield MIGHT; // outside: silent
+      });
+      m.run(10 * MS);
+      expect(m.findings.map((f) => f.kind)).toEqual(["might_sleep"]);
+      const lines = m.dmesg.map((l) => l.text);
+      expect(lines[0]).toBe("BUG: sleeping function called from invalid context at mm/memory.c:6000");
+      if (preempt === "full") {
+        expect(lines[1]).toBe(
+          `in_atomic(): 0, irqs_disabled(): 0, non_block: 0, pid: ${t.pid}, name: reader`,
+        );
+        expect(lines[3]).toBe("RCU nest depth: 1, expected: 0");
+      } else {
+        expect(lines[1]).toMatch(/^in_atomic\(\): 1,/);
+        expect(lines[2]).toBe("preempt_count: 1, expected: 0");
+      }
     }
   });
 });
