@@ -177,6 +177,21 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.waitForTimeout(100);
       expect(Number(await tl.getAttribute("data-draw-ms"))).toBeLessThan(200);
       await tl.locator("canvas").dblclick();
+      // clicking a finding's time shows that moment on the timeline
+      const at = p.getByTestId("card-0").locator("button.link").first();
+      const atS = Number.parseFloat((await at.textContent())!); // e.g. "56.8s"
+      await at.click();
+      await expect
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .toSatisfy(([a, b]: number[]) => a! < atS * 1e9 && b! > atS * 1e9 && b! - a! < 10e9);
+      // keys: W zooms in, S out, A/D pan, 0 fits
+      await tl.locator("canvas").focus();
+      const before = (await tl.getAttribute("data-view"))!.split(":").map(Number);
+      await p.keyboard.press("w");
+      await expect
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .toSatisfy(([a, b]: number[]) => b! - a! < before[1]! - before[0]!);
+      await p.keyboard.press("0");
       await waitFor(p, "plots", "web-writeback");
       await screenshot(p, "web-writeback.png");
       // the part a README shows: form, verdicts and both timelines

@@ -162,6 +162,7 @@ export function App() {
         sets: setsFor(info, form, "b"),
       });
     history.replaceState(null, "", `${location.pathname}${shareState()}`);
+    viewport.setCursor(null);
     setPlots(null);
     setSides(reqs.map((r) => ({ label: r.label, status: "running", fraction: 0, simNs: 0, events: 0 })));
     const update = (i: number, patch: Partial<Side>) => {
@@ -518,7 +519,16 @@ function Results({
     <section class="results" data-testid="results">
       <div class={done.length > 1 ? "cards two" : "cards"}>
         {done.map((s, i) => (
-          <Card key={i} side={s} index={i} />
+          <Card
+            key={i}
+            side={s}
+            index={i}
+            onFocus={(t) => {
+              // a window of 2 % of the run around the moment, and the timeline scrolled into view
+              viewport.focus(t, Math.max(1000, spanNs * 0.02));
+              document.querySelector(`[data-testid="timeline-${i}"]`)?.scrollIntoView({ block: "center" });
+            }}
+          />
         ))}
       </div>
       {done.map((s, i) => (
@@ -571,7 +581,7 @@ function Results({
   );
 }
 
-function Card({ side, index }: { side: Side; index: number }) {
+function Card({ side, index, onFocus }: { side: Side; index: number; onFocus: (tNs: number) => void }) {
   const d = side.done!;
   const r = d.result;
   const bad = r.findings.length > 0;
@@ -590,7 +600,10 @@ function Card({ side, index }: { side: Side; index: number }) {
       </p>
       {r.findings.slice(0, 3).map((f, i) => (
         <p class="finding" key={i}>
-          <b>{f.kind}</b> at {fmtNs(f.tNs)}
+          <b>{f.kind}</b> at{" "}
+          <button type="button" class="link" title="show on the timeline" onClick={() => onFocus(f.tNs)}>
+            {fmtNs(f.tNs)}
+          </button>
           {f.cpus.length > 0 ? ` on CPU${f.cpus.join(",")}` : ""}: {f.message}
         </p>
       ))}

@@ -32,6 +32,13 @@ export class Viewport {
     this.cursorNs = t;
     for (const f of this.listeners) f();
   }
+  /** Width of the plotting area of the views showing this viewport (set by them). */
+  plotPx = 1000;
+  /** Shows [t - span/2, t + span/2] and puts the cursor at t. */
+  focus(t: number, spanNs: number): void {
+    this.cursorNs = t;
+    this.set(t - spanNs / 2, spanNs / Math.max(1, this.plotPx));
+  }
 }
 
 const GUTTER_PX = 96;
@@ -121,6 +128,8 @@ export class TimelineView {
     this.canvas.addEventListener("pointerup", this.onUp);
     this.canvas.addEventListener("pointerleave", this.onLeave);
     this.canvas.addEventListener("dblclick", () => this.fit());
+    this.canvas.tabIndex = 0;
+    this.canvas.addEventListener("keydown", this.onKey);
     this.resize();
   }
 
@@ -179,6 +188,7 @@ export class TimelineView {
     const w = Math.max(200, this.host.clientWidth);
     const first = this.widthPx === 0;
     this.widthPx = w;
+    this.viewport.plotPx = w - GUTTER_PX;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(w * dpr);
     this.canvas.height = Math.round(this.heightPx * dpr);
@@ -216,6 +226,7 @@ export class TimelineView {
     // for tests and the curious: how long the last frame took and how many rectangles it drew
     this.host.dataset.drawMs = (performance.now() - started).toFixed(1);
     this.host.dataset.rects = String(this.lastDrawn);
+    this.host.dataset.view = `${Math.round(this.viewport.t0)}:${Math.round(this.viewport.t0 + (this.widthPx - GUTTER_PX) * this.viewport.nsPerPx)}`;
   }
 
   private paint(): void {
@@ -411,6 +422,22 @@ export class TimelineView {
     const tAt = vp.t0 + px * vp.nsPerPx;
     const nsPerPx = Math.min(Math.max(vp.nsPerPx * factor, 0.05), this.maxNsPerPx());
     vp.set(tAt - px * nsPerPx, nsPerPx);
+  };
+
+  /** W/S zoom in/out around the middle, A/D pan (as in Perfetto); 0 fits. */
+  private onKey = (e: KeyboardEvent): void => {
+    const vp = this.viewport;
+    const w = this.widthPx - GUTTER_PX;
+    const mid = vp.t0 + (w / 2) * vp.nsPerPx;
+    const k = e.key.toLowerCase();
+    if (k === "w" || k === "s") {
+      const nsPerPx = Math.min(Math.max(vp.nsPerPx * (k === "w" ? 0.7 : 1 / 0.7), 0.05), this.maxNsPerPx());
+      vp.set(mid - (w / 2) * nsPerPx, nsPerPx);
+    } else if (k === "a" || k === "d")
+      vp.set(vp.t0 + (k === "a" ? -1 : 1) * w * 0.15 * vp.nsPerPx, vp.nsPerPx);
+    else if (k === "0") this.fit();
+    else return;
+    e.preventDefault();
   };
 
   private maxNsPerPx(): number {
