@@ -8,8 +8,15 @@ export interface FsBenchmark {
   run(quick: boolean): string;
 }
 
+/** Peak resident set of the process so far (MiB), or the current RSS where the peak is unknown. */
 function rssMb(): number {
-  const p = (globalThis as { process?: { memoryUsage?: () => { rss: number } } }).process;
+  const p = (
+    globalThis as {
+      process?: { memoryUsage?: () => { rss: number }; resourceUsage?: () => { maxRSS: number } };
+    }
+  ).process;
+  const peakKb = p?.resourceUsage?.().maxRSS;
+  if (peakKb !== undefined) return Math.round(peakKb / 1024);
   const u = p?.memoryUsage?.();
   return u === undefined ? -1 : Math.round(u.rss / 2 ** 20);
 }
