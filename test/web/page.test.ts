@@ -246,6 +246,18 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.getByTestId("cx-finding").waitFor();
       await p.getByText("replay reproduces it").waitFor();
       await expect.poll(stepText).toBe(`step ${cx.steps} of ${cx.steps}`);
+      // the replay's Perfetto trace: one step per microsecond
+      const [tr] = await Promise.all([
+        p.waitForEvent("download"),
+        p.getByRole("button", { name: "Perfetto trace (time = step)" }).click(),
+      ]);
+      const traceFile = path.join(ARTIFACTS, "web-counterexample.trace.json");
+      await tr.saveAs(traceFile);
+      const trace = JSON.parse(fs.readFileSync(traceFile, "utf8"));
+      expect(trace.metadata["time-unit"]).toBe("1 us = 1 explore step");
+      const tsMax = Math.max(...trace.traceEvents.map((e: { ts?: number }) => e.ts ?? 0));
+      expect(tsMax).toBeGreaterThan(1);
+      expect(tsMax).toBeLessThanOrEqual(cx.steps);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -27,7 +27,8 @@ const DEFAULT_TIME_LIMIT_NS = 600e9;
 
 declare const self: DedicatedWorkerGlobalScope;
 
-let last: { store: EventStore; meta: Record<string, string> } | null = null;
+/** The last run's events, for the Perfetto export; `nsPerUnit` scales step-numbered replays. */
+let last: { store: EventStore; meta: Record<string, string>; nsPerUnit: number } | null = null;
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, transfer);
@@ -59,7 +60,11 @@ function run(req: RunRequest): void {
   // With events dropped, the timeline ends at the last stored event (open slices close there).
   const endNs = store.dropped > 0 && store.n > 0 ? store.t[store.n - 1]! : result.run.simTimeNs;
   const timeline = buildTimeline(store, s.machine.cpus, endNs);
-  last = { store, meta: { scenario: s.name, variant: result.kernel.variant, seed: String(seed) } };
+  last = {
+    store,
+    meta: { scenario: s.name, variant: result.kernel.variant, seed: String(seed) },
+    nsPerUnit: 1,
+  };
   post(
     {
       type: "done",
@@ -91,7 +96,8 @@ function exportTrace(id: number): void {
   }
   const sink = new StringSink();
   const w = new ChromeTraceWriter(sink, last.meta);
-  last.store.replay(w);
+  const k = last.nsPerUnit;
+  last.store.replay(k === 1 ? w : { event: (e) => w.event({ ...e, t: e.t * k }) });
   w.finish();
   post({ type: "trace", id, json: sink.text() });
 }
@@ -166,7 +172,12 @@ function replayAndPost(
   const rr = replay(captured, cx, sink);
   const cpus = rr.machine.cpus.length;
   const timeline = buildStepTimeline(store, cpus, rr.rows);
-  last = { store, meta: { counterexample: cx.target, steps: String(cx.steps) } };
+  // In the trace one explore step lasts 1 us, so that Perfetto shows step k at k us.
+  last = {
+    store,
+    meta: { counterexample: cx.target, steps: String(cx.steps), "time-unit": "1 us = 1 explore step" },
+    nsPerUnit: 1000,
+  };
   post(
     {
       type: "replayed",
