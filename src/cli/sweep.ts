@@ -362,7 +362,13 @@ async function writeSweepReport(dir: string, m: SweepManifest, rows: readonly Sw
       for (const r of ok) {
         const y = f(r.result!);
         if (y === undefined) continue;
-        const others = m.params.filter((p) => p !== numeric).map((p) => `${p.path}=${r.params[p.path]}`);
+        const others = m.params
+          .filter((p) => p !== numeric)
+          .map((p) =>
+            p.path === "kernel.variant"
+              ? r.params[p.path]!
+              : `${p.path.split(".").pop()}=${r.params[p.path]}`,
+          );
         points.push({
           series: others.join(" ") || r.result!.kernel.variant,
           x: Number(r.params[numeric.path]),

@@ -48,7 +48,7 @@ export function latencySpec(results: readonly RunResult[]): Spec | undefined {
     encoding: {
       x: { field: "ns", type: "quantitative", scale: { type: "log" }, title: "latency (ns)" },
       y: { field: "fraction", type: "quantitative", title: "fraction of samples ≤ x" },
-      color: { field: "series", type: "nominal", title: null },
+      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } },
     },
   } as Spec;
 }
@@ -76,7 +76,7 @@ export function holdoffTimelineSpec(results: readonly RunResult[]): Spec | undef
     encoding: {
       x: { field: "tS", type: "quantitative", title: "virtual time (s)" },
       y: { field: "holdoffMs", type: "quantitative", title: "longest holdoff in bucket (ms)" },
-      color: { field: "series", type: "nominal", title: null },
+      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } },
     },
   } as Spec;
 }
@@ -133,7 +133,7 @@ export function scalingSpec(
     encoding: {
       x: { field: "x", type: "quantitative", title: xTitle },
       y: { field: "y", type: "quantitative", title: yTitle, aggregate: "mean" },
-      color: { field: "series", type: "nominal", title: null },
+      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } },
     },
   } as Spec;
 }

@@ -78,7 +78,9 @@ function holdoffLines(r: RunResult): string[] {
   if (r.holdoff.perCpu.length === 0) return [];
   const th = r.holdoff.perCpu[0]!.over.map((o) => `>${fmtNs(o.thresholdNs)}`);
   const head = ["cpu", "context", "count", "p50", "p99", "max", "max at", ...th];
-  const rows = r.holdoff.perCpu.map((h) => [
+  const held = r.holdoff.perCpu.filter((h) => h.maxNs > 0);
+  if (held.length === 0) return ["no CPU was held off (need_resched always honoured at once)"];
+  const rows = held.map((h) => [
     `CPU${h.cpu}`,
     h.context,
     fmtInt(h.count),
