@@ -39,9 +39,9 @@ describe("faultline serve", () => {
 
   it("answers 404 for missing files and never serves outside its root", async () => {
     expect((await fetch(`${server.url}nope.js`)).status).toBe(404);
-    const escape = await fetch(`${server.url}..%2Ffaultline-serve-secret.txt`);
-    expect([403, 404]).toContain(escape.status);
-    expect(await escape.text()).not.toContain("secret");
+    const outside = await fetch(`${server.url}..%2Ffaultline-serve-secret.txt`);
+    expect([403, 404]).toContain(outside.status);
+    expect(await outside.text()).not.toContain("secret");
     expect((await fetch(server.url, { method: "POST" })).status).toBe(405);
   });
 
