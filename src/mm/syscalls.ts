@@ -51,6 +51,7 @@ export interface MmapOpts {
 }
 
 const Y_ZAP = yp("zap_pte_range:pte_offset_map_lock");
+const Y_POST_INSERT = yp("mmap_region:post_insert");
 const Y_CHANGE = yp("change_pte_range:pte_offset_map_lock");
 const Y_MOVE = yp("move_ptes:pte_offset_map_lock");
 
@@ -121,6 +122,14 @@ export function* do_mmap(th: MmThread, npages: number, o: MmapOpts = {}): KGen<n
   if (sim.sw.lockNewVmaBeforeInsert) yield* vma_start_write(th, v, "mmap_region:vma_start_write");
   vma_link(th, mm, v);
   sim.note(th.cpu, "mmap_region", start, npages);
+  if (v.file !== null) {
+    // post-insertion edits of a file mapping (i_mmap link, vma_set_page_prot): V is already
+    // visible to lock_vma_under_rcu; only the write lock of 33313a747e81 keeps faults out (§4.5 #2)
+    if (th.timed) {
+      if (th.cost > 0) yield th.charge();
+    } else yield Y_POST_INSERT;
+    vmaModify(th, v, "mmap_region:vma_set_page_prot");
+  }
   yield* mmap_write_unlock(th, mm, held);
   return start;
 }

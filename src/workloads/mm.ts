@@ -5,6 +5,7 @@
 import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
+import { MmFile } from "../mm/types.js";
 import { SEGV, sys, UA_PENDING, ua, uaComplete, uaSlow, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
@@ -57,6 +58,8 @@ export interface MmapWriter extends Common {
    * (mprotect toggles it; mmap-munmap unmaps and maps it again at the same place).
    */
   target?: "own" | "faulters";
+  /** Map a shared file instead of anonymous memory (mmap_region's post-insertion edits, §4.5 #2). */
+  file?: boolean;
 }
 
 /** The 6.4.0 fork race: writers with warm writable TLB entries, faulters, and a forking thread. */
@@ -276,8 +279,13 @@ function shuffle(a: Int32Array, rng: Rng): void {
 function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
   const op = w.op ?? "mmap-munmap";
   const target = w.target === "faulters" ? h.regions[0] : undefined;
-  const n = target?.npages ?? pages(w.size ?? 65536);
+  // with a target, `size` (if given) limits the change to the first bytes of the faulters' region
+  const n =
+    target !== undefined
+      ? Math.min(target.npages, w.size !== undefined ? pages(w.size) : target.npages)
+      : pages(w.size ?? 65536);
   const region = target?.start ?? (op === "mmap-munmap" ? -1 : h.premap(n, { gapPages: 1 }));
+  const file = new MmFile(1000 + _index, `file${_index}`, n);
   h.spawn(w.name ?? `mmap-writer`, h.mm, function* (th) {
     yield* startDelay(h, th, w);
     let prot = PROT_READ;
@@ -289,9 +297,9 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
     for (let i = 0; h.running() && i < 100_000_000; i++) {
       if (op === "mmap-munmap" && target !== undefined) {
         yield* sys.munmap(th, region, n);
-        yield* sys.mmap(th, n, { at: region });
+        yield* sys.mmap(th, n, w.file ? { at: region, file, shared: true } : { at: region });
       } else if (op === "mmap-munmap") {
-        const s = yield* sys.mmap(th, n);
+        const s = yield* sys.mmap(th, n, w.file ? { file, shared: true } : {});
         if (s >= 0) {
           if (w.touch) for (let p = 0; p < Math.min(n, 1); p++) yield* user_access(th, s + p, 0, true);
           yield* sys.munmap(th, s, n);

@@ -155,3 +155,32 @@ describe("stack growth beside faults in the stack VMA", () => {
       }
     });
 });
+
+describe("a new file VMA visible before mmap_region finishes (§4.5 #2, 33313a747e81)", () => {
+  const workloads: MmWorkload[] = [
+    {
+      type: "fault-loop",
+      threads: 3,
+      regionSize: 4096 * 32,
+      sharedVma: true,
+      access: "read",
+      pattern: "random",
+      faultsPerThread: 3000,
+      thinkNs: 200,
+    },
+    { type: "mmap-writer", op: "mmap-munmap", target: "faulters", file: true, size: 16384, interval: 500 },
+  ];
+  const findings = (variant: string, switches: Record<string, unknown> = {}) => {
+    let n = 0;
+    for (const seed of [1, 2])
+      n += runMmScenario({ variant, switches, cpus: 4, seed, workloads }).findings.length;
+    return n;
+  };
+  it("6.15 without the new-VMA write lock lets a file fault use the VMA while it is still being set up", () => {
+    expect(findings("6.15", { lockNewVmaBeforeInsert: false })).toBeGreaterThan(0);
+  });
+  it("harmless in 6.4.0 (file VMAs are not handled under the VMA lock) and fixed in 6.15", () => {
+    expect(findings("6.4.0")).toBe(0);
+    expect(findings("6.15")).toBe(0);
+  });
+});
