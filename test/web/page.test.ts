@@ -152,6 +152,13 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.getByTestId("run").click();
       await waitFor(p, "verdict-0", "web-load-file");
       expect(await p.getByTestId("verdict-0").textContent()).toBe("No findings.");
+      // edit the scenario in the page: a problem shows at once, with its line
+      await p.locator("details.source summary").click();
+      const edited = (await p.getByTestId("scenario-text").inputValue()).replace("cpus: 2", "cpus: 0");
+      await p.getByTestId("scenario-text").fill(edited);
+      await expect
+        .poll(() => p.getByTestId("problems").textContent())
+        .toMatch(/\(edited\):\d+:\d+: machine\.cpus: found 0/);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -120,6 +120,17 @@ export function App() {
     setPlots(null);
   }
 
+  function editText(text: string) {
+    const name = source.builtin
+      ? `${source.name}.yaml (edited)`
+      : source.name.endsWith(" (edited)")
+        ? source.name
+        : `${source.name} (edited)`;
+    setSource({ name, text, builtin: false });
+    setForm(defaultForm(describeScenario(text, name, CATALOG)));
+    setUnknownScenario("");
+  }
+
   async function loadFile(file: File) {
     const text = await file.text();
     setSource({ name: file.name, text, builtin: false });
@@ -283,6 +294,33 @@ export function App() {
             )}
             {info.title && <p class="title">{info.title}</p>}
             {info.description && <p class="description">{info.description}</p>}
+            <details class="source">
+              <summary>Scenario file{source.builtin ? "" : ` (${source.name})`}: view or edit</summary>
+              <textarea
+                data-testid="scenario-text"
+                spellcheck={false}
+                rows={Math.min(30, source.text.split("\n").length + 1)}
+                value={source.text}
+                onInput={(e) => editText((e.target as HTMLTextAreaElement).value)}
+              />
+              <p class="hint">
+                Editing resets the form to the file's values; an edited scenario is not part of the link
+                (download it to share).{" "}
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() =>
+                    download(
+                      source.builtin ? `${source.name}.yaml` : source.name.replace(/ \(edited\)$/, ""),
+                      source.text,
+                      "text/yaml",
+                    )
+                  }
+                >
+                  download
+                </button>
+              </p>
+            </details>
             {info.problems.length > 0 && (
               <pre class="problems" data-testid="problems">
                 {info.problems.join("\n")}
