@@ -172,6 +172,11 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   for (const v of mm.vmas) remove_vma(th, v, true);
   mm.vmas = [];
   mm.dead = true;
+  // the mm_struct goes with its last user (mmput -> __mmdrop): unchecked mms leave the model's list
+  if (mm.expected === null) {
+    const i = sim.mms.indexOf(mm);
+    if (i >= 0) sim.mms.splice(i, 1);
+  }
   sim.note(th.cpu, "exit_mmap", 0, mm.id);
   yield* mmap_write_unlock(th, mm, held);
 }
