@@ -153,7 +153,8 @@ export function App() {
       sets: Object.entries(form.fields)
         .filter(([p, v]) => info.fields.find((f) => f.path === p)?.value !== v)
         .map(([path, value]) => ({ path, value })),
-      run: true,
+      // a loaded or edited file is not in the link, so the link must not start a run of something else
+      run: base !== undefined,
     });
   }
 
