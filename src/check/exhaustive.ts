@@ -1,7 +1,9 @@
 // Bounded exhaustive search: stateless depth-first enumeration of schedules by re-execution, with
-// sleep sets (Godefroid 1996) for partial-order reduction and an optional preemption bound (CHESS).
-// Two steps are independent when their footprints (the shared objects each step touched, recorded
-// through Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
+// dynamic partial-order reduction (Flanagan & Godefroid, POPL 2005: backtrack points only where two
+// steps race) and sleep sets (Godefroid 1996), or an optional preemption bound (CHESS) without
+// reduction (sleep sets and DPOR lose completeness under a preemption bound). Two steps are
+// independent when their footprints (the shared objects each step touched, recorded through
+// Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
 import type { ExploreStrategy, Machine } from "../sim/machine.js";
 import { type CheckTarget, isViolation, type RunOutcome } from "./run.js";
 
@@ -9,6 +11,8 @@ type Footprint = Map<string, boolean>;
 
 interface Node {
   enabled: number[];
+  /** DPOR: CPUs that must be tried from this node (the first choice, plus races found later). */
+  backtrack: Set<number>;
   /** Transitions that need not be explored from here, with their footprints. */
   sleep: Map<number, Footprint>;
   /** Transitions already explored from here, with their footprints. */
@@ -26,6 +30,8 @@ export interface ExhaustiveOptions {
   maxMs: number;
   /** Use sleep sets (partial-order reduction). */
   sleepSets: boolean;
+  /** Use dynamic partial-order reduction (backtrack only at races). */
+  dpor: boolean;
 }
 
 export interface ExhaustiveResult {
@@ -93,7 +99,7 @@ class DfsStrategy implements ExploreStrategy {
         return enabled[0]!;
       }
       const pre = prevPre + (prevCpu >= 0 && chosen !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
-      node = { enabled: enabled.slice(), sleep, done: new Map(), chosen, preemptions: pre };
+      node = { enabled: enabled.slice(), backtrack: new Set([chosen]), sleep, done: new Map(), chosen, preemptions: pre };
       this.stack[d] = node;
     }
     this.depth++;
@@ -118,7 +124,13 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
     maxSchedules: opts.maxSchedules ?? 1_000_000,
     maxMs: opts.maxMs ?? 60_000,
     sleepSets: opts.sleepSets ?? true,
+    dpor: opts.dpor ?? true,
   };
+  if (Number.isFinite(o.preemptionBound)) {
+    // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
+    o.sleepSets = false;
+    o.dpor = false;
+  }
   const t0 = performance.now();
   const stack: Node[] = [];
   let schedules = 0;
@@ -158,6 +170,7 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
       };
     }
     stack.length = strat.depth;
+    if (o.dpor) addBacktrackPoints(stack, target.cpus);
     // backtrack: deepest node with an unexplored, awake, in-bound alternative
     let found = false;
     while (stack.length > 0) {
@@ -169,6 +182,7 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
       let nextPre = 0;
       for (const c of node.enabled) {
         if (node.done.has(c) || node.sleep.has(c)) continue;
+        if (o.dpor && !node.backtrack.has(c)) continue;
         const pre = prevPre + (prevCpu >= 0 && c !== prevCpu && node.enabled.includes(prevCpu) ? 1 : 0);
         if (pre > o.preemptionBound) continue;
         next = c;
@@ -207,5 +221,53 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
         stepsExecuted,
       };
     }
+  }
+}
+
+/**
+ * DPOR race analysis of the run on the stack: for every step i, find the last earlier step j of
+ * another CPU that conflicts with it and does not happen before CPU(i)'s previous point (vector
+ * clocks over program order and conflicts); then CPU(i) must also be tried at j (or, if it was not
+ * enabled there, every CPU enabled there).
+ */
+function addBacktrackPoints(stack: Node[], nCpus: number): void {
+  const len = stack.length;
+  const cpuOf: number[] = new Array(len);
+  const fp: (Footprint | undefined)[] = new Array(len);
+  for (let i = 0; i < len; i++) {
+    cpuOf[i] = stack[i]!.chosen;
+    fp[i] = stack[i]!.done.get(stack[i]!.chosen);
+  }
+  const clocks: Int32Array[] = new Array(len);
+  const cpuClock: Int32Array[] = Array.from({ length: nCpus }, () => new Int32Array(nCpus).fill(-1));
+  for (let i = 0; i < len; i++) {
+    const p = cpuOf[i]!;
+    const fi = fp[i];
+    const pre = cpuClock[p]!;
+    if (fi !== undefined) {
+      for (let j = i - 1; j >= 0; j--) {
+        const q = cpuOf[j]!;
+        if (q === p) continue;
+        const fj = fp[j];
+        if (fj === undefined || independent(fj, fi)) continue;
+        if (pre[q]! >= j) continue; // j happens before p's current point: ordered, not a race
+        const node = stack[j]!;
+        if (node.enabled.includes(p)) node.backtrack.add(p);
+        else for (const c of node.enabled) node.backtrack.add(c);
+        break;
+      }
+    }
+    const c = pre.slice();
+    if (fi !== undefined) {
+      for (let k = 0; k < i; k++) {
+        const fk = fp[k];
+        if (fk === undefined || cpuOf[k] === p || independent(fk, fi)) continue;
+        const ck = clocks[k]!;
+        for (let x = 0; x < nCpus; x++) if (ck[x]! > c[x]!) c[x] = ck[x]!;
+      }
+    }
+    c[p] = i;
+    clocks[i] = c;
+    cpuClock[p] = c;
   }
 }

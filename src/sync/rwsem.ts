@@ -51,7 +51,9 @@ export class RwSemaphore {
 }
 
 function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean): boolean {
-  k.m.touch(sem.key);
+  // Footprint: readers that get in at once (or fail a trylock) commute with each other, so they
+  // count as reads of the lock; anything that queues or excludes is a write.
+  k.m.touch(sem.key, write || sem.writer !== null || sem.waitList.length > 0);
   if (!k.m.disabledSites.has(site)) return false;
   sem.skips.push({ task: k.task, write });
   return true;
@@ -193,7 +195,8 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return;
   const m = k.m;
   yield yieldPoint(`${sem.name}:up_read`);
-  m.touch(sem.key);
+  // a reader leaving without waking anyone commutes with other readers
+  m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
