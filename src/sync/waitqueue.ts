@@ -41,8 +41,13 @@ export function wake_up(m: Machine, wq: WaitQueueHead, nrExclusive = 1): number 
   let excl = nrExclusive;
   for (let i = 0; i < wq.entries.length; ) {
     const e = wq.entries[i]!;
-    if (m.wakeUpProcess(e.task)) woken++;
-    // autoremove_wake_function: the entry leaves the queue when woken
+    // autoremove_wake_function: the entry leaves the queue only when it woke the task, and only
+    // successful wake-ups of exclusive waiters count against nr_exclusive (__wake_up_common)
+    if (!m.wakeUpProcess(e.task)) {
+      i++;
+      continue;
+    }
+    woken++;
     wq.entries.splice(i, 1);
     if (e.exclusive && --excl === 0) break;
   }
