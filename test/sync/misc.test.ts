@@ -274,3 +274,36 @@ describe("lockdep", () => {
     expect(m.findings.map((f) => f.kind)).toEqual(["lock_order_inversion"]);
   });
 });
+
+describe("wake_up() exclusive accounting", () => {
+  it("a waiter that is already running neither uses up the exclusive wake-up nor leaves the queue", () => {
+    // __wake_up_common(): only successful wake-ups of exclusive waiters count, and
+    // autoremove_wake_function() removes an entry only when it woke the task
+    const m = machine({ cpus: 3 });
+    const wq = new WaitQueueHead("shared_wq");
+    let x = 0;
+    let y = 0;
+    const log: string[] = [];
+    const a = m.createTask("a", 0, function* (k) {
+      yield* wait_event(k, wq, () => x > 0, true);
+      log.push("a");
+    });
+    m.createTask("b", 1, function* (k) {
+      yield* wait_event(k, wq, () => y > 0, true);
+      log.push("b");
+    });
+    m.createTask("waker", 2, function* (k) {
+      yield 1 * MS;
+      k.m.wakeUpProcess(a); // a spurious wake-up: a is runnable, its entry still queued
+      y = 1;
+      wake_up(k.m, wq); // must reach b
+      yield 1 * MS;
+      x = 1;
+      wake_up(k.m, wq);
+    });
+    m.run(10 * MS);
+    m.finish();
+    expect(log.sort()).toEqual(["a", "b"]);
+    expect(m.findings).toEqual([]);
+  });
+});
