@@ -20,6 +20,7 @@ import {
   type Task,
   type Workqueue,
   type WorkStruct,
+  yieldPoint,
 } from "../sim/index.js";
 import type { FsCosts } from "./costs.js";
 import { BlockDevice, type DeviceProfile } from "./device.js";
@@ -70,6 +71,8 @@ export interface FsConfig {
   dirtyWritebackIntervalNs: number;
   /** CPU of the flusher kworker (the unbound writeback workqueue, pinned here for determinism). */
   flusherCpu: number;
+  /** Start the flusher (wb_workfn). Off only for small race-check targets driven by fsync alone. */
+  flusherEnabled: boolean;
   /** Granularity (ns) at which per-page resched loops (trond) check need_resched. */
   loopQuantumNs: number;
   /** Longest chunk (ns) of per-folio work charged without an intermediate state update. */
@@ -93,6 +96,7 @@ export const FS_CONFIG_DEFAULTS = {
   dirtyExpireNs: 30e9,
   dirtyWritebackIntervalNs: 5e9,
   flusherCpu: 0,
+  flusherEnabled: true,
   loopQuantumNs: 200_000,
   stateQuantumNs: 10_000_000,
   submitQuantumNs: 100_000,
@@ -156,6 +160,7 @@ const BLK_STS_IOERR = 10;
 /** Lock sites of the fs model a scenario may disable (m.disabledSites). */
 export const FOLIO_LOCK_SITE = "write_cache_pages:folio_lock";
 export const FS_LOCK_SITES: readonly string[] = [FOLIO_LOCK_SITE];
+const YP_FOLIO_LOCK = yieldPoint(FOLIO_LOCK_SITE);
 
 let nextIoendId = 1;
 
@@ -181,7 +186,7 @@ export class FsModel {
   private readonly throttled: Task[] = [];
   /** Flusher waiting for a completion because nothing was writable. */
   private readonly progressWaiters: Task[] = [];
-  readonly flusher: Task;
+  readonly flusher: Task | null;
   private readonly flusherWork: FlusherWork[] = [];
   private flusherSleeping = false;
   private lastKupdate = 0;
@@ -212,9 +217,11 @@ export class FsModel {
     this.xfsConv = m.wq.allocWorkqueue("xfs-conv/md127");
     this.softirqDone = m.cpus.map(() => []);
     m.openSoftirq(BLOCK_SOFTIRQ, (k) => this.blk_done_softirq(k));
-    this.flusher = m.createTask("kworker/u16:2", cfg.flusherCpu, (k) => this.wb_workfn(k), {
-      stack: ["ret_from_fork", "kthread", "worker_thread", "process_one_work"],
-    });
+    this.flusher = cfg.flusherEnabled
+      ? m.createTask("kworker/u16:2", cfg.flusherCpu, (k) => this.wb_workfn(k), {
+          stack: ["ret_from_fork", "kthread", "worker_thread", "process_one_work"],
+        })
+      : null;
     m.hooks.end.push(() => this.finalChecks());
   }
 
@@ -439,6 +446,7 @@ export class FsModel {
 
   /** sync(2) -> sync_inodes_sb: flusher does WB_SYNC_NONE then WB_SYNC_ALL; then wait on every inode. */
   *sys_sync(k: Ctx): KGen<void> {
+    if (this.flusher === null) throw new Error("sys_sync: the flusher is disabled (flusherEnabled: false)");
     const w: FlusherWork = { kind: "sync", done: false, waiter: k.task };
     this.flusherWork.push(w);
     this.wakeFlusher();
@@ -452,7 +460,7 @@ export class FsModel {
   // ------------------------------------------------------------------------- the flusher
 
   wakeFlusher(): void {
-    if (this.flusherSleeping) this.m.wakeUpProcess(this.flusher);
+    if (this.flusherSleeping && this.flusher !== null) this.m.wakeUpProcess(this.flusher);
   }
 
   /** wb_workfn -> wb_do_writeback (fs/fs-writeback.c 4.x..newest): explicit work, background, periodic. */
@@ -710,6 +718,8 @@ export class FsModel {
       let bioEnd = this.bioCapacityEnd(pc, bio, p, segEnd);
       // each folio is locked and re-checked (dirty, not under writeback) right before it is added:
       // another writer (fsync vs flusher) may have taken it while this task was charged CPU time
+      // folio_lock: another CPU may act here (explore driver step boundary)
+      yield YP_FOLIO_LOCK;
       if (bioEnd > p && !this.folioLockOff) {
         const okEnd = pc.runEnd(p / fp, bioEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
         if (okEnd <= p) break;
