@@ -90,6 +90,27 @@ describe("fork race, explore driver", () => {
     expect(good.verdict).toBe("no violation found");
   });
 
+  it("bounded exhaustive search (sleep sets, 4 preemptions) finds it on 6.4.0", () => {
+    const t = mmCheckTarget(
+      {
+        variant: "6.4.0",
+        cpus: 3,
+        seed: 1,
+        workloads: [{ type: "fork-race-mini", rounds: 3, extraVmas: 1 }],
+      },
+      { maxSteps: 3000, kinds: ["lost_update"] },
+    );
+    const r = check(t, {
+      strategy: "exhaustive",
+      preemptionBound: 4,
+      budget: 20_000,
+      timeS: 100,
+      seed: 1,
+      shrink: false,
+    });
+    expect(r.verdict).toBe("violation");
+  });
+
   it("PCT (depth 5) finds it too", () => {
     const t = mmCheckTarget(
       { variant: "6.4.0", cpus: 3, seed: 1, workloads: mini },
