@@ -56,8 +56,8 @@ interface Side {
 
 const WORKERS = [new SimWorker(), new SimWorker()];
 
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+function download(name: string, text: string | string[], type: string): void {
+  const url = URL.createObjectURL(new Blob(typeof text === "string" ? [text] : text, { type }));
   const a = document.createElement("a");
   a.href = url;
   a.download = name;

@@ -93,9 +93,9 @@ export class SimWorker {
     return this.request<Replayed>({ type: "replay", counterexample });
   }
 
-  async exportTrace(): Promise<string> {
+  async exportTrace(): Promise<string[]> {
     const m = await this.request<FromWorker>({ type: "export-trace" });
-    return m.type === "trace" ? m.json : "";
+    return m.type === "trace" ? m.parts : [];
   }
 
   /** Stops whatever runs (the worker is terminated; its last run can no longer be exported). */

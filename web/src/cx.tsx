@@ -18,8 +18,10 @@ const WORKER = new SimWorker();
 const MM_SCENARIOS = BUILTINS.filter((b) => describeScenario(b.text, b.name, CATALOG).model === "mm");
 const MM_VARIANTS = CATALOG.variants.filter((v) => v.model === "mm");
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+function download(name: string, text: string | string[]): void {
+  const url = URL.createObjectURL(
+    new Blob(typeof text === "string" ? [text] : text, { type: "application/json" }),
+  );
   const a = document.createElement("a");
   a.href = url;
   a.download = name;

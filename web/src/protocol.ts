@@ -94,7 +94,8 @@ export interface Failed {
 export interface TraceExport {
   type: "trace";
   id: number;
-  json: string;
+  /** The Chrome JSON trace in chunks (a long run's trace is larger than one string should be). */
+  parts: string[];
 }
 
 /** The checker's search: schedules tried so far. */

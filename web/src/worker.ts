@@ -7,7 +7,6 @@ import { check } from "../../src/check/checker.js";
 import { type Counterexample, replay } from "../../src/check/counterexample.js";
 import type { CheckTarget } from "../../src/check/run.js";
 import { type RunResult, resultJson } from "../../src/report/result.js";
-import { StringSink } from "../../src/report/sink.js";
 import { textReport } from "../../src/report/text.js";
 import { ChromeTraceWriter } from "../../src/report/trace.js";
 import { ModelUnavailableError } from "../../src/scenario/adapters/types.js";
@@ -94,12 +93,17 @@ function exportTrace(id: number): void {
     post({ type: "error", id, kind: "internal", message: "no run to export" });
     return;
   }
-  const sink = new StringSink();
+  const parts: string[] = [];
+  const sink = {
+    write: (c: string) => void parts.push(c),
+    close: () => {},
+    abort: () => void (parts.length = 0),
+  };
   const w = new ChromeTraceWriter(sink, last.meta);
   const k = last.nsPerUnit;
   last.store.replay(k === 1 ? w : { event: (e) => w.event({ ...e, t: e.t * k }) });
   w.finish();
-  post({ type: "trace", id, json: sink.text() });
+  post({ type: "trace", id, parts });
 }
 
 function checkRun(req: CheckRequest): void {
