@@ -1,0 +1,19 @@
+// The mm benchmark lines keep their format (npm run bench parses name key=value ...).
+import { describe, expect, it } from "vitest";
+import { faultStorm16, faultStorm64Mem, mmBenchmarks } from "../../src/bench/mm.js";
+
+describe("mm benchmarks", () => {
+  it("faultstorm16 reports faults, events and faults per second", () => {
+    const line = faultStorm16(true);
+    expect(line).toMatch(/^faultstorm16 faults=262144 events=\d+ faults_per_s=\d+ faults_per_cpu_s=\d+ /);
+    const events = Number(/events=(\d+)/.exec(line)![1]);
+    expect(events).toBeLessThan(262144 * 1.1); // one engine event per fault on the fast path
+  });
+
+  it("faultstorm64-mem reports the memory of a 64-thread storm", () => {
+    const line = faultStorm64Mem(true);
+    expect(line).toMatch(/^faultstorm64-mem faults=262144 rss_mib=\d+ /);
+    expect(Number(/rss_mib=(\d+)/.exec(line)![1])).toBeLessThan(1024);
+    expect(mmBenchmarks.map((b) => b.name)).toEqual(["faultstorm16", "faultstorm64-mem"]);
+  });
+});
