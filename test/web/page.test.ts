@@ -71,6 +71,8 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       // the URL keeps scenario, variant and seed
       expect(p.url()).toContain("scenario=softlockup-demo");
       expect(p.url()).toContain("seed=1");
+      await tl.dblclick(); // fit again for the screenshot
+      await p.mouse.move(0, 0);
       await screenshot(p, "web-engine-demo.png");
       // exports: the Perfetto trace and the JSON result of the PREEMPT_NONE side
       const [trace] = await Promise.all([
