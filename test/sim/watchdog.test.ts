@@ -93,6 +93,20 @@ describe("soft-lockup detector", () => {
     expect(off.findings.filter((x) => x.kind === "soft_lockup" || x.kind === "hard_lockup")).toEqual([]);
   });
 
+  it("one single 25 s burst (split by every tick and hrtimer) is reported the same way", () => {
+    const m = machine();
+    const t = m.createTask("burn", 1, function* () {
+      yield 25 * S;
+    });
+    m.run(30 * S);
+    const f = m.findings.filter((x) => x.kind === "soft_lockup");
+    expect(f.length).toBe(1);
+    expect(f[0]!.t).toBeGreaterThanOrEqual(21 * S);
+    expect(f[0]!.t).toBeLessThanOrEqual(24.1 * S);
+    expect(t.exited).toBe(true);
+    expect(t.sumExecNs).toBeGreaterThanOrEqual(25 * S);
+  });
+
   it("a second report follows 20 s later while the CPU stays stuck", () => {
     const m = machine();
     m.createTask("spin", 1, burner(50_000, 0));
