@@ -226,6 +226,13 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.getByTestId("cx-variant").selectOption("6.4.0");
       await p.getByTestId("cx-find").click();
       await waitFor(p, "cx-result", "web-counterexample");
+      // the search is in the link: opening it searches again and finds the same counterexample
+      expect(p.url()).toContain("tab=cx&scenario=pervma-fork-race&variant=6.4.0");
+      const first = await p.getByTestId("cx-verdict").textContent();
+      await p.goto(p.url());
+      await waitFor(p, "cx-result", "web-counterexample");
+      const noTime = (v: string | null) => (v ?? "").replace(/ in [\d.]+ s/, "");
+      expect(noTime(await p.getByTestId("cx-verdict").textContent())).toBe(noTime(first));
       expect(await p.getByTestId("cx-verdict").textContent()).toContain("violation");
       expect(await p.getByTestId("cx-finding").textContent()).toContain("replay reproduces it");
       const stepText = async () => (await p.getByTestId("cx-step").textContent()) ?? "";

@@ -102,7 +102,9 @@ export function App() {
   });
   const [sides, setSides] = useState<Side[]>([]);
   const [plots, setPlots] = useState<{ name: string; title: string; svg: string }[] | null>(null);
-  const [tab, setTab] = useState<"run" | "cx">("run");
+  const [tab, setTab] = useState<"run" | "cx">(() =>
+    new URLSearchParams(location.search).get("tab") === "cx" ? "cx" : "run",
+  );
   const viewport = useMemo(() => new Viewport(), []);
   const runToken = useRef(0);
 

@@ -31,17 +31,37 @@ function download(name: string, text: string | string[]): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Link parameters of the tab: ?tab=cx&scenario=&variant=&seed=&strategy=&budget=&workloads=&kinds=&find */
+function cxUrl(): URLSearchParams {
+  return new URLSearchParams(location.search);
+}
+
 export function CounterexamplePanel() {
+  const q = cxUrl();
+  const pick = <T extends string>(k: string, allowed: readonly T[], dflt: T): T =>
+    allowed.includes(q.get(k) as T) ? (q.get(k) as T) : dflt;
   const [scenario, setScenario] = useState(
-    MM_SCENARIOS.find((b) => b.name === "pervma-fork-race")?.name ?? MM_SCENARIOS[0]?.name ?? "",
+    pick(
+      "scenario",
+      MM_SCENARIOS.map((b) => b.name),
+      MM_SCENARIOS.find((b) => b.name === "pervma-fork-race")?.name ?? MM_SCENARIOS[0]?.name ?? "",
+    ),
   );
-  const [variant, setVariant] = useState("6.4.0");
-  const [seed, setSeed] = useState("1");
-  const [strategy, setStrategy] = useState<"random" | "pct" | "exhaustive">("random");
-  const [budget, setBudget] = useState("2000");
+  const [variant, setVariant] = useState(
+    pick(
+      "variant",
+      MM_VARIANTS.map((v) => v.name),
+      "6.4.0",
+    ),
+  );
+  const [seed, setSeed] = useState(/^\d+$/.test(q.get("seed") ?? "") ? q.get("seed")! : "1");
+  const [strategy, setStrategy] = useState(
+    pick("strategy", ["random", "pct", "exhaustive"] as const, "random"),
+  );
+  const [budget, setBudget] = useState(/^\d+$/.test(q.get("budget") ?? "") ? q.get("budget")! : "2000");
   const [timeS, setTimeS] = useState("30");
-  const [workloads, setWorkloads] = useState<"mini" | "scenario">("mini");
-  const [kinds, setKinds] = useState("");
+  const [workloads, setWorkloads] = useState(pick("workloads", ["mini", "scenario"] as const, "mini"));
+  const [kinds, setKinds] = useState(q.get("kinds") ?? "");
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [rep, setRep] = useState<Replayed | null>(null);
@@ -50,6 +70,9 @@ export function CounterexamplePanel() {
   async function find() {
     const b = MM_SCENARIOS.find((x) => x.name === scenario);
     if (!b) return;
+    const link = new URLSearchParams({ tab: "cx", scenario, variant, seed, strategy, budget, workloads });
+    if (kinds.trim() !== "") link.set("kinds", kinds.trim());
+    history.replaceState(null, "", `${location.pathname}?${link.toString()}&find`);
     setError("");
     setRep(null);
     setBusy("searching: 0 schedules");
@@ -94,6 +117,11 @@ export function CounterexamplePanel() {
       setBusy(null);
     }
   }
+
+  // A shared search link runs at once.
+  useEffect(() => {
+    if (cxUrl().has("find")) void find();
+  }, []);
 
   function show(r: Replayed) {
     setRep(r);
