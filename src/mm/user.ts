@@ -151,18 +151,31 @@ function access(
   return have;
 }
 
+/** A system call: kernel entry, the call, exit_to_user_mode (which honours need_resched). */
+function* syscall<T>(th: MmThread, body: KGen<T>): KGen<T> {
+  const task = th.k.task;
+  task.inUser = false;
+  const r = yield* body;
+  task.inUser = true;
+  if (th.k.cpu.needResched || th.k.cpu.needReschedLazy) {
+    if (th.cost > 0) yield th.timed ? th.charge() : 0;
+    yield RET_TO_USER;
+  }
+  return r;
+}
+
 /** The calls a user program makes (each a generator to run with yield*). */
 export const sys = {
-  mmap: (th: MmThread, npages: number, o?: MmapOpts) => do_mmap(th, npages, o),
-  munmap: (th: MmThread, start: number, npages: number) => do_munmap(th, start, npages),
+  mmap: (th: MmThread, npages: number, o?: MmapOpts) => syscall(th, do_mmap(th, npages, o)),
+  munmap: (th: MmThread, start: number, npages: number) => syscall(th, do_munmap(th, start, npages)),
   mprotect: (th: MmThread, start: number, npages: number, prot: number) =>
-    do_mprotect(th, start, npages, prot),
+    syscall(th, do_mprotect(th, start, npages, prot)),
   madvise: (th: MmThread, start: number, npages: number, advice: number) =>
-    do_madvise(th, start, npages, advice),
-  mremap: (th: MmThread, old: number, npages: number) => do_mremap(th, old, npages),
-  brk: (th: MmThread, end: number) => do_brk(th, end),
-  fork: (th: MmThread) => dup_mmap(th, th.mm),
-  exit_mmap: (th: MmThread, mm: MmStruct) => exit_mmap(th, mm),
+    syscall(th, do_madvise(th, start, npages, advice)),
+  mremap: (th: MmThread, old: number, npages: number) => syscall(th, do_mremap(th, old, npages)),
+  brk: (th: MmThread, end: number) => syscall(th, do_brk(th, end)),
+  fork: (th: MmThread) => syscall(th, dup_mmap(th, th.mm)),
+  exit_mmap: (th: MmThread, mm: MmStruct) => syscall(th, exit_mmap(th, mm)),
 };
 
 // ---------------------------------------------------------------- generator-free hot path

@@ -184,3 +184,23 @@ describe("a new file VMA visible before mmap_region finishes (§4.5 #2, 33313a74
     expect(findings("6.15")).toBe(0);
   });
 });
+
+describe("more threads than CPUs", () => {
+  it("threads sharing CPUs are rescheduled at syscall and fault returns (every run completes)", () => {
+    for (const variant of ["6.3", "6.4.3"]) {
+      const r = runMmScenario({
+        variant,
+        cpus: 4,
+        seed: 1,
+        stop: { timeNs: 200e6 },
+        workloads: [
+          { type: "fault-loop", threads: 12, regionSize: 4096 * 128, faultsPerThread: 600 },
+          { type: "mmap-writer", op: "mprotect" },
+        ],
+      });
+      expect(r.completed).toBe(true);
+      expect(r.faults).toBe(12 * 600);
+      expect(r.findings).toEqual([]);
+    }
+  });
+});
