@@ -202,6 +202,8 @@ export class FsModel {
    * ioend without the lock-and-recheck, so two writers (flusher, fsync) can submit the same folio.
    */
   readonly folioLockOff: boolean;
+  /** Pages added per submission piece at most (submitQuantumNs worth of writebackPerFolioNs). */
+  private readonly maxPiecePages: number;
 
   constructor(
     readonly m: Machine,
@@ -214,6 +216,9 @@ export class FsModel {
     this.folioPages = 1 << cfg.folioOrder;
     this.keepIoends = opts.keepIoends ?? false;
     this.folioLockOff = m.disabledSites.has(FOLIO_LOCK_SITE);
+    this.maxPiecePages =
+      Math.max(1, Math.floor(cfg.submitQuantumNs / Math.max(1, cfg.costs.writebackPerFolioNs))) *
+      this.folioPages;
     this.xfsConv = m.wq.allocWorkqueue("xfs-conv/md127");
     this.softirqDone = m.cpus.map(() => []);
     m.openSoftirq(BLOCK_SOFTIRQ, (k) => this.blk_done_softirq(k));
@@ -714,6 +719,9 @@ export class FsModel {
       if (capPages < Number.POSITIVE_INFINITY)
         segEnd = Math.min(segEnd, p + Math.max(1, Math.ceil(capPages / fp)) * fp);
       // bio capacity from the physical runs of the page cache
+      // charge at most a submission quantum per piece, so that write_cache_pages' per-pagevec
+      // cond_resched is seen within submitQuantumNs however large the bio grows
+      segEnd = Math.min(segEnd, p + this.maxPiecePages);
       const bio = io.bio;
       let bioEnd = this.bioCapacityEnd(pc, bio, p, segEnd);
       // each folio is locked and re-checked (dirty, not under writeback) right before it is added:
