@@ -204,3 +204,26 @@ describe("more threads than CPUs", () => {
     }
   });
 });
+
+describe("scalability sweep (faultScalability)", () => {
+  it("per-VMA locks scale on disjoint VMAs where mmap_lock saturates, with and without a writer", async () => {
+    const { faultScalability } = await import("../../src/check/mm.js");
+    for (const writer of ["none", "mmap-munmap"] as const) {
+      const rows = faultScalability({
+        variants: ["6.3", "6.4.3", "6.15"],
+        threads: [1, 16],
+        writer,
+        faults: 16_000,
+      });
+      const get = (v: string, n: number) => rows.find((r) => r.variant === v && r.threads === n)!;
+      for (const v of ["6.4.3", "6.15"]) {
+        expect(get(v, 16).faultsPerS).toBeGreaterThan(1.8 * get("6.3", 16).faultsPerS);
+        expect(get(v, 16).p99Ns).toBeLessThan(get("6.3", 16).p50Ns);
+        if (writer !== "none") expect(get(v, 16).faultsDuringWrite).toBeGreaterThan(0);
+      }
+      expect(get("6.3", 16).faultsDuringWrite).toBe(0);
+      // one thread: the same cost on every variant without a writer
+      if (writer === "none") expect(Math.abs(get("6.4.3", 1).p50Ns - get("6.3", 1).p50Ns)).toBeLessThan(100);
+    }
+  });
+});
