@@ -27,6 +27,7 @@ import {
   writeReportDir,
 } from "./common.js";
 import { runDemo } from "./demo.js";
+import { registerCheckCommands } from "./check.js";
 import { checkWritableFile, removeTempFiles, UsageError, writeFileAtomic } from "./io.js";
 import { builtinSummaries } from "./scenarios.js";
 import { runServe } from "./serve.js";
@@ -95,6 +96,7 @@ export function buildProgram(): Command {
             intro: l.scenario.description,
             results: [r],
             plots: [],
+            drawPlots: l.scenario.report.plots,
           },
         ]);
         if (!o.quiet) err(`report: ${index}\n`);
@@ -134,6 +136,7 @@ export function buildProgram(): Command {
             intro: base.scenario.description,
             results,
             plots: [],
+            drawPlots: base.scenario.report.plots,
           },
         ]);
         err(`report: ${index}\n`);
@@ -260,9 +263,11 @@ export function buildProgram(): Command {
     .description("print the JSON Schema of scenario files or of results")
     .addArgument(new Argument("<which>", "which schema").choices(["scenario", "result"]))
     .action((which: string) => {
-      const js = which === "result" ? resultJsonSchema() : scenarioJsonSchema();
+      const js = which === "result" ? resultJsonSchema() : scenarioJsonSchema(catalog().variants.map((v) => v.name));
       out(`${JSON.stringify(js, null, 2)}\n`);
     });
+
+  registerCheckCommands(program);
 
   for (const c of program.commands) c.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;

@@ -1179,7 +1179,9 @@ export class Machine {
     this.steps++;
     const f = c.top;
     // the step starts at the yield point the CPU is paused at: label it with that site
-    this.stepLabels.push(`${cpu}:${f.paused ? f.site : c.curr.isIdle ? "idle" : "run"}`);
+    const label = `${cpu}:${f.paused ? f.site : c.curr.isIdle ? "idle" : "run"}`;
+    this.stepLabels.push(label);
+    if (this.trace !== null) this.emit("model", cpu, `step ${this.steps}`, label);
     f.paused = false;
     this.now += 1;
     this.drive(c);

@@ -1,0 +1,194 @@
+// `faultline check` and `faultline replay`: the race checker on a scenario's per-VMA-lock model,
+// counterexample files, and their exact replay as a per-CPU step table (and a Perfetto trace).
+import { type Command, Option } from "commander";
+import { type CheckResult, check, type StrategyName } from "../check/checker.js";
+import { type Counterexample, formatStepTable, replay } from "../check/counterexample.js";
+import { ChromeTraceWriter } from "../report/trace.js";
+import { findVariant } from "../scenario/catalog.js";
+import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
+import { catalog } from "../scenario/models.js";
+import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
+import { checkWritableFile, FileSink, readTextFile, UsageError, writeFileAtomic } from "./io.js";
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+const EXAMPLES_CHECK = `
+Examples:
+  faultline check pervma-fork-race-mini --kernel 6.4.0 --out race.json
+  faultline check pervma-fork-race-mini --kernel 6.4.3 --strategy exhaustive
+  faultline check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write
+  faultline check pervma-fork-race-mini --strategy pct --pct-depth 5 --budget 2000
+  faultline replay race.json --trace race-trace.json`;
+
+function out(s: string): void {
+  process.stdout.write(s);
+}
+
+function peakRssMiB(): number {
+  const r = process.resourceUsage?.();
+  // maxRSS is in KiB on Linux
+  return r ? Math.round(r.maxRSS / 1024) : Math.round(process.memoryUsage().rss / 2 ** 20);
+}
+
+function floatOption(v: string, what: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${what}: expected a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** The text a user reads after a check. */
+export function checkReport(what: string, r: CheckResult, outFile: string | undefined): string {
+  const lines: string[] = [];
+  lines.push(`faultline check: ${what}, strategy ${r.strategy}`);
+  if (r.verdict === "violation") {
+    const cx = r.counterexample!;
+    lines.push(`  verdict    VIOLATION: ${cx.finding.kind}`);
+    lines.push(`             ${cx.finding.message}`);
+  } else if (r.verdict === "verified") {
+    lines.push("  verdict    no violation: the bounded state space was covered completely");
+  } else {
+    lines.push("  verdict    no violation found within the budget");
+  }
+  lines.push(
+    `  schedules  ${fmtInt(r.schedules)} in ${(r.elapsedMs / 1000).toFixed(2)} s (${fmtInt(r.schedulesPerS)} schedules/s), ${fmtInt(r.stepsExecuted)} steps executed`,
+  );
+  if (r.strategy === "exhaustive")
+    lines.push(
+      `  coverage   ${r.complete ? "complete" : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
+    );
+  lines.push(`  memory     peak RSS ${peakRssMiB()} MiB`);
+  if (r.counterexample !== null) {
+    const cx = r.counterexample;
+    lines.push(
+      `  found at   schedule ${r.foundAt + 1}; shrunk from ${r.original!.steps} to ${cx.steps} steps on ${cx.cpus} CPUs with ${cx.switches} context switches (${r.shrinkAttempts} replays)`,
+    );
+    if (outFile) lines.push(`  saved      ${outFile} (replay it: faultline replay ${outFile})`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function readCounterexample(file: string): Counterexample {
+  const text = readTextFile(file, "counterexample");
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const problem = counterexampleProblem(doc);
+  if (problem !== null) throw new UsageError(`${file}: not a faultline counterexample: ${problem}`);
+  return doc as Counterexample;
+}
+
+export function registerCheckCommands(program: Command): void {
+  program
+    .command("check")
+    .description(
+      "explore interleavings of a scenario (per-VMA-lock model) until an invariant breaks; shrink and save the counterexample",
+    )
+    .argument("<scenario>", "built-in scenario name (see `faultline list`) or a YAML/JSON file")
+    .addOption(
+      new Option("-s, --strategy <name>", "random walk, PCT, or bounded exhaustive search with DPOR")
+        .choices(["random", "pct", "exhaustive"])
+        .default("random"),
+    )
+    .option("-b, --budget <n>", "schedules to try at most", "10000")
+    .option("-t, --time <seconds>", "wall-time budget in seconds", "60")
+    .option("-k, --kernel <variant>", "kernel variant (6.3, 6.4.0, 6.4.3, 6.15)")
+    .option("--disable-site <name>", "switch off a lock acquisition site (repeatable)", collect, [])
+    .option("--set <path=value>", "override a scenario field (repeatable)", collect, [])
+    .option("--seed <n>", "first seed of the random/PCT schedules and of the model (default: the scenario's)")
+    .option("--pct-depth <d>", "PCT bug depth", "3")
+    .option(
+      "--preemption-bound <b>",
+      "exhaustive: at most B preemptions per schedule (disables the reductions)",
+    )
+    .option("--max-steps <n>", "step budget of one schedule", "20000")
+    .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
+    .option("--no-shrink", "keep the counterexample as found")
+    .option("-o, --out <file>", "write the counterexample JSON to FILE")
+    .addHelpText("after", EXAMPLES_CHECK)
+    .action((arg: string, o) => {
+      if (o.out) checkWritableFile(o.out, "counterexample");
+      const l = loadArg(arg, parseSets(o.set), o.kernel);
+      const s = { ...l.scenario, kernel: { ...l.scenario.kernel } };
+      const variant = findVariant(catalog(), s.kernel.variant);
+      for (const site of o.disableSite as string[]) {
+        if (variant !== undefined && variant.model === "mm" && !variant.lockSites.includes(site))
+          throw new UsageError(
+            `--disable-site ${site}: no such lock site in ${variant.name}; allowed: ${variant.lockSites.join(", ")}`,
+          );
+        if (!s.kernel.disableLockSites.includes(site))
+          s.kernel.disableLockSites = [...s.kernel.disableLockSites, site];
+      }
+      const seed = pickSeed(s, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
+      const kinds = (o.kind as string[]).length > 0 ? (o.kind as string[]) : undefined;
+      const target = checkTargetFor(s, {
+        seed,
+        maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),
+        ...(kinds ? { kinds } : {}),
+      });
+      const r = check(target, {
+        strategy: o.strategy as StrategyName,
+        budget: intOption(o.budget, "--budget", 1, 100_000_000),
+        timeS: floatOption(o.time, "--time", 0.001, 86_400),
+        seed,
+        pctDepth: intOption(o.pctDepth, "--pct-depth", 1, 100),
+        preemptionBound:
+          o.preemptionBound === undefined
+            ? Number.POSITIVE_INFINITY
+            : intOption(o.preemptionBound, "--preemption-bound", 0, 1000),
+        shrink: o.shrink !== false,
+      });
+      const sites =
+        s.kernel.disableLockSites.length > 0 ? `, sites off: ${s.kernel.disableLockSites.join(" ")}` : "";
+      out(checkReport(`${s.name} on ${s.kernel.variant}, seed ${seed}${sites}`, r, o.out));
+      if (r.counterexample !== null) {
+        const rep = replay(target, r.counterexample);
+        out(`\n${formatStepTable(rep.rows, s.machine.cpus).join("\n")}\n`);
+        if (o.out) writeFileAtomic(o.out, `${JSON.stringify(r.counterexample, null, 2)}\n`, "counterexample");
+      }
+      process.exitCode = r.verdict === "violation" ? 1 : 0;
+    });
+
+  program
+    .command("replay")
+    .description("re-run a counterexample exactly and print it as a step table, one column per CPU")
+    .argument("<file>", "counterexample JSON written by `faultline check --out`")
+    .option("--trace <file>", "write a Perfetto-openable trace of the replay (time = step number)")
+    .addHelpText("after", "\nExample:\n  faultline replay race.json --trace race-trace.json")
+    .action((file: string, o) => {
+      if (o.trace) checkWritableFile(o.trace, "trace");
+      const cx = readCounterexample(file);
+      const target = targetFromCounterexample(cx);
+      const writer = o.trace
+        ? new ChromeTraceWriter(new FileSink(o.trace, "trace"), { counterexample: file, target: cx.target })
+        : undefined;
+      let rep: ReturnType<typeof replay>;
+      try {
+        rep = replay(target, cx, writer);
+        writer?.finish();
+      } catch (e) {
+        writer?.abort();
+        throw e;
+      }
+      const d = cx.describe as Record<string, unknown>;
+      out(
+        `faultline replay: ${cx.target} (kernel ${String(d.kernel)}, seed ${String(d.seed)}), ${cx.steps} steps on ${cx.cpus} CPUs\n`,
+      );
+      out(`  recorded   ${cx.finding.kind}: ${cx.finding.message}\n`);
+      out(
+        rep.reproduced
+          ? `  replayed   ${rep.finding!.kind}: ${rep.finding!.message}\n  reproduced yes\n\n`
+          : `  replayed   ${rep.finding ? `${rep.finding.kind}: ${rep.finding.message}` : "no violation"}\n  reproduced NO (${rep.mismatches} steps could not follow the recorded schedule)\n\n`,
+      );
+      out(`${formatStepTable(rep.rows, Number(d.cpus)).join("\n")}\n`);
+      if (o.trace) out(`\ntrace: ${o.trace}\n`);
+      process.exitCode = rep.reproduced ? 1 : 0;
+    });
+}

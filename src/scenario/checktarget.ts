@@ -1,0 +1,113 @@
+// Race-checker targets from scenarios: the scenario's per-VMA-lock model and workloads, built in the
+// explore driver for src/check; and the same target rebuilt from a counterexample file. Browser-safe.
+
+import type { Counterexample } from "../check/counterexample.js";
+import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
+import type { CheckTarget } from "../check/run.js";
+import type { MmWorkload } from "../workloads/mm.js";
+import { toMmWorkload } from "./adapters/mm.js";
+import { ModelUnavailableError } from "./adapters/types.js";
+import { type Catalog, findVariant } from "./catalog.js";
+import { catalog as defaultCatalog } from "./models.js";
+import type { Scenario } from "./schema.js";
+
+export interface CheckTargetOptions {
+  seed: number;
+  /** Step budget of one explored run. */
+  maxSteps?: number;
+  /** Finding kinds that count as violations (default: every finding). */
+  kinds?: readonly string[];
+  catalog?: Catalog;
+}
+
+const DEFAULT_MAX_STEPS = 20_000;
+
+/** The check target of a scenario: its mm variant, switches, disabled sites and workloads. */
+export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget {
+  const cat = o.catalog ?? defaultCatalog();
+  const variant = findVariant(cat, s.kernel.variant);
+  if (!variant) throw new ModelUnavailableError(`unknown kernel variant ${s.kernel.variant}`);
+  if (variant.model !== "mm")
+    throw new ModelUnavailableError(
+      `the race checker explores the per-VMA-lock model; ${variant.name} is a ${variant.model} variant (try 6.3, 6.4.0, 6.4.3 or 6.15)`,
+    );
+  const switches: Record<string, unknown> = {};
+  for (const sw of variant.switches) switches[sw.name] = sw.default;
+  Object.assign(switches, s.kernel.switches);
+  const profile = cat.costProfiles.find((p) => p.name === s.machine.costProfile);
+  const costs = { ...(profile?.costs ?? {}), ...s.machine.costs };
+  const cfg: MmScenarioConfig = {
+    variant: variant.name,
+    switches,
+    disableLockSites: [...s.kernel.disableLockSites],
+    cpus: s.machine.cpus,
+    seed: o.seed,
+    preempt: s.machine.preemption,
+    costs,
+    workloads: s.workloads.filter((w) => w.enabled).map(toMmWorkload),
+  };
+  return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds);
+}
+
+function fromConfig(
+  cfg: MmScenarioConfig,
+  scenario: string,
+  maxSteps: number,
+  kinds?: readonly string[],
+): CheckTarget {
+  const t = mmCheckTarget(cfg, { name: `${scenario}@${cfg.variant}`, maxSteps, ...(kinds ? { kinds } : {}) });
+  return {
+    ...t,
+    describe: {
+      scenario,
+      model: "mm",
+      kernel: cfg.variant,
+      seed: cfg.seed ?? 1,
+      cpus: cfg.cpus,
+      preempt: cfg.preempt ?? "none",
+      switches: cfg.switches ?? {},
+      disabledSites: [...(cfg.disableLockSites ?? [])],
+      costs: cfg.costs ?? {},
+      workloads: cfg.workloads,
+      maxSteps,
+      kinds: kinds ? [...kinds] : null,
+    },
+  };
+}
+
+/** Rebuild the target a counterexample was found on (its file holds everything needed). */
+export function targetFromCounterexample(cx: Counterexample): CheckTarget {
+  const d = cx.describe as Record<string, unknown>;
+  if (d.model !== "mm")
+    throw new ModelUnavailableError(`counterexample of an unknown model: ${String(d.model)}`);
+  const cfg: MmScenarioConfig = {
+    variant: String(d.kernel),
+    switches: (d.switches ?? {}) as Record<string, unknown>,
+    disableLockSites: (d.disabledSites ?? []) as string[],
+    cpus: Number(d.cpus),
+    seed: Number(d.seed),
+    preempt: (d.preempt ?? "none") as MmScenarioConfig["preempt"],
+    costs: (d.costs ?? {}) as MmScenarioConfig["costs"],
+    workloads: (d.workloads ?? []) as MmWorkload[],
+  };
+  const kinds = Array.isArray(d.kinds) ? (d.kinds as string[]) : undefined;
+  return fromConfig(cfg, String(d.scenario ?? cx.target), Number(d.maxSteps ?? DEFAULT_MAX_STEPS), kinds);
+}
+
+/** Validate the shape of a parsed counterexample file; returns a problem description or null. */
+export function counterexampleProblem(doc: unknown): string | null {
+  if (typeof doc !== "object" || doc === null) return "not a JSON object";
+  const o = doc as Record<string, unknown>;
+  if (o.faultline !== "counterexample") return 'field "faultline": expected "counterexample"';
+  if (o.version !== 1) return `field "version": found ${JSON.stringify(o.version)}, allowed 1`;
+  if (!Array.isArray(o.choices) || !o.choices.every((c) => Number.isInteger(c) && c >= 0))
+    return 'field "choices": expected an array of CPU numbers';
+  if (typeof o.describe !== "object" || o.describe === null) return 'field "describe": expected an object';
+  const d = o.describe as Record<string, unknown>;
+  if (d.model !== "mm") return 'field "describe.model": expected "mm"';
+  if (!Number.isInteger(d.cpus) || (d.cpus as number) < 1)
+    return 'field "describe.cpus": expected a CPU count';
+  if (!Array.isArray(d.workloads)) return 'field "describe.workloads": expected an array';
+  if (typeof o.finding !== "object" || o.finding === null) return 'field "finding": expected an object';
+  return null;
+}
