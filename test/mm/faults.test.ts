@@ -227,3 +227,34 @@ describe("scalability sweep (faultScalability)", () => {
     }
   });
 });
+
+describe("detached VMAs (vma_lock_miss)", () => {
+  it("explore schedules let a fault lock a VMA munmap has detached: counted as a miss, the walk retried", () => {
+    for (const variant of ["6.4.3", "6.15"]) {
+      let miss = 0;
+      for (let seed = 1; seed <= 25; seed++) {
+        const r = runMmScenario({
+          variant,
+          cpus: 3,
+          seed,
+          mode: "explore",
+          stop: { maxSteps: 20_000 },
+          workloads: [
+            {
+              type: "fault-loop",
+              threads: 2,
+              regionSize: 4096 * 8,
+              sharedVma: true,
+              faultsPerThread: 40,
+              access: "read-then-write",
+            },
+            { type: "mmap-writer", op: "mmap-munmap", target: "faulters", size: 8192 },
+          ],
+        });
+        expect(r.findings).toEqual([]);
+        miss += r.vmstat.vma_lock_miss;
+      }
+      expect(miss).toBeGreaterThan(0);
+    }
+  });
+});
