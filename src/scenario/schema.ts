@@ -460,7 +460,11 @@ export function seedRange(a: number, b: number): number[] {
 }
 
 /** JSON Schema (draft 2020-12) of the scenario file, as editors consume it. */
-export function scenarioJsonSchema(): Record<string, unknown> {
-  const js = z.toJSONSchema(Scenario, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+export function scenarioJsonSchema(variants: readonly string[] = []): Record<string, unknown> {
+  const js = z.toJSONSchema(Scenario, { io: "input", unrepresentable: "any" }) as unknown as {
+    properties: { kernel: { properties: { variant: Record<string, unknown> } } };
+  };
+  // Editors complete variant names from this list; the loader gives the error for unknown ones.
+  if (variants.length > 0) js.properties.kernel.properties.variant.examples = [...variants];
   return { ...js, $id: "https://faultline.dev/schema/scenario.schema.json", title: "faultline scenario" };
 }

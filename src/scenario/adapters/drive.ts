@@ -21,7 +21,8 @@ export function drive(
     if (budget <= 0) return "max-events";
     m.run(Math.min(endNs, m.now + SLICE_NS), budget);
     onProgress?.(m.now, m.queue.popped);
-    if (m.stopped) return "finding";
+    // A model may stop the machine itself when its workloads are done; a stopping finding says "finding".
+    if (m.stopped) return m.stopReason.startsWith("finding") || !done() ? "finding" : "done";
     if (s.stop.whenDone && done()) return "done";
     if (m.now >= endNs) return "time";
   }

@@ -1,11 +1,12 @@
 // The per-VMA-lock model (src/mm) driven from a scenario, through its entry point runMmScenario
 // (src/check/mm.ts). Workload fields map one to one onto src/workloads/mm.ts.
-import { runMmScenario } from "../../check/mm.js";
+import { buildMmScenario } from "../../check/mm.js";
+import { bootKernel } from "../../sync/index.js";
 import type { MmWorkload } from "../../workloads/mm.js";
 import { WORKLOAD_MODEL } from "../catalog.js";
 import type { Workload } from "../schema.js";
-import { DEFAULT_TIME_LIMIT_NS } from "./drive.js";
-import { type Adapter, ModelUnavailableError, type StopReason } from "./types.js";
+import { drive } from "./drive.js";
+import { type Adapter, ModelUnavailableError } from "./types.js";
 
 /** Scenario workload -> src/workloads/mm.ts workload: same fields; durations renamed with their unit. */
 export function toMmWorkload(w: Workload): MmWorkload {
@@ -23,26 +24,37 @@ export function toMmWorkload(w: Workload): MmWorkload {
 
 const RENAMED: Record<string, string> = { think: "thinkNs", childLife: "childLifeNs" };
 
-export const mmAdapter: Adapter = ({ scenario: s, variant, seed, switches, costs, trace, machine }) => {
+export const mmAdapter: Adapter = ({
+  scenario: s,
+  variant,
+  seed,
+  switches,
+  costs,
+  trace,
+  machine,
+  onProgress,
+}) => {
   const workloads = s.workloads.filter((w) => w.enabled).map(toMmWorkload);
-  const r = runMmScenario({
-    variant: variant.name,
-    switches: { ...switches },
-    disableLockSites: s.kernel.disableLockSites,
-    cpus: s.machine.cpus,
-    seed,
-    mode: "timed",
-    preempt: s.machine.preemption,
-    costs: { ...costs },
-    workloads,
-    stop: {
-      timeNs: s.stop.time ?? DEFAULT_TIME_LIMIT_NS,
-      maxEvents: s.stop.maxEvents,
-      onFinding: s.stop.onFinding,
+  const b = buildMmScenario(
+    {
+      variant: variant.name,
+      switches: { ...switches },
+      disableLockSites: s.kernel.disableLockSites,
+      cpus: s.machine.cpus,
+      seed,
+      mode: "timed",
+      preempt: s.machine.preemption,
+      jitter: s.machine.jitter,
+      costs: { ...costs },
+      workloads,
+      stop: { onFinding: s.stop.onFinding },
+      ...(trace ? { trace } : {}),
     },
-    ...(trace ? { trace } : {}),
-    machine,
-  } as Parameters<typeof runMmScenario>[0]);
+    bootKernel(machine),
+  );
+  const stopReason = drive(b.m, s, b.done, onProgress);
+  b.m.finish();
+  const r = b.result();
   const vmstat: Record<string, number> = {};
   const counters: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.vmstat)) {
@@ -51,10 +63,6 @@ export const mmAdapter: Adapter = ({ scenario: s, variant, seed, switches, costs
   }
   counters.frames_in_use = r.framesInUse;
   for (const [k, v] of Object.entries(r.findingCounts)) counters[`findings_${k}`] = v;
-  let stopReason: StopReason = "time";
-  if (r.completed) stopReason = "done";
-  else if (r.machine.stopped && r.findings.length > 0) stopReason = "finding";
-  else if (r.events >= s.stop.maxEvents) stopReason = "max-events";
   return {
     m: r.machine,
     stopReason,
