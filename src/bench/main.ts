@@ -1,9 +1,11 @@
 // `npm run bench`: the engine's throughput on SimPy's reference workloads, plus the kernel-level
 // benchmarks of each model. One line per benchmark: `name key=value ...`.
-import { type SimpyResult, wlPingpong, wlResource, wlTimeouts } from "./simpy.js";
+
+import { checkBenchmarks } from "./check.js";
 import { fsBenchmarks } from "./fs.js";
 import { kernelBenchmarks } from "./kernel.js";
 import { mmBenchmarks } from "./mm.js";
+import { type SimpyResult, wlPingpong, wlResource, wlTimeouts } from "./simpy.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,7 +37,7 @@ const want = (name: string) => only.length === 0 || only.some((o) => name.starts
 if (want("timeouts")) console.log(simpyLine(() => wlTimeouts(), repeat));
 if (want("resource")) console.log(simpyLine(() => wlResource(), repeat));
 if (want("pingpong")) console.log(simpyLine(() => wlPingpong(), repeat));
-for (const b of [...kernelBenchmarks, ...mmBenchmarks, ...fsBenchmarks]) {
+for (const b of [...kernelBenchmarks, ...mmBenchmarks, ...fsBenchmarks, ...checkBenchmarks]) {
   if (!want(b.name)) continue;
   console.log(b.run(args.has("--quick")));
 }

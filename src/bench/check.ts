@@ -1,0 +1,83 @@
+// Race-checker benchmarks (`npm run bench`), one line each:
+// - check-forkrace: time to find the 6.4.0 fork race with the random strategy, median over 20 seeds,
+//   and the length of the shrunk counterexample;
+// - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
+//   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, coverage, schedules/s, memory.
+import { check } from "../check/checker.js";
+import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
+import type { Benchmark } from "./kernel.js";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function peakRssMiB(): number {
+  const p = (globalThis as { process?: { resourceUsage?: () => { maxRSS: number } } }).process;
+  const r = p?.resourceUsage?.();
+  return r ? Math.round(r.maxRSS / 1024) : -1;
+}
+
+export const MINI: MmScenarioConfig = {
+  variant: "6.4.0",
+  cpus: 3,
+  seed: 1,
+  workloads: [{ type: "fork-race-mini" }],
+};
+
+/** The small configuration of issue 6: 3 VMAs, 4 faulting threads with 2 faults each, and a fork. */
+export function smallConfig(variant: string, faulters = 4): MmScenarioConfig {
+  const own = Math.min(2, faulters);
+  const shared = faulters - own;
+  return {
+    variant,
+    cpus: faulters + 1,
+    seed: 1,
+    workloads: [
+      { type: "fault-loop", threads: own, regionSize: 2 << 20, faultsPerThread: 2, access: "write" },
+      ...(shared > 0
+        ? [
+            {
+              type: "fault-loop" as const,
+              threads: shared,
+              regionSize: 2 << 20,
+              faultsPerThread: 2,
+              access: "write" as const,
+              sharedVma: true,
+            },
+          ]
+        : []),
+      { type: "fork", count: 1 },
+    ],
+  };
+}
+
+function forkRace(quick: boolean): string {
+  const seeds = quick ? 5 : 20;
+  const times: number[] = [];
+  const steps: number[] = [];
+  const schedules: number[] = [];
+  let found = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const t = mmCheckTarget({ ...MINI, seed }, { maxSteps: 20_000, kinds: ["lost_update"] });
+    const r = check(t, { strategy: "random", budget: 5000, timeS: 60, seed, shrink: true });
+    if (r.counterexample === null) continue;
+    found++;
+    times.push(r.elapsedMs / 1000);
+    schedules.push(r.foundAt + 1);
+    steps.push(r.counterexample.steps);
+  }
+  return `check-forkrace seeds=${seeds} found=${found} median_s=${median(times).toFixed(3)} median_schedules=${median(schedules)} median_shrunk_steps=${median(steps)} max_shrunk_steps=${Math.max(...steps)}`;
+}
+
+function exhaustiveSmall(quick: boolean): string {
+  const faulters = quick ? 2 : 4;
+  const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
+  const r = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: quick ? 60 : 900 });
+  return `check-exhaustive faulters=${faulters} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} wall_s=${(r.elapsedMs / 1000).toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
+}
+
+export const checkBenchmarks: Benchmark[] = [
+  { name: "check-forkrace", run: forkRace },
+  { name: "check-exhaustive", run: exhaustiveSmall },
+];
