@@ -499,6 +499,7 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   const sim = th.sim;
   sim.count(VM.PGFAULT);
   const mm = th.mm;
+  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, false);
   const pte = mm.pte[vpn]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pte === 0) {
