@@ -88,12 +88,12 @@ export function intOption(v: string, what: string, min = 0, max = Number.MAX_SAF
 export async function writeReportDir(
   dir: string,
   title: string,
-  sections: readonly HtmlSection[],
+  sections: readonly (HtmlSection & { drawPlots?: boolean })[],
 ): Promise<string> {
   ensureDir(dir, "report directory");
   const withPlots: HtmlSection[] = [];
   for (const [i, s] of sections.entries()) {
-    const plots = s.plots.length > 0 ? s.plots : await standardPlots(s.results);
+    const plots = s.plots.length > 0 || s.drawPlots === false ? s.plots : await standardPlots(s.results);
     const stem =
       sections.length > 1
         ? `${i + 1}-${s.results[0]?.scenario.name ?? "run"}`
