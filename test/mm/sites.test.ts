@@ -179,3 +179,36 @@ describe("disabled lock sites", () => {
     expect(r.findingCounts.reader_on_stale_vma ?? 0).toBeGreaterThan(0);
   });
 });
+
+describe("anon_vma stability during fork (invariant 6, per-vma-locks.md §4.2 second hazard)", () => {
+  const run = (sites: string[], seed: number) =>
+    runMmScenario({
+      variant: "6.15",
+      cpus: 4,
+      seed,
+      disableLockSites: sites,
+      workloads: [
+        {
+          type: "fault-loop",
+          threads: 3,
+          regionSize: 4096 * 16,
+          faultsPerThread: 4000,
+          freshVmaPerPass: true,
+          access: "read-then-write",
+        },
+        { type: "fork", count: 200 },
+      ],
+    });
+  it("6.15 without fork's VMA locks is still safe: vmf_anon_prepare's mmap_read_trylock fails during fork", () => {
+    for (const seed of [1, 6])
+      expect(run(["dup_mmap:vma_start_write"], seed).findingCounts.anon_vma_changed_during_fork ?? 0).toBe(0);
+  });
+  it("without that trylock too, a COW fault sets anon_vma while dup_mmap copies the VMA", () => {
+    let n = 0;
+    for (const seed of [1, 6])
+      n +=
+        run(["dup_mmap:vma_start_write", "vmf_anon_prepare:mmap_read_trylock"], seed).findingCounts
+          .anon_vma_changed_during_fork ?? 0;
+    expect(n).toBeGreaterThan(0);
+  });
+});
