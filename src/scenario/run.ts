@@ -34,26 +34,13 @@ export interface RunOptions {
 const MAX_TIMELINE_BUCKETS = 2000;
 const MIN_TIMELINE_BUCKETS = 50;
 
-const ADAPTERS: Record<string, Adapter | undefined> = { sim: simAdapter, mm: mmAdapter, fs: fsAdapter };
-
-/** Lets the models register their adapters (src/scenario/adapters/*.ts do so on import). */
-export function registerAdapter(model: "mm" | "fs" | "sim", adapter: Adapter): void {
-  ADAPTERS[model] = adapter;
-}
-
-/** Can this build run the scenario's variant (is its model wired in)? */
-export function hasAdapter(s: Scenario, cat: Catalog = defaultCatalog()): boolean {
-  const v = findVariant(cat, s.kernel.variant);
-  return v !== undefined && ADAPTERS[v.model] !== undefined;
-}
+const ADAPTERS: Readonly<Record<string, Adapter>> = { sim: simAdapter, mm: mmAdapter, fs: fsAdapter };
 
 export function runScenario(s: Scenario, opts: RunOptions): RunResult {
   const cat = opts.catalog ?? defaultCatalog();
   const variant = findVariant(cat, s.kernel.variant);
   if (!variant) throw new ModelUnavailableError(`unknown kernel variant ${s.kernel.variant}`);
-  const adapter = ADAPTERS[variant.model];
-  if (!adapter)
-    throw new ModelUnavailableError(`the ${variant.model} model is not wired into this build yet`);
+  const adapter = ADAPTERS[variant.model]!;
   const profile = cat.costProfiles.find((p) => p.name === s.machine.costProfile);
   const costs = { ...(profile?.costs ?? {}), ...s.machine.costs };
   const switches: Record<string, SwitchValue> = {};
