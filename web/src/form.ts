@@ -1,5 +1,6 @@
 // What the parameter form shows for a scenario: its machine and kernel fields, its seed, and the
-// scalar fields of its workloads and storage (sizes, durations, counts), each with its dotted path.
+// scalar fields of its workloads, fs/storage and stop sections (sizes, durations, counts), each with its
+// dotted path.
 import { parse } from "yaml";
 import type { Catalog } from "../../src/scenario/catalog.js";
 import { findVariant } from "../../src/scenario/catalog.js";
@@ -31,13 +32,21 @@ export interface ScenarioInfo {
   fields: Field[];
 }
 
-const MAX_DEPTH = 3;
+const MAX_DEPTH = 4;
+/** Items of a list shown (e.g. the first files of an fs section). */
+const MAX_ITEMS = 4;
+/** Fields shown at most (the scenario file can be edited for the rest). */
+const MAX_FIELDS = 48;
 
 function scalars(v: unknown, path: string, label: string, out: Field[], depth: number): void {
   if (typeof v === "string" || typeof v === "number")
     out.push({ path, label, value: String(v), kind: "text" });
   else if (typeof v === "boolean") out.push({ path, label, value: String(v), kind: "boolean" });
-  else if (v !== null && typeof v === "object" && !Array.isArray(v) && depth < MAX_DEPTH) {
+  else if (Array.isArray(v) && depth < MAX_DEPTH) {
+    v.slice(0, MAX_ITEMS).forEach((x, i) => {
+      scalars(x, `${path}[${i}]`, `${label}[${i}]`, out, depth + 1);
+    });
+  } else if (v !== null && typeof v === "object" && depth < MAX_DEPTH) {
     for (const [k, x] of Object.entries(v)) {
       if (k === "type") continue;
       scalars(x, `${path}.${k}`, `${label}.${k}`, out, depth + 1);
@@ -87,9 +96,10 @@ export function describeScenario(text: string, file: string, cat: Catalog): Scen
     const type = w && typeof w === "object" ? String((w as { type?: unknown }).type ?? "") : "";
     scalars(w, `workloads[${i}]`, `${i}: ${type}`, info.fields, 0);
   });
-  if (doc.storage && typeof doc.storage === "object")
-    scalars(doc.storage, "storage", "storage", info.fields, 0);
-  if (doc.stop && typeof doc.stop === "object") scalars(doc.stop, "stop", "stop", info.fields, 0);
+  for (const section of ["fs", "storage", "stop"])
+    if (doc[section] && typeof doc[section] === "object")
+      scalars(doc[section], section, section, info.fields, 0);
+  info.fields.length = Math.min(info.fields.length, MAX_FIELDS);
   return info;
 }
 
