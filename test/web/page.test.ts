@@ -202,6 +202,8 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
         .toSatisfy(([a, b]: number[]) => b! - a! < before[1]! - before[0]!);
       await p.keyboard.press("0");
       await waitFor(p, "plots", "web-writeback");
+      await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await p.mouse.move(0, 0);
       await screenshot(p, "web-writeback.png");
       // the part a README shows: form, verdicts and both timelines
       const end = await p
