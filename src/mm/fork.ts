@@ -169,6 +169,8 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   flush_tlb_mm(th, mm);
   for (let i = 0; i < out.length; i += 2) putFrame(th, out[i]!, out[i + 1]!);
   // exit_mmap frees VMAs without call_rcu (0d2ebf9c3f78): nobody can reach them any more
+  // free_pgtables(mm_wr_locked = true) write-locks each VMA before its page tables go (6.4 19th patch)
+  for (const v of mm.vmas) yield* vma_start_write(th, v, "free_pgtables:vma_start_write");
   for (const v of mm.vmas) remove_vma(th, v, true);
   mm.vmas = [];
   mm.dead = true;
