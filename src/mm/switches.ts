@@ -74,11 +74,5 @@ export const LOCK_SITES = [
 ] as const;
 export type LockSite = (typeof LOCK_SITES)[number];
 
-/** Named yield points (where another CPU may act) besides lock sites. */
-export const MM_YIELDS = [
-  "user_access",
-  "wp_page_copy:copy",
-  "copy_page_range:chunk",
-  "zap_pte_range:chunk",
-  "mas_walk",
-] as const;
+/** Named yield points (where another CPU may act) besides the lock sites, which are yield points too. */
+export const MM_YIELDS = ["user_access", "wp_page_copy:copy", "mmap_region:post_insert"] as const;
