@@ -778,6 +778,10 @@ export function Timeline({
           <i class="sw work" /> work item <i class="sw lock" /> lock wait <i class="sw dmesg" /> dmesg{" "}
           <i class="sw finding" /> finding
         </span>
+        <span class="hint stats">
+          {fmtInt(done.timeline.events)} events, {fmtInt(done.timeline.lanes.reduce((n, l) => n + l.n, 0))}{" "}
+          intervals, {fmtInt(done.timeline.marks.n)} marks
+        </span>
       </div>
       <div class="timeline" ref={host} data-testid={testid} data-events={done.timeline.events} />
     </div>
