@@ -111,6 +111,11 @@ export class TimelineView {
   ) {
     this.canvas = document.createElement("canvas");
     this.canvas.className = "timeline-canvas";
+    this.canvas.setAttribute("role", "img");
+    this.canvas.setAttribute(
+      "aria-label",
+      `per-CPU timeline of ${data.cpus} CPUs; wheel or W/S zoom, drag or A/D pan, double-click or 0 fits`,
+    );
     this.tip = document.createElement("div");
     this.tip.className = "timeline-tip";
     this.tip.hidden = true;
