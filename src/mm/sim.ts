@@ -162,6 +162,9 @@ export class MmSim {
   private readonly ringCpu = new Int16Array(RING);
   private readonly ringVpn = new Int32Array(RING);
   private readonly ringAux = new Int32Array(RING);
+  /** Repeats of the same event folded into one entry (first time kept in ringT). */
+  private readonly ringCount = new Int32Array(RING);
+  private readonly ringLast = new Float64Array(RING);
   private readonly ringFn: string[] = new Array(RING).fill("");
   private ringN = 0;
 
@@ -244,7 +247,22 @@ export class MmSim {
 
   /** Record a model event for the steps of later findings. */
   note(cpu: number, fn: string, vpn: number, aux = 0): void {
+    // fold a repeat of one of the last few events (e.g. a stream of stores through a stale TLB entry)
+    for (let j = this.ringN - 1; j >= 0 && j >= this.ringN - 8; j--) {
+      const p = j & (RING - 1);
+      if (
+        this.ringFn[p] === fn &&
+        this.ringCpu[p] === cpu &&
+        this.ringVpn[p] === vpn &&
+        this.ringAux[p] === aux
+      ) {
+        this.ringCount[p]++;
+        this.ringLast[p] = this.m.now;
+        return;
+      }
+    }
     const i = this.ringN++ & (RING - 1);
+    this.ringCount[i] = 1;
     this.ringT[i] = this.m.now;
     this.ringCpu[i] = cpu;
     this.ringFn[i] = fn;
@@ -262,17 +280,50 @@ export class MmSim {
     return -1;
   }
 
-  /** The recent model events that touch one of `vpns` (all recent ones if none given). */
+  /** The recent model events that touch one of `vpns` (all recent ones if none given), repeats folded. */
   steps(vpns: readonly number[], max = 24): string[] {
-    const out: string[] = [];
     const n = Math.min(this.ringN, RING);
-    for (let j = this.ringN - 1; j >= this.ringN - n && out.length < max; j--) {
+    const recs: {
+      t: number;
+      last: number;
+      cpu: number;
+      fn: string;
+      vpn: number;
+      aux: number;
+      count: number;
+    }[] = [];
+    for (let j = this.ringN - 1; j >= this.ringN - n && recs.length < max; j--) {
       const i = j & (RING - 1);
       const vpn = this.ringVpn[i]!;
       if (vpns.length > 0 && !vpns.includes(vpn)) continue;
-      out.push(`t=${this.ringT[i]} cpu${this.ringCpu[i]} ${this.ringFn[i]} ${hex(vpn)} ${this.ringAux[i]}`);
+      const r = {
+        t: this.ringT[i]!,
+        last: this.ringLast[i]!,
+        cpu: this.ringCpu[i]!,
+        fn: this.ringFn[i]!,
+        vpn,
+        aux: this.ringAux[i]!,
+        count: this.ringCount[i]!,
+      };
+      const prev = recs[recs.length - 1];
+      if (
+        prev !== undefined &&
+        prev.cpu === r.cpu &&
+        prev.fn === r.fn &&
+        prev.vpn === r.vpn &&
+        prev.aux === r.aux
+      ) {
+        prev.count += r.count;
+        prev.t = r.t;
+        continue;
+      }
+      if (r.count === 1) r.last = r.t;
+      recs.push(r);
     }
-    return out.reverse();
+    return recs.reverse().map((r) => {
+      const rep = r.count > 1 ? ` (x${r.count} until t=${r.last})` : "";
+      return `t=${r.t} cpu${r.cpu} ${r.fn} ${hex(r.vpn)} ${r.aux}${rep}`;
+    });
   }
 
   /** Report a broken invariant of the modelled kernel (a finding, never an exception). */

@@ -125,7 +125,9 @@ function access(
       exp[sidx] = val;
       mm.lastStoreCpu![sidx] = cpu;
     }
-    if (mm.pte[vpn]! >>> 3 !== frame || !(mm.pte[vpn]! & PTE_PRESENT))
+    // a store through a TLB entry the page table no longer backs (write-protected or replaced)
+    const cur = mm.pte[vpn]!;
+    if (cur >>> 3 !== frame || (cur & (PTE_PRESENT | PTE_WRITE)) !== (PTE_PRESENT | PTE_WRITE))
       sim.note(cpu, "store_via_stale_tlb", vpn, frame);
     return val;
   }
