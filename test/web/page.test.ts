@@ -5,6 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { check } from "../../src/check/checker.js";
+import { mmCheckTarget } from "../../src/check/mm.js";
 import { resultJson } from "../../src/report/result.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
@@ -276,6 +278,31 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       const tsMax = Math.max(...trace.traceEvents.map((e: { ts?: number }) => e.ts ?? 0));
       expect(tsMax).toBeGreaterThan(1);
       expect(tsMax).toBeLessThanOrEqual(cx.steps);
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "counterexample: a file written outside the page (src/check in Node) loads and replays",
+    async () => {
+      const t = mmCheckTarget(
+        { variant: "6.4.0", cpus: 3, seed: 1, workloads: [{ type: "fork-race-mini" }] },
+        { name: "fork-race-mini:6.4.0", maxSteps: 5000, kinds: ["lost_update"] },
+      );
+      const r = check(t, { strategy: "random", budget: 400, timeS: 60, seed: 1 });
+      expect(r.counterexample).not.toBeNull();
+      const file = path.join(ARTIFACTS, "web-node-counterexample.json");
+      fs.writeFileSync(file, `${JSON.stringify(r.counterexample, null, 2)}\n`);
+      const p = await h.page();
+      await p.goto(`${h.url}?tab=cx`);
+      await p.getByTestId("cx-file").setInputFiles(file);
+      await waitFor(p, "cx-finding", "web-node-counterexample");
+      expect(await p.getByTestId("cx-finding").textContent()).toContain("lost_update");
+      expect(await p.getByTestId("cx-finding").textContent()).toContain("replay reproduces it");
+      expect(await p.getByTestId("cx-step").textContent()).toBe(
+        `step ${r.counterexample!.steps} of ${r.counterexample!.steps}`,
+      );
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

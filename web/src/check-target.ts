@@ -77,6 +77,8 @@ export function counterexampleTarget(cx: Counterexample): CheckTarget {
       ...(d.preempt ? { preempt: d.preempt } : {}),
       workloads: d.workloads,
     },
-    { name: cx.target, maxSteps: Math.max(MAX_STEPS, cx.choices.length + 1) },
+    // The file records the violation it shows; other findings on the way (e.g. cow_premise before a
+    // lost_update) must not stop the replay early.
+    { name: cx.target, maxSteps: Math.max(MAX_STEPS, cx.choices.length + 1), kinds: [cx.finding.kind] },
   );
 }
