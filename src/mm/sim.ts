@@ -246,21 +246,22 @@ export class MmSim {
   // ---------------------------------------------------------------- oracle
 
   /** Record a model event for the steps of later findings. */
-  note(cpu: number, fn: string, vpn: number, aux = 0): void {
+  note(cpu: number, fn: string, vpn: number, aux = 0, fold = false): void {
     // fold a repeat of one of the last few events (e.g. a stream of stores through a stale TLB entry)
-    for (let j = this.ringN - 1; j >= 0 && j >= this.ringN - 8; j--) {
-      const p = j & (RING - 1);
-      if (
-        this.ringFn[p] === fn &&
-        this.ringCpu[p] === cpu &&
-        this.ringVpn[p] === vpn &&
-        this.ringAux[p] === aux
-      ) {
-        this.ringCount[p]++;
-        this.ringLast[p] = this.m.now;
-        return;
+    if (fold)
+      for (let j = this.ringN - 1; j >= 0 && j >= this.ringN - 8; j--) {
+        const p = j & (RING - 1);
+        if (
+          this.ringFn[p] === fn &&
+          this.ringCpu[p] === cpu &&
+          this.ringVpn[p] === vpn &&
+          this.ringAux[p] === aux
+        ) {
+          this.ringCount[p]++;
+          this.ringLast[p] = this.m.now;
+          return;
+        }
       }
-    }
     const i = this.ringN++ & (RING - 1);
     this.ringCount[i] = 1;
     this.ringT[i] = this.m.now;

@@ -128,7 +128,7 @@ function access(
     // a store through a TLB entry the page table no longer backs (write-protected or replaced)
     const cur = mm.pte[vpn]!;
     if (cur >>> 3 !== frame || (cur & (PTE_PRESENT | PTE_WRITE)) !== (PTE_PRESENT | PTE_WRITE))
-      sim.note(cpu, "store_via_stale_tlb", vpn, frame);
+      sim.note(cpu, "store_via_stale_tlb", vpn, frame, true);
     return val;
   }
   const have = fr.content[idx]!;
