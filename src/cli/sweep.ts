@@ -345,7 +345,10 @@ function csvCell(s: string): string {
 
 /** report.html with a scaling curve per throughput over the first numeric parameter. */
 async function writeSweepReport(dir: string, m: SweepManifest, rows: readonly SweepRow[]): Promise<void> {
-  const numeric = m.params.find((p) => p.values.every((v) => /^-?\d+(\.\d+)?$/.test(v)));
+  const isNumber = (v: string) => /^-?\d+(\.\d+)?$/.test(v);
+  // The x axis: a numeric parameter (a scaling curve), else a categorical one (bars); variants are series.
+  const swept = m.params.filter((p) => p.path !== "kernel.variant" && p.values.length > 1);
+  const numeric = swept.find((p) => p.values.every(isNumber)) ?? swept[0];
   const ok = rows.filter((r) => r.result);
   const plots = [];
   if (numeric && ok.length > 0) {
@@ -371,7 +374,7 @@ async function writeSweepReport(dir: string, m: SweepManifest, rows: readonly Sw
           );
         points.push({
           series: others.join(" ") || r.result!.kernel.variant,
-          x: Number(r.params[numeric.path]),
+          x: numeric.values.every(isNumber) ? Number(r.params[numeric.path]) : r.params[numeric.path]!,
           y,
         });
       }

@@ -115,26 +115,41 @@ export function variantsSpec(results: readonly RunResult[]): Spec | undefined {
 
 export interface ScalingPoint {
   series: string;
-  x: number;
+  /** A number (scaling curve) or a category (bars), e.g. a preemption model. */
+  x: number | string;
   y: number;
 }
 
-/** A scaling curve (e.g. throughput against CPUs), one line per series (e.g. variant). */
+/**
+ * A metric against a swept parameter, one line (numeric parameter) or one bar group (categorical, e.g.
+ * preemption model) per series, mean over seeds.
+ */
 export function scalingSpec(
   points: readonly ScalingPoint[],
   xTitle: string,
   yTitle: string,
 ): Spec | undefined {
   if (points.length === 0) return undefined;
+  const numeric = points.every((p) => typeof p.x === "number");
+  const color = { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } };
+  const y = { field: "y", type: "quantitative", title: yTitle, aggregate: "mean" };
   return {
     ...base(`${yTitle} against ${xTitle}`),
     data: { values: [...points] },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "x", type: "quantitative", title: xTitle },
-      y: { field: "y", type: "quantitative", title: yTitle, aggregate: "mean" },
-      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } },
-    },
+    ...(numeric
+      ? {
+          mark: { type: "line", point: true },
+          encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y, color },
+        }
+      : {
+          mark: "bar",
+          encoding: {
+            x: { field: "x", type: "nominal", title: xTitle, sort: null },
+            xOffset: { field: "series", sort: null },
+            y,
+            color,
+          },
+        }),
   } as Spec;
 }
 
