@@ -17,6 +17,7 @@ import { findVariant } from "../scenario/catalog.js";
 import { ScenarioError } from "../scenario/errors.js";
 import { catalog } from "../scenario/models.js";
 import { scenarioJsonSchema } from "../scenario/schema.js";
+import { registerCheckCommands } from "./check.js";
 import {
   commaList,
   intOption,
@@ -27,7 +28,6 @@ import {
   writeReportDir,
 } from "./common.js";
 import { runDemo } from "./demo.js";
-import { registerCheckCommands } from "./check.js";
 import { checkWritableFile, removeTempFiles, UsageError, writeFileAtomic } from "./io.js";
 import { builtinSummaries } from "./scenarios.js";
 import { runServe } from "./serve.js";
@@ -263,7 +263,8 @@ export function buildProgram(): Command {
     .description("print the JSON Schema of scenario files or of results")
     .addArgument(new Argument("<which>", "which schema").choices(["scenario", "result"]))
     .action((which: string) => {
-      const js = which === "result" ? resultJsonSchema() : scenarioJsonSchema(catalog().variants.map((v) => v.name));
+      const js =
+        which === "result" ? resultJsonSchema() : scenarioJsonSchema(catalog().variants.map((v) => v.name));
       out(`${JSON.stringify(js, null, 2)}\n`);
     });
 

@@ -11,7 +11,7 @@ import { lockStatLines, textReport } from "../../src/report/text.js";
 import { ChromeTraceWriter } from "../../src/report/trace.js";
 import type { TraceEvent } from "../../src/sim/trace.js";
 
-export function sampleResult(variant = "5.16", findings = true): RunResult {
+function sampleResult(variant = "5.16", findings = true): RunResult {
   return {
     format: RESULT_FORMAT,
     version: RESULT_VERSION,
