@@ -1,6 +1,8 @@
 // The text summary a kernel developer reads at a glance: variant and machine, throughput, latency
 // percentiles, per-CPU holdoff, /proc/vmstat counters, a /proc/lock_stat-style table, and every
 // dmesg line exactly as dmesg prints it.
+
+import { formatLockStat } from "../sync/lockstat.js";
 import { dmesgStamp, fmtInt, fmtNs, fmtNum, PREEMPT_NAMES, pctLabel, table } from "./format.js";
 import type { LockStat, RunResult } from "./result.js";
 
@@ -98,60 +100,43 @@ export function counterLines(c: Record<string, number>): string[] {
   return Object.entries(c).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : fmtNum(v)}`);
 }
 
-const us = (ns: number) => (ns / 1000).toFixed(2);
-
-/** Columns and layout of /proc/lock_stat (version 0.4); times in microseconds. */
+/** /proc/lock_stat (version 0.4) as the kernel lays it out, with each class's contention points. */
 export function lockStatLines(rows: readonly LockStat[]): string[] {
   if (rows.length === 0) return [];
-  const cols = [
-    "con-bounces",
-    "contentions",
-    "waittime-min",
-    "waittime-max",
-    "waittime-total",
-    "waittime-avg",
-    "acq-bounces",
-    "acquisitions",
-    "holdtime-min",
-    "holdtime-max",
-    "holdtime-total",
-    "holdtime-avg",
-  ];
-  const w = 15;
-  const nameW = 40;
-  const rule = "-".repeat(nameW + 1 + cols.length * w);
-  const out = [
-    "lock_stat version 0.4",
-    rule,
-    `${"class name".padStart(nameW)} ${cols.map((c) => c.padStart(w)).join("")}`,
-    rule,
-  ];
-  for (const l of rows) {
-    const vals = [
-      String(l.conBounces),
-      String(l.contentions),
-      us(l.waitTimeMinNs),
-      us(l.waitTimeMaxNs),
-      us(l.waitTimeTotalNs),
-      us(l.contentions > 0 ? l.waitTimeTotalNs / l.contentions : 0),
-      String(l.acqBounces),
-      String(l.acquisitions),
-      us(l.holdTimeMinNs),
-      us(l.holdTimeMaxNs),
-      us(l.holdTimeTotalNs),
-      us(l.acquisitions > 0 ? l.holdTimeTotalNs / l.acquisitions : 0),
-    ];
-    out.push(`${`${l.name}:`.padStart(nameW)} ${vals.map((v) => v.padStart(w)).join("")}`);
+  const avg = (total: number, n: number) => (n > 0 ? total / n : 0);
+  const table = formatLockStat(
+    rows.map((l) => ({
+      class: l.name,
+      "con-bounces": l.conBounces,
+      contentions: l.contentions,
+      "waittime-min": l.waitTimeMinNs,
+      "waittime-max": l.waitTimeMaxNs,
+      "waittime-total": l.waitTimeTotalNs,
+      "waittime-avg": avg(l.waitTimeTotalNs, l.contentions),
+      "acq-bounces": l.acqBounces,
+      acquisitions: l.acquisitions,
+      "holdtime-min": l.holdTimeMinNs,
+      "holdtime-max": l.holdTimeMaxNs,
+      "holdtime-total": l.holdTimeTotalNs,
+      "holdtime-avg": avg(l.holdTimeTotalNs, l.acquisitions),
+    })),
+  );
+  const header = table.length - rows.length;
+  const out = table.slice(0, header);
+  rows.forEach((l, i) => {
+    out.push(table[header + i]!);
     if (l.sites.length > 0) {
-      out.push(`${" ".repeat(nameW - l.name.length)}${"-".repeat(l.name.length)}`);
+      out.push(`${" ".repeat(Math.max(0, NAME_WIDTH - l.name.length))}${"-".repeat(l.name.length)}`);
       for (const s of l.sites.slice(0, 4))
-        out.push(`${l.name.padStart(nameW)} ${String(s.contentions).padStart(w)}  ${s.site}`);
+        out.push(`${l.name.padStart(NAME_WIDTH)} ${String(s.contentions).padStart(14)}  ${s.site}`);
     }
     out.push("");
-  }
+  });
   while (out[out.length - 1] === "") out.pop();
   return out;
 }
+
+const NAME_WIDTH = 40;
 
 /** Every dmesg line with its timestamp, exactly as `dmesg` prints it. */
 export function dmesgLines(r: RunResult): string[] {
