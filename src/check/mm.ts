@@ -46,6 +46,8 @@ export interface MmScenarioConfig {
   /** Explore driver strategy: "random" (default) or "pct" (depth 3). */
   strategy?: "random" | "pct";
   trace?: TraceSink;
+  /** TLB shootdowns: "atomic" (default) or "ipi" (engine IPIs, timed driver only). */
+  tlbShootdown?: "atomic" | "ipi";
   /** Record per-fault latency (HDR histogram); default true. */
   latency?: boolean;
 }
@@ -146,6 +148,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBui
     vaPages: va,
     latency: cfg.latency ?? true,
     framesHint: frames,
+    tlbShootdown: cfg.tlbShootdown ?? "atomic",
     ...(machine !== undefined ? { machine } : {}),
   });
   const m = s.m;

@@ -27,6 +27,7 @@ import {
   PTE_SWAP,
   PTE_WRITE,
   pteFrame,
+  rangeRemove,
   VM_EXEC,
   VM_GROWSDOWN,
   VM_READ,
@@ -735,7 +736,9 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   if (mm.pte[vpn] === orig) {
     // ptep_clear_flush, then set_pte_at the new page
     mm.pte[vpn] = 0;
-    flush_tlb_page(th, mm, vpn);
+    mm.busy.push(vpn, vpn + 1);
+    yield* flush_tlb_page(th, mm, vpn);
+    rangeRemove(mm.busy, vpn, vpn + 1);
     installCheck(th, mm, v, vpn, flags);
     setAnonPte(th, mm, vpn, copy, true);
     if (old !== ZERO_FRAME) {

@@ -67,7 +67,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
       );
   }
   yield* mmap_write_unlock(th, mm, cheld);
-  flush_tlb_mm(th, oldmm);
+  yield* flush_tlb_mm(th, oldmm);
   yield* mmap_write_unlock(th, oldmm, pheld);
   return mm;
 }
@@ -166,7 +166,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
       c = ce;
     }
   }
-  flush_tlb_mm(th, mm);
+  yield* flush_tlb_mm(th, mm);
   for (let i = 0; i < out.length; i += 2) putFrame(th, out[i]!, out[i + 1]!);
   // exit_mmap frees VMAs without call_rcu (0d2ebf9c3f78): nobody can reach them any more
   // free_pgtables(mm_wr_locked = true) write-locks each VMA before its page tables go (6.4 19th patch)

@@ -40,6 +40,8 @@ export interface MmSimulationOptions {
   latency: boolean;
   /** Expected peak of frames in use (preallocation). */
   framesHint?: number;
+  /** TLB shootdowns: one atomic step (default) or engine IPIs (timed driver). */
+  tlbShootdown?: "atomic" | "ipi";
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;
 }
@@ -64,6 +66,7 @@ export class MmSimulation {
       disabledSites: o.disabledSites,
       wordsPerPage: o.wordsPerPage,
       ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
+      ipiShootdown: o.tlbShootdown === "ipi",
     });
     if (o.latency) this.sim.faultLat = this.faultLat;
     this.mm = this.sim.newMm(o.vaPages, true);

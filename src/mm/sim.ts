@@ -31,6 +31,8 @@ export interface MmOptions {
   switches: MmSwitches;
   costs?: Partial<MmCosts>;
   disabledSites?: readonly string[];
+  /** TLB shootdowns by engine IPIs (timed driver) instead of one atomic step. */
+  ipiShootdown?: boolean;
   /** Words per page (sub-page locations that stores write independently). */
   wordsPerPage?: number;
   /** Expected peak of frames in use (preallocates the frame arrays). */
@@ -137,6 +139,7 @@ export class MmSim {
   readonly slab: VmaSlab;
   readonly timed: boolean;
   readonly words: number;
+  readonly ipiShootdown: boolean;
   /** Per CPU rcu_read_lock nesting and exits (grace-period tracking for VMA frees). */
   readonly rcuDepth: Int32Array;
   readonly rcuEpoch: Int32Array;
@@ -177,6 +180,7 @@ export class MmSim {
     for (const site of opts.disabledSites ?? []) m.disabledSites.add(site);
     this.disabled = m.disabledSites;
     this.words = opts.wordsPerPage ?? 4;
+    this.ipiShootdown = opts.ipiShootdown ?? false;
     this.frames = new Frames(this.words, Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)));
     this.tlbs = new Tlbs(m.cpus.length);
     this.slab = new VmaSlab(this);
@@ -358,7 +362,11 @@ export class MmSim {
     const w = this.words;
     const fr = this.frames;
     let lost = 0;
+    const busy = mm.busy;
     for (let vpn = 0; vpn < mm.vaPages; vpn++) {
+      let inTransit = false;
+      for (let b = 0; b < busy.length; b += 2) if (vpn >= busy[b]! && vpn < busy[b + 1]!) inTransit = true;
+      if (inTransit) continue;
       const pte = mm.pte[vpn]!;
       for (let i = 0; i < w; i++) {
         const e = exp[vpn * w + i]!;

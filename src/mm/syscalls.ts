@@ -25,6 +25,7 @@ import {
   PTE_WRITE,
   PTRS_PER_PTE,
   pteFrame,
+  rangeRemove,
   VM_GROWSDOWN,
   VM_READ,
   VM_SHARED,
@@ -239,14 +240,16 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
   // munmap downgrades to the read lock before unmap_region (6.4 __vm_munmap(downgrade=true))
   yield* mmap_write_downgrade(th, mm, held);
   mm.tearing.push(start, end);
+  mm.busy.push(start, end);
   const out: number[] = [];
   for (const v of victims) yield* zap_range(th, mm, v.start, v.end, sim.costs.zapPerPageNs, out);
-  flush_tlb_range(th, mm, start, end);
+  yield* flush_tlb_range(th, mm, start, end);
   freeFrames(th, out);
   // free_pgtables(mm_wr_locked = false after the downgrade): no vma_start_write here
-  mm.tearing.splice(mm.tearing.indexOf(start), 2);
+  rangeRemove(mm.tearing, start, end);
   for (const v of victims) remove_vma(th, v, false);
   resetShadow(th, mm, start, end);
+  rangeRemove(mm.busy, start, end);
   yield* mmap_read_unlock(th, mm, held);
   return 0;
 }
@@ -293,7 +296,7 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
       }
       c = ce;
     }
-    flush_tlb_range(th, mm, v.start, v.end);
+    yield* flush_tlb_range(th, mm, v.start, v.end);
   }
   yield* vma_merge_range(th, mm, start, end);
   sim.note(th.cpu, "mprotect_fixup", start, prot);
@@ -339,6 +342,7 @@ export function* do_madvise(th: MmThread, start: number, npages: number, advice:
   th.cost += sim.costs.syscallNs;
   sim.count(VM.MADVISE);
   const held = yield* mmap_read_lock(th, mm, "madvise:mmap_read_lock");
+  mm.busy.push(start, end);
   const out: number[] = [];
   for (const v of mm.vmas) {
     if (v.end <= start || v.start >= end) continue;
@@ -347,9 +351,10 @@ export function* do_madvise(th: MmThread, start: number, npages: number, advice:
     if (advice === MADV_DONTNEED) yield* zap_range(th, mm, s, e, sim.costs.zapPerPageNs, out);
     else if (advice === MADV_PAGEOUT && v.anonymous) yield* pageout_range(th, mm, s, e, out);
   }
-  flush_tlb_range(th, mm, start, end);
+  yield* flush_tlb_range(th, mm, start, end);
   freeFrames(th, out);
   if (advice === MADV_DONTNEED) resetShadow(th, mm, start, end);
+  rangeRemove(mm.busy, start, end);
   sim.note(th.cpu, "madvise", start, advice);
   yield* mmap_read_unlock(th, mm, held);
   return 0;
@@ -413,7 +418,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
     }
     spinUnlock(th, a, ha);
   }
-  flush_tlb_range(th, mm, old, old + npages);
+  yield* flush_tlb_range(th, mm, old, old + npages);
   if (mm.expected !== null) {
     mm.expected.copyWithin(to * w, old * w, (old + npages) * w);
     mm.expected.fill(0, old * w, (old + npages) * w);

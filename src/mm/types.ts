@@ -12,6 +12,15 @@ export const mkPte = (frame: number, write: boolean): number =>
   (frame << PTE_SHIFT) | PTE_PRESENT | (write ? PTE_WRITE : 0);
 export const mkSwapPte = (slot: number): number => (slot << PTE_SHIFT) | PTE_SWAP;
 
+/** Remove the pair [start, end) from a flat list of ranges (no-op when absent). */
+export function rangeRemove(list: number[], start: number, end: number): void {
+  for (let i = 0; i < list.length; i += 2)
+    if (list[i] === start && list[i + 1] === end) {
+      list.splice(i, 2);
+      return;
+    }
+}
+
 /** Pages per page table (one split PTE lock each). */
 export const PTRS_PER_PTE = 512;
 
@@ -111,6 +120,12 @@ export class MmStruct {
   lastStoreCpu: Int16Array | null = null;
   /** Oracle: [start, end) ranges zapped whose page tables are not yet freed. */
   tearing: number[] = [];
+  /**
+   * Oracle: [start, end) ranges an operation is changing right now (contents in transit: a COW
+   * between ptep_clear_flush and set_pte_at, a zap before the shadow is reset). The end-of-run
+   * sweep skips them when a run stops in the middle of one.
+   */
+  busy: number[] = [];
   /** Threads of this mm (user tasks). */
   users = 0;
   dead = false;

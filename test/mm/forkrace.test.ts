@@ -120,3 +120,21 @@ describe("fork race, explore driver", () => {
     expect(r.verdict).toBe("violation");
   });
 });
+
+describe("fork race with TLB shootdowns by IPI (tlbShootdown: ipi)", () => {
+  const run = (variant: string, seed: number) =>
+    runMmScenario({ variant, cpus: 4, seed, tlbShootdown: "ipi", workloads: timedRace });
+  it("6.4.0 still loses writes; remote CPUs flush in their TLB interrupt handlers", () => {
+    let lost = 0;
+    for (const seed of [1, 3, 4]) {
+      const r = run("6.4.0", seed);
+      lost += r.findingCounts.lost_update ?? 0;
+      expect(r.machine.cpus.reduce((a, c) => a + c.hardirqCount, 0)).toBeGreaterThan(0);
+    }
+    expect(lost).toBeGreaterThan(0);
+  });
+  for (const variant of ["6.3", "6.4.3", "6.15"])
+    it(`${variant} never does`, () => {
+      for (const seed of [1, 3, 4]) expect(run(variant, seed).findings).toEqual([]);
+    });
+});
