@@ -5,7 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as
 import { toJSONSchema, type z } from "zod";
 import { type Catalog, findVariant, MODEL_NAMES, variantNames, WORKLOAD_MODEL } from "./catalog.js";
 import { describeFound, formatField, ScenarioError, type ScenarioProblem } from "./errors.js";
-import { Scenario, WORKLOAD_TYPES } from "./schema.js";
+import { Scenario } from "./schema.js";
 
 export interface SetOption {
   /** Dotted path, e.g. "machine.cpus" or "workloads[0].threads". */
@@ -496,5 +496,3 @@ function sortProblems(ps: ScenarioProblem[]): ScenarioProblem[] {
 function firstLine(s: string): string {
   return s.split("\n")[0]!.trim();
 }
-
-export { WORKLOAD_TYPES };

@@ -295,7 +295,6 @@ export const Workload = z.discriminatedUnion("type", [
   Probe,
 ]);
 export type Workload = z.output<typeof Workload>;
-export const WORKLOAD_TYPES = Workload.options.map((o) => o.shape.type.value);
 
 export const FsFile = z
   .strictObject({

@@ -48,27 +48,3 @@ export function parseSizeBytes(v: string | number): number | undefined {
   const bytes = Math.round(Number(m[1]) * SIZE_UNITS[m[2]!]!);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
-
-/** Formats ns the way people say it: 25s, 12.5ms, 830us, 120ns. */
-export function formatDurationNs(ns: number): string {
-  if (ns >= 1e9) return `${trim(ns / 1e9)}s`;
-  if (ns >= 1e6) return `${trim(ns / 1e6)}ms`;
-  if (ns >= 1e3) return `${trim(ns / 1e3)}us`;
-  return `${ns}ns`;
-}
-
-/** Formats bytes with binary units: 20GiB, 4KiB, 512B. */
-export function formatSizeBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = bytes;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${trim(v)}${units[i]}`;
-}
-
-function trim(v: number): string {
-  return Number(v.toFixed(3)).toString();
-}
