@@ -54,7 +54,6 @@ function switchInfos(
       default: mine[name] ?? (type === "boolean" ? false : type === "number" ? 0 : ""),
       summary: docs[name] ?? "",
     };
-    if (type === "string" && !name.endsWith("kind")) return info;
     if (type === "string") info.values = [...new Set(seen.map(String))].sort();
     return info;
   });
@@ -71,6 +70,29 @@ const SIM_VARIANT: VariantInfo = {
 };
 
 const FS_LOCK_SITES: readonly string[] = [];
+
+/** One line per iomap switch (src/fs/variant.ts documents them in full). */
+const FS_SWITCH_HELP: Record<string, string> = {
+  "ioendCap.kind": "what bounds one ioend at submission (iomap_can_add_to_ioend)",
+  "ioendCap.limit": "the bound, in the unit of ioendCap.kind",
+  chainBios: "a full bio is chained to the ioend (5.16-6.8) instead of closing it",
+  submitImmediately: "closed ioends are submitted at once (6.9+)",
+  mergePhysical: "completion-time merge also needs physical contiguity (none, bio-sector, io-sector)",
+  mergeNoMergeFlags: "NOMERGE flags must match to merge (newest)",
+  xfsEndIoResched: "cond_resched() after each merged ioend in xfs_end_io",
+  "finishIoendsResched.kind": "where iomap_finish_ioends yields between ioends",
+  "finishIoendsResched.unit": "what the yield counter counts (segments, pages, folios)",
+  "finishIoendsResched.limit": "yield once the count exceeds this",
+  finishIoendsMightSleep: "might_sleep() on entry to iomap_finish_ioends",
+  finishIoendPerPageResched: "Trond: cond_resched() after every page in iomap_finish_ioend",
+  finishIoendNonAtomicReschedPages: "Brian: cond_resched() every N pages when not atomic (0: off)",
+  largeIoendToWqBytes: "Brian: ioends of at least this many bytes complete in the workqueue (0: off)",
+  completionWalk: "completion walks pages (<= 5.16) or folios (5.17+)",
+  errorsToWq: "failed ioends complete from a workqueue (newest)",
+  plugLimit: "BLK_MAX_REQUEST_COUNT of the block plug",
+  pagevecSize: "pagevec (15) or folio_batch (31) size in write_cache_pages",
+  flushPlugOnResched: "writeback_sb_inodes flushes the plug before cond_resched (2022+)",
+};
 const FS_YIELDS = [
   "xfs_end_io:cond_resched",
   "iomap_finish_ioends:cond_resched",
@@ -87,7 +109,7 @@ function buildCatalog(): Catalog {
       aliases: v.name === "5.17" ? ["upstream-5.17"] : v.name === "5.16" ? ["v5.16"] : [],
       model: "fs" as const,
       summary: v.title,
-      switches: switchInfos(fsFlat, fsFlat[i]!, {}),
+      switches: switchInfos(fsFlat, fsFlat[i]!, FS_SWITCH_HELP),
       lockSites: FS_LOCK_SITES,
       yields: FS_YIELDS,
     })),

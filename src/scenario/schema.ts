@@ -75,13 +75,32 @@ export const Machine = z
   .describe("the simulated machine");
 export type Machine = z.output<typeof Machine>;
 
+const SwitchValue = z
+  .union([z.boolean(), z.number(), z.string()])
+  .describe("true or false, a number, or a string");
+
+/** { ioendCap: { kind: "folios" } } -> { "ioendCap.kind": "folios" } (the names `faultline explain` lists). */
+function flattenSwitchMap(
+  o: Record<string, boolean | number | string | Record<string, boolean | number | string>>,
+): Record<string, boolean | number | string> {
+  const out: Record<string, boolean | number | string> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === "object") for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = v2;
+    else out[k] = v;
+  }
+  return out;
+}
+
 export const Kernel = z
   .strictObject({
     variant: z.string().min(1).describe("kernel variant (see `faultline variants`)"),
     switches: z
-      .record(z.string(), z.union([z.boolean(), z.number(), z.string()]))
+      .record(z.string(), z.union([SwitchValue, z.record(z.string(), SwitchValue)]))
       .default({})
-      .describe("patch switches overriding the variant's defaults (see `faultline explain VARIANT`)"),
+      .transform(flattenSwitchMap)
+      .describe(
+        "patch switches overriding the variant's defaults (see `faultline explain VARIANT`); dotted names may be nested: ioendCap: { kind: folios }",
+      ),
     disableLockSites: z
       .array(z.string().min(1))
       .default([])

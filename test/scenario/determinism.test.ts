@@ -56,3 +56,25 @@ describe("determinism", () => {
     expect(r.findings.map((f) => f.kind)).toContain("soft_lockup");
   });
 });
+
+describe("switches and lock sites reach the models", () => {
+  it("6.4.3 without dup_mmap:vma_start_write loses writes like 6.4.0", () => {
+    const r = JSON.parse(
+      run("pervma-fork-race", 2, [
+        { path: "kernel.variant", value: "6.4.3" },
+        { path: "kernel.disableLockSites", value: "[dup_mmap:vma_start_write]" },
+      ]),
+    ) as RunResult;
+    expect(r.kernel.disabledLockSites).toEqual(["dup_mmap:vma_start_write"]);
+    expect(r.findings.some((f) => f.kind === "lost_update")).toBe(true);
+  });
+  it("an iomap switch changes the writeback run (5.16 + per-ioend resched: no soft lockup)", () => {
+    const plain = JSON.parse(run("iomap-s2", 1)) as RunResult;
+    const jens = JSON.parse(
+      run("iomap-s2", 1, [{ path: "kernel.switches.finishIoendsResched.kind", value: "per-ioend" }]),
+    ) as RunResult;
+    expect(plain.findings.some((f) => f.kind === "soft_lockup")).toBe(true);
+    expect(jens.kernel.switches["finishIoendsResched.kind"]).toBe("per-ioend");
+    expect(jens.run).not.toEqual(plain.run);
+  });
+});
