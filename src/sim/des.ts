@@ -12,13 +12,28 @@ export const NORMAL = 1;
 export type ProcGen = Generator<number | SimEvent, unknown, unknown>;
 type Callback = (ev: SimEvent) => void;
 
-/** An event that processes can wait for; callbacks run when it is popped from the queue. */
+/**
+ * An event that processes can wait for; callbacks run when it is popped from the queue. The first two
+ * callbacks live in fields (the common case: a resource's trigger and the waiting process), so an
+ * event allocates no array.
+ */
 export class SimEvent implements Handler {
-  callbacks: Callback[] | null = [];
+  private cb0: Callback | null = null;
+  private cb1: Callback | null = null;
+  private more: Callback[] | null = null;
+  processed = false;
   value: unknown = undefined;
   triggered = false;
 
   constructor(readonly env: Env) {}
+
+  /** Run `cb` when the event is processed (it must not be processed yet). */
+  addCallback(cb: Callback): void {
+    if (this.processed) throw new Error("SimEvent.addCallback: event already processed");
+    if (this.cb0 === null) this.cb0 = cb;
+    else if (this.cb1 === null) this.cb1 = cb;
+    else (this.more ??= []).push(cb);
+  }
 
   /** Schedule this event to be processed now (after events already queued for this instant). */
   succeed(value?: unknown): this {
@@ -29,14 +44,16 @@ export class SimEvent implements Handler {
     return this;
   }
 
-  get processed(): boolean {
-    return this.callbacks === null;
-  }
-
   fire(_arg: number): void {
-    const cbs = this.callbacks!;
-    this.callbacks = null;
-    for (let i = 0; i < cbs.length; i++) cbs[i]!(this);
+    this.processed = true;
+    const a = this.cb0;
+    const b = this.cb1;
+    const more = this.more;
+    this.cb0 = this.cb1 = null;
+    this.more = null;
+    if (a !== null) a(this);
+    if (b !== null) b(this);
+    if (more !== null) for (let i = 0; i < more.length; i++) more[i]!(this);
   }
 }
 
@@ -73,8 +90,8 @@ export class Process extends SimEvent {
         env.queue.push(env.now + y, NORMAL, this, 0);
         return;
       }
-      if (y.callbacks !== null) {
-        y.callbacks.push(this.resumeCb);
+      if (!y.processed) {
+        y.addCallback(this.resumeCb);
         return;
       }
       value = y.value;
@@ -116,8 +133,8 @@ export class Env {
       if (!(until > this.now)) throw new RangeError(`until (${until}) must be after now (${this.now})`);
       q.push(until, URGENT, STOP, 0);
     } else if (until !== undefined) {
-      if (until.callbacks === null) return;
-      until.callbacks.push(() => {
+      if (until.processed) return;
+      until.addCallback(() => {
         this.stopped = true;
       });
     }
@@ -134,8 +151,8 @@ export class Env {
 /** A resource with `capacity` users, FIFO, with SimPy's put/get-queue semantics (Resource). */
 export class Resource {
   readonly users: SimEvent[] = [];
-  private readonly putQueue: SimEvent[] = [];
-  private readonly getQueue: { ev: SimEvent; req: SimEvent }[] = [];
+  private readonly putQueue = new Fifo<SimEvent>();
+  private readonly getQueue = new Fifo<ReleaseEvent>();
   private readonly triggerPut: Callback = () => this.doTriggerPut();
   private readonly triggerGet: Callback = () => this.doTriggerGet();
 
@@ -147,22 +164,22 @@ export class Resource {
   request(): SimEvent {
     const ev = new SimEvent(this.env);
     this.putQueue.push(ev);
-    ev.callbacks!.push(this.triggerGet);
+    ev.addCallback(this.triggerGet);
     this.doTriggerPut();
     return ev;
   }
 
   release(req: SimEvent): SimEvent {
-    const ev = new SimEvent(this.env);
-    this.getQueue.push({ ev, req });
-    ev.callbacks!.push(this.triggerPut);
+    const ev = new ReleaseEvent(this.env, req);
+    this.getQueue.push(ev);
+    ev.addCallback(this.triggerPut);
     this.doTriggerGet();
     return ev;
   }
 
   private doTriggerPut(): void {
     while (this.putQueue.length > 0) {
-      const put = this.putQueue[0]!;
+      const put = this.putQueue.peek()!;
       if (this.users.length < this.capacity) {
         this.users.push(put);
         put.succeed();
@@ -175,21 +192,56 @@ export class Resource {
 
   private doTriggerGet(): void {
     while (this.getQueue.length > 0) {
-      const g = this.getQueue[0]!;
+      const g = this.getQueue.peek()!;
       const i = this.users.indexOf(g.req);
       if (i >= 0) this.users.splice(i, 1);
-      g.ev.succeed();
+      g.succeed();
       this.getQueue.shift();
       break;
     }
   }
 }
 
+/** A FIFO with O(1) removal at the head (Array.shift is O(n) on long queues). */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+}
+
+/** A Resource release (SimPy's Release event): knows the request it ends. */
+class ReleaseEvent extends SimEvent {
+  constructor(
+    env: Env,
+    readonly req: SimEvent,
+  ) {
+    super(env);
+  }
+}
+
 /** An unbounded FIFO store (SimPy's Store). */
 export class Store<T> {
   readonly items: T[] = [];
-  private readonly putQueue: { ev: SimEvent; item: T }[] = [];
-  private readonly getQueue: SimEvent[] = [];
+  private readonly putQueue = new Fifo<{ ev: SimEvent; item: T }>();
+  private readonly getQueue = new Fifo<SimEvent>();
   private readonly triggerPut: Callback = () => this.doTriggerPut();
   private readonly triggerGet: Callback = () => this.doTriggerGet();
 
@@ -201,7 +253,7 @@ export class Store<T> {
   put(item: T): SimEvent {
     const ev = new SimEvent(this.env);
     this.putQueue.push({ ev, item });
-    ev.callbacks!.push(this.triggerGet);
+    ev.addCallback(this.triggerGet);
     this.doTriggerPut();
     return ev;
   }
@@ -209,14 +261,14 @@ export class Store<T> {
   get(): SimEvent {
     const ev = new SimEvent(this.env);
     this.getQueue.push(ev);
-    ev.callbacks!.push(this.triggerPut);
+    ev.addCallback(this.triggerPut);
     this.doTriggerGet();
     return ev;
   }
 
   private doTriggerPut(): void {
     if (this.putQueue.length === 0) return;
-    const p = this.putQueue[0]!;
+    const p = this.putQueue.peek()!;
     if (this.items.length < this.capacity) {
       this.items.push(p.item);
       p.ev.succeed();
@@ -226,7 +278,7 @@ export class Store<T> {
 
   private doTriggerGet(): void {
     if (this.getQueue.length === 0) return;
-    const g = this.getQueue[0]!;
+    const g = this.getQueue.peek()!;
     if (this.items.length > 0) {
       g.succeed(this.items.shift());
       this.getQueue.shift();
