@@ -5,11 +5,15 @@ import { type Histogram, newHistogram } from "../sim/stats.js";
 const SUB_BITS = 7;
 const SUB = 1 << SUB_BITS;
 
+const NO_COUNTS = new Float64Array(0);
+
 export class LatencyRecorder {
-  readonly counts = new Float64Array(33 * SUB);
+  /** Allocated at the first record (explore runs build a model per schedule and record nothing). */
+  counts: Float64Array = NO_COUNTS;
   total = 0;
 
   record(ns: number): void {
+    if (this.total === 0) this.counts = new Float64Array(33 * SUB);
     let v = ns >= 1 ? Math.min(Math.round(ns), 0xffffffff) >>> 0 : 1;
     const e = 31 - Math.clz32(v);
     let i: number;
