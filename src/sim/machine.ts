@@ -255,7 +255,7 @@ class IrqEvent implements Handler {
 
 export class Machine {
   readonly cfg: MachineConfig;
-  readonly queue = new EventQueue(256);
+  readonly queue: EventQueue;
   now = 0;
   readonly cpus: Cpu[] = [];
   readonly tasks: Task[] = [];
@@ -311,6 +311,8 @@ export class Machine {
     validateMachineConfig(this.cfg);
     if (this.cfg.cpus > MAX_LANE) throw new RangeError("too many CPUs for the event queue lanes");
     this.mode = this.cfg.mode;
+    // explore runs are short-lived and keep few timers; timed runs grow as needed
+    this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
     this.jitterRng = this.rng("jitter");
     for (let i = 0; i < this.cfg.cpus; i++) this.cpus.push(new Cpu(this, i));
