@@ -85,82 +85,74 @@ function* waitForGrant(k: Ctx, sem: RwSemaphore, write: boolean, site: string, b
   m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
 }
 
-function acquiredRead(k: Ctx, sem: RwSemaphore, site: string, bounce: boolean, trylock: boolean): void {
+function acquired(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  bounce: boolean,
+  trylock: boolean,
+): void {
   const m = k.m;
-  sem.readSince.push(m.now);
-  lockStats(m).get(`${sem.name}-R`).acquired(bounce);
+  if (write) sem.writeSince = m.now;
+  else sem.readSince.push(m.now);
+  lockStats(m)
+    .get(`${sem.name}-${write ? "W" : "R"}`)
+    .acquired(bounce);
   if (trylock) lockdep(m).acquire(k, sem.name, site, true);
-  m.emit("lock_acquired", k.cpu.id, sem.name, site, 1);
+  m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
 }
 
-function acquiredWrite(k: Ctx, sem: RwSemaphore, site: string, bounce: boolean, trylock: boolean): void {
-  const m = k.m;
-  sem.writeSince = m.now;
-  lockStats(m).get(`${sem.name}-W`).acquired(bounce);
-  if (trylock) lockdep(m).acquire(k, sem.name, site, true);
-  m.emit("lock_acquired", k.cpu.id, sem.name, site, 0);
+/**
+ * The one path of all four acquisitions: might_sleep() for the blocking forms, the yield point, the
+ * lock word's cache line, lockdep's order check, then the fast path, the trylock failure, or the wait.
+ * A waiting writer blocks new readers: readers get in at once only with no writer and no waiter.
+ */
+function* rwsemAcquire(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+): KGen<boolean> {
+  if (!trylock) yield DOWN_MIGHT_SLEEP;
+  yield yieldPoint(site);
+  if (skipped(k, sem, site, write)) return true;
+  const bounce = sem.line.bouncesFor(k);
+  const cost = sem.line.rmw(k);
+  if (cost > 0) yield cost;
+  if (!trylock) lockdep(k.m).acquire(k, sem.name, site, false);
+  const free = sem.writer === null && sem.waitList.length === 0 && (!write || sem.readers === 0);
+  if (free) {
+    if (write) sem.writer = k.task;
+    else sem.readers++;
+    acquired(k, sem, site, write, bounce, trylock);
+    return true;
+  }
+  if (trylock) return false;
+  yield* waitForGrant(k, sem, write, site, bounce);
+  acquired(k, sem, site, write, true, false);
+  return true;
 }
 
 /** down_read() (also down_read_killable: signals are not modelled here) */
 export function* down_read(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
-  yield DOWN_MIGHT_SLEEP;
-  yield yieldPoint(site);
-  if (skipped(k, sem, site, false)) return;
-  const bounce = sem.line.bouncesFor(k);
-  const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
-  lockdep(k.m).acquire(k, sem.name, site, false);
-  if (sem.writer === null && sem.waitList.length === 0) {
-    sem.readers++;
-    acquiredRead(k, sem, site, bounce, false);
-    return;
-  }
-  yield* waitForGrant(k, sem, false, site, bounce);
-  acquiredRead(k, sem, site, true, false);
+  yield* rwsemAcquire(k, sem, site, false, false);
 }
 
 /** down_read_trylock(): fails if a writer holds it or anyone waits (RWSEM_READ_FAILED_MASK). */
-export function* down_read_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
-  yield yieldPoint(site);
-  if (skipped(k, sem, site, false)) return true;
-  const bounce = sem.line.bouncesFor(k);
-  const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
-  if (sem.writer !== null || sem.waitList.length > 0) return false;
-  sem.readers++;
-  acquiredRead(k, sem, site, bounce, true);
-  return true;
+export function down_read_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
+  return rwsemAcquire(k, sem, site, false, true);
 }
 
 /** down_write() (also down_write_killable) */
 export function* down_write(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
-  yield DOWN_MIGHT_SLEEP;
-  yield yieldPoint(site);
-  if (skipped(k, sem, site, true)) return;
-  const bounce = sem.line.bouncesFor(k);
-  const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
-  lockdep(k.m).acquire(k, sem.name, site, false);
-  if (sem.writer === null && sem.readers === 0 && sem.waitList.length === 0) {
-    sem.writer = k.task;
-    acquiredWrite(k, sem, site, bounce, false);
-    return;
-  }
-  yield* waitForGrant(k, sem, true, site, bounce);
-  acquiredWrite(k, sem, site, true, false);
+  yield* rwsemAcquire(k, sem, site, true, false);
 }
 
 /** down_write_trylock() */
-export function* down_write_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
-  yield yieldPoint(site);
-  if (skipped(k, sem, site, true)) return true;
-  const bounce = sem.line.bouncesFor(k);
-  const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
-  if (sem.writer !== null || sem.readers > 0 || sem.waitList.length > 0) return false;
-  sem.writer = k.task;
-  acquiredWrite(k, sem, site, bounce, true);
-  return true;
+export function down_write_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
+  return rwsemAcquire(k, sem, site, true, true);
 }
 
 /** rwsem_wake() / rwsem_mark_wake(): hand the lock to the head waiter(s). */
