@@ -58,14 +58,34 @@ export function checkWritableFile(target: string, what: string): void {
   }
 }
 
+/** Checks early (before a long run) that `dir` is, or can be created as, a writable directory. */
+export function checkWritableDir(dir: string, what: string): void {
+  let probe = path.resolve(dir);
+  while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+  try {
+    if (!fs.statSync(probe).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
+    fs.accessSync(probe, fs.constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write ${what} ${dir}: ${describeFsError(e)}`);
+  }
+}
+
 /** Creates `dir` (and parents) or throws a UsageError naming why not. */
 export function ensureDir(dir: string, what: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    mkdirs(path.resolve(dir));
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (e) {
     throw new UsageError(`cannot write ${what} ${dir}: ${describeFsError(e)}`);
   }
+}
+
+/** mkdir -p, one level at a time (Node's recursive mkdirSync spins forever under /proc). */
+function mkdirs(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) mkdirs(parent);
+  fs.mkdirSync(dir);
 }
 
 /** Writes a whole file atomically. */

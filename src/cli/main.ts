@@ -28,7 +28,14 @@ import {
   writeReportDir,
 } from "./common.js";
 import { runDemo } from "./demo.js";
-import { checkWritableFile, removeTempFiles, UsageError, writeFileAtomic } from "./io.js";
+import {
+  checkWritableDir,
+  checkWritableFile,
+  ensureDir,
+  removeTempFiles,
+  UsageError,
+  writeFileAtomic,
+} from "./io.js";
 import { builtinSummaries } from "./scenarios.js";
 import { runServe } from "./serve.js";
 import { runMerge, runSweep } from "./sweep.js";
@@ -56,9 +63,10 @@ function writeJsonOption(file: string, json: string): void {
   else writeFileAtomic(file, json, "JSON result");
 }
 
-function checkOutputs(o: { json?: string; trace?: string }): void {
+function checkOutputs(o: { json?: string; trace?: string; report?: string }): void {
   if (o.json && o.json !== "-") checkWritableFile(o.json, "JSON result");
   if (o.trace) checkWritableFile(o.trace, "trace");
+  if (o.report) checkWritableDir(o.report, "report directory");
 }
 
 export function buildProgram(): Command {
@@ -86,6 +94,7 @@ export function buildProgram(): Command {
       checkOutputs(o);
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const seed = pickSeed(l.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
+      if (o.report) ensureDir(o.report, "report directory");
       const r = runWithTrace(l, seed, o.trace);
       if (o.json) writeJsonOption(o.json, resultJson(r));
       if (!o.quiet && o.json !== "-") out(textReport(r));
@@ -126,6 +135,7 @@ export function buildProgram(): Command {
         throw new UsageError(`compare ${arg}: give --kernel A,B,... (the scenario has no compare list)`);
       const loaded = variants.map((v) => loadArg(arg, sets, v));
       const seed = pickSeed(base.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
+      if (o.report) ensureDir(o.report, "report directory");
       const results = loaded.map((l) => runWithTrace(l, seed));
       if (o.json) writeJsonOption(o.json, compareJson(results));
       if (o.json !== "-") out(compareReport(results));

@@ -176,6 +176,11 @@ describe("bad input: exit 2, a clear message, no stack trace, no output file", (
     ["--json is a directory", ["run", "softlockup-demo", "--json", dir], /it is a directory/],
     ["unwritable --trace", ["run", "softlockup-demo", "--trace", "/proc/x/t.json"], /cannot write trace/],
     [
+      "unwritable --report",
+      ["run", "softlockup-demo", "--report", "/proc/rep"],
+      /cannot write report directory \/proc\/rep/,
+    ],
+    [
       "bad --shard",
       ["sweep", "softlockup-demo", "--shard", "3/2", "--out", path.join(dir, "s")],
       /--shard 3\/2: expected K\/N/,
