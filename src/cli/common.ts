@@ -55,14 +55,43 @@ export function runWithTrace(l: Loaded, seed: number, traceFile?: string): RunRe
         seed: String(seed),
       })
     : undefined;
+  const progress = terminalProgress(`${l.scenario.name} on ${l.scenario.kernel.variant}`);
   try {
-    const r = runScenario(l.scenario, { seed, sets: setLabels(l.sets), trace: writer ?? null });
+    const r = runScenario(l.scenario, {
+      seed,
+      sets: setLabels(l.sets),
+      trace: writer ?? null,
+      ...(progress ? { onProgress: progress.tick } : {}),
+    });
     writer?.finish();
     return r;
   } catch (e) {
     writer?.abort();
     throw e;
+  } finally {
+    progress?.done();
   }
+}
+
+/** A one-line "virtual time so far" indicator on stderr, only when stderr is a terminal. */
+function terminalProgress(
+  label: string,
+): { tick: (simNs: number, events: number) => void; done: () => void } | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  let shown = false;
+  return {
+    tick: (simNs, events) => {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r${label}: ${(simNs / 1e9).toFixed(2)} s simulated, ${events} events\x1b[K`);
+    },
+    done: () => {
+      if (shown) process.stderr.write("\r\x1b[K");
+    },
+  };
 }
 
 /** Parses "A,B,C" into trimmed non-empty items. */
