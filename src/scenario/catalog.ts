@@ -28,7 +28,7 @@ export interface VariantInfo {
 export interface CostProfileInfo {
   name: string;
   summary: string;
-  /** Cost-table entries by name, unit last (faultAnonNs). */
+  /** Cost-table entries by name, unit last (anonFaultAllocZeroNs). */
   costs: Readonly<Record<string, number>>;
 }
 
