@@ -44,17 +44,18 @@ function run(req: RunRequest): void {
   const limitNs = s.stop.time ?? DEFAULT_TIME_LIMIT_NS;
   const store = new EventStore();
   let lastPost = 0;
-  store.every = 16384;
-  store.onEvery = (t, n) => {
+  // The runner reports once per slice of virtual time; at most 20 messages a second reach the page.
+  const onProgress = (simNs: number, events: number) => {
     const now = performance.now();
     if (now - lastPost < 50) return;
     lastPost = now;
-    post({ type: "progress", id: req.id, fraction: Math.min(1, t / limitNs), simNs: t, events: n });
+    post({ type: "progress", id: req.id, fraction: Math.min(1, simNs / limitNs), simNs, events });
   };
   const result = runScenario(s, {
     seed,
     sets: req.sets.map((x) => `${x.path}=${x.value}`),
     trace: store,
+    onProgress,
   });
   // With events dropped, the timeline ends at the last stored event (open slices close there).
   const endNs = store.dropped > 0 && store.n > 0 ? store.t[store.n - 1]! : result.run.simTimeNs;
