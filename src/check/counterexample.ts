@@ -67,6 +67,7 @@ class StepRecorder implements TraceSink {
       e.kind !== "dmesg"
     )
       return;
+    if (e.kind === "model" && e.name.startsWith("step ")) return; // the step markers are the rows themselves
     const s = this.m.steps;
     let l = this.perStep.get(s);
     if (l === undefined) this.perStep.set(s, (l = []));
