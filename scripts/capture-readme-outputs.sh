@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Capture the real command output that README.md shows (docs/readme/out/*.txt), then rebuild README.md
+# from docs/readme/*.md and the manuals in docs/ (scripts/build-readme.py). Run after `npm run build`.
+# With --no-bench, the Performance section keeps the figures captured last time.
+set -u
+cd "$(dirname "$0")/.."
+out=docs/readme/out
+mkdir -p "$out"
+tmp=$(mktemp -d)
+fl() { node bin/faultline.js "$@"; }
+show() { echo "\$ faultline $*" | sed "s#$tmp/##g"; }
+
+{ show demo; fl demo --report "$tmp/report" 2>&1 | sed "s#$tmp/##g"; echo "(exit status ${PIPESTATUS[0]})"; } > "$out/DEMO_OUTPUT.txt"
+{ show check pervma-fork-race-mini --kind lost_update --out "$tmp/race.json"
+  fl check pervma-fork-race-mini --kind lost_update --out "$tmp/race.json" 2>&1 | sed "s#$tmp/##g"
+  echo "(exit status ${PIPESTATUS[0]})"; } > "$out/CHECK_OUTPUT.txt"
+{ show replay "$tmp/race.json"; fl replay "$tmp/race.json" 2>&1 | sed "s#$tmp/##g" | head -14
+  echo "   ... (the same table as above)"; } > "$out/REPLAY_OUTPUT.txt"
+{ show check pervma-fork-race-mini --kernel 6.4.3 --budget 500
+  fl check pervma-fork-race-mini --kernel 6.4.3 --budget 500; echo "(exit status $?)"; echo
+  show check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write --kind lost_update
+  fl check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write --kind lost_update | head -7
+  echo "   ..."; } > "$out/CHECK_FIXED_OUTPUT.txt"
+{ show check pervma-check-small --strategy exhaustive --set 'workloads[1].enabled=false' --set machine.cpus=3
+  fl check pervma-check-small --strategy exhaustive --set 'workloads[1].enabled=false' --set machine.cpus=3
+  echo "(exit status $?)"; } > "$out/CHECK_EXHAUSTIVE_OUTPUT.txt"
+if [ "${1:-}" != "--no-bench" ]; then
+  { echo '```'; echo '$ npm run bench'; node --max-semi-space-size=32 dist/bench/main.js; echo '```'; } > "$out/BENCH_OUTPUT.txt"
+fi
+rm -rf "$tmp"
+python3 scripts/build-readme.py
