@@ -52,7 +52,7 @@ export function compareRows(results: readonly RunResult[]): string[][] {
   }
   add("holdoff max (any CPU)", (r) => {
     const h = maxHoldoff(r);
-    return h ? `${fmtNs(h.maxNs)} CPU${h.cpu} ${h.context}` : "-";
+    return h && h.maxNs > 0 ? `${fmtNs(h.maxNs)} CPU${h.cpu} ${h.context}` : "none";
   });
   const thresholds = results[0]!.holdoff.perCpu[0]?.over.map((o) => o.thresholdNs) ?? [];
   for (const th of thresholds) {
