@@ -1,12 +1,11 @@
 // The web page end to end in a real headless Chromium: built once with vite, served by the
 // `faultline serve` server on 127.0.0.1 and a free port. Screenshots go to test-artifacts/.
 
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check } from "../../src/check/checker.js";
-import { mmCheckTarget } from "../../src/check/mm.js";
 import { resultJson } from "../../src/report/result.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
@@ -231,7 +230,7 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.getByTestId("cx-find").click();
       await waitFor(p, "cx-result", "web-counterexample");
       // the search is in the link: opening it searches again and finds the same counterexample
-      expect(p.url()).toContain("tab=cx&scenario=pervma-fork-race&variant=6.4.0");
+      expect(p.url()).toContain("tab=cx&scenario=pervma-fork-race-mini&variant=6.4.0");
       const first = await p.getByTestId("cx-verdict").textContent();
       await p.goto(p.url());
       await waitFor(p, "cx-result", "web-counterexample");
@@ -284,25 +283,35 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
   );
 
   it(
-    "counterexample: a file written outside the page (src/check in Node) loads and replays",
+    "counterexample: a file written by `faultline check` loads and replays",
     async () => {
-      const t = mmCheckTarget(
-        { variant: "6.4.0", cpus: 3, seed: 1, workloads: [{ type: "fork-race-mini" }] },
-        { name: "fork-race-mini:6.4.0", maxSteps: 5000, kinds: ["lost_update"] },
+      // written by the CLI: `faultline check pervma-fork-race-mini --kernel 6.4.0 --kind lost_update --out FILE`
+      const file = path.join(ARTIFACTS, "web-cli-counterexample.json");
+      fs.rmSync(file, { force: true });
+      const cli = spawnSync(
+        path.join(ROOT, "node_modules", ".bin", "tsx"),
+        [
+          "src/cli/main.ts",
+          "check",
+          "pervma-fork-race-mini",
+          "--kernel",
+          "6.4.0",
+          "--kind",
+          "lost_update",
+          "--out",
+          file,
+        ],
+        { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
       );
-      const r = check(t, { strategy: "random", budget: 400, timeS: 60, seed: 1 });
-      expect(r.counterexample).not.toBeNull();
-      const file = path.join(ARTIFACTS, "web-node-counterexample.json");
-      fs.writeFileSync(file, `${JSON.stringify(r.counterexample, null, 2)}\n`);
+      expect(cli.status, cli.stderr).toBe(1); // 1: a violation was found
+      const cx = JSON.parse(fs.readFileSync(file, "utf8"));
       const p = await h.page();
       await p.goto(`${h.url}?tab=cx`);
       await p.getByTestId("cx-file").setInputFiles(file);
-      await waitFor(p, "cx-finding", "web-node-counterexample");
+      await waitFor(p, "cx-finding", "web-cli-counterexample");
       expect(await p.getByTestId("cx-finding").textContent()).toContain("lost_update");
       expect(await p.getByTestId("cx-finding").textContent()).toContain("replay reproduces it");
-      expect(await p.getByTestId("cx-step").textContent()).toBe(
-        `step ${r.counterexample!.steps} of ${r.counterexample!.steps}`,
-      );
+      expect(await p.getByTestId("cx-step").textContent()).toBe(`step ${cx.steps} of ${cx.steps}`);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

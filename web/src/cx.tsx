@@ -31,7 +31,7 @@ function download(name: string, text: string | string[]): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Link parameters of the tab: ?tab=cx&scenario=&variant=&seed=&strategy=&budget=&workloads=&kinds=&find */
+/** Link parameters of the tab: ?tab=cx&scenario=&variant=&seed=&strategy=&budget=&kinds=&find */
 function cxUrl(): URLSearchParams {
   return new URLSearchParams(location.search);
 }
@@ -44,7 +44,10 @@ export function CounterexamplePanel() {
     pick(
       "scenario",
       MM_SCENARIOS.map((b) => b.name),
-      MM_SCENARIOS.find((b) => b.name === "pervma-fork-race")?.name ?? MM_SCENARIOS[0]?.name ?? "",
+      MM_SCENARIOS.find((b) => b.name === "pervma-fork-race-mini")?.name ??
+        MM_SCENARIOS.find((b) => b.name === "pervma-fork-race")?.name ??
+        MM_SCENARIOS[0]?.name ??
+        "",
     ),
   );
   const [variant, setVariant] = useState(
@@ -60,7 +63,6 @@ export function CounterexamplePanel() {
   );
   const [budget, setBudget] = useState(/^\d+$/.test(q.get("budget") ?? "") ? q.get("budget")! : "2000");
   const [timeS, setTimeS] = useState("30");
-  const [workloads, setWorkloads] = useState(pick("workloads", ["mini", "scenario"] as const, "mini"));
   const [kinds, setKinds] = useState(q.get("kinds") ?? "");
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
@@ -70,7 +72,7 @@ export function CounterexamplePanel() {
   async function find() {
     const b = MM_SCENARIOS.find((x) => x.name === scenario);
     if (!b) return;
-    const link = new URLSearchParams({ tab: "cx", scenario, variant, seed, strategy, budget, workloads });
+    const link = new URLSearchParams({ tab: "cx", scenario, variant, seed, strategy, budget });
     if (kinds.trim() !== "") link.set("kinds", kinds.trim());
     history.replaceState(null, "", `${location.pathname}?${link.toString()}&find`);
     setError("");
@@ -86,7 +88,6 @@ export function CounterexamplePanel() {
           strategy,
           budget: Math.max(1, Number(budget) || 1),
           timeS: Math.max(1, Number(timeS) || 1),
-          workloads,
           kinds: kinds
             .split(",")
             .map((k) => k.trim())
@@ -155,16 +156,6 @@ export function CounterexamplePanel() {
                   {v.name}
                 </option>
               ))}
-            </select>
-          </label>
-          <label>
-            Workloads{" "}
-            <select
-              value={workloads}
-              onChange={(e) => setWorkloads((e.target as HTMLSelectElement).value as "mini" | "scenario")}
-            >
-              <option value="mini">fork-race-mini (3 threads: short schedules)</option>
-              <option value="scenario">the scenario's</option>
             </select>
           </label>
           <label>

@@ -40,7 +40,6 @@ export interface CheckRequest {
   strategy: "random" | "pct" | "exhaustive";
   budget: number;
   timeS: number;
-  workloads: "scenario" | "mini";
   /** Finding kinds that count as a violation; empty: any finding. */
   kinds: string[];
 }

@@ -10,6 +10,11 @@ import { type RunResult, resultJson } from "../../src/report/result.js";
 import { textReport } from "../../src/report/text.js";
 import { ChromeTraceWriter } from "../../src/report/trace.js";
 import { ModelUnavailableError } from "../../src/scenario/adapters/types.js";
+import {
+  checkTargetFor,
+  counterexampleProblem,
+  targetFromCounterexample,
+} from "../../src/scenario/checktarget.js";
 import { ScenarioError } from "../../src/scenario/errors.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
@@ -17,7 +22,6 @@ import { runScenario } from "../../src/scenario/run.js";
 import { scenarioSeeds } from "../../src/scenario/schema.js";
 import type { Machine } from "../../src/sim/machine.js";
 import type { TraceEvent } from "../../src/sim/trace.js";
-import { counterexampleTarget, scenarioTarget } from "./check-target.js";
 import type { CheckRequest, CheckSummary, FromWorker, RunRequest, ToWorker } from "./protocol.js";
 import { buildStepTimeline, buildTimeline, EventStore, timelineBuffers } from "./timeline-data.js";
 
@@ -114,7 +118,7 @@ function checkRun(req: CheckRequest): void {
     catalog: catalog(),
   });
   const seed = req.seed ?? scenarioSeeds(s)[0]!;
-  const target = scenarioTarget(s, seed, req.workloads, req.kinds);
+  const target = checkTargetFor(s, { seed, ...(req.kinds.length > 0 ? { kinds: req.kinds } : {}) });
   let lastPost = 0;
   const r = check(target, {
     strategy: req.strategy,
@@ -201,6 +205,15 @@ function replayAndPost(
   );
 }
 
+/** The target a counterexample file describes (as `faultline replay` rebuilds it). */
+function replayTarget(cx: Counterexample): CheckTarget {
+  const problem = counterexampleProblem(cx);
+  if (problem) throw new ModelUnavailableError(`not a counterexample this build can replay: ${problem}`);
+  const t = targetFromCounterexample(cx);
+  // A file without recorded kinds stopped at its first finding, which is the one it records.
+  return t.kinds ? t : { ...t, kinds: [cx.finding.kind] };
+}
+
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   try {
@@ -209,7 +222,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     else if (msg.type === "plots") plots(msg.id, msg.results);
     else if (msg.type === "check") checkRun(msg);
     else if (msg.type === "replay")
-      replayAndPost(msg.id, counterexampleTarget(msg.counterexample), msg.counterexample, null);
+      replayAndPost(msg.id, replayTarget(msg.counterexample), msg.counterexample, null);
   } catch (e) {
     const kind =
       e instanceof ScenarioError ? "scenario" : e instanceof ModelUnavailableError ? "model" : "internal";
