@@ -293,6 +293,16 @@ export class Machine {
   readonly disabledSites = new Set<string>();
   /** Extension slots for lower layers attached to this machine (sync: lock stats, RCU, lockdep). */
   readonly ext: Record<string, unknown> = {};
+
+  /** The object a lower layer keeps on this machine under `key`, created on first use. */
+  extension<T>(key: string, create: (m: Machine) => T): T {
+    let v = this.ext[key] as T | undefined;
+    if (v === undefined) {
+      v = create(this);
+      this.ext[key] = v;
+    }
+    return v;
+  }
   /**
    * Explore driver: the shared objects the current step touched (for partial-order reduction).
    * Null when not recording. Keys are "kind:id" strings; a write conflicts with any access.

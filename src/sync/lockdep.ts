@@ -139,10 +139,5 @@ export class Lockdep {
 }
 
 export function lockdep(m: Machine): Lockdep {
-  let l = m.ext.lockdep as Lockdep | undefined;
-  if (l === undefined) {
-    l = new Lockdep(m);
-    m.ext.lockdep = l;
-  }
-  return l;
+  return m.extension("lockdep", (mm) => new Lockdep(mm));
 }

@@ -98,12 +98,7 @@ export class LockStats {
 
 /** The lock statistics of a machine. */
 export function lockStats(m: Machine): LockStats {
-  let s = m.ext.lockStats as LockStats | undefined;
-  if (s === undefined) {
-    s = new LockStats();
-    m.ext.lockStats = s;
-  }
-  return s;
+  return m.extension("lockStats", () => new LockStats());
 }
 
 /** /proc/lock_stat text (times in µs with two decimals, as the kernel prints them). */

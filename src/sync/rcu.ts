@@ -278,10 +278,5 @@ export class Rcu {
 
 /** The machine's RCU (created on first use). */
 export function rcu(m: Machine): Rcu {
-  let r = m.ext.rcu as Rcu | undefined;
-  if (r === undefined) {
-    r = new Rcu(m);
-    m.ext.rcu = r;
-  }
-  return r;
+  return m.extension("rcu", (mm) => new Rcu(mm));
 }

@@ -168,7 +168,11 @@ function rwsemWake(k: Ctx, sem: RwSemaphore): void {
     m.wakeUpProcess(head.task);
     return;
   }
-  // grant every queued reader; writers keep their places
+  grantReaders(k, sem);
+}
+
+/** Grant every queued reader (up to the kernel's MAX_READERS_WAKEUP, not reached here); writers keep their places. */
+function grantReaders(k: Ctx, sem: RwSemaphore): void {
   for (let i = 0; i < sem.waitList.length; ) {
     const w = sem.waitList[i]!;
     if (w.write) {
@@ -178,7 +182,7 @@ function rwsemWake(k: Ctx, sem: RwSemaphore): void {
     sem.waitList.splice(i, 1);
     sem.readers++;
     w.granted = true;
-    m.wakeUpProcess(w.task);
+    k.m.wakeUpProcess(w.task);
   }
 }
 
@@ -237,15 +241,5 @@ export function* downgrade_write(k: Ctx, sem: RwSemaphore): KGen<void> {
     .get(`${sem.name}-W`)
     .released(m.now - sem.writeSince);
   sem.readSince.push(m.now);
-  for (let i = 0; i < sem.waitList.length; ) {
-    const w = sem.waitList[i]!;
-    if (w.write) {
-      i++;
-      continue;
-    }
-    sem.waitList.splice(i, 1);
-    sem.readers++;
-    w.granted = true;
-    m.wakeUpProcess(w.task);
-  }
+  grantReaders(k, sem);
 }
