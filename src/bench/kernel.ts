@@ -1,7 +1,17 @@
 // Engine benchmarks with the kernel layer: CPUs, scheduler, ticks, locks. Each returns one line.
-import { bootKernel } from "../sync/index.js";
-import { down_read, down_write, RwSemaphore, SpinLock, spin_lock, spin_unlock, up_read, up_write } from "../sync/index.js";
+
 import { condResched } from "../sim/effects.js";
+import {
+  bootKernel,
+  down_read,
+  down_write,
+  RwSemaphore,
+  SpinLock,
+  spin_lock,
+  spin_unlock,
+  up_read,
+  up_write,
+} from "../sync/index.js";
 
 export interface Benchmark {
   name: string;

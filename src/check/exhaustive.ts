@@ -99,7 +99,14 @@ class DfsStrategy implements ExploreStrategy {
         return enabled[0]!;
       }
       const pre = prevPre + (prevCpu >= 0 && chosen !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
-      node = { enabled: enabled.slice(), backtrack: new Set([chosen]), sleep, done: new Map(), chosen, preemptions: pre };
+      node = {
+        enabled: enabled.slice(),
+        backtrack: new Set([chosen]),
+        sleep,
+        done: new Map(),
+        chosen,
+        preemptions: pre,
+      };
       this.stack[d] = node;
     }
     this.depth++;
