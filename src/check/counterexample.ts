@@ -1,7 +1,7 @@
 // Counterexample files: a small JSON document with the target's description, the violated invariant
 // and the exact schedule; replay re-runs it and prints a step table with one column per CPU.
 import type { Finding, Machine } from "../sim/machine.js";
-import type { TraceEvent, TraceSink } from "../sim/trace.js";
+import { TeeTrace, type TraceEvent, type TraceSink } from "../sim/trace.js";
 import { type CheckTarget, runOnce } from "./run.js";
 import { contextSwitches, ReplayStrategy } from "./strategy.js";
 
@@ -91,7 +91,7 @@ export function replay(target: CheckTarget, cx: Counterexample, extraSink?: Trac
       const m = build();
       rec = new StepRecorder(m);
       const r = rec;
-      m.trace = extraSink ? { event: (e) => (r.event(e), extraSink.event(e)) } : r;
+      m.trace = extraSink ? new TeeTrace([r, extraSink]) : r;
       return m;
     },
   };

@@ -36,7 +36,9 @@ export const Machine = z
     costs: z
       .record(z.string(), z.number().nonnegative())
       .default({})
-      .describe("overrides of single cost-table entries, by name (unit in the name, e.g. anonFaultAllocZeroNs)"),
+      .describe(
+        "overrides of single cost-table entries, by name (unit in the name, e.g. anonFaultAllocZeroNs)",
+      ),
     memory: Size.optional().describe("RAM of the machine"),
     watchdogThresh: z
       .number()

@@ -475,7 +475,7 @@ export class Machine {
     if (t.state === TASK_RUNNING && (t.onRq || t.cpu.curr === t)) return false;
     if (t.state === TASK_DEAD) return false;
     t.state = TASK_RUNNING;
-    if (t.worker !== null && t.worker.sleeping) this.wq.workerWaking(t);
+    if (t.worker?.sleeping) this.wq.workerWaking(t);
     const c = t.cpu;
     if (this.footprint !== null) this.touch(`rq:${c.id}`);
     if (c.curr === t) return true; // woken before it got to schedule(): stays on the CPU
