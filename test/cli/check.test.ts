@@ -47,6 +47,21 @@ describe("faultline check", () => {
     expect(r.stdout).toContain("sites off: dup_mmap:vma_start_write");
   });
 
+  it("a lock site the scenario never reaches, switched off, changes nothing", () => {
+    const r = faultline([
+      "check",
+      "pervma-fork-race-mini",
+      "--kernel",
+      "6.4.3",
+      "--disable-site",
+      "mprotect:mmap_write_lock",
+      "--budget",
+      "150",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("no violation found within the budget");
+  });
+
   it("exhaustive search verifies a small configuration completely", () => {
     const r = faultline([
       "check",
