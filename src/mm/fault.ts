@@ -17,7 +17,7 @@ import {
   spinUnlock,
   spinWait,
 } from "./locking.js";
-import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
 import {
   hex,
@@ -500,7 +500,7 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   const sim = th.sim;
   sim.count(VM.PGFAULT);
   const mm = th.mm;
-  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, false);
+  if (tracing(th)) touchPte(th, mm, vpn, false);
   const pte = mm.pte[vpn]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pte === 0) {
@@ -522,7 +522,7 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
     let lr = spinLockFast(th, ptl, "handle_pte_fault:pte_offset_map_lock");
     if (lr === 2) lr = yield* spinWait(th, ptl, "handle_pte_fault:pte_offset_map_lock");
     const held = lr === 1;
-    if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
+    if (tracing(th)) touchPte(th, mm, vpn, true);
     if (mm.pte[vpn] !== pte) {
       spinUnlock(th, ptl, held);
       return 0;
@@ -582,7 +582,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
     if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
     const held = lr === 1;
-    if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
+    if (tracing(th)) touchPte(th, mm, vpn, true);
     if (mm.pte[vpn] === 0) {
       installCheck(th, mm, v, vpn, flags);
       mm.pte[vpn] = mkPte(ZERO_FRAME, false);
@@ -603,7 +603,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
   if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
   const held = lr === 1;
-  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
+  if (tracing(th)) touchPte(th, mm, vpn, true);
   if (mm.pte[vpn] !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
@@ -768,7 +768,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
   yield* yieldAt(th, Y_SWAP_PTL);
   const ptl = ptlOf(mm, vpn);
   const held = yield* spinLock(th, ptl, "do_swap_page:pte_offset_map_lock");
-  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
+  if (tracing(th)) touchPte(th, mm, vpn, true);
   if (mm.pte[vpn] !== pte) {
     putFrame(th, frame, vpn);
     spinUnlock(th, ptl, held);
@@ -810,7 +810,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   yield* yieldAt(th, Y_FAULT_PTL);
   const ptl = ptlOf(mm, vpn);
   const held = yield* spinLock(th, ptl, "do_fault:pte_offset_map_lock");
-  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
+  if (tracing(th)) touchPte(th, mm, vpn, true);
   if (mm.pte[vpn] !== 0) {
     if (cow) putFrame(th, frame, vpn);
     spinUnlock(th, ptl, held);

@@ -6,7 +6,7 @@ import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
-import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
 import {
   type MmStruct,
@@ -91,7 +91,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
       const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
-      if (tracing(th)) for (let v = c; v < ce; v++) touch(th, `pte:${src.id}:${v}`, true);
+      if (tracing(th)) touchPtes(th, src);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
         if (pte === 0) continue;
@@ -147,7 +147,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
         const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-        if (tracing(th)) for (let x = c; x < ce; x++) touch(th, `pte:${mm.id}:${x}`, true);
+        if (tracing(th)) touchPtes(th, mm);
         for (let x = c; x < ce; x++) {
           const p = mm.pte[x]!;
           if (p === 0) continue;

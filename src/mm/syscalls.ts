@@ -14,7 +14,7 @@ import {
   spinLock,
   spinUnlock,
 } from "./locking.js";
-import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_range } from "./tlbflush.js";
 import {
   type MmFile,
@@ -206,8 +206,8 @@ function* zap_range(
 
 /** Footprint of a chunk step: every PTE of [s, e) (explore driver only). */
 function touchRange(th: MmThread, mm: MmStruct, s: number, e: number): void {
-  if (!tracing(th)) return;
-  for (let v = s; v < e; v++) touch(th, `pte:${mm.id}:${v}`, true);
+  if (!tracing(th) || s >= e) return;
+  touchPtes(th, mm);
 }
 
 function freeFrames(th: MmThread, out: number[]): void {

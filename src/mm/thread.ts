@@ -59,6 +59,22 @@ export function touch(th: MmThread, key: string, write: boolean): void {
   th.sim.m.touch(key, write);
 }
 
+/**
+ * One page's PTE (pte:MM:VPN), and a read of the mm's page tables as a whole (ptes:MM), so that
+ * a sweep over many PTEs (fork's copy, zaps) can record one write of ptes:MM instead of thousands
+ * of keys: sound (every PTE access conflicts with a sweep) and cheap.
+ */
+export function touchPte(th: MmThread, mm: MmStruct, vpn: number, write: boolean): void {
+  const m = th.sim.m;
+  m.touch(`pte:${mm.id}:${vpn}`, write);
+  m.touch(`ptes:${mm.id}`, false);
+}
+
+/** A sweep over a range of PTEs of `mm` (copy_page_range, zap_pte_range, change_pte_range). */
+export function touchPtes(th: MmThread, mm: MmStruct): void {
+  th.sim.m.touch(`ptes:${mm.id}`, true);
+}
+
 /** Is the explore driver recording footprints (so keys are worth building)? */
 export function tracing(th: MmThread): boolean {
   return th.sim.m.footprint !== null;

@@ -5,7 +5,7 @@
 // in its interrupt handler, the initiator spins until every one has acknowledged).
 import { type KGen, SPIN } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
-import { type MmThread, touch, tracing } from "./thread.js";
+import { type MmThread, touch, touchPte, tracing } from "./thread.js";
 import { TLB_SINGLE_PAGE_FLUSH_CEILING } from "./tlb.js";
 import type { MmStruct } from "./types.js";
 import { VM } from "./vmstat.js";
@@ -62,7 +62,7 @@ function* shootdown(th: MmThread, mm: MmStruct, vpn: number, end: number): KGen<
 
 /** flush_tlb_page / ptep_clear_flush (arch/x86/mm/tlb.c flush_tlb_mm_range, mm/pgtable-generic.c) */
 export function* flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): KGen<void> {
-  if (tracing(th)) touch(th, `pte:${mm.id}:${vpn}`, true);
+  if (tracing(th)) touchPte(th, mm, vpn, true);
   th.sim.note(th.cpu, "flush_tlb_page", vpn);
   yield* shootdown(th, mm, vpn, vpn + 1);
 }

@@ -13,7 +13,7 @@ import {
 } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
-import { type MmThread, touch, tracing, yp } from "./thread.js";
+import { type MmThread, touch, touchPte, tracing, yp } from "./thread.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
 
 const Y_USER = yp("user_access");
@@ -43,7 +43,7 @@ export function* user_access(
   }
   if (tracing(th)) {
     touch(th, `tlbmm:${th.mm.id}`, false);
-    touch(th, `pte:${th.mm.id}:${vpn}`, write);
+    touchPte(th, th.mm, vpn, write);
   }
   const task = th.k.task;
   // exit_to_user_mode: honour need_resched (tasks sharing a CPU are preempted here under NONE)
