@@ -91,7 +91,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
       const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
-      if (tracing(th)) touchPtes(th, src);
+      if (tracing(th)) touchPtes(th, src, c, ce);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
         if (pte === 0) continue;
@@ -147,7 +147,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
         const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-        if (tracing(th)) touchPtes(th, mm);
+        if (tracing(th)) touchPtes(th, mm, c, ce);
         for (let x = c; x < ce; x++) {
           const p = mm.pte[x]!;
           if (p === 0) continue;

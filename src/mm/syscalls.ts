@@ -207,7 +207,7 @@ function* zap_range(
 /** Footprint of a chunk step: every PTE of [s, e) (explore driver only). */
 function touchRange(th: MmThread, mm: MmStruct, s: number, e: number): void {
   if (!tracing(th) || s >= e) return;
-  touchPtes(th, mm);
+  touchPtes(th, mm, s, e);
 }
 
 function freeFrames(th: MmThread, out: number[]): void {

@@ -60,19 +60,20 @@ export function touch(th: MmThread, key: string, write: boolean): void {
 }
 
 /**
- * One page's PTE (pte:MM:VPN), and a read of the mm's page tables as a whole (ptes:MM), so that
- * a sweep over many PTEs (fork's copy, zaps) can record one write of ptes:MM instead of thousands
- * of keys: sound (every PTE access conflicts with a sweep) and cheap.
+ * One page's PTE (pte:MM:VPN), and a read of the page-table page that holds it (ptp:MM:IDX, 512 PTEs),
+ * so that a sweep over many PTEs (fork's copy, zaps) records one write per page-table page instead
+ * of a key per PTE: sound (every PTE access conflicts with a sweep over its table) and cheap.
  */
 export function touchPte(th: MmThread, mm: MmStruct, vpn: number, write: boolean): void {
   const m = th.sim.m;
   m.touch(`pte:${mm.id}:${vpn}`, write);
-  m.touch(`ptes:${mm.id}`, false);
+  m.touch(`ptp:${mm.id}:${vpn >> 9}`, false);
 }
 
-/** A sweep over a range of PTEs of `mm` (copy_page_range, zap_pte_range, change_pte_range). */
-export function touchPtes(th: MmThread, mm: MmStruct): void {
-  th.sim.m.touch(`ptes:${mm.id}`, true);
+/** A sweep over the PTEs [lo, hi) of `mm` (copy_page_range, zap_pte_range, change_pte_range). */
+export function touchPtes(th: MmThread, mm: MmStruct, lo: number, hi: number): void {
+  const m = th.sim.m;
+  for (let i = lo >> 9; i <= (hi - 1) >> 9; i++) m.touch(`ptp:${mm.id}:${i}`, true);
 }
 
 /** Is the explore driver recording footprints (so keys are worth building)? */
