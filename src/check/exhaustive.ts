@@ -19,6 +19,8 @@ interface Node {
   done: Map<number, Footprint>;
   chosen: number;
   preemptions: number;
+  /** DPOR: cached dependency of this node's step with each earlier step (0 unknown, 1 independent, 2 dependent). */
+  deps: Uint8Array | null;
 }
 
 export interface ExhaustiveOptions {
@@ -106,6 +108,7 @@ class DfsStrategy implements ExploreStrategy {
         done: new Map(),
         chosen,
         preemptions: pre,
+        deps: null,
       };
       this.stack[d] = node;
     }
@@ -198,6 +201,7 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
       }
       if (next >= 0) {
         node.chosen = next;
+        node.deps = null;
         node.preemptions = nextPre;
         prefixLen = stack.length;
         found = true;
@@ -245,6 +249,15 @@ function addBacktrackPoints(stack: Node[], nCpus: number): void {
     cpuOf[i] = stack[i]!.chosen;
     fp[i] = stack[i]!.done.get(stack[i]!.chosen);
   }
+  // prefix nodes keep their steps from run to run, so their dependencies are computed once
+  const dependent = (i: number, j: number): boolean => {
+    const node = stack[i]!;
+    let d = node.deps;
+    if (d === null || d.length < i) d = node.deps = new Uint8Array(i);
+    let v = d[j]!;
+    if (v === 0) d[j] = v = independent(fp[j]!, fp[i]!) ? 1 : 2;
+    return v === 2;
+  };
   const clocks: Int32Array[] = new Array(len);
   const cpuClock: Int32Array[] = Array.from({ length: nCpus }, () => new Int32Array(nCpus).fill(-1));
   for (let i = 0; i < len; i++) {
@@ -255,9 +268,8 @@ function addBacktrackPoints(stack: Node[], nCpus: number): void {
       for (let j = i - 1; j >= 0; j--) {
         const q = cpuOf[j]!;
         if (q === p) continue;
-        const fj = fp[j];
-        if (fj === undefined || independent(fj, fi)) continue;
-        if (pre[q]! >= j) continue; // j happens before p's current point: ordered, not a race
+        if (fp[j] === undefined || pre[q]! >= j) continue; // j happens before p's current point: ordered
+        if (!dependent(i, j)) continue;
         const node = stack[j]!;
         if (node.enabled.includes(p)) node.backtrack.add(p);
         else for (const c of node.enabled) node.backtrack.add(c);
@@ -267,8 +279,7 @@ function addBacktrackPoints(stack: Node[], nCpus: number): void {
     const c = pre.slice();
     if (fi !== undefined) {
       for (let k = 0; k < i; k++) {
-        const fk = fp[k];
-        if (fk === undefined || cpuOf[k] === p || independent(fk, fi)) continue;
+        if (fp[k] === undefined || cpuOf[k] === p || !dependent(i, k)) continue;
         const ck = clocks[k]!;
         for (let x = 0; x < nCpus; x++) if (ck[x]! > c[x]!) c[x] = ck[x]!;
       }
