@@ -650,7 +650,8 @@ export class Machine {
 
   /** Record the end of a holdoff episode: the CPU got its chance to reschedule. */
   private honourResched(c: Cpu): void {
-    if (c.reschedSince >= 0) {
+    // holdoff is a timed-driver measurement: explore runs have no real time to hold off
+    if (c.reschedSince >= 0 && this.mode === "timed") {
       const ns = this.now - c.reschedSince;
       c.holdoff.record(c.reschedKind, ns, this.now);
       if (ns >= this.holdoffEventMinNs && this.holdoffEvents.length < 100_000) {
