@@ -113,12 +113,19 @@ class DfsStrategy implements ExploreStrategy {
       this.stack[d] = node;
     }
     this.depth++;
-    m.footprint = new Map();
-    this.lastFootprint = m.footprint;
+    if (d < this.prefixLen - 1 && node.done.has(node.chosen)) {
+      // a replayed prefix step: its footprint is known from the run that chose it (determinism)
+      m.footprint = null;
+      this.lastFootprint = null;
+    } else {
+      m.footprint = new Map();
+      this.lastFootprint = m.footprint;
+    }
     return node.chosen;
   }
 
   closeStep(m: Machine): void {
+    m.footprint = null;
     if (this.lastFootprint === null) return;
     const node = this.stack[this.depth - 1]!;
     node.done.set(node.chosen, this.lastFootprint);
