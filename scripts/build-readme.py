@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Assemble README.md from docs/readme/*.md (hand-written parts) and the model/CLI/web manuals in docs/.
 
-Placeholders (CHECK_OUTPUT, BENCH_OUTPUT, ...) are filled from files in docs/readme/out/ when present:
+Placeholders (CHECK_OUTPUT, BENCH_OUTPUT, ...) are filled from files in docs/readme/captured/ when present:
 those hold real command output captured by scripts/capture-readme-outputs.sh.
 """
 import pathlib, re
 
 root = pathlib.Path(__file__).resolve().parent.parent
 parts = root / "docs" / "readme"
-out_dir = parts / "out"
+out_dir = parts / "captured"
 
 def demote(text: str, levels: int = 0) -> str:
     if levels == 0:

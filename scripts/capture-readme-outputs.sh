@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Capture the real command output that README.md shows (docs/readme/out/*.txt), then rebuild README.md
+# Capture the real command output that README.md shows (docs/readme/captured/*.txt), then rebuild README.md
 # from docs/readme/*.md and the manuals in docs/ (scripts/build-readme.py). Run after `npm run build`.
 # With --no-bench, the Performance section keeps the figures captured last time.
 set -u
 cd "$(dirname "$0")/.."
-out=docs/readme/out
+out=docs/readme/captured
 mkdir -p "$out"
 tmp=$(mktemp -d)
 fl() { node bin/faultline.js "$@"; }
