@@ -1,7 +1,8 @@
 // The page-fault path: the arch handler (arch/x86/mm/fault.c do_user_addr_fault, arm64 do_page_fault),
 // lock_vma_under_rcu, the mmap_lock fallback, and handle_mm_fault with its anonymous, zero-page, COW,
 // file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
-import type { KGen } from "../sim/effects.js";
+import type { Effect, KGen } from "../sim/effects.js";
+import type { SpinLock } from "../sync/spinlock.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import {
   type Held,
@@ -515,14 +516,15 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
     return 0;
   }
   if (write && !(pte & PTE_WRITE)) {
-    if (th.timed) {
-      if (th.cost > 0) yield th.charge();
-    } else yield Y_HPF_PTL;
     const ptl = ptlOf(mm, vpn);
-    let lr = spinLockFast(th, ptl, "handle_pte_fault:pte_offset_map_lock");
-    if (lr === 2) lr = yield* spinWait(th, ptl, "handle_pte_fault:pte_offset_map_lock");
-    const held = lr === 1;
-    if (tracing(th)) touchPte(th, mm, vpn, true);
+    const held = yield* pte_offset_map_lock(
+      th,
+      mm,
+      vpn,
+      ptl,
+      "handle_pte_fault:pte_offset_map_lock",
+      Y_HPF_PTL,
+    );
     if (mm.pte[vpn] !== pte) {
       spinUnlock(th, ptl, held);
       return 0;
@@ -570,19 +572,41 @@ function setAnonPte(th: MmThread, mm: MmStruct, vpn: number, frame: number, writ
   mm.pte[vpn] = mkPte(frame, write);
 }
 
+/**
+ * pte_offset_map_lock() (include/linux/mm.h): the page-table lock of `vpn` at `site`, after the step's
+ * cost (timed) or its yield point (explore); records the PTE in the step's footprint. True if held.
+ */
+function* pte_offset_map_lock(
+  th: MmThread,
+  mm: MmStruct,
+  vpn: number,
+  ptl: SpinLock,
+  site: string,
+  point: Effect,
+): KGen<boolean> {
+  if (th.timed) {
+    if (th.cost > 0) yield th.charge();
+  } else yield point;
+  let lr = spinLockFast(th, ptl, site);
+  if (lr === 2) lr = yield* spinWait(th, ptl, site);
+  if (tracing(th)) touchPte(th, mm, vpn, true);
+  return lr === 1;
+}
+
 /** do_anonymous_page (mm/memory.c): zero page for reads, a new zeroed page for writes. */
 function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
   if (!(flags & FAULT_FLAG_WRITE)) {
-    if (th.timed) {
-      if (th.cost > 0) yield th.charge();
-    } else yield Y_ANON_PTL;
     const ptl = ptlOf(mm, vpn);
-    let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
-    if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
-    const held = lr === 1;
-    if (tracing(th)) touchPte(th, mm, vpn, true);
+    const held = yield* pte_offset_map_lock(
+      th,
+      mm,
+      vpn,
+      ptl,
+      "do_anonymous_page:pte_offset_map_lock",
+      Y_ANON_PTL,
+    );
     if (mm.pte[vpn] === 0) {
       installCheck(th, mm, v, vpn, flags);
       mm.pte[vpn] = mkPte(ZERO_FRAME, false);
@@ -596,14 +620,15 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   const frame = sim.frames.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
-  if (th.timed) {
-    if (th.cost > 0) yield th.charge();
-  } else yield Y_ANON_PTL;
   const ptl = ptlOf(mm, vpn);
-  let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
-  if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
-  const held = lr === 1;
-  if (tracing(th)) touchPte(th, mm, vpn, true);
+  const held = yield* pte_offset_map_lock(
+    th,
+    mm,
+    vpn,
+    ptl,
+    "do_anonymous_page:pte_offset_map_lock",
+    Y_ANON_PTL,
+  );
   if (mm.pte[vpn] !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
@@ -726,13 +751,8 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   th.cost += sim.costs.wpCopyNs;
   // the copy takes time: another CPU may act between __wp_page_copy_user and taking the PTL
   if (!th.timed) yield Y_WP_COPY;
-  if (th.timed) {
-    if (th.cost > 0) yield th.charge();
-  } else yield Y_WP_PTL;
   const ptl = ptlOf(mm, vpn);
-  let lr = spinLockFast(th, ptl, "wp_page_copy:pte_offset_map_lock");
-  if (lr === 2) lr = yield* spinWait(th, ptl, "wp_page_copy:pte_offset_map_lock");
-  const held = lr === 1;
+  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, "wp_page_copy:pte_offset_map_lock", Y_WP_PTL);
   if (mm.pte[vpn] === orig) {
     // ptep_clear_flush, then set_pte_at the new page
     mm.pte[vpn] = 0;
@@ -842,14 +862,16 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
     fl.vmaHow = -1;
   } else yield* mmap_read_unlock(th, mm, fl.mmapHeld);
   th.cost += sim.costs.uffdResolveNs;
-  if (th.timed) {
-    if (th.cost > 0) yield th.charge();
-  } else yield Y_ANON_PTL;
   // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
   const ptl = ptlOf(mm, vpn);
-  let lr = spinLockFast(th, ptl, "do_anonymous_page:pte_offset_map_lock");
-  if (lr === 2) lr = yield* spinWait(th, ptl, "do_anonymous_page:pte_offset_map_lock");
-  const held = lr === 1;
+  const held = yield* pte_offset_map_lock(
+    th,
+    mm,
+    vpn,
+    ptl,
+    "do_anonymous_page:pte_offset_map_lock",
+    Y_ANON_PTL,
+  );
   if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) mm.pte[vpn] = mkPte(ZERO_FRAME, false);
   spinUnlock(th, ptl, held);
   return VM_FAULT_RETRY;
