@@ -14,8 +14,9 @@ import {
   PTE_PRESENT,
   PTE_SWAP,
   PTE_WRITE,
-  PTRS_PER_PTE,
+  pteChunkEnd,
   pteFrame,
+  ptesAny,
   VM_DONTCOPY,
   VM_SHARED,
   type Vma,
@@ -80,14 +81,8 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
   const cow = !(p.flags & VM_SHARED);
   const sp = src.pte;
   for (let c = p.start; c < p.end; ) {
-    const ce = Math.min(p.end, (Math.floor(c / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
-    let any = false;
-    for (let v = c; v < ce; v++)
-      if (sp[v] !== 0) {
-        any = true;
-        break;
-      }
-    if (any) {
+    const ce = pteChunkEnd(c, p.end);
+    if (ptesAny(sp, c, ce)) {
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
       const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
@@ -136,14 +131,8 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   const out: number[] = [];
   for (const v of mm.vmas) {
     for (let c = v.start; c < v.end; ) {
-      const ce = Math.min(v.end, (Math.floor(c / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
-      let any = false;
-      for (let x = c; x < ce; x++)
-        if (mm.pte[x] !== 0) {
-          any = true;
-          break;
-        }
-      if (any) {
+      const ce = pteChunkEnd(c, v.end);
+      if (ptesAny(mm.pte, c, ce)) {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
         const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");

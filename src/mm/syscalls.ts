@@ -24,7 +24,9 @@ import {
   PTE_SWAP,
   PTE_WRITE,
   PTRS_PER_PTE,
+  pteChunkEnd,
   pteFrame,
+  ptesAny,
   rangeRemove,
   VM_GROWSDOWN,
   VM_READ,
@@ -173,18 +175,12 @@ function* zap_range(
   const sim = th.sim;
   const pte = mm.pte;
   for (let c = start; c < end; ) {
-    const ce = Math.min(end, (Math.floor(c / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
-    let any = false;
-    for (let v = c; v < ce; v++)
-      if (pte[v] !== 0) {
-        any = true;
-        break;
-      }
-    if (any) {
+    const ce = pteChunkEnd(c, end);
+    if (ptesAny(pte, c, ce)) {
       yield* yieldAt(th, Y_ZAP);
       const ptl = ptlOf(mm, c);
       const held = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-      touchRange(th, mm, c, ce);
+      if (tracing(th)) touchPtes(th, mm, c, ce);
       for (let v = c; v < ce; v++) {
         const p = pte[v]!;
         if (p === 0) continue;
@@ -202,12 +198,6 @@ function* zap_range(
     }
     c = ce;
   }
-}
-
-/** Footprint of a chunk step: every PTE of [s, e) (explore driver only). */
-function touchRange(th: MmThread, mm: MmStruct, s: number, e: number): void {
-  if (!tracing(th) || s >= e) return;
-  touchPtes(th, mm, s, e);
 }
 
 function freeFrames(th: MmThread, out: number[]): void {
@@ -275,18 +265,12 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
     // change_protection: write-protect present PTEs chunk by chunk, then flush
     const pte = mm.pte;
     for (let c = v.start; c < v.end; ) {
-      const ce = Math.min(v.end, (Math.floor(c / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
-      let any = false;
-      for (let x = c; x < ce; x++)
-        if (pte[x]! & PTE_WRITE) {
-          any = true;
-          break;
-        }
-      if (any) {
+      const ce = pteChunkEnd(c, v.end);
+      if (ptesAny(pte, c, ce, PTE_WRITE)) {
         yield* yieldAt(th, Y_CHANGE);
         const ptl = ptlOf(mm, c);
         const h = yield* spinLock(th, ptl, "change_pte_range:pte_offset_map_lock");
-        touchRange(th, mm, c, ce);
+        if (tracing(th)) touchPtes(th, mm, c, ce);
         for (let x = c; x < ce; x++)
           if (pte[x]! & PTE_WRITE) {
             pte[x] = pte[x]! & ~PTE_WRITE;
@@ -368,7 +352,7 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
   yield* yieldAt(th, Y_ZAP);
   const ptl = ptlOf(mm, start);
   const held = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-  touchRange(th, mm, start, end);
+  if (tracing(th)) touchPtes(th, mm, start, end);
   for (let v = start; v < end; v++) {
     const p = mm.pte[v]!;
     if (!(p & PTE_PRESENT)) continue;
@@ -411,7 +395,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
     yield* yieldAt(th, Y_MOVE);
     const a = ptlOf(mm, old + c);
     const ha = yield* spinLock(th, a, "move_ptes:pte_offset_map_lock");
-    touchRange(th, mm, old + c, old + ce);
+    if (tracing(th)) touchPtes(th, mm, old + c, old + ce);
     for (let i = c; i < ce; i++) {
       mm.pte[to + i] = mm.pte[old + i]!;
       mm.pte[old + i] = 0;

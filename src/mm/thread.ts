@@ -72,6 +72,7 @@ export function touchPte(th: MmThread, mm: MmStruct, vpn: number, write: boolean
 
 /** A sweep over the PTEs [lo, hi) of `mm` (copy_page_range, zap_pte_range, change_pte_range). */
 export function touchPtes(th: MmThread, mm: MmStruct, lo: number, hi: number): void {
+  if (lo >= hi) return;
   const m = th.sim.m;
   for (let i = lo >> 9; i <= (hi - 1) >> 9; i++) m.touch(`ptp:${mm.id}:${i}`, true);
 }

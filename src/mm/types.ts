@@ -24,6 +24,17 @@ export function rangeRemove(list: number[], start: number, end: number): void {
 /** Pages per page table (one split PTE lock each). */
 export const PTRS_PER_PTE = 512;
 
+/** End of the page-table page that holds `vpn`, capped at `end` (the chunk every PTE walker takes: pmd_addr_end). */
+export function pteChunkEnd(vpn: number, end: number): number {
+  return Math.min(end, (Math.floor(vpn / PTRS_PER_PTE) + 1) * PTRS_PER_PTE);
+}
+
+/** Is any PTE of [c, ce) non-zero (mask -1) or does any have a bit of `mask` set? Walkers skip empty tables. */
+export function ptesAny(pte: Int32Array, c: number, ce: number, mask = -1): boolean {
+  for (let v = c; v < ce; v++) if (pte[v]! & mask) return true;
+  return false;
+}
+
 // ---- vm_flags
 export const VM_READ = 1;
 export const VM_WRITE = 2;

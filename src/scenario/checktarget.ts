@@ -9,6 +9,7 @@ import { toMmWorkload } from "./adapters/mm.js";
 import { ModelUnavailableError } from "./adapters/types.js";
 import { type Catalog, findVariant } from "./catalog.js";
 import { catalog as defaultCatalog } from "./models.js";
+import { effectiveKnobs } from "./run.js";
 import type { Scenario } from "./schema.js";
 
 export interface CheckTargetOptions {
@@ -31,11 +32,7 @@ export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget 
     throw new ModelUnavailableError(
       `the race checker explores the per-VMA-lock model; ${variant.name} is a ${variant.model} variant (try 6.3, 6.4.0, 6.4.3 or 6.15)`,
     );
-  const switches: Record<string, unknown> = {};
-  for (const sw of variant.switches) switches[sw.name] = sw.default;
-  Object.assign(switches, s.kernel.switches);
-  const profile = cat.costProfiles.find((p) => p.name === s.machine.costProfile);
-  const costs = { ...(profile?.costs ?? {}), ...s.machine.costs };
+  const { switches, costs } = effectiveKnobs(s, variant, cat);
   const cfg: MmScenarioConfig = {
     variant: variant.name,
     switches,

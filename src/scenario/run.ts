@@ -17,7 +17,7 @@ import { fsAdapter } from "./adapters/fs.js";
 import { mmAdapter } from "./adapters/mm.js";
 import { simAdapter } from "./adapters/sim.js";
 import { type Adapter, ModelUnavailableError, type SwitchValue } from "./adapters/types.js";
-import { type Catalog, findVariant } from "./catalog.js";
+import { type Catalog, findVariant, type VariantInfo } from "./catalog.js";
 import { catalog as defaultCatalog } from "./models.js";
 import type { Scenario } from "./schema.js";
 
@@ -36,16 +36,26 @@ const MIN_TIMELINE_BUCKETS = 50;
 
 const ADAPTERS: Readonly<Record<string, Adapter>> = { sim: simAdapter, mm: mmAdapter, fs: fsAdapter };
 
-export function runScenario(s: Scenario, opts: RunOptions): RunResult {
-  const cat = opts.catalog ?? defaultCatalog();
-  const variant = findVariant(cat, s.kernel.variant);
-  if (!variant) throw new ModelUnavailableError(`unknown kernel variant ${s.kernel.variant}`);
-  const adapter = ADAPTERS[variant.model]!;
+/** The variant's switches with the scenario's overrides, and the cost profile with its overrides. */
+export function effectiveKnobs(
+  s: Scenario,
+  variant: VariantInfo,
+  cat: Catalog,
+): { switches: Record<string, SwitchValue>; costs: Record<string, number> } {
   const profile = cat.costProfiles.find((p) => p.name === s.machine.costProfile);
   const costs = { ...(profile?.costs ?? {}), ...s.machine.costs };
   const switches: Record<string, SwitchValue> = {};
   for (const sw of variant.switches) switches[sw.name] = sw.default;
   Object.assign(switches, s.kernel.switches);
+  return { switches, costs };
+}
+
+export function runScenario(s: Scenario, opts: RunOptions): RunResult {
+  const cat = opts.catalog ?? defaultCatalog();
+  const variant = findVariant(cat, s.kernel.variant);
+  if (!variant) throw new ModelUnavailableError(`unknown kernel variant ${s.kernel.variant}`);
+  const adapter = ADAPTERS[variant.model]!;
+  const { switches, costs } = effectiveKnobs(s, variant, cat);
 
   const {
     m,
