@@ -4,10 +4,67 @@
 // reduction (sleep sets and DPOR lose completeness under a preemption bound). Two steps are
 // independent when their footprints (the shared objects each step touched, recorded through
 // Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
-import type { ExploreStrategy, Machine } from "../sim/machine.js";
+import type { ExploreStrategy, FootprintSink, Machine } from "../sim/machine.js";
 import { type CheckTarget, isViolation, type RunOutcome } from "./run.js";
 
-type Footprint = Map<string, boolean>;
+/**
+ * The footprint of one step: its shared-object accesses, each key once, encoded as
+ * (key id << 1) | write. Key ids are interned per process and only ever compared.
+ */
+export type Footprint = Int32Array;
+
+const keyIds = new Map<string, number>();
+const keyNames: string[] = [];
+
+/** The interned id of a footprint key. */
+export function footprintKeyId(key: string): number {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = keyNames.length;
+    keyIds.set(key, id);
+    keyNames.push(key);
+  }
+  return id;
+}
+
+/** A footprint as readable "key" / "key!" (write) strings, in the order of first access. */
+export function footprintKeys(fp: Footprint): string[] {
+  return Array.from(fp, (e) => keyNames[e >>> 1]! + (e & 1 ? "!" : ""));
+}
+
+/** Build a footprint from "key" / "key!" strings (the inverse of footprintKeys). */
+export function footprintOf(keys: readonly string[]): Footprint {
+  const r = new FootprintRecorder();
+  for (const k of keys) r.touch(k.endsWith("!") ? k.slice(0, -1) : k, k.endsWith("!"));
+  return r.take();
+}
+
+/** Collects one step's accesses (Machine.footprint) into a reusable buffer. */
+class FootprintRecorder implements FootprintSink {
+  private buf = new Int32Array(32);
+  private n = 0;
+  touch(key: string, write: boolean): void {
+    const e = footprintKeyId(key) << 1;
+    const buf = this.buf;
+    for (let i = 0; i < this.n; i++) {
+      if ((buf[i]! | 1) === (e | 1)) {
+        if (write) buf[i] = e | 1;
+        return;
+      }
+    }
+    if (this.n === buf.length) {
+      this.buf = new Int32Array(buf.length * 2);
+      this.buf.set(buf);
+    }
+    this.buf[this.n++] = write ? e | 1 : e;
+  }
+  /** The footprint so far; the recorder starts empty again. */
+  take(): Footprint {
+    const f = this.buf.slice(0, this.n);
+    this.n = 0;
+    return f;
+  }
+}
 
 interface Node {
   enabled: number[];
@@ -21,6 +78,8 @@ interface Node {
   preemptions: number;
   /** DPOR: cached dependency of this node's step with each earlier step (0 unknown, 1 independent, 2 dependent). */
   deps: Uint8Array | null;
+  /** DPOR: vector clock of this node's step (valid while `chosen` is unchanged). */
+  clock: Int32Array | null;
 }
 
 export interface ExhaustiveOptions {
@@ -49,11 +108,14 @@ export interface ExhaustiveResult {
   stepsExecuted: number;
 }
 
+/** No key of one footprint is written by one step and accessed by the other. */
 export function independent(a: Footprint, b: Footprint): boolean {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const [k, w] of small) {
-    const o = big.get(k);
-    if (o !== undefined && (w || o)) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    for (let j = 0; j < b.length; j++) {
+      const y = b[j]!;
+      if ((x | 1) === (y | 1) && ((x | y) & 1) !== 0) return false;
+    }
   }
   return true;
 }
@@ -61,7 +123,8 @@ export function independent(a: Footprint, b: Footprint): boolean {
 /** Drives one run along a prefix, then extends it, recording nodes and footprints. */
 class DfsStrategy implements ExploreStrategy {
   depth = 0;
-  private lastFootprint: Footprint | null = null;
+  private recording = false;
+  private readonly recorder = new FootprintRecorder();
   constructor(
     private readonly stack: Node[],
     private readonly prefixLen: number,
@@ -109,28 +172,23 @@ class DfsStrategy implements ExploreStrategy {
         chosen,
         preemptions: pre,
         deps: null,
+        clock: null,
       };
       this.stack[d] = node;
     }
     this.depth++;
-    if (d < this.prefixLen - 1 && node.done.has(node.chosen)) {
-      // a replayed prefix step: its footprint is known from the run that chose it (determinism)
-      m.footprint = null;
-      this.lastFootprint = null;
-    } else {
-      m.footprint = new Map();
-      this.lastFootprint = m.footprint;
-    }
+    // a replayed prefix step's footprint is known from the run that chose it (determinism)
+    this.recording = !(d < this.prefixLen - 1 && node.done.has(node.chosen));
+    m.footprint = this.recording ? this.recorder : null;
     return node.chosen;
   }
 
   closeStep(m: Machine): void {
     m.footprint = null;
-    if (this.lastFootprint === null) return;
+    if (!this.recording) return;
+    this.recording = false;
     const node = this.stack[this.depth - 1]!;
-    node.done.set(node.chosen, this.lastFootprint);
-    this.lastFootprint = null;
-    m.footprint = null;
+    node.done.set(node.chosen, this.recorder.take());
   }
 }
 
@@ -187,7 +245,7 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
       };
     }
     stack.length = strat.depth;
-    if (o.dpor) addBacktrackPoints(stack, target.cpus);
+    if (o.dpor) addBacktrackPoints(stack, target.cpus, Math.max(0, prefixLen - 1));
     // backtrack: deepest node with an unexplored, awake, in-bound alternative
     let found = false;
     while (stack.length > 0) {
@@ -209,6 +267,7 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
       if (next >= 0) {
         node.chosen = next;
         node.deps = null;
+        node.clock = null;
         node.preemptions = nextPre;
         prefixLen = stack.length;
         found = true;
@@ -246,9 +305,10 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
  * DPOR race analysis of the run on the stack: for every step i, find the last earlier step j of
  * another CPU that conflicts with it and does not happen before CPU(i)'s previous point (vector
  * clocks over program order and conflicts); then CPU(i) must also be tried at j (or, if it was not
- * enabled there, every CPU enabled there).
+ * enabled there, every CPU enabled there). Steps before `from` are the previous run's (same
+ * choices, same footprints): their races were added then and their clocks are kept on the nodes.
  */
-function addBacktrackPoints(stack: Node[], nCpus: number): void {
+function addBacktrackPoints(stack: Node[], nCpus: number, from: number): void {
   const len = stack.length;
   const cpuOf: number[] = new Array(len);
   const fp: (Footprint | undefined)[] = new Array(len);
@@ -265,9 +325,11 @@ function addBacktrackPoints(stack: Node[], nCpus: number): void {
     if (v === 0) d[j] = v = independent(fp[j]!, fp[i]!) ? 1 : 2;
     return v === 2;
   };
-  const clocks: Int32Array[] = new Array(len);
-  const cpuClock: Int32Array[] = Array.from({ length: nCpus }, () => new Int32Array(nCpus).fill(-1));
-  for (let i = 0; i < len; i++) {
+  const none = new Int32Array(nCpus).fill(-1);
+  const cpuClock: Int32Array[] = new Array(nCpus).fill(none);
+  let start = 0;
+  for (; start < from && stack[start]!.clock !== null; start++) cpuClock[cpuOf[start]!] = stack[start]!.clock!;
+  for (let i = start; i < len; i++) {
     const p = cpuOf[i]!;
     const fi = fp[i];
     const pre = cpuClock[p]!;
@@ -287,12 +349,12 @@ function addBacktrackPoints(stack: Node[], nCpus: number): void {
     if (fi !== undefined) {
       for (let k = 0; k < i; k++) {
         if (fp[k] === undefined || cpuOf[k] === p || !dependent(i, k)) continue;
-        const ck = clocks[k]!;
+        const ck = stack[k]!.clock!;
         for (let x = 0; x < nCpus; x++) if (ck[x]! > c[x]!) c[x] = ck[x]!;
       }
     }
     c[p] = i;
-    clocks[i] = c;
+    stack[i]!.clock = c;
     cpuClock[p] = c;
   }
 }

@@ -119,6 +119,11 @@ export interface MachineHooks {
 }
 
 /** The explore driver's strategy: picks which enabled CPU takes the next step. */
+/** Receives the shared-object accesses of the explore driver's current step (Machine.touch). */
+export interface FootprintSink {
+  touch(key: string, write: boolean): void;
+}
+
 export interface ExploreStrategy {
   choose(enabled: readonly number[], m: Machine): number;
 }
@@ -304,10 +309,11 @@ export class Machine {
     return v;
   }
   /**
-   * Explore driver: the shared objects the current step touched (for partial-order reduction).
-   * Null when not recording. Keys are "kind:id" strings; a write conflicts with any access.
+   * Explore driver: where the shared objects the current step touches are recorded (for
+   * partial-order reduction). Null when not recording. Keys are "kind:id" strings; a write
+   * conflicts with any access.
    */
-  footprint: Map<string, boolean> | null = null;
+  footprint: FootprintSink | null = null;
   /** Bursts completed without a queue round trip (see Cpu.startBurst). */
   fastForwards = 0;
   /** End of the current timed run: fast-forwarding never passes it. */
@@ -389,8 +395,7 @@ export class Machine {
    */
   touch(key: string, write = true): void {
     const fp = this.footprint;
-    if (fp === null) return;
-    if (write || !fp.has(key)) fp.set(key, write || (fp.get(key) ?? false));
+    if (fp !== null) fp.touch(key, write);
   }
 
   // ---------------------------------------------------------------- tasks
