@@ -244,6 +244,7 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
         stepsExecuted,
       };
     }
+    target.recycle?.(m);
     stack.length = strat.depth;
     if (o.dpor) addBacktrackPoints(stack, target.cpus, Math.max(0, prefixLen - 1));
     // backtrack: deepest node with an unexplored, awake, in-bound alternative
@@ -328,7 +329,8 @@ function addBacktrackPoints(stack: Node[], nCpus: number, from: number): void {
   const none = new Int32Array(nCpus).fill(-1);
   const cpuClock: Int32Array[] = new Array(nCpus).fill(none);
   let start = 0;
-  for (; start < from && stack[start]!.clock !== null; start++) cpuClock[cpuOf[start]!] = stack[start]!.clock!;
+  for (; start < from && stack[start]!.clock !== null; start++)
+    cpuClock[cpuOf[start]!] = stack[start]!.clock!;
   for (let i = start; i < len; i++) {
     const p = cpuOf[i]!;
     const fi = fp[i];

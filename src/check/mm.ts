@@ -3,7 +3,7 @@
 // statistics and findings. The CLI and the benchmarks call runMmScenario.
 import { findMmVariant, MM_VARIANTS, mmSwitches } from "../kernels/mm.js";
 import type { MmCosts } from "../mm/costs.js";
-import { type MmSim, MmSimulation } from "../mm/index.js";
+import { ArrayPool, type MmSim, MmSimulation } from "../mm/index.js";
 import type { MmThread } from "../mm/thread.js";
 import type { VmstatName } from "../mm/vmstat.js";
 import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
@@ -120,7 +120,7 @@ export interface MmBuild {
  * Set up a scenario: the machine (or `machine`, e.g. built by the CLI with its own settings; its
  * cpus, seed and mode then win), the model, one process and the workloads' threads. Not run.
  */
-export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBuild {
+export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine, pool?: ArrayPool): MmBuild {
   const variant = findMmVariant(cfg.variant);
   if (variant === undefined)
     throw new RangeError(
@@ -150,6 +150,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine): MmBui
     framesHint: frames,
     tlbShootdown: cfg.tlbShootdown ?? "atomic",
     ...(machine !== undefined ? { machine } : {}),
+    ...(pool !== undefined ? { pool } : {}),
   });
   const m = s.m;
   if (cfg.trace !== undefined) m.trace = cfg.trace;
@@ -249,9 +250,20 @@ export function mmCheckTarget(
   opts: { name?: string; maxSteps?: number; kinds?: readonly string[] } = {},
 ): CheckTarget {
   const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
+  // runs the checker is done with give their address-space arrays to the next build
+  const pool = new ArrayPool();
+  const sims = new WeakMap<Machine, MmSim>();
   return {
     name: opts.name ?? `mm:${cfg.variant}`,
-    build: () => buildMmScenario(explore).m,
+    build: () => {
+      const b = buildMmScenario(explore, undefined, pool);
+      sims.set(b.m, b.s.sim);
+      return b.m;
+    },
+    recycle: (m) => {
+      sims.get(m)?.recycle();
+      sims.delete(m);
+    },
     maxSteps: opts.maxSteps ?? cfg.stop?.maxSteps ?? 200_000,
     cpus: cfg.cpus,
     ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}),

@@ -7,6 +7,11 @@ export interface CheckTarget {
   readonly name: string;
   /** A fresh machine in explore mode, with the model and its workloads set up, not yet run. */
   build(): Machine;
+  /**
+   * Optional: the run on `m` is over and nothing will look at it again (no finding was kept from
+   * it), so its memory may be reused by the next build.
+   */
+  recycle?(m: Machine): void;
   /** Step budget of one run. */
   readonly maxSteps: number;
   /** Number of CPUs (for PCT). */

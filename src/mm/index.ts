@@ -6,6 +6,7 @@ import { Machine } from "../sim/machine.js";
 import type { Histogram } from "../sim/stats.js";
 import type { MmCosts } from "./costs.js";
 import { LatencyRecorder } from "./latency.js";
+import type { ArrayPool } from "./pool.js";
 import { MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
@@ -17,6 +18,7 @@ export * from "./fault.js";
 export * from "./fork.js";
 export * from "./frames.js";
 export * from "./latency.js";
+export * from "./pool.js";
 export * from "./sim.js";
 export * from "./switches.js";
 export * from "./syscalls.js";
@@ -44,6 +46,8 @@ export interface MmSimulationOptions {
   tlbShootdown?: "atomic" | "ipi";
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;
+  /** Reuse address-space arrays from here (race-checker builds; MmSim.recycle gives them back). */
+  pool?: ArrayPool;
 }
 
 /** A machine with the mm model and one checked process (mm 0). */
@@ -67,6 +71,7 @@ export class MmSimulation {
       wordsPerPage: o.wordsPerPage,
       ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
       ipiShootdown: o.tlbShootdown === "ipi",
+      ...(o.pool !== undefined ? { pool: o.pool } : {}),
     });
     if (o.latency) this.sim.faultLat = this.faultLat;
     this.mm = this.sim.newMm(o.vaPages, true);

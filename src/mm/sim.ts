@@ -1,10 +1,12 @@
 // The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
 // the oracle that turns broken invariants (per-vma-locks.md §7.4) into findings.
+
 import type { Machine } from "../sim/machine.js";
 import { type LockClassStat, lockStats } from "../sync/lockstat.js";
 import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
+import type { ArrayPool } from "./pool.js";
 import type { MmSwitches } from "./switches.js";
 import { Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
@@ -39,6 +41,8 @@ export interface MmOptions {
   framesHint?: number;
   /** Findings kept per invariant (the rest are counted). */
   maxFindingsPerKind?: number;
+  /** Take the address spaces' arrays from here (race-checker builds; see recycle()). */
+  pool?: ArrayPool;
 }
 
 export interface LockStat {
@@ -138,6 +142,8 @@ export class MmSim {
   readonly mms: MmStruct[] = [];
   readonly slab: VmaSlab;
   readonly timed: boolean;
+  private pool: ArrayPool | null;
+  private readonly pooled: (Int32Array | Int16Array)[] = [];
   readonly words: number;
   readonly ipiShootdown: boolean;
   /** Per CPU rcu_read_lock nesting and exits (grace-period tracking for VMA frees). */
@@ -181,7 +187,12 @@ export class MmSim {
     this.disabled = m.disabledSites;
     this.words = opts.wordsPerPage ?? 4;
     this.ipiShootdown = opts.ipiShootdown ?? false;
-    this.frames = new Frames(this.words, Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)));
+    this.pool = opts.pool ?? null;
+    // explore runs are a few dozen steps and use a handful of frames; timed runs preallocate
+    this.frames = new Frames(
+      this.words,
+      m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
+    );
     this.tlbs = new Tlbs(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
@@ -193,15 +204,34 @@ export class MmSim {
     this.vmaLockStatW = ls.get("&vma->vm_lock-W");
   }
 
+  /**
+   * The run is over and nothing will look at this model again: hand the address spaces' arrays
+   * back to the pool they came from (no-op without a pool).
+   */
+  recycle(): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    this.pool = null;
+    for (const a of this.pooled) pool.give(a);
+    this.pooled.length = 0;
+  }
+
   count(i: VM, n = 1): void {
     this.vmstat.v[i] += n;
   }
 
   newMm(vaPages: number, checked: boolean): MmStruct {
-    const mm = new MmStruct(this.nextMmId++, vaPages, this.m.cpus.length);
+    const pool = this.pool;
+    const mm = new MmStruct(this.nextMmId++, vaPages, this.m.cpus.length, pool?.int32(vaPages));
     if (checked) {
-      mm.expected = new Int32Array(vaPages * this.words);
-      mm.lastStoreCpu = new Int16Array(vaPages * this.words).fill(-1);
+      mm.expected = pool !== null ? pool.int32(vaPages * this.words) : new Int32Array(vaPages * this.words);
+      mm.lastStoreCpu =
+        pool !== null ? pool.int16(vaPages * this.words, -1) : new Int16Array(vaPages * this.words).fill(-1);
+    }
+    if (pool !== null) {
+      this.pooled.push(mm.pte);
+      if (mm.expected !== null) this.pooled.push(mm.expected);
+      if (mm.lastStoreCpu !== null) this.pooled.push(mm.lastStoreCpu);
     }
     this.mms.push(mm);
     return mm;

@@ -150,8 +150,9 @@ export class MmStruct {
     readonly id: number,
     readonly vaPages: number,
     ncpu: number,
+    pte?: Int32Array,
   ) {
-    this.pte = new Int32Array(vaPages);
+    this.pte = pte ?? new Int32Array(vaPages);
     this.cpumask = new Uint8Array(ncpu);
   }
 
