@@ -2,7 +2,7 @@
 // then shrink the counterexample. Budgets by schedules and by wall time (the only wall-clock use,
 // and it decides how long to search, never what a run does).
 import { type Counterexample, makeCounterexample } from "./counterexample.js";
-import { exhaustive } from "./exhaustive.js";
+import { DEFAULT_GRAIN, type ExhaustiveResult, exhaustive } from "./exhaustive.js";
 import { type CheckTarget, type RunOutcome, runOnce } from "./run.js";
 import { shrink } from "./shrink.js";
 import { PctStrategy, RandomStrategy } from "./strategy.js";
@@ -23,6 +23,10 @@ export interface CheckOptions {
   preemptionBound: number;
   /** Shrink a found counterexample. */
   shrink: boolean;
+  /** Exhaustive: schedules per unit of work (the search's grain; results depend on it). */
+  grain: number;
+  /** Exhaustive, checkAsync only: worker threads (results never depend on it). */
+  jobs: number;
   onProgress?: (schedules: number) => void;
 }
 
@@ -37,6 +41,10 @@ export interface CheckResult {
   stepsExecuted: number;
   /** Exhaustive only: transitions pruned by sleep sets. */
   pruned: number;
+  /** Exhaustive only: units of work and rounds of the search, worker threads used. */
+  units: number;
+  rounds: number;
+  jobs: number;
   /** The schedule (0-based) that found the violation. */
   foundAt: number;
   original: { steps: number } | null;
@@ -53,30 +61,35 @@ export function defaultCheckOptions(over: Partial<CheckOptions> = {}): CheckOpti
     pctDepth: 3,
     preemptionBound: Number.POSITIVE_INFINITY,
     shrink: true,
+    grain: DEFAULT_GRAIN,
+    jobs: 1,
     ...over,
   };
 }
 
+export function exhaustiveOpts(o: CheckOptions) {
+  return {
+    maxSchedules: o.budget,
+    maxMs: o.timeS * 1000,
+    preemptionBound: o.preemptionBound,
+    grain: o.grain,
+    ...(o.onProgress !== undefined ? { onProgress: o.onProgress } : {}),
+  };
+}
+
+/**
+ * The race checker in the calling thread. Exhaustive searches give the same schedules and verdict
+ * as checkAsync with any number of worker threads.
+ */
 export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): CheckResult {
   const o = defaultCheckOptions(opts);
   const t0 = performance.now();
+  if (o.strategy === "exhaustive")
+    return finishCheck(target, o, t0, exhaustive(target, exhaustiveOpts(o)), 1);
   let found: RunOutcome | null = null;
   let schedules = 0;
-  let complete = false;
   let stepsExecuted = 0;
-  let pruned = 0;
-  if (o.strategy === "exhaustive") {
-    const r = exhaustive(target, {
-      maxSchedules: o.budget,
-      maxMs: o.timeS * 1000,
-      preemptionBound: o.preemptionBound,
-    });
-    schedules = r.schedules;
-    complete = r.complete;
-    found = r.counterexample;
-    stepsExecuted = r.stepsExecuted;
-    pruned = r.pruned;
-  } else {
+  {
     // PCT needs the length of a run, not the step budget: learn it from the runs themselves
     let kSteps = 0;
     for (let i = 0; i < o.budget; i++) {
@@ -95,8 +108,39 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
         found = r;
         break;
       }
+      target.recycle?.(r.machine);
     }
   }
+  return finishCheck(
+    target,
+    o,
+    t0,
+    {
+      schedules,
+      complete: false,
+      pruned: 0,
+      maxDepth: 0,
+      counterexample: found,
+      elapsedMs: performance.now() - t0,
+      stepsExecuted,
+      units: 0,
+      rounds: 0,
+    },
+    1,
+  );
+}
+
+/** The verdict, shrunk counterexample and figures of a finished search. */
+export function finishCheck(
+  target: CheckTarget,
+  o: CheckOptions,
+  t0: number,
+  r: ExhaustiveResult,
+  jobs: number,
+): CheckResult {
+  const found = r.counterexample;
+  const schedules = r.schedules;
+  const complete = r.complete;
   const searchMs = performance.now() - t0;
   let cx: Counterexample | null = null;
   let attempts = 0;
@@ -113,8 +157,11 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
     elapsedMs: searchMs,
     schedulesPerS: schedules / Math.max(searchMs / 1000, 1e-9),
     complete,
-    stepsExecuted,
-    pruned,
+    stepsExecuted: r.stepsExecuted,
+    pruned: r.pruned,
+    units: r.units,
+    rounds: r.rounds,
+    jobs,
     foundAt: found !== null ? schedules - 1 : -1,
     original: found !== null ? { steps: found.steps } : null,
     counterexample: cx,

@@ -5,7 +5,7 @@
 // independent when their footprints (the shared objects each step touched, recorded through
 // Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
 import type { ExploreStrategy, FootprintSink, Machine } from "../sim/machine.js";
-import { type CheckTarget, isViolation, type RunOutcome } from "./run.js";
+import { type CheckTarget, endRun, isViolation, type RunOutcome, runOnce } from "./run.js";
 
 /**
  * The footprint of one step: its shared-object accesses, each key once, encoded as
@@ -66,6 +66,18 @@ class FootprintRecorder implements FootprintSink {
   }
 }
 
+/** No key of one footprint is written by one step and accessed by the other. */
+export function independent(a: Footprint, b: Footprint): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    for (let j = 0; j < b.length; j++) {
+      const y = b[j]!;
+      if ((x | 1) === (y | 1) && ((x | y) & 1) !== 0) return false;
+    }
+  }
+  return true;
+}
+
 interface Node {
   enabled: number[];
   /** DPOR: CPUs that must be tried from this node (the first choice, plus races found later). */
@@ -75,6 +87,7 @@ interface Node {
   /** Transitions already explored from here, with their footprints. */
   done: Map<number, Footprint>;
   chosen: number;
+  /** Preemptions of the schedule up to and including this node's step. */
   preemptions: number;
   /** DPOR: cached dependency of this node's step with each earlier step (0 unknown, 1 independent, 2 dependent). */
   deps: Uint8Array | null;
@@ -93,6 +106,13 @@ export interface ExhaustiveOptions {
   sleepSets: boolean;
   /** Use dynamic partial-order reduction (backtrack only at races). */
   dpor: boolean;
+  /**
+   * Schedules one unit of work explores before it hands the rest of its subtree back (the grain
+   * of the parallel search; results depend on it, never on the number of workers).
+   */
+  grain: number;
+  /** Called after each unit of work with the schedules explored so far. */
+  onProgress?: (schedules: number) => void;
 }
 
 export interface ExhaustiveResult {
@@ -106,18 +126,87 @@ export interface ExhaustiveResult {
   elapsedMs: number;
   /** Steps executed in all runs (re-execution included). */
   stepsExecuted: number;
+  /** Units of work (subtrees) explored, and rounds of them. */
+  units: number;
+  rounds: number;
 }
 
-/** No key of one footprint is written by one step and accessed by the other. */
-export function independent(a: Footprint, b: Footprint): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    for (let j = 0; j < b.length; j++) {
-      const y = b[j]!;
-      if ((x | 1) === (y | 1) && ((x | y) & 1) !== 0) return false;
-    }
+export const DEFAULT_GRAIN = 1000;
+
+export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): ExhaustiveOptions {
+  const o: ExhaustiveOptions = {
+    preemptionBound: opts.preemptionBound ?? Number.POSITIVE_INFINITY,
+    maxSchedules: opts.maxSchedules ?? 1_000_000,
+    maxMs: opts.maxMs ?? 60_000,
+    sleepSets: opts.sleepSets ?? true,
+    dpor: opts.dpor ?? true,
+    grain: Math.max(1, opts.grain ?? DEFAULT_GRAIN),
+    ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+  };
+  if (Number.isFinite(o.preemptionBound)) {
+    // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
+    o.sleepSets = false;
+    o.dpor = false;
   }
-  return true;
+  return o;
+}
+
+/** Footprints as they travel between the search's units of work: [cpu, "key" / "key!" strings]. */
+export type FootprintEntries = [number, string[]][];
+
+function entriesOf(m: Map<number, Footprint>): FootprintEntries {
+  return [...m].map(([c, f]) => [c, footprintKeys(f)]);
+}
+
+function mapOf(e: FootprintEntries): Map<number, Footprint> {
+  return new Map(e.map(([c, k]) => [c, footprintOf(k)]));
+}
+
+/**
+ * A unit of work: the subtree below a fixed prefix of choices. The last prefix step is the
+ * alternative this unit explores at its node; `sleep` is that node's sleep set plus the
+ * transitions explored there before (the child's sleep set is the part independent of it).
+ */
+export interface SubtreeTask {
+  prefix: number[];
+  sleep: FootprintEntries;
+  /**
+   * Alternatives of the same node handed out before this one in the same round: the unit learns
+   * their footprints itself (one short run each) so that they sleep here as they would in a
+   * sequential search.
+   */
+  siblings: number[];
+}
+
+/** A node of a unit's search stack handed back to the coordinator with work left below it. */
+export interface ExportedNode {
+  /** Choices from the initial state to this node. */
+  path: number[];
+  enabled: number[];
+  backtrack: number[];
+  sleep: FootprintEntries;
+  done: FootprintEntries;
+  /** Preemptions of the schedule before this node's step. */
+  preemptions: number;
+}
+
+export interface SubtreeResult {
+  schedules: number;
+  pruned: number;
+  steps: number;
+  maxDepth: number;
+  /** Footprint of the prefix's last step (the alternative explored), as keys; null for the root. */
+  alternative: string[] | null;
+  /** Races found against prefix steps: [depth, cpu] backtrack points for the coordinator. */
+  escaped: [number, number][];
+  /** The unit ran out of budget: the nodes of its stack, whose remaining work goes back. */
+  exported: ExportedNode[];
+  /** Choices of a schedule that broke an invariant. */
+  violation: number[] | null;
+  /** Set when the violation was found in this process (not a worker). */
+  outcome?: RunOutcome;
+  /** Stopped by the wall-time budget. */
+  timedOut: boolean;
 }
 
 /** Drives one run along a prefix, then extends it, recording nodes and footprints. */
@@ -130,6 +219,9 @@ class DfsStrategy implements ExploreStrategy {
     private readonly prefixLen: number,
     private readonly opts: ExhaustiveOptions,
     private readonly onPrune: () => void,
+    /** The unit's fixed choices, and the sleep set of its last fixed node. */
+    private readonly forced: readonly number[] = [],
+    private readonly forcedSleep: Map<number, Footprint> | null = null,
   ) {}
 
   choose(enabled: readonly number[], m: Machine): number {
@@ -139,38 +231,47 @@ class DfsStrategy implements ExploreStrategy {
     let node = this.stack[d];
     if (d >= this.prefixLen || node === undefined) {
       const parent = d > 0 ? this.stack[d - 1]! : null;
-      const sleep = new Map<number, Footprint>();
-      if (parent !== null && this.opts.sleepSets) {
-        const fpChosen = parent.done.get(parent.chosen)!;
-        for (const [u, fu] of parent.sleep)
-          if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
-        for (const [u, fu] of parent.done)
-          if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
-      }
       const prevCpu = parent?.chosen ?? -1;
       const prevPre = parent?.preemptions ?? 0;
+      const preOf = (c: number) =>
+        prevPre + (prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
+      let sleep = new Map<number, Footprint>();
       let chosen = -1;
-      for (const c of enabled) {
-        if (sleep.has(c)) continue;
-        const pre = prevPre + (prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
-        if (pre > this.opts.preemptionBound) continue;
-        chosen = c;
-        break;
+      if (d < this.forced.length) {
+        // a fixed step of this unit of work
+        chosen = this.forced[d]!;
+        if (!enabled.includes(chosen))
+          throw new Error(
+            `exhaustive: prefix step ${d} chose CPU ${chosen}, not enabled (${enabled.join(",")})`,
+          );
+        if (d === this.forced.length - 1 && this.forcedSleep !== null) sleep = this.forcedSleep;
+      } else {
+        if (parent !== null && this.opts.sleepSets) {
+          const fpChosen = parent.done.get(parent.chosen)!;
+          for (const [u, fu] of parent.sleep)
+            if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
+          for (const [u, fu] of parent.done)
+            if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
+        }
+        for (const c of enabled) {
+          if (sleep.has(c) || preOf(c) > this.opts.preemptionBound) continue;
+          chosen = c;
+          break;
+        }
+        if (chosen < 0) {
+          // everything asleep or over the bound: this branch adds no new behaviour
+          this.onPrune();
+          m.stop("pruned");
+          return enabled[0]!;
+        }
       }
-      if (chosen < 0) {
-        // everything asleep or over the bound: this branch adds no new behaviour
-        this.onPrune();
-        m.stop("pruned");
-        return enabled[0]!;
-      }
-      const pre = prevPre + (prevCpu >= 0 && chosen !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
       node = {
         enabled: enabled.slice(),
         backtrack: new Set([chosen]),
         sleep,
         done: new Map(),
         chosen,
-        preemptions: pre,
+        preemptions: preOf(chosen),
         deps: null,
         clock: null,
       };
@@ -192,114 +293,350 @@ class DfsStrategy implements ExploreStrategy {
   }
 }
 
-/** Enumerate schedules depth-first until the space within the bounds is covered or a violation is found. */
-export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions> = {}): ExhaustiveResult {
-  const o: ExhaustiveOptions = {
-    preemptionBound: opts.preemptionBound ?? Number.POSITIVE_INFINITY,
-    maxSchedules: opts.maxSchedules ?? 1_000_000,
-    maxMs: opts.maxMs ?? 60_000,
-    sleepSets: opts.sleepSets ?? true,
-    dpor: opts.dpor ?? true,
-  };
-  if (Number.isFinite(o.preemptionBound)) {
-    // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
-    o.sleepSets = false;
-    o.dpor = false;
-  }
-  const t0 = performance.now();
+/**
+ * Explore the subtree below a unit's prefix depth-first, re-executing the target from its initial
+ * state for every schedule, until the subtree is covered, a violation is found, or the unit's
+ * budget (`opts.grain` schedules, the deadline) runs out; then its stack goes back to the
+ * coordinator (`exported`). Deterministic: the same task and options give the same result.
+ */
+export function exploreSubtree(
+  target: CheckTarget,
+  task: SubtreeTask,
+  opts: ExhaustiveOptions,
+  deadlineMs = Number.POSITIVE_INFINITY,
+): SubtreeResult {
+  const floor = task.prefix.length;
+  const forcedSleep = floor > 0 ? mapOf(task.sleep) : null;
+  let probeSteps = 0;
+  if (forcedSleep !== null && opts.sleepSets)
+    for (const u of task.siblings) {
+      const p = probeFootprint(target, [...task.prefix.slice(0, -1), u]);
+      probeSteps += p.steps;
+      if (p.footprint !== null) forcedSleep.set(u, p.footprint);
+    }
   const stack: Node[] = [];
-  let schedules = 0;
-  let pruned = 0;
-  let maxDepth = 0;
-  let stepsExecuted = 0;
+  const escaped: [number, number][] = [];
+  const r: SubtreeResult = {
+    schedules: 0,
+    pruned: 0,
+    steps: 0,
+    maxDepth: 0,
+    alternative: null,
+    escaped,
+    exported: [],
+    violation: null,
+    timedOut: false,
+  };
+  r.steps += probeSteps;
   let prefixLen = 0;
   for (;;) {
-    const strat = new DfsStrategy(stack, prefixLen, o, () => pruned++);
+    const strat = new DfsStrategy(stack, prefixLen, opts, () => r.pruned++, task.prefix, forcedSleep);
     const m = target.build();
     m.stopOnFinding = true;
     m.stopFilter = (f) => isViolation(target, f);
     m.explore(strat, target.maxSteps);
     strat.closeStep(m);
-    if (!m.stopped || m.stopReason !== "pruned") {
-      if (!m.stopped) m.finish();
-    }
-    schedules++;
-    stepsExecuted += m.steps;
-    maxDepth = Math.max(maxDepth, strat.depth);
+    endRun(target, m);
+    r.schedules++;
+    r.steps += m.steps;
+    r.maxDepth = Math.max(r.maxDepth, strat.depth);
+    if (strat.depth < floor)
+      throw new Error(`exhaustive: a run ended inside the prefix of its unit (${floor} steps)`);
+    if (r.alternative === null && floor > 0)
+      r.alternative = footprintKeys(stack[floor - 1]!.done.get(task.prefix[floor - 1]!)!);
     const finding = m.findings.find((f) => isViolation(target, f)) ?? null;
     if (finding !== null) {
-      return {
-        schedules,
-        complete: false,
-        pruned,
-        maxDepth,
-        counterexample: {
-          finding,
-          choices: m.choices.slice(),
-          labels: m.stepLabels.slice(),
-          steps: m.steps,
-          machine: m,
-        },
-        elapsedMs: performance.now() - t0,
-        stepsExecuted,
+      r.violation = m.choices.slice();
+      r.outcome = {
+        finding,
+        choices: m.choices.slice(),
+        labels: m.stepLabels.slice(),
+        steps: m.steps,
+        machine: m,
       };
+      return r;
     }
     target.recycle?.(m);
     stack.length = strat.depth;
-    if (o.dpor) addBacktrackPoints(stack, target.cpus, Math.max(0, prefixLen - 1));
-    // backtrack: deepest node with an unexplored, awake, in-bound alternative
-    let found = false;
-    while (stack.length > 0) {
-      const node = stack[stack.length - 1]!;
-      const parent = stack.length >= 2 ? stack[stack.length - 2]! : null;
-      const prevCpu = parent?.chosen ?? -1;
-      const prevPre = parent?.preemptions ?? 0;
-      let next = -1;
-      let nextPre = 0;
-      for (const c of node.enabled) {
-        if (node.done.has(c) || node.sleep.has(c)) continue;
-        if (o.dpor && !node.backtrack.has(c)) continue;
-        const pre = prevPre + (prevCpu >= 0 && c !== prevCpu && node.enabled.includes(prevCpu) ? 1 : 0);
-        if (pre > o.preemptionBound) continue;
-        next = c;
-        nextPre = pre;
-        break;
+    if (opts.dpor) addBacktrackPoints(stack, target.cpus, Math.max(0, prefixLen - 1), floor, escaped);
+    if (r.schedules >= opts.grain || performance.now() >= deadlineMs) {
+      r.timedOut = r.schedules < opts.grain;
+      for (let d = floor; d < stack.length; d++) {
+        const n = stack[d]!;
+        r.exported.push({
+          path: stack.slice(0, d).map((x) => x.chosen),
+          enabled: n.enabled,
+          backtrack: [...n.backtrack],
+          sleep: entriesOf(n.sleep),
+          done: entriesOf(n.done),
+          preemptions: d > 0 ? stack[d - 1]!.preemptions : 0,
+        });
       }
+      return r;
+    }
+    // backtrack: deepest node of the subtree with an unexplored, awake, in-bound alternative
+    let found = false;
+    while (stack.length > floor) {
+      const node = stack[stack.length - 1]!;
+      const prevPre = stack.length >= 2 ? stack[stack.length - 2]!.preemptions : 0;
+      const prevCpu = stack.length >= 2 ? stack[stack.length - 2]!.chosen : -1;
+      const next = nextAlternative(node, prevCpu, prevPre, opts, null);
       if (next >= 0) {
         node.chosen = next;
+        node.preemptions = prevPre + preemption(node.enabled, prevCpu, next);
         node.deps = null;
         node.clock = null;
-        node.preemptions = nextPre;
         prefixLen = stack.length;
         found = true;
         break;
       }
       stack.pop();
     }
-    const elapsed = performance.now() - t0;
-    if (!found) {
-      return {
-        schedules,
-        complete: true,
-        pruned,
-        maxDepth,
-        counterexample: null,
-        elapsedMs: elapsed,
-        stepsExecuted,
-      };
+    if (!found) return r;
+  }
+}
+
+/** Run `choices` and record the footprint of the last one (null if the run ended before it). */
+function probeFootprint(
+  target: CheckTarget,
+  choices: readonly number[],
+): { footprint: Footprint | null; steps: number } {
+  const rec = new FootprintRecorder();
+  let i = 0;
+  const m = target.build();
+  m.explore(
+    {
+      choose: (en, mm) => {
+        if (i === choices.length) {
+          mm.footprint = null;
+          mm.stop("probed");
+          return en[0]!;
+        }
+        const c = choices[i++]!;
+        if (!en.includes(c)) throw new Error(`exhaustive: probe step ${i - 1} chose CPU ${c}, not enabled`);
+        mm.footprint = i === choices.length ? rec : null;
+        return c;
+      },
+    },
+    target.maxSteps,
+  );
+  m.footprint = null;
+  const steps = m.steps;
+  const done = i === choices.length;
+  target.recycle?.(m);
+  return { footprint: done ? rec.take() : null, steps };
+}
+
+function preemption(enabled: readonly number[], prevCpu: number, c: number): number {
+  return prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0;
+}
+
+/** The first CPU (in enabled order) still to explore at a node, or -1. */
+function nextAlternative(
+  node: {
+    enabled: readonly number[];
+    backtrack: Set<number>;
+    sleep: Map<number, unknown>;
+    done: Map<number, unknown>;
+  },
+  prevCpu: number,
+  prevPre: number,
+  o: ExhaustiveOptions,
+  dispatched: Set<number> | null,
+): number {
+  for (const c of node.enabled) {
+    if (node.done.has(c) || node.sleep.has(c) || dispatched?.has(c)) continue;
+    if (o.dpor && !node.backtrack.has(c)) continue;
+    if (prevPre + preemption(node.enabled, prevCpu, c) > o.preemptionBound) continue;
+    return c;
+  }
+  return -1;
+}
+
+/** A node the coordinator owns: work below it is handed out as units. */
+interface TopNode {
+  path: number[];
+  enabled: number[];
+  backtrack: Set<number>;
+  sleep: Map<number, string[]>;
+  /** Alternatives explored (footprint known). */
+  done: Map<number, string[]>;
+  /** Alternatives handed out in the current round (footprint not yet known). */
+  dispatched: Set<number>;
+  preemptions: number;
+}
+
+/**
+ * The coordinator of the search: units of work are explored in rounds; each round's results are
+ * merged in the order of its units (footprints of explored alternatives, races against prefix
+ * steps, stacks handed back), and the next round is every alternative left. Alternatives of a
+ * node handed out in the same round do not put each other to sleep. Everything depends only on
+ * the target and the options: any number of workers gives the same schedules and verdict.
+ */
+export class ExhaustiveSearch {
+  readonly o: ExhaustiveOptions;
+  private readonly top = new Map<string, TopNode>();
+  private readonly touched = new Set<TopNode>();
+  private started = false;
+  schedules = 0;
+  pruned = 0;
+  steps = 0;
+  maxDepth = 0;
+  units = 0;
+  rounds = 0;
+  violation: SubtreeResult | null = null;
+  timedOut = false;
+  /** Work was left when a budget ran out. */
+  private unfinished = false;
+
+  constructor(opts: Partial<ExhaustiveOptions> = {}) {
+    this.o = exhaustiveOptions(opts);
+  }
+
+  /** The units of the next round (empty: the search is over). */
+  nextRound(elapsedMs: number): SubtreeTask[] {
+    if (this.violation !== null) return [];
+    if (!this.started) {
+      this.started = true;
+      this.rounds++;
+      return [{ prefix: [], sleep: [], siblings: [] }];
     }
-    if (schedules >= o.maxSchedules || elapsed >= o.maxMs) {
-      return {
-        schedules,
-        complete: false,
-        pruned,
-        maxDepth,
-        counterexample: null,
-        elapsedMs: elapsed,
-        stepsExecuted,
-      };
+    const tasks: SubtreeTask[] = [];
+    for (const n of this.touched) {
+      n.dispatched.clear();
+      const siblings: number[] = [];
+      const prevCpu = n.path.length > 0 ? n.path[n.path.length - 1]! : -1;
+      for (;;) {
+        const c = nextAlternative(n, prevCpu, n.preemptions, this.o, n.dispatched);
+        if (c < 0) break;
+        n.dispatched.add(c);
+        const sleep: FootprintEntries = [];
+        if (this.o.sleepSets) {
+          for (const [u, k] of n.sleep) if (u !== c) sleep.push([u, k]);
+          for (const [u, k] of n.done) if (u !== c) sleep.push([u, k]);
+        }
+        tasks.push({ prefix: [...n.path, c], sleep, siblings: this.o.sleepSets ? siblings.slice() : [] });
+        siblings.push(c);
+      }
+    }
+    this.touched.clear();
+    if (tasks.length === 0) return tasks;
+    if (this.timedOut || elapsedMs >= this.o.maxMs || this.schedules >= this.o.maxSchedules) {
+      this.unfinished = true;
+      return [];
+    }
+    this.rounds++;
+    return tasks;
+  }
+
+  /** Merge the results of a round, in the order of its units. */
+  merge(tasks: readonly SubtreeTask[], results: readonly SubtreeResult[]): void {
+    for (let i = 0; i < tasks.length && this.violation === null; i++) {
+      const t = tasks[i]!;
+      const r = results[i]!;
+      this.units++;
+      this.schedules += r.schedules;
+      this.pruned += r.pruned;
+      this.steps += r.steps;
+      this.maxDepth = Math.max(this.maxDepth, r.maxDepth);
+      if (r.timedOut) this.timedOut = true;
+      if (r.violation !== null) {
+        // the first violation in unit order ends the search; later units do not count
+        this.violation = r;
+        return;
+      }
+      if (t.prefix.length > 0) {
+        const n = this.node(t.prefix.slice(0, -1));
+        n.done.set(t.prefix[t.prefix.length - 1]!, r.alternative!);
+        this.touched.add(n);
+      }
+      for (const [d, c] of r.escaped) {
+        const n = this.node(t.prefix.slice(0, d));
+        if (!n.backtrack.has(c)) {
+          n.backtrack.add(c);
+          this.touched.add(n);
+        }
+      }
+      for (const e of r.exported) {
+        const n: TopNode = {
+          path: e.path,
+          enabled: e.enabled,
+          backtrack: new Set(e.backtrack),
+          sleep: new Map(e.sleep),
+          done: new Map(e.done),
+          dispatched: new Set(),
+          preemptions: e.preemptions,
+        };
+        this.top.set(e.path.join(","), n);
+        this.touched.add(n);
+      }
     }
   }
+
+  private node(path: readonly number[]): TopNode {
+    const n = this.top.get(path.join(","));
+    if (n === undefined)
+      throw new Error(`exhaustive: no coordinator node at ${path.join(",") || "the root"}`);
+    return n;
+  }
+
+  /** The search covered everything within its bounds. */
+  get complete(): boolean {
+    return this.violation === null && !this.unfinished;
+  }
+}
+
+/** Enumerate schedules until the space within the bounds is covered or a violation is found (in this thread). */
+export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions> = {}): ExhaustiveResult {
+  const search = new ExhaustiveSearch(opts);
+  const t0 = performance.now();
+  for (;;) {
+    const tasks = search.nextRound(performance.now() - t0);
+    if (tasks.length === 0) break;
+    const results: SubtreeResult[] = [];
+    for (const t of tasks) {
+      const r = exploreSubtree(target, t, search.o, t0 + search.o.maxMs);
+      results.push(r);
+      search.o.onProgress?.(search.schedules + results.reduce((a, x) => a + x.schedules, 0));
+      if (r.violation !== null) break;
+    }
+    search.merge(tasks.slice(0, results.length), results);
+  }
+  return searchResult(search, target, performance.now() - t0);
+}
+
+/** The result of a finished search; a violation found in a worker is replayed here to get its run. */
+export function searchResult(
+  search: ExhaustiveSearch,
+  target: CheckTarget,
+  elapsedMs: number,
+): ExhaustiveResult {
+  let cx: RunOutcome | null = null;
+  if (search.violation !== null)
+    cx = search.violation.outcome ?? replayChoices(target, search.violation.violation!);
+  return {
+    schedules: search.schedules,
+    complete: search.complete,
+    pruned: search.pruned,
+    maxDepth: search.maxDepth,
+    counterexample: cx,
+    elapsedMs,
+    stepsExecuted: search.steps,
+    units: search.units,
+    rounds: search.rounds,
+  };
+}
+
+function replayChoices(target: CheckTarget, choices: readonly number[]): RunOutcome {
+  let i = 0;
+  return runOnce(target, {
+    choose: (en) => {
+      const c = choices[i++];
+      if (c === undefined || !en.includes(c))
+        throw new Error("exhaustive: a worker's violation does not replay");
+      return c;
+    },
+  });
 }
 
 /**
@@ -308,8 +645,16 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
  * clocks over program order and conflicts); then CPU(i) must also be tried at j (or, if it was not
  * enabled there, every CPU enabled there). Steps before `from` are the previous run's (same
  * choices, same footprints): their races were added then and their clocks are kept on the nodes.
+ * Below `floor` the unit's prefix is fixed: races of its last step and later ones against prefix
+ * steps go to `escaped` for the coordinator.
  */
-function addBacktrackPoints(stack: Node[], nCpus: number, from: number): void {
+function addBacktrackPoints(
+  stack: Node[],
+  nCpus: number,
+  from: number,
+  floor: number,
+  escaped: [number, number][],
+): void {
   const len = stack.length;
   const cpuOf: number[] = new Array(len);
   const fp: (Footprint | undefined)[] = new Array(len);
@@ -335,15 +680,19 @@ function addBacktrackPoints(stack: Node[], nCpus: number, from: number): void {
     const p = cpuOf[i]!;
     const fi = fp[i];
     const pre = cpuClock[p]!;
-    if (fi !== undefined) {
+    // races between two fixed prefix steps were handled by the unit that explored that prefix
+    if (fi !== undefined && i >= floor - 1) {
       for (let j = i - 1; j >= 0; j--) {
         const q = cpuOf[j]!;
         if (q === p) continue;
         if (fp[j] === undefined || pre[q]! >= j) continue; // j happens before p's current point: ordered
         if (!dependent(i, j)) continue;
         const node = stack[j]!;
-        if (node.enabled.includes(p)) node.backtrack.add(p);
-        else for (const c of node.enabled) node.backtrack.add(c);
+        const add = node.enabled.includes(p) ? [p] : node.enabled;
+        for (const c of add) {
+          if (j < floor) escaped.push([j, c]);
+          else node.backtrack.add(c);
+        }
         break;
       }
     }

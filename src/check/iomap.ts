@@ -38,6 +38,7 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
       "fs:conversion_before_io",
       "fs:disk_size",
     ],
+    spec: { model: "iomap", config: { ...c } as unknown as Record<string, unknown> },
     describe: {
       model: "fs",
       variant: c.variant,

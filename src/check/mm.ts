@@ -267,6 +267,15 @@ export function mmCheckTarget(
     maxSteps: opts.maxSteps ?? cfg.stop?.maxSteps ?? 200_000,
     cpus: cfg.cpus,
     ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}),
+    spec: {
+      model: "mm",
+      config: { ...cfg, trace: undefined } as unknown as Record<string, unknown>,
+      options: {
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+        ...(opts.kinds !== undefined ? { kinds: [...opts.kinds] } : {}),
+      },
+    },
     describe: {
       model: "mm",
       kernel: cfg.variant,

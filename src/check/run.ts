@@ -20,7 +20,21 @@ export interface CheckTarget {
   readonly kinds?: readonly string[];
   /** Scenario description stored in counterexample files (scenario name, variant, seed, switches). */
   readonly describe?: Record<string, unknown>;
+  /**
+   * Plain data from which a worker thread builds the same target (targetFromSpec); without it the
+   * search stays in the calling thread.
+   */
+  readonly spec?: CheckTargetSpec;
 }
+
+/** How to rebuild a check target elsewhere (src/check/spec.ts). */
+export type CheckTargetSpec =
+  | {
+      model: "mm";
+      config: Record<string, unknown>;
+      options: { name?: string; maxSteps?: number; kinds?: string[] };
+    }
+  | { model: "iomap"; config: Record<string, unknown> };
 
 export interface RunOutcome {
   finding: Finding | null;
@@ -46,7 +60,18 @@ export function runOnce(
   m.stopOnFinding = true;
   m.stopFilter = (f) => isViolation(target, f);
   m.explore(strategy, maxSteps);
-  if (!m.stopped) m.finish();
+  endRun(target, m);
   const finding = m.findings.find((f) => isViolation(target, f)) ?? null;
   return { finding, choices: m.choices.slice(), labels: m.stepLabels.slice(), steps: m.steps, machine: m };
+}
+
+/**
+ * The run is over: unless the search cut it short ("pruned") or it already broke an invariant,
+ * run the end-of-run checks (Machine.finish: the models' final sweeps, e.g. lost updates). A run
+ * whose workloads all finished is stopped too, and is checked like any other.
+ */
+export function endRun(target: CheckTarget, m: Machine): void {
+  if (m.stopReason === "pruned") return;
+  if (m.stopped && m.findings.some((f) => isViolation(target, f))) return;
+  m.finish();
 }

@@ -1,8 +1,10 @@
 // `faultline check` and `faultline replay`: the race checker on a scenario's per-VMA-lock model,
 // counterexample files, and their exact replay as a per-CPU step table (and a Perfetto trace).
 import { type Command, Option } from "commander";
-import { type CheckResult, check, type StrategyName } from "../check/checker.js";
+import type { CheckResult, StrategyName } from "../check/checker.js";
 import { type Counterexample, formatStepTable, replay } from "../check/counterexample.js";
+import { DEFAULT_GRAIN } from "../check/exhaustive.js";
+import { checkAsync, defaultJobs } from "../check/parallel.js";
 import { ChromeTraceWriter } from "../report/trace.js";
 import { findVariant } from "../scenario/catalog.js";
 import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
@@ -16,6 +18,7 @@ const EXAMPLES_CHECK = `
 Examples:
   faultline check pervma-fork-race-mini --kernel 6.4.0 --out race.json
   faultline check pervma-fork-race-mini --kernel 6.4.3 --strategy exhaustive
+  faultline check pervma-check-small --kernel 6.4.3 --strategy exhaustive --jobs 2 --time 600
   faultline check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write
   faultline check pervma-fork-race-mini --strategy pct --pct-depth 5 --budget 2000
   faultline replay race.json --trace race-trace.json`;
@@ -57,10 +60,14 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
   lines.push(
     `  schedules  ${fmtInt(r.schedules)} in ${(r.elapsedMs / 1000).toFixed(2)} s (${fmtInt(r.schedulesPerS)} schedules/s), ${fmtInt(r.stepsExecuted)} steps executed`,
   );
-  if (r.strategy === "exhaustive")
+  if (r.strategy === "exhaustive") {
     lines.push(
       `  coverage   ${r.complete ? "complete" : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
     );
+    lines.push(
+      `  search     ${fmtInt(r.units)} units of work in ${fmtInt(r.rounds)} rounds on ${r.jobs} thread${r.jobs === 1 ? "" : "s"}`,
+    );
+  }
   lines.push(`  memory     peak RSS ${peakRssMiB()} MiB`);
   if (r.counterexample !== null) {
     const cx = r.counterexample;
@@ -109,11 +116,16 @@ export function registerCheckCommands(program: Command): void {
       "exhaustive: at most B preemptions per schedule (disables the reductions)",
     )
     .option("--max-steps <n>", "step budget of one schedule", "20000")
+    .option(
+      "-j, --jobs <n>",
+      `exhaustive: worker threads (default: one per core, here ${defaultJobs()}); results do not depend on it`,
+    )
+    .option("--grain <n>", "exhaustive: schedules per unit of work handed to a thread", String(DEFAULT_GRAIN))
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
     .addHelpText("after", EXAMPLES_CHECK)
-    .action((arg: string, o) => {
+    .action(async (arg: string, o) => {
       if (o.out) checkWritableFile(o.out, "counterexample");
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const s = { ...l.scenario, kernel: { ...l.scenario.kernel } };
@@ -133,7 +145,9 @@ export function registerCheckCommands(program: Command): void {
         maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),
         ...(kinds ? { kinds } : {}),
       });
-      const r = check(target, {
+      const r = await checkAsync(target, {
+        jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
+        grain: intOption(o.grain, "--grain", 1, 100_000_000),
         strategy: o.strategy as StrategyName,
         budget: intOption(o.budget, "--budget", 1, 100_000_000),
         timeS: floatOption(o.time, "--time", 0.001, 86_400),
