@@ -3,8 +3,9 @@
 //   and the length of the shrunk counterexample;
 // - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
 //   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, coverage, schedules/s, memory.
-import { check } from "../check/checker.js";
+import { type CheckResult, check } from "../check/checker.js";
 import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
+import { checkAsync, defaultJobs } from "../check/parallel.js";
 import type { Benchmark } from "./kernel.js";
 
 function median(xs: number[]): number {
@@ -70,14 +71,41 @@ function forkRace(quick: boolean): string {
   return `check-forkrace seeds=${seeds} found=${found} median_s=${median(times).toFixed(3)} median_schedules=${median(schedules)} median_shrunk_steps=${median(steps)} max_shrunk_steps=${Math.max(...steps)}`;
 }
 
+function exhaustiveLine(head: string, r: CheckResult, cpuS: number): string {
+  return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} threads=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** The small configuration, exhaustively, in this thread (the same search the web page runs). */
 function exhaustiveSmall(quick: boolean): string {
   const faulters = quick ? 2 : 4;
   const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
+  const c0 = cpuSeconds();
   const r = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: quick ? 60 : 900 });
-  return `check-exhaustive faulters=${faulters} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} wall_s=${(r.elapsedMs / 1000).toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
+  return exhaustiveLine(`check-exhaustive faulters=${faulters}`, r, cpuSeconds() - c0);
+}
+
+/** The same search on one worker thread per core (`faultline check --jobs`). */
+async function exhaustiveParallelSmall(quick: boolean): Promise<string> {
+  const faulters = quick ? 2 : 4;
+  const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
+  const c0 = cpuSeconds();
+  const r = await checkAsync(t, {
+    strategy: "exhaustive",
+    budget: 10_000_000,
+    timeS: quick ? 60 : 900,
+    jobs: defaultJobs(),
+  });
+  // worker threads' CPU time is part of the process's
+  return exhaustiveLine(`check-exhaustive-jobs faulters=${faulters}`, r, cpuSeconds() - c0);
 }
 
 export const checkBenchmarks: Benchmark[] = [
   { name: "check-forkrace", run: forkRace },
+  { name: "check-exhaustive-jobs", run: exhaustiveParallelSmall },
   { name: "check-exhaustive", run: exhaustiveSmall },
 ];

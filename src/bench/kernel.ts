@@ -15,7 +15,7 @@ import {
 
 export interface Benchmark {
   name: string;
-  run(quick: boolean): string;
+  run(quick: boolean): string | Promise<string>;
 }
 
 const CR = condResched("bench/kernel.c", 1);

@@ -39,5 +39,5 @@ if (want("resource")) console.log(simpyLine(() => wlResource(), repeat));
 if (want("pingpong")) console.log(simpyLine(() => wlPingpong(), repeat));
 for (const b of [...kernelBenchmarks, ...mmBenchmarks, ...fsBenchmarks, ...checkBenchmarks]) {
   if (!want(b.name)) continue;
-  console.log(b.run(args.has("--quick")));
+  console.log(await b.run(args.has("--quick")));
 }

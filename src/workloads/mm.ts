@@ -210,8 +210,8 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
       yield* startDelay(h, th, w);
       const think = w.thinkNs ?? 0;
       const access = w.access ?? "write";
-      const order = new Int32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
+      // visiting order of the region's pages: sequential, or shuffled every pass
+      const order = w.pattern === "random" ? Int32Array.from({ length: n }, (_, i) => i) : null;
       const word = t % th.sim.words;
       if (w.prefault) {
         h.measure(th, false);
@@ -225,9 +225,9 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
       const doRead = access === "read" || access === "read-then-write";
       const doWrite = access === "write" || access === "read-then-write";
       for (let pass = 0; th.faults - f0 < target && pass < 1_000_000; pass++) {
-        if (w.pattern === "random") shuffle(order, rng);
+        if (order !== null) shuffle(order, rng);
         for (let i = 0; i < n && th.faults - f0 < target; i++) {
-          const vpn = start + order[i]!;
+          const vpn = start + (order !== null ? order[i]! : i);
           // ua(): the generator-free form of user_access (see src/mm/user.ts)
           if (doRead) {
             let r = ua(th, vpn, word, false, think);

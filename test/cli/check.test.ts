@@ -80,6 +80,42 @@ describe("faultline check", () => {
     expect(r.code).toBe(0);
   });
 
+  it("--jobs spreads the exhaustive search over worker threads without changing what it explores", () => {
+    const args = [
+      "check",
+      "pervma-check-small",
+      "--strategy",
+      "exhaustive",
+      "--set",
+      "workloads[0].threads=1",
+      "--set",
+      "workloads[1].threads=1",
+      "--set",
+      "machine.cpus=3",
+      "--grain",
+      "20",
+      "--budget",
+      "1000000",
+    ];
+    const one = faultline([...args, "--jobs", "1"]);
+    const two = faultline([...args, "--jobs", "2"]);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    const figures = (out: string) => ({
+      schedules: /schedules\s+([\d,]+) in/.exec(out)?.[1],
+      steps: /([\d,]+) steps executed/.exec(out)?.[1],
+      search: /search\s+([\d,]+ units of work in [\d,]+ rounds)/.exec(out)?.[1],
+    });
+    expect(figures(two.stdout)).toEqual(figures(one.stdout));
+    expect(figures(one.stdout).search).toMatch(/units of work in/);
+    expect(one.stdout).toContain("on 1 thread\n");
+    expect(two.stdout).toContain("on 2 threads");
+    expect(two.stdout).toMatch(/coverage\s+complete/);
+    const bad = faultline([...args, "--jobs", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--jobs");
+  });
+
   it("bad input: unknown site, unreadable or malformed counterexample, writes nothing half-done", () => {
     const bad = faultline(["check", "pervma-fork-race-mini", "--disable-site", "no_such_site"]);
     expect(bad.code).toBe(2);
