@@ -106,6 +106,7 @@ async function exhaustiveParallelSmall(quick: boolean): Promise<string> {
 
 export const checkBenchmarks: Benchmark[] = [
   { name: "check-forkrace", run: forkRace },
-  { name: "check-exhaustive-jobs", run: exhaustiveParallelSmall },
+  // one thread first: peak RSS is the process's, and the worker threads come on top of it
   { name: "check-exhaustive", run: exhaustiveSmall },
+  { name: "check-exhaustive-jobs", run: exhaustiveParallelSmall },
 ];

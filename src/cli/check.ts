@@ -18,7 +18,7 @@ const EXAMPLES_CHECK = `
 Examples:
   faultline check pervma-fork-race-mini --kernel 6.4.0 --out race.json
   faultline check pervma-fork-race-mini --kernel 6.4.3 --strategy exhaustive
-  faultline check pervma-check-small --kernel 6.4.3 --strategy exhaustive --jobs 2 --time 600
+  faultline check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
   faultline check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write
   faultline check pervma-fork-race-mini --strategy pct --pct-depth 5 --budget 2000
   faultline replay race.json --trace race-trace.json`;
