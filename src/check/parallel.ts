@@ -22,9 +22,6 @@ import {
 import type { UnitJob } from "./exhaustive-worker.js";
 import type { CheckTarget } from "./run.js";
 
-/** Young-generation size of the worker threads (MB). */
-const YOUNG_GENERATION_MB = 96;
-
 /** Worker threads used when none are asked for: one per core. */
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
@@ -58,8 +55,6 @@ export async function exhaustiveParallel(
           filename: new URL("./exhaustive-worker.js", import.meta.url).href,
           minThreads: jobs,
           maxThreads: jobs,
-          // every run builds and drops a whole model: a larger young generation halves the GC time
-          resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
         });
         const p = pool;
         let sofar = search.schedules;

@@ -44,6 +44,10 @@ function fmtInt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
+function plural(n: number, what: string): string {
+  return `${fmtInt(n)} ${what}${n === 1 ? "" : "s"}`;
+}
+
 /** The text a user reads after a check. */
 export function checkReport(what: string, r: CheckResult, outFile: string | undefined): string {
   const lines: string[] = [];
@@ -65,7 +69,7 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
       `  coverage   ${r.complete ? "complete" : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
     );
     lines.push(
-      `  search     ${fmtInt(r.units)} units of work in ${fmtInt(r.rounds)} rounds on ${r.jobs} thread${r.jobs === 1 ? "" : "s"}`,
+      `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} on ${plural(r.jobs, "thread")}`,
     );
   }
   lines.push(`  memory     peak RSS ${peakRssMiB()} MiB`);

@@ -132,6 +132,20 @@ class VmaSlab {
   }
 }
 
+// Cost tables merged with the calibration, per overrides object: race-checker targets build a model
+// per schedule with the same overrides, and merging ~70 fields each time was a seventh of a build.
+const resolvedCosts = new WeakMap<Partial<MmCosts>, MmCosts>();
+
+function resolveCosts(over: Partial<MmCosts> | undefined): MmCosts {
+  if (over === undefined) return MM_COSTS_CALIBRATION;
+  let c = resolvedCosts.get(over);
+  if (c === undefined) {
+    c = Object.freeze({ ...MM_COSTS_CALIBRATION, ...over });
+    resolvedCosts.set(over, c);
+  }
+  return c;
+}
+
 export class MmSim {
   readonly sw: MmSwitches;
   readonly costs: MmCosts;
@@ -182,7 +196,7 @@ export class MmSim {
     opts: MmOptions,
   ) {
     this.sw = opts.switches;
-    this.costs = { ...MM_COSTS_CALIBRATION, ...(opts.costs ?? {}) };
+    this.costs = resolveCosts(opts.costs);
     for (const site of opts.disabledSites ?? []) m.disabledSites.add(site);
     this.disabled = m.disabledSites;
     this.words = opts.wordsPerPage ?? 4;
