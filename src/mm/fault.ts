@@ -40,6 +40,7 @@ import {
   type Vma,
 } from "./types.js";
 import {
+  touchVmaReader,
   VSR_EAGAIN,
   VSR_FAIL,
   vma_end_read,
@@ -317,7 +318,7 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
     // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
     yield Y_VMA_START_READ;
     if (tracing(th)) {
-      touch(th, `vma:${v.id}`, true);
+      touchVmaReader(th, v);
       touch(th, `seq:${mm.id}`, false);
       touch(th, `tree:${mm.id}`, false);
     }

@@ -12,6 +12,23 @@ import {
   type Vma,
 } from "./types.js";
 
+/**
+ * The explore driver's footprint of a reader-side VMA lock operation (vma_start_read, vma_end_read):
+ * readers' count updates commute with each other, so they are reads of the VMA, unless a writer
+ * holds the lock, waits for it or excludes readers (then the order decides who waits and who is
+ * woken: a write). Writers (vma_start_write, vmaModify) always write the VMA.
+ */
+export function touchVmaReader(th: MmThread, v: Vma): void {
+  if (!tracing(th)) return;
+  const mm = v.vm_mm;
+  const writer =
+    v.lockWriter ||
+    v.lockWriterWaiting !== null ||
+    (v.vm_refcnt & F) !== 0 ||
+    (mm !== null && mm.vma_writer_wait !== null);
+  touch(th, `vma:${v.id}`, writer);
+}
+
 /** An atomic on the VMA lock's cache line (src/sync CacheLine: transfers between CPUs serialise). */
 function lineCost(th: MmThread, v: Vma): void {
   th.cost += v.lockLine.rmw(th.k);
@@ -105,6 +122,7 @@ function vma_refcount_put(th: MmThread, v: Vma): void {
 /** vma_end_read (include/linux/mm.h 6.4: up_read inside an RCU bracket; 6.15: vma_refcount_put). */
 export function vma_end_read(th: MmThread, v: Vma, how: number): void {
   if (how !== VSR_LOCKED && how !== VSR_SKIPPED) return; // nothing held (already dropped)
+  touchVmaReader(th, v);
   if (v.readers > 0) v.readers--;
   if (how !== VSR_LOCKED) return;
   if (th.sim.sw.vmaLockImpl === "rwsem") d1UpRead(th, v);

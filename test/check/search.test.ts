@@ -121,6 +121,42 @@ describe("exhaustive search: reductions and units of work lose no behaviour", ()
     }
   });
 
+  it("explores the schedules where the fork's vma_start_write waits for a faulting reader", () => {
+    // regression: vma_end_read was missing from the footprints, so a reader's unlock and the
+    // writer's vma_start_write looked independent and the writer never waited in any schedule
+    const small: MmScenarioConfig = {
+      variant: "6.4.3",
+      cpus: 3,
+      seed: 1,
+      workloads: [
+        { type: "fault-loop", threads: 2, regionSize: 2 << 20, faultsPerThread: 2, access: "write" },
+        { type: "fork", count: 1 },
+      ],
+    };
+    const explore: MmScenarioConfig = { ...small, mode: "explore", latency: false };
+    let runs = 0;
+    let waited = 0;
+    const base = mmCheckTarget(small, { maxSteps: 20_000 });
+    const target: CheckTarget = {
+      name: base.name,
+      cpus: base.cpus,
+      maxSteps: base.maxSteps,
+      build: () => {
+        const b = buildMmScenario(explore);
+        b.m.hooks.end.push(() => {
+          runs++;
+          if (b.s.sim.vmaLockStatW.contentions > 0) waited++;
+        });
+        return b.m;
+      },
+    };
+    const r = exhaustive(target);
+    expect(r.complete).toBe(true);
+    expect(r.counterexample).toBeNull();
+    expect(waited).toBeGreaterThan(0);
+    expect(waited).toBeLessThan(runs);
+  });
+
   it("units handed out in any order and merged in unit order give the same search (what worker threads do)", () => {
     const t = counterTarget(3, 2, true);
     const o = { grain: 2 };
