@@ -241,6 +241,7 @@ export class MmSim {
       mm.expected = pool !== null ? pool.int32(vaPages * this.words) : new Int32Array(vaPages * this.words);
       mm.lastStoreCpu =
         pool !== null ? pool.int16(vaPages * this.words, -1) : new Int16Array(vaPages * this.words).fill(-1);
+      mm.storedBlocks = new Uint8Array((vaPages + 63) >> 6);
     }
     if (pool !== null) {
       this.pooled.push(mm.pte);
@@ -407,7 +408,13 @@ export class MmSim {
     const fr = this.frames;
     let lost = 0;
     const busy = mm.busy;
+    const blocks = mm.storedBlocks!;
     for (let vpn = 0; vpn < mm.vaPages; vpn++) {
+      // a block of 64 pages nobody ever stored to expects nothing
+      if (blocks[vpn >> 6] === 0) {
+        vpn |= 63;
+        continue;
+      }
       let inTransit = false;
       for (let b = 0; b < busy.length; b += 2) if (vpn >= busy[b]! && vpn < busy[b + 1]!) inTransit = true;
       if (inTransit) continue;

@@ -405,6 +405,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
   yield* flush_tlb_range(th, mm, old, old + npages);
   if (mm.expected !== null) {
     mm.expected.copyWithin(to * w, old * w, (old + npages) * w);
+    for (let b = to >> 6; b <= (to + npages - 1) >> 6; b++) mm.storedBlocks![b] = 1;
     mm.expected.fill(0, old * w, (old + npages) * w);
   }
   yield* vma_mark_detached(th, v);

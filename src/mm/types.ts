@@ -129,6 +129,8 @@ export class MmStruct {
   expected: Int32Array | null = null;
   /** Oracle: CPU and time of the last store to each word (for findings). */
   lastStoreCpu: Int16Array | null = null;
+  /** Oracle: blocks of 64 pages that ever held a stored word (the end-of-run sweep visits only these). */
+  storedBlocks: Uint8Array | null = null;
   /** Oracle: [start, end) ranges zapped whose page tables are not yet freed. */
   tearing: number[] = [];
   /**

@@ -124,6 +124,7 @@ function access(
     if (exp !== null) {
       exp[sidx] = val;
       mm.lastStoreCpu![sidx] = cpu;
+      mm.storedBlocks![vpn >> 6] = 1;
     }
     // a store through a TLB entry the page table no longer backs (write-protected or replaced)
     const cur = mm.pte[vpn]!;

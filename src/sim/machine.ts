@@ -230,6 +230,15 @@ export class Cpu implements Handler {
   }
 }
 
+// "cpu:site" step labels, built once per (site, CPU): an explore run takes a label per step
+const stepLabels = new Map<string, string[]>();
+
+function stepLabel(cpu: number, site: string): string {
+  let l = stepLabels.get(site);
+  if (l === undefined) stepLabels.set(site, (l = []));
+  return (l[cpu] ??= `${cpu}:${site}`);
+}
+
 /** One-shot timer event. */
 class TimerEvent implements Handler {
   constructor(readonly fn: () => void) {}
@@ -1197,7 +1206,7 @@ export class Machine {
     this.steps++;
     const f = c.top;
     // the step starts at the yield point the CPU is paused at: label it with that site
-    const label = `${cpu}:${f.paused ? f.site : c.curr.isIdle ? "idle" : "run"}`;
+    const label = stepLabel(cpu, f.paused ? f.site : c.curr.isIdle ? "idle" : "run");
     this.stepLabels.push(label);
     if (this.trace !== null) this.emit("model", cpu, `step ${this.steps}`, label);
     f.paused = false;
