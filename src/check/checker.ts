@@ -45,6 +45,9 @@ export interface CheckResult {
   units: number;
   rounds: number;
   jobs: number;
+  /** checkAsync with worker processes: each worker's peak RSS (MiB) and their CPU time (s). */
+  workerPeakRssMiB?: number[];
+  workerCpuS?: number;
   /** The schedule (0-based) that found the violation. */
   foundAt: number;
   original: { steps: number } | null;

@@ -1,5 +1,6 @@
-// A piscina worker of the parallel exhaustive search: explores one unit of work (a subtree below a
-// fixed prefix) of a target it builds from its spec, and returns what the coordinator merges.
+// One unit of work of the parallel exhaustive search, as a worker runs it: explores a subtree below a
+// fixed prefix of a target it builds from its spec (once per worker), and returns what the
+// coordinator merges (src/check/exhaustive-process.ts is the worker process around it).
 import {
   type ExhaustiveOptions,
   exploreSubtree,

@@ -89,8 +89,6 @@ interface Node {
   chosen: number;
   /** Preemptions of the schedule up to and including this node's step. */
   preemptions: number;
-  /** DPOR: cached dependency of this node's step with each earlier step (0 unknown, 1 independent, 2 dependent). */
-  deps: Uint8Array | null;
   /** DPOR: vector clock of this node's step (valid while `chosen` is unchanged). */
   clock: Int32Array | null;
 }
@@ -209,6 +207,9 @@ export interface SubtreeResult {
   timedOut: boolean;
 }
 
+/** The sleep set of most nodes (never written: a node that needs one gets its own). */
+const NO_SLEEP: Map<number, Footprint> = new Map();
+
 /** Drives one run along a prefix, then extends it, recording nodes and footprints. */
 class DfsStrategy implements ExploreStrategy {
   depth = 0;
@@ -235,7 +236,7 @@ class DfsStrategy implements ExploreStrategy {
       const prevPre = parent?.preemptions ?? 0;
       const preOf = (c: number) =>
         prevPre + (prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
-      let sleep = new Map<number, Footprint>();
+      let sleep = NO_SLEEP;
       let chosen = -1;
       if (d < this.forced.length) {
         // a fixed step of this unit of work
@@ -249,9 +250,15 @@ class DfsStrategy implements ExploreStrategy {
         if (parent !== null && this.opts.sleepSets) {
           const fpChosen = parent.done.get(parent.chosen)!;
           for (const [u, fu] of parent.sleep)
-            if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
+            if (u !== parent.chosen && independent(fu, fpChosen)) {
+              if (sleep === NO_SLEEP) sleep = new Map();
+              sleep.set(u, fu);
+            }
           for (const [u, fu] of parent.done)
-            if (u !== parent.chosen && independent(fu, fpChosen)) sleep.set(u, fu);
+            if (u !== parent.chosen && independent(fu, fpChosen)) {
+              if (sleep === NO_SLEEP) sleep = new Map();
+              sleep.set(u, fu);
+            }
         }
         for (const c of enabled) {
           if (sleep.has(c) || preOf(c) > this.opts.preemptionBound) continue;
@@ -266,13 +273,13 @@ class DfsStrategy implements ExploreStrategy {
         }
       }
       node = {
-        enabled: enabled.slice(),
+        // Machine.explore hands every step a fresh array of enabled CPUs: kept as it is
+        enabled: enabled as number[],
         backtrack: new Set([chosen]),
         sleep,
         done: new Map(),
         chosen,
         preemptions: preOf(chosen),
-        deps: null,
         clock: null,
       };
       this.stack[d] = node;
@@ -384,7 +391,6 @@ export function exploreSubtree(
       if (next >= 0) {
         node.chosen = next;
         node.preemptions = prevPre + preemption(node.enabled, prevCpu, next);
-        node.deps = null;
         node.clock = null;
         prefixLen = stack.length;
         found = true;
@@ -640,13 +646,68 @@ function replayChoices(target: CheckTarget, choices: readonly number[]): RunOutc
 }
 
 /**
+ * Per-key access history of the run being analysed: the last write to each key and the reads since
+ * (keys are interned ids; a stamp marks entries of the current analysis, so nothing is cleared).
+ */
+class AccessTable {
+  private stamp = 0;
+  private at = new Int32Array(256);
+  private lastWrite = new Int32Array(256);
+  private reads: number[][] = [];
+
+  reset(): void {
+    this.stamp++;
+  }
+
+  private slot(k: number): void {
+    if (k >= this.at.length) {
+      const n = Math.max(k + 1, this.at.length * 2);
+      const at = new Int32Array(n);
+      at.set(this.at);
+      this.at = at;
+      const lw = new Int32Array(n);
+      lw.set(this.lastWrite);
+      this.lastWrite = lw;
+    }
+    if (this.at[k] !== this.stamp) {
+      this.at[k] = this.stamp;
+      this.lastWrite[k] = -1;
+      const r = this.reads[k];
+      if (r === undefined) this.reads[k] = [];
+      else r.length = 0;
+    }
+  }
+
+  /** Call `f` with every earlier step that conflicts with access `e` and is not ordered before another one that does. */
+  conflicts(e: number, f: (j: number) => void): void {
+    const k = e >>> 1;
+    this.slot(k);
+    const lw = this.lastWrite[k]!;
+    if (lw >= 0) f(lw);
+    if (e & 1) for (const j of this.reads[k]!) f(j);
+  }
+
+  record(e: number, i: number): void {
+    const k = e >>> 1;
+    this.slot(k);
+    if (e & 1) {
+      this.lastWrite[k] = i;
+      this.reads[k]!.length = 0;
+    } else this.reads[k]!.push(i);
+  }
+}
+
+const accesses = new AccessTable();
+
+/**
  * DPOR race analysis of the run on the stack: for every step i, find the last earlier step j of
  * another CPU that conflicts with it and does not happen before CPU(i)'s previous point (vector
  * clocks over program order and conflicts); then CPU(i) must also be tried at j (or, if it was not
- * enabled there, every CPU enabled there). Steps before `from` are the previous run's (same
- * choices, same footprints): their races were added then and their clocks are kept on the nodes.
- * Below `floor` the unit's prefix is fixed: races of its last step and later ones against prefix
- * steps go to `escaped` for the coordinator.
+ * enabled there, every CPU enabled there). The candidates are, per key the step touches, the last
+ * write and (for a write) the reads since: every other conflicting step happens before one of them.
+ * Steps before `from` are the previous run's (same choices, same footprints): their races were added
+ * then and their clocks are kept on the nodes. Below `floor` the unit's prefix is fixed: races of its
+ * last step and later ones against prefix steps go to `escaped` for the coordinator.
  */
 function addBacktrackPoints(
   stack: Node[],
@@ -656,56 +717,47 @@ function addBacktrackPoints(
   escaped: [number, number][],
 ): void {
   const len = stack.length;
-  const cpuOf: number[] = new Array(len);
-  const fp: (Footprint | undefined)[] = new Array(len);
-  for (let i = 0; i < len; i++) {
-    cpuOf[i] = stack[i]!.chosen;
-    fp[i] = stack[i]!.done.get(stack[i]!.chosen);
-  }
-  // prefix nodes keep their steps from run to run, so their dependencies are computed once
-  const dependent = (i: number, j: number): boolean => {
-    const node = stack[i]!;
-    let d = node.deps;
-    if (d === null || d.length < i) d = node.deps = new Uint8Array(i);
-    let v = d[j]!;
-    if (v === 0) d[j] = v = independent(fp[j]!, fp[i]!) ? 1 : 2;
-    return v === 2;
-  };
   const none = new Int32Array(nCpus).fill(-1);
   const cpuClock: Int32Array[] = new Array(nCpus).fill(none);
+  accesses.reset();
   let start = 0;
-  for (; start < from && stack[start]!.clock !== null; start++)
-    cpuClock[cpuOf[start]!] = stack[start]!.clock!;
+  for (; start < from && stack[start]!.clock !== null; start++) {
+    const n = stack[start]!;
+    cpuClock[n.chosen] = n.clock!;
+    const fi = n.done.get(n.chosen);
+    if (fi !== undefined) for (let x = 0; x < fi.length; x++) accesses.record(fi[x]!, start);
+  }
+  let race = -1;
+  let p = -1;
+  let pre: Int32Array = none;
+  let c: Int32Array = none;
+  const candidate = (j: number): void => {
+    const q = stack[j]!.chosen;
+    if (q === p) return;
+    const cj = stack[j]!.clock!;
+    for (let x = 0; x < nCpus; x++) if (cj[x]! > c[x]!) c[x] = cj[x]!;
+    if (pre[q]! < j && j > race) race = j; // not ordered before p's previous point: a race
+  };
   for (let i = start; i < len; i++) {
-    const p = cpuOf[i]!;
-    const fi = fp[i];
-    const pre = cpuClock[p]!;
+    const n = stack[i]!;
+    p = n.chosen;
+    pre = cpuClock[p]!;
+    c = pre.slice();
+    race = -1;
+    const fi = n.done.get(p);
+    if (fi !== undefined) for (let x = 0; x < fi.length; x++) accesses.conflicts(fi[x]!, candidate);
     // races between two fixed prefix steps were handled by the unit that explored that prefix
-    if (fi !== undefined && i >= floor - 1) {
-      for (let j = i - 1; j >= 0; j--) {
-        const q = cpuOf[j]!;
-        if (q === p) continue;
-        if (fp[j] === undefined || pre[q]! >= j) continue; // j happens before p's current point: ordered
-        if (!dependent(i, j)) continue;
-        const node = stack[j]!;
-        const add = node.enabled.includes(p) ? [p] : node.enabled;
-        for (const c of add) {
-          if (j < floor) escaped.push([j, c]);
-          else node.backtrack.add(c);
-        }
-        break;
-      }
-    }
-    const c = pre.slice();
-    if (fi !== undefined) {
-      for (let k = 0; k < i; k++) {
-        if (fp[k] === undefined || cpuOf[k] === p || !dependent(i, k)) continue;
-        const ck = stack[k]!.clock!;
-        for (let x = 0; x < nCpus; x++) if (ck[x]! > c[x]!) c[x] = ck[x]!;
+    if (race >= 0 && i >= floor - 1) {
+      const node = stack[race]!;
+      const add = node.enabled.includes(p) ? [p] : node.enabled;
+      for (const a of add) {
+        if (race < floor) escaped.push([race, a]);
+        else node.backtrack.add(a);
       }
     }
     c[p] = i;
-    stack[i]!.clock = c;
+    n.clock = c;
     cpuClock[p] = c;
+    if (fi !== undefined) for (let x = 0; x < fi.length; x++) accesses.record(fi[x]!, i);
   }
 }

@@ -44,8 +44,8 @@ function fmtInt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
-function plural(n: number, what: string): string {
-  return `${fmtInt(n)} ${what}${n === 1 ? "" : "s"}`;
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? one : many}`;
 }
 
 /** The text a user reads after a check. */
@@ -69,10 +69,15 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
       `  coverage   ${r.complete ? "complete" : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
     );
     lines.push(
-      `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} on ${plural(r.jobs, "thread")}`,
+      `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} ${r.jobs === 1 ? "in this process" : `on ${plural(r.jobs, "worker process", "worker processes")}`}`,
     );
   }
-  lines.push(`  memory     peak RSS ${peakRssMiB()} MiB`);
+  const workers = r.workerPeakRssMiB ?? [];
+  lines.push(
+    workers.length > 0
+      ? `  memory     peak RSS ${peakRssMiB()} MiB here, ${workers.join(" + ")} MiB in the worker processes`
+      : `  memory     peak RSS ${peakRssMiB()} MiB`,
+  );
   if (r.counterexample !== null) {
     const cx = r.counterexample;
     lines.push(
@@ -122,9 +127,9 @@ export function registerCheckCommands(program: Command): void {
     .option("--max-steps <n>", "step budget of one schedule", "20000")
     .option(
       "-j, --jobs <n>",
-      `exhaustive: worker threads (default: one per core, here ${defaultJobs()}); results do not depend on it`,
+      `exhaustive: worker processes (default: one per core, here ${defaultJobs()}); results do not depend on it`,
     )
-    .option("--grain <n>", "exhaustive: schedules per unit of work handed to a thread", String(DEFAULT_GRAIN))
+    .option("--grain <n>", "exhaustive: schedules per unit of work handed to a worker", String(DEFAULT_GRAIN))
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")

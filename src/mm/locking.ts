@@ -45,7 +45,7 @@ export function spinLockFast(th: MmThread, l: SpinLock, site: string): number {
   th.cost += l.line.rmw(k);
   k.preemptDisable();
   l.owner = k;
-  lockStats(th.sim.m).get(l.name).acquired(bounce);
+  (l.stats ??= lockStats(th.sim.m).get(l.name)).acquired(bounce);
   recordWait(th, site, 0, false);
   return 1;
 }
@@ -67,7 +67,7 @@ export function* spinLock(th: MmThread, l: SpinLock, site: string): KGen<Held> {
   const bounce = l.line.bouncesFor(k);
   th.cost += l.line.rmw(k);
   k.preemptDisable();
-  const stats = lockStats(th.sim.m).get(l.name);
+  const stats = (l.stats ??= lockStats(th.sim.m).get(l.name));
   if (l.owner === null && l.waiters.length === 0) {
     l.owner = k;
     stats.acquired(bounce);

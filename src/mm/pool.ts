@@ -2,7 +2,42 @@
 // the same target. An explore run is a few dozen steps; allocating and collecting the page-table and
 // oracle arrays of its address spaces anew each time cost about a fifth of it.
 
+/** The arrays of MmSim's ring of recent model events (only entries written in a run are read). */
+export interface RingArrays {
+  t: Float64Array;
+  cpu: Int16Array;
+  vpn: Int32Array;
+  aux: Int32Array;
+  count: Int32Array;
+  last: Float64Array;
+  fn: string[];
+}
+
+export function newRingArrays(n: number): RingArrays {
+  return {
+    t: new Float64Array(n),
+    cpu: new Int16Array(n),
+    vpn: new Int32Array(n),
+    aux: new Int32Array(n),
+    count: new Int32Array(n),
+    last: new Float64Array(n),
+    fn: new Array<string>(n).fill(""),
+  };
+}
+
 export class ArrayPool {
+  private readonly rings: RingArrays[] = [];
+
+  /** A ring of `n` entries (contents left from an earlier run: the ring reads only what it wrote). */
+  ring(n: number): RingArrays {
+    const r = this.rings.pop();
+    return r !== undefined && r.t.length === n ? r : newRingArrays(n);
+  }
+
+  giveRing(r: RingArrays): void {
+    if (this.rings.length < 8) this.rings.push(r);
+  }
+
   private readonly i32 = new Map<number, Int32Array[]>();
   private readonly i16 = new Map<number, Int16Array[]>();
 

@@ -6,7 +6,7 @@ import { type LockClassStat, lockStats } from "../sync/lockstat.js";
 import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
-import type { ArrayPool } from "./pool.js";
+import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import type { MmSwitches } from "./switches.js";
 import { Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
@@ -181,14 +181,15 @@ export class MmSim {
   readonly findingCounts = new Map<string, number>();
   private readonly maxPerKind: number;
   // event ring
-  private readonly ringT = new Float64Array(RING);
-  private readonly ringCpu = new Int16Array(RING);
-  private readonly ringVpn = new Int32Array(RING);
-  private readonly ringAux = new Int32Array(RING);
+  private readonly ring: RingArrays;
+  private readonly ringT: Float64Array;
+  private readonly ringCpu: Int16Array;
+  private readonly ringVpn: Int32Array;
+  private readonly ringAux: Int32Array;
   /** Repeats of the same event folded into one entry (first time kept in ringT). */
-  private readonly ringCount = new Int32Array(RING);
-  private readonly ringLast = new Float64Array(RING);
-  private readonly ringFn: string[] = new Array(RING).fill("");
+  private readonly ringCount: Int32Array;
+  private readonly ringLast: Float64Array;
+  private readonly ringFn: string[];
   private ringN = 0;
 
   constructor(
@@ -202,6 +203,14 @@ export class MmSim {
     this.words = opts.wordsPerPage ?? 4;
     this.ipiShootdown = opts.ipiShootdown ?? false;
     this.pool = opts.pool ?? null;
+    const ring = (this.ring = this.pool !== null ? this.pool.ring(RING) : newRingArrays(RING));
+    this.ringT = ring.t;
+    this.ringCpu = ring.cpu;
+    this.ringVpn = ring.vpn;
+    this.ringAux = ring.aux;
+    this.ringCount = ring.count;
+    this.ringLast = ring.last;
+    this.ringFn = ring.fn;
     // explore runs are a few dozen steps and use a handful of frames; timed runs preallocate
     this.frames = new Frames(
       this.words,
@@ -227,6 +236,7 @@ export class MmSim {
     if (pool === null) return;
     this.pool = null;
     for (const a of this.pooled) pool.give(a);
+    pool.giveRing(this.ring);
     this.pooled.length = 0;
   }
 

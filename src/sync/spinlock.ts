@@ -5,13 +5,15 @@ import { BH_ENABLE, IRQ_ENABLE, type KGen, PREEMPT_ENABLE, SPIN, yieldPoint } fr
 import type { Ctx } from "../sim/task.js";
 import { CacheLine } from "./cacheline.js";
 import { lockdep } from "./lockdep.js";
-import { lockStats } from "./lockstat.js";
+import { type LockClassStat, lockStats } from "./lockstat.js";
 
 export class SpinLock {
   owner: Ctx | null = null;
   readonly waiters: { k: Ctx; since: number; site: string }[] = [];
   readonly line = new CacheLine();
   heldSince = 0;
+  /** The lock_stat class of this lock (looked up once; a lock lives on one machine). */
+  stats: LockClassStat | null = null;
   /** Contexts whose acquisition was skipped because the site is switched off. */
   readonly skips: Ctx[] = [];
   /**
@@ -47,7 +49,7 @@ function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   const bounce = lock.line.bouncesFor(k);
   const cost = lock.line.rmw(k);
   if (cost > 0) yield cost;
-  const stats = lockStats(m).get(lock.name);
+  const stats = (lock.stats ??= lockStats(m).get(lock.name));
   // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
   lockdep(m).acquire(k, lock.name, site, false);
   if (lock.owner === null && lock.waiters.length === 0) {
@@ -87,7 +89,7 @@ export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolea
   }
   lock.owner = k;
   lock.heldSince = m.now;
-  lockStats(m).get(lock.name).acquired(bounce);
+  (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
   lockdep(m).acquire(k, lock.name, site, true);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
   return true;

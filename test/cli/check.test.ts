@@ -108,8 +108,9 @@ describe("faultline check", () => {
     });
     expect(figures(two.stdout)).toEqual(figures(one.stdout));
     expect(figures(one.stdout).search).toMatch(/units of work in/);
-    expect(one.stdout).toContain("on 1 thread\n");
-    expect(two.stdout).toContain("on 2 threads");
+    expect(one.stdout).toContain("in this process\n");
+    expect(two.stdout).toContain("on 2 worker processes");
+    expect(two.stdout).toMatch(/MiB in the worker processes/);
     expect(two.stdout).toMatch(/coverage\s+complete/);
     const bad = faultline([...args, "--jobs", "0"]);
     expect(bad.code).toBe(2);
