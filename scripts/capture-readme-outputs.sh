@@ -24,6 +24,9 @@ show() { echo "\$ faultline $*" | sed "s#$tmp/##g"; }
 { show check pervma-check-small --strategy exhaustive --set 'workloads[1].enabled=false' --set machine.cpus=3
   fl check pervma-check-small --strategy exhaustive --set 'workloads[1].enabled=false' --set machine.cpus=3
   echo "(exit status $?)"; } > "$out/CHECK_EXHAUSTIVE_OUTPUT.txt"
+{ show check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
+  fl check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
+  echo "(exit status $?)"; } > "$out/CHECK_EXHAUSTIVE_FULL_OUTPUT.txt"
 if [ "${1:-}" != "--no-bench" ]; then
   { echo '```'; echo '$ npm run bench'; node --max-semi-space-size=32 dist/bench/main.js; echo '```'; } > "$out/BENCH_OUTPUT.txt"
 fi

@@ -69,7 +69,7 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
       `  coverage   ${r.complete ? "complete" : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
     );
     lines.push(
-      `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} ${r.jobs === 1 ? "in this process" : `on ${plural(r.jobs, "worker process", "worker processes")}`}`,
+      `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} ${(r.workerPeakRssMiB ?? []).length === 0 ? "in this process" : `on ${plural(r.workerPeakRssMiB!.length, "worker process", "worker processes")}`}`,
     );
   }
   const workers = r.workerPeakRssMiB ?? [];
