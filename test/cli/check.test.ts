@@ -80,7 +80,7 @@ describe("faultline check", () => {
     expect(r.code).toBe(0);
   });
 
-  it("--jobs spreads the exhaustive search over worker threads without changing what it explores", () => {
+  it("--jobs spreads the exhaustive search over worker processes without changing what it explores", () => {
     const args = [
       "check",
       "pervma-check-small",
