@@ -1,14 +1,41 @@
 // A worker process of the parallel exhaustive search (workerpool, workerType "process"): explores
-// units of work (src/check/exhaustive-worker.ts) and reports its own peak RSS with each result.
+// units of work (subtrees below a fixed prefix) of a target it builds from its spec once, and
+// returns what the coordinator merges, with the process's peak RSS and CPU time.
 import workerpool from "workerpool";
-import runUnit, { type UnitJob } from "./exhaustive-worker.js";
+import {
+  type ExhaustiveOptions,
+  exploreSubtree,
+  type SubtreeResult,
+  type SubtreeTask,
+} from "./exhaustive.js";
+import type { CheckTarget, CheckTargetSpec } from "./run.js";
+import { targetFromSpec } from "./spec.js";
 
-workerpool.worker({
-  runUnit: (job: UnitJob) => ({
-    ...runUnit(job),
+export interface UnitJob {
+  spec: CheckTargetSpec;
+  task: SubtreeTask;
+  opts: Omit<ExhaustiveOptions, "onProgress">;
+  /** Wall time left for the whole search (ms). */
+  remainingMs: number;
+}
+
+export type UnitResult = SubtreeResult & { pid: number; peakRssKiB: number; cpuS: number };
+
+let cached: { key: string; target: CheckTarget } | null = null;
+
+function runUnit(job: UnitJob): UnitResult {
+  const key = JSON.stringify(job.spec);
+  if (cached === null || cached.key !== key) cached = { key, target: targetFromSpec(job.spec) };
+  const r = exploreSubtree(cached.target, job.task, job.opts, performance.now() + job.remainingMs);
+  delete r.outcome; // the machine stays here; the coordinator replays the choices
+  const cpu = process.cpuUsage();
+  // maxRSS is in KiB on Linux
+  return {
+    ...r,
     pid: process.pid,
-    // maxRSS is in KiB on Linux
     peakRssKiB: process.resourceUsage().maxRSS,
-    cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-  }),
-});
+    cpuS: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+workerpool.worker({ runUnit });

@@ -599,16 +599,28 @@ export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions>
   for (;;) {
     const tasks = search.nextRound(performance.now() - t0);
     if (tasks.length === 0) break;
-    const results: SubtreeResult[] = [];
-    for (const t of tasks) {
-      const r = exploreSubtree(target, t, search.o, t0 + search.o.maxMs);
-      results.push(r);
-      search.o.onProgress?.(search.schedules + results.reduce((a, x) => a + x.schedules, 0));
-      if (r.violation !== null) break;
-    }
-    search.merge(tasks.slice(0, results.length), results);
+    search.merge(tasks, exploreHere(target, search, tasks, t0 + search.o.maxMs));
   }
   return searchResult(search, target, performance.now() - t0);
+}
+
+/** A round's units explored in this thread, in order, up to the first violation (merge ignores the rest). */
+export function exploreHere(
+  target: CheckTarget,
+  search: ExhaustiveSearch,
+  tasks: readonly SubtreeTask[],
+  deadlineMs: number,
+): SubtreeResult[] {
+  const results: SubtreeResult[] = [];
+  let schedules = search.schedules;
+  for (const t of tasks) {
+    const r = exploreSubtree(target, t, search.o, deadlineMs);
+    results.push(r);
+    schedules += r.schedules;
+    search.o.onProgress?.(schedules);
+    if (r.violation !== null) break;
+  }
+  return results;
 }
 
 /** The result of a finished search; a violation found in a worker is replayed here to get its run. */

@@ -18,11 +18,11 @@ import {
   type ExhaustiveOptions,
   type ExhaustiveResult,
   ExhaustiveSearch,
-  exploreSubtree,
+  exploreHere,
   type SubtreeResult,
   searchResult,
 } from "./exhaustive.js";
-import type { UnitJob } from "./exhaustive-worker.js";
+import type { UnitJob, UnitResult } from "./exhaustive-process.js";
 import type { CheckTarget } from "./run.js";
 
 /**
@@ -63,13 +63,7 @@ export async function exhaustiveParallel(
       let results: SubtreeResult[];
       if (jobs === 1 || target.spec === undefined || tasks.length === 1) {
         // one unit (the first round) or one thread: no hand-off needed
-        results = [];
-        for (const t of tasks) {
-          const r = exploreSubtree(target, t, search.o, t0 + search.o.maxMs);
-          results.push(r);
-          onProgress?.(search.schedules + results.reduce((a, x) => a + x.schedules, 0));
-          if (r.violation !== null) break;
-        }
+        results = exploreHere(target, search, tasks, t0 + search.o.maxMs);
       } else {
         pool ??= workerpool.pool(new URL("./exhaustive-process.js", import.meta.url).pathname, {
           workerType: "process",
@@ -89,11 +83,7 @@ export async function exhaustiveParallel(
               opts: plain,
               remainingMs: search.o.maxMs - (performance.now() - t0),
             };
-            return (
-              p.exec("runUnit", [job]) as Promise<
-                SubtreeResult & { pid: number; peakRssKiB: number; cpuS: number }
-              >
-            ).then((r) => {
+            return (p.exec("runUnit", [job]) as Promise<UnitResult>).then((r) => {
               peaks.set(r.pid, Math.max(peaks.get(r.pid) ?? 0, r.peakRssKiB));
               cpu.set(r.pid, Math.max(cpu.get(r.pid) ?? 0, r.cpuS));
               sofar += r.schedules;
@@ -103,7 +93,7 @@ export async function exhaustiveParallel(
           }),
         );
       }
-      search.merge(tasks.slice(0, results.length), results);
+      search.merge(tasks, results);
     }
   } finally {
     await pool?.terminate();

@@ -518,14 +518,7 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   }
   if (write && !(pte & PTE_WRITE)) {
     const ptl = ptlOf(mm, vpn);
-    const held = yield* pte_offset_map_lock(
-      th,
-      mm,
-      vpn,
-      ptl,
-      "handle_pte_fault:pte_offset_map_lock",
-      Y_HPF_PTL,
-    );
+    const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_HPF_PTL);
     if (mm.pte[vpn] !== pte) {
       spinUnlock(th, ptl, held);
       return 0;
@@ -574,17 +567,18 @@ function setAnonPte(th: MmThread, mm: MmStruct, vpn: number, frame: number, writ
 }
 
 /**
- * pte_offset_map_lock() (include/linux/mm.h): the page-table lock of `vpn` at `site`, after the step's
- * cost (timed) or its yield point (explore); records the PTE in the step's footprint. True if held.
+ * pte_offset_map_lock() (include/linux/mm.h): the page-table lock of `vpn` at the yield point's site,
+ * after the step's cost (timed) or the yield point (explore); records the PTE in the step's
+ * footprint. True if held.
  */
 function* pte_offset_map_lock(
   th: MmThread,
   mm: MmStruct,
   vpn: number,
   ptl: SpinLock,
-  site: string,
   point: Effect,
 ): KGen<boolean> {
+  const site = point.site;
   if (th.timed) {
     if (th.cost > 0) yield th.charge();
   } else yield point;
@@ -600,14 +594,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   const mm = th.mm;
   if (!(flags & FAULT_FLAG_WRITE)) {
     const ptl = ptlOf(mm, vpn);
-    const held = yield* pte_offset_map_lock(
-      th,
-      mm,
-      vpn,
-      ptl,
-      "do_anonymous_page:pte_offset_map_lock",
-      Y_ANON_PTL,
-    );
+    const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
     if (mm.pte[vpn] === 0) {
       installCheck(th, mm, v, vpn, flags);
       mm.pte[vpn] = mkPte(ZERO_FRAME, false);
@@ -622,14 +609,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
   const ptl = ptlOf(mm, vpn);
-  const held = yield* pte_offset_map_lock(
-    th,
-    mm,
-    vpn,
-    ptl,
-    "do_anonymous_page:pte_offset_map_lock",
-    Y_ANON_PTL,
-  );
+  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
   if (mm.pte[vpn] !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
@@ -753,7 +733,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   // the copy takes time: another CPU may act between __wp_page_copy_user and taking the PTL
   if (!th.timed) yield Y_WP_COPY;
   const ptl = ptlOf(mm, vpn);
-  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, "wp_page_copy:pte_offset_map_lock", Y_WP_PTL);
+  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_WP_PTL);
   if (mm.pte[vpn] === orig) {
     // ptep_clear_flush, then set_pte_at the new page
     mm.pte[vpn] = 0;
@@ -865,14 +845,7 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
   th.cost += sim.costs.uffdResolveNs;
   // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
   const ptl = ptlOf(mm, vpn);
-  const held = yield* pte_offset_map_lock(
-    th,
-    mm,
-    vpn,
-    ptl,
-    "do_anonymous_page:pte_offset_map_lock",
-    Y_ANON_PTL,
-  );
+  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
   if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) mm.pte[vpn] = mkPte(ZERO_FRAME, false);
   spinUnlock(th, ptl, held);
   return VM_FAULT_RETRY;

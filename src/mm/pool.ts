@@ -8,6 +8,7 @@ export interface RingArrays {
   cpu: Int16Array;
   vpn: Int32Array;
   aux: Int32Array;
+  /** Repeats of the same event folded into one entry (the first time is kept in `t`, the last in `last`). */
   count: Int32Array;
   last: Float64Array;
   fn: string[];

@@ -182,14 +182,6 @@ export class MmSim {
   private readonly maxPerKind: number;
   // event ring
   private readonly ring: RingArrays;
-  private readonly ringT: Float64Array;
-  private readonly ringCpu: Int16Array;
-  private readonly ringVpn: Int32Array;
-  private readonly ringAux: Int32Array;
-  /** Repeats of the same event folded into one entry (first time kept in ringT). */
-  private readonly ringCount: Int32Array;
-  private readonly ringLast: Float64Array;
-  private readonly ringFn: string[];
   private ringN = 0;
 
   constructor(
@@ -203,14 +195,7 @@ export class MmSim {
     this.words = opts.wordsPerPage ?? 4;
     this.ipiShootdown = opts.ipiShootdown ?? false;
     this.pool = opts.pool ?? null;
-    const ring = (this.ring = this.pool !== null ? this.pool.ring(RING) : newRingArrays(RING));
-    this.ringT = ring.t;
-    this.ringCpu = ring.cpu;
-    this.ringVpn = ring.vpn;
-    this.ringAux = ring.aux;
-    this.ringCount = ring.count;
-    this.ringLast = ring.last;
-    this.ringFn = ring.fn;
+    this.ring = this.pool !== null ? this.pool.ring(RING) : newRingArrays(RING);
     // explore runs are a few dozen steps and use a handful of frames; timed runs preallocate
     this.frames = new Frames(
       this.words,
@@ -311,23 +296,23 @@ export class MmSim {
       for (let j = this.ringN - 1; j >= 0 && j >= this.ringN - 8; j--) {
         const p = j & (RING - 1);
         if (
-          this.ringFn[p] === fn &&
-          this.ringCpu[p] === cpu &&
-          this.ringVpn[p] === vpn &&
-          this.ringAux[p] === aux
+          this.ring.fn[p] === fn &&
+          this.ring.cpu[p] === cpu &&
+          this.ring.vpn[p] === vpn &&
+          this.ring.aux[p] === aux
         ) {
-          this.ringCount[p]++;
-          this.ringLast[p] = this.m.now;
+          this.ring.count[p]++;
+          this.ring.last[p] = this.m.now;
           return;
         }
       }
     const i = this.ringN++ & (RING - 1);
-    this.ringCount[i] = 1;
-    this.ringT[i] = this.m.now;
-    this.ringCpu[i] = cpu;
-    this.ringFn[i] = fn;
-    this.ringVpn[i] = vpn;
-    this.ringAux[i] = aux;
+    this.ring.count[i] = 1;
+    this.ring.t[i] = this.m.now;
+    this.ring.cpu[i] = cpu;
+    this.ring.fn[i] = fn;
+    this.ring.vpn[i] = vpn;
+    this.ring.aux[i] = aux;
   }
 
   /** The CPU of the latest ring event `fn` at vpn, or -1. */
@@ -335,7 +320,7 @@ export class MmSim {
     const n = Math.min(this.ringN, RING);
     for (let j = this.ringN - 1; j >= this.ringN - n; j--) {
       const i = j & (RING - 1);
-      if (this.ringVpn[i] === vpn && this.ringFn[i] === fn) return this.ringCpu[i]!;
+      if (this.ring.vpn[i] === vpn && this.ring.fn[i] === fn) return this.ring.cpu[i]!;
     }
     return -1;
   }
@@ -354,16 +339,16 @@ export class MmSim {
     }[] = [];
     for (let j = this.ringN - 1; j >= this.ringN - n && recs.length < max; j--) {
       const i = j & (RING - 1);
-      const vpn = this.ringVpn[i]!;
+      const vpn = this.ring.vpn[i]!;
       if (vpns.length > 0 && !vpns.includes(vpn)) continue;
       const r = {
-        t: this.ringT[i]!,
-        last: this.ringLast[i]!,
-        cpu: this.ringCpu[i]!,
-        fn: this.ringFn[i]!,
+        t: this.ring.t[i]!,
+        last: this.ring.last[i]!,
+        cpu: this.ring.cpu[i]!,
+        fn: this.ring.fn[i]!,
         vpn,
-        aux: this.ringAux[i]!,
-        count: this.ringCount[i]!,
+        aux: this.ring.aux[i]!,
+        count: this.ring.count[i]!,
       };
       const prev = recs[recs.length - 1];
       if (

@@ -406,7 +406,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
   if (mm.expected !== null) {
     mm.expected.copyWithin(to * w, old * w, (old + npages) * w);
     for (let b = to >> 6; b <= (to + npages - 1) >> 6; b++) mm.storedBlocks![b] = 1;
-    mm.expected.fill(0, old * w, (old + npages) * w);
+    resetShadow(th, mm, old, old + npages);
   }
   yield* vma_mark_detached(th, v);
   vma_unlink(th, mm, [v]);

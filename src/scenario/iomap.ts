@@ -69,6 +69,25 @@ function machine(over: Partial<FsMachineSpec> = {}): FsMachineSpec {
 
 const PROBE_CPU2: TaskSpec = { kind: "probe", cpu: 2, periodNs: 1_000_000 };
 
+/** S1's 52 GB file and its fio writer, committer and probe (S8 reruns it under other preemption models). */
+function s1Workload(): Pick<FsScenarioConfig, "files" | "tasks"> {
+  return {
+    files: [
+      {
+        name: "data",
+        bytes: 52 * GB,
+        layout: { extentBytes: 1 * GIB, extentBytesMax: 8 * GIB, gapBytes: 64 * MIB },
+        initial: "empty",
+      },
+    ],
+    tasks: [
+      { kind: "writer", cpu: 3, comm: "fio", jobs: [{ file: "data", bytes: 52 * GB, fsync: true }] },
+      { kind: "committer", cpu: 4, file: "data", everyNs: 10e9 },
+      PROBE_CPU2,
+    ],
+  };
+}
+
 /** The eight scenarios of spec §6.4 (parameters explained in docs/design/fs-model.md §5). */
 export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
   "iomap-s1": {
@@ -86,24 +105,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
       physRunBytes: 64 * MIB,
       flusherCpu: 0,
     },
-    files: [
-      {
-        name: "data",
-        bytes: 52 * GB,
-        layout: { extentBytes: 1 * GIB, extentBytesMax: 8 * GIB, gapBytes: 64 * MIB },
-        initial: "empty",
-      },
-    ],
-    tasks: [
-      {
-        kind: "writer",
-        cpu: 3,
-        comm: "fio",
-        jobs: [{ file: "data", bytes: 52 * GB, fsync: true }],
-      },
-      { kind: "committer", cpu: 4, file: "data", everyNs: 10e9 },
-      PROBE_CPU2,
-    ],
+    ...s1Workload(),
     limitNs: 600e9,
     seed: 1,
   },
@@ -271,24 +273,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     machine: machine({ cpus: 8, preempt: "full", watchdogStyle: "once" }),
     device: "cloud-raid0x4",
     fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
-    files: [
-      {
-        name: "data",
-        bytes: 52 * GB,
-        layout: { extentBytes: 1 * GIB, extentBytesMax: 8 * GIB, gapBytes: 64 * MIB },
-        initial: "empty",
-      },
-    ],
-    tasks: [
-      {
-        kind: "writer",
-        cpu: 3,
-        comm: "fio",
-        jobs: [{ file: "data", bytes: 52 * GB, fsync: true }],
-      },
-      { kind: "committer", cpu: 4, file: "data", everyNs: 10e9 },
-      PROBE_CPU2,
-    ],
+    ...s1Workload(),
     limitNs: 600e9,
     seed: 1,
   },

@@ -8,6 +8,7 @@ import { catalog } from "../../src/scenario/models.js";
 import { PREEMPTION_MODELS } from "../../src/scenario/schema.js";
 import { RunError, SimWorker } from "./client.js";
 import { CounterexamplePanel } from "./cx.js";
+import { download } from "./download.js";
 import { defaultForm, describeScenario, type FormState, setsFor } from "./form.js";
 import type { Done } from "./protocol.js";
 import { BUILTINS, builtin } from "./scenarios.js";
@@ -55,17 +56,6 @@ interface Side {
 }
 
 const WORKERS = [new SimWorker(), new SimWorker()];
-
-function download(name: string, text: string | string[], type: string): void {
-  const url = URL.createObjectURL(new Blob(typeof text === "string" ? [text] : text, { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function initialSource(): Source {
   const u = readUrl(location.search);
@@ -355,20 +345,12 @@ export function App() {
                   onInput={(e) => set({ cpus: (e.target as HTMLInputElement).value })}
                 />
               </label>
-              <label>
-                Preemption{" "}
-                <select
-                  data-testid="preemption"
-                  value={form.preemption}
-                  onChange={(e) => set({ preemption: (e.target as HTMLSelectElement).value })}
-                >
-                  {PREEMPTION_MODELS.map((p) => (
-                    <option value={p} key={p}>
-                      {PREEMPT_NAMES[p]}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <PreemptionField
+                label="Preemption"
+                testid="preemption"
+                value={form.preemption}
+                onChange={(preemption) => set({ preemption })}
+              />
               <label>
                 Seed{" "}
                 <input
@@ -462,21 +444,13 @@ export function App() {
                   ))}
                 </select>
               </label>
-              <label>
-                preemption{" "}
-                <select
-                  data-testid="preemption-b"
-                  disabled={!form.compare}
-                  value={form.preemptionB}
-                  onChange={(e) => set({ preemptionB: (e.target as HTMLSelectElement).value })}
-                >
-                  {PREEMPTION_MODELS.map((p) => (
-                    <option value={p} key={p}>
-                      {PREEMPT_NAMES[p]}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <PreemptionField
+                label="preemption"
+                testid="preemption-b"
+                disabled={!form.compare}
+                value={form.preemptionB}
+                onChange={(preemptionB) => set({ preemptionB })}
+              />
               <span class="hint">same scenario, same seed</span>
             </div>
             <div class="actions">
@@ -517,6 +491,33 @@ export function App() {
         fit.
       </footer>
     </div>
+  );
+}
+
+/** A labelled choice of preemption model (the scenario's, or the compared side's). */
+function PreemptionField(p: {
+  label: string;
+  testid: string;
+  value: string;
+  disabled?: boolean;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {p.label}{" "}
+      <select
+        data-testid={p.testid}
+        disabled={p.disabled ?? false}
+        value={p.value}
+        onChange={(e) => p.onChange((e.target as HTMLSelectElement).value)}
+      >
+        {PREEMPTION_MODELS.map((m) => (
+          <option value={m} key={m}>
+            {PREEMPT_NAMES[m]}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

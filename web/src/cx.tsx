@@ -6,6 +6,7 @@ import type { Counterexample } from "../../src/check/counterexample.js";
 import { findVariant } from "../../src/scenario/catalog.js";
 import { catalog } from "../../src/scenario/models.js";
 import { RunError, SimWorker } from "./client.js";
+import { download } from "./download.js";
 import { describeScenario } from "./form.js";
 import type { Replayed } from "./protocol.js";
 import { BUILTINS } from "./scenarios.js";
@@ -17,19 +18,6 @@ const WORKER = new SimWorker();
 /** Built-in scenarios of the per-VMA-lock model (the checker explores it). */
 const MM_SCENARIOS = BUILTINS.filter((b) => describeScenario(b.text, b.name, CATALOG).model === "mm");
 const MM_VARIANTS = CATALOG.variants.filter((v) => v.model === "mm");
-
-function download(name: string, text: string | string[]): void {
-  const url = URL.createObjectURL(
-    new Blob(typeof text === "string" ? [text] : text, { type: "application/json" }),
-  );
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** Link parameters of the tab: ?tab=cx&scenario=&variant=&seed=&strategy=&budget=&kinds=&find */
 function cxUrl(): URLSearchParams {
