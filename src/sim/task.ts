@@ -91,6 +91,23 @@ export class Ctx {
     }
   }
 
+  /**
+   * `g` (a call of kernel function `fn`) as a trace slice, without a call-stack entry (so dmesg call
+   * traces stay as they are); `g` itself when the model is not traced.
+   */
+  traced<T>(fn: string, g: KGen<T>): KGen<T> {
+    return this.m.modelTrace ? this.slicing(fn, g) : g;
+  }
+
+  private *slicing<T>(fn: string, g: KGen<T>): KGen<T> {
+    const t0 = this.m.now;
+    try {
+      return yield* g;
+    } finally {
+      this.m.slice(this.cpu.id, fn, t0, this.m.now);
+    }
+  }
+
   private markStart(): void {
     const s = (this.starts ??= []);
     s[this.stack.length - 1] = this.m.now;
