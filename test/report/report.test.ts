@@ -2,7 +2,7 @@
 // table, canonical JSON, the streamed Chrome trace, and SVG plots.
 import { describe, expect, it } from "vitest";
 import { compareReport, compareRows } from "../../src/report/compare.js";
-import { dmesgStamp, fmtNs } from "../../src/report/format.js";
+import { dmesgStamp, fmtNs, fmtTime } from "../../src/report/format.js";
 import { htmlReport } from "../../src/report/html.js";
 import { standardPlots } from "../../src/report/plots.js";
 import { RESULT_FORMAT, RESULT_VERSION, RunResult, resultJson } from "../../src/report/result.js";
@@ -295,5 +295,17 @@ describe("plots and HTML", () => {
     expect(html).toContain("<svg");
     expect(html).not.toMatch(/<script|<link|src="http/);
     expect(html).toContain("watchdog: BUG: soft lockup - CPU#1 stuck for 22s!");
+  });
+});
+
+describe("fmtTime", () => {
+  it("shows as many decimals as the resolution needs", () => {
+    expect(fmtTime(1_220_050, 50)).toBe("1.22005 ms");
+    expect(fmtTime(1_220_100, 100)).toBe("1.2201 ms");
+    expect(fmtTime(64_000_375_000, 25_000)).toBe("64.00038 s");
+    expect(fmtTime(64_000_375_000, 1_000)).toBe("64.000375 s");
+    expect(fmtTime(25e9, 1e9)).toBe("25 s");
+    expect(fmtTime(830, 1)).toBe("830 ns");
+    expect(fmtTime(0, 1000)).toBe("0 µs");
   });
 });

@@ -125,8 +125,35 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await waitFor(p, "verdict-1", "web-fork-race");
       expect(await p.getByTestId("verdict-0").textContent()).toContain("lost_update");
       expect(await p.getByTestId("verdict-1").textContent()).toBe("No findings.");
-      await p.getByTestId("timeline-0").locator("canvas").waitFor();
+      const tl = p.getByTestId("timeline-0");
+      await tl.locator("canvas").waitFor();
+      // the finding's time shows the story: the store through the stale TLB entry on one CPU, the
+      // wp_page_copy that replaced the page on another, and the annotation joining them
+      await p.getByTestId("card-0").locator("button.link").first().click();
+      const shown = async () => (await tl.getAttribute("data-shown")) ?? "";
+      await expect
+        .poll(shown)
+        .toMatch(/^note lost write: store via stale TLB on CPU \d vs wp_page_copy on CPU \d$/m);
+      const text = await shown();
+      expect(text).toMatch(/^label wp_page_copy$/m);
+      expect(text).toMatch(/^cause store via stale TLB cpu\d$/m);
+      expect(text).toMatch(/^cause wp_page_copy cpu\d$/m);
+      expect(text).toMatch(/^mark store via stale TLB cpu\d$/m);
+      // tick labels are precise at this zoom (a few microseconds in view): no two ticks alike
+      const view = (await tl.getAttribute("data-view"))!.split(":").map(Number);
+      expect(view[1]! - view[0]!).toBeLessThan(20_000);
+      const ticks = ((await tl.getAttribute("data-ticks")) ?? "").split("|");
+      expect(ticks.length).toBeGreaterThan(2);
+      expect(new Set(ticks).size).toBe(ticks.length);
+      await p.mouse.move(0, 0);
       await screenshot(p, "web-fork-race.png");
+      await tl.screenshot({ path: `${ARTIFACTS}/web-fork-race-timeline.png` });
+      // zoom out is bounded by the run: never wider than the run
+      await tl.locator("canvas").focus();
+      for (let i = 0; i < 40; i++) await p.keyboard.press("s");
+      await expect
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .toSatisfy(([a, b]: number[]) => a! >= -0.02 * 2e9 && b! <= 2.05e9);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
@@ -176,6 +203,13 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await waitFor(p, "verdict-1", "web-writeback");
       expect(await p.getByTestId("verdict-0").textContent()).toContain("soft_lockup");
       expect(await p.getByTestId("verdict-1").textContent()).not.toContain("soft_lockup");
+      // the holdoff band (need_resched pending) on the locked-up CPU crosses the watchdog threshold
+      await expect
+        .poll(async () => (await p.getByTestId("timeline-0").getAttribute("data-shown")) ?? "")
+        .toMatch(/^threshold cpu\d crossed$/m);
+      expect((await p.getByTestId("timeline-1").getAttribute("data-shown")) ?? "").not.toMatch(
+        /^threshold cpu\d crossed$/m,
+      );
       // zoom in and pan: frames stay cheap (level of detail)
       const tl = p.getByTestId("timeline-0");
       const box = (await tl.locator("canvas").boundingBox())!;
@@ -215,6 +249,56 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
         fullPage: true,
         clip: { x: 0, y: 0, width: 1400, height: end + 12 },
       });
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "iomap-s8: frame intervals while wheel-zooming a million-event timeline",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?scenario=iomap-s8&variant=5.16&run`);
+      await waitFor(p, "verdict-0", "web-s8", 280_000);
+      const tl = p.getByTestId("timeline-0");
+      const box = (await tl.locator("canvas").boundingBox())!;
+      // frame intervals as the compositor sees them (requestAnimationFrame), not JavaScript time
+      await p.evaluate(() => {
+        const w = window as unknown as { frames: number[]; stop: boolean };
+        w.frames = [];
+        w.stop = false;
+        const tick = (t: number) => {
+          w.frames.push(t);
+          if (!w.stop) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      await p.mouse.move(box.x + box.width * 0.5, box.y + 80);
+      const rects: number[] = [];
+      for (let i = 0; i < 24; i++) {
+        await p.mouse.wheel(0, i < 12 ? -250 : 250);
+        await p.waitForTimeout(30);
+        rects.push(Number(await tl.getAttribute("data-rects")));
+      }
+      const frames = await p.evaluate(() => {
+        const w = window as unknown as { frames: number[]; stop: boolean };
+        w.stop = true;
+        return w.frames;
+      });
+      const iv = frames.slice(1).map((t, i) => t - frames[i]!);
+      iv.sort((a, b) => a - b);
+      const q = (f: number) => iv[Math.min(iv.length - 1, Math.floor(f * iv.length))]!;
+      const figures = {
+        frames: iv.length,
+        p50Ms: q(0.5),
+        p95Ms: q(0.95),
+        maxMs: iv[iv.length - 1],
+        rectsMax: Math.max(...rects),
+      };
+      fs.writeFileSync(path.join(ARTIFACTS, "web-s8-frames.json"), `${JSON.stringify(figures, null, 1)}\n`);
+      console.log(`iomap-s8 zoom frame intervals: ${JSON.stringify(figures)}`);
+      expect(iv.length).toBeGreaterThan(5);
+      expect(figures.rectsMax).toBeGreaterThan(100);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -566,8 +566,12 @@ function Results({
             side={s}
             index={i}
             onFocus={(t) => {
-              // a window of 2 % of the run around the moment, and the timeline scrolled into view
-              viewport.focus(t, Math.max(1000, spanNs * 0.02));
+              // a finding with an annotation: the window from its causes to it; else 2 % of the run
+              // around the moment; and the timeline scrolled into view
+              const note = s.done!.timeline.notes.find((n) => Math.abs(n.t - t) < 1);
+              const from = note ? Math.min(t, ...note.targets.map((x) => x.t)) : t;
+              if (note && from < t) viewport.focusRange(from, t, t);
+              else viewport.focus(t, Math.max(1000, spanNs * 0.02));
               document.querySelector(`[data-testid="timeline-${i}"]`)?.scrollIntoView({ block: "center" });
             }}
           />
@@ -762,22 +766,18 @@ export function Timeline({
         <button type="button" onClick={() => view.current?.fit()}>
           Fit
         </button>
-        <button
-          type="button"
-          onClick={() => viewport.set(viewport.t0 + (viewport.nsPerPx * 300) / 2, viewport.nsPerPx / 2)}
-        >
+        <button type="button" onClick={() => view.current?.zoomCentre(0.5)}>
           Zoom in
         </button>
-        <button
-          type="button"
-          onClick={() => viewport.set(viewport.t0 - viewport.nsPerPx * 300, viewport.nsPerPx * 2)}
-        >
+        <button type="button" onClick={() => view.current?.zoomCentre(2)}>
           Zoom out
         </button>
         <span class="legend">
           <i class="sw task" /> task <i class="sw hardirq" /> hardirq <i class="sw softirq" /> softirq{" "}
-          <i class="sw work" /> work item <i class="sw lock" /> lock wait <i class="sw dmesg" /> dmesg{" "}
-          <i class="sw finding" /> finding
+          <i class="sw work" /> work item <i class="sw lock" /> lock wait <i class="sw fn" /> kernel function{" "}
+          <i class="sw holdoff" /> need_resched pending <i class="sw over" /> past the watchdog threshold{" "}
+          <i class="sw flow" /> wake-up/IPI/work flow <i class="sw dmesg" /> dmesg <i class="sw stale" />{" "}
+          stale-TLB store <i class="sw finding" /> finding
         </span>
         <span class="hint stats">
           {fmtInt(done.timeline.events)} events, {fmtInt(done.timeline.lanes.reduce((n, l) => n + l.n, 0))}{" "}
