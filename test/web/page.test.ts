@@ -129,7 +129,11 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await tl.locator("canvas").waitFor();
       // the finding's time shows the story: the store through the stale TLB entry on one CPU, the
       // wp_page_copy that replaced the page on another, and the annotation joining them
-      await p.getByTestId("card-0").locator("button.link").first().click();
+      await p
+        .getByTestId("card-0")
+        .locator("p.finding", { hasText: "lost_update" })
+        .locator("button.link")
+        .click();
       const shown = async () => (await tl.getAttribute("data-shown")) ?? "";
       await expect
         .poll(shown)
@@ -148,6 +152,23 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.mouse.move(0, 0);
       await screenshot(p, "web-fork-race.png");
       await tl.screenshot({ path: `${ARTIFACTS}/web-fork-race-timeline.png` });
+      // "copy command": the CLI run it prints writes the very bytes the page's JSON export holds
+      const cmd = (await p.getByTestId("cli-command-0").textContent())!;
+      expect(cmd).toMatch(/^faultline run pervma-fork-race --seed \d+ .*--json result\.json$/);
+      const [dl] = await Promise.all([p.waitForEvent("download"), p.getByTestId("export-json-0").click()]);
+      const pageJson = path.join(ARTIFACTS, "web-fork-race-page.json");
+      await dl.saveAs(pageJson);
+      const cliJson = path.join(ARTIFACTS, "web-fork-race-cli.json");
+      const args = cmd
+        .replace(/^faultline /, "")
+        .replace("--json result.json", `--json ${cliJson}`)
+        .split(" ")
+        .map((a) => a.replace(/^'(.*)'$/, "$1"));
+      const run = spawnSync(process.execPath, [path.join(ROOT, "bin/faultline.js"), ...args, "-q"], {
+        encoding: "utf8",
+      });
+      expect(run.status, run.stderr).toBe(1);
+      expect(fs.readFileSync(cliJson, "utf8")).toBe(fs.readFileSync(pageJson, "utf8"));
       // zoom out is bounded by the run: never wider than the run
       await tl.locator("canvas").focus();
       for (let i = 0; i < 40; i++) await p.keyboard.press("s");

@@ -321,10 +321,11 @@ class CpuBuilder {
  */
 function fnLanes(
   cpu: number,
-  sl: { s: number; e: number; label: number; info: number }[],
+  sl: { s: number; e: number; label: number; info: number; order: number }[],
   maxRows: number,
 ): Lane[] {
-  sl.sort((a, b) => a.s - b.s || b.e - a.e);
+  // equal spans: the later emitted is the caller (a slice is emitted when its function returns)
+  sl.sort((a, b) => a.s - b.s || b.e - a.e || b.order - a.order);
   const rows: LaneBuilder[] = [];
   const rowEnd: number[] = [];
   const stack: { e: number; row: number }[] = [];
@@ -392,7 +393,7 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number, th
   };
   let startNs = Number.POSITIVE_INFINITY;
   let lastNs = 0;
-  const slices: { s: number; e: number; label: number; info: number }[][] = Array.from(
+  const slices: { s: number; e: number; label: number; info: number; order: number }[][] = Array.from(
     { length: cpus },
     () => [],
   );
@@ -460,7 +461,8 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number, th
         mark(t, cpu, MARK_DMESG, D[i]!, i);
         break;
       case K.slice:
-        if (c && B[i]! > A[i]!) slices[cpu]!.push({ s: A[i]!, e: B[i]!, label: N[i]!, info: P[i]! });
+        if (c && B[i]! > A[i]!)
+          slices[cpu]!.push({ s: A[i]!, e: B[i]!, label: N[i]!, info: P[i]!, order: i });
         break;
       case K.flow_start:
         flowStart.set(A[i]!, { t, cpu });
