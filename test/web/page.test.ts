@@ -261,6 +261,7 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await p.mouse.move(0, 0);
       await screenshot(p, "web-writeback.png");
+      await p.getByTestId("timeline-0").screenshot({ path: `${ARTIFACTS}/web-writeback-timeline.png` });
       // the part a README shows: form, verdicts and both timelines
       const end = await p
         .getByTestId("timeline-1")
@@ -343,6 +344,11 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       expect(noTime(await p.getByTestId("cx-verdict").textContent())).toBe(noTime(first));
       expect(await p.getByTestId("cx-verdict").textContent()).toContain("violation");
       expect(await p.getByTestId("cx-finding").textContent()).toContain("replay reproduces it");
+      // the default search looks for the lost write itself; the steps carry the values and frames
+      expect(await p.getByTestId("cx-finding").textContent()).toContain("lost_update");
+      expect(await p.locator("table.steps").textContent()).toMatch(
+        /store via stale TLB: 0x\w+ word \d+ = \d+ \(frame \d+/,
+      );
       const stepText = async () => (await p.getByTestId("cx-step").textContent()) ?? "";
       const [, last, total] = /step (\d+) of (\d+)/.exec(await stepText())!;
       expect(last).toBe(total);
