@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { compareReport, compareRows } from "../../src/report/compare.js";
 import { dmesgStamp, fmtNs, fmtTime } from "../../src/report/format.js";
 import { htmlReport } from "../../src/report/html.js";
-import { standardPlots } from "../../src/report/plots.js";
+import { renderSvg, scalingSpec, standardPlots, variantsSpec } from "../../src/report/plots.js";
 import { RESULT_FORMAT, RESULT_VERSION, RunResult, resultJson } from "../../src/report/result.js";
 import { StringSink } from "../../src/report/sink.js";
 import { lockStatLines, textReport } from "../../src/report/text.js";
@@ -286,11 +286,26 @@ describe("Chrome trace writer", () => {
 });
 
 describe("plots and HTML", () => {
+  it("sweep plots: integer ticks for an integer parameter, the spread over seeds, no empty variant panel", async () => {
+    const pts = [1, 2, 4].flatMap((x) => [
+      { series: "6.4.0", x, y: x * 10 },
+      { series: "6.4.0", x, y: x * 12 },
+    ]);
+    const svg = await renderSvg(scalingSpec(pts, "machine.cpus", "faults/s")!);
+    expect(svg).toContain("mean over seeds; band: min-max");
+    expect(svg).not.toMatch(/>1\.5</);
+    const r = sampleResult("5.17", false);
+    const v = variantsSpec([r, { ...r, kernel: { ...r.kernel, variant: "5.18" } }])!;
+    expect(JSON.stringify(v)).not.toContain('"metric":"findings"');
+  });
   it("renders SVG plots and one self-contained HTML page", async () => {
     const results = [sampleResult("5.16"), sampleResult("5.17", false)];
     const plots = await standardPlots(results);
-    expect(plots.map((p) => p.name)).toEqual(["variants", "latency", "holdoff"]);
+    expect(plots.map((p) => p.name)).toEqual(["variants", "latency-fsync", "holdoff"]);
     for (const p of plots) expect(p.svg.startsWith("<svg")).toBe(true);
+    // units on the axes, log scales where values span orders of magnitude
+    expect(plots[1]!.svg).toContain("latency (µs, log scale)");
+    expect(plots[2]!.svg).toMatch(/longest holdoff in bucket \((ms|s|µs)/);
     const html = htmlReport("t", [{ heading: "h", results, plots }]);
     expect(html).toContain("<svg");
     expect(html).not.toMatch(/<script|<link|src="http/);
