@@ -422,11 +422,12 @@ export class TimelineView {
     for (const r of this.rows) {
       if (r.lane.kind !== "holdoff") continue;
       const l = r.lane;
+      let labelEnd = Number.NEGATIVE_INFINITY;
       for (let i = lowerBound(l.end, t0, 0, l.n); i < l.n && l.start[i]! <= t1; i++) {
         const s = l.start[i]!;
         const e = l.end[i]!;
         const line = s + thr;
-        if (e - s < thr / 4 || line < t0 || line > t1 + (t1 - t0)) continue;
+        if (e - s < thr / 2 || line < t0 || line > t1 + (t1 - t0)) continue;
         if (e > line) {
           g.fillStyle = OVER_THRESHOLD_COLOR;
           const xs = Math.round(Math.max(GUTTER_PX, x(line)));
@@ -439,7 +440,11 @@ export class TimelineView {
         g.font = "10px system-ui, sans-serif";
         const crossed = e > line;
         const text = `watchdog threshold ${fmtNs(thr)}${crossed ? ": crossed" : ""}`;
-        g.fillText(text, lx + 3, r.y - 8);
+        // one label where several lines crowd together
+        if (lx > labelEnd) {
+          g.fillText(text, lx + 3, r.y - 8);
+          labelEnd = lx + 3 + g.measureText(text).width;
+        }
         this.shown.push(`threshold cpu${l.cpu} ${crossed ? "crossed" : "not crossed"}`);
       }
     }
@@ -486,6 +491,7 @@ export class TimelineView {
   /** A finding's annotation: a box at the finding and leader lines to its causes. */
   private drawNotes(t0: number, t1: number, x: (t: number) => number): void {
     const g = this.ctx;
+    const boxes: { x0: number; x1: number; y: number }[] = [];
     for (const n of this.data.notes ?? []) {
       const visible = (n.t >= t0 && n.t <= t1) || n.targets.some((p) => p.t >= t0 && p.t <= t1);
       if (!visible) continue;
@@ -495,7 +501,10 @@ export class TimelineView {
       g.font = "bold 11px system-ui, sans-serif";
       const tw = Math.min(g.measureText(n.text).width + 10, this.widthPx - GUTTER_PX - 8);
       const bx = Math.max(GUTTER_PX + 2, Math.min(nx - tw / 2, this.widthPx - tw - 2));
-      const by = gr.y + 2;
+      // stack boxes that would overlap an earlier one
+      let by = gr.y + 2;
+      while (boxes.some((b) => b.y === by && b.x0 < bx + tw && bx < b.x1)) by += 18;
+      boxes.push({ x0: bx, x1: bx + tw, y: by });
       g.strokeStyle = OVER_THRESHOLD_COLOR;
       g.lineWidth = 1.5;
       for (const p of n.targets) {
