@@ -169,6 +169,31 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       });
       expect(run.status, run.stderr).toBe(1);
       expect(fs.readFileSync(cliJson, "utf8")).toBe(fs.readFileSync(pageJson, "utf8"));
+      // "Open in Perfetto": the page PINGs the window it opened until it answers PONG, then posts the
+      // trace buffer (Perfetto's postMessage protocol); a stand-in for ui.perfetto.dev records it
+      await p.context().route("https://ui.perfetto.dev/**", (route) =>
+        route.fulfill({
+          contentType: "text/html",
+          body: `<!doctype html><title>stand-in</title><script>
+            addEventListener("message", (e) => {
+              if (e.data === "PING") { e.source.postMessage("PONG", e.origin); return; }
+              if (e.data && e.data.perfetto) window.received = new TextDecoder().decode(e.data.perfetto.buffer);
+            });</script>`,
+        }),
+      );
+      const [popup] = await Promise.all([p.waitForEvent("popup"), p.getByTestId("open-perfetto-0").click()]);
+      await popup.waitForFunction(
+        () => typeof (window as unknown as { received?: string }).received === "string",
+      );
+      const handed = JSON.parse(
+        await popup.evaluate(() => (window as unknown as { received: string }).received),
+      );
+      const names = new Set(
+        handed.traceEvents.filter((e: { ph: string }) => e.ph === "X").map((e: { name: string }) => e.name),
+      );
+      expect(names.has("wp_page_copy")).toBe(true);
+      expect(handed.traceEvents.some((e: { ph: string }) => e.ph === "s")).toBe(true);
+      await popup.close();
       // zoom out is bounded by the run: never wider than the run
       await tl.locator("canvas").focus();
       for (let i = 0; i < 40; i++) await p.keyboard.press("s");
