@@ -177,6 +177,10 @@ export const MmapWriter = z
       .enum(["own", "faulters"])
       .optional()
       .describe("own: an unrelated region (default); faulters: the first fault-loop region"),
+    file: z
+      .boolean()
+      .optional()
+      .describe("map a shared file instead of anonymous memory (mmap_region's post-insertion edits)"),
   })
   .describe("a thread that keeps taking mmap_lock for write");
 
@@ -197,6 +201,12 @@ export const ForkRace = z
     hotPages: count(1 << 16)
       .optional()
       .describe("hot pages per writer thread (default 2)"),
+    hotPlacement: z
+      .enum(["per-writer", "first", "last", "random"])
+      .optional()
+      .describe(
+        "where the hot pages are: per-writer slices from the start (default), the region's first or last pages (shared by all writers), or random pages per writer",
+      ),
     interval: Duration.optional().describe("pause between forks"),
     childLife: Duration.optional().describe("lifetime of each child before it exits (default 1us)"),
     think,

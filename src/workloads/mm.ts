@@ -74,6 +74,12 @@ export interface ForkRace extends Common {
   pages?: number;
   /** Hot pages per writer thread. */
   hotPages?: number;
+  /**
+   * Where the hot pages are: "per-writer" (default) slices from the region's start, one per writer;
+   * "first" / "last": the region's first / last `hotPages` pages, shared by every writer; "random":
+   * `hotPages` random pages per writer.
+   */
+  hotPlacement?: "per-writer" | "first" | "last" | "random";
   /** Pause between forks (ns). */
   interval?: number;
   /** Lifetime of each child before exit_mmap (ns). */
@@ -349,6 +355,8 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
   let forksDone = false;
   let warm = 0;
   const nthreads = writers + faulters;
+  const hotOf = hotPageLists(h, w, index, np, writers, hot);
+  const allHot = hotOf.flat();
   for (let t = 0; t < writers; t++) {
     h.spawn(`writer-${t}`, h.mm, function* (th) {
       yield* startDelay(h, th, w);
@@ -357,7 +365,8 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
       warm++;
       // store and load back a few hot pages; a lost store shows up in the load (invariant 4)
       for (let i = 0; !forksDone && h.running() && i < 1e9; i++) {
-        const vpn = region + ((t * hot + (i % hot)) % np);
+        const mine = hotOf[t]!;
+        const vpn = region + mine[i % mine.length]!;
         yield* user_access(th, vpn, word, true, think);
         yield* user_access(th, vpn, word, false, think);
       }
@@ -371,7 +380,7 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
       warm++;
       for (let i = 0; !forksDone && h.running() && i < 1e9; i++) {
         // mostly cold pages (the TLB misses), sometimes the writers' hot pages
-        const vpn = rng.int(4) === 0 ? region + (rng.int(writers * hot) % np) : region + rng.int(np);
+        const vpn = rng.int(4) === 0 ? region + allHot[rng.int(allHot.length)]! : region + rng.int(np);
         yield* user_access(th, vpn, word, true, think);
         yield* user_access(th, vpn, word, false, think);
       }
@@ -388,6 +397,36 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
     forksDone = true;
     h.done();
   });
+}
+
+/** Each fork-race writer's hot pages (offsets into the region), by hotPlacement. */
+function hotPageLists(
+  h: WorkloadHost,
+  w: ForkRace,
+  index: number,
+  np: number,
+  writers: number,
+  hot: number,
+): number[][] {
+  const n = Math.min(hot, np);
+  const place = w.hotPlacement ?? "per-writer";
+  const rng = h.rng(`fork-race.${index}.hot`);
+  const out: number[][] = [];
+  for (let t = 0; t < writers; t++) {
+    const list: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (place === "first") list.push(i);
+      else if (place === "last") list.push(np - n + i);
+      else if (place === "per-writer") list.push((t * hot + i) % np);
+      else {
+        let p = rng.int(np);
+        while (list.includes(p)) p = (p + 1) % np;
+        list.push(p);
+      }
+    }
+    out.push(list);
+  }
+  return out;
 }
 
 function startFork(h: WorkloadHost, w: Fork, _index: number): void {
