@@ -74,6 +74,19 @@ export const MM_BUGS: readonly MmBug[] = [
     kinds: ["vma_mutual_exclusion", "reader_on_stale_vma"],
     symptom: "a file fault uses a VMA mmap_region is still setting up (harmless in 6.4; real on 6.15)",
   },
+  {
+    id: "657b5146955e",
+    short: "anon-vma-check",
+    subject: "mm: lock_vma_under_rcu() must check vma->anon_vma under vma lock",
+    introduced: "6.4.0",
+    fixedIn: "6.5",
+    fix: { kind: "switch", name: "anonVmaCheck", fixed: "after-lock", buggy: "before-lock" },
+    scenario: "pervma-bug-anon-vma-check",
+    checkScenario: "pervma-bug-anon-vma-check-mini",
+    kinds: ["use_after_free"],
+    symptom:
+      "BUG: KASAN: slab-use-after-free in reusable_anon_vma (find_mergeable_anon_vma under the VMA lock)",
+  },
 ];
 
 export function findMmBug(idOrShort: string): MmBug | undefined {

@@ -23,6 +23,9 @@ const V63: MmSwitches = {
   lockVmaBeforeStackExpand: false,
   lockNewVmaBeforeInsert: false,
   detachedBeforeRange: false,
+  lockVmaInDupAnonVma: false,
+  lockVmaBeforeMpolReplace: false,
+  pageWalkLock: false,
   arch: "x86",
 };
 
@@ -36,8 +39,17 @@ const V643: MmSwitches = {
   lockNewVmaBeforeInsert: true,
 };
 
-const V615: MmSwitches = {
+// the summer-2023 fixes of per-vma-locks.md §4.5 (#4, #6, #8, #9), all in 6.5 (6.4.8-6.4.10 stable)
+const V65: MmSwitches = {
   ...V643,
+  anonVmaCheck: "after-lock",
+  lockVmaInDupAnonVma: true,
+  lockVmaBeforeMpolReplace: true,
+  pageWalkLock: true,
+};
+
+const V615: MmSwitches = {
+  ...V65,
   vmaLockImpl: "refcnt",
   anonVmaCheck: "none",
   eligibleFile: true,
@@ -66,6 +78,13 @@ export const MM_VARIANTS: readonly MmVariant[] = [
     aliases: ["fork-fixed", "D1f"],
     summary: "fork fixed as mainline did (vma_start_write in the dup_mmap loop), StackRot and new-VMA fixes",
     switches: V643,
+  },
+  {
+    name: "6.5",
+    aliases: ["D1f-2023"],
+    summary:
+      "6.4.3 with the summer-2023 fixes: anon_vma checked after the VMA lock, dup_anon_vma, mbind and page walks write-lock the VMA",
+    switches: V65,
   },
   {
     name: "6.15",
@@ -116,6 +135,13 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
   lockVmaBeforeStackExpand: { summary: "expand_downwards write-locks the stack VMA (6.4.3+)" },
   lockNewVmaBeforeInsert: { summary: "mmap_region write-locks the new VMA before inserting it (6.4.3+)" },
   detachedBeforeRange: { summary: "lock_vma_under_rcu checks detached before the range (2024)" },
+  lockVmaInDupAnonVma: {
+    summary: "dup_anon_vma write-locks the VMA before giving it an anon_vma (d8ab9f7b644a)",
+  },
+  lockVmaBeforeMpolReplace: {
+    summary: "do_mbind write-locks the VMAs before replacing their policy (6c21e066f925)",
+  },
+  pageWalkLock: { summary: "page-table walks under the mmap write lock write-lock each VMA (49b0638502da)" },
   arch: { values: ["x86", "arm64"], summary: "fault handler shape" },
 };
 

@@ -33,6 +33,12 @@ export interface MmSwitches {
   lockNewVmaBeforeInsert: boolean;
   /** lock_vma_under_rcu tests detached before the range (Jann Horn, Aug 2024). */
   detachedBeforeRange: boolean;
+  /** dup_anon_vma write-locks the VMA it gives an anon_vma (d8ab9f7b644a, 6.4.8 / 6.5). */
+  lockVmaInDupAnonVma: boolean;
+  /** do_mbind write-locks the VMAs before vma_replace_policy (6c21e066f925, 6.4.8 / 6.5). */
+  lockVmaBeforeMpolReplace: boolean;
+  /** Page-table walks under mmap_lock for write write-lock each VMA (49b0638502da, PGWALK_WRLOCK; 6.4.10 / 6.5). */
+  pageWalkLock: boolean;
   /** Architecture of the fault handler: x86 do_user_addr_fault or arm64 do_page_fault. */
   arch: Arch;
 }
@@ -71,8 +77,20 @@ export const LOCK_SITES = [
   "dup_mmap:vma_start_write",
   "copy_pte_range:pte_offset_map_lock",
   "exit_mmap:mmap_write_lock",
+  "dup_anon_vma:vma_start_write",
+  "mbind:mmap_write_lock",
+  "do_mbind:vma_start_write",
+  "walk_page_range:vma_start_write",
 ] as const;
 export type LockSite = (typeof LOCK_SITES)[number];
 
 /** Named yield points (where another CPU may act) besides the lock sites, which are yield points too. */
-export const MM_YIELDS = ["user_access", "wp_page_copy:copy", "mmap_region:post_insert"] as const;
+export const MM_YIELDS = [
+  "user_access",
+  "wp_page_copy:copy",
+  "mmap_region:post_insert",
+  "anon_vma_clone:anon_vma_chain_alloc",
+  "find_mergeable_anon_vma:reusable_anon_vma",
+  "get_vma_policy:mpol_get",
+  "queue_pages_pte_range:pte_offset_map_lock",
+] as const;

@@ -107,6 +107,21 @@ export const Kernel = z
       .array(z.string().min(1))
       .default([])
       .describe("lock acquisition sites to remove, e.g. dup_mmap:vma_start_write"),
+    faultInjection: z
+      .strictObject({
+        failslab: z
+          .array(z.enum(["anon_vma_clone"]))
+          .optional()
+          .describe("allocation sites that fail with -ENOMEM (CONFIG_FAILSLAB with a call-site filter)"),
+        delay: z
+          .record(z.string().min(1), Duration)
+          .optional()
+          .describe(
+            "hold the CPU this long at a named yield point, as a delay-injected reproducer's mdelay() does (timed driver)",
+          ),
+      })
+      .optional()
+      .describe("mm fault injection, as kernel bug reproducers use it to hit narrow windows"),
   })
   .describe("the kernel under test");
 export type Kernel = z.output<typeof Kernel>;
@@ -167,16 +182,24 @@ export const MmapWriter = z
     type: z.literal("mmap-writer"),
     ...common,
     op: z
-      .enum(["mmap-munmap", "mprotect", "brk"])
+      .enum(["mmap-munmap", "mprotect", "brk", "mremap", "mbind"])
       .optional()
-      .describe("address-space change (default mmap-munmap)"),
+      .describe(
+        "address-space change (default mmap-munmap); mremap moves the region away (see dontunmap); mbind gives it a new memory policy",
+      ),
     size: Size.optional().describe("bytes mapped or changed per operation (default 64KiB)"),
     interval: Duration.optional().describe("pause between operations (default 0: back to back)"),
     touch: z.boolean().optional().describe("touch the mapped pages (munmap then zaps them)"),
     target: z
-      .enum(["own", "faulters"])
+      .enum(["own", "faulters", "next-to-faulters"])
       .optional()
-      .describe("own: an unrelated region (default); faulters: the first fault-loop region"),
+      .describe(
+        "own: an unrelated region (default); faulters: the first fault-loop region; next-to-faulters: the page just above it",
+      ),
+    dontunmap: z
+      .boolean()
+      .optional()
+      .describe("op mremap: MREMAP_DONTUNMAP (the old VMA stays, emptied, and loses its anon_vma)"),
     file: z
       .boolean()
       .optional()

@@ -2,7 +2,7 @@
 // space writer beside them, read-first (zero-page) faults, and the multi-threaded fork race of 6.4.0.
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
-import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
+import { MADV_DONTNEED, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
@@ -46,7 +46,7 @@ export interface FaultLoop extends Common {
 /** A thread that keeps taking mmap_lock for write on an unrelated region (schema type mmap-writer). */
 export interface MmapWriter extends Common {
   type: "mmap-writer";
-  op?: "mmap-munmap" | "mprotect" | "brk";
+  op?: "mmap-munmap" | "mprotect" | "brk" | "mremap" | "mbind";
   /** Bytes changed per operation. */
   size?: number;
   /** Pause between operations (ns). */
@@ -57,7 +57,9 @@ export interface MmapWriter extends Common {
    * "own" (default): an unrelated region. "faulters": the first region of a fault-loop workload
    * (mprotect toggles it; mmap-munmap unmaps and maps it again at the same place).
    */
-  target?: "own" | "faulters";
+  target?: "own" | "faulters" | "next-to-faulters";
+  /** op mremap: MREMAP_DONTUNMAP (the old VMA stays, empty, without anon_vma). */
+  dontunmap?: boolean;
   /** Map a shared file instead of anonymous memory (mmap_region's post-insertion edits, §4.5 #2). */
   file?: boolean;
 }
@@ -284,13 +286,21 @@ function shuffle(a: Int32Array, rng: Rng): void {
 
 function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
   const op = w.op ?? "mmap-munmap";
-  const target = w.target === "faulters" ? h.regions[0] : undefined;
+  const first = h.regions[0];
+  // next-to-faulters: the one-page gap just above the first fault-loop region
+  const target =
+    w.target === "faulters"
+      ? first
+      : w.target === "next-to-faulters" && first !== undefined
+        ? { start: first.start + first.npages, npages: 1 }
+        : undefined;
   // with a target, `size` (if given) limits the change to the first bytes of the faulters' region
   const n =
     target !== undefined
       ? Math.min(target.npages, w.size !== undefined ? pages(w.size) : target.npages)
       : pages(w.size ?? 65536);
-  const region = target?.start ?? (op === "mmap-munmap" ? -1 : h.premap(n, { gapPages: 1 }));
+  const region =
+    target?.start ?? (op === "mmap-munmap" || op === "mremap" ? -1 : h.premap(n, { gapPages: 1 }));
   const file = new MmFile(1000 + _index, `file${_index}`, n);
   h.spawn(w.name ?? `mmap-writer`, h.mm, function* (th) {
     yield* startDelay(h, th, w);
@@ -301,7 +311,19 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
       brkEnd = region;
     }
     for (let i = 0; h.running() && i < 100_000_000; i++) {
-      if (op === "mmap-munmap" && target !== undefined) {
+      if (op === "mremap") {
+        const at = target !== undefined ? region : yield* sys.mmap(th, n, {});
+        if (at >= 0) {
+          if (target === undefined && w.touch) yield* user_access(th, at, 0, true);
+          const to = yield* sys.mremap(th, at, n, w.dontunmap ? MREMAP_DONTUNMAP : 0);
+          if (to >= 0) yield* sys.munmap(th, to, n);
+          // without DONTUNMAP the region moved away: map it again where the faulters expect it
+          if (!w.dontunmap && target !== undefined) yield* sys.mmap(th, n, { at: region });
+          else if (target === undefined) yield* sys.munmap(th, at, n);
+        }
+      } else if (op === "mbind") {
+        yield* sys.mbind(th, region, n, (i % 2) + 1);
+      } else if (op === "mmap-munmap" && target !== undefined) {
         yield* sys.munmap(th, region, n);
         yield* sys.mmap(th, n, w.file ? { at: region, file, shared: true } : { at: region });
       } else if (op === "mmap-munmap") {

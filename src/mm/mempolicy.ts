@@ -1,0 +1,122 @@
+// NUMA memory policies of VMAs (mm/mempolicy.c, 6.4): mbind -> do_mbind -> mbind_range ->
+// vma_replace_policy, which frees the old policy, and the fault side's vma_alloc_folio, which reads
+// vma->vm_policy and uses it while allocating. 6.4.0-6.4.7 replaced the policy without write-locking
+// the VMA, so a fault under the VMA lock could use a freed policy (6c21e066f925, CVE-2023-4611).
+// Nodes are not modelled: a policy is an object with a mode, a reference count and a lifetime.
+import type { KGen } from "../sim/effects.js";
+import { kasan_report } from "./debug.js";
+import { mmap_write_lock, mmap_write_unlock } from "./locking.js";
+import { splitRange } from "./syscalls.js";
+import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
+import type { Vma } from "./types.js";
+import { vma_start_write, vmaModify } from "./vma_lock.js";
+
+export const MPOL_PREFERRED = 1;
+export const MPOL_BIND = 2;
+
+const Y_MPOL = yp("get_vma_policy:mpol_get");
+
+/** The machine's mempolicy objects (index = id; 0 is the default policy, never freed). */
+export class Mempolicies {
+  /** Reference count per policy; -1 once freed. */
+  readonly refs: number[] = [1];
+  readonly mode: number[] = [0];
+  readonly freedBy: string[] = [""];
+
+  /** mpol_new: refcount 1. */
+  alloc(mode: number): number {
+    this.refs.push(1);
+    this.mode.push(mode);
+    this.freedBy.push("");
+    return this.refs.length - 1;
+  }
+
+  isFreed(p: number): boolean {
+    return p > 0 && this.refs[p]! < 0;
+  }
+}
+
+/** mpol_get (include/linux/mempolicy.h): one more reference (vma_dup_policy of a copied VMA). */
+export function mpol_get(th: MmThread, p: number): void {
+  const r = th.sim.mpol;
+  if (p !== 0 && r.refs[p]! > 0) r.refs[p]!++;
+}
+
+/** mpol_put (include/linux/mempolicy.h): drop a reference, free the policy with the last one. */
+export function mpol_put(th: MmThread, p: number): void {
+  const r = th.sim.mpol;
+  if (p === 0 || r.refs[p]! <= 0) return;
+  if (tracing(th)) touch(th, `mpol:${p}`, true);
+  if (--r.refs[p]! === 0) {
+    r.refs[p] = -1;
+    r.freedBy[p] = `${th.k.task.comm}/${th.k.task.pid}`;
+    th.sim.note(th.cpu, "mpol_free", 0, p);
+  }
+}
+
+/** vma_replace_policy (mm/mempolicy.c): the VMA gets a copy of `pol`; the old policy is put. */
+function vma_replace_policy(th: MmThread, v: Vma, pol: number): void {
+  const r = th.sim.mpol;
+  vmaModify(th, v, "vma_replace_policy");
+  const fresh = r.alloc(r.mode[pol]!); // mpol_dup
+  const old = v.vm_policy;
+  if (tracing(th)) touch(th, `mpol:${fresh}`, true);
+  v.vm_policy = fresh;
+  mpol_put(th, old);
+}
+
+/**
+ * mbind(start, npages, mode) -> do_mbind (mm/mempolicy.c 6.4): under mmap_lock for write, split the
+ * VMAs at the range's edges and give each VMA in it the new policy. 6c21e066f925 (6.4.8, 6.5)
+ * write-locks the VMAs first.
+ */
+export function* do_mbind(th: MmThread, start: number, npages: number, mode: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
+  // mbind without pages to migrate costs what an mprotect_fixup costs (same shape: split, set a
+  // field of each VMA); not measured separately (calibration.md §4 mprotect)
+  th.cost += sim.costs.syscallNs;
+  const pol = sim.mpol.alloc(mode);
+  const held = yield* mmap_write_lock(th, mm, "mbind:mmap_write_lock");
+  th.cost += sim.costs.mprotectNs;
+  const vmas = yield* splitRange(th, mm, start, start + npages);
+  if (sim.sw.lockVmaBeforeMpolReplace)
+    for (const v of vmas) yield* vma_start_write(th, v, "do_mbind:vma_start_write");
+  for (const v of vmas) vma_replace_policy(th, v, pol);
+  sim.note(th.cpu, "do_mbind", start, mode);
+  yield* mmap_write_unlock(th, mm, held);
+  mpol_put(th, pol);
+  return vmas.length > 0 ? 0 : -1;
+}
+
+/**
+ * get_vma_policy + the allocation of vma_alloc_folio (mm/mempolicy.c 6.4): read vma->vm_policy,
+ * then use it to pick the page; under only the VMA lock the policy may be replaced and freed in
+ * between, which KASAN reports as a use-after-free read in vma_alloc_folio.
+ */
+export function* vma_alloc_folio(th: MmThread, v: Vma, vpn: number): KGen<number> {
+  const sim = th.sim;
+  const pol = v.vm_policy;
+  if (pol !== 0) {
+    if (tracing(th)) touch(th, `vma:${v.id}`, false);
+    const delay = th.timed ? sim.injectedDelay("get_vma_policy:mpol_get") : 0;
+    if (delay > 0) th.cost += delay;
+    yield* yieldAt(th, Y_MPOL);
+    if (tracing(th)) touch(th, `mpol:${pol}`, false);
+    if (sim.mpol.isFreed(pol))
+      kasan_report(
+        th,
+        "vma_alloc_folio",
+        false,
+        2,
+        {
+          cache: "numa_policy",
+          name: `mempolicy ${pol}`,
+          freedBy: sim.mpol.freedBy[pol]!,
+          freedIn: "__mpol_put (vma_replace_policy)",
+        },
+        vpn,
+      );
+  }
+  return sim.frames.alloc();
+}
