@@ -87,6 +87,18 @@ export const MM_BUGS: readonly MmBug[] = [
     symptom:
       "BUG: KASAN: slab-use-after-free in reusable_anon_vma (find_mergeable_anon_vma under the VMA lock)",
   },
+  {
+    id: "6c21e066f925",
+    short: "mempolicy",
+    subject: "mm/mempolicy: Take VMA lock before replacing policy",
+    introduced: "6.4.0",
+    fixedIn: "6.5",
+    fix: { kind: "switch", name: "lockVmaBeforeMpolReplace", fixed: true, buggy: false },
+    scenario: "pervma-bug-mempolicy",
+    checkScenario: "pervma-bug-mempolicy-mini",
+    kinds: ["use_after_free"],
+    symptom: "BUG: KASAN: slab-use-after-free in vma_alloc_folio (CVE-2023-4611)",
+  },
 ];
 
 export function findMmBug(idOrShort: string): MmBug | undefined {
