@@ -75,6 +75,19 @@ export const MM_BUGS: readonly MmBug[] = [
     symptom: "a file fault uses a VMA mmap_region is still setting up (harmless in 6.4; real on 6.15)",
   },
   {
+    id: "d8ab9f7b644a",
+    short: "dup-anon-vma",
+    subject: "mm: lock VMA in dup_anon_vma() before setting ->anon_vma",
+    introduced: "6.4.0",
+    fixedIn: "6.5",
+    fix: { kind: "switch", name: "lockVmaInDupAnonVma", fixed: true, buggy: false },
+    scenario: "pervma-bug-dup-anon-vma",
+    checkScenario: "pervma-bug-dup-anon-vma-mini",
+    kinds: ["use_after_free"],
+    symptom:
+      "BUG: KASAN: slab-use-after-free in folio_lock_anon_vma_read (anon_vma freed under a mapped page)",
+  },
+  {
     id: "657b5146955e",
     short: "anon-vma-check",
     subject: "mm: lock_vma_under_rcu() must check vma->anon_vma under vma lock",

@@ -47,6 +47,7 @@ export const WORKLOAD_MODEL: Readonly<Record<string, VariantInfo["model"]>> = {
   "fork-race": "mm",
   "fork-race-mini": "mm",
   "stack-race": "mm",
+  "vma-merge-race": "mm",
   fork: "mm",
   writer: "fs",
   committer: "fs",

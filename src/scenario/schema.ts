@@ -266,6 +266,19 @@ export const StackRace = z
   })
   .describe("stack growth beside faults in the stack VMA (6.4.0 grows it without the VMA write lock)");
 
+export const VmaMergeRace = z
+  .strictObject({
+    type: z.literal("vma-merge-race"),
+    ...common,
+    rounds: count(100_000).optional().describe("rounds of the merge sequence (default 20)"),
+    think: Duration.optional().describe(
+      "the writer's user time between the barrier and its store (default 2us)",
+    ),
+  })
+  .describe(
+    "d8ab9f7b644a's reproducer: a merge gives a VMA an anon_vma (dup_anon_vma) and fails (fault injection) while a thread writes the VMA",
+  );
+
 export const Fork = z
   .strictObject({
     type: z.literal("fork"),
@@ -341,6 +354,7 @@ export const Workload = z.discriminatedUnion("type", [
   ForkRace,
   ForkRaceMini,
   StackRace,
+  VmaMergeRace,
   Fork,
   Writer,
   Committer,

@@ -11,6 +11,9 @@ import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
 import { TASK_UNINTERRUPTIBLE } from "../sim/task.js";
+import { startVmaMergeRace, type VmaMergeRace } from "./mm-races.js";
+
+export type { VmaMergeRace };
 
 const PAGE = 4096;
 
@@ -118,7 +121,7 @@ export interface StackRace extends Common {
   hotPages?: number;
 }
 
-export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini | StackRace;
+export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini | StackRace | VmaMergeRace;
 
 /** What the runner gives workloads. */
 export interface WorkloadHost {
@@ -179,6 +182,9 @@ export function startWorkload(h: WorkloadHost, w: MmWorkload, index: number): vo
     case "stack-race":
       startStackRace(h, w, index);
       return;
+    case "vma-merge-race":
+      startVmaMergeRace(h, w, index);
+      return;
   }
 }
 
@@ -197,6 +203,8 @@ export function workloadVaPages(w: MmWorkload): number {
       return 16 + 2 * (w.extraVmas ?? 4);
     case "stack-race":
       return 2 * (w.grows ?? 256) + 64;
+    case "vma-merge-race":
+      return 64;
   }
 }
 
