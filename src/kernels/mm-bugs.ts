@@ -112,6 +112,19 @@ export const MM_BUGS: readonly MmBug[] = [
     kinds: ["use_after_free"],
     symptom: "BUG: KASAN: slab-use-after-free in vma_alloc_folio (CVE-2023-4611)",
   },
+  {
+    id: "606c812eb1d5",
+    short: "munmap-detach",
+    subject: "mm/mmap: Fix error path in do_vmi_align_munmap()",
+    introduced: "6.4-rc1",
+    fixedIn: "6.4.0",
+    fix: { kind: "switch", name: "munmapReattachOnError", fixed: true, buggy: false },
+    scenario: "pervma-bug-munmap-detach",
+    checkScenario: "pervma-bug-munmap-detach-mini",
+    kinds: ["fault_livelock"],
+    symptom:
+      "lock_vma_under_rcu retries a detached VMA forever inside rcu_read_lock (RCU stall, soft lockup)",
+  },
 ];
 
 export function findMmBug(idOrShort: string): MmBug | undefined {

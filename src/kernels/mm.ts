@@ -26,6 +26,7 @@ const V63: MmSwitches = {
   lockVmaInDupAnonVma: false,
   lockVmaBeforeMpolReplace: false,
   pageWalkLock: false,
+  munmapReattachOnError: true,
   arch: "x86",
 };
 
@@ -141,6 +142,7 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
   lockVmaBeforeMpolReplace: {
     summary: "do_mbind write-locks the VMAs before replacing their policy (6c21e066f925)",
   },
+  munmapReattachOnError: { summary: "munmap's error path re-attaches the VMAs it detached (606c812eb1d5)" },
   pageWalkLock: { summary: "page-table walks under the mmap write lock write-lock each VMA (49b0638502da)" },
   arch: { values: ["x86", "arm64"], summary: "fault handler shape" },
 };

@@ -37,6 +37,8 @@ export interface MmSwitches {
   lockVmaInDupAnonVma: boolean;
   /** do_mbind write-locks the VMAs before vma_replace_policy (6c21e066f925, 6.4.8 / 6.5). */
   lockVmaBeforeMpolReplace: boolean;
+  /** do_vmi_align_munmap's error path re-attaches the VMAs it detached (606c812eb1d5, 6.4-rc7). */
+  munmapReattachOnError: boolean;
   /** Page-table walks under mmap_lock for write write-lock each VMA (49b0638502da, PGWALK_WRLOCK; 6.4.10 / 6.5). */
   pageWalkLock: boolean;
   /** Architecture of the fault handler: x86 do_user_addr_fault or arm64 do_page_fault. */

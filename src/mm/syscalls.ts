@@ -41,6 +41,7 @@ import { vma_mark_attached, vma_mark_detached, vma_start_write, vmaModify } from
 import { VM } from "./vmstat.js";
 
 export const PROT_READ = 1;
+const ENOMEM = 12;
 export const PROT_WRITE = 2;
 
 export interface MmapOpts {
@@ -233,22 +234,36 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
     yield* vma_start_write(th, v, "munmap_sidetree:vma_start_write");
     yield* vma_mark_detached(th, v);
   }
+  // vma_iter_clear_gfp: the point of no return; its node allocation can fail (failslab)
+  if (victims.length > 0 && sim.shouldFail("vma_iter_clear_gfp")) {
+    sim.note(th.cpu, "do_vmi_align_munmap:-ENOMEM", start, npages);
+    // 606c812eb1d5: the error path re-attaches the detached VMAs; before it they stayed detached
+    // in the tree, where every lock_vma_under_rcu finds, locks and retries them
+    if (sim.sw.munmapReattachOnError) for (const v of victims) vma_mark_attached(th, v);
+    yield* mmap_write_unlock(th, mm, held);
+    return -ENOMEM;
+  }
   vma_unlink(th, mm, victims);
   sim.note(th.cpu, "do_vmi_align_munmap", start, npages);
-  // munmap downgrades to the read lock before unmap_region (6.4 __vm_munmap(downgrade=true))
-  yield* mmap_write_downgrade(th, mm, held);
+  // 6.4 do_vmi_align_munmap: no downgrade next to a VM_GROWSDOWN VMA (a stack may grow into the
+  // range under the read lock); otherwise downgrade to the read lock before unmap_region
+  const next = mm.findVma(end);
+  const downgrade = !(next !== null && next.flags & VM_GROWSDOWN);
+  if (downgrade) yield* mmap_write_downgrade(th, mm, held);
   mm.tearing.push(start, end);
   mm.busy.push(start, end);
   const out: number[] = [];
   for (const v of victims) yield* zap_range(th, mm, v.start, v.end, sim.costs.zapPerPageNs, out);
   yield* flush_tlb_range(th, mm, start, end);
   freeFrames(th, out);
-  // free_pgtables(mm_wr_locked = false after the downgrade): no vma_start_write here
+  // free_pgtables(mm_wr_locked = !downgrade): write-locks each VMA only with the write lock held
+  if (!downgrade) for (const v of victims) yield* vma_start_write(th, v, "free_pgtables:vma_start_write");
   rangeRemove(mm.tearing, start, end);
   for (const v of victims) remove_vma(th, v, false);
   resetShadow(th, mm, start, end);
   rangeRemove(mm.busy, start, end);
-  yield* mmap_read_unlock(th, mm, held);
+  if (downgrade) yield* mmap_read_unlock(th, mm, held);
+  else yield* mmap_write_unlock(th, mm, held);
   return 0;
 }
 

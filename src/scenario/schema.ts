@@ -110,7 +110,7 @@ export const Kernel = z
     faultInjection: z
       .strictObject({
         failslab: z
-          .array(z.enum(["anon_vma_clone"]))
+          .array(z.enum(["anon_vma_clone", "vma_iter_clear_gfp"]))
           .optional()
           .describe("allocation sites that fail with -ENOMEM (CONFIG_FAILSLAB with a call-site filter)"),
         delay: z
