@@ -45,7 +45,8 @@ const V65: MmSwitches = {
   ...V643,
   anonVmaCheck: "after-lock",
   lockVmaInDupAnonVma: true,
-  lockVmaBeforeMpolReplace: true,
+  // 49b0638502da replaced 6c21e066f925's explicit loop in do_mbind by the walk's PGWALK_WRLOCK
+  lockVmaBeforeMpolReplace: false,
   pageWalkLock: true,
 };
 
@@ -140,7 +141,8 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
     summary: "dup_anon_vma write-locks the VMA before giving it an anon_vma (d8ab9f7b644a)",
   },
   lockVmaBeforeMpolReplace: {
-    summary: "do_mbind write-locks the VMAs before replacing their policy (6c21e066f925)",
+    summary:
+      "do_mbind write-locks the VMAs before its page walk (6c21e066f925, 6.4.8; 6.5 locks them in the walk)",
   },
   munmapReattachOnError: { summary: "munmap's error path re-attaches the VMAs it detached (606c812eb1d5)" },
   pageWalkLock: { summary: "page-table walks under the mmap write lock write-lock each VMA (49b0638502da)" },

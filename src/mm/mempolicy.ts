@@ -5,16 +5,18 @@
 // Nodes are not modelled: a policy is an object with a mode, a reference count and a lifetime.
 import type { KGen } from "../sim/effects.js";
 import { kasan_report } from "./debug.js";
-import { mmap_write_lock, mmap_write_unlock } from "./locking.js";
+import { ZERO_FRAME } from "./frames.js";
+import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
 import { splitRange } from "./syscalls.js";
-import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
-import type { Vma } from "./types.js";
+import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
+import { hex, PTE_PRESENT, pteChunkEnd, pteFrame, ptesAny, type Vma } from "./types.js";
 import { vma_start_write, vmaModify } from "./vma_lock.js";
 
 export const MPOL_PREFERRED = 1;
 export const MPOL_BIND = 2;
 
 const Y_MPOL = yp("get_vma_policy:mpol_get");
+const Y_QUEUE = yp("queue_pages_pte_range:pte_offset_map_lock");
 
 /** The machine's mempolicy objects (index = id; 0 is the default policy, never freed). */
 export class Mempolicies {
@@ -22,6 +24,17 @@ export class Mempolicies {
   readonly refs: number[] = [1];
   readonly mode: number[] = [0];
   readonly freedBy: string[] = [""];
+  /** The policy each frame was placed by (alloc or migration); "where the page is", nodes not modelled. */
+  pagePolicy = new Int32Array(1024);
+
+  placePage(frame: number, p: number): void {
+    if (frame >= this.pagePolicy.length) {
+      const n = new Int32Array(Math.max(frame + 1, this.pagePolicy.length * 2));
+      n.set(this.pagePolicy);
+      this.pagePolicy = n;
+    }
+    this.pagePolicy[frame] = p;
+  }
 
   /** mpol_new: refcount 1. */
   alloc(mode: number): number {
@@ -78,11 +91,19 @@ export function* do_mbind(th: MmThread, start: number, npages: number, mode: num
   th.cost += sim.costs.syscallNs;
   const pol = sim.mpol.alloc(mode);
   const held = yield* mmap_write_lock(th, mm, "mbind:mmap_write_lock");
-  th.cost += sim.costs.mprotectNs;
   const vmas = yield* splitRange(th, mm, start, start + npages);
-  if (sim.sw.lockVmaBeforeMpolReplace)
+  // 6c21e066f925 (6.4.8): lock the VMAs before scanning; 49b0638502da (6.5) has the walk lock them
+  if (sim.sw.lockVmaBeforeMpolReplace && !sim.sw.pageWalkLock)
     for (const v of vmas) yield* vma_start_write(th, v, "do_mbind:vma_start_write");
+  const queued: number[] = [];
+  yield* queue_pages_range(th, vmas, queued);
+  // mbind_range's work (vma_merge / split_vma attempts) passes before the policies change
+  th.cost += sim.costs.mprotectNs;
+  if (th.timed && th.cost > 0) yield th.charge();
   for (const v of vmas) vma_replace_policy(th, v, pol);
+  // migrate_pages: the queued pages move to where their VMA's (new) policy puts them
+  migrate_pages(th, vmas, queued);
+  checkPlacement(th, vmas);
   sim.note(th.cpu, "do_mbind", start, mode);
   yield* mmap_write_unlock(th, mm, held);
   mpol_put(th, pol);
@@ -118,5 +139,69 @@ export function* vma_alloc_folio(th: MmThread, v: Vma, vpn: number): KGen<number
         vpn,
       );
   }
-  return sim.frames.alloc();
+  const frame = sim.frames.alloc();
+  sim.mpol.placePage(frame, pol);
+  return frame;
+}
+
+/**
+ * queue_pages_range (mm/mempolicy.c 6.4) for MPOL_MF_MOVE: walk the range's page tables under the
+ * PTE locks and queue every present anonymous page for migration. With PGWALK_WRLOCK (49b0638502da,
+ * 6.5) each VMA is write-locked as the walk reaches it; before, faults under the VMA lock could insert
+ * pages behind the walk, which mbind then never moves.
+ */
+function* queue_pages_range(th: MmThread, vmas: readonly Vma[], out: number[]): KGen<void> {
+  const sim = th.sim;
+  const mm = th.mm;
+  const pte = mm.pte;
+  for (const v of vmas) {
+    if (sim.sw.pageWalkLock) yield* vma_start_write(th, v, "walk_page_range:vma_start_write");
+    for (let c = v.start; c < v.end; ) {
+      const ce = pteChunkEnd(c, v.end);
+      if (ptesAny(pte, c, ce)) {
+        yield* yieldAt(th, Y_QUEUE);
+        const ptl = ptlOf(mm, c);
+        const h = yield* spinLock(th, ptl, "queue_pages_pte_range:pte_offset_map_lock");
+        if (tracing(th)) touchPtes(th, mm, c, ce);
+        for (let x = c; x < ce; x++) {
+          const p = pte[x]!;
+          if (p & PTE_PRESENT && pteFrame(p) !== ZERO_FRAME) out.push(pteFrame(p));
+        }
+        spinUnlock(th, ptl, h);
+      }
+      c = ce;
+    }
+  }
+}
+
+/** migrate_pages (mm/migrate.c), as far as placement goes: each queued page now follows its VMA's policy. */
+function migrate_pages(th: MmThread, vmas: readonly Vma[], queued: readonly number[]): void {
+  const pte = th.mm.pte;
+  const q = new Set(queued);
+  for (const v of vmas)
+    for (let x = v.start; x < v.end; x++) {
+      const f = pteFrame(pte[x]!);
+      if (pte[x]! & PTE_PRESENT && q.has(f)) th.sim.mpol.placePage(f, v.vm_policy);
+    }
+}
+
+/** After migrate_pages: every present page of the range must be placed by its VMA's policy. */
+function checkPlacement(th: MmThread, vmas: readonly Vma[]): void {
+  const sim = th.sim;
+  const pte = th.mm.pte;
+  for (const v of vmas)
+    for (let x = v.start; x < v.end; x++) {
+      const p = pte[x]!;
+      if (!(p & PTE_PRESENT) || pteFrame(p) === ZERO_FRAME) continue;
+      const placed = sim.mpol.pagePolicy[pteFrame(p)] ?? 0;
+      if (placed !== v.vm_policy) {
+        sim.finding(
+          "mempolicy_violation",
+          [th.cpu, sim.lastEventCpu("do_anonymous_page", x)],
+          [x],
+          `mbind(MPOL_MF_MOVE) returns with the page at ${hex(x)} placed by policy ${placed}, not the VMA's policy ${v.vm_policy}: a fault inserted it behind queue_pages_range`,
+        );
+        return;
+      }
+    }
 }

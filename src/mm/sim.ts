@@ -32,7 +32,9 @@ export type InvariantKind =
   | "fault_livelock"
   // what KASAN and lockdep print (src/mm/debug.ts)
   | "use_after_free"
-  | "bad_unlock_balance";
+  | "bad_unlock_balance"
+  // mbind(MPOL_MF_MOVE) left a page where the old policy put it (src/mm/mempolicy.ts)
+  | "mempolicy_violation";
 
 export interface MmOptions {
   switches: MmSwitches;

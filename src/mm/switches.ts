@@ -35,7 +35,7 @@ export interface MmSwitches {
   detachedBeforeRange: boolean;
   /** dup_anon_vma write-locks the VMA it gives an anon_vma (d8ab9f7b644a, 6.4.8 / 6.5). */
   lockVmaInDupAnonVma: boolean;
-  /** do_mbind write-locks the VMAs before vma_replace_policy (6c21e066f925, 6.4.8 / 6.5). */
+  /** do_mbind write-locks the VMAs before its page walk (6c21e066f925, 6.4.8; superseded in 6.5 by pageWalkLock). */
   lockVmaBeforeMpolReplace: boolean;
   /** do_vmi_align_munmap's error path re-attaches the VMAs it detached (606c812eb1d5, 6.4-rc7). */
   munmapReattachOnError: boolean;
