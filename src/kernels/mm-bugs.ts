@@ -17,7 +17,7 @@ export type MmBugFix =
     };
 
 export interface MmBug {
-  /** Upstream commit id (12 hex digits), or a lore message id where no commit id is confirmed. */
+  /** Upstream commit id (12 hex digits), or the fix's lore message id when it was squashed before merging. */
   id: string;
   /** Short name: the built-in scenario is pervma-bug-<short>. */
   short: string;
@@ -136,6 +136,18 @@ export const MM_BUGS: readonly MmBug[] = [
     checkScenario: "pervma-bug-mempolicy-mini",
     kinds: ["mempolicy_violation", "use_after_free"],
     symptom: "mbind(MPOL_MF_MOVE) misses pages faulted in behind queue_pages_range",
+  },
+  {
+    id: "20230306135520.4222-1-ldufour@linux.ibm.com",
+    short: "ppc-bad-unlock",
+    subject: "powerpc/mm: fix mmap_lock bad unlock",
+    introduced: "v4 31/33",
+    fixedIn: "6.4-rc1",
+    fix: { kind: "switch", name: "ppcBadAccessFallback", fixed: true, buggy: false },
+    scenario: "pervma-bug-ppc-bad-unlock",
+    checkScenario: "pervma-bug-ppc-bad-unlock-mini",
+    kinds: ["bad_unlock_balance"],
+    symptom: "WARNING: bad unlock balance detected! (__bad_area's mmap_read_unlock under the VMA lock)",
   },
 ];
 

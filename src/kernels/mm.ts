@@ -27,6 +27,7 @@ const V63: MmSwitches = {
   lockVmaBeforeMpolReplace: false,
   pageWalkLock: false,
   munmapReattachOnError: true,
+  ppcBadAccessFallback: true,
   arch: "x86",
 };
 
@@ -146,7 +147,11 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
   },
   munmapReattachOnError: { summary: "munmap's error path re-attaches the VMAs it detached (606c812eb1d5)" },
   pageWalkLock: { summary: "page-table walks under the mmap write lock write-lock each VMA (49b0638502da)" },
-  arch: { values: ["x86", "arm64"], summary: "fault handler shape" },
+  ppcBadAccessFallback: {
+    summary:
+      "powerpc: access errors under the VMA lock fall back to mmap_lock (powerpc/mm: fix mmap_lock bad unlock)",
+  },
+  arch: { values: ["x86", "arm64", "powerpc"], summary: "fault handler shape" },
 };
 
 /** Catalog entries (structurally the scenario layer's VariantInfo). */

@@ -3,6 +3,7 @@
 // file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
 import type { Effect, KGen } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
+import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import {
   type Held,
@@ -171,6 +172,13 @@ export function* fault_after_vma_lock(
     const before = th.faultStartCount;
     let accessFallback = false;
     if (v !== null) {
+      if (access_error(th, write, v) && sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
+        // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
+        ppc_bad_access_under_vma_lock(th, v);
+        vma_end_read(th, v, fl.vmaHow);
+        fl.vmaHow = -1;
+        return bad_area(th, vpn);
+      }
       if (access_error(th, write, v)) {
         vma_end_read(th, v, fl.vmaHow);
         fl.vmaHow = -1;

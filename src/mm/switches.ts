@@ -4,7 +4,7 @@
 export type VmaLockImpl = "rwsem" | "refcnt";
 export type ForkLockVmas = "none" | "per-vma" | "all-first";
 export type AnonVmaCheck = "before-lock" | "after-lock" | "none";
-export type Arch = "x86" | "arm64";
+export type Arch = "x86" | "arm64" | "powerpc";
 
 export interface MmSwitches {
   /** CONFIG_PER_VMA_LOCK: user faults try lock_vma_under_rcu first (6.4+). */
@@ -41,7 +41,12 @@ export interface MmSwitches {
   munmapReattachOnError: boolean;
   /** Page-table walks under mmap_lock for write write-lock each VMA (49b0638502da, PGWALK_WRLOCK; 6.4.10 / 6.5). */
   pageWalkLock: boolean;
-  /** Architecture of the fault handler: x86 do_user_addr_fault or arm64 do_page_fault. */
+  /**
+   * powerpc: an access error under the VMA lock ends the read and falls back to the mmap_lock path
+   * ("powerpc/mm: fix mmap_lock bad unlock", squashed into the series before 6.4-rc1).
+   */
+  ppcBadAccessFallback: boolean;
+  /** Architecture of the fault handler: x86 do_user_addr_fault, arm64 do_page_fault, powerpc ___do_page_fault. */
   arch: Arch;
 }
 
