@@ -182,10 +182,10 @@ export const MmapWriter = z
     type: z.literal("mmap-writer"),
     ...common,
     op: z
-      .enum(["mmap-munmap", "mprotect", "brk", "mremap", "mbind"])
+      .enum(["mmap-munmap", "mprotect", "brk", "mremap", "mbind", "pageout"])
       .optional()
       .describe(
-        "address-space change (default mmap-munmap); mremap moves the region away (see dontunmap); mbind gives it a new memory policy",
+        "address-space change (default mmap-munmap); mremap moves the region away (see dontunmap); mbind gives it a new memory policy; pageout is madvise(MADV_PAGEOUT) (mmap_lock for read)",
       ),
     size: Size.optional().describe("bytes mapped or changed per operation (default 64KiB)"),
     interval: Duration.optional().describe("pause between operations (default 0: back to back)"),

@@ -2,7 +2,7 @@
 // space writer beside them, read-first (zero-page) faults, and the multi-threaded fork race of 6.4.0.
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
-import { MADV_DONTNEED, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
+import { MADV_DONTNEED, MADV_PAGEOUT, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
@@ -49,7 +49,7 @@ export interface FaultLoop extends Common {
 /** A thread that keeps taking mmap_lock for write on an unrelated region (schema type mmap-writer). */
 export interface MmapWriter extends Common {
   type: "mmap-writer";
-  op?: "mmap-munmap" | "mprotect" | "brk" | "mremap" | "mbind";
+  op?: "mmap-munmap" | "mprotect" | "brk" | "mremap" | "mbind" | "pageout";
   /** Bytes changed per operation. */
   size?: number;
   /** Pause between operations (ns). */
@@ -331,6 +331,8 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
         }
       } else if (op === "mbind") {
         yield* sys.mbind(th, region, n, (i % 2) + 1);
+      } else if (op === "pageout") {
+        yield* sys.madvise(th, region, n, MADV_PAGEOUT);
       } else if (op === "mmap-munmap" && target !== undefined) {
         yield* sys.munmap(th, region, n);
         yield* sys.mmap(th, n, w.file ? { at: region, file, shared: true } : { at: region });
