@@ -114,7 +114,12 @@ export const Kernel = z
           .optional()
           .describe("allocation sites that fail with -ENOMEM (CONFIG_FAILSLAB with a call-site filter)"),
         delay: z
-          .record(z.string().min(1), Duration)
+          .strictObject({
+            "lock_vma_under_rcu:vma_start_read": Duration.optional(),
+            "find_mergeable_anon_vma:reusable_anon_vma": Duration.optional(),
+            "anon_vma_clone:anon_vma_chain_alloc": Duration.optional(),
+            "get_vma_policy:mpol_get": Duration.optional(),
+          })
           .optional()
           .describe(
             "hold the CPU this long at a named yield point, as a delay-injected reproducer's mdelay() does (timed driver)",

@@ -54,6 +54,29 @@ describe("the bug catalog", () => {
     expect(sw.workloads).toBe(s.workloads);
   });
 
+  it("fault injection names only points that take a delay, and failslab only modelled sites", () => {
+    const text = (inj: string) =>
+      `name: x\nkernel:\n  variant: "6.5"\n  faultInjection:\n${inj}\nworkloads:\n  - type: fault-loop\n`;
+    expect(() =>
+      loadScenario(text('    delay:\n      "nope:site": 1us'), { file: "f.yaml", catalog: catalog() }),
+    ).toThrow(
+      /f\.yaml:6:7: kernel\.faultInjection\.delay\.nope:site: found unknown field "nope:site"; allowed: the fields lock_vma_under_rcu:vma_start_read/,
+    );
+    expect(() =>
+      loadScenario(text("    failslab: [kmalloc]"), { file: "f.yaml", catalog: catalog() }),
+    ).toThrow(
+      /kernel\.faultInjection\.failslab\[0\]: found "kmalloc"; allowed: one of "anon_vma_clone", "vma_iter_clear_gfp"/,
+    );
+    const ok = loadScenario(
+      text('    failslab: [anon_vma_clone]\n    delay:\n      "get_vma_policy:mpol_get": 2us'),
+      {
+        file: "f.yaml",
+        catalog: catalog(),
+      },
+    );
+    expect(ok.kernel.faultInjection?.delay?.["get_vma_policy:mpol_get"]).toBe(2000);
+  });
+
   for (const b of MM_BUGS) {
     describe(`${b.id} (${b.subject})`, () => {
       it("timed driver: fix off gives its finding, fix on gives none (seeds 1..4)", () => {
