@@ -1,10 +1,10 @@
 // fork's address-space copy (kernel/fork.c dup_mmap 6.4; mm/mmap.c 6.15) and exit_mmap (mm/mmap.c).
 // The parent's anonymous PTEs are write-protected without a TLB flush; the one flush_tlb_mm comes
 // at the end (per-vma-locks.md §4.1). Whether parent VMAs are write-locked is the 6.4.0 switch.
-import type { KGen } from "../sim/effects.js";
+import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
-import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
+import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
 import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
@@ -85,7 +85,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
     if (ptesAny(sp, c, ce)) {
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
-      const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
+      yield* ptl_lock(th, sl, "copy_pte_range:pte_offset_map_lock");
       if (tracing(th)) touchPtes(th, src, c, ce);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
@@ -114,7 +114,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
         }
         dst.pte[v] = pte;
       }
-      spinUnlock(th, sl, sh);
+      if (ptl_unlock(th, sl)) yield PREEMPT_ENABLE;
       // the chunk's copying time passes before the next one (and before the final flush)
       if (th.timed && th.cost > 0) yield th.charge();
     }
@@ -135,7 +135,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
       if (ptesAny(mm.pte, c, ce)) {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
-        const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+        yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
         if (tracing(th)) touchPtes(th, mm, c, ce);
         for (let x = c; x < ce; x++) {
           const p = mm.pte[x]!;
@@ -150,7 +150,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
             }
           } else if (p & PTE_SWAP) sim.freeSwap(pteFrame(p));
         }
-        spinUnlock(th, ptl, h);
+        if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
       }
       c = ce;
     }

@@ -9,7 +9,7 @@ import type { LatencyRecorder } from "./latency.js";
 import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import type { MmSwitches } from "./switches.js";
 import { Tlbs } from "./tlb.js";
-import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
+import { hex, MmStruct, newVmaLock, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
 /** The invariants of per-vma-locks.md §7.4 (finding kinds). */
@@ -74,9 +74,8 @@ class VmaSlab {
     v.anon_vma = 0;
     v.vm_mm = null;
     v.vm_lock_seq = -1;
-    v.lockReaders = 0;
-    v.lockWriter = false;
-    v.lockWriterWaiting = null;
+    // vma_lock_alloc (kernel/fork.c v6.4): a new struct vma_lock with every VMA allocation
+    if (this.sim.sw.vmaLockImpl === "rwsem") v.vm_lock = newVmaLock(v.id);
     v.detached = false;
     v.vm_refcnt = 0;
     v.readers = 0;
@@ -164,7 +163,11 @@ export class MmSim {
   readonly rcuDepth: Int32Array;
   readonly rcuEpoch: Int32Array;
   readonly lockStats = new Map<string, LockStat>();
-  /** lock_stat classes of the VMA lock (read side: vma_start_read; write side: vma_start_write). */
+  /**
+   * lock_stat classes of the VMA lock (read side: vma_start_read; write side: vma_start_write): D1
+   * the rw_semaphore's own classes (&vma->vm_lock->lock-R/-W), D2 the lockdep map of vm_refcnt
+   * (vmlock_dep_map, named "vm_lock" in mm/mmap_lock.c v6.15 vma_lock_init).
+   */
   readonly vmaLockStatR: LockClassStat;
   readonly vmaLockStatW: LockClassStat;
   /** Per-fault latency (ns), null when not recorded. */
@@ -208,8 +211,9 @@ export class MmSim {
     this.rcuEpoch = new Int32Array(m.cpus.length);
     this.maxPerKind = opts.maxFindingsPerKind ?? 20;
     const ls = lockStats(m);
-    this.vmaLockStatR = ls.get("&vma->vm_lock-R");
-    this.vmaLockStatW = ls.get("&vma->vm_lock-W");
+    const cls = this.sw.vmaLockImpl === "rwsem" ? "&vma->vm_lock->lock" : "vm_lock";
+    this.vmaLockStatR = ls.get(`${cls}-R`);
+    this.vmaLockStatW = ls.get(`${cls}-W`);
   }
 
   /**

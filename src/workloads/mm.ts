@@ -6,7 +6,7 @@ import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
-import { SEGV, sys, UA_PENDING, ua, uaComplete, uaSlow, user_access } from "../mm/user.js";
+import { SEGV, sys, UA_SLOW, ua, uaSlow, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
@@ -230,22 +230,10 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           const vpn = start + (order !== null ? order[i]! : i);
           // ua(): the generator-free form of user_access (see src/mm/user.ts)
           if (doRead) {
-            let r = ua(th, vpn, word, false, think);
-            for (let g = 0; r <= UA_PENDING && g < 64; g++) {
-              if (r === UA_PENDING) {
-                yield th.charge();
-                r = uaComplete(th);
-              } else r = yield* uaSlow(th);
-            }
+            if (ua(th, vpn, word, false, think) === UA_SLOW) yield* uaSlow(th);
           }
           if (doWrite) {
-            let r = ua(th, vpn, word, true, think);
-            for (let g = 0; r <= UA_PENDING && g < 64; g++) {
-              if (r === UA_PENDING) {
-                yield th.charge();
-                r = uaComplete(th);
-              } else r = yield* uaSlow(th);
-            }
+            if (ua(th, vpn, word, true, think) === UA_SLOW) yield* uaSlow(th);
           }
           if (w.unmapEvery !== undefined && ++sinceUnmap >= w.unmapEvery && !shared) {
             sinceUnmap = 0;

@@ -7,7 +7,9 @@ describe("mm benchmarks", () => {
     const line = faultStorm16(true);
     expect(line).toMatch(/^faultstorm16 faults=262144 events=\d+ faults_per_s=\d+ faults_per_cpu_s=\d+ /);
     const events = Number(/events=(\d+)/.exec(line)![1]);
-    expect(events).toBeLessThan(262144 * 1.1); // one engine event per fault on the fast path
+    // every fault runs do_user_addr_fault: the trap's time passes before lock_vma_under_rcu's trylock
+    // and the fault's work before vma_end_read, so a fault is at least two timed steps
+    expect(events).toBeGreaterThan(262144 * 2);
   });
 
   it("faultstorm64-mem reports the memory of a 64-thread storm", () => {
