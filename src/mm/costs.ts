@@ -1,6 +1,7 @@
 // Cost table of the mm model, one entry per modelled step. Units are last in every name; every entry
-// names its source: "cal §n" = ../shared/reference/calibration.md (measured on this project's machine,
-// Linux 6.18 in a 2-vCPU KVM guest), or "est" = estimated. Calibration §3 is validation data and is
+// names its source: "cal §n" = the calibration measurements of this project's machine (Linux 6.18 in
+// a 2-vCPU KVM guest; docs/design/mm-model.md lists them), calib/*.c = a program in this repository
+// measuring that kernel, or "est" = estimated. Calibration §3 is validation data and is
 // deliberately not used here. Lock words and other shared cache lines cost what src/sync's
 // CacheLine model says (atomicLocalNs / atomicRemoteNs, serialised transfers).
 
@@ -31,8 +32,19 @@ export interface MmCosts {
   splitMergeNs: number;
   /** fork: copying one present PTE. [cal §4 7.08 ms / 262144 PTEs] */
   forkPerPteNs: number;
-  /** fork of a small process besides its PTEs (task, mm, VMAs). [est] */
+  /** fork of a small process besides its PTEs and VMAs (task, mm). [est] */
   forkBaseNs: number;
+  /**
+   * dup_mmap per parent VMA: vm_area_dup, the tree store and the loop's checks. [measured:
+   * calib/fork_vmas.c, fork CPU time against untouched one-page VMAs, slope 1.1 us/VMA on 6.18;
+   * that kernel's vma_start_write per VMA is inside the figure, the model adds its own atomics]
+   */
+  forkPerVmaNs: number;
+  /**
+   * dup_mmap per parent VMA with an anon_vma: anon_vma_fork and copy_page_range's per-VMA setup.
+   * [measured: calib/fork_vmas.c, touched minus untouched slope (1.72 - 1.10 us/VMA) minus one PTE]
+   */
+  forkAnonVmaNs: number;
   /** Child exit + wait per PTE. [cal §4 8.69 ms / 262144 PTEs] */
   exitPerPteNs: number;
   /** Child exit besides its PTEs. [est] */
@@ -66,6 +78,8 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
   splitMergeNs: 1390,
   forkPerPteNs: 27,
   forkBaseNs: 40_000,
+  forkPerVmaNs: 1100,
+  forkAnonVmaNs: 590,
   exitPerPteNs: 33,
   exitBaseNs: 20_000,
   tlbFlushLocalNs: 100,
@@ -91,6 +105,8 @@ export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
   splitMergeNs: "calibration.md §4 split/merge mean of p50s",
   forkPerPteNs: "calibration.md §4 fork 1 GiB 7.08 ms / 262144 PTEs",
   forkBaseNs: "estimated",
+  forkPerVmaNs: "calib/fork_vmas.c: fork CPU time per untouched one-page VMA (6.18, this machine)",
+  forkAnonVmaNs: "calib/fork_vmas.c: touched minus untouched per-VMA fork CPU time, minus one PTE copy",
   exitPerPteNs: "calibration.md §4 child exit 8.69 ms / 262144 PTEs",
   exitBaseNs: "estimated",
   tlbFlushLocalNs: "estimated",

@@ -43,21 +43,25 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
   // 2b4f3b4987b5 (mm tree): write-lock every parent VMA before copying any
   if (sim.sw.forkLockVmas === "all-first")
     for (const p of parents) yield* vma_start_write(th, p, "dup_mmap:vma_start_write");
-  const childVmas: Vma[] = [];
   for (const p of parents) {
     // fb49c455323f (mainline, 6.4.3): lock each parent VMA at the top of the copy loop
     if (sim.sw.forkLockVmas === "per-vma") yield* vma_start_write(th, p, "dup_mmap:vma_start_write");
     if (p.flags & VM_DONTCOPY) continue;
     const tmp = vm_area_dup(th, p);
     tmp.vm_mm = mm;
+    th.cost += sim.costs.forkPerVmaNs;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
     const av = p.anon_vma;
     tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
-    childVmas.push(tmp);
+    if (av !== 0) th.cost += sim.costs.forkAnonVmaNs;
+    // vma_iter_bulk_store: the child's tree is not visible to anyone else yet (its mmap_lock is held
+    // and no task runs on it), and the parent's VMAs come in address order: append
     touch(th, `tree:${mm.id}`, true);
-    mm.publish([...childVmas]);
+    mm.vmas.push(tmp);
     vma_mark_attached(th, tmp);
-    if (!(p.flags & VM_SHARED) || p.anonymous) yield* copy_page_range(th, mm, oldmm, p);
+    // copy_page_range only when vma_needs_copy (mm/memory.c v6.4): the VMA has an anon_vma (file
+    // and shared pages are faulted in again by the child)
+    if (av !== 0) yield* copy_page_range(th, mm, oldmm, p);
     // oracle, invariant 6: P.anon_vma did not change between anon_vma_fork and the end of the copy
     if (p.anon_vma !== av)
       sim.finding(

@@ -102,7 +102,8 @@ export class MmSimulation {
     v.end = start + npages;
     v.flags = VM_READ | VM_WRITE | (growsdown ? VM_GROWSDOWN : 0);
     v.vm_mm = mm;
-    mm.publish([...mm.vmas, v]);
+    // before the run nobody walks the tree: regions come in address order, append
+    mm.vmas.push(v);
     vmaAttachBoot(this.sim, v);
     return start;
   }

@@ -87,6 +87,8 @@ export interface Fork extends Common {
   type: "fork";
   count: number;
   interval?: number;
+  /** One-page VMAs the forker maps and writes before forking (a process with many VMAs). */
+  vmas?: number;
 }
 
 /** The smallest fork-race: one writer B with a warm TLB entry, one faulter A, one forker (explore). */
@@ -144,6 +146,8 @@ export function workloadFrames(w: MmWorkload): number {
       return w.threads * Math.min(pages(w.regionSize), w.faultsPerThread ?? pages(w.regionSize));
     case "fork-race":
       return 2 * (w.pages ?? 1024);
+    case "fork":
+      return 64 + 2 * (w.vmas ?? 0);
     default:
       return 64;
   }
@@ -184,7 +188,7 @@ export function workloadVaPages(w: MmWorkload): number {
     case "fork-race":
       return (w.pages ?? 1024) + 64;
     case "fork":
-      return 64;
+      return 64 + 2 * (w.vmas ?? 0);
     case "fork-race-mini":
       return 16 + 2 * (w.extraVmas ?? 4);
     case "stack-race":
@@ -380,8 +384,14 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
 
 function startFork(h: WorkloadHost, w: Fork, _index: number): void {
   h.finite();
+  const vmas: number[] = [];
+  for (let i = 0; i < (w.vmas ?? 0); i++) vmas.push(h.premap(1));
   h.spawn(w.name ?? "forker", h.mm, function* (th) {
     yield* startDelay(h, th, w);
+    // one write per VMA: anon_vma set and one PTE each (dup_mmap then copies every VMA)
+    h.measure(th, false);
+    for (const vpn of vmas) if (ua(th, vpn, 0, true) === UA_SLOW) yield* uaSlow(th);
+    h.measure(th, true);
     for (let f = 0; f < w.count; f++) {
       yield* forkAndWait(h, th, 0);
       if ((w.interval ?? 0) > 0) yield* h.sleep(th, w.interval!);

@@ -1,6 +1,6 @@
 // The mm benchmark lines keep their format (npm run bench parses name key=value ...).
 import { describe, expect, it } from "vitest";
-import { faultStorm16, faultStorm64Mem, mmBenchmarks } from "../../src/bench/mm.js";
+import { faultStorm16, faultStorm64Mem, fork10k, mmBenchmarks } from "../../src/bench/mm.js";
 
 describe("mm benchmarks", () => {
   it("faultstorm16 reports faults, events and faults per second", () => {
@@ -16,6 +16,13 @@ describe("mm benchmarks", () => {
     const line = faultStorm64Mem(true);
     expect(line).toMatch(/^faultstorm64-mem faults=262144 rss_mib=\d+ /);
     expect(Number(/rss_mib=(\d+)/.exec(line)![1])).toBeLessThan(1024);
-    expect(mmBenchmarks.map((b) => b.name)).toEqual(["faultstorm16", "faultstorm64-mem"]);
+    expect(mmBenchmarks.map((b) => b.name)).toEqual(["faultstorm16", "faultstorm64-mem", "fork10k"]);
+  });
+
+  it("fork10k forks a many-VMA process; the simulated fork grows with the VMA count", () => {
+    const line = fork10k(true);
+    expect(line).toMatch(/^fork10k vmas=2000 forks=5 wall_s=[\d.]+ sim_ms=[\d.]+ sim_fork_ms=[\d.]+$/);
+    // dup_mmap charges vm_area_dup + tree store and anon_vma_fork + copy setup per VMA (calib/fork_vmas.c)
+    expect(Number(/sim_fork_ms=([\d.]+)/.exec(line)![1])).toBeGreaterThan(2000 * 1.69e-3);
   });
 });
