@@ -597,7 +597,7 @@ function* do_wp_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: numb
 /**
  * wp_page_copy (mm/memory.c): allocate, copy the old page (no lock held), then under the PTL check the
  * PTE is unchanged, ptep_clear_flush, install the copy. A store through a stale writable TLB entry
- * between the copy and the flush is lost (per-vma-locks.md §4.2).
+ * between the copy and the flush is lost (the mechanism stated in commit 2b4f3b4987b5).
  */
 function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: number): KGen<number> {
   const sim = th.sim;

@@ -1,6 +1,6 @@
 // fork's address-space copy (kernel/fork.c dup_mmap 6.4; mm/mmap.c 6.15) and exit_mmap (mm/mmap.c).
 // The parent's anonymous PTEs are write-protected without a TLB flush; the one flush_tlb_mm comes
-// at the end (per-vma-locks.md §4.1). Whether parent VMAs are write-locked is the 6.4.0 switch.
+// at the end (kernel/fork.c v6.4 dup_mmap: flush_tlb_mm(oldmm) after the copy loop). Whether parent VMAs are write-locked is the 6.4.0 switch.
 import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";

@@ -1,5 +1,5 @@
 // The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
-// the oracle that turns broken invariants (per-vma-locks.md §7.4) into findings.
+// the oracle that turns broken invariants (docs/design/mm-model.md §5) into findings.
 
 import type { Machine } from "../sim/machine.js";
 import { type LockClassStat, lockStats } from "../sync/lockstat.js";
@@ -12,7 +12,7 @@ import { Tlbs } from "./tlb.js";
 import { hex, MmStruct, newVmaLock, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
-/** The invariants of per-vma-locks.md §7.4 (finding kinds). */
+/** The invariants of the model (docs/design/mm-model.md §5; finding kinds). */
 export const INVARIANTS = {
   1: "vma_mutual_exclusion",
   2: "vma_write_lock_without_mmap_write_lock",
