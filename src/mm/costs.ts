@@ -8,8 +8,15 @@
 export interface MmCosts {
   /** Fault trap, VMA lookup and zero-page PTE install. [cal §2: anon first-touch read fault, 549 ns] */
   faultBaseNs: number;
-  /** Anonymous page allocation, zeroing and memcg charge. [cal §2 (a) 1299 - read fault 549] */
+  /**
+   * Anonymous page allocation, zeroing and memcg charge, besides the amortised rmqueue_bulk and
+   * LRU-batch work charged under their locks. [cal §2 (a) 1299 - read fault 549 - 45 amortised]
+   */
   anonFaultAllocZeroNs: number;
+  /** rmqueue_bulk per page moved to a pcp list, under zone->lock. [est: ~25 ns, 63 pages a batch] */
+  rmqueueBulkPerPageNs: number;
+  /** lru_add_fn per folio in folio_batch_move_lru, under lru_lock. [est: ~20 ns, 15 folios a batch] */
+  lruAddPerFolioNs: number;
   /** wp_page_copy: allocation, 4 KiB copy, flush, rmap. [cal §2 (d) 2110 - 549] */
   wpCopyNs: number;
   /** wp_page_reuse on a write-protected exclusive page. [cal §2 (d) 621 - 549] */
@@ -65,7 +72,9 @@ export interface MmCosts {
 
 export const MM_COSTS_CALIBRATION: MmCosts = {
   faultBaseNs: 549,
-  anonFaultAllocZeroNs: 750,
+  anonFaultAllocZeroNs: 705,
+  rmqueueBulkPerPageNs: 25,
+  lruAddPerFolioNs: 20,
   wpCopyNs: 1561,
   wpReuseNs: 72,
   fileFaultNs: 495,
@@ -92,7 +101,10 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
 
 export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
   faultBaseNs: "machine calibration §2: anon first-touch read fault (zero page)",
-  anonFaultAllocZeroNs: "machine calibration §2 (a) 1299 ns minus the read fault 549 ns",
+  anonFaultAllocZeroNs:
+    "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus the amortised rmqueue_bulk and LRU add (25 + 20 ns)",
+  rmqueueBulkPerPageNs: "estimated",
+  lruAddPerFolioNs: "estimated",
   wpCopyNs: "machine calibration §2 (d) COW fault 2110 ns minus 549 ns",
   wpReuseNs: "machine calibration §2 (d) reuse fault 621 ns minus 549 ns",
   fileFaultNs: "machine calibration §2 (c) 1044 ns minus 549 ns",

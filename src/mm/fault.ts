@@ -17,6 +17,7 @@ import {
   ptl_unlock,
   ptlOf,
 } from "./locking.js";
+import { folio_add_lru, folio_batch_move_lru, pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
 import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
 import {
@@ -538,6 +539,9 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     const r = yield* anonPrepare(th, v, flags);
     if (r !== 0) return r;
   }
+  // vma_alloc_zeroed_movable_folio: an order-0 page from this CPU's pcp list
+  if (pcp_empty(th)) yield* rmqueue_bulk(th);
+  pcp_take(th);
   const frame = sim.frames.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
@@ -550,6 +554,8 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
+  // folio_add_new_anon_rmap, folio_add_lru_vma, set_pte_at (all under the PTL)
+  if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
   setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return 0;
@@ -607,6 +613,8 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   const r = yield* anonPrepare(th, v, flags);
   if (r !== 0) return r;
   const old = pteFrame(orig);
+  if (pcp_empty(th)) yield* rmqueue_bulk(th);
+  pcp_take(th);
   const copy = fr.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   if (old !== ZERO_FRAME) {
@@ -633,9 +641,11 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     mm.pte[vpn] = 0;
     mm.busy.push(vpn, vpn + 1);
     yield* flush_tlb_page(th, mm, vpn);
-    rangeRemove(mm.busy, vpn, vpn + 1);
     installCheck(th, mm, v, vpn, flags);
+    // folio_add_new_anon_rmap, folio_add_lru_vma (the batch may drain), then set_pte_at
+    if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
     setAnonPte(th, mm, vpn, copy, true);
+    rangeRemove(mm.busy, vpn, vpn + 1);
     if (old !== ZERO_FRAME) {
       fr.mapcount[old]--;
       putFrame(th, old, vpn);

@@ -49,19 +49,23 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     if (p.flags & VM_DONTCOPY) continue;
     const tmp = vm_area_dup(th, p);
     tmp.vm_mm = mm;
-    th.cost += sim.costs.forkPerVmaNs;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
     const av = p.anon_vma;
     tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
     if (av !== 0) th.cost += sim.costs.forkAnonVmaNs;
+    // vm_area_dup, the tree store and the rest of the loop body
+    th.cost += sim.costs.forkPerVmaNs;
     // vma_iter_bulk_store: the child's tree is not visible to anyone else yet (its mmap_lock is held
     // and no task runs on it), and the parent's VMAs come in address order: append
     touch(th, `tree:${mm.id}`, true);
     mm.vmas.push(tmp);
     vma_mark_attached(th, tmp);
-    // copy_page_range only when vma_needs_copy (mm/memory.c v6.4): the VMA has an anon_vma (file
-    // and shared pages are faulted in again by the child)
-    if (av !== 0) yield* copy_page_range(th, mm, oldmm, p);
+    // timed driver: that work passes between anon_vma_fork and vma_needs_copy (fb49c455323f's
+    // second hazard: a fault may set the parent's anon_vma in between)
+    if (th.timed && th.cost > 0) yield th.charge();
+    // copy_page_range only when vma_needs_copy (mm/memory.c v6.4) sees an anon_vma now (file and
+    // shared pages are faulted in again by the child)
+    if (p.anon_vma !== 0) yield* copy_page_range(th, mm, oldmm, p);
     // oracle, invariant 6: P.anon_vma did not change between anon_vma_fork and the end of the copy
     if (p.anon_vma !== av)
       sim.finding(

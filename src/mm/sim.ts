@@ -6,10 +6,11 @@ import { type LockClassStat, lockStats } from "../sync/lockstat.js";
 import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
+import { PageAlloc } from "./page_alloc.js";
 import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import type { MmSwitches } from "./switches.js";
 import { Tlbs } from "./tlb.js";
-import { hex, MmStruct, newVmaLock, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
+import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
 /** The invariants of the model (docs/design/mm-model.md §5; finding kinds). */
@@ -74,8 +75,9 @@ class VmaSlab {
     v.anon_vma = 0;
     v.vm_mm = null;
     v.vm_lock_seq = -1;
-    // vma_lock_alloc (kernel/fork.c v6.4): a new struct vma_lock with every VMA allocation
-    if (this.sim.sw.vmaLockImpl === "rwsem") v.vm_lock = newVmaLock(v.id);
+    // vma_lock_alloc (kernel/fork.c v6.4) allocates a struct vma_lock with every VMA; the model keeps
+    // one per slab object, as the vma_lock slab reuses its memory too (a reader that outlives the
+    // VMA, possible only with lock sites switched off, then releases the lock it took)
     v.detached = false;
     v.vm_refcnt = 0;
     v.readers = 0;
@@ -151,6 +153,8 @@ export class MmSim {
   readonly disabled: ReadonlySet<string>;
   readonly frames: Frames;
   readonly tlbs: Tlbs;
+  /** The zone's lock, per-CPU page lists and LRU batches. */
+  readonly pageAlloc: PageAlloc;
   readonly vmstat = new Vmstat();
   readonly mms: MmStruct[] = [];
   readonly slab: VmaSlab;
@@ -205,6 +209,7 @@ export class MmSim {
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
     this.tlbs = new Tlbs(m.cpus.length);
+    this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
     this.rcuDepth = new Int32Array(m.cpus.length);
