@@ -5,6 +5,7 @@ import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
+import { anon_vma_fork } from "./rmap.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
 import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
@@ -51,7 +52,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     tmp.vm_mm = mm;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
     const av = p.anon_vma;
-    tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
+    anon_vma_fork(th, tmp, p);
     if (av !== 0) th.cost += sim.costs.forkAnonVmaNs;
     // vm_area_dup, the tree store and the rest of the loop body
     th.cost += sim.costs.forkPerVmaNs;

@@ -5,6 +5,7 @@
 import { type KGen, RET_TO_USER } from "../sim/effects.js";
 import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
+import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
 import { type MmThread, touch, touchPte, tracing, yp } from "./thread.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
@@ -159,8 +160,11 @@ export const sys = {
     syscall(th, do_mprotect(th, start, npages, prot)),
   madvise: (th: MmThread, start: number, npages: number, advice: number) =>
     syscall(th, do_madvise(th, start, npages, advice)),
-  mremap: (th: MmThread, old: number, npages: number) => syscall(th, do_mremap(th, old, npages)),
+  mremap: (th: MmThread, old: number, npages: number, flags = 0) =>
+    syscall(th, do_mremap(th, old, npages, flags)),
   brk: (th: MmThread, end: number) => syscall(th, do_brk(th, end)),
+  mbind: (th: MmThread, start: number, npages: number, mode: number) =>
+    syscall(th, do_mbind(th, start, npages, mode)),
   fork: (th: MmThread) => syscall(th, dup_mmap(th, th.mm)),
   exit_mmap: (th: MmThread, mm: MmStruct) => syscall(th, exit_mmap(th, mm)),
 };
