@@ -1,5 +1,6 @@
 // Kernel primitives on the engine: spinlocks, rw-semaphores, seqcounts, RCU, wait queues and
 // completions, atomics on cache lines, lock-order checking and lock statistics.
+export * from "./atomic.js";
 export * from "./cacheline.js";
 export * from "./lockdep.js";
 export * from "./lockstat.js";
