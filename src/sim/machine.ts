@@ -329,6 +329,8 @@ export class Machine {
   runUntil = Number.POSITIVE_INFINITY;
   /** Steps run by the explore driver. */
   steps = 0;
+  /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
+  resumptions = 0;
   taint = "";
 
   constructor(cfg: Partial<MachineConfig> = {}) {
@@ -908,6 +910,7 @@ export class Machine {
         }
         const r = f.gen.next(f.resume);
         f.resume = undefined;
+        this.resumptions++;
         if (r.done) {
           f.gen = null;
           if (f.kind !== CTX_TASK) this.irqExit(c, f);
@@ -1091,14 +1094,23 @@ export class Machine {
 
   /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
   *sleepNs(k: Ctx, ns: number): KGen<void> {
+    yield* this.sleepUntil(k, this.now + ns);
+  }
+
+  /**
+   * schedule_hrtimeout() with HRTIMER_MODE_ABS (kernel/time/hrtimer.c): sleep (TASK_INTERRUPTIBLE)
+   * until absolute virtual time `atNs`, woken by an hrtimer on the task's CPU. Timers due at the same
+   * instant on one CPU fire in the order they were armed.
+   */
+  *sleepUntil(k: Ctx, atNs: number): KGen<void> {
     const t = k.task;
     t.state = TASK_INTERRUPTIBLE;
     // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      this.hrtimer(t.cpu.id, this.now + ns, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
+      this.hrtimer(t.cpu.id, atNs, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
     } else {
-      this.at(this.now + ns, () => {
+      this.at(atNs, () => {
         if (t.sleepSeq === seq) this.wakeUpProcess(t);
       });
     }
