@@ -24,6 +24,7 @@ import {
   OP_YIELD,
   RUN_SOFTIRQ,
   SCHEDULE,
+  type Step,
 } from "./effects.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
@@ -239,6 +240,23 @@ function stepLabel(cpu: number, site: string): string {
   return (l[cpu] ??= `${cpu}:${site}`);
 }
 
+/**
+ * A task's body before it first runs: the first resume calls the task's function (so it runs when the
+ * task is first scheduled, not when it is created) and puts the generator in the frame, so that later
+ * resumes go straight to it (no wrapping generator, one yield* level less per resume).
+ */
+class TaskStart {
+  constructor(
+    readonly f: Ctx,
+    readonly fn: TaskFn,
+  ) {}
+  next(v: unknown): IteratorResult<Step, unknown> {
+    const g = this.fn(this.f);
+    this.f.gen = g;
+    return g.next(v);
+  }
+}
+
 /** One-shot timer event. */
 class TimerEvent implements Handler {
   constructor(readonly fn: () => void) {}
@@ -436,7 +454,7 @@ export class Machine {
       opts.kthread ?? true,
     );
     t.frame.stack = opts.stack ?? (t.kthread ? ["ret_from_fork", "kthread"] : []);
-    t.frame.gen = this.taskBody(t, fn);
+    t.frame.gen = new TaskStart(t.frame, fn) as unknown as KGen<unknown>;
     t.vruntime = c.minVruntime;
     t.lastSwitchTime = this.now;
     this.tasks.push(t);
@@ -448,15 +466,12 @@ export class Machine {
     return t;
   }
 
-  private *taskBody(t: Task, fn: TaskFn): KGen<unknown> {
-    const r = yield* fn(t.frame);
-    const c = t.frame.cpu;
+  /** The task's function returned: do_exit(), the task dies and never runs again. */
+  private taskExit(c: Cpu, t: Task): void {
     if (c.irqsOff || c.preemptCount !== 0) this.exitAtomic(t, c);
-    // do_exit(): the task dies and never runs again
     t.exited = true;
     t.state = TASK_DEAD;
-    yield SCHEDULE;
-    return r;
+    this.schedule(c, false);
   }
 
   /**
@@ -914,6 +929,10 @@ export class Machine {
         if (r.done) {
           f.gen = null;
           if (f.kind !== CTX_TASK) this.irqExit(c, f);
+          else {
+            this.taskExit(c, f.task);
+            if (this.stopped) return;
+          }
           continue;
         }
         const v = r.value;
