@@ -139,7 +139,9 @@ export class Cpu implements Handler {
   status = CPU_IDLE;
   token = 0;
   burstEnd = 0;
+  /** Pending interrupts, taken in order from pendingHead (a queue without Array.shift's copying). */
   pendingIrqs: IrqReq[] = [];
+  pendingHead = 0;
   softirqPending = 0;
   needResched = false;
   needReschedLazy = false;
@@ -521,9 +523,11 @@ export class Machine {
     t.onRq = true;
     if (t.policy === "stop") c.rqStop.push(t);
     else if (t.policy === "fifo") {
-      let i = c.rqFifo.length;
-      while (i > 0 && c.rqFifo[i - 1]!.rtPrio < t.rtPrio) i--;
-      c.rqFifo.splice(i, 0, t);
+      const q = c.rqFifo;
+      let i = q.length;
+      while (i > 0 && q[i - 1]!.rtPrio < t.rtPrio) i--;
+      if (i === q.length) q.push(t);
+      else q.splice(i, 0, t);
     } else {
       // place_entity(): a waking fair task gets at least min_vruntime - half a slice
       const floor = c.minVruntime - this.sliceNs() / 2;
@@ -536,8 +540,12 @@ export class Machine {
     if (!t.onRq) return;
     t.onRq = false;
     const q = t.policy === "stop" ? c.rqStop : t.policy === "fifo" ? c.rqFifo : c.rqFair;
-    const i = q.indexOf(t);
-    if (i >= 0) q.splice(i, 1);
+    // the picked task is usually at the head (FIFO and stop classes): shift() allocates nothing
+    if (q[0] === t) q.shift();
+    else {
+      const i = q.indexOf(t);
+      if (i >= 0) q.splice(i, 1);
+    }
   }
 
   /** EEVDF base slice: 0.75 ms x (1 + ilog2(min(nCPU, 8))) (kernel/sched/fair.c, 6.6+). */
@@ -890,8 +898,16 @@ export class Machine {
     try {
       for (let guard = 0; ; guard++) {
         if (guard > 50_000_000) throw new Error(`cpu ${c.id}: runaway loop without time passing`);
-        if (c.pendingIrqs.length > 0 && !c.irqsOff) {
-          this.enterHardirq(c, c.pendingIrqs.shift()!);
+        if (c.pendingHead < c.pendingIrqs.length && !c.irqsOff) {
+          const req = c.pendingIrqs[c.pendingHead++]!;
+          if (c.pendingHead === c.pendingIrqs.length) {
+            c.pendingIrqs.length = 0;
+            c.pendingHead = 0;
+          } else if (c.pendingHead >= 1024) {
+            c.pendingIrqs.splice(0, c.pendingHead);
+            c.pendingHead = 0;
+          }
+          this.enterHardirq(c, req);
           continue;
         }
         const f = c.top;
