@@ -2,7 +2,7 @@
 // blocks new readers (readers queue behind it, and read trylock fails while anyone waits); FIFO
 // hand-off: a releasing owner grants the lock to the head waiter (a writer, or every queued reader,
 // as rwsem_mark_wake() does since 5.3). Sleeping waiters; contention statistics per class.
-import { type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
+import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import { CacheLine } from "./cacheline.js";
 import { lockdep } from "./lockdep.js";
@@ -33,11 +33,20 @@ export class RwSemaphore {
    * (default: the class name, which is conservative when a class has many instances).
    */
   readonly key: string;
+  /** lock_stat class names of the read and write sides, and the releases' yield points (built once). */
+  readonly clsR: string;
+  readonly clsW: string;
+  readonly upReadPoint: Effect;
+  readonly upWritePoint: Effect;
   constructor(
     readonly name: string,
     instance?: string,
   ) {
     this.key = `rwsem:${instance ?? name}`;
+    this.clsR = `${name}-R`;
+    this.clsW = `${name}-W`;
+    this.upReadPoint = yieldPoint(`${name}:up_read`);
+    this.upWritePoint = yieldPoint(`${name}:up_write`);
   }
 
   /** rwsem_is_locked() */
@@ -71,7 +80,7 @@ function* waitForGrant(k: Ctx, sem: RwSemaphore, write: boolean, site: string, b
   const m = k.m;
   const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
   sem.waitList.push(w);
-  const cls = write ? `${sem.name}-W` : `${sem.name}-R`;
+  const cls = write ? sem.clsW : sem.clsR;
   m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
   for (;;) {
     k.task.state = TASK_UNINTERRUPTIBLE;
@@ -97,7 +106,7 @@ function acquired(
   if (write) sem.writeSince = m.now;
   else sem.readSince.push(m.now);
   lockStats(m)
-    .get(`${sem.name}-${write ? "W" : "R"}`)
+    .get(write ? sem.clsW : sem.clsR)
     .acquired(bounce);
   if (trylock) lockdep(m).acquire(k, sem.name, site, true);
   m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
@@ -190,7 +199,7 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
 export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return;
   const m = k.m;
-  yield yieldPoint(`${sem.name}:up_read`);
+  yield sem.upReadPoint;
   // a reader leaving without waking anyone commutes with other readers
   m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
@@ -199,7 +208,7 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   sem.readers--;
   const since = sem.readSince.shift() ?? m.now;
   lockStats(m)
-    .get(`${sem.name}-R`)
+    .get(sem.clsR)
     .released(m.now - since);
   lockdep(m).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 1);
@@ -210,14 +219,14 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
 export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, true)) return;
   const m = k.m;
-  yield yieldPoint(`${sem.name}:up_write`);
+  yield sem.upWritePoint;
   m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
   sem.writer = null;
   lockStats(m)
-    .get(`${sem.name}-W`)
+    .get(sem.clsW)
     .released(m.now - sem.writeSince);
   lockdep(m).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 0);
