@@ -149,7 +149,7 @@ export class Cpu implements Handler {
   reschedSince = -1;
   reschedKind = CTX_TASK;
   readonly holdoff = new HoldoffRecord();
-  /** Runnable tasks other than curr, per class. */
+  /** Runnable tasks other than curr, per class (rqFair is a heap by vruntime, see fairPush). */
   readonly rqStop: Task[] = [];
   readonly rqFifo: Task[] = [];
   readonly rqFair: Task[] = [];
@@ -257,6 +257,53 @@ class TaskStart {
     this.f.gen = g;
     return g.next(v);
   }
+}
+
+// The fair run queue: a binary min-heap ordered by (vruntime, pid), as the kernel's rbtree orders
+// by vruntime (O(log n) per pick instead of a scan of every runnable task). A queued task's vruntime
+// never changes while it is queued (only the running task's does), so the heap stays valid.
+function fairLess(a: Task, b: Task): boolean {
+  return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.pid < b.pid);
+}
+
+function fairUp(q: Task[], i: number): void {
+  const t = q[i]!;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!fairLess(t, q[p]!)) break;
+    q[i] = q[p]!;
+    i = p;
+  }
+  q[i] = t;
+}
+
+function fairDown(q: Task[], i: number): void {
+  const n = q.length;
+  const t = q[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && fairLess(q[c + 1]!, q[c]!)) c++;
+    if (!fairLess(q[c]!, t)) break;
+    q[i] = q[c]!;
+    i = c;
+  }
+  q[i] = t;
+}
+
+function fairPush(q: Task[], t: Task): void {
+  q.push(t);
+  fairUp(q, q.length - 1);
+}
+
+function fairRemove(q: Task[], t: Task): void {
+  const i = q[0] === t ? 0 : q.indexOf(t);
+  if (i < 0) return;
+  const last = q.pop()!;
+  if (i === q.length) return;
+  q[i] = last;
+  fairDown(q, i);
+  fairUp(q, i);
 }
 
 /** One-shot timer event. */
@@ -532,14 +579,18 @@ export class Machine {
       // place_entity(): a waking fair task gets at least min_vruntime - half a slice
       const floor = c.minVruntime - this.sliceNs() / 2;
       if (t.vruntime < floor) t.vruntime = floor;
-      c.rqFair.push(t);
+      fairPush(c.rqFair, t);
     }
   }
 
   private dequeue(c: Cpu, t: Task): void {
     if (!t.onRq) return;
     t.onRq = false;
-    const q = t.policy === "stop" ? c.rqStop : t.policy === "fifo" ? c.rqFifo : c.rqFair;
+    if (t.policy !== "stop" && t.policy !== "fifo") {
+      fairRemove(c.rqFair, t);
+      return;
+    }
+    const q = t.policy === "stop" ? c.rqStop : c.rqFifo;
     // the picked task is usually at the head (FIFO and stop classes): shift() allocates nothing
     if (q[0] === t) q.shift();
     else {
@@ -606,14 +657,9 @@ export class Machine {
   private pickNext(c: Cpu): Task {
     if (c.rqStop.length > 0) return c.rqStop[0]!;
     if (c.rqFifo.length > 0) return c.rqFifo[0]!;
+    // the fair task with the least (vruntime, pid): the heap's root
     const q = c.rqFair;
-    if (q.length === 0) return c.idle;
-    let best = q[0]!;
-    for (let i = 1; i < q.length; i++) {
-      const t = q[i]!;
-      if (t.vruntime < best.vruntime || (t.vruntime === best.vruntime && t.pid < best.pid)) best = t;
-    }
-    return best;
+    return q.length === 0 ? c.idle : q[0]!;
   }
 
   /** __schedule(): `preempt` is true for involuntary preemption (the task stays runnable). */
@@ -713,7 +759,8 @@ export class Machine {
     if (t.policy === "normal") {
       t.vruntime += d;
       let min = t.vruntime;
-      for (const o of c.rqFair) if (o.vruntime < min) min = o.vruntime;
+      const q = c.rqFair;
+      if (q.length > 0 && q[0]!.vruntime < min) min = q[0]!.vruntime;
       if (min > c.minVruntime) c.minVruntime = min;
     }
   }
