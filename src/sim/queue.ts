@@ -87,7 +87,8 @@ export class EventQueue {
     this.handler[s] = h;
     const key = lane * LANE_SHIFT + this.nextSeq++;
     const ahead = time - this.cursor;
-    if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time) && this.wheelInsert(s, time, key)) return;
+    if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time) && this.wheelInsert(s, time, key))
+      return;
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
