@@ -6,6 +6,7 @@ export * from "./lockdep.js";
 export * from "./lockstat.js";
 export * from "./rcu.js";
 export * from "./rwsem.js";
+export * from "./semaphore.js";
 export * from "./seqcount.js";
 export * from "./spinlock.js";
 export * from "./waitqueue.js";

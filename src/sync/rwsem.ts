@@ -2,7 +2,7 @@
 // blocks new readers (readers queue behind it, and read trylock fails while anyone waits); FIFO
 // hand-off: a releasing owner grants the lock to the head waiter (a writer, or every queued reader,
 // as rwsem_mark_wake() does since 5.3). Sleeping waiters; contention statistics per class.
-import { type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
+import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
 import { lockdep } from "./lockdep.js";
@@ -36,6 +36,9 @@ export class RwSemaphore {
   /** lock_stat classes `name-R` / `name-W` (looked up once; a lock lives on one machine). */
   statsR: LockClassStat | null = null;
   statsW: LockClassStat | null = null;
+  /** The releases' yield points (built once). */
+  readonly upReadPoint: Effect;
+  readonly upWritePoint: Effect;
   constructor(
     readonly name: string,
     instance?: string,
@@ -44,6 +47,8 @@ export class RwSemaphore {
   ) {
     this.key = `rwsem:${instance ?? name}`;
     this.line = line ?? new CacheLine();
+    this.upReadPoint = yieldPoint(`${name}:up_read`);
+    this.upWritePoint = yieldPoint(`${name}:up_write`);
   }
 
   /** rwsem_is_locked() */
@@ -207,7 +212,7 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
 export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return;
   const m = k.m;
-  yield yieldPoint(`${sem.name}:up_read`);
+  yield sem.upReadPoint;
   // a reader leaving without waking anyone commutes with other readers
   m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
@@ -225,7 +230,7 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
 export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, true)) return;
   const m = k.m;
-  yield yieldPoint(`${sem.name}:up_write`);
+  yield sem.upWritePoint;
   m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
   const cost = sem.line.rmw(k);

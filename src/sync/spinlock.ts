@@ -1,7 +1,15 @@
 // Spinlocks (include/linux/spinlock.h, kernel/locking/qspinlock.c): FIFO hand-off among spinning
 // waiters as the MCS queue gives, preemption disabled while held, _irqsave and _bh flavours.
 // Every acquisition names its site; a scenario can switch a site off ("what breaks if this lock goes?").
-import { BH_ENABLE, IRQ_ENABLE, type KGen, PREEMPT_ENABLE, SPIN, yieldPoint } from "../sim/effects.js";
+import {
+  BH_ENABLE,
+  type Effect,
+  IRQ_ENABLE,
+  type KGen,
+  PREEMPT_ENABLE,
+  SPIN,
+  yieldPoint,
+} from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
 import { lockdep } from "./lockdep.js";
@@ -21,11 +29,14 @@ export class SpinLock {
    * (default: the class name, which is conservative when a class has many instances).
    */
   readonly key: string;
+  /** The unlock's yield point (interned once per lock, not per unlock). */
+  readonly unlockPoint: Effect;
   constructor(
     readonly name: string,
     instance?: string,
   ) {
     this.key = `spinlock:${instance ?? name}`;
+    this.unlockPoint = yieldPoint(`${name}:unlock`);
   }
   get locked(): boolean {
     return this.owner !== null;
@@ -118,11 +129,9 @@ function* raw_spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
     return;
   }
   if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
-  yield yieldPoint(`${lock.name}:unlock`);
+  yield lock.unlockPoint;
   m.touch(lock.key);
-  lockStats(m)
-    .get(lock.name)
-    .released(m.now - lock.heldSince);
+  (lock.stats ??= lockStats(m).get(lock.name)).released(m.now - lock.heldSince);
   lockdep(m).release(k, lock.name);
   m.emit("lock_released", k.cpu.id, lock.name, "");
   const next = lock.waiters.shift();
