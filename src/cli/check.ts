@@ -10,7 +10,15 @@ import { findVariant } from "../scenario/catalog.js";
 import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
 import { catalog } from "../scenario/models.js";
 import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
-import { checkWritableFile, FileSink, readTextFile, UsageError, writeFileAtomic } from "./io.js";
+import {
+  checkPathPlan,
+  checkWritableFile,
+  FileSink,
+  readTextFile,
+  UsageError,
+  writeFileAtomic,
+} from "./io.js";
+import { scenarioInputs } from "./scenarios.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -94,7 +102,9 @@ function readCounterexample(file: string): Counterexample {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(
+      `${file}: not valid JSON (${(e as Error).message}); allowed: a counterexample written by faultline check --out`,
+    );
   }
   const problem = counterexampleProblem(doc);
   if (problem !== null) throw new UsageError(`${file}: not a faultline counterexample: ${problem}`);
@@ -135,7 +145,14 @@ export function registerCheckCommands(program: Command): void {
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
     .addHelpText("after", EXAMPLES_CHECK)
     .action(async (arg: string, o) => {
-      if (o.out) checkWritableFile(o.out, "counterexample");
+      if (o.out) {
+        checkPathPlan({
+          inputs: scenarioInputs(arg),
+          files: [{ path: o.out, what: "counterexample", flag: "--out" }],
+          dirs: [],
+        });
+        checkWritableFile(o.out, "counterexample");
+      }
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const s = { ...l.scenario, kernel: { ...l.scenario.kernel } };
       const variant = findVariant(catalog(), s.kernel.variant);
@@ -186,7 +203,14 @@ export function registerCheckCommands(program: Command): void {
     .option("--trace <file>", "write a Perfetto-openable trace of the replay (time = step number)")
     .addHelpText("after", "\nExample:\n  faultline replay race.json --trace race-trace.json")
     .action((file: string, o) => {
-      if (o.trace) checkWritableFile(o.trace, "trace");
+      if (o.trace) {
+        checkPathPlan({
+          inputs: [{ path: file, what: "counterexample" }],
+          files: [{ path: o.trace, what: "trace", flag: "--trace" }],
+          dirs: [],
+        });
+        checkWritableFile(o.trace, "trace");
+      }
       const cx = readCounterexample(file);
       const target = targetFromCounterexample(cx);
       const writer = o.trace

@@ -6,11 +6,13 @@ import { standardPlots } from "../report/plots.js";
 import { type RunResult, resultJson } from "../report/result.js";
 import { textReport } from "../report/text.js";
 import { ChromeTraceWriter } from "../report/trace.js";
+import { DEFAULT_TIME_LIMIT_NS } from "../scenario/adapters/drive.js";
 import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.js";
 import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
 import { ensureDir, FileSink, UsageError, writeFileAtomic } from "./io.js";
+import { fmtSimTime, startProgress } from "./progress.js";
 import { resolveScenario, type ScenarioSource } from "./scenarios.js";
 
 export interface Loaded {
@@ -46,8 +48,9 @@ export function pickSeed(s: Scenario, seed: number | undefined): number {
   return seed ?? scenarioSeeds(s)[0]!;
 }
 
-/** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails). */
-export function runWithTrace(l: Loaded, seed: number, traceFile?: string): RunResult {
+/** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails),
+ * with a progress bar (percentage of the simulated time limit) on a terminal unless `quiet`. */
+export function runWithTrace(l: Loaded, seed: number, traceFile?: string, quiet = false): RunResult {
   const writer = traceFile
     ? new ChromeTraceWriter(new FileSink(traceFile, "trace"), {
         scenario: l.scenario.name,
@@ -55,13 +58,20 @@ export function runWithTrace(l: Loaded, seed: number, traceFile?: string): RunRe
         seed: String(seed),
       })
     : undefined;
-  const progress = terminalProgress(`${l.scenario.name} on ${l.scenario.kernel.variant}`);
+  const progress = startProgress({
+    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
+    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
+    unit: fmtSimTime,
+    rateUnit: "simulated s/s",
+    rateScale: 1e-9,
+    quiet,
+  });
   try {
     const r = runScenario(l.scenario, {
       seed,
       sets: setLabels(l.sets),
       trace: writer ?? null,
-      ...(progress ? { onProgress: progress.tick } : {}),
+      onProgress: (simNs) => progress.update(simNs),
     });
     writer?.finish();
     return r;
@@ -69,29 +79,8 @@ export function runWithTrace(l: Loaded, seed: number, traceFile?: string): RunRe
     writer?.abort();
     throw e;
   } finally {
-    progress?.done();
+    progress.stop();
   }
-}
-
-/** A one-line "virtual time so far" indicator on stderr, only when stderr is a terminal. */
-function terminalProgress(
-  label: string,
-): { tick: (simNs: number, events: number) => void; done: () => void } | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let last = 0;
-  let shown = false;
-  return {
-    tick: (simNs, events) => {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      shown = true;
-      process.stderr.write(`\r${label}: ${(simNs / 1e9).toFixed(2)} s simulated, ${events} events\x1b[K`);
-    },
-    done: () => {
-      if (shown) process.stderr.write("\r\x1b[K");
-    },
-  };
 }
 
 /** Parses "A,B,C" into trimmed non-empty items. */
@@ -111,6 +100,11 @@ export function intOption(v: string, what: string, min = 0, max = Number.MAX_SAF
   if (n < min || n > max)
     throw new UsageError(`${what}: expected an integer from ${min} to ${max}, got ${n}`);
   return n;
+}
+
+/** The names `writeReportDir` may write into its directory. */
+export function reportWrites(name: string): boolean {
+  return /^(index\.html|.*\.svg|.*-seed\d+\.(json|txt))$/.test(name) || name.startsWith(".faultline-tmp-");
 }
 
 /** Writes DIR/index.html, one SVG per plot, and the JSON result(s) and text report(s). */

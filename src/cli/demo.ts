@@ -34,13 +34,13 @@ const PARTS: DemoPart[] = [
   },
 ];
 
-export async function runDemo(reportDir: string | undefined): Promise<number> {
+export async function runDemo(reportDir: string | undefined, quiet = false): Promise<number> {
   const sections: HtmlSection[] = [];
   for (const p of PARTS) {
     process.stdout.write(`\n=== ${p.heading} ===\n\n`);
     const results = p.variants.map((v) => {
       const l = loadArg(p.scenario, [], v);
-      return runWithTrace(l, pickSeed(l.scenario, undefined));
+      return runWithTrace(l, pickSeed(l.scenario, undefined), undefined, quiet);
     });
     process.stdout.write(compareReport(results));
     sections.push({ heading: p.heading, intro: p.intro, results, plots: [] });

@@ -8,18 +8,31 @@ export const SCENARIO_FORMAT_VERSION = 1;
 const DURATION_HELP = 'a duration such as "25s", "10ms", "500us", or an integer number of ns';
 const SIZE_HELP = 'a size such as "20GiB", "4KiB", "1MB", or an integer number of bytes';
 
-/** A duration in the file; the typed scenario holds integer ns. */
+const DURATION_MAX = `a duration of at most ${Number.MAX_SAFE_INTEGER} ns (about 104 days)`;
+const SIZE_MAX = `a size of at most ${Number.MAX_SAFE_INTEGER} bytes (8 PiB)`;
+
+/** A duration in the file; the typed scenario holds integer ns (a value past 2^53 ns is an error). */
 export const Duration = z
   .union([z.number().int().nonnegative(), z.string().regex(DURATION_RE)])
   .describe(DURATION_HELP)
-  .transform((v) => parseDurationNs(v) ?? 0)
+  .transform((v, ctx) => {
+    const ns = parseDurationNs(v);
+    if (ns !== undefined) return ns;
+    ctx.issues.push({ code: "custom", message: DURATION_MAX, input: v });
+    return z.NEVER;
+  })
   .describe(DURATION_HELP);
 
-/** A size in the file; the typed scenario holds integer bytes. */
+/** A size in the file; the typed scenario holds integer bytes (a value past 2^53 bytes is an error). */
 export const Size = z
   .union([z.number().int().nonnegative(), z.string().regex(SIZE_RE)])
   .describe(SIZE_HELP)
-  .transform((v) => parseSizeBytes(v) ?? 0)
+  .transform((v, ctx) => {
+    const bytes = parseSizeBytes(v);
+    if (bytes !== undefined) return bytes;
+    ctx.issues.push({ code: "custom", message: SIZE_MAX, input: v });
+    return z.NEVER;
+  })
   .describe(SIZE_HELP);
 
 const count = (max: number) => z.number().int().min(1).max(max);
@@ -400,8 +413,24 @@ export const Stop = z
 export type Stop = z.output<typeof Stop>;
 
 export const SEEDS_RE = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/;
+export const MAX_SEEDS = 1_000_000;
 export const Seeds = z
-  .union([z.array(z.number().int().nonnegative()).min(1).max(1_000_000), z.string().regex(SEEDS_RE)])
+  .union([
+    z.array(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)).min(1).max(MAX_SEEDS),
+    z
+      .string()
+      .regex(SEEDS_RE)
+      .refine(
+        (v) => {
+          const m = SEEDS_RE.exec(v);
+          if (!m) return true; // the regex reports it
+          const a = Number(m[1]);
+          const b = Number(m[2]);
+          return Number.isSafeInteger(a) && Number.isSafeInteger(b) && a <= b && b - a < MAX_SEEDS;
+        },
+        { message: `a range "A..B" with A <= B and at most ${MAX_SEEDS} seeds` },
+      ),
+  ])
   .describe('a list of seeds or a range "A..B" (inclusive)');
 
 export const Report = z
