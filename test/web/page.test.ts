@@ -39,6 +39,16 @@ async function waitFor(p: Page, testid: string, shot: string, timeout = RUN_TIME
   }
 }
 
+// Without Chromium the page tests are skipped on a developer's machine, but fail in CI (CI=true): a
+// missing browser must never turn CI green silently.
+const inCi = process.env.CI === "true" || process.env.CI === "1";
+if (!chromiumAvailable() && inCi)
+  it("Chromium is installed (CI=true: the page tests may not be skipped)", () => {
+    throw new Error(
+      `Chromium not found at ${process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"}: install it (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
+  });
+
 describe.skipIf(!chromiumAvailable())("web page", () => {
   let h: Harness;
   beforeAll(async () => {
