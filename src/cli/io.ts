@@ -67,14 +67,23 @@ function describeFsError(e: unknown): string {
   return (err?.code && why[err.code]) || err?.message || String(e);
 }
 
+/** Creates and removes a hidden file in `dir`: the one test of writability that root and read-only or
+ * pseudo file systems (/proc) answer truthfully. */
+function probeWritable(dir: string): void {
+  const probe = path.join(dir, `.faultline-tmp-${process.pid}-probe-${tmpCounter++}`);
+  const fd = fs.openSync(probe, "wx");
+  fs.closeSync(fd);
+  fs.rmSync(probe, { force: true });
+}
+
 /** Checks early (before a long run) that a file can be created at `target`. */
 export function checkWritableFile(target: string, what: string): void {
   const dir = path.dirname(path.resolve(target));
   try {
     if (fs.existsSync(target) && fs.statSync(target).isDirectory())
       throw Object.assign(new Error(), { code: "EISDIR" });
-    fs.accessSync(dir, fs.constants.W_OK);
     if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
+    probeWritable(dir);
   } catch (e) {
     throw new UsageError(`cannot write ${what} ${target}: ${describeFsError(e)}`);
   }
@@ -86,7 +95,7 @@ export function checkWritableDir(dir: string, what: string): void {
   while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
   try {
     if (!fs.statSync(probe).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
-    fs.accessSync(probe, fs.constants.W_OK);
+    probeWritable(probe);
   } catch (e) {
     throw new UsageError(`cannot write ${what} ${dir}: ${describeFsError(e)}`);
   }

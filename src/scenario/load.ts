@@ -286,7 +286,7 @@ function boundsOf(schema: z.ZodType | undefined, issue: z.core.$ZodIssue): strin
     js.minimum ?? js.minItems ?? js.minLength ?? (issue.code === "too_small" ? Number(i.minimum) : undefined);
   const max =
     js.maximum ?? js.maxItems ?? js.maxLength ?? (issue.code === "too_big" ? Number(i.maximum) : undefined);
-  const n = Number(issue.code === "too_small" ? min : max);
+  const n = Number(max ?? min);
   const unit =
     i.origin === "array"
       ? n === 1

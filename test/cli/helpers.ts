@@ -60,11 +60,11 @@ export interface Run {
 
 export function faultline(
   args: string[],
-  opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
 ): Run {
   const r: SpawnSyncReturns<string> = spawnSync(
     process.execPath,
-    [path.join(ROOT, "bin/faultline.js"), ...args],
+    [...(opts.nodeArgs ?? []), path.join(ROOT, "bin/faultline.js"), ...args],
     {
       cwd: opts.cwd ?? ROOT,
       encoding: "utf8",
