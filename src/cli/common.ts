@@ -1,6 +1,9 @@
 // Pieces shared by the commands: loading a scenario from an argument, running it with optional trace
 // output, and writing a report directory.
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { type HtmlSection, htmlReport } from "../report/html.js";
 import { standardPlots } from "../report/plots.js";
 import { type RunResult, resultJson } from "../report/result.js";
@@ -13,6 +16,7 @@ import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
 import { ensureDir, FileSink, UsageError, writeFileAtomic } from "./io.js";
 import { fmtSimTime, startProgress } from "./progress.js";
+import type { RunWorkerData, RunWorkerMessage } from "./run-worker.js";
 import { resolveScenario, type ScenarioSource } from "./scenarios.js";
 
 export interface Loaded {
@@ -77,6 +81,60 @@ export function runWithTrace(l: Loaded, seed: number, traceFile?: string, quiet 
     return r;
   } catch (e) {
     writer?.abort();
+    throw e;
+  } finally {
+    progress.stop();
+  }
+}
+
+const RUN_WORKER = fileURLToPath(new URL("./run-worker.js", import.meta.url));
+
+/** Runs one scenario with its trace streamed to `traceFile`: in a worker thread, so that the main thread
+ * can handle SIGINT/SIGTERM during the run and remove the temporary trace file (from the TypeScript
+ * sources, where there is no worker script, in this thread). The result is the same either way. */
+export async function runTraced(
+  l: Loaded,
+  seed: number,
+  traceFile: string,
+  quiet = false,
+): Promise<RunResult> {
+  if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet);
+  const sink = new FileSink(traceFile, "trace");
+  const progress = startProgress({
+    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
+    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
+    unit: fmtSimTime,
+    rateUnit: "simulated s/s",
+    rateScale: 1e-9,
+    quiet,
+  });
+  const data: RunWorkerData = {
+    text: l.source.text,
+    file: l.source.file,
+    sets: l.sets,
+    seed,
+    labels: setLabels(l.sets),
+    fd: sink.fd,
+    meta: { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
+  };
+  try {
+    const result = await new Promise<RunResult>((resolve, reject) => {
+      const w = new Worker(RUN_WORKER, { workerData: data });
+      w.on("message", (m: RunWorkerMessage) => {
+        if (m.kind === "progress") progress.update(m.simNs);
+        else if (m.kind === "done") resolve(m.result as RunResult);
+        else
+          reject(
+            m.code ? new UsageError(`cannot write trace ${traceFile}: ${m.message}`) : new Error(m.message),
+          );
+      });
+      w.on("error", reject);
+      w.on("exit", (code) => reject(new Error(`the run's worker thread exited (${code})`)));
+    });
+    sink.close();
+    return result;
+  } catch (e) {
+    sink.abort();
     throw e;
   } finally {
     progress.stop();

@@ -129,7 +129,8 @@ export function writeFileAtomic(target: string, text: string, what = "file"): vo
 /** A TextSink onto a file: buffered writes into a temporary file, renamed into place on close. */
 export class FileSink implements TextSink {
   private readonly tmp: string;
-  private fd: number;
+  /** The temporary file's descriptor (a worker thread may write to it). */
+  readonly fd: number;
   private done = false;
 
   constructor(

@@ -25,6 +25,7 @@ import {
   parseSets,
   pickSeed,
   reportWrites,
+  runTraced,
   runWithTrace,
   writeReportDir,
 } from "./common.js";
@@ -109,7 +110,9 @@ export function buildProgram(): Command {
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const seed = pickSeed(l.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
       if (o.report) ensureDir(o.report, "report directory");
-      const r = runWithTrace(l, seed, o.trace, o.quiet === true);
+      const r = o.trace
+        ? await runTraced(l, seed, o.trace, o.quiet === true)
+        : runWithTrace(l, seed, undefined, o.quiet === true);
       if (o.json) writeJsonOption(o.json, resultJson(r));
       if (!o.quiet && o.json !== "-") out(textReport(r));
       if (o.report) {
