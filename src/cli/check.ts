@@ -18,6 +18,7 @@ import {
   UsageError,
   writeFileAtomic,
 } from "./io.js";
+import { startProgress } from "./progress.js";
 import { scenarioInputs } from "./scenarios.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -143,6 +144,7 @@ export function registerCheckCommands(program: Command): void {
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
+    .option("-q, --quiet", "no progress bar")
     .addHelpText("after", EXAMPLES_CHECK)
     .action(async (arg: string, o) => {
       if (o.out) {
@@ -171,11 +173,12 @@ export function registerCheckCommands(program: Command): void {
         maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),
         ...(kinds ? { kinds } : {}),
       });
-      const r = await checkAsync(target, {
+      const budget = intOption(o.budget, "--budget", 1, 100_000_000);
+      const options = {
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
         strategy: o.strategy as StrategyName,
-        budget: intOption(o.budget, "--budget", 1, 100_000_000),
+        budget,
         timeS: floatOption(o.time, "--time", 0.001, 86_400),
         seed,
         pctDepth: intOption(o.pctDepth, "--pct-depth", 1, 100),
@@ -184,7 +187,18 @@ export function registerCheckCommands(program: Command): void {
             ? Number.POSITIVE_INFINITY
             : intOption(o.preemptionBound, "--preemption-bound", 0, 1000),
         shrink: o.shrink !== false,
+      };
+      // the progress of the search: schedules tried against the budget (on a terminal, not with -q)
+      const progress = startProgress({
+        label: `check ${s.name} on ${s.kernel.variant}`,
+        total: budget,
+        unit: "schedules",
+        quiet: o.quiet === true,
       });
+      const r = await checkAsync(target, {
+        ...options,
+        onProgress: (schedules) => progress.update(schedules),
+      }).finally(() => progress.stop());
       const sites =
         s.kernel.disableLockSites.length > 0 ? `, sites off: ${s.kernel.disableLockSites.join(" ")}` : "";
       out(checkReport(`${s.name} on ${s.kernel.variant}, seed ${seed}${sites}`, r, o.out));
