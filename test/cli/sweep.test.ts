@@ -1,9 +1,11 @@
 // End-to-end sweeps: worker threads, CSV + JSON lines, resuming after an interruption, and shards that
 // `merge` puts back together into exactly the full sweep.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildOnce, faultline, noStackTrace, removeScratch, scratch } from "./helpers.js";
+import { parse as parseYaml } from "yaml";
+import { buildOnce, faultline, noStackTrace, ROOT, removeScratch, scratch } from "./helpers.js";
 
 beforeAll(() => buildOnce(), 600_000);
 afterAll(removeScratch);
@@ -174,5 +176,28 @@ describe("sweep --shard auto, as batch schedulers run it", () => {
     });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("(shard 3/3 of 6)");
+  });
+});
+
+describe("the shipped scheduler examples (deploy/)", () => {
+  it("the Kubernetes indexed Job: Indexed, --shard auto with --shards equal to completions, one folder per index", () => {
+    const job = parseYaml(fs.readFileSync(path.join(ROOT, "deploy/kubernetes-sweep-job.yaml"), "utf8"));
+    expect(job.kind).toBe("Job");
+    expect(job.spec.completionMode).toBe("Indexed");
+    const c = job.spec.template.spec.containers[0];
+    const args: string[] = c.args;
+    expect(c.command.slice(-1)[0]).toBe("bin/faultline.js");
+    expect(args[0]).toBe("sweep");
+    expect(args[args.indexOf("--shard") + 1]).toBe("auto");
+    expect(Number(args[args.indexOf("--shards") + 1])).toBe(job.spec.completions);
+    expect(args[args.indexOf("--out") + 1]).toContain("$(JOB_COMPLETION_INDEX)");
+  });
+
+  it("the SLURM batch script: valid bash, an array, --shard auto and a folder per task", () => {
+    const file = path.join(ROOT, "deploy/slurm-sweep.sbatch");
+    const text = fs.readFileSync(file, "utf8");
+    expect(spawnSync("bash", ["-n", file]).status).toBe(0);
+    expect(text).toMatch(/^#SBATCH --array=1-4$/m);
+    expect(text).toMatch(/--shard auto --out "results\/shard-\$\{SLURM_ARRAY_TASK_ID\}"/);
   });
 });
