@@ -128,7 +128,7 @@ describe("faultline check", () => {
     fs.writeFileSync(junk, '{"faultline": "counterexample", "version": 1}');
     const r = faultline(["replay", junk]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('field "choices"');
+    expect(r.stderr).toContain('field "target": found undefined; allowed: a string');
     noStackTrace(r);
     expect(faultline(["replay", path.join(dir, "missing.json")]).code).toBe(2);
     const fsVariant = faultline(["check", "iomap-s2"]);
