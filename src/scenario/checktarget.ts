@@ -146,7 +146,7 @@ export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalo
   if (!Array.isArray(d.workloads) || d.workloads.length > 64)
     return `field "describe.workloads": found ${show(d.workloads)}; allowed: a list of at most 64 workloads`;
   const variant = typeof d.kernel === "string" ? findVariant(cat, d.kernel) : undefined;
-  if (!variant || variant.model !== "mm")
+  if (variant?.model !== "mm")
     return `field "describe.kernel": found ${show(d.kernel)}; allowed: a per-VMA-lock variant: ${cat.variants
       .filter((v) => v.model === "mm")
       .map((v) => v.name)

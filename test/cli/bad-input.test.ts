@@ -6,6 +6,7 @@
 // stderr captured; a smaller set runs as real processes under a 256 MiB heap limit.
 
 import { execFileSync } from "node:child_process";
+// biome-ignore-all lint/suspicious/noExplicitAny: the cases edit parsed JSON documents (counterexamples, sweep rows) freely
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
