@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the cases edit parsed JSON documents (counterexamples, sweep rows) freely
 // The bad-input corpus: every command and every file the tool reads (scenario files, --set, flags,
 // counterexamples, sweep folders with their sweep.json and results.jsonl, merge inputs), each answered
 // with exit status 2, a message naming the file, line and field or the flag (checked per case), no stack
@@ -6,7 +7,6 @@
 // stderr captured; a smaller set runs as real processes under a 256 MiB heap limit.
 
 import { execFileSync } from "node:child_process";
-// biome-ignore-all lint/suspicious/noExplicitAny: the cases edit parsed JSON documents (counterexamples, sweep rows) freely
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
