@@ -14,7 +14,7 @@ import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.j
 import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
-import { ensureDir, FileSink, UsageError, writeFileAtomic } from "./io.js";
+import { ensureDir, FileSink, interruptible, UsageError, writeFileAtomic } from "./io.js";
 import { fmtSimTime, startProgress } from "./progress.js";
 import type { RunWorkerData, RunWorkerMessage } from "./run-worker.js";
 import { resolveScenario, type ScenarioSource } from "./scenarios.js";
@@ -118,19 +118,24 @@ export async function runTraced(
     meta: { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
   };
   try {
-    const result = await new Promise<RunResult>((resolve, reject) => {
-      const w = new Worker(RUN_WORKER, { workerData: data });
-      w.on("message", (m: RunWorkerMessage) => {
-        if (m.kind === "progress") progress.update(m.simNs);
-        else if (m.kind === "done") resolve(m.result as RunResult);
-        else
-          reject(
-            m.code ? new UsageError(`cannot write trace ${traceFile}: ${m.message}`) : new Error(m.message),
-          );
-      });
-      w.on("error", reject);
-      w.on("exit", (code) => reject(new Error(`the run's worker thread exited (${code})`)));
-    });
+    const result = await interruptible(
+      () =>
+        new Promise<RunResult>((resolve, reject) => {
+          const w = new Worker(RUN_WORKER, { workerData: data });
+          w.on("message", (m: RunWorkerMessage) => {
+            if (m.kind === "progress") progress.update(m.simNs);
+            else if (m.kind === "done") resolve(m.result as RunResult);
+            else
+              reject(
+                m.code
+                  ? new UsageError(`cannot write trace ${traceFile}: ${m.message}`)
+                  : new Error(m.message),
+              );
+          });
+          w.on("error", reject);
+          w.on("exit", (code) => reject(new Error(`the run's worker thread exited (${code})`)));
+        }),
+    );
     sink.close();
     return result;
   } catch (e) {

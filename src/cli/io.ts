@@ -24,6 +24,28 @@ export function setWriteFunction(fn: WriteFn | undefined): void {
   writeFn = fn ?? realWrite;
 }
 
+const SIGNAL_STATUS: Readonly<Record<string, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+/** Runs `work` (which awaits something long: a worker thread, a pool) with SIGINT, SIGTERM and SIGHUP
+ * handled: temporary files are removed and the process exits with 128 + the signal's number. Outside
+ * such waits no handler is installed, so a signal during synchronous work keeps its default action
+ * (which at that point leaves no temporary file behind: files are written whole, at the end). */
+export async function interruptible<T>(work: () => Promise<T>): Promise<T> {
+  const handlers = Object.entries(SIGNAL_STATUS).map(([sig, status]) => {
+    const h = () => {
+      removeTempFiles();
+      process.exit(status);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    return await work();
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
 /** Temporary files not yet renamed into place (removed on exit, on errors and on SIGINT/SIGTERM). */
 export function pendingTempFiles(): string[] {
   return [...openTemps];

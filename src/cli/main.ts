@@ -1,5 +1,7 @@
 // The faultline command line. Exit status: 0 success, 1 a run found a violation (any finding),
 // 2 bad input (scenario, options, unreadable or unwritable paths). Never a stack trace for bad input.
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Argument, Command, CommanderError } from "commander";
 import { compareReport } from "../report/compare.js";
 import { table } from "../report/format.js";
@@ -363,23 +365,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-
 /** The `faultline` process (bin/faultline.js): runs main() and exits with its status.
  * - stdout closed early (`| head -1`): the command goes on with its output discarded and exits with the
  *   status it earned (a violation is still 1).
- * - SIGINT/SIGTERM/SIGHUP: temporary files are removed, exit 128 + signal number. Long runs that stream
- *   into a file run in a worker thread, so the signal is handled while they run. */
+ * - SIGINT/SIGTERM/SIGHUP while a traced run or a sweep's pool works: temporary files are removed, exit
+ *   128 + the signal's number (see `interruptible` in io.ts). */
 export async function cli(): Promise<void> {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") throw e;
     // Discard the rest of the output: a closed reader does not change what the command found.
     process.stdout.write = (() => true) as typeof process.stdout.write;
   });
-  for (const sig of Object.keys(SIGNAL_STATUS) as NodeJS.Signals[])
-    process.on(sig, () => {
-      removeTempFiles();
-      process.exit(SIGNAL_STATUS[sig]);
-    });
   process.exitCode = await main(process.argv.slice(2));
 }
+
+// Run as a script (`tsx src/cli/main.ts ...` while developing): the same as bin/faultline.js.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]))
+  await cli();

@@ -20,6 +20,7 @@ import {
   checkPathPlan,
   checkWritableDir,
   ensureDir,
+  interruptible,
   readTextFile,
   shown,
   UsageError,
@@ -297,9 +298,11 @@ export async function runSweep(arg: string, o: SweepOptions, env: NodeJS.Process
         maxWorkers: Math.min(threads, todo.length),
       });
       try {
-        await Promise.all(
-          todo.map((j) =>
-            (pool.exec("runJob", [toJob(j)]) as Promise<SweepJobResult>).then((r) => accept(j, r)),
+        await interruptible(() =>
+          Promise.all(
+            todo.map((j) =>
+              (pool.exec("runJob", [toJob(j)]) as Promise<SweepJobResult>).then((r) => accept(j, r)),
+            ),
           ),
         );
       } finally {

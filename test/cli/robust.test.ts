@@ -121,6 +121,20 @@ describe("SIGINT and SIGTERM during a long traced run", () => {
   }
 });
 
+describe("SIGINT during an untraced run keeps its default action", () => {
+  it("the run stops at once (killed by SIGINT), and no file is left", async () => {
+    const dir = scratch("signal-plain");
+    const p = spawn(process.execPath, [BIN, "run", "iomap-s1", "--json", "r.json", "-q"], { cwd: dir });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      p.on("exit", (_code, signal) => resolve(signal)),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    p.kill("SIGINT");
+    expect(await exited).toBe("SIGINT");
+    expect(fs.readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
+
 describe("a disk that fills up or fails", () => {
   afterEach(() => setWriteFunction(undefined));
   const enospc = (afterBytes: number) => {
