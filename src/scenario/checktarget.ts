@@ -106,6 +106,7 @@ const DESCRIBE_FIELDS: [RegExp, string][] = [
   [/^kernel\.variant/, "describe.kernel"],
   [/^kernel\.switches/, "describe.switches"],
   [/^kernel\.disableLockSites/, "describe.disabledSites"],
+  [/^kernel\.faultInjection/, "describe.inject"],
   [/^workloads/, "describe.workloads"],
 ];
 
@@ -165,7 +166,12 @@ export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalo
   const scenario = {
     name: "counterexample",
     machine: { cpus: d.cpus, preemption: d.preempt ?? "none", costs: d.costs ?? {} },
-    kernel: { variant: d.kernel, switches: d.switches ?? {}, disableLockSites: d.disabledSites ?? [] },
+    kernel: {
+      variant: d.kernel,
+      switches: d.switches ?? {},
+      disableLockSites: d.disabledSites ?? [],
+      ...(d.inject !== undefined ? { faultInjection: d.inject } : {}),
+    },
     workloads,
   };
   try {
