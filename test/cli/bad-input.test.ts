@@ -199,6 +199,7 @@ const CASES: Case[] = [
   },
   { name: "unknown option (demo)", args: ["demo", "--bogus"], expect: /unknown option '--bogus'/ },
   { name: "unknown option (serve)", args: ["serve", "--bogus"], expect: /unknown option '--bogus'/ },
+  { name: "unknown option (bugs)", args: ["bugs", "--bogus"], expect: /unknown option '--bogus'/ },
   { name: "option without its value", args: run("--seed"), expect: /option '--seed <n>' argument missing/ },
   { name: "extra argument", args: ["list", "x"], expect: /too many arguments/ },
   {
