@@ -14,6 +14,7 @@ import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.j
 import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
+import { TRACE_LEVELS, type TraceLevel } from "../sim/trace.js";
 import { ensureDir, FileSink, interruptible, UsageError, writeFileAtomic } from "./io.js";
 import { fmtSimTime, startProgress } from "./progress.js";
 import type { RunWorkerData, RunWorkerMessage } from "./run-worker.js";
@@ -52,15 +53,30 @@ export function pickSeed(s: Scenario, seed: number | undefined): number {
   return seed ?? scenarioSeeds(s)[0]!;
 }
 
+/** --trace-level: sched, model (default) or all. */
+export function traceLevelOption(v: string | undefined): TraceLevel | undefined {
+  if (v === undefined) return undefined;
+  const l = Object.hasOwn(TRACE_LEVELS, v) ? TRACE_LEVELS[v] : undefined;
+  if (l === undefined)
+    throw new UsageError(`--trace-level ${v}: expected one of ${Object.keys(TRACE_LEVELS).join(", ")}`);
+  return l;
+}
+
 /** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails),
  * with a progress bar (percentage of the simulated time limit) on a terminal unless `quiet`. */
-export function runWithTrace(l: Loaded, seed: number, traceFile?: string, quiet = false): RunResult {
+export function runWithTrace(
+  l: Loaded,
+  seed: number,
+  traceFile?: string,
+  quiet = false,
+  level?: TraceLevel,
+): RunResult {
   const writer = traceFile
-    ? new ChromeTraceWriter(new FileSink(traceFile, "trace"), {
-        scenario: l.scenario.name,
-        variant: l.scenario.kernel.variant,
-        seed: String(seed),
-      })
+    ? new ChromeTraceWriter(
+        new FileSink(traceFile, "trace"),
+        { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
+        level !== undefined ? { level } : {},
+      )
     : undefined;
   const progress = startProgress({
     label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
@@ -97,8 +113,9 @@ export async function runTraced(
   seed: number,
   traceFile: string,
   quiet = false,
+  level?: TraceLevel,
 ): Promise<RunResult> {
-  if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet);
+  if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet, level);
   const sink = new FileSink(traceFile, "trace");
   const progress = startProgress({
     label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
@@ -116,6 +133,7 @@ export async function runTraced(
     labels: setLabels(l.sets),
     fd: sink.fd,
     meta: { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
+    ...(level !== undefined ? { level } : {}),
   };
   try {
     const result = await interruptible(

@@ -30,6 +30,7 @@ import {
   reportWrites,
   runTraced,
   runWithTrace,
+  traceLevelOption,
   writeReportDir,
 } from "./common.js";
 import { runDemo } from "./demo.js";
@@ -105,6 +106,10 @@ export function buildProgram(): Command {
     .option("--seed <n>", "PRNG seed (default: the scenario's first seed)")
     .option("--json <file>", "write the JSON result to FILE ('-' for stdout instead of the text report)")
     .option("--trace <file>", "write a Perfetto-openable trace (Chrome JSON) to FILE")
+    .option(
+      "--trace-level <level>",
+      "what --trace records: sched (scheduler, irqs, locks), model (also kernel-function slices, flows; default), all (also every user load/store)",
+    )
     .option("--report <dir>", "write an HTML report with plots into DIR")
     .option("-q, --quiet", "print nothing but errors")
     .addHelpText("after", EXAMPLES_RUN)
@@ -112,9 +117,10 @@ export function buildProgram(): Command {
       checkOutputs(arg, o);
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const seed = pickSeed(l.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
+      const level = traceLevelOption(o.traceLevel);
       if (o.report) ensureDir(o.report, "report directory");
       const r = o.trace
-        ? await runTraced(l, seed, o.trace, o.quiet === true)
+        ? await runTraced(l, seed, o.trace, o.quiet === true, level)
         : runWithTrace(l, seed, undefined, o.quiet === true);
       if (o.json) writeJsonOption(o.json, resultJson(r));
       if (!o.quiet && o.json !== "-") out(textReport(r));

@@ -8,6 +8,7 @@ import { ChromeTraceWriter } from "../report/trace.js";
 import { loadScenario, type SetOption } from "../scenario/load.js";
 import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
+import type { TraceLevel } from "../sim/trace.js";
 
 export interface RunWorkerData {
   text: string;
@@ -18,6 +19,7 @@ export interface RunWorkerData {
   /** The open temporary trace file (the main thread closes and renames it). */
   fd: number;
   meta: Record<string, string>;
+  level?: TraceLevel;
 }
 
 export type RunWorkerMessage =
@@ -39,7 +41,11 @@ const d = workerData as RunWorkerData;
 const post = (m: RunWorkerMessage) => parentPort!.postMessage(m);
 try {
   const s = loadScenario(d.text, { file: d.file, sets: d.sets, catalog: catalog() });
-  const writer = new ChromeTraceWriter(new FdSink(d.fd), d.meta);
+  const writer = new ChromeTraceWriter(
+    new FdSink(d.fd),
+    d.meta,
+    d.level !== undefined ? { level: d.level } : {},
+  );
   let last = -1;
   const result = runScenario(s, {
     seed: d.seed,

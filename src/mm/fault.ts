@@ -1,6 +1,7 @@
 // The page-fault path: the arch handler (arch/x86/mm/fault.c do_user_addr_fault, arm64 do_page_fault),
 // lock_vma_under_rcu, the mmap_lock fallback, and handle_mm_fault with its anonymous, zero-page, COW,
 // file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
+
 import type { Effect, KGen } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
 import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
@@ -23,6 +24,7 @@ import { vma_alloc_folio } from "./mempolicy.js";
 import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
 import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
+import { traced, tracedCall, tracedFast } from "./trace.js";
 import {
   hex,
   MmStruct,
@@ -125,8 +127,8 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
   if (th.sim.sw.perVmaLock)
     v =
       th.timed && th.sim.inject === null
-        ? lock_vma_under_rcu_nowait(th, th.mm, vpn)
-        : yield* lock_vma_under_rcu(th, th.mm, vpn);
+        ? tracedCall(th, "lock_vma_under_rcu", th.cost, lock_vma_under_rcu_nowait(th, th.mm, vpn))
+        : yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, th.mm, vpn));
   return yield* fault_after_vma_lock(th, vpn, write, v);
 }
 
@@ -138,11 +140,11 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
  */
 export function fault_fast_try(th: MmThread, vpn: number, write: boolean): Vma | null {
   fault_enter(th, vpn, write);
-  const v = lock_vma_under_rcu_nowait(th, th.mm, vpn);
+  const v = tracedCall(th, "lock_vma_under_rcu", th.cost, lock_vma_under_rcu_nowait(th, th.mm, vpn));
   th.fastVma = v;
   if (v === null || access_error(th, write, v)) return null;
   const flags = FAULT_FLAG_USER | FAULT_FLAG_VMA_LOCK | (write ? FAULT_FLAG_WRITE : 0);
-  return handle_mm_fault_nowait(th, v, vpn, flags) >= 0 ? v : null;
+  return tracedFast(th, th.cost, handle_mm_fault_nowait(th, v, vpn, flags)) >= 0 ? v : null;
 }
 
 /** vma_end_read and vma_lock_success after a fast-path fault. */
@@ -188,8 +190,13 @@ export function* fault_after_vma_lock(
         }
         accessFallback = true;
       } else {
-        const fast = th.timed ? handle_mm_fault_nowait(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK) : -1;
-        fault = fast >= 0 ? fast : yield* handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK);
+        const fast = th.timed
+          ? tracedFast(th, th.cost, handle_mm_fault_nowait(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK))
+          : -1;
+        fault =
+          fast >= 0
+            ? fast
+            : yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK));
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
@@ -219,14 +226,14 @@ export function* fault_after_vma_lock(
       return FAULT_SEGV;
     }
     const v = sw.lockMmAndFindVma
-      ? yield* lock_mm_and_find_vma(th, mm, vpn)
-      : yield* mmap_find_vma_legacy(th, mm, vpn);
+      ? yield* traced(th, "lock_mm_and_find_vma", lock_mm_and_find_vma(th, mm, vpn))
+      : yield* traced(th, "find_vma", mmap_find_vma_legacy(th, mm, vpn));
     if (v === null) return bad_area(th, vpn);
     if (access_error(th, write, v)) {
       yield* mmap_read_unlock(th, mm, fl.mmapHeld);
       return bad_area(th, vpn);
     }
-    fault = yield* handle_mm_fault(th, v, vpn, flags);
+    fault = yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, flags));
     if (fault & VM_FAULT_RETRY) {
       // handle_mm_fault dropped mmap_lock (handle_userfault, folio_lock_or_retry)
       flags |= FAULT_FLAG_TRIED;
@@ -522,13 +529,14 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pte === 0) {
     if (v.anonymous) {
-      if (v.flags & VM_UFFD_MISSING) return yield* handle_userfault(th, v, vpn, flags);
-      return yield* do_anonymous_page(th, v, vpn, flags);
+      if (v.flags & VM_UFFD_MISSING)
+        return yield* traced(th, "handle_userfault", handle_userfault(th, v, vpn, flags));
+      return yield* traced(th, "do_anonymous_page", do_anonymous_page(th, v, vpn, flags));
     }
-    return yield* do_fault(th, v, vpn, flags);
+    return yield* traced(th, "do_fault", do_fault(th, v, vpn, flags));
   }
   if (!(pte & PTE_PRESENT)) {
-    if (pte & PTE_SWAP) return yield* do_swap_page(th, v, vpn, flags, pte);
+    if (pte & PTE_SWAP) return yield* traced(th, "do_swap_page", do_swap_page(th, v, vpn, flags, pte));
     return 0;
   }
   if (write && !(pte & PTE_WRITE)) {
@@ -538,7 +546,7 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
       spinUnlock(th, ptl, held);
       return 0;
     }
-    return yield* do_wp_page(th, v, vpn, flags, pte, held);
+    return yield* traced(th, "do_wp_page", do_wp_page(th, v, vpn, flags, pte, held));
   }
   // spurious fault: the TLB held an older entry; flush it locally
   sim.tlbs.flushOne(th.cpu, mm.id, vpn);
@@ -712,7 +720,7 @@ function* do_wp_page(
     return 0;
   }
   spinUnlock(th, ptl, held);
-  return yield* wp_page_copy(th, v, vpn, flags, pte);
+  return yield* traced(th, "wp_page_copy", wp_page_copy(th, v, vpn, flags, pte));
 }
 
 /**

@@ -329,6 +329,7 @@ export class MmSim {
 
   /** Record a model event for the steps of later findings. */
   note(cpu: number, fn: string, vpn: number, aux = 0, fold = false): void {
+    if (this.m.modelTrace && !fold) this.m.emit("model", cpu, fn, `${hex(vpn)} ${aux}`, vpn, aux);
     // fold a repeat of one of the last few events (e.g. a stream of stores through a stale TLB entry)
     if (fold)
       for (let j = this.ringN - 1; j >= 0 && j >= this.ringN - 8; j--) {

@@ -22,6 +22,8 @@ export class MmThread {
   /** Record fault latencies of this thread. */
   measure = true;
   faults = 0;
+  /** The thread's trace clock (src/mm/trace.ts): its latest event time. */
+  traceClock = 0;
   readonly name: string;
 
   constructor(

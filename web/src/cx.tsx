@@ -51,7 +51,8 @@ export function CounterexamplePanel() {
   );
   const [budget, setBudget] = useState(/^\d+$/.test(q.get("budget") ?? "") ? q.get("budget")! : "2000");
   const [timeS, setTimeS] = useState("30");
-  const [kinds, setKinds] = useState(q.get("kinds") ?? "");
+  // by default the search looks for the lost write itself, not its premise (cow_premise comes first)
+  const [kinds, setKinds] = useState(q.get("kinds") ?? "lost_update");
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [rep, setRep] = useState<Replayed | null>(null);
@@ -61,7 +62,7 @@ export function CounterexamplePanel() {
     const b = MM_SCENARIOS.find((x) => x.name === scenario);
     if (!b) return;
     const link = new URLSearchParams({ tab: "cx", scenario, variant, seed, strategy, budget });
-    if (kinds.trim() !== "") link.set("kinds", kinds.trim());
+    link.set("kinds", kinds.trim());
     history.replaceState(null, "", `${location.pathname}?${link.toString()}&find`);
     setError("");
     setRep(null);
@@ -289,7 +290,8 @@ function ReplayView({
 
   return (
     <section class="results" data-testid="cx-result">
-      <div class={rep.finding ? "card bad" : "card good"}>
+      {/* red for a finding, and for a counterexample whose replay does not reproduce it */}
+      <div class={rep.finding || (cx && !rep.reproduced) ? "card bad" : "card good"}>
         <h2>
           {cx ? cx.target : "no counterexample"}
           {model && <span class="seed"> {model.summary}</span>}
