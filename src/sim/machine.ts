@@ -24,6 +24,7 @@ import {
   OP_YIELD,
   RUN_SOFTIRQ,
   SCHEDULE,
+  type Step,
 } from "./effects.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
@@ -140,7 +141,9 @@ export class Cpu implements Handler {
   status = CPU_IDLE;
   token = 0;
   burstEnd = 0;
+  /** Pending interrupts, taken in order from pendingHead (a queue without Array.shift's copying). */
   pendingIrqs: IrqReq[] = [];
+  pendingHead = 0;
   softirqPending = 0;
   needResched = false;
   needReschedLazy = false;
@@ -148,7 +151,7 @@ export class Cpu implements Handler {
   reschedSince = -1;
   reschedKind = CTX_TASK;
   readonly holdoff = new HoldoffRecord();
-  /** Runnable tasks other than curr, per class. */
+  /** Runnable tasks other than curr, per class (rqFair is a heap by vruntime, see fairPush). */
   readonly rqStop: Task[] = [];
   readonly rqFifo: Task[] = [];
   readonly rqFair: Task[] = [];
@@ -239,6 +242,70 @@ function stepLabel(cpu: number, site: string): string {
   let l = stepLabels.get(site);
   if (l === undefined) stepLabels.set(site, (l = []));
   return (l[cpu] ??= `${cpu}:${site}`);
+}
+
+/**
+ * A task's body before it first runs: the first resume calls the task's function (so it runs when the
+ * task is first scheduled, not when it is created) and puts the generator in the frame, so that later
+ * resumes go straight to it (no wrapping generator, one yield* level less per resume).
+ */
+class TaskStart {
+  constructor(
+    readonly f: Ctx,
+    readonly fn: TaskFn,
+  ) {}
+  next(v: unknown): IteratorResult<Step, unknown> {
+    const g = this.fn(this.f);
+    this.f.gen = g;
+    return g.next(v);
+  }
+}
+
+// The fair run queue: a binary min-heap ordered by (vruntime, pid), as the kernel's rbtree orders
+// by vruntime (O(log n) per pick instead of a scan of every runnable task). A queued task's vruntime
+// never changes while it is queued (only the running task's does), so the heap stays valid.
+function fairLess(a: Task, b: Task): boolean {
+  return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.pid < b.pid);
+}
+
+function fairUp(q: Task[], i: number): void {
+  const t = q[i]!;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!fairLess(t, q[p]!)) break;
+    q[i] = q[p]!;
+    i = p;
+  }
+  q[i] = t;
+}
+
+function fairDown(q: Task[], i: number): void {
+  const n = q.length;
+  const t = q[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && fairLess(q[c + 1]!, q[c]!)) c++;
+    if (!fairLess(q[c]!, t)) break;
+    q[i] = q[c]!;
+    i = c;
+  }
+  q[i] = t;
+}
+
+function fairPush(q: Task[], t: Task): void {
+  q.push(t);
+  fairUp(q, q.length - 1);
+}
+
+function fairRemove(q: Task[], t: Task): void {
+  const i = q[0] === t ? 0 : q.indexOf(t);
+  if (i < 0) return;
+  const last = q.pop()!;
+  if (i === q.length) return;
+  q[i] = last;
+  fairDown(q, i);
+  fairUp(q, i);
 }
 
 /** One-shot timer event. */
@@ -346,6 +413,8 @@ export class Machine {
   runUntil = Number.POSITIVE_INFINITY;
   /** Steps run by the explore driver. */
   steps = 0;
+  /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
+  resumptions = 0;
   taint = "";
 
   constructor(cfg: Partial<MachineConfig> = {}) {
@@ -503,7 +572,7 @@ export class Machine {
       opts.kthread ?? true,
     );
     t.frame.stack = opts.stack ?? (t.kthread ? ["ret_from_fork", "kthread"] : []);
-    t.frame.gen = this.taskBody(t, fn);
+    t.frame.gen = new TaskStart(t.frame, fn) as unknown as KGen<unknown>;
     t.vruntime = c.minVruntime;
     t.lastSwitchTime = this.now;
     this.tasks.push(t);
@@ -515,15 +584,12 @@ export class Machine {
     return t;
   }
 
-  private *taskBody(t: Task, fn: TaskFn): KGen<unknown> {
-    const r = yield* fn(t.frame);
-    const c = t.frame.cpu;
+  /** The task's function returned: do_exit(), the task dies and never runs again. */
+  private taskExit(c: Cpu, t: Task): void {
     if (c.irqsOff || c.preemptCount !== 0) this.exitAtomic(t, c);
-    // do_exit(): the task dies and never runs again
     t.exited = true;
     t.state = TASK_DEAD;
-    yield SCHEDULE;
-    return r;
+    this.schedule(c, false);
   }
 
   /**
@@ -576,23 +642,32 @@ export class Machine {
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length + 1);
     if (t.policy === "stop") c.rqStop.push(t);
     else if (t.policy === "fifo") {
-      let i = c.rqFifo.length;
-      while (i > 0 && c.rqFifo[i - 1]!.rtPrio < t.rtPrio) i--;
-      c.rqFifo.splice(i, 0, t);
+      const q = c.rqFifo;
+      let i = q.length;
+      while (i > 0 && q[i - 1]!.rtPrio < t.rtPrio) i--;
+      if (i === q.length) q.push(t);
+      else q.splice(i, 0, t);
     } else {
       // place_entity(): a waking fair task gets at least min_vruntime - half a slice
       const floor = c.minVruntime - this.sliceNs() / 2;
       if (t.vruntime < floor) t.vruntime = floor;
-      c.rqFair.push(t);
+      fairPush(c.rqFair, t);
     }
   }
 
   private dequeue(c: Cpu, t: Task): void {
     if (!t.onRq) return;
     t.onRq = false;
-    const q = t.policy === "stop" ? c.rqStop : t.policy === "fifo" ? c.rqFifo : c.rqFair;
-    const i = q.indexOf(t);
-    if (i >= 0) q.splice(i, 1);
+    if (t.policy !== "stop" && t.policy !== "fifo") fairRemove(c.rqFair, t);
+    else {
+      const q = t.policy === "stop" ? c.rqStop : c.rqFifo;
+      // the picked task is usually at the head (FIFO and stop classes): shift() allocates nothing
+      if (q[0] === t) q.shift();
+      else {
+        const i = q.indexOf(t);
+        if (i >= 0) q.splice(i, 1);
+      }
+    }
     if (this.traceSink !== null)
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length);
   }
@@ -656,14 +731,9 @@ export class Machine {
   private pickNext(c: Cpu): Task {
     if (c.rqStop.length > 0) return c.rqStop[0]!;
     if (c.rqFifo.length > 0) return c.rqFifo[0]!;
+    // the fair task with the least (vruntime, pid): the heap's root
     const q = c.rqFair;
-    if (q.length === 0) return c.idle;
-    let best = q[0]!;
-    for (let i = 1; i < q.length; i++) {
-      const t = q[i]!;
-      if (t.vruntime < best.vruntime || (t.vruntime === best.vruntime && t.pid < best.pid)) best = t;
-    }
-    return best;
+    return q.length === 0 ? c.idle : q[0]!;
   }
 
   /** __schedule(): `preempt` is true for involuntary preemption (the task stays runnable). */
@@ -765,7 +835,8 @@ export class Machine {
     if (t.policy === "normal") {
       t.vruntime += d;
       let min = t.vruntime;
-      for (const o of c.rqFair) if (o.vruntime < min) min = o.vruntime;
+      const q = c.rqFair;
+      if (q.length > 0 && q[0]!.vruntime < min) min = q[0]!.vruntime;
       if (min > c.minVruntime) c.minVruntime = min;
     }
   }
@@ -959,8 +1030,16 @@ export class Machine {
     try {
       for (let guard = 0; ; guard++) {
         if (guard > 50_000_000) throw new Error(`cpu ${c.id}: runaway loop without time passing`);
-        if (c.pendingIrqs.length > 0 && !c.irqsOff) {
-          this.enterHardirq(c, c.pendingIrqs.shift()!);
+        if (c.pendingHead < c.pendingIrqs.length && !c.irqsOff) {
+          const req = c.pendingIrqs[c.pendingHead++]!;
+          if (c.pendingHead === c.pendingIrqs.length) {
+            c.pendingIrqs.length = 0;
+            c.pendingHead = 0;
+          } else if (c.pendingHead >= 1024) {
+            c.pendingIrqs.splice(0, c.pendingHead);
+            c.pendingHead = 0;
+          }
+          this.enterHardirq(c, req);
           continue;
         }
         const f = c.top;
@@ -994,9 +1073,14 @@ export class Machine {
         }
         const r = f.gen.next(f.resume);
         f.resume = undefined;
+        this.resumptions++;
         if (r.done) {
           f.gen = null;
           if (f.kind !== CTX_TASK) this.irqExit(c, f);
+          else {
+            this.taskExit(c, f.task);
+            if (this.stopped) return;
+          }
           continue;
         }
         const v = r.value;
@@ -1177,14 +1261,23 @@ export class Machine {
 
   /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
   *sleepNs(k: Ctx, ns: number): KGen<void> {
+    yield* this.sleepUntil(k, this.now + ns);
+  }
+
+  /**
+   * schedule_hrtimeout() with HRTIMER_MODE_ABS (kernel/time/hrtimer.c): sleep (TASK_INTERRUPTIBLE)
+   * until absolute virtual time `atNs`, woken by an hrtimer on the task's CPU. Timers due at the same
+   * instant on one CPU fire in the order they were armed.
+   */
+  *sleepUntil(k: Ctx, atNs: number): KGen<void> {
     const t = k.task;
     t.state = TASK_INTERRUPTIBLE;
     // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      this.hrtimer(t.cpu.id, this.now + ns, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
+      this.hrtimer(t.cpu.id, atNs, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
     } else {
-      this.at(this.now + ns, () => {
+      this.at(atNs, () => {
         if (t.sleepSeq === seq) this.wakeUpProcess(t);
       });
     }
