@@ -1,10 +1,15 @@
 // User programs that drive the writeback model: sequential writers (fio-like, 1 MiB writes) with
 // periodic fsync/COMMIT and end_fsync, sync(2), and a latency probe; plus the file layouts
 // (allocation plans, fallocated or written files, pre-dirtied ranges) a scenario starts from.
+
+import { iomap_file_buffered_write } from "../fs/buffered-io.js";
 import { type FsCostProfileName, type FsCosts, fsCosts } from "../fs/costs.js";
 import { DEVICE_PROFILES, type DeviceProfile } from "../fs/device.js";
+import { vfs_fsync_range } from "../fs/filemap.js";
 import { FS_CONFIG_DEFAULTS, type FsConfig, FsModel } from "../fs/fs.js";
+import { sys_sync } from "../fs/fs-writeback.js";
 import { EXT_UNWRITTEN, EXT_WRITTEN, type Extent, type XfsInode } from "../fs/inode.js";
+import { balance_dirty_pages } from "../fs/page-writeback.js";
 import type { IomapVariant } from "../fs/variant.js";
 import { type Ctx, ENTER_KERNEL, type KGen, type Machine, RET_TO_USER, type Task } from "../sim/index.js";
 
@@ -213,18 +218,18 @@ export class FsRun {
       for (let guard = 0; page < end && guard < 100_000_000; guard++) {
         const n = Math.min(perCall, end - page);
         yield ENTER_KERNEL;
-        yield* k.call("xfs_file_buffered_write", fs.iomap_file_buffered_write(k, ino, page, n, endBytes));
-        yield* k.call("balance_dirty_pages", fs.balance_dirty_pages(k, n));
+        yield* k.call("xfs_file_buffered_write", iomap_file_buffered_write(fs, k, ino, page, n, endBytes));
+        yield* k.call("balance_dirty_pages", balance_dirty_pages(fs, k, n));
         page += n;
         if (m.now >= nextFsync) {
-          yield* k.call("vfs_fsync_range", fs.vfs_fsync_range(k, ino));
+          yield* k.call("vfs_fsync_range", vfs_fsync_range(fs, k, ino));
           nextFsync = m.now + t.fsyncEveryNs!;
         }
         yield RET_TO_USER;
       }
       if (job.fsync) {
         yield ENTER_KERNEL;
-        yield* k.call("vfs_fsync_range", fs.vfs_fsync_range(k, ino));
+        yield* k.call("vfs_fsync_range", vfs_fsync_range(fs, k, ino));
         yield RET_TO_USER;
       }
     }
@@ -239,7 +244,7 @@ export class FsRun {
       yield* this.m.sleepNs(k, everyNs);
       if (this.writersRunning === 0) return;
       yield ENTER_KERNEL;
-      yield* k.call("nfsd_commit", this.fs.vfs_fsync_range(k, ino));
+      yield* k.call("nfsd_commit", vfs_fsync_range(this.fs, k, ino));
       yield RET_TO_USER;
     }
   }
@@ -247,14 +252,14 @@ export class FsRun {
   private *fsyncAt(k: Ctx, file: string, atNs: number): KGen<void> {
     if (atNs > this.m.now) yield* this.m.sleepNs(k, atNs - this.m.now);
     yield ENTER_KERNEL;
-    yield* k.call("vfs_fsync_range", this.fs.vfs_fsync_range(k, this.file(file)));
+    yield* k.call("vfs_fsync_range", vfs_fsync_range(this.fs, k, this.file(file)));
     yield RET_TO_USER;
   }
 
   private *syncAt(k: Ctx, atNs: number): KGen<void> {
     if (atNs > this.m.now) yield* this.m.sleepNs(k, atNs - this.m.now);
     yield ENTER_KERNEL;
-    yield* k.call("ksys_sync", this.fs.sys_sync(k));
+    yield* k.call("ksys_sync", sys_sync(this.fs, k));
     yield RET_TO_USER;
   }
 
