@@ -2,9 +2,10 @@
 // the buffered write, the writepage callback that maps blocks and builds ioends and bios, submission,
 // and completion (iomap_writepage_end_bio, iomap_finish_ioends, iomap_finish_ioend).
 import { CTX_HARDIRQ, CTX_SOFTIRQ, type Ctx, condResched, type KGen, mightSleep } from "../sim/index.js";
+import { spinLockLoop } from "../sync/looplock.js";
 import { type Plug, submit_bio } from "./blk.js";
 import { finishChunkEnd, flushCost, type SubmitCost } from "./chunks.js";
-import { wakeFolioWaiters } from "./filemap.js";
+import { folio_wake_bit } from "./filemap.js";
 import type { FsModel } from "./fs.js";
 import { IOMAP_UNWRITTEN, type IomapMapping, XfsInode } from "./inode.js";
 import {
@@ -17,7 +18,13 @@ import {
   Ioend,
   ioendCapacityPages,
 } from "./ioend.js";
-import { CR_WCP, wakeThrottled, YP_FOLIO_LOCK } from "./page-writeback.js";
+import {
+  CR_WCP,
+  END_WRITEBACK_SITE,
+  START_WRITEBACK_SITE,
+  wakeThrottled,
+  YP_FOLIO_LOCK,
+} from "./page-writeback.js";
 import { type PageCache, PG_DIRTY, PG_WRITEBACK } from "./pagecache.js";
 import { xfs_map_blocks } from "./xfs_aops.js";
 
@@ -158,7 +165,19 @@ export function* iomap_writepage_map(
       continue;
     }
     addToBio(fs, pc, io, bio, p, bioEnd);
-    cost.ns += ((bioEnd - p) / fp) * fs.c.writebackPerFolioNs;
+    // folio_start_writeback: mapping->i_pages xa_lock_irqsave per folio, inside the per-folio work
+    const nf = (bioEnd - p) / fp;
+    const c = fs.c;
+    const lk = spinLockLoop(
+      k,
+      ino.iPages,
+      START_WRITEBACK_SITE,
+      fs.m.now + cost.ns,
+      nf,
+      c.iPagesStartHoldNs,
+      c.writebackPerFolioNs - c.iPagesStartHoldNs - ino.iPages.line.costs.atomicLocalNs,
+    );
+    cost.ns += nf * c.writebackPerFolioNs + lk.extraNs;
     p = bioEnd;
     if (cost.ns >= fs.cfg.submitQuantumNs) yield* flushCost(fs, k, cost, CR_WCP);
   }
@@ -354,17 +373,27 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
     const unitNs = folioCost(fs);
     const perFolioNs = perPage ? unitNs * fp : unitNs;
     const e = finishChunkEnd(fs, f, f1, perFolioNs, crEvery, sinceCr);
-    const ns = (e - f) * perFolioNs;
+    // __folio_end_writeback (end_page_writeback per page <= 5.16): mapping->i_pages xa_lock_irqsave
+    // per unit, contended by submission (folio_start_writeback, tagging) on other CPUs
+    const units = perPage ? (e - f) * fp : e - f;
+    const unit = perPage ? unitNs : perFolioNs;
+    const lk = spinLockLoop(
+      k,
+      io.inode.iPages,
+      END_WRITEBACK_SITE,
+      fs.m.now,
+      units,
+      c.iPagesEndHoldNs,
+      Math.max(0, unit - c.iPagesEndHoldNs - io.inode.iPages.line.costs.atomicLocalNs),
+    );
+    const ns = (e - f) * perFolioNs + lk.extraNs;
     charged += ns;
     yield fs.m.jit(ns);
     fs.oracle.onEndWriteback(k, io, pc.endWriteback(f, e, error));
-    const waiters = pc.lastWaitersCleared;
-    if (waiters > 0) {
-      // folio_wake_bit: hashed wait-queue bucket lock (irqsave), walk, try_to_wake_up
-      wakeFolioWaiters(fs, io.inode, f, e);
-      const wns = waiters * c.wakeWaitersNs;
-      charged += wns;
-      yield fs.m.jit(wns);
+    if (pc.lastWaitersCleared > 0) {
+      // folio_wake_bit for each folio whose PG_waiters was set: hashed head lock, walk, wake
+      for (const wf of fs.waitTable.waitedFolios(io.inode, f, e))
+        charged += yield* folio_wake_bit(fs, k, io.inode, wf);
     }
     sinceCr += e - f;
     f = e;
@@ -391,10 +420,10 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
   return charged;
 }
 
-/** Per-folio completion cost now: contended while a writeback pass runs on the bdi (§5.1). */
+/** Per-folio completion CPU, uncontended (the i_pages lock adds its contention separately). */
 function folioCost(fs: FsModel): number {
   const c = fs.c;
-  const base = fs.writebackActive > 0 ? c.folioEndWritebackBusyNs : c.folioEndWritebackIdleNs;
+  const base = c.folioEndWritebackNs;
   if (fs.folioPages === 1) return base;
   return base + c.largeFolioExtraNs + c.largeFolioPerPageNs * fs.folioPages;
 }

@@ -20,6 +20,7 @@ import {
 import { blk_done_softirq } from "./blk.js";
 import type { FsCosts } from "./costs.js";
 import { BlockDevice, type DeviceProfile } from "./device.js";
+import { PageWaitTable } from "./filemap.js";
 import { type FlusherWork, wb_workfn } from "./fs-writeback.js";
 import { type Extent, XfsInode } from "./inode.js";
 import type { Bio, Ioend } from "./ioend.js";
@@ -95,15 +96,13 @@ export class FsModel {
   readonly c: FsCosts;
   readonly xfsConv: Workqueue;
   readonly folioPages: number;
-  /** Flusher/fsync writepages passes in progress (the "concurrent writeback" cost condition). */
-  writebackActive = 0;
   /** bdi avg_write_bandwidth, bytes per second (INIT_BW = 100 MB/s). */
   avgWriteBandwidth = 100 * 2 ** 20;
   /** wb_update_bandwidth's sampling window. */
   bwStamp = 0;
   bwBytes = 0;
-  /** Tasks waiting in folio_wait_writeback: (inode, folio, task). */
-  readonly folioWaiters: { ino: XfsInode; f: number; task: Task }[] = [];
+  /** page_wait_table: the hashed wait-queue heads of folio_wait_writeback / folio_wake_bit. */
+  readonly waitTable = new PageWaitTable();
   /** Tasks waiting for device tags. */
   readonly tagWaiters: Task[] = [];
   /** Writers throttled in balance_dirty_pages. */

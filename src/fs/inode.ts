@@ -3,6 +3,8 @@
 // delalloc blocks: the fragmentation generator's output), and the per-inode completion list.
 // Units: blocks = 4 KiB pages; folio-aligned.
 import type { WorkStruct } from "../sim/workqueue.js";
+import { LoopSpinLock } from "../sync/looplock.js";
+import { SpinLock } from "../sync/spinlock.js";
 import type { Ioend } from "./ioend.js";
 import type { PageCache } from "./pagecache.js";
 
@@ -50,6 +52,10 @@ export class XfsInode {
   cowSeq = 0;
   /** i_ioend_list */
   readonly ioendList: Ioend[] = [];
+  /** mapping->i_pages xa_lock (irq-safe): taken per folio by folio_start_writeback and __folio_end_writeback. */
+  readonly iPages: LoopSpinLock;
+  /** ip->i_ioend_lock (fs/xfs/xfs_inode.h, v5.2+): guards i_ioend_list (xfs_end_bio, xfs_end_io). */
+  readonly ioendLock: SpinLock;
   /** i_ioend_work (one work item per inode, xfs_end_io). */
   work: WorkStruct | null = null;
   /** mapping->writeback_index (folio index). */
@@ -73,7 +79,10 @@ export class XfsInode {
     readonly allocPlan: Extent[],
     /** Data-fork delalloc conversions inside EOF produce unwritten extents (version-dependent, §1.5). */
     readonly delallocToUnwritten: boolean,
-  ) {}
+  ) {
+    this.iPages = new LoopSpinLock("&mapping->i_pages", `i_pages:${ino}`);
+    this.ioendLock = new SpinLock("&ip->i_ioend_lock", `i_ioend_lock:${ino}`);
+  }
 
   get folioPages(): number {
     return this.pc.folioPages;

@@ -8,6 +8,7 @@ import {
   TASK_UNINTERRUPTIBLE,
   yieldPoint,
 } from "../sim/index.js";
+import { spinLockLoop } from "../sync/looplock.js";
 import type { Plug } from "./blk.js";
 import { flushPlug } from "./blk.js";
 import { iomap_writepage_map, submitList, type Wpc } from "./buffered-io.js";
@@ -22,7 +23,27 @@ export const CR_WCP = condResched("mm/page-writeback.c", 2300);
 
 /** Lock sites of the fs model a scenario may disable (m.disabledSites). */
 export const FOLIO_LOCK_SITE = "write_cache_pages:folio_lock";
-export const FS_LOCK_SITES: readonly string[] = [FOLIO_LOCK_SITE];
+/** mapping->i_pages xa_lock_irq in tag_pages_for_writeback (one hold per XA_CHECK_SCHED entries). */
+export const TAG_PAGES_SITE = "tag_pages_for_writeback:xa_lock_irq";
+/** mapping->i_pages xa_lock_irqsave in folio_start_writeback (__folio_start_writeback), per folio. */
+export const START_WRITEBACK_SITE = "folio_start_writeback:xa_lock_irqsave";
+/** mapping->i_pages xa_lock_irqsave in __folio_end_writeback, per folio. */
+export const END_WRITEBACK_SITE = "__folio_end_writeback:xa_lock_irqsave";
+/** ip->i_ioend_lock in xfs_end_bio (append to i_ioend_list) and xfs_end_io (splice). */
+export const XFS_END_BIO_SITE = "xfs_end_bio:spin_lock_irqsave";
+export const XFS_END_IO_SITE = "xfs_end_io:spin_lock_irqsave";
+export const FS_LOCK_SITES: readonly string[] = [
+  FOLIO_LOCK_SITE,
+  TAG_PAGES_SITE,
+  START_WRITEBACK_SITE,
+  END_WRITEBACK_SITE,
+  XFS_END_BIO_SITE,
+  XFS_END_IO_SITE,
+  "folio_wait_bit_common:spin_lock_irq",
+  "folio_wake_bit:spin_lock_irqsave",
+];
+/** XA_CHECK_SCHED (lib/xarray.c, include/linux/xarray.h): tag_pages_for_writeback drops the lock every 4096 entries. */
+const XA_CHECK_SCHED = 4096;
 export const YP_FOLIO_LOCK = yieldPoint(FOLIO_LOCK_SITE);
 
 /** writeback_control */
@@ -79,13 +100,8 @@ export function wakeFlusher(fs: FsModel): void {
 /** do_writepages -> xfs_vm_writepages -> iomap_writepages (mm/page-writeback.c, fs/xfs/xfs_aops.c). */
 export function* do_writepages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc, plug: Plug): KGen<void> {
   k.enter("xfs_vm_writepages");
-  fs.writebackActive++;
-  try {
-    yield* write_cache_pages(fs, k, ino, wbc, plug);
-  } finally {
-    fs.writebackActive--;
-    k.leave();
-  }
+  yield* write_cache_pages(fs, k, ino, wbc, plug);
+  k.leave();
 }
 
 /**
@@ -105,7 +121,10 @@ export function* write_cache_pages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc,
   if (tag === TAG_TOWRITE) {
     // tag_pages_for_writeback: DIRTY -> TOWRITE, cond_resched every XA_CHECK_SCHED (4096) entries
     const n = pc.tagRange(start, end);
-    yield* chargeSubmit(fs, k, n * fs.c.tagPerPageNs, CR_WCP);
+    const holds = Math.ceil(n / XA_CHECK_SCHED);
+    const holdNs = Math.min(n, XA_CHECK_SCHED) * fs.c.tagPerPageNs;
+    const lk = spinLockLoop(k, ino.iPages, TAG_PAGES_SITE, fs.m.now, holds, holdNs, 0);
+    yield* chargeSubmit(fs, k, n * fs.c.tagPerPageNs + lk.extraNs, CR_WCP);
   }
   let i = start;
   let reachedEnd = true;

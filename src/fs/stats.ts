@@ -40,6 +40,8 @@ export class FsStats {
   readonly fsyncNs: Histogram = newHistogram();
   readonly probeWaitNs: Histogram = newHistogram();
   fsyncErrors = 0;
+  /** Page wait-queue entries walked by folio_wake_bit (waiters of the woken folio and of others in its head). */
+  waitqueueEntriesWalked = 0;
   /** Invariant findings by kind (counted even past the report cap). */
   readonly invariantCounts = new Map<string, number>();
 
@@ -89,6 +91,7 @@ export class FsStats {
       fsyncNs: percentiles(this.fsyncNs),
       probeWaitNs: percentiles(this.probeWaitNs),
       fsyncErrors: this.fsyncErrors,
+      waitqueueEntriesWalked: this.waitqueueEntriesWalked,
       invariantCounts: Object.fromEntries([...this.invariantCounts.entries()].sort()),
     };
   }
@@ -126,5 +129,6 @@ export interface FsStatsSummary {
   fsyncNs: Percentiles;
   probeWaitNs: Percentiles;
   fsyncErrors: number;
+  waitqueueEntriesWalked: number;
   invariantCounts: Record<string, number>;
 }

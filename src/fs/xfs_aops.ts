@@ -2,6 +2,7 @@
 // xfs_end_bio queues the inode's single work item, xfs_end_io splices, sorts and merges the inode's
 // ioends, xfs_end_ioend runs the transactions of a merged run and calls iomap_finish_ioends.
 import { type Ctx, condResched, type KGen, type WorkStruct } from "../sim/index.js";
+import { spin_lock_irqsave, spin_unlock_irqrestore } from "../sync/spinlock.js";
 import type { Wpc } from "./buffered-io.js";
 import { iomap_finish_ioends } from "./buffered-io.js";
 import { flushCost, type SubmitCost } from "./chunks.js";
@@ -15,7 +16,7 @@ import {
   XfsInode,
 } from "./inode.js";
 import { IOEND_QUEUED, type Ioend, ioendCanMerge } from "./ioend.js";
-import { CR_WCP } from "./page-writeback.js";
+import { CR_WCP, XFS_END_BIO_SITE, XFS_END_IO_SITE } from "./page-writeback.js";
 
 /** cond_resched() after each xfs_end_ioend in xfs_end_io (v5.17 ebb7fb1557b1; xfs_aops.c:185 per the lkp build report). */
 const CR_XFS_END_IO = condResched("fs/xfs/xfs_aops.c", 185);
@@ -64,7 +65,7 @@ export function* xfs_map_blocks(
 /** xfs_end_bio (fs/xfs/xfs_aops.c 5.2+): queue the inode's single work item if its list was empty. */
 export function* xfs_end_bio(fs: FsModel, k: Ctx, io: Ioend): KGen<void> {
   const ino = io.inode;
-  const was = k.localIrqSave();
+  const flags = yield* spin_lock_irqsave(k, ino.ioendLock, XFS_END_BIO_SITE);
   yield fs.m.jit(fs.c.queueWorkNs);
   const wasEmpty = ino.ioendList.length === 0;
   // invariant 8: the work cannot be pending while the list is empty
@@ -72,7 +73,7 @@ export function* xfs_end_bio(fs: FsModel, k: Ctx, io: Ioend): KGen<void> {
   ino.ioendList.push(io);
   io.phase = IOEND_QUEUED;
   fs.stats.ioendsQueued++;
-  if (!was) k.cpu.irqsOff = false;
+  yield* spin_unlock_irqrestore(k, ino.ioendLock, flags);
 }
 
 /** xfs_end_io (fs/xfs/xfs_aops.c 5.2..newest): splice, sort, merge, complete. */
@@ -80,7 +81,9 @@ export function* xfs_end_io(fs: FsModel, k: Ctx, w: WorkStruct): KGen<void> {
   const ino = w.data as XfsInode;
   const t0CpuNs = k.task.sumExecNs;
   if (fs.cfg.endIoDelayNs > 0) yield* fs.m.sleepNs(k, fs.cfg.endIoDelayNs);
-  const list = ino.ioendList.splice(0); // list_replace_init under i_ioend_lock
+  const flags = yield* spin_lock_irqsave(k, ino.ioendLock, XFS_END_IO_SITE);
+  const list = ino.ioendList.splice(0); // list_replace_init
+  yield* spin_unlock_irqrestore(k, ino.ioendLock, flags);
   fs.stats.endIoRuns++;
   if (list.length === 0) return;
   const n = list.length;

@@ -8,7 +8,7 @@ import type { FsStatsSummary } from "../fs/stats.js";
 import { iomapVariant } from "../kernels/iomap.js";
 import type { PreemptModel } from "../sim/config.js";
 import { CTX_NAMES, type Machine, percentiles } from "../sim/index.js";
-import { bootKernel } from "../sync/index.js";
+import { bootKernel, type LockStatRow, lockStats } from "../sync/index.js";
 import type { Rcu } from "../sync/rcu.js";
 import { deviceProfile, type FileSpec, FsRun, type FsRunConfig, type TaskSpec } from "../workloads/iomap.js";
 
@@ -28,6 +28,8 @@ export interface FsMachineSpec {
   jitter: number;
   /** Soft-lockup reporting: "repeat" (v5.13+) or "once" per episode (4.x, RHEL 8). */
   watchdogStyle: "repeat" | "once";
+  /** Steal-time profile (src/sim/hypervisor.ts). */
+  steal: string;
 }
 
 /** A scenario as data: names resolved at run time. */
@@ -61,6 +63,7 @@ const MACHINE_DEFAULTS: FsMachineSpec = {
   hungTaskTimeoutS: 120,
   jitter: 0.05,
   watchdogStyle: "repeat",
+  steal: "none",
 };
 
 function machine(over: Partial<FsMachineSpec> = {}): FsMachineSpec {
@@ -95,7 +98,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     title:
       "Trond / cloud NFS server: 52 GB sequential file on md RAID0 of cloud disks, AWS-like per-page cost",
     variant: "5.16",
-    costProfile: "aws-like",
+    costProfile: "default",
     machine: machine({ cpus: 8, preempt: "none", watchdogStyle: "once" }),
     device: "cloud-raid0x4",
     fs: {
@@ -113,7 +116,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     name: "iomap-s2",
     title: "Darrick's fragmented 20 GB: 200 non-adjacent unwritten extents, one xfs_end_io sees all",
     variant: "5.16",
-    costProfile: "slow-vm",
+    costProfile: "default",
     machine: machine({ cpus: 4, preempt: "none" }),
     device: "nvme-raid0x4",
     deviceOverrides: { irqCpu: 2 },
@@ -269,7 +272,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     name: "iomap-s8",
     title: "Preemption sweep: S1 with preempt = none | voluntary | full | lazy (set machine.preempt)",
     variant: "5.16",
-    costProfile: "aws-like",
+    costProfile: "default",
     machine: machine({ cpus: 8, preempt: "full", watchdogStyle: "once" }),
     device: "cloud-raid0x4",
     fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
@@ -346,6 +349,10 @@ export interface FsResult {
   cpuBusyNs: { cpu: number; task: number; softirq: number; hardirq: number }[];
   fs: FsStatsSummary;
   findings: { kind: string; tNs: number; cpus: number[]; message: string }[];
+  /** /proc/lock_stat rows of the run's locks (i_pages, i_ioend_lock, page wait-queue heads, ...). */
+  lockStat: LockStatRow[];
+  /** Steal profile and the time each vCPU was descheduled (/proc/stat steal, ns). */
+  steal: { profile: string; stolenNs: number[] };
   dmesg: string[];
 }
 
@@ -365,6 +372,7 @@ export function setupFsScenario(cfg: FsScenarioConfig): { m: Machine; run: FsRun
     hungTaskTimeoutS: mc.hungTaskTimeoutS,
     jitter: mc.jitter,
     watchdogStyle: mc.watchdogStyle,
+    steal: mc.steal,
     kernelRelease: `${cfg.variant}-faultline`,
   });
   for (const site of cfg.disableLockSites ?? []) m.disabledSites.add(site);
@@ -480,6 +488,11 @@ export function fsResult(cfg: FsScenarioConfig, m: Machine, run: FsRun, done: bo
       cpus: f.cpus,
       message: f.message,
     })),
+    lockStat: lockStats(m).rows(),
+    steal: {
+      profile: cfg.machine.steal,
+      stolenNs: m.cpus.map((c) => (m.hv === null ? 0 : Math.round(m.hv.stolenNs(c.id, m.now)))),
+    },
     dmesg: m.formatDmesg().slice(0, 400),
   };
 }

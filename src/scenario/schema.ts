@@ -1,6 +1,7 @@
 // The scenario format: one zod schema, which validates scenario files, types them, and is published
 // as JSON Schema (schema/scenario.schema.json) so that editors can complete scenario files.
 import { z } from "zod";
+import { STEAL_PROFILE_NAMES } from "../sim/hypervisor.js";
 import { DURATION_RE, parseDurationNs, parseSizeBytes, SIZE_RE } from "./units.js";
 
 export const SCENARIO_FORMAT_VERSION = 1;
@@ -73,6 +74,10 @@ export const Machine = z
       .max(0.5)
       .default(0.05)
       .describe("relative random jitter applied to model costs"),
+    steal: z
+      .enum(STEAL_PROFILE_NAMES as [string, ...string[]])
+      .default("none")
+      .describe("steal-time profile of the vCPUs (hypervisor descheduling; src/sim/hypervisor.ts)"),
   })
   .describe("the simulated machine");
 export type Machine = z.output<typeof Machine>;

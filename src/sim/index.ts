@@ -3,6 +3,7 @@
 export * from "./config.js";
 export * from "./des.js";
 export * from "./effects.js";
+export * from "./hypervisor.js";
 export * from "./machine.js";
 export * from "./prng.js";
 export * from "./queue.js";

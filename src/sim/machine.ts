@@ -25,6 +25,7 @@ import {
   RUN_SOFTIRQ,
   SCHEDULE,
 } from "./effects.js";
+import { Hypervisor, stealProfile } from "./hypervisor.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
 import { HoldoffRecord } from "./stats.js";
@@ -138,6 +139,8 @@ export class Cpu implements Handler {
   status = CPU_IDLE;
   token = 0;
   burstEnd = 0;
+  /** When the current burst started (steal time: the work done is measured from here). */
+  burstStart = 0;
   pendingIrqs: IrqReq[] = [];
   softirqPending = 0;
   needResched = false;
@@ -202,7 +205,7 @@ export class Cpu implements Handler {
    */
   startBurst(f: Ctx): boolean {
     const m = this.m;
-    const end = m.now + f.remaining;
+    const end = m.hv === null ? m.now + f.remaining : m.hv.finishAt(this.id, m.now, f.remaining);
     if (end < m.queue.peekTime() && end <= m.runUntil) {
       m.now = end;
       m.account(this, f, f.remaining);
@@ -212,7 +215,8 @@ export class Cpu implements Handler {
     }
     this.status = CPU_BURST;
     this.burstFrame = f;
-    this.burstEnd = this.m.now + f.remaining;
+    this.burstStart = m.now;
+    this.burstEnd = end;
     this.m.queue.push(this.burstEnd, this.id, this, ++this.token);
     return true;
   }
@@ -221,7 +225,11 @@ export class Cpu implements Handler {
   splitBurst(): void {
     if (this.status !== CPU_BURST) return;
     const f = this.burstFrame!;
-    const left = this.burstEnd - this.m.now;
+    const hv = this.m.hv;
+    const left =
+      hv === null
+        ? this.burstEnd - this.m.now
+        : f.remaining - hv.workBetween(this.id, this.burstStart, this.m.now);
     this.m.account(this, f, f.remaining - left);
     f.remaining = left;
     this.burstFrame = null;
@@ -256,6 +264,17 @@ class KickEvent implements Handler {
   }
 }
 
+/** The hypervisor runs a stolen vCPU again. */
+class StealResumeEvent implements Handler {
+  constructor(
+    readonly m: Machine,
+    readonly cpu: Cpu,
+  ) {}
+  fire(): void {
+    this.m.drive(this.cpu);
+  }
+}
+
 class IrqEvent implements Handler {
   constructor(
     readonly m: Machine,
@@ -278,6 +297,8 @@ export class Machine {
   readonly hooks: MachineHooks = { qs: [], tick: [], end: [] };
   readonly wq: WorkqueueSystem;
   readonly watchdogs: Watchdogs;
+  /** The hypervisor that steals the vCPUs (timed driver with a steal profile), else null. */
+  readonly hv: Hypervisor | null;
   trace: TraceSink | null = null;
   /** Stop the run at the first finding (explore driver, race checking)... */
   stopOnFinding = false;
@@ -340,6 +361,10 @@ export class Machine {
     this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
     this.jitterRng = this.rng("jitter");
+    this.hv =
+      this.mode === "timed" && this.cfg.steal !== "none"
+        ? new Hypervisor(stealProfile(this.cfg.steal), (i) => this.rng(`steal.cpu${i}`), this.cfg.cpus)
+        : null;
     for (let i = 0; i < this.cfg.cpus; i++) this.cpus.push(new Cpu(this, i));
     this.wq = new WorkqueueSystem(this);
     this.watchdogs = new Watchdogs(this);
@@ -862,6 +887,14 @@ export class Machine {
   drive(c: Cpu): void {
     if (c.inDrive) return;
     if (this.stopped) return;
+    if (this.hv !== null) {
+      // a stolen vCPU runs nothing: whatever wanted it (irq, wake-up, burst end) waits for it
+      const at = this.hv.runnableAt(c.id, this.now);
+      if (at > this.now) {
+        this.queue.push(at, c.id, new StealResumeEvent(this, c), 0);
+        return;
+      }
+    }
     c.inDrive = true;
     const prevCpu = this.currentCpu;
     this.currentCpu = c;

@@ -3,6 +3,7 @@
 export * from "./cacheline.js";
 export * from "./lockdep.js";
 export * from "./lockstat.js";
+export * from "./looplock.js";
 export * from "./rcu.js";
 export * from "./rwsem.js";
 export * from "./seqcount.js";

@@ -12,9 +12,12 @@ describe("presets", () => {
   });
 });
 
-describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
+describe("iomap-s8: S1 (24 GB) across preemption models on 5.16, what-if 10 µs per folio", () => {
+  // the what-if profile sets the per-folio cost by hand: this shows what the preemption model does
+  // to a completion loop that long, not that the default costs produce it
   const s8 = (preempt: "none" | "voluntary" | "full" | "lazy") =>
     run("iomap-s8", {
+      costProfile: "what-if-aws-like",
       machine: { preempt },
       files: [
         {
@@ -31,11 +34,13 @@ describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
       ],
     });
 
-  it("NONE and VOLUNTARY lock up (the per-folio loop has no might_sleep)", () => {
+  it("NONE and VOLUNTARY hold the CPU past the watchdog threshold (the per-folio loop has no might_sleep)", () => {
     for (const p of ["none", "voluntary"] as const) {
       const r = s8(p);
       expect(r.done, p).toBe(true);
-      expect(r.softLockups, p).toBeGreaterThanOrEqual(1);
+      // one merged run of > 2 M pages holds the kworker longer than the 20 s threshold; whether a
+      // 4 s watchdog sample lands past it decides if this shortened run prints the report
+      expect(r.holdoffMaxNs.task, p).toBeGreaterThan(20e9);
       expect(r.fs.mergedRunPagesMax, p).toBeGreaterThan(2_000_000);
       // every written page reached the device once (the writer, the flusher and COMMIT race)
       expect(r.fs.bytesSubmitted, p).toBe(Math.ceil((24 * GB) / 4096) * 4096);
@@ -55,7 +60,7 @@ describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
 
 describe("iomap-s4: 32 GB overwrite + fsync, completion in NVMe hardirq", () => {
   it("5.16 finishes one 8 M-page chained ioend inside one hardirq; a hard LOCKUP when contended", () => {
-    const r = run("iomap-s4", { costProfile: "contended" });
+    const r = run("iomap-s4", { costs: { folioEndWritebackNs: 2500 } });
     expect(r.fs.ioendPagesMax).toBe(8 * 2 ** 20);
     expect(r.fs.ioendsInline).toBe(1);
     expect(r.fs.inlineCompletionMaxNs.hardirq).toBeGreaterThan(10e9);
@@ -63,18 +68,18 @@ describe("iomap-s4: 32 GB overwrite + fsync, completion in NVMe hardirq", () => 
   });
 
   it("5.17 bounds each hardirq completion to 4096 folios", () => {
-    const r = run("iomap-s4", { variant: "5.17", costProfile: "contended" });
+    const r = run("iomap-s4", { variant: "5.17", costs: { folioEndWritebackNs: 2500 } });
     expect(r.fs.ioendFoliosMax).toBe(4096);
     expect(r.fs.inlineCompletionMaxNs.hardirq).toBeLessThan(20e6);
     expect(r.hardLockups).toBe(0);
   });
 });
 
-describe("iomap-s5: pmem, completion in the submitter's task context (96 GiB, contended)", () => {
+describe("iomap-s5: pmem, completion in the submitter's task context (96 GiB, what-if 5 µs per folio)", () => {
   const s5 = (variant: string) =>
     run("iomap-s5", {
       variant,
-      costProfile: "contended",
+      costProfile: "what-if-slow-vm",
       files: [
         { name: "big", bytes: 96 * GIB, layout: { extentBytes: 8 * GIB, gapBytes: 0 }, initial: "empty" },
       ],
