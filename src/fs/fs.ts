@@ -146,6 +146,8 @@ export class FsModel {
       Math.max(1, Math.floor(cfg.submitQuantumNs / Math.max(1, cfg.costs.writebackPerFolioNs))) *
       this.folioPages;
     this.xfsConv = m.wq.allocWorkqueue("xfs-conv/md127");
+    // the kernel version's workqueue: CPU-intensive auto-detection from v6.5
+    m.wq.cpuIntensiveThreshNs = cfg.variant.wqCpuIntensiveThreshUs * 1000;
     this.softirqDone = m.cpus.map(() => []);
     m.openSoftirq(BLOCK_SOFTIRQ, (k) => blk_done_softirq(this, k));
     this.flusher = cfg.flusherEnabled

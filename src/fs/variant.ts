@@ -58,4 +58,6 @@ export interface IomapVariant {
   pagevecSize: number;
   /** writeback_sb_inodes flushes the plug before cond_resched when need_resched (2022+). */
   flushPlugOnResched: boolean;
+  /** workqueue.cpu_intensive_thresh_us of the kernel (v6.5+ 616db8779b1e: 10000; 0 = no auto-detection). */
+  wqCpuIntensiveThreshUs: number;
 }

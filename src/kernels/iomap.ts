@@ -22,6 +22,7 @@ const BASE_516: IomapVariant = {
   plugLimit: 16,
   pagevecSize: 15,
   flushPlugOnResched: false,
+  wqCpuIntensiveThreshUs: 0,
 };
 
 function v(over: Partial<IomapVariant> & { name: string; title: string; source: string }): IomapVariant {
@@ -114,6 +115,7 @@ export const IOMAP_VARIANTS: readonly IomapVariant[] = [
     plugLimit: 32,
     pagevecSize: 31,
     flushPlugOnResched: true,
+    wqCpuIntensiveThreshUs: 10_000,
   }),
 ];
 

@@ -163,6 +163,8 @@ export class Cpu implements Handler {
   inDrive = false;
   /** Time consumed per context kind (ns), and idle time. */
   readonly busyNs = [0, 0, 0];
+  /** busyNs when need_resched was set (to label a holdoff by the context that took most of it). */
+  readonly reschedBusyNs = [0, 0, 0];
   nrSwitches = 0;
   hardirqCount = 0;
   softirqCount = 0;
@@ -571,6 +573,7 @@ export class Machine {
       let i = c.frames.length - 1;
       if (i > 0 && c.frames[i]!.kind === CTX_HARDIRQ) i--;
       c.reschedKind = c.frames[i]!.kind;
+      for (let k = 0; k < 3; k++) c.reschedBusyNs[k] = c.busyNs[k]!;
     }
     if (c.status === CPU_IDLE && !c.inDrive) this.kick(c);
   }
@@ -692,6 +695,16 @@ export class Machine {
     // holdoff is a timed-driver measurement: explore runs have no real time to hold off
     if (c.reschedSince >= 0 && this.mode === "timed") {
       const ns = this.now - c.reschedSince;
+      // a hardirq or softirq that ran for most of the episode held the CPU off, whatever ran when
+      // need_resched was set: label the holdoff with the context that took the most time in it
+      let most = -1;
+      for (let k = 0; k < 3; k++) {
+        const d = c.busyNs[k]! - c.reschedBusyNs[k]!;
+        if (d > most && d > 0) {
+          most = d;
+          c.reschedKind = k;
+        }
+      }
       c.holdoff.record(c.reschedKind, ns, this.now);
       if (ns >= this.holdoffEventMinNs && this.holdoffEvents.length < 100_000) {
         this.holdoffEvents.push({ t: c.reschedSince, cpu: c.id, kind: CTX_NAMES[c.reschedKind]!, ns });
