@@ -123,6 +123,8 @@ export function* blk_done_softirq(fs: FsModel, k: Ctx): KGen<void> {
 export function* bio_endio(fs: FsModel, k: Ctx, bio: Bio): KGen<void> {
   const io = bio.ioend;
   bio.done = true;
+  // the bio's bi_sector as its end_io sees it: split, remapped (md raid0), advanced
+  bio.sectorNow = fs.dev.completionSector(bio.sector0, bio.pages * 8);
   if (bio.status !== 0) io.status = bio.status;
   io.biosPending--;
   if (io.biosPending > 0) return; // bio_chain_endio

@@ -247,7 +247,9 @@ function closeIoend(wpc: Wpc, io: Ioend): void {
 /** iomap_chain_bio (fs/iomap/buffered-io.c 5.16-6.8): chain a new bio and submit the previous one. */
 function* iomap_chain_bio(fs: FsModel, k: Ctx, io: Ioend, plug: Plug, cost: SubmitCost): KGen<void> {
   const prev = io.bio;
-  io.segments += prev.bvecs; // dave-v2: bio_segments(prev)
+  // dave-v2: io_segments += bio_segments(prev), which walks single pages (bio_for_each_segment),
+  // not the multi-page bvecs
+  io.segments += prev.pages;
   prev.chained = true;
   const nb = new Bio(io, prev.sector0 + prev.pages * 8, prev.page0 + prev.pages, false);
   io.bios.push(nb);
@@ -280,7 +282,7 @@ export function* iomap_submit_ioend(fs: FsModel, k: Ctx, io: Ioend, plug: Plug):
       io.append ||
       (v.largeIoendToWqBytes > 0 && io.bytes >= v.largeIoendToWqBytes));
   if (io.shared) yield fs.m.jit(fs.c.cowRemapTxnNs / 4); // xfs_reflink_convert_cow
-  io.segments += io.bio.bvecs;
+  io.segments += io.bio.pages; // dave-v2: bio_segments(io_bio) at submission
   io.phase = IOEND_SUBMITTED;
   io.tSubmit = fs.m.now;
   const s = fs.stats;

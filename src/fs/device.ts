@@ -19,7 +19,12 @@ export interface DeviceProfile {
   irqCpu: number;
   /** Interrupt name in traces (e.g. "nvme0q1", "virtio0-requests"). */
   irqName: string;
+  /** md RAID0 over `disks` members with `chunkBytes` chunks (drivers/md/raid0.c), or absent. */
+  raid0?: { disks: number; chunkBytes: number };
 }
+
+/** mdadm's default chunk size since mdadm 3.1 (2009): 512 KiB. */
+export const MD_DEFAULT_CHUNK_BYTES = 512 * 1024;
 
 const MB = 1e6;
 const KIB = 1024;
@@ -47,6 +52,7 @@ export const DEVICE_PROFILES: Record<string, DeviceProfile> = {
     completion: "hardirq",
     irqCpu: -1,
     irqName: "nvme0q1",
+    raid0: { disks: 4, chunkBytes: MD_DEFAULT_CHUNK_BYTES },
   },
   /** md RAID0 of 4 cloud disks at 250 MB/s, 1-2 ms (Azure P40/P50-like); one interrupt CPU. [§5.3] */
   "cloud-raid0x4": {
@@ -58,6 +64,7 @@ export const DEVICE_PROFILES: Record<string, DeviceProfile> = {
     completion: "hardirq",
     irqCpu: 2,
     irqName: "hv_storvsc",
+    raid0: { disks: 4, chunkBytes: MD_DEFAULT_CHUNK_BYTES },
   },
   /** AWS EBS gp3 provisioned to 1000 MiB/s, ms-scale latency. [§5.3] */
   "ebs-gp3": {
@@ -129,6 +136,26 @@ export class BlockDevice {
   splitAdvanceSectors(bytes: number): number {
     const n = this.requestsFor(bytes);
     return n <= 1 ? 0 : ((n - 1) * this.p.maxSectorsBytes) / 512;
+  }
+
+  /**
+   * bi_iter.bi_sector of a bio submitted at `sector` with `sectors` sectors when its bi_end_io runs.
+   * Splitting (blk_queue_split, and md raid0 at chunk boundaries) submits the split-off fronts as new
+   * bios and keeps the original struct as the last piece; md raid0 (raid0_make_request, 4.x-5.13,
+   * before md_account_bio cloned the bio in 5.14) remaps that piece to its member disk; completion's
+   * bio_advance (blk_update_request -> req_bio_endio) moves it past the piece. Without md that is the
+   * bio's end sector.
+   */
+  completionSector(sector: number, sectors: number): number {
+    const r = this.p.raid0;
+    const end = sector + sectors;
+    if (r === undefined) return end;
+    const chunk = r.chunkBytes / 512;
+    const lastChunk = Math.floor((end - 1) / chunk);
+    const pieceStart = Math.max(sector, lastChunk * chunk);
+    // raid0 with equal members: one zone; chunk c lives on disk c % disks, stripe floor(c / disks)
+    const memberStart = Math.floor(lastChunk / r.disks) * chunk + (pieceStart - lastChunk * chunk);
+    return memberStart + (end - pieceStart);
   }
 
   /** Would dispatching `requests` more exceed the queue depth? (an empty queue always accepts) */

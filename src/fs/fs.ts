@@ -64,8 +64,8 @@ export interface FsConfig {
   submitQuantumNs: number;
   /** Fail every Nth dispatched bio with BLK_STS_IOERR (0 = never). */
   failEveryNthBio: number;
-  /** Data-fork delalloc conversions produce unwritten extents (§1.5; version/config dependent). */
-  delallocToUnwritten: boolean;
+  /** Data-fork delalloc conversions produce unwritten extents; undefined = the variant's (v5.8+: yes). */
+  delallocToUnwritten?: boolean | undefined;
 }
 
 export const FS_CONFIG_DEFAULTS = {
@@ -84,7 +84,6 @@ export const FS_CONFIG_DEFAULTS = {
   stateQuantumNs: 10_000_000,
   submitQuantumNs: 100_000,
   failEveryNthBio: 0,
-  delallocToUnwritten: false,
 };
 
 export class FsModel {
@@ -176,7 +175,13 @@ export class FsModel {
       Math.max(1, this.cfg.physRunBytes / (4096 * fp)),
       this.m.rng(rngName),
     );
-    const ino = new XfsInode(this.inodes.length + 128, name, pc, allocPlan, this.cfg.delallocToUnwritten);
+    const ino = new XfsInode(
+      this.inodes.length + 128,
+      name,
+      pc,
+      allocPlan,
+      this.cfg.delallocToUnwritten ?? this.v.delallocToUnwritten,
+    );
     ino.work = {
       func: "xfs_end_io",
       fn: (k, w) => xfs_end_io(this, k, w),

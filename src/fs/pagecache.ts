@@ -165,11 +165,31 @@ export class PageCache {
   tagRange(from: number, to: number): number {
     const fl = this.flags;
     let n = 0;
-    for (let i = from; i < to; i++) {
+    // only dirty folios are tagged, and every one lies in [dirtyLo, dirtyHi) (the xarray walks the
+    // DIRTY mark, not every index)
+    const lo = Math.max(from, this.dirtyLo);
+    const hi = Math.min(to, this.dirtyHi);
+    let first = -1;
+    let last = -1;
+    for (let i = lo; i < hi; i++) {
       const x = fl[i]!;
+      if ((x & (PG_DIRTY | TAG_TOWRITE)) !== 0) {
+        if (first < 0) first = i;
+        last = i;
+      }
       if ((x & PG_DIRTY) !== 0 && (x & TAG_TOWRITE) === 0) {
         fl[i] = x | TAG_TOWRITE;
         n++;
+      }
+    }
+    // the scan saw every dirty folio of [lo, hi): tighten the bounds to what it found
+    if (lo === this.dirtyLo && hi === this.dirtyHi) {
+      if (first < 0) {
+        this.dirtyLo = Number.POSITIVE_INFINITY;
+        this.dirtyHi = 0;
+      } else {
+        this.dirtyLo = first;
+        this.dirtyHi = last + 1;
       }
     }
     return n;

@@ -23,6 +23,7 @@ const BASE_516: IomapVariant = {
   pagevecSize: 15,
   flushPlugOnResched: false,
   wqCpuIntensiveThreshUs: 0,
+  delallocToUnwritten: true,
 };
 
 function v(over: Partial<IomapVariant> & { name: string; title: string; source: string }): IomapVariant {
@@ -62,10 +63,11 @@ export const IOMAP_VARIANTS: readonly IomapVariant[] = [
   }),
   v({
     name: "dave-v2",
-    title: "Dave v2: 4096-segment chains, resched every 32768 segments, might_sleep",
+    title: "Dave v2: 4096-segment chains (bio_segments), resched every 32768 segments, might_sleep",
     source: "<20220105220421.GM945095@dread.disaster.area>",
     ioendCap: { kind: "segments", limit: 4096 },
-    mergePhysical: "io-sector",
+    // v2 compares the inline bios' bi_sector, like v1; io_sector came with V4
+    mergePhysical: "bio-sector",
     xfsEndIoResched: true,
     finishIoendsResched: { kind: "count", unit: "segments", limit: 32768 },
     finishIoendsMightSleep: true,

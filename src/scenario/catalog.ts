@@ -50,6 +50,7 @@ export const WORKLOAD_MODEL: Readonly<Record<string, VariantInfo["model"]>> = {
   fork: "mm",
   writer: "fs",
   committer: "fs",
+  nfsd: "fs",
   fsync: "fs",
   sync: "fs",
   probe: "fs",

@@ -84,8 +84,14 @@ function s1Workload(): Pick<FsScenarioConfig, "files" | "tasks"> {
       },
     ],
     tasks: [
-      { kind: "writer", cpu: 3, comm: "fio", jobs: [{ file: "data", bytes: 52 * GB, fsync: true }] },
-      { kind: "committer", cpu: 4, file: "data", everyNs: 10e9 },
+      {
+        kind: "nfsd",
+        cpus: [1, 3, 4, 5, 6, 7, 4, 5],
+        file: "data",
+        bytes: 52 * GB,
+        wsizeBytes: MIB,
+        commitEveryBytes: GIB,
+      },
       PROBE_CPU2,
     ],
   };
@@ -96,10 +102,10 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
   "iomap-s1": {
     name: "iomap-s1",
     title:
-      "Trond / cloud NFS server: 52 GB sequential file on md RAID0 of cloud disks, AWS-like per-page cost",
+      "Trond / cloud NFS server: 8 nfsd threads write a 52 GB file on md RAID0 of cloud disks, 50 % steal",
     variant: "5.16",
     costProfile: "default",
-    machine: machine({ cpus: 8, preempt: "none", watchdogStyle: "once" }),
+    machine: machine({ cpus: 8, preempt: "none", watchdogStyle: "once", steal: "kvm-cfs-2to1" }),
     device: "cloud-raid0x4",
     fs: {
       memBytes: 128 * GIB,
@@ -273,7 +279,7 @@ export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
     title: "Preemption sweep: S1 with preempt = none | voluntary | full | lazy (set machine.preempt)",
     variant: "5.16",
     costProfile: "default",
-    machine: machine({ cpus: 8, preempt: "full", watchdogStyle: "once" }),
+    machine: machine({ cpus: 8, preempt: "full", watchdogStyle: "once", steal: "kvm-cfs-2to1" }),
     device: "cloud-raid0x4",
     fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
     ...s1Workload(),

@@ -91,6 +91,7 @@ const FS_SWITCH_HELP: Record<string, string> = {
   plugLimit: "BLK_MAX_REQUEST_COUNT of the block plug",
   pagevecSize: "pagevec (15) or folio_batch (31) size in write_cache_pages",
   flushPlugOnResched: "writeback_sb_inodes flushes the plug before cond_resched (2022+)",
+  delallocToUnwritten: "delalloc conversion makes unwritten extents (v5.8+ a5949d3faedf)",
   wqCpuIntensiveThreshUs: "workqueue CPU-intensive auto-detection threshold in µs (6.5+: 10000; 0: none)",
 };
 const FS_YIELDS = [

@@ -61,6 +61,15 @@ export type TaskSpec =
   | { kind: "fsync"; cpu: number; file: string; atNs: number }
   /** NFS COMMIT stream: fsync `file` every `everyNs` while any writer is still writing (nfsd). */
   | { kind: "committer"; cpu: number; file: string; everyNs: number }
+  /** nfsd threads serving one client stream of WRITE RPCs and COMMITs (see nfsdThread). */
+  | {
+      kind: "nfsd";
+      cpus: number[];
+      file: string;
+      bytes: number;
+      wsizeBytes: number;
+      commitEveryBytes: number;
+    }
   | { kind: "sync"; cpu: number; atNs: number }
   /** Latency probe: a fair task that sleeps `periodNs` and records how late it runs. */
   | { kind: "probe"; cpu: number; periodNs: number };
@@ -111,6 +120,14 @@ export function planExtents(
     pblk += len + gap;
   }
   return out;
+}
+
+/** The client's request stream shared by the nfsd threads of one nfsd workload. */
+interface NfsStream {
+  nextPage: number;
+  unstablePages: number;
+  commitsPending: number;
+  writesDone: boolean;
 }
 
 /** The live run: the model, its files and tasks, and whether the workload has finished. */
@@ -176,6 +193,11 @@ export class FsRun {
       case "committer":
         this.user("nfsd", t.cpu, (k) => this.committer(k, t.file, t.everyNs));
         return;
+      case "nfsd": {
+        const stream: NfsStream = { nextPage: 0, unstablePages: 0, commitsPending: 0, writesDone: false };
+        for (const cpu of t.cpus) this.user("nfsd", cpu, (k) => this.nfsdThread(k, t, stream));
+        return;
+      }
       case "probe":
         m.createTask(`probe/${t.cpu}`, t.cpu, (k) => this.probe(k, t.periodNs), { kthread: false });
         return;
@@ -247,6 +269,47 @@ export class FsRun {
       yield* k.call("nfsd_commit", vfs_fsync_range(this.fs, k, ino));
       yield RET_TO_USER;
     }
+  }
+
+  /**
+   * One nfsd thread (fs/nfsd/nfssvc.c nfsd -> svc_process): takes the next RPC of the client's
+   * stream. WRITE (nfsd_write -> vfs_iter_write, unstable): a buffered write of wsize bytes at the
+   * next offset, with dirty throttling. After every commitEvery unstable bytes the client sends a
+   * COMMIT (nfsd_commit -> vfs_fsync_range), which a thread serves while the others keep taking
+   * WRITEs; COMMITs overlap one another when one outlasts the next commitEvery bytes, so several
+   * threads wait on PG_writeback at once. The last WRITE is followed by a final COMMIT.
+   */
+  private *nfsdThread(k: Ctx, t: Extract<TaskSpec, { kind: "nfsd" }>, s: NfsStream): KGen<void> {
+    const fs = this.fs;
+    const ino = this.file(t.file);
+    const endBytes = t.bytes;
+    const end = Math.ceil(endBytes / 4096);
+    const perRpc = Math.max(1, Math.round(t.wsizeBytes / 4096));
+    const commitPages = Math.max(1, Math.round(t.commitEveryBytes / 4096));
+    this.writersRunning++;
+    for (let guard = 0; guard < 100_000_000; guard++) {
+      if (s.commitsPending > 0) {
+        s.commitsPending--;
+        yield ENTER_KERNEL;
+        yield* k.call("nfsd_commit", vfs_fsync_range(fs, k, ino));
+        yield RET_TO_USER;
+        continue;
+      }
+      if (s.nextPage >= end) break;
+      const page = s.nextPage;
+      const n = Math.min(perRpc, end - page);
+      s.nextPage += n;
+      s.unstablePages += n;
+      if (s.unstablePages >= commitPages || s.nextPage >= end) {
+        s.unstablePages = 0;
+        s.commitsPending++;
+      }
+      yield ENTER_KERNEL;
+      yield* k.call("nfsd_write", iomap_file_buffered_write(fs, k, ino, page, n, endBytes));
+      yield* k.call("balance_dirty_pages", balance_dirty_pages(fs, k, n));
+      yield RET_TO_USER;
+    }
+    this.writersRunning--;
   }
 
   private *fsyncAt(k: Ctx, file: string, atNs: number): KGen<void> {

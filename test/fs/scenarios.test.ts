@@ -53,7 +53,8 @@ describe("iomap-s8: S1 (24 GB) across preemption models on 5.16, what-if 10 µs 
       const r = s8(p);
       expect(r.softLockups, p).toBe(0);
       expect(r.rcuStalls, p).toBe(0);
-      expect(r.fs.probeWaitNs.max, p).toBeLessThan(20e6);
+      // the probe still waits while its vCPU is stolen (S8 has 50 % steal, intervals of ~12 ms)
+      expect(r.fs.probeWaitNs.max, p).toBeLessThan(200e6);
     }
   });
 });
@@ -86,11 +87,14 @@ describe("iomap-s5: pmem, completion in the submitter's task context (96 GiB, wh
       tasks: [{ kind: "writer", cpu: 1, comm: "dd", jobs: [{ file: "big", bytes: 96 * GIB, fsync: true }] }],
     });
 
-  it("5.16: the final fsync's ioend completes inside submit_bio for > 21 s: RCU stall", () => {
+  it("5.16: one merged completion in task context runs > 21 s without a quiescent state: RCU stall", () => {
+    // since v5.8 (a5949d3faedf) delalloc becomes unwritten extents, so pmem's ioends go to xfs-conv:
+    // the long loop is xfs_end_io's (task context, PREEMPT_NONE, no cond_resched in 5.16)
     const r = s5("5.16");
     expect(r.done).toBe(true);
-    expect(r.fs.ioendsInline).toBeGreaterThan(0);
-    expect(r.fs.inlineCompletionMaxNs.task).toBeGreaterThan(21e9);
+    expect(r.fs.ioendsQueued).toBeGreaterThan(0);
+    expect(r.fs.endIoCpuNsMax).toBeGreaterThan(21e9);
+    expect(r.holdoffMaxNs.task).toBeGreaterThan(21e9);
     expect(r.rcuStalls).toBeGreaterThanOrEqual(1);
   });
 

@@ -25,6 +25,15 @@ export function toTaskSpec(w: Workload): TaskSpec {
       };
     case "committer":
       return { kind: "committer", cpu: w.cpu, file: w.file, everyNs: w.every };
+    case "nfsd":
+      return {
+        kind: "nfsd",
+        cpus: w.cpus,
+        file: w.file,
+        bytes: w.size,
+        wsizeBytes: w.wsize,
+        commitEveryBytes: w.commitEvery,
+      };
     case "fsync":
       return { kind: "fsync", cpu: w.cpu, file: w.file, atNs: w.at };
     case "sync":
