@@ -13,7 +13,7 @@ export const EXT_UNWRITTEN = 1;
 export const EXT_WRITTEN = 2;
 export const EXT_NAMES = ["delalloc", "unwritten", "written"] as const;
 
-/** XFS MAXEXTLEN before the large-extent-count work: 2^21 - 1 blocks (spec §6.1). */
+/** XFS MAXEXTLEN before the large-extent-count work: 2^21 - 1 blocks (fs/xfs/libxfs/xfs_format.h, before v5.19's large extent counts). */
 export const MAXEXTLEN = (1 << 21) - 1;
 
 export interface Extent {
@@ -77,7 +77,7 @@ export class XfsInode {
     readonly pc: PageCache,
     /** Physical placement of delalloc blocks when they are allocated (sorted by off). */
     readonly allocPlan: Extent[],
-    /** Data-fork delalloc conversions inside EOF produce unwritten extents (version-dependent, §1.5). */
+    /** Data-fork delalloc conversions inside EOF produce unwritten extents (v5.8+ a5949d3faedf). */
     readonly delallocToUnwritten: boolean,
   ) {
     this.iPages = new LoopSpinLock("&mapping->i_pages", `i_pages:${ino}`);

@@ -1,4 +1,4 @@
-// The invariants of the writeback model (iomap-writeback §6.5), beside the model and called through
+// The invariants of the writeback model (docs/fs.md "Invariants"), beside the model and called through
 // hooks from the kernel steps. A broken invariant of the modelled kernel is a finding (`fs:<kind>`),
 // counted always and reported up to 5 times per kind; it is not a simulator bug.
 //

@@ -1,5 +1,5 @@
 // Page-cache state of one file: per-folio flag bytes in a typed array, and the physical placement of
-// the folios as runs of contiguous page frames (which decides multipage-bvec merging, spec §1.7).
+// the folios as runs of contiguous page frames (which decides multipage-bvec merging, block/bio.c bvec_try_merge_page, v5.1+).
 // No per-page objects: every operation is a range loop over the flag array.
 import type { Rng } from "../sim/prng.js";
 

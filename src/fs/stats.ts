@@ -1,4 +1,4 @@
-// Counters and latency histograms of the fs model (spec §6.6, model-provided part).
+// Counters and latency histograms of the fs model (the model-provided part of a run's metrics).
 import { type Histogram, newHistogram, type Percentiles, percentiles } from "../sim/stats.js";
 
 export class FsStats {
@@ -34,7 +34,7 @@ export class FsStats {
   writeCpuNs = 0;
   /** The longest single completion work item (xfs_end_io) CPU time. */
   endIoCpuNsMax = 0;
-  /** xfs_end_io executions that used more than 10 ms of CPU (workqueue CPU-hogging work, spec §3.4). */
+  /** xfs_end_io executions that used more than 10 ms of CPU (the 10 ms of workqueue.cpu_intensive_thresh_us, kernel/workqueue.c v6.5+). */
   endIoOver10ms = 0;
   readonly deviceToClearNs: Histogram = newHistogram();
   readonly fsyncNs: Histogram = newHistogram();

@@ -1,5 +1,6 @@
 // The switches that distinguish kernel versions and proposed patches of iomap writeback and XFS
-// completion (spec §2.2, §2.3, §6.3). Variants themselves are data in src/kernels/iomap.ts.
+// completion: v5.16, the proposals of the 2021-12 thread "[PATCH] iomap: Address soft lockup in
+// iomap_finish_ioend()", ebb7fb1557b1 (v5.17-rc3) and ~v7.0 (fs/iomap/ioend.c). Variants themselves are data in src/kernels/iomap.ts.
 
 /** When iomap_can_add_to_ioend refuses to grow the open ioend (besides type/offset/sector rules). */
 export type IoendCap =

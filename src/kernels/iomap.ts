@@ -1,4 +1,5 @@
-// Kernel variants of iomap buffered writeback and XFS completion, as data (spec §2.2, §2.3, §6.3).
+// Kernel variants of iomap buffered writeback and XFS completion, as data: v5.16,
+// the proposals of the 2021-12 thread, ebb7fb1557b1 (v5.17-rc3) and ~v7.0.
 // Each variant differs from 5.16 only where the patch differed.
 import type { IomapVariant } from "../fs/variant.js";
 

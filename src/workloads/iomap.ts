@@ -15,7 +15,7 @@ import { type Ctx, ENTER_KERNEL, type KGen, type Machine, RET_TO_USER, type Task
 
 const GIB = 2 ** 30;
 
-/** How a file's blocks are placed on disk (the fragmentation generator, spec §6.1). */
+/** How a file's blocks are placed on disk (the fragmentation generator). */
 export interface FileLayout {
   /** Bytes per physical extent (min; max = extentBytesMax or the same). */
   extentBytes: number;

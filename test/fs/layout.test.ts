@@ -1,7 +1,8 @@
 // The model's state belongs to a model instance: ioend ids start at 1 in every FsModel, whatever ran
 // before in the same process (compare, sweeps and the web worker run many models in one process).
 import { describe, expect, it } from "vitest";
-import { iomapScenario, setupFsScenario } from "../../src/scenario/iomap.js";
+import { builtinFsScenario as iomapScenario } from "../../src/cli/scenarios.js";
+import { setupFsScenario } from "../../src/scenario/iomap.js";
 
 function runToEnd(variant: string) {
   const cfg = iomapScenario("iomap-s7", { variant });

@@ -3,9 +3,10 @@
 // ends at i_size, and no fs invariant breaks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { builtinFsScenario as iomapScenario } from "../../src/cli/scenarios.js";
 import { EXT_WRITTEN } from "../../src/fs/inode.js";
 import { IOMAP_VARIANT_NAMES } from "../../src/kernels/iomap.js";
-import { iomapScenario, setupFsScenario } from "../../src/scenario/iomap.js";
+import { setupFsScenario } from "../../src/scenario/iomap.js";
 
 const MIB = 2 ** 20;
 

@@ -1,14 +1,14 @@
 // The other scenarios of spec §6.4, scaled to test size where needed: S1/S8 (preemption sweep),
 // S4 (overwrite completion in hardirq), S5 (pmem: completion in the submitter), S7 error handling.
 import { describe, expect, it } from "vitest";
-import { IOMAP_SCENARIO_NAMES } from "../../src/scenario/iomap.js";
+import { builtinFsScenarioNames } from "../../src/cli/scenarios.js";
 import { GIB, MIB, run } from "./helpers.js";
 
 const GB = 1e9;
 
 describe("presets", () => {
   it("iomap-s1 .. iomap-s8 exist", () => {
-    expect([...IOMAP_SCENARIO_NAMES]).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `iomap-s${i}`));
+    expect([...builtinFsScenarioNames()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `iomap-s${i}`));
   });
 });
 
