@@ -17,6 +17,7 @@ import { findVariant } from "../scenario/catalog.js";
 import { ScenarioError } from "../scenario/errors.js";
 import { catalog } from "../scenario/models.js";
 import { scenarioJsonSchema } from "../scenario/schema.js";
+import { registerBugsCommand } from "./bugs.js";
 import { registerCheckCommands } from "./check.js";
 import {
   commaList,
@@ -279,6 +280,7 @@ export function buildProgram(): Command {
     });
 
   registerCheckCommands(program);
+  registerBugsCommand(program);
 
   for (const c of program.commands) c.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;

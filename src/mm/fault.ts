@@ -3,6 +3,7 @@
 // file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
 import type { Effect, KGen } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
+import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import {
   type Held,
@@ -18,6 +19,8 @@ import {
   spinUnlock,
   spinWait,
 } from "./locking.js";
+import { vma_alloc_folio } from "./mempolicy.js";
+import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
 import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
 import {
@@ -120,7 +123,10 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
   fault_enter(th, vpn, write);
   let v: Vma | null = null;
   if (th.sim.sw.perVmaLock)
-    v = th.timed ? lock_vma_under_rcu_nowait(th, th.mm, vpn) : yield* lock_vma_under_rcu(th, th.mm, vpn);
+    v =
+      th.timed && th.sim.inject === null
+        ? lock_vma_under_rcu_nowait(th, th.mm, vpn)
+        : yield* lock_vma_under_rcu(th, th.mm, vpn);
   return yield* fault_after_vma_lock(th, vpn, write, v);
 }
 
@@ -166,6 +172,13 @@ export function* fault_after_vma_lock(
     const before = th.faultStartCount;
     let accessFallback = false;
     if (v !== null) {
+      if (access_error(th, write, v) && sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
+        // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
+        ppc_bad_access_under_vma_lock(th, v);
+        vma_end_read(th, v, fl.vmaHow);
+        fl.vmaHow = -1;
+        return bad_area(th, vpn);
+      }
       if (access_error(th, write, v)) {
         vma_end_read(th, v, fl.vmaHow);
         fl.vmaHow = -1;
@@ -317,6 +330,8 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
     const inc = v.incarnation;
     // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
     yield Y_VMA_START_READ;
+    const delay = th.timed ? th.sim.injectedDelay("lock_vma_under_rcu:vma_start_read") : 0;
+    if (delay > 0) yield delay; // fault injection: an mdelay() in the window
     if (tracing(th)) {
       touchVmaReader(th, v);
       touch(th, `seq:${mm.id}`, false);
@@ -530,37 +545,37 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   return 0;
 }
 
-/** __anon_vma_prepare (mm/rmap.c): allocate or reuse an anon_vma for the VMA. */
-function anon_vma_prepare(th: MmThread, v: Vma): void {
+/** anon_vma_prepare (include/linux/rmap.h): __anon_vma_prepare (src/mm/rmap.ts) when anon_vma is NULL. */
+function* anon_vma_prepare(th: MmThread, v: Vma, vpn: number): KGen<void> {
   if (v.anon_vma !== 0) return;
-  v.anon_vma = th.sim.nextAnonVma++;
-  th.sim.note(th.cpu, "__anon_vma_prepare", v.start, v.anon_vma);
+  yield* __anon_vma_prepare(th, v, vpn);
 }
 
 /** vmf_anon_prepare (mm/memory.c 6.10+): under the VMA lock only with mmap_read_trylock, else RETRY. */
-function* vmf_anon_prepare(th: MmThread, v: Vma, flags: number): KGen<number> {
+function* vmf_anon_prepare(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
   if (v.anon_vma !== 0) return 0;
   if (flags & FAULT_FLAG_VMA_LOCK) {
     const r = yield* mmap_read_trylock(th, th.mm, "vmf_anon_prepare:mmap_read_trylock");
     if (r === 0) return retryUnderVmaLock(th, v, flags);
-    anon_vma_prepare(th, v);
+    yield* anon_vma_prepare(th, v, vpn);
     yield* mmap_read_unlock(th, th.mm, r === 1);
     return 0;
   }
-  anon_vma_prepare(th, v);
+  yield* anon_vma_prepare(th, v, vpn);
   return 0;
 }
 
 /** anon_vma_prepare (6.4: the VMA lock path only runs with anon_vma set) or vmf_anon_prepare (6.10+). */
-function* anonPrepare(th: MmThread, v: Vma, flags: number): KGen<number> {
-  if (th.sim.sw.anonVmaCheck === "none") return yield* vmf_anon_prepare(th, v, flags);
-  anon_vma_prepare(th, v);
+function* anonPrepare(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  if (th.sim.sw.anonVmaCheck === "none") return yield* vmf_anon_prepare(th, v, vpn, flags);
+  yield* anon_vma_prepare(th, v, vpn);
   return 0;
 }
 
 /** Set a freshly installed anonymous page's PTE and rmap state. */
-function setAnonPte(th: MmThread, mm: MmStruct, vpn: number, frame: number, write: boolean): void {
+function setAnonPte(th: MmThread, mm: MmStruct, v: Vma, vpn: number, frame: number, write: boolean): void {
   const fr = th.sim.frames;
+  folio_add_new_anon_rmap(th, frame, v);
   fr.mapcount[frame] = 1;
   fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
   mm.pte[vpn] = mkPte(frame, write);
@@ -603,9 +618,9 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     spinUnlock(th, ptl, held);
     return 0;
   }
-  const r = yield* anonPrepare(th, v, flags);
+  const r = yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
-  const frame = sim.frames.alloc();
+  const frame = yield* vma_alloc_folio(th, v, vpn);
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
   const ptl = ptlOf(mm, vpn);
@@ -617,7 +632,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
-  setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   spinUnlock(th, ptl, held);
   return 0;
 }
@@ -629,7 +644,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
  */
 export function handle_mm_fault_nowait(th: MmThread, v: Vma, vpn: number, flags: number): number {
   const mm = th.mm;
-  if (mm.pte[vpn] !== 0 || !v.anonymous || v.flags & VM_UFFD_MISSING) return -1;
+  if (mm.pte[vpn] !== 0 || !v.anonymous || v.flags & VM_UFFD_MISSING || v.vm_policy !== 0) return -1;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (write && v.anon_vma === 0) return -1;
   const ptl = ptlOf(mm, vpn);
@@ -645,7 +660,7 @@ export function handle_mm_fault_nowait(th: MmThread, v: Vma, vpn: number, flags:
   const site = "do_anonymous_page:pte_offset_map_lock";
   const held = spinLockFast(th, ptl, site) === 1;
   installCheck(th, mm, v, vpn, flags);
-  if (write) setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  if (write) setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   else {
     mm.pte[vpn] = mkPte(ZERO_FRAME, false);
     sim.count(VM.ZERO_PAGE_MAP);
@@ -710,7 +725,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   const mm = th.mm;
   const fr = sim.frames;
   const cpu = th.cpu;
-  const r = yield* anonPrepare(th, v, flags);
+  const r = yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
   const old = pteFrame(orig);
   const copy = fr.alloc();
@@ -741,7 +756,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     yield* flush_tlb_page(th, mm, vpn);
     rangeRemove(mm.busy, vpn, vpn + 1);
     installCheck(th, mm, v, vpn, flags);
-    setAnonPte(th, mm, vpn, copy, true);
+    setAnonPte(th, mm, v, vpn, copy, true);
     if (old !== ZERO_FRAME) {
       fr.mapcount[old]--;
       putFrame(th, old, vpn);
@@ -776,7 +791,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
     return VM_FAULT_MAJOR;
   }
   installCheck(th, mm, v, vpn, flags);
-  setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   sim.freeSwap(slot);
   spinUnlock(th, ptl, held);
   return VM_FAULT_MAJOR;
@@ -801,7 +816,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   const cow = write && !(v.flags & VM_SHARED);
   let frame = pc;
   if (cow) {
-    const r = yield* anonPrepare(th, v, flags);
+    const r = yield* anonPrepare(th, v, vpn, flags);
     if (r !== 0) return r;
     frame = fr.alloc();
     sim.count(VM.PGALLOC_NORMAL);
@@ -818,7 +833,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
-  if (cow) setAnonPte(th, mm, vpn, frame, true);
+  if (cow) setAnonPte(th, mm, v, vpn, frame, true);
   else {
     fr.refcount[frame]++;
     fr.mapcount[frame]++;

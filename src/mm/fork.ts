@@ -5,6 +5,7 @@ import type { KGen } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
+import { anon_vma_fork } from "./rmap.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
 import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
@@ -52,7 +53,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     tmp.vm_mm = mm;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
     const av = p.anon_vma;
-    tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
+    anon_vma_fork(th, tmp, p);
     childVmas.push(tmp);
     touch(th, `tree:${mm.id}`, true);
     mm.publish([...childVmas]);

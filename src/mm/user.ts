@@ -12,6 +12,7 @@ import {
   fault_fast_try,
 } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
+import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
 import { type MmThread, touch, touchPte, tracing, yp } from "./thread.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
@@ -74,7 +75,7 @@ export function* user_access(
         task.inUser = false;
         const t0 = sim.m.now + th.cost;
         let r: number;
-        if (th.timed && sim.sw.perVmaLock) {
+        if (th.timed && sim.sw.perVmaLock && sim.inject === null) {
           // fast path: no generator below this one for the common fault
           const v = fault_fast_try(th, vpn, write);
           if (v !== null) {
@@ -175,8 +176,11 @@ export const sys = {
     syscall(th, do_mprotect(th, start, npages, prot)),
   madvise: (th: MmThread, start: number, npages: number, advice: number) =>
     syscall(th, do_madvise(th, start, npages, advice)),
-  mremap: (th: MmThread, old: number, npages: number) => syscall(th, do_mremap(th, old, npages)),
+  mremap: (th: MmThread, old: number, npages: number, flags = 0) =>
+    syscall(th, do_mremap(th, old, npages, flags)),
   brk: (th: MmThread, end: number) => syscall(th, do_brk(th, end)),
+  mbind: (th: MmThread, start: number, npages: number, mode: number) =>
+    syscall(th, do_mbind(th, start, npages, mode)),
   fork: (th: MmThread) => syscall(th, dup_mmap(th, th.mm)),
   exit_mmap: (th: MmThread, mm: MmStruct) => syscall(th, exit_mmap(th, mm)),
 };
@@ -235,7 +239,7 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
     k.task.inUser = true;
     return access(th, mm, vpn, word, write, pte >>> 3);
   }
-  if (vpn < 0 || vpn >= mm.vaPages || !sim.sw.perVmaLock) return UA_SLOW;
+  if (vpn < 0 || vpn >= mm.vaPages || !sim.sw.perVmaLock || sim.inject !== null) return UA_SLOW;
   // committed from here on
   s.think = 0;
   th.cost += thinkNs + sim.costs.pageWalkNs;
