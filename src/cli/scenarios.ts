@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { type FsScenarioConfig, type FsScenarioOverrides, fsScenarioFromYaml } from "../scenario/iomap.js";
 import { readTextFile, shown, UsageError } from "./io.js";
 
 /** The package's scenarios/ directory (from dist/cli or src/cli alike). */
@@ -74,4 +75,15 @@ export function scenarioInputs(arg: string): { path: string; what: string }[] {
   if (/^[a-z0-9][a-z0-9._-]*$/.test(name) && builtinNames().includes(name))
     return [{ path: path.join(BUILTIN_DIR, `${name}.yaml`), what: "built-in scenario" }];
   return [];
+}
+
+/** A built-in writeback scenario (scenarios/NAME.yaml, the only source) as a runner config, with overrides. */
+export function builtinFsScenario(name: string, over: FsScenarioOverrides = {}): FsScenarioConfig {
+  const src = resolveScenario(name);
+  return fsScenarioFromYaml(src.text, src.file, over);
+}
+
+/** Names of the built-in writeback scenarios (scenarios/iomap-*.yaml). */
+export function builtinFsScenarioNames(): string[] {
+  return builtinNames().filter((n) => n.startsWith("iomap-"));
 }

@@ -479,7 +479,7 @@ function checkNames(
         if (!fileNames.includes(j.file))
           bad(["workloads", i, "jobs", n, "file"], `a file of fs.files: ${list(fileNames)}`);
       });
-    if ((w.type === "fsync" || w.type === "committer") && !fileNames.includes(w.file))
+    if ((w.type === "fsync" || w.type === "committer" || w.type === "nfsd") && !fileNames.includes(w.file))
       bad(["workloads", i, "file"], `a file of fs.files: ${list(fileNames)}`);
   });
   if (variant?.model === "fs" && !s.fs)

@@ -1,6 +1,7 @@
 // The scenario format: one zod schema, which validates scenario files, types them, and is published
 // as JSON Schema (schema/scenario.schema.json) so that editors can complete scenario files.
 import { z } from "zod";
+import { STEAL_PROFILE_NAMES } from "../sim/hypervisor.js";
 import { DURATION_RE, parseDurationNs, parseSizeBytes, SIZE_RE } from "./units.js";
 
 export const SCENARIO_FORMAT_VERSION = 1;
@@ -86,6 +87,10 @@ export const Machine = z
       .max(0.5)
       .default(0.05)
       .describe("relative random jitter applied to model costs"),
+    steal: z
+      .enum(STEAL_PROFILE_NAMES as [string, ...string[]])
+      .default("none")
+      .describe("steal-time profile of the vCPUs (hypervisor descheduling; src/sim/hypervisor.ts)"),
   })
   .describe("the simulated machine");
 export type Machine = z.output<typeof Machine>;
@@ -342,6 +347,22 @@ export const Committer = z
   })
   .describe("an nfsd-like task that fsyncs a file periodically while writers run");
 
+export const Nfsd = z
+  .strictObject({
+    type: z.literal("nfsd"),
+    ...common,
+    cpus: z.array(cpuField).min(1).max(256).describe("CPUs of the nfsd threads, one thread per entry"),
+    file: z.string().min(1).describe("the file the client writes"),
+    size: Size.describe("bytes the client writes sequentially"),
+    wsize: Size.default(1024 * 1024).describe(
+      "bytes per WRITE RPC (the Linux client's largest wsize: 1 MiB)",
+    ),
+    commitEvery: Size.default(1024 ** 3).describe("the client sends a COMMIT after this many unstable bytes"),
+  })
+  .describe(
+    "an NFS server: nfsd threads take the client's WRITE RPCs (buffered writes) and COMMITs (vfs_fsync_range) from one stream; COMMITs overlap writes and each other",
+  );
+
 export const Fsync = z
   .strictObject({
     type: z.literal("fsync"),
@@ -376,6 +397,7 @@ export const Workload = z.discriminatedUnion("type", [
   Fork,
   Writer,
   Committer,
+  Nfsd,
   Fsync,
   Sync,
   Probe,
@@ -447,7 +469,12 @@ export const Fs = z
       .min(0)
       .default(0)
       .describe("fail every Nth bio with an I/O error (0: never)"),
-    delallocToUnwritten: z.boolean().default(false).describe("delalloc conversion makes unwritten extents"),
+    delallocToUnwritten: z
+      .boolean()
+      .optional()
+      .describe(
+        "delalloc conversion makes unwritten extents (default: the kernel's; every variant in scope is v5.8+, a5949d3faedf: unwritten)",
+      ),
     files: z.array(FsFile).min(1).max(1024),
   })
   .describe("block device, filesystem and files (writeback scenarios)");
