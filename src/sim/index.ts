@@ -2,6 +2,7 @@
 // workqueues, watchdogs, and the timed and explore drivers.
 export * from "./config.js";
 export * from "./effects.js";
+export * from "./hypervisor.js";
 export * from "./machine.js";
 export * from "./prng.js";
 export * from "./queue.js";

@@ -26,6 +26,7 @@ import {
   SCHEDULE,
   type Step,
 } from "./effects.js";
+import { Hypervisor, stealProfile } from "./hypervisor.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
 import { HoldoffRecord } from "./stats.js";
@@ -141,6 +142,8 @@ export class Cpu implements Handler {
   status = CPU_IDLE;
   token = 0;
   burstEnd = 0;
+  /** When the current burst started (steal time: the work done is measured from here). */
+  burstStart = 0;
   /** Pending interrupts, taken in order from pendingHead (a queue without Array.shift's copying). */
   pendingIrqs: IrqReq[] = [];
   pendingHead = 0;
@@ -165,6 +168,8 @@ export class Cpu implements Handler {
   inDrive = false;
   /** Time consumed per context kind (ns), and idle time. */
   readonly busyNs = [0, 0, 0];
+  /** busyNs when need_resched was set (to label a holdoff by the context that took most of it). */
+  readonly reschedBusyNs = [0, 0, 0];
   nrSwitches = 0;
   hardirqCount = 0;
   softirqCount = 0;
@@ -207,7 +212,7 @@ export class Cpu implements Handler {
    */
   startBurst(f: Ctx): boolean {
     const m = this.m;
-    const end = m.now + f.remaining;
+    const end = m.hv === null ? m.now + f.remaining : m.hv.finishAt(this.id, m.now, f.remaining);
     if (end < m.queue.peekTime() && end <= m.runUntil) {
       m.now = end;
       m.account(this, f, f.remaining);
@@ -217,7 +222,8 @@ export class Cpu implements Handler {
     }
     this.status = CPU_BURST;
     this.burstFrame = f;
-    this.burstEnd = this.m.now + f.remaining;
+    this.burstStart = m.now;
+    this.burstEnd = end;
     this.m.queue.push(this.burstEnd, this.id, this, ++this.token);
     return true;
   }
@@ -226,7 +232,11 @@ export class Cpu implements Handler {
   splitBurst(): void {
     if (this.status !== CPU_BURST) return;
     const f = this.burstFrame!;
-    const left = this.burstEnd - this.m.now;
+    const hv = this.m.hv;
+    const left =
+      hv === null
+        ? this.burstEnd - this.m.now
+        : f.remaining - hv.workBetween(this.id, this.burstStart, this.m.now);
     this.m.account(this, f, f.remaining - left);
     f.remaining = left;
     this.burstFrame = null;
@@ -325,6 +335,17 @@ class KickEvent implements Handler {
   }
 }
 
+/** The hypervisor runs a stolen vCPU again. */
+class StealResumeEvent implements Handler {
+  constructor(
+    readonly m: Machine,
+    readonly cpu: Cpu,
+  ) {}
+  fire(): void {
+    this.m.drive(this.cpu);
+  }
+}
+
 class IrqEvent implements Handler {
   constructor(
     readonly m: Machine,
@@ -347,6 +368,8 @@ export class Machine {
   readonly hooks: MachineHooks = { qs: [], tick: [], end: [] };
   readonly wq: WorkqueueSystem;
   readonly watchdogs: Watchdogs;
+  /** The hypervisor that steals the vCPUs (timed driver with a steal profile), else null. */
+  readonly hv: Hypervisor | null;
   private traceSink: TraceSink | null = null;
   /** Tracing at TRACE_MODEL or above: models emit kernel-function slices, instants and flows. */
   modelTrace = false;
@@ -426,6 +449,10 @@ export class Machine {
     this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
     this.jitterRng = this.rng("jitter");
+    this.hv =
+      this.mode === "timed" && this.cfg.steal !== "none"
+        ? new Hypervisor(stealProfile(this.cfg.steal), (i) => this.rng(`steal.cpu${i}`), this.cfg.cpus)
+        : null;
     for (let i = 0; i < this.cfg.cpus; i++) this.cpus.push(new Cpu(this, i));
     this.wq = new WorkqueueSystem(this);
     this.watchdogs = new Watchdogs(this);
@@ -696,6 +723,7 @@ export class Machine {
       let i = c.frames.length - 1;
       if (i > 0 && c.frames[i]!.kind === CTX_HARDIRQ) i--;
       c.reschedKind = c.frames[i]!.kind;
+      for (let k = 0; k < 3; k++) c.reschedBusyNs[k] = c.busyNs[k]!;
     }
     if (c.status === CPU_IDLE && !c.inDrive) this.kick(c);
   }
@@ -813,6 +841,16 @@ export class Machine {
     // holdoff is a timed-driver measurement: explore runs have no real time to hold off
     if (c.reschedSince >= 0 && this.mode === "timed") {
       const ns = this.now - c.reschedSince;
+      // a hardirq or softirq that ran for most of the episode held the CPU off, whatever ran when
+      // need_resched was set: label the holdoff with the context that took the most time in it
+      let most = -1;
+      for (let k = 0; k < 3; k++) {
+        const d = c.busyNs[k]! - c.reschedBusyNs[k]!;
+        if (d > most && d > 0) {
+          most = d;
+          c.reschedKind = k;
+        }
+      }
       c.holdoff.record(c.reschedKind, ns, this.now);
       if (ns >= this.holdoffEventMinNs && this.holdoffEvents.length < 100_000) {
         this.holdoffEvents.push({ t: c.reschedSince, cpu: c.id, kind: CTX_NAMES[c.reschedKind]!, ns });
@@ -1019,6 +1057,14 @@ export class Machine {
   drive(c: Cpu): void {
     if (c.inDrive) return;
     if (this.stopped) return;
+    if (this.hv !== null) {
+      // a stolen vCPU runs nothing: whatever wanted it (irq, wake-up, burst end) waits for it
+      const at = this.hv.runnableAt(c.id, this.now);
+      if (at > this.now) {
+        this.queue.push(at, c.id, new StealResumeEvent(this, c), 0);
+        return;
+      }
+    }
     c.inDrive = true;
     const prevCpu = this.currentCpu;
     this.currentCpu = c;

@@ -4,6 +4,7 @@ export * from "./atomic.js";
 export * from "./cacheline.js";
 export * from "./lockdep.js";
 export * from "./lockstat.js";
+export * from "./looplock.js";
 export * from "./rcu.js";
 export * from "./rwsem.js";
 export * from "./semaphore.js";
