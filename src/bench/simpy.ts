@@ -1,4 +1,4 @@
-// SimPy's three reference workloads (../shared/bench/simpy_bench.py, the anchor) run on the engine the
+// SimPy's three reference workloads (the anchor script simpy_bench.py, see anchor.ts) run on the engine the
 // models run on, `Machine`, with the kernel layer: tasks, hrtimers, the scheduler, src/sync primitives.
 // They must print the checksums the Python script prints with SimPy.
 //

@@ -1,7 +1,8 @@
 // The catalog of real per-VMA-lock bugs the mm model reproduces: each one as the kernel had it before
 // its fix, brought back by removing the fix's lock site or by setting the fix's switch to the old
 // behaviour on a variant that has the fix. `faultline bugs` lists and verifies it.
-// Sources: ../shared/reference/per-vma-locks.md §4.1-4.5 (commit ids, subjects, interleavings).
+// Sources: each entry's fix commit in torvalds/linux (or the fix's message id on linux-mm), whose
+// commit message tells the interleaving the entry reproduces.
 import type { LockSite, MmSwitches } from "../mm/switches.js";
 
 /** How the fix appears in the model: a lock site the fixed variants take, or a switch they set. */
