@@ -17,8 +17,8 @@ export class MmThread {
   faultStartCount = 0;
   /** The VMA fault_fast_try locked (null: none), for fault_after_vma_lock. */
   fastVma: Vma | null = null;
-  /** Timed driver (costs matter) or explore driver (yield points matter). */
-  readonly timed: boolean;
+  /** Timed driver (costs matter) or explore driver (yield points matter); see MmSim.timed. */
+  timed: boolean;
   /** Record fault latencies of this thread. */
   measure = true;
   faults = 0;
