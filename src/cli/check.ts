@@ -5,14 +5,26 @@ import type { CheckResult, StrategyName } from "../check/checker.js";
 import { type Counterexample, formatStepTable, replay } from "../check/counterexample.js";
 import { DEFAULT_GRAIN } from "../check/exhaustive.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
+import { parseWarmStart, type WarmStart, WarmStartError } from "../check/warm.js";
 import { ChromeTraceWriter } from "../report/trace.js";
 import { findVariant } from "../scenario/catalog.js";
 import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
 import { catalog } from "../scenario/models.js";
+import { parseDurationNs } from "../scenario/units.js";
 import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
 import { checkWritableFile, FileSink, readTextFile, UsageError, writeFileAtomic } from "./io.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+function warmStartOption(v: string): WarmStart | null {
+  if (v === "none") return null;
+  try {
+    return parseWarmStart(v, parseDurationNs);
+  } catch (e) {
+    if (e instanceof WarmStartError) throw new UsageError(`--warm-start: ${e.message}`);
+    throw e;
+  }
+}
 
 const EXAMPLES_CHECK = `
 Examples:
@@ -126,6 +138,10 @@ export function registerCheckCommands(program: Command): void {
     )
     .option("--max-steps <n>", "step budget of one schedule", "20000")
     .option(
+      "--warm-start <event|time>",
+      'run the timed driver up to this model event (e.g. dup_mmap, dup_mmap#2) or time (e.g. 2ms) and explore from there; "none" turns off the scenario\'s',
+    )
+    .option(
       "-j, --jobs <n>",
       `exhaustive: worker processes (default: one per core, here ${defaultJobs()}); results do not depend on it`,
     )
@@ -153,7 +169,18 @@ export function registerCheckCommands(program: Command): void {
         seed,
         maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),
         ...(kinds ? { kinds } : {}),
+        ...(o.warmStart !== undefined ? { warmStart: warmStartOption(o.warmStart) } : {}),
       });
+      const warm = target.describe?.warmStart as WarmStart | undefined;
+      if (warm !== undefined) {
+        // an unreachable warm start is the user's error: say so before searching
+        try {
+          target.build();
+        } catch (e) {
+          if (e instanceof WarmStartError) throw new UsageError(`${arg}: ${e.message}`);
+          throw e;
+        }
+      }
       const r = await checkAsync(target, {
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),

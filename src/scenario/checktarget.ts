@@ -4,6 +4,7 @@
 import type { Counterexample } from "../check/counterexample.js";
 import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
+import { parseWarmStart, type WarmStart } from "../check/warm.js";
 import type { MmWorkload } from "../workloads/mm.js";
 import { toMmWorkload } from "./adapters/mm.js";
 import { ModelUnavailableError } from "./adapters/types.js";
@@ -19,6 +20,16 @@ export interface CheckTargetOptions {
   /** Finding kinds that count as violations (default: every finding). */
   kinds?: readonly string[];
   catalog?: Catalog;
+  /** Warm start (overrides the scenario's check.warmStart; null: none). */
+  warmStart?: WarmStart | null;
+}
+
+/** The warm start a scenario asks for (check.warmStart), if any. */
+export function scenarioWarmStart(s: Scenario): WarmStart | undefined {
+  const w = s.check?.warmStart;
+  if (w === undefined) return undefined;
+  if (typeof w === "string") return parseWarmStart(w, () => undefined);
+  return { timeNs: w.time };
 }
 
 const DEFAULT_MAX_STEPS = 20_000;
@@ -43,7 +54,8 @@ export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget 
     costs,
     workloads: s.workloads.filter((w) => w.enabled).map(toMmWorkload),
   };
-  return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds);
+  const warm = o.warmStart === undefined ? scenarioWarmStart(s) : (o.warmStart ?? undefined);
+  return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds, warm);
 }
 
 function fromConfig(
@@ -51,8 +63,14 @@ function fromConfig(
   scenario: string,
   maxSteps: number,
   kinds?: readonly string[],
+  warmStart?: WarmStart,
 ): CheckTarget {
-  const t = mmCheckTarget(cfg, { name: `${scenario}@${cfg.variant}`, maxSteps, ...(kinds ? { kinds } : {}) });
+  const t = mmCheckTarget(cfg, {
+    name: `${scenario}@${cfg.variant}`,
+    maxSteps,
+    ...(kinds ? { kinds } : {}),
+    ...(warmStart ? { warmStart } : {}),
+  });
   return {
     ...t,
     describe: {
@@ -68,6 +86,8 @@ function fromConfig(
       workloads: cfg.workloads,
       maxSteps,
       kinds: kinds ? [...kinds] : null,
+      // the timed prefix the schedule starts after (replay runs it again: it is deterministic)
+      ...(warmStart ? { warmStart } : {}),
     },
   };
 }
@@ -88,7 +108,14 @@ export function targetFromCounterexample(cx: Counterexample): CheckTarget {
     workloads: (d.workloads ?? []) as MmWorkload[],
   };
   const kinds = Array.isArray(d.kinds) ? (d.kinds as string[]) : undefined;
-  return fromConfig(cfg, String(d.scenario ?? cx.target), Number(d.maxSteps ?? DEFAULT_MAX_STEPS), kinds);
+  const warm = (d.warmStart ?? undefined) as WarmStart | undefined;
+  return fromConfig(
+    cfg,
+    String(d.scenario ?? cx.target),
+    Number(d.maxSteps ?? DEFAULT_MAX_STEPS),
+    kinds,
+    warm,
+  );
 }
 
 /** Validate the shape of a parsed counterexample file; returns a problem description or null. */
@@ -105,6 +132,14 @@ export function counterexampleProblem(doc: unknown): string | null {
   if (!Number.isInteger(d.cpus) || (d.cpus as number) < 1)
     return 'field "describe.cpus": expected a CPU count';
   if (!Array.isArray(d.workloads)) return 'field "describe.workloads": expected an array';
+  if (d.warmStart !== undefined) {
+    const w = d.warmStart as Record<string, unknown> | null;
+    const ok =
+      typeof w === "object" &&
+      w !== null &&
+      (typeof w.event === "string" ? Number.isInteger(w.count ?? 1) : Number.isSafeInteger(w.timeNs));
+    if (!ok) return 'field "describe.warmStart": expected {event, count} or {timeNs}';
+  }
   if (typeof o.finding !== "object" || o.finding === null) return 'field "finding": expected an object';
   return null;
 }
