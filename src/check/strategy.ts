@@ -24,13 +24,17 @@ export const PCT_SPIN_BOUND = 64;
  * probability at least 1/(n k^(d-1)) when threads block or finish. Kernel threads often spin
  * instead (a writer storing in a loop, a CPU polling a lock, a task polling with short sleeps
  * that the time step keeps waking), and the highest-priority spinner would then take every step:
- * so a choice that has taken `spinBound` steps at its priority while another could move is
- * demoted below every priority so far; the others run until they block, finish or are demoted in
+ * so a choice that has taken its quota of steps at its priority (drawn from 1..spinBound for each
+ * priority it gets, so that demotions fall anywhere in a critical window) while another could move
+ * is demoted below every priority so far; the others run until they block, finish or are demoted in
  * turn, which bounds how long any spinner holds the run back.
  */
 export class PctStrategy implements ExploreStrategy {
   private readonly prio: number[];
   private readonly used: number[];
+  /** Steps each choice may take at its current priority (drawn from 1..spinBound). */
+  private readonly quota: number[];
+  private readonly rng: Rng;
   private readonly changeAt: Map<number, number>;
   private step = 0;
   /** Next demotion priority: below the change points' (1 .. d-1) and every earlier demotion. */
@@ -53,6 +57,8 @@ export class PctStrategy implements ExploreStrategy {
     }
     this.prio = perm.map((p) => p + depth);
     this.used = new Array(nChoices).fill(0);
+    this.quota = Array.from({ length: nChoices }, () => 1 + rng.int(spinBound));
+    this.rng = rng;
     this.changeAt = new Map();
     for (let j = 1; j < depth; j++) this.changeAt.set(1 + rng.int(Math.max(1, kSteps)), depth - j);
   }
@@ -65,9 +71,10 @@ export class PctStrategy implements ExploreStrategy {
     if (low !== undefined) {
       this.prio[best] = low;
       this.used[best] = 0;
-    } else if (++this.used[best]! >= this.spinBound && enabled.length > 1) {
+    } else if (++this.used[best]! >= this.quota[best]! && enabled.length > 1) {
       this.prio[best] = this.floor--;
       this.used[best] = 0;
+      this.quota[best] = 1 + this.rng.int(this.spinBound);
       this.demotions++;
     }
     return best;
