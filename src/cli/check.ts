@@ -1,7 +1,9 @@
 // `faultline check` and `faultline replay`: the race checker on a scenario's per-VMA-lock model,
 // counterexample files, and their exact replay as a per-CPU step table (and a Perfetto trace).
+
+import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
-import type { CheckResult, StrategyName } from "../check/checker.js";
+import type { CheckProgress, CheckResult, StrategyName } from "../check/checker.js";
 import { type Counterexample, formatStepTable, replay } from "../check/counterexample.js";
 import { DEFAULT_GRAIN } from "../check/exhaustive.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
@@ -34,6 +36,17 @@ Examples:
   faultline check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write
   faultline check pervma-fork-race-mini --strategy pct --pct-depth 5 --budget 2000
   faultline replay race.json --trace race-trace.json`;
+
+/** Exit status of `faultline check` when the search ended without covering its space and found nothing. */
+export const EXIT_INCOMPLETE = 3;
+
+const EXIT_HELP = `
+
+Exit status:
+  0  no violation, and the search covered its whole bounded space (exhaustive, verified)
+  1  a violation was found
+  2  bad input (unknown scenario, lock site or option value, unreachable warm start)
+  ${EXIT_INCOMPLETE}  no violation found, but the search was incomplete (random or PCT, or a budget ran out)`;
 
 function out(s: string): void {
   process.stdout.write(s);
@@ -100,6 +113,45 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
   return `${lines.join("\n")}\n`;
 }
 
+/** Exit status of a finished check: 1 violation, 0 verified (complete), EXIT_INCOMPLETE otherwise. */
+export function checkExitCode(r: CheckResult): number {
+  if (r.verdict === "violation") return 1;
+  return r.verdict === "verified" ? 0 : EXIT_INCOMPLETE;
+}
+
+/**
+ * The search's progress on stderr (cli-progress, on a terminal only, nothing with -q): schedules,
+ * rate, elapsed time, deepest schedule, and the share of the budget (schedules or time) used.
+ */
+function progressBar(quiet: boolean): { onProgress?: (p: CheckProgress) => void; stop(): void } {
+  if (quiet || !process.stderr.isTTY) return { stop() {} };
+  const bar = new SingleBar({
+    format: "check [{bar}] {percentage}% | {schedules} schedules | {rate}/s | {elapsed} s | depth {depth}",
+    hideCursor: true,
+    stream: process.stderr,
+  });
+  let started = false;
+  return {
+    onProgress(p) {
+      const used = Math.min(1, Math.max(p.schedules / p.budget, p.elapsedMs / p.timeMs));
+      const payload = {
+        schedules: fmtInt(p.schedules),
+        rate: fmtInt(p.schedules / Math.max(p.elapsedMs / 1000, 1e-3)),
+        elapsed: (p.elapsedMs / 1000).toFixed(1),
+        depth: fmtInt(p.bestDepth),
+      };
+      if (!started) {
+        started = true;
+        bar.start(100, 0, payload);
+      }
+      bar.update(Math.floor(used * 100), payload);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
 function readCounterexample(file: string): Counterexample {
   const text = readTextFile(file, "counterexample");
   let doc: unknown;
@@ -149,7 +201,8 @@ export function registerCheckCommands(program: Command): void {
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
-    .addHelpText("after", EXAMPLES_CHECK)
+    .option("-q, --quiet", "no progress on stderr and no report: the exit status only")
+    .addHelpText("after", EXAMPLES_CHECK + EXIT_HELP)
     .action(async (arg: string, o) => {
       if (o.out) checkWritableFile(o.out, "counterexample");
       const l = loadArg(arg, parseSets(o.set), o.kernel);
@@ -181,7 +234,9 @@ export function registerCheckCommands(program: Command): void {
           throw e;
         }
       }
+      const progress = progressBar(o.quiet === true);
       const r = await checkAsync(target, {
+        ...(progress.onProgress !== undefined ? { onProgress: progress.onProgress } : {}),
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
         strategy: o.strategy as StrategyName,
@@ -194,7 +249,13 @@ export function registerCheckCommands(program: Command): void {
             ? Number.POSITIVE_INFINITY
             : intOption(o.preemptionBound, "--preemption-bound", 0, 1000),
         shrink: o.shrink !== false,
-      });
+      }).finally(() => progress.stop());
+      process.exitCode = checkExitCode(r);
+      if (o.quiet) {
+        if (o.out && r.counterexample !== null)
+          writeFileAtomic(o.out, `${JSON.stringify(r.counterexample, null, 2)}\n`, "counterexample");
+        return;
+      }
       const sites =
         s.kernel.disableLockSites.length > 0 ? `, sites off: ${s.kernel.disableLockSites.join(" ")}` : "";
       out(checkReport(`${s.name} on ${s.kernel.variant}, seed ${seed}${sites}`, r, o.out));
@@ -203,7 +264,6 @@ export function registerCheckCommands(program: Command): void {
         out(`\n${formatStepTable(rep.rows, s.machine.cpus).join("\n")}\n`);
         if (o.out) writeFileAtomic(o.out, `${JSON.stringify(r.counterexample, null, 2)}\n`, "counterexample");
       }
-      process.exitCode = r.verdict === "violation" ? 1 : 0;
     });
 
   program
