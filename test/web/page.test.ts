@@ -221,6 +221,21 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
   );
 
   it(
+    "counterexample: a search that finds nothing says incomplete, as the CLI does, and is not green",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?tab=cx&scenario=pervma-fork-race-mini&variant=6.4.3&budget=40&find`);
+      await waitFor(p, "cx-result", "web-counterexample-incomplete");
+      expect(await p.getByTestId("cx-verdict").textContent()).toMatch(
+        /^incomplete: no violation found within the budget: 40 schedules \(random\)/,
+      );
+      expect(await p.getByTestId("cx-result").locator(".card").getAttribute("class")).toBe("card incomplete");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "counterexample: the checker finds the 6.4.0 fork race; stepping moves table and timeline together",
     async () => {
       const p = await h.page();

@@ -289,14 +289,14 @@ function ReplayView({
 
   return (
     <section class="results" data-testid="cx-result">
-      <div class={rep.finding ? "card bad" : "card good"}>
+      <div class={cardClass(rep)}>
         <h2>
           {cx ? cx.target : "no counterexample"}
           {model && <span class="seed"> {model.summary}</span>}
         </h2>
         {rep.check && (
           <p data-testid="cx-verdict" class="verdict">
-            {rep.check.verdict}: {rep.check.schedules} schedules ({rep.check.strategy}) in{" "}
+            {verdictText(rep.check)}: {rep.check.schedules} schedules ({rep.check.strategy}) in{" "}
             {(rep.check.elapsedMs / 1000).toFixed(1)} s
             {rep.check.originalSteps !== null && cx
               ? `; shrunk from ${rep.check.originalSteps} to ${cx.steps} steps`
@@ -398,4 +398,20 @@ function ReplayView({
       )}
     </section>
   );
+}
+
+/**
+ * A search that found nothing is green only when it covered its space (verified); otherwise it is
+ * incomplete, as `faultline check` says (and exits 3).
+ */
+function cardClass(rep: { finding: unknown; check?: { verdict: string } | null }): string {
+  if (rep.finding) return "card bad";
+  return rep.check && rep.check.verdict !== "verified" ? "card incomplete" : "card good";
+}
+
+function verdictText(c: { verdict: string; complete: boolean }): string {
+  if (c.verdict === "no violation found") return "incomplete: no violation found within the budget";
+  return c.verdict === "verified"
+    ? "verified: no violation, the bounded space covered completely"
+    : c.verdict;
 }
