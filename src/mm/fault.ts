@@ -365,7 +365,10 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   if (v === null) return inval(th, rcu);
   if (sw.vmaLockImpl === "rwsem") {
     if (!v.anonymous && !sw.eligibleFile) return inval(th, rcu);
-    if (sw.anonVmaCheck === "before-lock" && v.anonymous && v.anon_vma === 0) return inval(th, rcu);
+    if (sw.anonVmaCheck === "before-lock") {
+      if (tracing(th)) touch(th, `vma:${v.id}`, false);
+      if (v.anonymous && v.anon_vma === 0) return inval(th, rcu);
+    }
   }
   return v;
 }
@@ -533,6 +536,8 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
 /** __anon_vma_prepare (mm/rmap.c): allocate or reuse an anon_vma for the VMA. */
 function anon_vma_prepare(th: MmThread, v: Vma): void {
   if (v.anon_vma !== 0) return;
+  // vma->anon_vma is read without the VMA lock (lock_vma_under_rcu, dup_mmap): a write of the VMA
+  if (tracing(th)) touch(th, `vma:${v.id}`, true);
   v.anon_vma = th.sim.nextAnonVma++;
   th.sim.note(th.cpu, "__anon_vma_prepare", v.start, v.anon_vma);
 }

@@ -175,6 +175,8 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
       yield SCHEDULE;
       k.task.state = TASK_RUNNING;
     }
+    // the step that ends the wait writes the lock too (found missing by the footprint audit test)
+    if (waited && tracing(th)) touch(th, `vma:${v.id}`, true);
     v.lockWriterWaiting = null;
     v.lockWriter = true;
     v.vm_lock_seq = mm.mm_lock_seq;
@@ -192,6 +194,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
         yield SCHEDULE;
         k.task.state = TASK_RUNNING;
       }
+      if (waited && tracing(th)) touch(th, `vma:${v.id}`, true);
       if (mm.vma_writer_wait === k) mm.vma_writer_wait = null;
       v.vm_lock_seq = mm.mm_lock_seq;
       v.vm_refcnt -= F;
