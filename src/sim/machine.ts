@@ -883,6 +883,8 @@ export class Machine {
         const f = c.top;
         if (f.remaining > 0) {
           if (timed) {
+            // stopped from inside a step (a warm start's event): stop at this CPU's next cost
+            if (this.stopped) return;
             if (c.startBurst(f)) return;
             guard = 0;
             continue;
