@@ -3,6 +3,7 @@
 
 import { FS_COST_PROFILES } from "../fs/costs.js";
 import { DEVICE_PROFILES } from "../fs/device.js";
+import { FS_LOCK_SITES } from "../fs/fs.js";
 import { IOMAP_VARIANTS } from "../kernels/iomap.js";
 import { mmVariantInfos } from "../kernels/mm.js";
 import { MM_COSTS_CALIBRATION } from "../mm/costs.js";
@@ -68,8 +69,6 @@ const SIM_VARIANT: VariantInfo = {
   lockSites: [],
   yields: [],
 };
-
-const FS_LOCK_SITES: readonly string[] = [];
 
 /** One line per iomap switch (src/fs/variant.ts documents them in full). */
 const FS_SWITCH_HELP: Record<string, string> = {

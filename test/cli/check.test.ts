@@ -72,6 +72,24 @@ describe("faultline check", () => {
     expect(r.stdout).toContain("incomplete (budget ran out)");
   });
 
+  it("the writeback model's lock site is usable from run and explain", () => {
+    expect(faultline(["explain", "5.17"]).stdout).toMatch(
+      /lock sites[^\n]*\n\s+write_cache_pages:folio_lock/,
+    );
+    const r = faultline([
+      "run",
+      "iomap-s2",
+      "--kernel",
+      "5.17",
+      "--set",
+      "kernel.disableLockSites=[write_cache_pages:folio_lock]",
+      "--set",
+      "stop.time=50ms",
+    ]);
+    expect(r.code).toBe(0);
+    noStackTrace(r);
+  });
+
   it("an unreachable warm start is bad input", () => {
     const r = faultline(["check", "pervma-fork-race", "--warm-start", "no_such_event", "--time", "2"]);
     expect(r.code).toBe(2);
