@@ -366,7 +366,7 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   if (sw.vmaLockImpl === "rwsem") {
     if (!v.anonymous && !sw.eligibleFile) return inval(th, rcu);
     if (sw.anonVmaCheck === "before-lock") {
-      if (tracing(th)) touch(th, `vma:${v.id}`, false);
+      if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
       if (v.anonymous && v.anon_vma === 0) return inval(th, rcu);
     }
   }
@@ -404,7 +404,10 @@ function lvurLock(
   v.readers++;
   fl.vmaHow = how;
   if (sw.vmaLockImpl === "rwsem") {
-    if (sw.anonVmaCheck === "after-lock" && v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
+    if (sw.anonVmaCheck === "after-lock") {
+      if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
+      if (v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
+    }
     if (v.flags & VM_UFFD_MISSING && !sw.eligibleUffd) return endInval(th, v, rcu);
     if (sw.detachedBeforeRange && v.detached) {
       endMiss(th, v, rcu);
@@ -535,15 +538,17 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
 
 /** __anon_vma_prepare (mm/rmap.c): allocate or reuse an anon_vma for the VMA. */
 function anon_vma_prepare(th: MmThread, v: Vma): void {
+  // vma->anon_vma is read without the VMA lock (lock_vma_under_rcu, dup_mmap): its own key
+  if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
   if (v.anon_vma !== 0) return;
-  // vma->anon_vma is read without the VMA lock (lock_vma_under_rcu, dup_mmap): a write of the VMA
-  if (tracing(th)) touch(th, `vma:${v.id}`, true);
+  if (tracing(th)) touch(th, `anonvma:${v.id}`, true);
   v.anon_vma = th.sim.nextAnonVma++;
   th.sim.note(th.cpu, "__anon_vma_prepare", v.start, v.anon_vma);
 }
 
 /** vmf_anon_prepare (mm/memory.c 6.10+): under the VMA lock only with mmap_read_trylock, else RETRY. */
 function* vmf_anon_prepare(th: MmThread, v: Vma, flags: number): KGen<number> {
+  if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
   if (v.anon_vma !== 0) return 0;
   if (flags & FAULT_FLAG_VMA_LOCK) {
     const r = yield* mmap_read_trylock(th, th.mm, "vmf_anon_prepare:mmap_read_trylock");

@@ -51,7 +51,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     const tmp = vm_area_dup(th, p);
     tmp.vm_mm = mm;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
-    if (tracing(th)) touch(th, `vma:${p.id}`, false);
+    if (tracing(th)) touch(th, `anonvma:${p.id}`, false);
     const av = p.anon_vma;
     tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
     childVmas.push(tmp);

@@ -2,8 +2,9 @@
 // after every step with the step's footprint, and fail on a change the footprint does not name. The
 // partial-order reduction trusts footprints: a change it does not see makes two racing steps look
 // independent, and an exhaustive "verified" wrong. Audited state: every mm's PTEs (pte:MM:VPN, or a
-// sweep's ptp:MM:IDX), its VMA tree (tree:MM) and mm_lock_seq (seq:MM), and every VMA's fields and
-// lock word (vma:ID; the reader side of the VMA lock is recorded as a read, since readers commute).
+// sweep's ptp:MM:IDX), its VMA tree (tree:MM) and mm_lock_seq (seq:MM), every VMA's fields and lock
+// word (vma:ID; the reader side of the VMA lock is recorded as a read, since readers commute) and its
+// anon_vma (anonvma:ID).
 // Not audited: frame contents, TLB entries and the src/sync locks' own state.
 import { describe, expect, it } from "vitest";
 import { footprintKeys } from "../../src/check/exhaustive.js";
@@ -24,6 +25,7 @@ class Recorder implements FootprintSink {
 interface VmaState {
   vma: Vma;
   fields: string;
+  anonVma: number;
   readers: string;
 }
 
@@ -35,7 +37,7 @@ interface Snapshot {
 }
 
 function vmaFields(v: Vma): string {
-  return [v.start, v.end, v.flags, v.anon_vma, v.vm_lock_seq, v.lockWriter, v.detached, v.state].join(",");
+  return [v.start, v.end, v.flags, v.vm_lock_seq, v.lockWriter, v.detached, v.state].join(",");
 }
 
 function snapshot(sim: MmSim): Snapshot {
@@ -48,7 +50,12 @@ function snapshot(sim: MmSim): Snapshot {
     for (const v of mm.vmas)
       if (!seen.has(v)) {
         seen.add(v);
-        s.vmas.push({ vma: v, fields: vmaFields(v), readers: `${v.lockReaders},${v.vm_refcnt}` });
+        s.vmas.push({
+          vma: v,
+          fields: vmaFields(v),
+          anonVma: v.anon_vma,
+          readers: `${v.lockReaders},${v.vm_refcnt}`,
+        });
       }
   }
   return s;
@@ -73,6 +80,9 @@ function unnamed(before: Snapshot, after: Snapshot, fp: Map<string, boolean>): s
     const v = b.vma;
     const key = `vma:${v.id}`;
     if (vmaFields(v) !== b.fields && !wrote(key)) out.push(`${key} fields ${b.fields} -> ${vmaFields(v)}`);
+    // vma->anon_vma has a key of its own (anonvma:ID), or goes with a write of the whole VMA
+    if (v.anon_vma !== b.anonVma && !wrote(`anonvma:${v.id}`) && !wrote(key))
+      out.push(`anonvma:${v.id} ${b.anonVma} -> ${v.anon_vma}`);
     if (`${v.lockReaders},${v.vm_refcnt}` !== b.readers && !fp.has(key))
       out.push(`${key} reader count ${b.readers} -> ${v.lockReaders},${v.vm_refcnt}`);
   }
