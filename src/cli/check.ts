@@ -30,6 +30,8 @@ function warmStartOption(v: string): WarmStart | null {
 
 const EXAMPLES_CHECK = `
 Examples:
+  faultline check pervma-fork-race --kernel 6.4.0 --out race.json
+  faultline check pervma-fork-race --kernel 6.4.0 --strategy pct --kind lost_update
   faultline check pervma-fork-race-mini --kernel 6.4.0 --out race.json
   faultline check pervma-fork-race-mini --kernel 6.4.3 --strategy exhaustive
   faultline check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
