@@ -1,7 +1,7 @@
 // Counterexample files: a small JSON document with the target's description, the violated invariant
 // and the exact schedule; replay re-runs it and prints a step table with one column per CPU.
 import type { Finding, Machine } from "../sim/machine.js";
-import { TeeTrace, type TraceEvent, type TraceSink } from "../sim/trace.js";
+import { TeeTrace, TRACE_ALL, type TraceEvent, type TraceSink } from "../sim/trace.js";
 import { type CheckTarget, runOnce } from "./run.js";
 import { contextSwitches, ReplayStrategy } from "./strategy.js";
 
@@ -57,6 +57,8 @@ export interface ReplayResult {
 
 /** Collects the model events and yield sites of each step, for the step table. */
 class StepRecorder implements TraceSink {
+  /** Every user load and store, with address, value and frame (src/mm/trace.ts). */
+  readonly level = TRACE_ALL;
   readonly perStep = new Map<number, string[]>();
   constructor(private readonly m: { steps: number }) {}
   event(e: TraceEvent): void {

@@ -3,7 +3,7 @@
 // statistics and findings. The CLI and the benchmarks call runMmScenario.
 import { findMmVariant, MM_VARIANTS, mmSwitches } from "../kernels/mm.js";
 import type { MmCosts } from "../mm/costs.js";
-import { ArrayPool, type MmSim, MmSimulation } from "../mm/index.js";
+import { ArrayPool, type MmFaultInjection, type MmSim, MmSimulation } from "../mm/index.js";
 import type { MmThread } from "../mm/thread.js";
 import type { VmstatName } from "../mm/vmstat.js";
 import { type ExploreStrategy, type Finding, Machine } from "../sim/machine.js";
@@ -21,12 +21,14 @@ import type { CheckTarget } from "./run.js";
 import { type WarmStart, warmUp } from "./warm.js";
 
 export interface MmScenarioConfig {
-  /** Kernel variant name or alias (6.3, 6.4.0, 6.4.3, 6.15). */
+  /** Kernel variant name or alias (6.3, 6.4.0, 6.4.3, 6.5, 6.15). */
   variant: string;
   /** Switch overrides (see src/kernels/mm.ts). */
   switches?: Record<string, unknown>;
   /** Lock acquisition sites to remove (LOCK_SITES). */
   disableLockSites?: readonly string[];
+  /** Fault injection (failing allocations, injected delays). */
+  inject?: MmFaultInjection;
   cpus: number;
   seed?: number;
   mode?: "timed" | "explore";
@@ -145,6 +147,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine, pool?:
     jitter: cfg.jitter ?? 0.05,
     switches: mmSwitches(variant.name, cfg.switches ?? {}),
     disabledSites: cfg.disableLockSites ?? [],
+    ...(cfg.inject !== undefined ? { inject: cfg.inject } : {}),
     costs: cfg.costs ?? {},
     wordsPerPage: cfg.wordsPerPage ?? 4,
     vaPages: va,

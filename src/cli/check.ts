@@ -181,7 +181,7 @@ export function registerCheckCommands(program: Command): void {
     )
     .option("-b, --budget <n>", "schedules to try at most", "10000")
     .option("-t, --time <seconds>", "wall-time budget in seconds", "60")
-    .option("-k, --kernel <variant>", "kernel variant (6.3, 6.4.0, 6.4.3, 6.15)")
+    .option("-k, --kernel <variant>", "kernel variant (6.3, 6.4.0, 6.4.3, 6.5, 6.15)")
     .option("--disable-site <name>", "switch off a lock acquisition site (repeatable)", collect, [])
     .option("--set <path=value>", "override a scenario field (repeatable)", collect, [])
     .option("--seed <n>", "first seed of the random/PCT schedules and of the model (default: the scenario's)")

@@ -10,6 +10,7 @@ import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.j
 import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
+import { TRACE_LEVELS, type TraceLevel } from "../sim/trace.js";
 import { ensureDir, FileSink, UsageError, writeFileAtomic } from "./io.js";
 import { resolveScenario, type ScenarioSource } from "./scenarios.js";
 
@@ -46,14 +47,23 @@ export function pickSeed(s: Scenario, seed: number | undefined): number {
   return seed ?? scenarioSeeds(s)[0]!;
 }
 
+/** --trace-level: sched, model (default) or all. */
+export function traceLevelOption(v: string | undefined): TraceLevel | undefined {
+  if (v === undefined) return undefined;
+  const l = TRACE_LEVELS[v];
+  if (l === undefined)
+    throw new UsageError(`--trace-level ${v}: expected one of ${Object.keys(TRACE_LEVELS).join(", ")}`);
+  return l;
+}
+
 /** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails). */
-export function runWithTrace(l: Loaded, seed: number, traceFile?: string): RunResult {
+export function runWithTrace(l: Loaded, seed: number, traceFile?: string, level?: TraceLevel): RunResult {
   const writer = traceFile
-    ? new ChromeTraceWriter(new FileSink(traceFile, "trace"), {
-        scenario: l.scenario.name,
-        variant: l.scenario.kernel.variant,
-        seed: String(seed),
-      })
+    ? new ChromeTraceWriter(
+        new FileSink(traceFile, "trace"),
+        { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
+        level !== undefined ? { level } : {},
+      )
     : undefined;
   const progress = terminalProgress(`${l.scenario.name} on ${l.scenario.kernel.variant}`);
   try {

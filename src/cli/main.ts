@@ -17,6 +17,7 @@ import { findVariant } from "../scenario/catalog.js";
 import { ScenarioError } from "../scenario/errors.js";
 import { catalog } from "../scenario/models.js";
 import { scenarioJsonSchema } from "../scenario/schema.js";
+import { registerBugsCommand } from "./bugs.js";
 import { registerCheckCommands } from "./check.js";
 import {
   commaList,
@@ -25,6 +26,7 @@ import {
   parseSets,
   pickSeed,
   runWithTrace,
+  traceLevelOption,
   writeReportDir,
 } from "./common.js";
 import { runDemo } from "./demo.js";
@@ -87,6 +89,10 @@ export function buildProgram(): Command {
     .option("--seed <n>", "PRNG seed (default: the scenario's first seed)")
     .option("--json <file>", "write the JSON result to FILE ('-' for stdout instead of the text report)")
     .option("--trace <file>", "write a Perfetto-openable trace (Chrome JSON) to FILE")
+    .option(
+      "--trace-level <level>",
+      "what --trace records: sched (scheduler, irqs, locks), model (also kernel-function slices, flows; default), all (also every user load/store)",
+    )
     .option("--report <dir>", "write an HTML report with plots into DIR")
     .option("-q, --quiet", "print nothing but errors")
     .addHelpText("after", EXAMPLES_RUN)
@@ -95,7 +101,7 @@ export function buildProgram(): Command {
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const seed = pickSeed(l.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
       if (o.report) ensureDir(o.report, "report directory");
-      const r = runWithTrace(l, seed, o.trace);
+      const r = runWithTrace(l, seed, o.trace, traceLevelOption(o.traceLevel));
       if (o.json) writeJsonOption(o.json, resultJson(r));
       if (!o.quiet && o.json !== "-") out(textReport(r));
       if (o.report) {
@@ -279,6 +285,7 @@ export function buildProgram(): Command {
     });
 
   registerCheckCommands(program);
+  registerBugsCommand(program);
 
   for (const c of program.commands) c.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;

@@ -359,6 +359,7 @@ async function writeSweepReport(dir: string, m: SweepManifest, rows: readonly Sw
         (r) => r.throughput.find((t) => `${t.name} (${t.unit})` === n)?.value,
       ]),
       ["longest holdoff (ms)", (r) => r.holdoff.perCpu.reduce((mx, h) => Math.max(mx, h.maxNs), 0) / 1e6],
+      ["findings", (r) => r.findings.length],
     ];
     for (const [metric, f] of metrics) {
       const points: ScalingPoint[] = [];

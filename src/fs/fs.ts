@@ -4,6 +4,7 @@
 // iomap_finish_ioend(s). Spec: ../shared/reference/iomap-writeback.md §1 (steps), §2 (versions).
 // Per-folio loops are charged in chunks that end at the variant's next resched point (or a state
 // quantum), never per folio; state changes of a chunk are applied when its CPU time has passed.
+
 import {
   BLOCK_SOFTIRQ,
   CTX_HARDIRQ,
@@ -48,6 +49,7 @@ import {
 } from "./ioend.js";
 import { PageCache, PG_DIRTY, PG_WRITEBACK, TAG_TOWRITE } from "./pagecache.js";
 import { FsStats } from "./stats.js";
+import { pageCounters } from "./trace.js";
 import type { IomapVariant } from "./variant.js";
 
 export interface FsConfig {
@@ -367,6 +369,7 @@ export class FsModel {
    * bandwidth; at the hard threshold wait for completions (MAX_PAUSE 200 ms per round).
    */
   *balance_dirty_pages(k: Ctx, pagesDirtied: number): KGen<void> {
+    pageCounters(this);
     const bg = this.bgThreshPages();
     const thresh = this.threshPages();
     for (let round = 0; round < 10_000; round++) {
@@ -474,20 +477,20 @@ export class FsModel {
     for (;;) {
       const w = this.flusherWork.shift();
       if (w !== undefined) {
-        yield* this.wb_writeback(k, "sync-none");
-        yield* this.wb_writeback(k, "sync-all");
+        yield* k.traced("wb_writeback", this.wb_writeback(k, "sync-none"));
+        yield* k.traced("wb_writeback", this.wb_writeback(k, "sync-all"));
         w.done = true;
         this.m.wakeUpProcess(w.waiter);
         continue;
       }
       if (this.nrDirty() > this.bgThreshPages()) {
-        const progressed = yield* this.wb_writeback(k, "background");
+        const progressed = yield* k.traced("wb_writeback", this.wb_writeback(k, "background"));
         if (!progressed) yield* this.waitForProgress(k);
         continue;
       }
       if (this.m.now - this.lastKupdate >= this.cfg.dirtyWritebackIntervalNs) {
         this.lastKupdate = this.m.now;
-        yield* this.wb_writeback(k, "kupdate");
+        yield* k.traced("wb_writeback", this.wb_writeback(k, "kupdate"));
         continue;
       }
       // sleep until woken or until the next periodic writeback
@@ -866,14 +869,14 @@ export class FsModel {
     io.biosPending++; // bio_chain: the new bio's __bi_remaining holds the ioend open
     cost.ns += this.c.bioAllocNs + this.c.submitBioNs;
     yield* this.flushCost(k, cost);
-    yield* this.submit_bio(k, prev, plug);
+    yield* k.traced("submit_bio", this.submit_bio(k, prev, plug));
   }
 
   /** Submit the ioends closed so far (5.16/5.17 submit_list, or at once in 6.9+). */
   private *submitList(k: Ctx, wpc: Wpc, plug: Plug): KGen<void> {
     while (wpc.submitList.length > 0) {
       const io = wpc.submitList.shift()!;
-      yield* this.iomap_submit_ioend(k, io, plug);
+      yield* k.traced("iomap_submit_ioend", this.iomap_submit_ioend(k, io, plug));
     }
   }
 
@@ -909,11 +912,13 @@ export class FsModel {
       this.violation("ioend_cap", k, `ioend ${io.id} has ${io.folios} folios > ${cap.limit}`);
     this.m.emit("model", k.cpu.id, "ioend_submit", `ioend ${io.id} ino ${ino.ino}`, io.pages, io.bios.length);
     yield this.m.jit(this.c.submitBioNs);
-    yield* this.submit_bio(k, io.bio, plug);
+    yield* k.traced("submit_bio", this.submit_bio(k, io.bio, plug));
+    pageCounters(this);
   }
 
   /** submit_bio (block/blk-core.c, all versions in scope): into the task's plug (blk-mq); dispatched at the plug limit. */
   *submit_bio(k: Ctx, bio: Bio, plug: Plug): KGen<void> {
+    if (this.m.trace !== null) bio.flow = this.m.flowStart(k.cpu.id, "bio");
     // bio-based drivers (pmem) do not use the plug: pmem_submit_bio copies at once
     if (this.dev.p.completion === "task") {
       yield* this.dispatch(k, bio);
@@ -1031,6 +1036,7 @@ export class FsModel {
 
   /** bio_endio / bio_chain_endio (block/bio.c, all versions in scope): chained bios drop the ioend's remaining count; the last one runs end_io. */
   *bio_endio(k: Ctx, bio: Bio): KGen<void> {
+    if (bio.flow !== 0) this.m.flowEnd(k.cpu.id, "bio", bio.flow);
     const io = bio.ioend;
     bio.done = true;
     if (bio.status !== 0) io.status = bio.status;
@@ -1066,6 +1072,7 @@ export class FsModel {
         this.violation("ioend_work", k, `inode ${ino.ino}: i_ioend_work already pending with an empty list`);
     }
     ino.ioendList.push(io);
+    if (this.m.trace !== null) this.m.counter(`i_ioend_list ino ${ino.ino}`, -1, ino.ioendList.length);
     io.phase = IOEND_QUEUED;
     this.stats.ioendsQueued++;
     if (!was) k.cpu.irqsOff = false;
@@ -1077,6 +1084,7 @@ export class FsModel {
     const t0CpuNs = k.task.sumExecNs;
     if (this.cfg.endIoDelayNs > 0) yield* this.m.sleepNs(k, this.cfg.endIoDelayNs);
     const list = ino.ioendList.splice(0); // list_replace_init under i_ioend_lock
+    if (this.m.trace !== null) this.m.counter(`i_ioend_list ino ${ino.ino}`, -1, 0);
     this.stats.endIoRuns++;
     if (list.length === 0) return;
     const n = list.length;
@@ -1108,7 +1116,9 @@ export class FsModel {
         run.length,
       );
       yield this.m.jit(checks * this.c.mergeCheckNs);
+      this.m.counter("ioend chain", -1, run.length);
       txns += yield* k.call("xfs_end_ioend", this.xfs_end_ioend(k, run, runPages));
+      this.m.counter("ioend chain", -1, 0);
       if (v.xfsEndIoResched) {
         this.stats.completionReschedCalls++;
         yield CR_XFS_END_IO;
@@ -1290,6 +1300,7 @@ export class FsModel {
     }
     io.phase = IOEND_FINISHED;
     io.tFinished = this.m.now;
+    pageCounters(this);
     this.m.emit(
       "model",
       k.cpu.id,

@@ -27,6 +27,8 @@ export class Bio {
   nrRequests = 0;
   status = 0;
   done = false;
+  /** Trace flow from submit_bio to the completion, 0: none. */
+  flow = 0;
 
   constructor(
     readonly ioend: Ioend,

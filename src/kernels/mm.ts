@@ -23,6 +23,11 @@ const V63: MmSwitches = {
   lockVmaBeforeStackExpand: false,
   lockNewVmaBeforeInsert: false,
   detachedBeforeRange: false,
+  lockVmaInDupAnonVma: false,
+  lockVmaBeforeMpolReplace: false,
+  pageWalkLock: false,
+  munmapReattachOnError: true,
+  ppcBadAccessFallback: true,
   arch: "x86",
 };
 
@@ -36,8 +41,18 @@ const V643: MmSwitches = {
   lockNewVmaBeforeInsert: true,
 };
 
-const V615: MmSwitches = {
+// the summer-2023 fixes of per-vma-locks.md §4.5 (#4, #6, #8, #9), all in 6.5 (6.4.8-6.4.10 stable)
+const V65: MmSwitches = {
   ...V643,
+  anonVmaCheck: "after-lock",
+  lockVmaInDupAnonVma: true,
+  // 49b0638502da replaced 6c21e066f925's explicit loop in do_mbind by the walk's PGWALK_WRLOCK
+  lockVmaBeforeMpolReplace: false,
+  pageWalkLock: true,
+};
+
+const V615: MmSwitches = {
+  ...V65,
   vmaLockImpl: "refcnt",
   anonVmaCheck: "none",
   eligibleFile: true,
@@ -66,6 +81,13 @@ export const MM_VARIANTS: readonly MmVariant[] = [
     aliases: ["fork-fixed", "D1f"],
     summary: "fork fixed as mainline did (vma_start_write in the dup_mmap loop), StackRot and new-VMA fixes",
     switches: V643,
+  },
+  {
+    name: "6.5",
+    aliases: ["D1f-2023"],
+    summary:
+      "6.4.3 with the summer-2023 fixes: anon_vma checked after the VMA lock, dup_anon_vma, mbind and page walks write-lock the VMA",
+    switches: V65,
   },
   {
     name: "6.15",
@@ -116,7 +138,20 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
   lockVmaBeforeStackExpand: { summary: "expand_downwards write-locks the stack VMA (6.4.3+)" },
   lockNewVmaBeforeInsert: { summary: "mmap_region write-locks the new VMA before inserting it (6.4.3+)" },
   detachedBeforeRange: { summary: "lock_vma_under_rcu checks detached before the range (2024)" },
-  arch: { values: ["x86", "arm64"], summary: "fault handler shape" },
+  lockVmaInDupAnonVma: {
+    summary: "dup_anon_vma write-locks the VMA before giving it an anon_vma (d8ab9f7b644a)",
+  },
+  lockVmaBeforeMpolReplace: {
+    summary:
+      "do_mbind write-locks the VMAs before its page walk (6c21e066f925, 6.4.8; 6.5 locks them in the walk)",
+  },
+  munmapReattachOnError: { summary: "munmap's error path re-attaches the VMAs it detached (606c812eb1d5)" },
+  pageWalkLock: { summary: "page-table walks under the mmap write lock write-lock each VMA (49b0638502da)" },
+  ppcBadAccessFallback: {
+    summary:
+      "powerpc: access errors under the VMA lock fall back to mmap_lock (powerpc/mm: fix mmap_lock bad unlock)",
+  },
+  arch: { values: ["x86", "arm64", "powerpc"], summary: "fault handler shape" },
 };
 
 /** Catalog entries (structurally the scenario layer's VariantInfo). */

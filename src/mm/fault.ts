@@ -1,8 +1,10 @@
 // The page-fault path: the arch handler (arch/x86/mm/fault.c do_user_addr_fault, arm64 do_page_fault),
 // lock_vma_under_rcu, the mmap_lock fallback, and handle_mm_fault with its anonymous, zero-page, COW,
 // file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
+
 import type { Effect, KGen } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
+import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import {
   type Held,
@@ -18,8 +20,11 @@ import {
   spinUnlock,
   spinWait,
 } from "./locking.js";
+import { vma_alloc_folio } from "./mempolicy.js";
+import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
 import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
+import { traced, tracedCall, tracedFast } from "./trace.js";
 import {
   hex,
   MmStruct,
@@ -120,7 +125,10 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
   fault_enter(th, vpn, write);
   let v: Vma | null = null;
   if (th.sim.sw.perVmaLock)
-    v = th.timed ? lock_vma_under_rcu_nowait(th, th.mm, vpn) : yield* lock_vma_under_rcu(th, th.mm, vpn);
+    v =
+      th.timed && th.sim.inject === null
+        ? tracedCall(th, "lock_vma_under_rcu", th.cost, lock_vma_under_rcu_nowait(th, th.mm, vpn))
+        : yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, th.mm, vpn));
   return yield* fault_after_vma_lock(th, vpn, write, v);
 }
 
@@ -132,11 +140,11 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
  */
 export function fault_fast_try(th: MmThread, vpn: number, write: boolean): Vma | null {
   fault_enter(th, vpn, write);
-  const v = lock_vma_under_rcu_nowait(th, th.mm, vpn);
+  const v = tracedCall(th, "lock_vma_under_rcu", th.cost, lock_vma_under_rcu_nowait(th, th.mm, vpn));
   th.fastVma = v;
   if (v === null || access_error(th, write, v)) return null;
   const flags = FAULT_FLAG_USER | FAULT_FLAG_VMA_LOCK | (write ? FAULT_FLAG_WRITE : 0);
-  return handle_mm_fault_nowait(th, v, vpn, flags) >= 0 ? v : null;
+  return tracedFast(th, th.cost, handle_mm_fault_nowait(th, v, vpn, flags)) >= 0 ? v : null;
 }
 
 /** vma_end_read and vma_lock_success after a fast-path fault. */
@@ -166,6 +174,13 @@ export function* fault_after_vma_lock(
     const before = th.faultStartCount;
     let accessFallback = false;
     if (v !== null) {
+      if (access_error(th, write, v) && sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
+        // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
+        ppc_bad_access_under_vma_lock(th, v);
+        vma_end_read(th, v, fl.vmaHow);
+        fl.vmaHow = -1;
+        return bad_area(th, vpn);
+      }
       if (access_error(th, write, v)) {
         vma_end_read(th, v, fl.vmaHow);
         fl.vmaHow = -1;
@@ -175,8 +190,13 @@ export function* fault_after_vma_lock(
         }
         accessFallback = true;
       } else {
-        const fast = th.timed ? handle_mm_fault_nowait(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK) : -1;
-        fault = fast >= 0 ? fast : yield* handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK);
+        const fast = th.timed
+          ? tracedFast(th, th.cost, handle_mm_fault_nowait(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK))
+          : -1;
+        fault =
+          fast >= 0
+            ? fast
+            : yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK));
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
@@ -206,14 +226,14 @@ export function* fault_after_vma_lock(
       return FAULT_SEGV;
     }
     const v = sw.lockMmAndFindVma
-      ? yield* lock_mm_and_find_vma(th, mm, vpn)
-      : yield* mmap_find_vma_legacy(th, mm, vpn);
+      ? yield* traced(th, "lock_mm_and_find_vma", lock_mm_and_find_vma(th, mm, vpn))
+      : yield* traced(th, "find_vma", mmap_find_vma_legacy(th, mm, vpn));
     if (v === null) return bad_area(th, vpn);
     if (access_error(th, write, v)) {
       yield* mmap_read_unlock(th, mm, fl.mmapHeld);
       return bad_area(th, vpn);
     }
-    fault = yield* handle_mm_fault(th, v, vpn, flags);
+    fault = yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, flags));
     if (fault & VM_FAULT_RETRY) {
       // handle_mm_fault dropped mmap_lock (handle_userfault, folio_lock_or_retry)
       flags |= FAULT_FLAG_TRIED;
@@ -317,6 +337,8 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
     const inc = v.incarnation;
     // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
     yield Y_VMA_START_READ;
+    const delay = th.timed ? th.sim.injectedDelay("lock_vma_under_rcu:vma_start_read") : 0;
+    if (delay > 0) yield delay; // fault injection: an mdelay() in the window
     if (tracing(th)) {
       touchVmaReader(th, v);
       touch(th, `seq:${mm.id}`, false);
@@ -366,7 +388,7 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   if (sw.vmaLockImpl === "rwsem") {
     if (!v.anonymous && !sw.eligibleFile) return inval(th, rcu);
     if (sw.anonVmaCheck === "before-lock") {
-      if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
+      if (tracing(th)) touch(th, `vma:${v.id}`, false);
       if (v.anonymous && v.anon_vma === 0) return inval(th, rcu);
     }
   }
@@ -405,7 +427,7 @@ function lvurLock(
   fl.vmaHow = how;
   if (sw.vmaLockImpl === "rwsem") {
     if (sw.anonVmaCheck === "after-lock") {
-      if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
+      if (tracing(th)) touch(th, `vma:${v.id}`, false);
       if (v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
     }
     if (v.flags & VM_UFFD_MISSING && !sw.eligibleUffd) return endInval(th, v, rcu);
@@ -513,13 +535,14 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pte === 0) {
     if (v.anonymous) {
-      if (v.flags & VM_UFFD_MISSING) return yield* handle_userfault(th, v, vpn, flags);
-      return yield* do_anonymous_page(th, v, vpn, flags);
+      if (v.flags & VM_UFFD_MISSING)
+        return yield* traced(th, "handle_userfault", handle_userfault(th, v, vpn, flags));
+      return yield* traced(th, "do_anonymous_page", do_anonymous_page(th, v, vpn, flags));
     }
-    return yield* do_fault(th, v, vpn, flags);
+    return yield* traced(th, "do_fault", do_fault(th, v, vpn, flags));
   }
   if (!(pte & PTE_PRESENT)) {
-    if (pte & PTE_SWAP) return yield* do_swap_page(th, v, vpn, flags, pte);
+    if (pte & PTE_SWAP) return yield* traced(th, "do_swap_page", do_swap_page(th, v, vpn, flags, pte));
     return 0;
   }
   if (write && !(pte & PTE_WRITE)) {
@@ -529,48 +552,44 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
       spinUnlock(th, ptl, held);
       return 0;
     }
-    return yield* do_wp_page(th, v, vpn, flags, pte, held);
+    return yield* traced(th, "do_wp_page", do_wp_page(th, v, vpn, flags, pte, held));
   }
   // spurious fault: the TLB held an older entry; flush it locally
   sim.tlbs.flushOne(th.cpu, mm.id, vpn);
   return 0;
 }
 
-/** __anon_vma_prepare (mm/rmap.c): allocate or reuse an anon_vma for the VMA. */
-function anon_vma_prepare(th: MmThread, v: Vma): void {
-  // vma->anon_vma is read without the VMA lock (lock_vma_under_rcu, dup_mmap): its own key
-  if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
+/** anon_vma_prepare (include/linux/rmap.h): __anon_vma_prepare (src/mm/rmap.ts) when anon_vma is NULL. */
+function* anon_vma_prepare(th: MmThread, v: Vma, vpn: number): KGen<void> {
   if (v.anon_vma !== 0) return;
-  if (tracing(th)) touch(th, `anonvma:${v.id}`, true);
-  v.anon_vma = th.sim.nextAnonVma++;
-  th.sim.note(th.cpu, "__anon_vma_prepare", v.start, v.anon_vma);
+  yield* __anon_vma_prepare(th, v, vpn);
 }
 
 /** vmf_anon_prepare (mm/memory.c 6.10+): under the VMA lock only with mmap_read_trylock, else RETRY. */
-function* vmf_anon_prepare(th: MmThread, v: Vma, flags: number): KGen<number> {
-  if (tracing(th)) touch(th, `anonvma:${v.id}`, false);
+function* vmf_anon_prepare(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
   if (v.anon_vma !== 0) return 0;
   if (flags & FAULT_FLAG_VMA_LOCK) {
     const r = yield* mmap_read_trylock(th, th.mm, "vmf_anon_prepare:mmap_read_trylock");
     if (r === 0) return retryUnderVmaLock(th, v, flags);
-    anon_vma_prepare(th, v);
+    yield* anon_vma_prepare(th, v, vpn);
     yield* mmap_read_unlock(th, th.mm, r === 1);
     return 0;
   }
-  anon_vma_prepare(th, v);
+  yield* anon_vma_prepare(th, v, vpn);
   return 0;
 }
 
 /** anon_vma_prepare (6.4: the VMA lock path only runs with anon_vma set) or vmf_anon_prepare (6.10+). */
-function* anonPrepare(th: MmThread, v: Vma, flags: number): KGen<number> {
-  if (th.sim.sw.anonVmaCheck === "none") return yield* vmf_anon_prepare(th, v, flags);
-  anon_vma_prepare(th, v);
+function* anonPrepare(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  if (th.sim.sw.anonVmaCheck === "none") return yield* vmf_anon_prepare(th, v, vpn, flags);
+  yield* anon_vma_prepare(th, v, vpn);
   return 0;
 }
 
 /** Set a freshly installed anonymous page's PTE and rmap state. */
-function setAnonPte(th: MmThread, mm: MmStruct, vpn: number, frame: number, write: boolean): void {
+function setAnonPte(th: MmThread, mm: MmStruct, v: Vma, vpn: number, frame: number, write: boolean): void {
   const fr = th.sim.frames;
+  folio_add_new_anon_rmap(th, frame, v);
   fr.mapcount[frame] = 1;
   fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
   mm.pte[vpn] = mkPte(frame, write);
@@ -613,9 +632,9 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     spinUnlock(th, ptl, held);
     return 0;
   }
-  const r = yield* anonPrepare(th, v, flags);
+  const r = yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
-  const frame = sim.frames.alloc();
+  const frame = yield* vma_alloc_folio(th, v, vpn);
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
   const ptl = ptlOf(mm, vpn);
@@ -627,7 +646,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
-  setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   spinUnlock(th, ptl, held);
   return 0;
 }
@@ -639,7 +658,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
  */
 export function handle_mm_fault_nowait(th: MmThread, v: Vma, vpn: number, flags: number): number {
   const mm = th.mm;
-  if (mm.pte[vpn] !== 0 || !v.anonymous || v.flags & VM_UFFD_MISSING) return -1;
+  if (mm.pte[vpn] !== 0 || !v.anonymous || v.flags & VM_UFFD_MISSING || v.vm_policy !== 0) return -1;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (write && v.anon_vma === 0) return -1;
   const ptl = ptlOf(mm, vpn);
@@ -655,7 +674,7 @@ export function handle_mm_fault_nowait(th: MmThread, v: Vma, vpn: number, flags:
   const site = "do_anonymous_page:pte_offset_map_lock";
   const held = spinLockFast(th, ptl, site) === 1;
   installCheck(th, mm, v, vpn, flags);
-  if (write) setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  if (write) setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   else {
     mm.pte[vpn] = mkPte(ZERO_FRAME, false);
     sim.count(VM.ZERO_PAGE_MAP);
@@ -707,7 +726,7 @@ function* do_wp_page(
     return 0;
   }
   spinUnlock(th, ptl, held);
-  return yield* wp_page_copy(th, v, vpn, flags, pte);
+  return yield* traced(th, "wp_page_copy", wp_page_copy(th, v, vpn, flags, pte));
 }
 
 /**
@@ -720,7 +739,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   const mm = th.mm;
   const fr = sim.frames;
   const cpu = th.cpu;
-  const r = yield* anonPrepare(th, v, flags);
+  const r = yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
   const old = pteFrame(orig);
   const copy = fr.alloc();
@@ -751,7 +770,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     yield* flush_tlb_page(th, mm, vpn);
     rangeRemove(mm.busy, vpn, vpn + 1);
     installCheck(th, mm, v, vpn, flags);
-    setAnonPte(th, mm, vpn, copy, true);
+    setAnonPte(th, mm, v, vpn, copy, true);
     if (old !== ZERO_FRAME) {
       fr.mapcount[old]--;
       putFrame(th, old, vpn);
@@ -786,7 +805,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
     return VM_FAULT_MAJOR;
   }
   installCheck(th, mm, v, vpn, flags);
-  setAnonPte(th, mm, vpn, frame, (v.flags & VM_WRITE) !== 0);
+  setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   sim.freeSwap(slot);
   spinUnlock(th, ptl, held);
   return VM_FAULT_MAJOR;
@@ -811,7 +830,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   const cow = write && !(v.flags & VM_SHARED);
   let frame = pc;
   if (cow) {
-    const r = yield* anonPrepare(th, v, flags);
+    const r = yield* anonPrepare(th, v, vpn, flags);
     if (r !== 0) return r;
     frame = fr.alloc();
     sim.count(VM.PGALLOC_NORMAL);
@@ -828,7 +847,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
-  if (cow) setAnonPte(th, mm, vpn, frame, true);
+  if (cow) setAnonPte(th, mm, v, vpn, frame, true);
   else {
     fr.refcount[frame]++;
     fr.mapcount[frame]++;

@@ -1,13 +1,16 @@
 // fork's address-space copy (kernel/fork.c dup_mmap 6.4; mm/mmap.c 6.15) and exit_mmap (mm/mmap.c).
 // The parent's anonymous PTEs are write-protected without a TLB flush; the one flush_tlb_mm comes
 // at the end (per-vma-locks.md §4.1). Whether parent VMAs are write-locked is the 6.4.0 switch.
+
 import type { KGen } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
+import { anon_vma_fork } from "./rmap.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
 import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
+import { traced } from "./trace.js";
 import {
   type MmStruct,
   mkSwapPte,
@@ -42,23 +45,26 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
   const parents = oldmm.vmas;
   // 2b4f3b4987b5 (mm tree): write-lock every parent VMA before copying any
   if (sim.sw.forkLockVmas === "all-first")
-    for (const p of parents) yield* vma_start_write(th, p, "dup_mmap:vma_start_write");
+    for (const p of parents)
+      yield* traced(th, "vma_start_write", vma_start_write(th, p, "dup_mmap:vma_start_write"));
   const childVmas: Vma[] = [];
   for (const p of parents) {
     // fb49c455323f (mainline, 6.4.3): lock each parent VMA at the top of the copy loop
-    if (sim.sw.forkLockVmas === "per-vma") yield* vma_start_write(th, p, "dup_mmap:vma_start_write");
+    if (sim.sw.forkLockVmas === "per-vma")
+      yield* traced(th, "vma_start_write", vma_start_write(th, p, "dup_mmap:vma_start_write"));
     if (p.flags & VM_DONTCOPY) continue;
     const tmp = vm_area_dup(th, p);
     tmp.vm_mm = mm;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
-    if (tracing(th)) touch(th, `anonvma:${p.id}`, false);
+    if (tracing(th)) touch(th, `vma:${p.id}`, false);
     const av = p.anon_vma;
-    tmp.anon_vma = av !== 0 ? sim.nextAnonVma++ : 0;
+    anon_vma_fork(th, tmp, p);
     childVmas.push(tmp);
     touch(th, `tree:${mm.id}`, true);
     mm.publish([...childVmas]);
     vma_mark_attached(th, tmp);
-    if (!(p.flags & VM_SHARED) || p.anonymous) yield* copy_page_range(th, mm, oldmm, p);
+    if (!(p.flags & VM_SHARED) || p.anonymous)
+      yield* traced(th, "copy_page_range", copy_page_range(th, mm, oldmm, p));
     // oracle, invariant 6: P.anon_vma did not change between anon_vma_fork and the end of the copy
     if (p.anon_vma !== av)
       sim.finding(

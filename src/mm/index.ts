@@ -7,7 +7,7 @@ import type { Histogram } from "../sim/stats.js";
 import type { MmCosts } from "./costs.js";
 import { LatencyRecorder } from "./latency.js";
 import type { ArrayPool } from "./pool.js";
-import { MmSim } from "./sim.js";
+import { type MmFaultInjection, MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
 import { type MmStruct, VM_GROWSDOWN, VM_READ, VM_WRITE } from "./types.js";
@@ -48,6 +48,8 @@ export interface MmSimulationOptions {
   machine?: Machine;
   /** Reuse address-space arrays from here (race-checker builds; MmSim.recycle gives them back). */
   pool?: ArrayPool;
+  /** Fault injection (failing allocations, injected delays). */
+  inject?: MmFaultInjection;
 }
 
 /** A machine with the mm model and one checked process (mm 0). */
@@ -72,6 +74,7 @@ export class MmSimulation {
       ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
       ipiShootdown: o.tlbShootdown === "ipi",
       ...(o.pool !== undefined ? { pool: o.pool } : {}),
+      ...(o.inject !== undefined ? { inject: o.inject } : {}),
     });
     if (o.latency) this.sim.faultLat = this.faultLat;
     this.mm = this.sim.newMm(o.vaPages, true);

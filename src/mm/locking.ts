@@ -82,6 +82,7 @@ export function* spinLock(th: MmThread, l: SpinLock, site: string): KGen<Held> {
     yield SPIN;
   }
   th.sim.m.emit("contention_end", th.cpu, l.name, site, 0);
+  if (k.flowIn !== 0) th.sim.m.flowIn(k, l.name);
   stats.contended(site, th.sim.m.now - since, bounce);
   stats.acquired(true);
   recordWait(th, site, since, true);
@@ -99,6 +100,7 @@ export function spinUnlock(th: MmThread, l: SpinLock, held: Held): void {
     return;
   }
   l.owner = next.k;
+  if (th.sim.m.trace !== null) th.sim.m.flowTo(next.k, l.name);
   th.sim.m.kickSpinner(next.k, l.line.rmw(next.k));
 }
 

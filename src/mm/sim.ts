@@ -6,7 +6,9 @@ import { type LockClassStat, lockStats } from "../sync/lockstat.js";
 import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
+import { Mempolicies } from "./mempolicy.js";
 import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
+import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
 import { Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
@@ -27,7 +29,12 @@ export const INVARIANTS = {
 export type InvariantKind =
   | (typeof INVARIANTS)[keyof typeof INVARIANTS]
   | "model_bookkeeping"
-  | "fault_livelock";
+  | "fault_livelock"
+  // what KASAN and lockdep print (src/mm/debug.ts)
+  | "use_after_free"
+  | "bad_unlock_balance"
+  // mbind(MPOL_MF_MOVE) left a page where the old policy put it (src/mm/mempolicy.ts)
+  | "mempolicy_violation";
 
 export interface MmOptions {
   switches: MmSwitches;
@@ -43,6 +50,18 @@ export interface MmOptions {
   maxFindingsPerKind?: number;
   /** Take the address spaces' arrays from here (race-checker builds; see recycle()). */
   pool?: ArrayPool;
+  /** Fault injection (kernel.faultInjection of a scenario). */
+  inject?: MmFaultInjection;
+}
+
+/**
+ * Fault injection, as the kernel's reporters used it to hit narrow windows: `failslab` names
+ * allocation sites that fail (CONFIG_FAILSLAB with a call-site filter), `delay` holds a CPU at a
+ * named yield point for so many ns (the mdelay() of a delay-injected reproducer).
+ */
+export interface MmFaultInjection {
+  failslab?: readonly string[];
+  delay?: Readonly<Record<string, number>>;
 }
 
 export interface LockStat {
@@ -72,6 +91,8 @@ class VmaSlab {
     v.file = null;
     v.pgoff = 0;
     v.anon_vma = 0;
+    v.anon_vma_chain.length = 0;
+    v.vm_policy = 0;
     v.vm_mm = null;
     v.vm_lock_seq = -1;
     v.lockReaders = 0;
@@ -107,6 +128,12 @@ class VmaSlab {
         epochs.push(this.sim.rcuEpoch[c]!);
       }
     this.pending.push({ v, cpus, epochs });
+  }
+
+  /** Has the VMA object `v` (as it was at `incarnation`) been freed (its grace period over) or reused? */
+  freed(v: Vma, incarnation: number): boolean {
+    this.reap();
+    return v.state === VMA_FREE || v.incarnation !== incarnation;
   }
 
   /** Grace periods that have ended: every CPU in a read section at free time has left it. */
@@ -175,6 +202,12 @@ export class MmSim {
   /** Next value a user store writes (every store a fresh value). */
   nextValue = 1;
   nextAnonVma = 1;
+  /** anon_vma objects, their chains' references, and each anonymous page's anon_vma (mm/rmap.c). */
+  readonly rmap = new AnonVmas();
+  /** mempolicy objects (mm/mempolicy.c). */
+  readonly mpol = new Mempolicies();
+  /** Fault injection of the scenario (CONFIG_FAILSLAB-style failures, injected delays), or null. */
+  readonly inject: MmFaultInjection | null;
   private nextMmId = 0;
   // swap space
   swapContent = new Int32Array(0);
@@ -210,6 +243,11 @@ export class MmSim {
     this.rcuDepth = new Int32Array(m.cpus.length);
     this.rcuEpoch = new Int32Array(m.cpus.length);
     this.maxPerKind = opts.maxFindingsPerKind ?? 20;
+    const inj = opts.inject;
+    this.inject =
+      inj !== undefined && ((inj.failslab?.length ?? 0) > 0 || Object.keys(inj.delay ?? {}).length > 0)
+        ? inj
+        : null;
     const ls = lockStats(m);
     this.vmaLockStatR = ls.get("&vma->vm_lock-R");
     this.vmaLockStatW = ls.get("&vma->vm_lock-W");
@@ -295,6 +333,7 @@ export class MmSim {
   /** Record a model event for the steps of later findings. */
   note(cpu: number, fn: string, vpn: number, aux = 0, fold = false): void {
     if (this.onNote !== null) this.onNote(fn);
+    if (this.m.modelTrace && !fold) this.m.emit("model", cpu, fn, `${hex(vpn)} ${aux}`, vpn, aux);
     // fold a repeat of one of the last few events (e.g. a stream of stores through a stale TLB entry)
     if (fold)
       for (let j = this.ringN - 1; j >= 0 && j >= this.ringN - 8; j--) {
@@ -393,6 +432,16 @@ export class MmSim {
     const own = this.steps(vpns);
     const explore = this.m.stepLabels.length > 0 ? this.m.stepLabels.slice(-48) : [];
     this.m.report({ kind, cpus, message, details, steps: explore.length > 0 ? [...explore, ...own] : own });
+  }
+
+  /** should_failslab at an allocation site (fault injection): true = the allocation fails. */
+  shouldFail(site: string): boolean {
+    return this.inject?.failslab?.includes(site) ?? false;
+  }
+
+  /** Injected delay at a yield point (ns, 0 = none). */
+  injectedDelay(site: string): number {
+    return this.inject?.delay?.[site] ?? 0;
   }
 
   findingCount(kind: string): number {

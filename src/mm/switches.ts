@@ -4,7 +4,7 @@
 export type VmaLockImpl = "rwsem" | "refcnt";
 export type ForkLockVmas = "none" | "per-vma" | "all-first";
 export type AnonVmaCheck = "before-lock" | "after-lock" | "none";
-export type Arch = "x86" | "arm64";
+export type Arch = "x86" | "arm64" | "powerpc";
 
 export interface MmSwitches {
   /** CONFIG_PER_VMA_LOCK: user faults try lock_vma_under_rcu first (6.4+). */
@@ -33,7 +33,20 @@ export interface MmSwitches {
   lockNewVmaBeforeInsert: boolean;
   /** lock_vma_under_rcu tests detached before the range (Jann Horn, Aug 2024). */
   detachedBeforeRange: boolean;
-  /** Architecture of the fault handler: x86 do_user_addr_fault or arm64 do_page_fault. */
+  /** dup_anon_vma write-locks the VMA it gives an anon_vma (d8ab9f7b644a, 6.4.8 / 6.5). */
+  lockVmaInDupAnonVma: boolean;
+  /** do_mbind write-locks the VMAs before its page walk (6c21e066f925, 6.4.8; superseded in 6.5 by pageWalkLock). */
+  lockVmaBeforeMpolReplace: boolean;
+  /** do_vmi_align_munmap's error path re-attaches the VMAs it detached (606c812eb1d5, 6.4-rc7). */
+  munmapReattachOnError: boolean;
+  /** Page-table walks under mmap_lock for write write-lock each VMA (49b0638502da, PGWALK_WRLOCK; 6.4.10 / 6.5). */
+  pageWalkLock: boolean;
+  /**
+   * powerpc: an access error under the VMA lock ends the read and falls back to the mmap_lock path
+   * ("powerpc/mm: fix mmap_lock bad unlock", squashed into the series before 6.4-rc1).
+   */
+  ppcBadAccessFallback: boolean;
+  /** Architecture of the fault handler: x86 do_user_addr_fault, arm64 do_page_fault, powerpc ___do_page_fault. */
   arch: Arch;
 }
 
@@ -71,8 +84,20 @@ export const LOCK_SITES = [
   "dup_mmap:vma_start_write",
   "copy_pte_range:pte_offset_map_lock",
   "exit_mmap:mmap_write_lock",
+  "dup_anon_vma:vma_start_write",
+  "mbind:mmap_write_lock",
+  "do_mbind:vma_start_write",
+  "walk_page_range:vma_start_write",
 ] as const;
 export type LockSite = (typeof LOCK_SITES)[number];
 
 /** Named yield points (where another CPU may act) besides the lock sites, which are yield points too. */
-export const MM_YIELDS = ["user_access", "wp_page_copy:copy", "mmap_region:post_insert"] as const;
+export const MM_YIELDS = [
+  "user_access",
+  "wp_page_copy:copy",
+  "mmap_region:post_insert",
+  "anon_vma_clone:anon_vma_chain_alloc",
+  "find_mergeable_anon_vma:reusable_anon_vma",
+  "get_vma_policy:mpol_get",
+  "queue_pages_pte_range:pte_offset_map_lock",
+] as const;

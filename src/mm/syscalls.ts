@@ -14,6 +14,8 @@ import {
   spinLock,
   spinUnlock,
 } from "./locking.js";
+import { mpol_get, mpol_put } from "./mempolicy.js";
+import { anon_vma_clone_nofail, dup_anon_vma, folio_lock_anon_vma_read, unlink_anon_vmas } from "./rmap.js";
 import { type MmThread, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_range } from "./tlbflush.js";
 import {
@@ -39,6 +41,7 @@ import { vma_mark_attached, vma_mark_detached, vma_start_write, vmaModify } from
 import { VM } from "./vmstat.js";
 
 export const PROT_READ = 1;
+const ENOMEM = 12;
 export const PROT_WRITE = 2;
 
 export interface MmapOpts {
@@ -77,6 +80,9 @@ function vma_unlink(th: MmThread, mm: MmStruct, gone: readonly Vma[]): void {
 
 /** remove_vma -> vm_area_free (mm/mmap.c, kernel/fork.c 6.4; mm/vma.c 6.15): D1 through call_rcu, D2 to the typesafe slab; exit_mmap frees directly. */
 export function remove_vma(th: MmThread, v: Vma, unreachable: boolean): void {
+  // free_pgtables -> unlink_anon_vmas, then vm_area_free
+  unlink_anon_vmas(th, v);
+  mpol_put(th, v.vm_policy);
   th.sim.slab.release(v, th.sim.sw.vmaLockImpl === "rwsem" && !unreachable);
 }
 
@@ -89,6 +95,8 @@ export function vm_area_dup(th: MmThread, src: Vma): Vma {
   v.file = src.file;
   v.pgoff = src.pgoff;
   v.anon_vma = src.anon_vma;
+  v.vm_policy = src.vm_policy;
+  mpol_get(th, v.vm_policy); // vma_dup_policy
   v.vm_mm = src.vm_mm;
   // D2: a new VMA is detached until inserted; D1 starts attached
   return v;
@@ -146,6 +154,7 @@ function* split_vma(th: MmThread, v: Vma, at: number): KGen<Vma> {
   upper.start = at;
   upper.pgoff = v.pgoff + (at - v.start);
   if (th.sim.sw.perVmaLock) upper.vm_lock_seq = mm.mm_lock_seq; // vma_start_write(new) in vma_prepare
+  anon_vma_clone_nofail(th, upper, v);
   vmaModify(th, v, "__split_vma");
   v.end = at;
   vma_link(th, mm, upper);
@@ -153,7 +162,7 @@ function* split_vma(th: MmThread, v: Vma, at: number): KGen<Vma> {
 }
 
 /** Split the VMAs straddling start and end; returns the VMAs inside [start, end). */
-function* splitRange(th: MmThread, mm: MmStruct, start: number, end: number): KGen<Vma[]> {
+export function* splitRange(th: MmThread, mm: MmStruct, start: number, end: number): KGen<Vma[]> {
   for (const v of [...mm.vmas]) {
     if (v.start < start && v.end > start) yield* split_vma(th, v, start);
   }
@@ -225,22 +234,36 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
     yield* vma_start_write(th, v, "munmap_sidetree:vma_start_write");
     yield* vma_mark_detached(th, v);
   }
+  // vma_iter_clear_gfp: the point of no return; its node allocation can fail (failslab)
+  if (victims.length > 0 && sim.shouldFail("vma_iter_clear_gfp")) {
+    sim.note(th.cpu, "do_vmi_align_munmap:-ENOMEM", start, npages);
+    // 606c812eb1d5: the error path re-attaches the detached VMAs; before it they stayed detached
+    // in the tree, where every lock_vma_under_rcu finds, locks and retries them
+    if (sim.sw.munmapReattachOnError) for (const v of victims) vma_mark_attached(th, v);
+    yield* mmap_write_unlock(th, mm, held);
+    return -ENOMEM;
+  }
   vma_unlink(th, mm, victims);
   sim.note(th.cpu, "do_vmi_align_munmap", start, npages);
-  // munmap downgrades to the read lock before unmap_region (6.4 __vm_munmap(downgrade=true))
-  yield* mmap_write_downgrade(th, mm, held);
+  // 6.4 do_vmi_align_munmap: no downgrade next to a VM_GROWSDOWN VMA (a stack may grow into the
+  // range under the read lock); otherwise downgrade to the read lock before unmap_region
+  const next = mm.findVma(end);
+  const downgrade = !(next !== null && next.flags & VM_GROWSDOWN);
+  if (downgrade) yield* mmap_write_downgrade(th, mm, held);
   mm.tearing.push(start, end);
   mm.busy.push(start, end);
   const out: number[] = [];
   for (const v of victims) yield* zap_range(th, mm, v.start, v.end, sim.costs.zapPerPageNs, out);
   yield* flush_tlb_range(th, mm, start, end);
   freeFrames(th, out);
-  // free_pgtables(mm_wr_locked = false after the downgrade): no vma_start_write here
+  // free_pgtables(mm_wr_locked = !downgrade): write-locks each VMA only with the write lock held
+  if (!downgrade) for (const v of victims) yield* vma_start_write(th, v, "free_pgtables:vma_start_write");
   rangeRemove(mm.tearing, start, end);
   for (const v of victims) remove_vma(th, v, false);
   resetShadow(th, mm, start, end);
   rangeRemove(mm.busy, start, end);
-  yield* mmap_read_unlock(th, mm, held);
+  if (downgrade) yield* mmap_read_unlock(th, mm, held);
+  else yield* mmap_write_unlock(th, mm, held);
   return 0;
 }
 
@@ -299,13 +322,18 @@ function* vma_merge_range(th: MmThread, mm: MmStruct, start: number, end: number
       if (a.end !== b.start || a.flags !== b.flags || !a.anonymous || !b.anonymous) continue;
       if (a.anon_vma !== b.anon_vma && a.anon_vma !== 0 && b.anon_vma !== 0) continue;
       if (b.end < start || a.start > end) continue;
+      // 6.4 vma_merge: dup_anon_vma(prev, curr) comes before vma_prepare write-locks anything
+      if ((yield* dup_anon_vma(th, a, b)) !== 0) return; // -ENOMEM: the merge is abandoned
       yield* vma_start_write(th, a, "vma_prepare:vma_start_write");
       yield* vma_start_write(th, b, "vma_prepare:vma_start_write");
       th.cost += th.sim.costs.splitMergeNs;
       yield* vma_mark_detached(th, b);
       vmaModify(th, a, "vma_merge");
       a.end = b.end;
-      if (a.anon_vma === 0) a.anon_vma = b.anon_vma;
+      if (a.anon_vma === 0) {
+        a.anon_vma = b.anon_vma;
+        anon_vma_clone_nofail(th, a, b);
+      }
       vma_unlink(th, mm, [b]);
       remove_vma(th, b, false);
       merged = true;
@@ -358,6 +386,8 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
     if (!(p & PTE_PRESENT)) continue;
     const f = pteFrame(p);
     if (f === ZERO_FRAME || fr.mapcount[f] !== 1 || fr.refcount[f] !== 1) continue;
+    // shrink_folio_list -> try_to_unmap -> rmap_walk_anon
+    folio_lock_anon_vma_read(th, f, v);
     const slot = sim.allocSwap();
     sim.swapContent.set(fr.content.subarray(f * w, f * w + w), slot * w);
     mm.pte[v] = mkSwapPte(slot);
@@ -369,8 +399,14 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
   spinUnlock(th, ptl, held);
 }
 
-/** mremap -> move_vma (mm/mremap.c, all versions) of a whole VMA to a new place: returns the new start or -1. */
-export function* do_mremap(th: MmThread, old: number, npages: number): KGen<number> {
+export const MREMAP_DONTUNMAP = 4;
+
+/**
+ * mremap(MREMAP_MAYMOVE [| MREMAP_DONTUNMAP]) -> move_vma (mm/mremap.c, 5.7+ for DONTUNMAP) of a whole
+ * VMA to a new place: returns the new start or -1. With MREMAP_DONTUNMAP the old VMA stays mapped,
+ * empty, and loses its anon_vma links (unlink_anon_vmas; per-vma-locks.md §4.5 #4).
+ */
+export function* do_mremap(th: MmThread, old: number, npages: number, flags = 0): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
   th.cost += sim.costs.syscallNs;
@@ -387,6 +423,7 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
   nv.start = to;
   nv.end = to + npages;
   if (sim.sw.perVmaLock) nv.vm_lock_seq = mm.mm_lock_seq;
+  anon_vma_clone_nofail(th, nv, v); // copy_vma -> anon_vma_clone
   vma_link(th, mm, nv);
   // move_ptes, chunk by chunk under both PTLs
   const w = sim.words;
@@ -408,9 +445,15 @@ export function* do_mremap(th: MmThread, old: number, npages: number): KGen<numb
     for (let b = to >> 6; b <= (to + npages - 1) >> 6; b++) mm.storedBlocks![b] = 1;
     resetShadow(th, mm, old, old + npages);
   }
-  yield* vma_mark_detached(th, v);
-  vma_unlink(th, mm, [v]);
-  remove_vma(th, v, false);
+  if (flags & MREMAP_DONTUNMAP) {
+    // the old VMA stays, its page tables moved away: it no longer needs its anon_vma links
+    vmaModify(th, v, "move_vma:unlink_anon_vmas");
+    unlink_anon_vmas(th, v);
+  } else {
+    yield* vma_mark_detached(th, v);
+    vma_unlink(th, mm, [v]);
+    remove_vma(th, v, false);
+  }
   sim.note(th.cpu, "move_vma", old, to);
   yield* mmap_write_unlock(th, mm, held);
   return to;

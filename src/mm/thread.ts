@@ -22,6 +22,8 @@ export class MmThread {
   /** Record fault latencies of this thread. */
   measure = true;
   faults = 0;
+  /** The thread's trace clock (src/mm/trace.ts): its latest event time. */
+  traceClock = 0;
   readonly name: string;
 
   constructor(
@@ -53,8 +55,8 @@ export class MmThread {
 /**
  * Record a shared-object access of the running step for the explore driver's partial-order
  * reduction (Machine.touch); free in the timed driver. Keys: pte:MM:VPN (PTE, frame contents and
- * TLB entries of one page), tlbmm:MM (whole-mm flushes), tree:MM, seq:MM, vma:ID, anonvma:ID
- * (vma->anon_vma, read without the VMA lock).
+ * TLB entries of one page), tlbmm:MM (whole-mm flushes), tree:MM, seq:MM, vma:ID (also vma->anon_vma,
+ * read without the VMA lock).
  */
 export function touch(th: MmThread, key: string, write: boolean): void {
   th.sim.m.touch(key, write);

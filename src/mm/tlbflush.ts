@@ -3,10 +3,12 @@
 // initiator. Two models: "atomic" (default; the remote entries are gone in the same step and the
 // initiator is charged tlbFlushIpiNs) and "ipi" (timed driver: engine IPIs, each remote CPU flushes
 // in its interrupt handler, the initiator spins until every one has acknowledged).
+
 import { type KGen, SPIN } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import { type MmThread, touch, touchPte, tracing } from "./thread.js";
 import { TLB_SINGLE_PAGE_FLUSH_CEILING } from "./tlb.js";
+import { instant, traced } from "./trace.js";
 import type { MmStruct } from "./types.js";
 import { VM } from "./vmstat.js";
 
@@ -35,6 +37,7 @@ function* shootdown(th: MmThread, mm: MmStruct, vpn: number, end: number): KGen<
   sim.count(VM.NR_TLB_REMOTE_FLUSH);
   sim.count(VM.NR_TLB_REMOTE_FLUSH_RECEIVED, remote);
   if (!sim.ipiShootdown || !th.timed) {
+    instant(th, "native_flush_tlb_multi", `${remote} remote CPUs (atomic shootdown)`, remote);
     for (let c = 0; c < mask.length; c++) if (mask[c] && c !== self) flushOn(th, c, mm, vpn, end);
     th.cost += sim.costs.tlbFlushIpiNs;
     return;
@@ -48,11 +51,12 @@ function* shootdown(th: MmThread, mm: MmStruct, vpn: number, end: number): KGen<
   for (let c = 0; c < mask.length; c++) {
     if (!mask[c] || c === self) continue;
     const cpu = c;
-    m.sendIpi(cpu, "TLB", function* flush_tlb_func(): KGen<void> {
+    function* flush_tlb_func(): KGen<void> {
       yield perCpuNs;
       flushOn(th, cpu, mm, vpn, end);
       if (--pending === 0) m.kickSpinner(k);
-    });
+    }
+    m.sendIpi(cpu, "TLB", (hk) => hk.call("flush_tlb_func", flush_tlb_func()));
   }
   for (let guard = 0; pending > 0; guard++) {
     if (guard > 1_000_000) throw new Error("TLB shootdown: acknowledgements never came");
@@ -64,14 +68,14 @@ function* shootdown(th: MmThread, mm: MmStruct, vpn: number, end: number): KGen<
 export function* flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): KGen<void> {
   if (tracing(th)) touchPte(th, mm, vpn, true);
   th.sim.note(th.cpu, "flush_tlb_page", vpn);
-  yield* shootdown(th, mm, vpn, vpn + 1);
+  yield* traced(th, "flush_tlb_page", shootdown(th, mm, vpn, vpn + 1));
 }
 
 /** flush_tlb_mm (arch/x86/mm/tlb.c): every entry of the mm on every CPU of mm_cpumask. */
 export function* flush_tlb_mm(th: MmThread, mm: MmStruct): KGen<void> {
   touch(th, `tlbmm:${mm.id}`, true);
   th.sim.note(th.cpu, "flush_tlb_mm", 0, mm.id);
-  yield* shootdown(th, mm, FLUSH_MM, 0);
+  yield* traced(th, "flush_tlb_mm", shootdown(th, mm, FLUSH_MM, 0));
 }
 
 /** flush_tlb_range (arch/x86/mm/tlb.c): per page up to tlb_single_page_flush_ceiling, else the whole mm. */
@@ -82,5 +86,5 @@ export function* flush_tlb_range(th: MmThread, mm: MmStruct, start: number, end:
   }
   if (tracing(th)) touch(th, `tlbmm:${mm.id}`, true);
   th.sim.note(th.cpu, "flush_tlb_range", start, end - start);
-  yield* shootdown(th, mm, start, end);
+  yield* traced(th, "flush_tlb_range", shootdown(th, mm, start, end));
 }

@@ -75,6 +75,10 @@ export class Vma {
   pgoff = 0;
   /** anon_vma id, 0 = NULL. */
   anon_vma = 0;
+  /** anon_vma_chain: the anon_vmas this VMA is linked to (ids; src/mm/rmap.ts). */
+  readonly anon_vma_chain: number[] = [];
+  /** vm_policy: a mempolicy id, 0 = NULL (the task/default policy; src/mm/mempolicy.ts). */
+  vm_policy = 0;
   vm_mm: MmStruct | null = null;
   vm_lock_seq = -1;
   // D1 lock: a separately allocated rw_semaphore (readers only trylock), and the detached flag

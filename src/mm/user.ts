@@ -12,8 +12,10 @@ import {
   fault_fast_try,
 } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
+import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
 import { type MmThread, touch, touchPte, tracing, yp } from "./thread.js";
+import { sliceSince, traced, traceLoad, traceStore } from "./trace.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
 
 const Y_USER = yp("user_access");
@@ -74,7 +76,7 @@ export function* user_access(
         task.inUser = false;
         const t0 = sim.m.now + th.cost;
         let r: number;
-        if (th.timed && sim.sw.perVmaLock) {
+        if (th.timed && sim.sw.perVmaLock && sim.inject === null) {
           // fast path: no generator below this one for the common fault
           const v = fault_fast_try(th, vpn, write);
           if (v !== null) {
@@ -85,6 +87,7 @@ export function* user_access(
         } else r = yield* do_user_addr_fault(th, vpn, write);
         task.inUser = true;
         if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
+        sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
         if (r === FAULT_SEGV) return SEGV;
         continue;
       }
@@ -121,6 +124,7 @@ function access(
   if (write) {
     const val = sim.nextValue++;
     fr.content[idx] = val;
+    if (sim.m.modelTrace) traceStore(th, vpn, word, val, frame);
     if (exp !== null) {
       exp[sidx] = val;
       mm.lastStoreCpu![sidx] = cpu;
@@ -133,6 +137,7 @@ function access(
     return val;
   }
   const have = fr.content[idx]!;
+  if (sim.m.modelTrace) traceLoad(th, vpn, word, have, frame, exp !== null ? exp[sidx]! : -1);
   if (exp !== null) {
     const e = exp[sidx]!;
     if (e >= 0 && have !== e) {
@@ -169,16 +174,21 @@ function* syscall<T>(th: MmThread, body: KGen<T>): KGen<T> {
 
 /** The calls a user program makes (each a generator to run with yield*). */
 export const sys = {
-  mmap: (th: MmThread, npages: number, o?: MmapOpts) => syscall(th, do_mmap(th, npages, o)),
-  munmap: (th: MmThread, start: number, npages: number) => syscall(th, do_munmap(th, start, npages)),
+  mmap: (th: MmThread, npages: number, o?: MmapOpts) =>
+    syscall(th, traced(th, "do_mmap", do_mmap(th, npages, o))),
+  munmap: (th: MmThread, start: number, npages: number) =>
+    syscall(th, traced(th, "do_vmi_munmap", do_munmap(th, start, npages))),
   mprotect: (th: MmThread, start: number, npages: number, prot: number) =>
-    syscall(th, do_mprotect(th, start, npages, prot)),
+    syscall(th, traced(th, "do_mprotect_pkey", do_mprotect(th, start, npages, prot))),
   madvise: (th: MmThread, start: number, npages: number, advice: number) =>
-    syscall(th, do_madvise(th, start, npages, advice)),
-  mremap: (th: MmThread, old: number, npages: number) => syscall(th, do_mremap(th, old, npages)),
-  brk: (th: MmThread, end: number) => syscall(th, do_brk(th, end)),
-  fork: (th: MmThread) => syscall(th, dup_mmap(th, th.mm)),
-  exit_mmap: (th: MmThread, mm: MmStruct) => syscall(th, exit_mmap(th, mm)),
+    syscall(th, traced(th, "do_madvise", do_madvise(th, start, npages, advice))),
+  mremap: (th: MmThread, old: number, npages: number, flags = 0) =>
+    syscall(th, traced(th, "do_mremap", do_mremap(th, old, npages, flags))),
+  brk: (th: MmThread, end: number) => syscall(th, traced(th, "do_brk_flags", do_brk(th, end))),
+  mbind: (th: MmThread, start: number, npages: number, mode: number) =>
+    syscall(th, traced(th, "do_mbind", do_mbind(th, start, npages, mode))),
+  fork: (th: MmThread) => syscall(th, traced(th, "dup_mmap", dup_mmap(th, th.mm))),
+  exit_mmap: (th: MmThread, mm: MmStruct) => syscall(th, traced(th, "exit_mmap", exit_mmap(th, mm))),
 };
 
 // ---------------------------------------------------------------- generator-free hot path
@@ -235,7 +245,7 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
     k.task.inUser = true;
     return access(th, mm, vpn, word, write, pte >>> 3);
   }
-  if (vpn < 0 || vpn >= mm.vaPages || !sim.sw.perVmaLock) return UA_SLOW;
+  if (vpn < 0 || vpn >= mm.vaPages || !sim.sw.perVmaLock || sim.inject !== null) return UA_SLOW;
   // committed from here on
   s.think = 0;
   th.cost += thinkNs + sim.costs.pageWalkNs;
@@ -263,6 +273,7 @@ export function uaComplete(th: MmThread): number {
   s.v = null;
   th.k.task.inUser = true;
   if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - s.t0);
+  sliceSince(th, "do_user_addr_fault", s.t0, hex(s.vpn));
   const mm = th.mm;
   const p = mm.pte[s.vpn]!;
   if (p & PTE_PRESENT && (!s.write || p & PTE_WRITE)) {
@@ -283,6 +294,7 @@ export function* uaSlow(th: MmThread): KGen<number> {
     th.k.task.inUser = true;
     const sim = th.sim;
     if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - s.t0);
+    sliceSince(th, "do_user_addr_fault", s.t0, hex(s.vpn));
     if (r === FAULT_SEGV) return SEGV;
   }
   const think = s.think;

@@ -16,6 +16,19 @@ export function fmtNs(ns: number): string {
   return `${Math.round(ns)}ns`;
 }
 
+/**
+ * A time with as many decimals as `resolutionNs` needs, in the unit of its magnitude: at a 50 ns
+ * resolution 1.22005 ms, at 1 ms 22.137 s. For axis ticks (resolution: the tick step) and tooltips
+ * (resolution: a pixel).
+ */
+export function fmtTime(ns: number, resolutionNs: number): string {
+  const res = Math.max(1e-3, resolutionNs);
+  const a = Math.max(Math.abs(ns), res);
+  const [u, name] = a >= 1e9 ? [1e9, "s"] : a >= 1e6 ? [1e6, "ms"] : a >= 1e3 ? [1e3, "µs"] : [1, "ns"];
+  const dec = Math.max(0, Math.min(9, Math.ceil(-Math.log10(res / u) - 1e-9)));
+  return `${(ns / u).toFixed(dec)} ${name}`;
+}
+
 function round(v: number): string {
   return String(Number(v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)));
 }

@@ -47,6 +47,7 @@ export const WORKLOAD_MODEL: Readonly<Record<string, VariantInfo["model"]>> = {
   "fork-race": "mm",
   "fork-race-mini": "mm",
   "stack-race": "mm",
+  "vma-merge-race": "mm",
   fork: "mm",
   writer: "fs",
   committer: "fs",
@@ -57,7 +58,7 @@ export const WORKLOAD_MODEL: Readonly<Record<string, VariantInfo["model"]>> = {
 
 export const MODEL_NAMES: Readonly<Record<VariantInfo["model"], string>> = {
   sim: "the engine-only variant (generic)",
-  mm: "a per-VMA-lock variant (6.3, 6.4.0, 6.4.3, 6.15)",
+  mm: "a per-VMA-lock variant (6.3, 6.4.0, 6.4.3, 6.5, 6.15)",
   fs: "a writeback variant (5.16, 5.17, ...)",
 };
 

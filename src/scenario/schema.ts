@@ -107,6 +107,26 @@ export const Kernel = z
       .array(z.string().min(1))
       .default([])
       .describe("lock acquisition sites to remove, e.g. dup_mmap:vma_start_write"),
+    faultInjection: z
+      .strictObject({
+        failslab: z
+          .array(z.enum(["anon_vma_clone", "vma_iter_clear_gfp"]))
+          .optional()
+          .describe("allocation sites that fail with -ENOMEM (CONFIG_FAILSLAB with a call-site filter)"),
+        delay: z
+          .strictObject({
+            "lock_vma_under_rcu:vma_start_read": Duration.optional(),
+            "find_mergeable_anon_vma:reusable_anon_vma": Duration.optional(),
+            "anon_vma_clone:anon_vma_chain_alloc": Duration.optional(),
+            "get_vma_policy:mpol_get": Duration.optional(),
+          })
+          .optional()
+          .describe(
+            "hold the CPU this long at a named yield point, as a delay-injected reproducer's mdelay() does (timed driver)",
+          ),
+      })
+      .optional()
+      .describe("mm fault injection, as kernel bug reproducers use it to hit narrow windows"),
   })
   .describe("the kernel under test");
 export type Kernel = z.output<typeof Kernel>;
@@ -167,16 +187,28 @@ export const MmapWriter = z
     type: z.literal("mmap-writer"),
     ...common,
     op: z
-      .enum(["mmap-munmap", "mprotect", "brk"])
+      .enum(["mmap-munmap", "mprotect", "brk", "mremap", "mbind", "pageout"])
       .optional()
-      .describe("address-space change (default mmap-munmap)"),
+      .describe(
+        "address-space change (default mmap-munmap); mremap moves the region away (see dontunmap); mbind gives it a new memory policy; pageout is madvise(MADV_PAGEOUT) (mmap_lock for read)",
+      ),
     size: Size.optional().describe("bytes mapped or changed per operation (default 64KiB)"),
     interval: Duration.optional().describe("pause between operations (default 0: back to back)"),
     touch: z.boolean().optional().describe("touch the mapped pages (munmap then zaps them)"),
     target: z
-      .enum(["own", "faulters"])
+      .enum(["own", "faulters", "next-to-faulters"])
       .optional()
-      .describe("own: an unrelated region (default); faulters: the first fault-loop region"),
+      .describe(
+        "own: an unrelated region (default); faulters: the first fault-loop region; next-to-faulters: the page just above it",
+      ),
+    dontunmap: z
+      .boolean()
+      .optional()
+      .describe("op mremap: MREMAP_DONTUNMAP (the old VMA stays, emptied, and loses its anon_vma)"),
+    file: z
+      .boolean()
+      .optional()
+      .describe("map a shared file instead of anonymous memory (mmap_region's post-insertion edits)"),
   })
   .describe("a thread that keeps taking mmap_lock for write");
 
@@ -197,6 +229,12 @@ export const ForkRace = z
     hotPages: count(1 << 16)
       .optional()
       .describe("hot pages per writer thread (default 2)"),
+    hotPlacement: z
+      .enum(["per-writer", "first", "last", "random"])
+      .optional()
+      .describe(
+        "where the hot pages are: per-writer slices from the start (default), the region's first or last pages (shared by all writers), or random pages per writer",
+      ),
     interval: Duration.optional().describe("pause between forks"),
     childLife: Duration.optional().describe("lifetime of each child before it exits (default 1us)"),
     think,
@@ -232,6 +270,19 @@ export const StackRace = z
       .describe("pages at the stack top the faulter keeps re-faulting (default 4)"),
   })
   .describe("stack growth beside faults in the stack VMA (6.4.0 grows it without the VMA write lock)");
+
+export const VmaMergeRace = z
+  .strictObject({
+    type: z.literal("vma-merge-race"),
+    ...common,
+    rounds: count(100_000).optional().describe("rounds of the merge sequence (default 20)"),
+    think: Duration.optional().describe(
+      "the writer's user time between the barrier and its store (default 2us)",
+    ),
+  })
+  .describe(
+    "d8ab9f7b644a's reproducer: a merge gives a VMA an anon_vma (dup_anon_vma) and fails (fault injection) while a thread writes the VMA",
+  );
 
 export const Fork = z
   .strictObject({
@@ -308,6 +359,7 @@ export const Workload = z.discriminatedUnion("type", [
   ForkRace,
   ForkRaceMini,
   StackRace,
+  VmaMergeRace,
   Fork,
   Writer,
   Committer,

@@ -47,7 +47,7 @@ import {
   TASK_UNINTERRUPTIBLE,
   Task,
 } from "./task.js";
-import type { TraceEvent, TraceKind, TraceSink } from "./trace.js";
+import { TRACE_ALL, TRACE_MODEL, type TraceEvent, type TraceKind, type TraceSink } from "./trace.js";
 import { Watchdogs } from "./watchdog.js";
 import { WorkqueueSystem } from "./workqueue.js";
 
@@ -106,6 +106,8 @@ interface IrqReq {
   name: string;
   handler: IrqHandler;
   raisedAt: number;
+  /** Trace flow from the sender (IPIs), 0: none. */
+  flow?: number;
 }
 
 /** Hooks the sync layer (RCU) and models attach to. */
@@ -280,7 +282,22 @@ export class Machine {
   readonly hooks: MachineHooks = { qs: [], tick: [], explore: [], end: [] };
   readonly wq: WorkqueueSystem;
   readonly watchdogs: Watchdogs;
-  trace: TraceSink | null = null;
+  private traceSink: TraceSink | null = null;
+  /** Tracing at TRACE_MODEL or above: models emit kernel-function slices, instants and flows. */
+  modelTrace = false;
+  /** Tracing at TRACE_ALL: also every user load and store. */
+  traceAll = false;
+  private nextFlow = 1;
+  /** Where trace events go (null: not tracing); the sink's level sets modelTrace and traceAll. */
+  get trace(): TraceSink | null {
+    return this.traceSink;
+  }
+  set trace(s: TraceSink | null) {
+    this.traceSink = s;
+    const level = s === null ? 0 : (s.level ?? TRACE_MODEL);
+    this.modelTrace = level >= TRACE_MODEL;
+    this.traceAll = level >= TRACE_ALL;
+  }
   /** Stop the run at the first finding (explore driver, race checking)... */
   stopOnFinding = false;
   /** ...that passes this filter (null: any finding). */
@@ -374,11 +391,63 @@ export class Machine {
   // ---------------------------------------------------------------- tracing and messages
 
   emit(kind: TraceKind, cpu: number, name: string, detail = "", a = 0, b = 0): void {
-    const tr = this.trace;
+    const tr = this.traceSink;
     if (tr === null) return;
     const pid = cpu >= 0 ? this.cpus[cpu]!.curr.pid : 0;
     const e: TraceEvent = { t: this.now, cpu, kind, pid, name, detail, a, b };
     tr.event(e);
+  }
+
+  /** A trace event at time `t` (a model's own clock: now plus the CPU time it has used since its last yield). */
+  emitAt(t: number, kind: TraceKind, cpu: number, name: string, detail = "", a = 0, b = 0): void {
+    const tr = this.traceSink;
+    if (tr === null) return;
+    const pid = cpu >= 0 ? this.cpus[cpu]!.curr.pid : 0;
+    tr.event({ t, cpu, kind, pid, name, detail, a, b });
+  }
+
+  /**
+   * A kernel function `name` that ran on `cpu` from `start` to `end`, emitted when it returns (so the
+   * stream stays in time order; `end` may lie ahead of now by the CPU time not yet charged).
+   */
+  slice(cpu: number, name: string, start: number, end = this.now, detail = ""): void {
+    if (this.traceSink !== null) this.emit("slice", cpu, name, detail, start, end);
+  }
+
+  /** A counter track's new value (cpu >= 0: a per-CPU track). */
+  counter(name: string, cpu: number, value: number): void {
+    if (this.traceSink !== null) this.emit("counter", cpu, name, "", value);
+  }
+
+  /**
+   * The start of a flow (a cause) in the context running on `cpu` now; returns its id for flowEnd
+   * (0 when not tracing or not on a CPU).
+   */
+  flowStart(cpu: number, name: string): number {
+    if (this.traceSink === null || cpu < 0) return 0;
+    const id = this.nextFlow++;
+    this.emit("flow_start", cpu, name, "", id, this.cpus[cpu]!.top.kind);
+    return id;
+  }
+
+  /** The end of flow `id` (its effect) in the context running on `cpu` now. */
+  flowEnd(cpu: number, name: string, id: number): void {
+    if (id !== 0 && this.traceSink !== null)
+      this.emit("flow_end", cpu, name, "", id, this.cpus[cpu]!.top.kind);
+  }
+
+  /** A flow from the context running now to context `to`, ended there by flowIn (lock hand-over, wake-up). */
+  flowTo(to: Ctx, name: string): void {
+    if (this.traceSink === null) return;
+    const c = this.currentCpu;
+    if (c !== null) to.flowIn = this.flowStart(c.id, name);
+  }
+
+  /** Ends the flow that flowTo left on `k` (if any). */
+  flowIn(k: Ctx, name: string): void {
+    if (k.flowIn === 0) return;
+    this.flowEnd(k.cpu.id, name, k.flowIn);
+    k.flowIn = 0;
   }
 
   /** printk: one dmesg line (the timestamp prefix is added when printed). */
@@ -498,6 +567,7 @@ export class Machine {
     if (c.curr === t) return true; // woken before it got to schedule(): stays on the CPU
     this.enqueue(c, t);
     this.emit("sched_wakeup", c.id, t.comm, "", t.pid, c.id);
+    if (this.traceSink !== null) this.flowTo(t.frame, "wakeup");
     this.checkPreemptWakeup(c, t);
     return true;
   }
@@ -505,6 +575,8 @@ export class Machine {
   private enqueue(c: Cpu, t: Task): void {
     if (t.onRq) return;
     t.onRq = true;
+    if (this.traceSink !== null)
+      this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length + 1);
     if (t.policy === "stop") c.rqStop.push(t);
     else if (t.policy === "fifo") {
       let i = c.rqFifo.length;
@@ -524,6 +596,8 @@ export class Machine {
     const q = t.policy === "stop" ? c.rqStop : t.policy === "fifo" ? c.rqFifo : c.rqFair;
     const i = q.indexOf(t);
     if (i >= 0) q.splice(i, 1);
+    if (this.traceSink !== null)
+      this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length);
   }
 
   /** EEVDF base slice: 0.75 ms x (1 + ilog2(min(nCPU, 8))) (kernel/sched/fair.c, 6.6+). */
@@ -545,6 +619,7 @@ export class Machine {
     if (!c.needResched) {
       c.needResched = true;
       c.reschedSince = this.now;
+      if (this.traceSink !== null) this.counter("need_resched", c.id, 1);
       // attribute the holdoff to the context that is holding the CPU (not the irq setting the flag)
       let i = c.frames.length - 1;
       if (i > 0 && c.frames[i]!.kind === CTX_HARDIRQ) i--;
@@ -642,6 +717,7 @@ export class Machine {
     next.execStart = this.now;
     next.sliceExec = 0;
     this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
+    if (next.frame.flowIn !== 0) this.flowIn(next.frame, "wakeup");
     if (next.isIdle) {
       this.enterIdle(c);
     } else {
@@ -675,6 +751,7 @@ export class Machine {
         this.holdoffEvents.push({ t: c.reschedSince, cpu: c.id, kind: CTX_NAMES[c.reschedKind]!, ns });
       }
     }
+    if (c.needResched && this.traceSink !== null) this.counter("need_resched", c.id, 0);
     c.reschedSince = -1;
     c.needResched = false;
     c.needReschedLazy = false;
@@ -706,9 +783,9 @@ export class Machine {
   // ---------------------------------------------------------------- interrupts
 
   /** Raise a hardirq on `cpu` at time `at` (default now). */
-  raiseIrq(cpu: number, name: string, handler: IrqHandler, at = this.now): void {
+  raiseIrq(cpu: number, name: string, handler: IrqHandler, at = this.now, flow = 0): void {
     const c = this.cpus[cpu]!;
-    const req: IrqReq = { name, handler, raisedAt: at };
+    const req: IrqReq = { name, handler, raisedAt: at, flow };
     if (this.mode === "explore" || (c.inDrive && at <= this.now)) {
       this.deliverIrq(c, req);
       return;
@@ -720,7 +797,15 @@ export class Machine {
 
   /** Send an IPI: the target takes it after the IPI latency (explore: at its next step). */
   sendIpi(cpu: number, name: string, handler: IrqHandler): void {
-    this.raiseIrq(cpu, name, handler, this.now + (this.mode === "timed" ? this.cfg.costs.ipiLatencyNs : 0));
+    const flow =
+      this.traceSink !== null && this.currentCpu !== null ? this.flowStart(this.currentCpu.id, name) : 0;
+    this.raiseIrq(
+      cpu,
+      name,
+      handler,
+      this.now + (this.mode === "timed" ? this.cfg.costs.ipiLatencyNs : 0),
+      flow,
+    );
   }
 
   deliverIrq(c: Cpu, req: IrqReq): void {
@@ -749,6 +834,7 @@ export class Machine {
     c.frames.push(f);
     if (this.mode === "timed") f.remaining = this.cfg.costs.irqEntryNs;
     this.emit("irq_handler_entry", c.id, req.name);
+    if (req.flow !== undefined && req.flow !== 0) this.flowEnd(c.id, req.name, req.flow);
   }
 
   private accountSpin(c: Cpu, f: Ctx): void {
@@ -1230,7 +1316,7 @@ export class Machine {
     // the step starts at the yield point the CPU is paused at: label it with that site
     const label = stepLabel(cpu, f.paused ? f.site : c.curr.isIdle ? "idle" : "run");
     this.stepLabels.push(label);
-    if (this.trace !== null) this.emit("model", cpu, `step ${this.steps}`, label);
+    if (this.traceSink !== null) this.emit("model", cpu, `step ${this.steps}`, label);
     f.paused = false;
     this.now += 1;
     this.drive(c);

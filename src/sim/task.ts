@@ -41,6 +41,10 @@ export class Ctx {
   site = "";
   /** Locks held in this context, innermost last (lockdep; maintained by src/sync). */
   held: { cls: string; site: string }[] = [];
+  /** Trace: a flow waiting to end in this context (Machine.flowTo), 0: none. */
+  flowIn = 0;
+  /** Trace (model level): start time of each stack entry pushed by enter()/call(), -1: not timed. */
+  private starts: number[] | null = null;
 
   constructor(
     readonly m: Machine,
@@ -67,20 +71,57 @@ export class Ctx {
   /** Push a function name on the call stack; pair with leave(). */
   enter(fn: string): void {
     this.stack.push(fn);
+    if (this.m.modelTrace) this.markStart();
   }
 
   leave(): void {
+    if (this.m.modelTrace) this.emitSlice();
     this.stack.pop();
   }
 
-  /** Run a kernel function as a named call: its name is on the call stack while it runs. */
+  /** Run a kernel function as a named call: its name is on the call stack while it runs (a trace slice). */
   *call<T>(fn: string, g: KGen<T>): KGen<T> {
     this.stack.push(fn);
+    if (this.m.modelTrace) this.markStart();
     try {
       return yield* g;
     } finally {
+      if (this.m.modelTrace) this.emitSlice();
       this.stack.pop();
     }
+  }
+
+  /**
+   * `g` (a call of kernel function `fn`) as a trace slice, without a call-stack entry (so dmesg call
+   * traces stay as they are); `g` itself when the model is not traced.
+   */
+  traced<T>(fn: string, g: KGen<T>): KGen<T> {
+    return this.m.modelTrace ? this.slicing(fn, g) : g;
+  }
+
+  private *slicing<T>(fn: string, g: KGen<T>): KGen<T> {
+    const t0 = this.m.now;
+    try {
+      return yield* g;
+    } finally {
+      this.m.slice(this.cpu.id, fn, t0, this.m.now);
+    }
+  }
+
+  private markStart(): void {
+    const s = (this.starts ??= []);
+    s[this.stack.length - 1] = this.m.now;
+  }
+
+  /** The slice of the innermost stack entry, from its start to now. */
+  private emitSlice(): void {
+    const i = this.stack.length - 1;
+    const s = this.starts;
+    if (i < 0 || s === null) return;
+    const t0 = s[i] ?? -1;
+    if (t0 < 0) return;
+    s[i] = -1;
+    this.m.slice(this.cpu.id, this.stack[i]!, t0, this.m.now);
   }
 
   /** preempt_disable(): a plain counter update (preempt_enable() is an effect: it may preempt). */

@@ -16,7 +16,26 @@ export type TraceKind =
   | "lock_acquired" // name: lock name, detail: site, a: 1 if read/shared
   | "lock_released"
   | "dmesg" // detail: one full dmesg line (without the timestamp)
-  | "model"; // name: model event name (e.g. "fault", "ioend_complete"), detail: free text, a/b: numbers
+  | "model" // an instant: name: model event name (e.g. "fault", "ioend_complete"), detail: free text, a/b: numbers
+  | "slice" // a kernel function that ran from a to b (ns), emitted at its return: name: function, detail: args text
+  | "flow_start" // the cause of a flow (lock release, IPI send, queue_work): name: flow name, a: flow id, b: context
+  | "flow_end" // its effect (waiter wake-up, IPI handler, work execution): name, a: flow id, b: context
+  | "counter"; // a counter track's new value: name: track name (per-CPU tracks end in "CPU n"), a: value
+
+/**
+ * How much a sink wants: SCHED the tracepoints (scheduler, irqs, workqueues, lock contention, dmesg)
+ * with thread states and the engine's counters; MODEL also the model's kernel-function slices,
+ * instants and flows; ALL also every user load and store. A sink without a level gets MODEL.
+ */
+export const TRACE_SCHED = 1;
+export const TRACE_MODEL = 2;
+export const TRACE_ALL = 3;
+export type TraceLevel = typeof TRACE_SCHED | typeof TRACE_MODEL | typeof TRACE_ALL;
+export const TRACE_LEVELS: Readonly<Record<string, TraceLevel>> = {
+  sched: TRACE_SCHED,
+  model: TRACE_MODEL,
+  all: TRACE_ALL,
+};
 
 export interface TraceEvent {
   /** Virtual time in ns. */
@@ -35,6 +54,8 @@ export interface TraceEvent {
 /** A consumer of trace events. Kept synchronous and allocation-light: the engine calls it inline. */
 export interface TraceSink {
   event(e: TraceEvent): void;
+  /** What the sink records (TRACE_MODEL when absent). */
+  readonly level?: TraceLevel;
 }
 
 /** Records all events in memory (tests, the web page, replay). */
@@ -47,7 +68,10 @@ export class MemoryTrace implements TraceSink {
 
 /** Fans one event stream out to several sinks. */
 export class TeeTrace implements TraceSink {
-  constructor(private readonly sinks: TraceSink[]) {}
+  readonly level: TraceLevel;
+  constructor(private readonly sinks: TraceSink[]) {
+    this.level = Math.max(TRACE_SCHED, ...sinks.map((k) => k.level ?? TRACE_MODEL)) as TraceLevel;
+  }
   event(e: TraceEvent): void {
     for (const s of this.sinks) s.event(e);
   }

@@ -23,6 +23,8 @@ interface PoolItem {
   work: WorkStruct;
   wq: Workqueue;
   queuedAt: number;
+  /** Trace flow from queue_work to the execution, 0: none. */
+  flow: number;
 }
 
 interface WorkerState {
@@ -75,7 +77,9 @@ export class WorkqueueSystem {
     work.pending = true;
     const pool = this.pools[cpu]!;
     if (pool.worklist.length === 0 && pool.nrRunning === 0) pool.watchdogTs = this.m.now;
-    pool.worklist.push({ work, wq, queuedAt: this.m.now });
+    const from = this.m.currentCpu;
+    const flow = from !== null && this.m.trace !== null ? this.m.flowStart(from.id, "queue_work") : 0;
+    pool.worklist.push({ work, wq, queuedAt: this.m.now, flow });
     if (pool.nrRunning === 0) this.wakeUpWorker(pool);
     return true;
   }
@@ -134,6 +138,7 @@ export class WorkqueueSystem {
       w.currentFunc = item.work.func;
       w.currentWq = item.wq.name;
       m.emit("workqueue_execute_start", pool.cpu, item.work.func, item.wq.name);
+      if (item.flow !== 0) m.flowEnd(pool.cpu, "queue_work", item.flow);
       yield* k.call("process_one_work", k.call(item.work.func, item.work.fn(k, item.work)));
       m.emit("workqueue_execute_end", pool.cpu, item.work.func, item.wq.name);
       this.executed.set(item.wq.name, (this.executed.get(item.wq.name) ?? 0) + 1);

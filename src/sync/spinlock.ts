@@ -67,6 +67,7 @@ function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   stats.acquired(true);
   lock.heldSince = m.now;
   m.emit("contention_end", k.cpu.id, lock.name, site);
+  if (k.flowIn !== 0) m.flowIn(k, lock.name);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
 }
 
@@ -116,6 +117,7 @@ function* raw_spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
     return;
   }
   lock.owner = next.k;
+  if (m.trace !== null) m.flowTo(next.k, lock.name);
   // the waiter sees the lock word change: one cache-line transfer to it
   m.kickSpinner(next.k, lock.line.rmw(next.k));
 }

@@ -2,7 +2,7 @@
 // space writer beside them, read-first (zero-page) faults, and the multi-threaded fork race of 6.4.0.
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
-import { MADV_DONTNEED, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
+import { MADV_DONTNEED, MADV_PAGEOUT, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
@@ -11,6 +11,9 @@ import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
 import { TASK_UNINTERRUPTIBLE } from "../sim/task.js";
+import { startVmaMergeRace, type VmaMergeRace } from "./mm-races.js";
+
+export type { VmaMergeRace };
 
 const PAGE = 4096;
 
@@ -46,7 +49,7 @@ export interface FaultLoop extends Common {
 /** A thread that keeps taking mmap_lock for write on an unrelated region (schema type mmap-writer). */
 export interface MmapWriter extends Common {
   type: "mmap-writer";
-  op?: "mmap-munmap" | "mprotect" | "brk";
+  op?: "mmap-munmap" | "mprotect" | "brk" | "mremap" | "mbind" | "pageout";
   /** Bytes changed per operation. */
   size?: number;
   /** Pause between operations (ns). */
@@ -57,7 +60,9 @@ export interface MmapWriter extends Common {
    * "own" (default): an unrelated region. "faulters": the first region of a fault-loop workload
    * (mprotect toggles it; mmap-munmap unmaps and maps it again at the same place).
    */
-  target?: "own" | "faulters";
+  target?: "own" | "faulters" | "next-to-faulters";
+  /** op mremap: MREMAP_DONTUNMAP (the old VMA stays, empty, without anon_vma). */
+  dontunmap?: boolean;
   /** Map a shared file instead of anonymous memory (mmap_region's post-insertion edits, §4.5 #2). */
   file?: boolean;
 }
@@ -74,6 +79,12 @@ export interface ForkRace extends Common {
   pages?: number;
   /** Hot pages per writer thread. */
   hotPages?: number;
+  /**
+   * Where the hot pages are: "per-writer" (default) slices from the region's start, one per writer;
+   * "first" / "last": the region's first / last `hotPages` pages, shared by every writer; "random":
+   * `hotPages` random pages per writer.
+   */
+  hotPlacement?: "per-writer" | "first" | "last" | "random";
   /** Pause between forks (ns). */
   interval?: number;
   /** Lifetime of each child before exit_mmap (ns). */
@@ -110,7 +121,7 @@ export interface StackRace extends Common {
   hotPages?: number;
 }
 
-export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini | StackRace;
+export type MmWorkload = FaultLoop | MmapWriter | ForkRace | Fork | ForkRaceMini | StackRace | VmaMergeRace;
 
 /** What the runner gives workloads. */
 export interface WorkloadHost {
@@ -171,6 +182,9 @@ export function startWorkload(h: WorkloadHost, w: MmWorkload, index: number): vo
     case "stack-race":
       startStackRace(h, w, index);
       return;
+    case "vma-merge-race":
+      startVmaMergeRace(h, w, index);
+      return;
   }
 }
 
@@ -189,6 +203,8 @@ export function workloadVaPages(w: MmWorkload): number {
       return 16 + 2 * (w.extraVmas ?? 4);
     case "stack-race":
       return 2 * (w.grows ?? 256) + 64;
+    case "vma-merge-race":
+      return 64;
   }
 }
 
@@ -278,13 +294,21 @@ function shuffle(a: Int32Array, rng: Rng): void {
 
 function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
   const op = w.op ?? "mmap-munmap";
-  const target = w.target === "faulters" ? h.regions[0] : undefined;
+  const first = h.regions[0];
+  // next-to-faulters: the one-page gap just above the first fault-loop region
+  const target =
+    w.target === "faulters"
+      ? first
+      : w.target === "next-to-faulters" && first !== undefined
+        ? { start: first.start + first.npages, npages: 1 }
+        : undefined;
   // with a target, `size` (if given) limits the change to the first bytes of the faulters' region
   const n =
     target !== undefined
       ? Math.min(target.npages, w.size !== undefined ? pages(w.size) : target.npages)
       : pages(w.size ?? 65536);
-  const region = target?.start ?? (op === "mmap-munmap" ? -1 : h.premap(n, { gapPages: 1 }));
+  const region =
+    target?.start ?? (op === "mmap-munmap" || op === "mremap" ? -1 : h.premap(n, { gapPages: 1 }));
   const file = new MmFile(1000 + _index, `file${_index}`, n);
   h.spawn(w.name ?? `mmap-writer`, h.mm, function* (th) {
     yield* startDelay(h, th, w);
@@ -295,7 +319,21 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
       brkEnd = region;
     }
     for (let i = 0; h.running() && i < 100_000_000; i++) {
-      if (op === "mmap-munmap" && target !== undefined) {
+      if (op === "mremap") {
+        const at = target !== undefined ? region : yield* sys.mmap(th, n, {});
+        if (at >= 0) {
+          if (target === undefined && w.touch) yield* user_access(th, at, 0, true);
+          const to = yield* sys.mremap(th, at, n, w.dontunmap ? MREMAP_DONTUNMAP : 0);
+          if (to >= 0) yield* sys.munmap(th, to, n);
+          // without DONTUNMAP the region moved away: map it again where the faulters expect it
+          if (!w.dontunmap && target !== undefined) yield* sys.mmap(th, n, { at: region });
+          else if (target === undefined) yield* sys.munmap(th, at, n);
+        }
+      } else if (op === "mbind") {
+        yield* sys.mbind(th, region, n, (i % 2) + 1);
+      } else if (op === "pageout") {
+        yield* sys.madvise(th, region, n, MADV_PAGEOUT);
+      } else if (op === "mmap-munmap" && target !== undefined) {
         yield* sys.munmap(th, region, n);
         yield* sys.mmap(th, n, w.file ? { at: region, file, shared: true } : { at: region });
       } else if (op === "mmap-munmap") {
@@ -349,6 +387,8 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
   let forksDone = false;
   let warm = 0;
   const nthreads = writers + faulters;
+  const hotOf = hotPageLists(h, w, index, np, writers, hot);
+  const allHot = hotOf.flat();
   for (let t = 0; t < writers; t++) {
     h.spawn(`writer-${t}`, h.mm, function* (th) {
       yield* startDelay(h, th, w);
@@ -357,7 +397,8 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
       warm++;
       // store and load back a few hot pages; a lost store shows up in the load (invariant 4)
       for (let i = 0; !forksDone && h.running() && i < 1e9; i++) {
-        const vpn = region + ((t * hot + (i % hot)) % np);
+        const mine = hotOf[t]!;
+        const vpn = region + mine[i % mine.length]!;
         yield* user_access(th, vpn, word, true, think);
         yield* user_access(th, vpn, word, false, think);
       }
@@ -371,7 +412,7 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
       warm++;
       for (let i = 0; !forksDone && h.running() && i < 1e9; i++) {
         // mostly cold pages (the TLB misses), sometimes the writers' hot pages
-        const vpn = rng.int(4) === 0 ? region + (rng.int(writers * hot) % np) : region + rng.int(np);
+        const vpn = rng.int(4) === 0 ? region + allHot[rng.int(allHot.length)]! : region + rng.int(np);
         yield* user_access(th, vpn, word, true, think);
         yield* user_access(th, vpn, word, false, think);
       }
@@ -388,6 +429,36 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
     forksDone = true;
     h.done();
   });
+}
+
+/** Each fork-race writer's hot pages (offsets into the region), by hotPlacement. */
+function hotPageLists(
+  h: WorkloadHost,
+  w: ForkRace,
+  index: number,
+  np: number,
+  writers: number,
+  hot: number,
+): number[][] {
+  const n = Math.min(hot, np);
+  const place = w.hotPlacement ?? "per-writer";
+  const rng = h.rng(`fork-race.${index}.hot`);
+  const out: number[][] = [];
+  for (let t = 0; t < writers; t++) {
+    const list: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (place === "first") list.push(i);
+      else if (place === "last") list.push(np - n + i);
+      else if (place === "per-writer") list.push((t * hot + i) % np);
+      else {
+        let p = rng.int(np);
+        while (list.includes(p)) p = (p + 1) % np;
+        list.push(p);
+      }
+    }
+    out.push(list);
+  }
+  return out;
 }
 
 function startFork(h: WorkloadHost, w: Fork, _index: number): void {

@@ -108,6 +108,65 @@ describe("run", () => {
     expect(trace.traceEvents.length).toBeGreaterThan(100);
     expect(fs.readdirSync(dir).sort()).toEqual(["a.json", "b.json", "t.json"]);
   });
+  it("--trace on the 6.4.0 fork race holds the fault path, fork, flows and counters", () => {
+    const dir = scratch("trace");
+    const file = path.join(dir, "t.json");
+    const r = faultline(["run", "pervma-fork-race", "--kernel", "6.4.0", "--trace", file, "-q"]);
+    expect(r.code).toBe(1);
+    const evs = JSON.parse(fs.readFileSync(file, "utf8")).traceEvents as {
+      ph: string;
+      name?: string;
+      pid: number;
+      tid: number;
+      id?: number;
+      ts?: number;
+      dur?: number;
+      args?: Record<string, unknown>;
+    }[];
+    const slices = new Set(evs.filter((e) => e.ph === "X").map((e) => e.name));
+    for (const n of [
+      "do_user_addr_fault",
+      "lock_vma_under_rcu",
+      "handle_mm_fault",
+      "wp_page_copy",
+      "dup_mmap",
+      "copy_page_range",
+      "flush_tlb_mm",
+    ])
+      expect(slices).toContain(n);
+    // slices of one task nest: wp_page_copy lies inside a do_user_addr_fault of the same track
+    const copy = evs.find((e) => e.ph === "X" && e.name === "wp_page_copy")!;
+    const fault = evs.find(
+      (e) =>
+        e.ph === "X" &&
+        e.name === "do_user_addr_fault" &&
+        e.tid === copy.tid &&
+        e.ts! <= copy.ts! &&
+        e.ts! + e.dur! >= copy.ts! + copy.dur!,
+    );
+    expect(fault).toBeDefined();
+    // the task's process is named by command
+    const pname = evs.find((e) => e.ph === "M" && e.name === "process_name" && e.pid === copy.pid);
+    expect(pname?.args?.name).toMatch(/^(writer|faulter|forker)[-\w]* \d+$/);
+    const s = evs.filter((e) => e.ph === "s");
+    const f = evs.filter((e) => e.ph === "f");
+    expect(s.length).toBeGreaterThan(0);
+    expect(f.length).toBeGreaterThan(0);
+    const ids = new Set(s.map((e) => e.id));
+    for (const e of f) expect(ids.has(e.id)).toBe(true);
+    expect(evs.some((e) => e.ph === "C" && /^need_resched CPU \d$/.test(e.name!))).toBe(true);
+    expect(evs.some((e) => e.ph === "i" && e.name === "store via stale TLB")).toBe(true);
+    expect(evs.some((e) => e.ph === "i" && e.name === "finding:lost_update")).toBe(true);
+  });
+  it("--trace-level sched records no kernel-function slices", () => {
+    const dir = scratch("trace-sched");
+    const file = path.join(dir, "t.json");
+    const r = faultline(["run", "pervma-fork-race", "--trace", file, "--trace-level", "sched", "-q"]);
+    expect(r.code).toBe(1);
+    const evs = JSON.parse(fs.readFileSync(file, "utf8")).traceEvents as { ph: string }[];
+    expect(evs.some((e) => e.ph === "X")).toBe(false);
+    expect(evs.some((e) => e.ph === "B")).toBe(true);
+  });
   it("--json - prints JSON on stdout; --kernel and --seed choose variant and seed", () => {
     const r = faultline(["run", "pervma-fork-race", "--kernel", "6.4.3", "--seed", "3", "--json", "-"]);
     expect(r.code).toBe(0);
@@ -175,6 +234,11 @@ describe("bad input: exit 2, a clear message, no stack trace, no output file", (
     ],
     ["--json is a directory", ["run", "softlockup-demo", "--json", dir], /it is a directory/],
     ["unwritable --trace", ["run", "softlockup-demo", "--trace", "/proc/x/t.json"], /cannot write trace/],
+    [
+      "bad --trace-level",
+      ["run", "softlockup-demo", "--trace", path.join(dir, "t.json"), "--trace-level", "verbose"],
+      /--trace-level verbose: expected one of sched, model, all/,
+    ],
     [
       "unwritable --report",
       ["run", "softlockup-demo", "--report", "/proc/rep"],

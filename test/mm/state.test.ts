@@ -93,8 +93,11 @@ describe("MmStruct", () => {
 });
 
 describe("variants", () => {
-  it("has the four kernels with the switches the spec gives them", () => {
-    expect(MM_VARIANTS.map((v) => v.name)).toEqual(["6.3", "6.4.0", "6.4.3", "6.15"]);
+  it("has the five kernels with the switches the spec gives them", () => {
+    expect(MM_VARIANTS.map((v) => v.name)).toEqual(["6.3", "6.4.0", "6.4.3", "6.5", "6.15"]);
+    expect(findMmVariant("6.4.3")!.switches.anonVmaCheck).toBe("before-lock");
+    expect(findMmVariant("6.5")!.switches.anonVmaCheck).toBe("after-lock");
+    expect(findMmVariant("6.5")!.switches.lockVmaInDupAnonVma).toBe(true);
     expect(findMmVariant("6.3")!.switches.perVmaLock).toBe(false);
     expect(findMmVariant("6.4.0")!.switches.forkLockVmas).toBe("none");
     expect(findMmVariant("6.4.3")!.switches.forkLockVmas).toBe("per-vma");
@@ -112,7 +115,7 @@ describe("variants", () => {
 
   it("describes variants for the catalog with every lock site", () => {
     const infos = mmVariantInfos();
-    expect(infos).toHaveLength(4);
+    expect(infos).toHaveLength(5);
     expect(infos[0]!.lockSites).toContain("dup_mmap:vma_start_write");
     expect(infos[0]!.lockSites).toEqual(LOCK_SITES);
     expect(infos[1]!.switches.find((s) => s.name === "forkLockVmas")!.values).toContain("all-first");

@@ -2,9 +2,9 @@
 // table, canonical JSON, the streamed Chrome trace, and SVG plots.
 import { describe, expect, it } from "vitest";
 import { compareReport, compareRows } from "../../src/report/compare.js";
-import { dmesgStamp, fmtNs } from "../../src/report/format.js";
+import { dmesgStamp, fmtNs, fmtTime } from "../../src/report/format.js";
 import { htmlReport } from "../../src/report/html.js";
-import { standardPlots } from "../../src/report/plots.js";
+import { renderSvg, scalingSpec, standardPlots, variantsSpec } from "../../src/report/plots.js";
 import { RESULT_FORMAT, RESULT_VERSION, RunResult, resultJson } from "../../src/report/result.js";
 import { StringSink } from "../../src/report/sink.js";
 import { lockStatLines, textReport } from "../../src/report/text.js";
@@ -222,6 +222,60 @@ describe("Chrome trace writer", () => {
     expect(evs.some((e) => e.ph === "i" && e.name === "watchdog: BUG: soft lockup")).toBe(true);
     expect(doc.metadata.scenario).toBe("x");
   });
+  it("puts kernel-function slices on tracks named by command, with thread states, flows and counters", () => {
+    const sink = new StringSink();
+    const w = new ChromeTraceWriter(sink);
+    const e = (
+      t: number,
+      cpu: number,
+      kind: TraceEvent["kind"],
+      name: string,
+      pid: number,
+      a = 0,
+      b = 0,
+      detail = "",
+    ) => w.event({ t, cpu, kind, pid, name, detail, a, b });
+    e(0, 0, "sched_switch", "writer-0", 0, 0, 7, "S");
+    e(100, 0, "slice", "wp_page_copy", 7, 40, 100);
+    e(150, 0, "slice", "do_user_addr_fault", 7, 20, 150);
+    e(200, 0, "flow_start", "TLB", 7, 1);
+    e(200, 0, "counter", "need_resched", 7, 1);
+    e(300, 1, "irq_handler_entry", "TLB", 0);
+    e(300, 1, "flow_end", "TLB", 0, 1);
+    e(350, 1, "slice", "flush_tlb_func", 0, 310, 350);
+    e(360, 1, "irq_handler_exit", "TLB", 0);
+    e(400, 0, "sched_switch", "migration/0", 7, 7, 9, "R");
+    e(500, 0, "sched_wakeup", "writer-0", 9, 7, 0);
+    w.finish();
+    const evs = JSON.parse(sink.text()).traceEvents as Record<string, unknown>[];
+    const meta = (pid: unknown, name: string) =>
+      evs.find((x) => x.ph === "M" && x.pid === pid && x.name === name) as
+        | { args: { name: string } }
+        | undefined;
+    const x = evs.filter((x) => x.ph === "X");
+    const copy = x.find((s) => s.name === "wp_page_copy")!;
+    expect(copy).toMatchObject({ ts: 0.04, dur: 0.06 });
+    // the task's slices are on its own process, named by command
+    expect(meta(copy.pid, "process_name")?.args.name).toBe("writer-0 7");
+    expect(x.find((s) => s.name === "do_user_addr_fault")!.pid).toBe(copy.pid);
+    // irq-context slices sit on the CPU's irq lane
+    const flush = x.find((s) => s.name === "flush_tlb_func")!;
+    expect(flush.pid).toBe(1);
+    expect(evs.find((x) => x.ph === "B" && x.name === "irq:TLB")!.tid).toBe(flush.tid);
+    // the flow runs from CPU 0's task lane to CPU 1's irq lane, with one id
+    const s = evs.find((x) => x.ph === "s")!;
+    const f = evs.find((x) => x.ph === "f")!;
+    expect(s.id).toBe(f.id);
+    expect([s.tid, f.tid, f.bp]).toEqual([1, 4, "e"]);
+    expect(evs.find((x) => x.ph === "C")).toMatchObject({ name: "need_resched CPU 0", args: { value: 1 } });
+    // thread states: Running, Runnable (preempted), then woken (Runnable)
+    const states = evs
+      .filter((x) => x.ph === "B" && x.cat === "state" && x.pid === copy.pid)
+      .map((x) => x.name);
+    expect(states).toEqual(["Running", "Runnable (preempted)", "Runnable"]);
+    const count = (ph: string) => evs.filter((x) => x.ph === ph).length;
+    expect(count("B")).toBe(count("E"));
+  });
   it("aborts without leaving output", () => {
     const sink = new StringSink();
     const w = new ChromeTraceWriter(sink);
@@ -232,14 +286,41 @@ describe("Chrome trace writer", () => {
 });
 
 describe("plots and HTML", () => {
+  it("sweep plots: integer ticks for an integer parameter, the spread over seeds, no empty variant panel", async () => {
+    const pts = [1, 2, 4].flatMap((x) => [
+      { series: "6.4.0", x, y: x * 10 },
+      { series: "6.4.0", x, y: x * 12 },
+    ]);
+    const svg = await renderSvg(scalingSpec(pts, "machine.cpus", "faults/s")!);
+    expect(svg).toContain("mean over seeds; band: min-max");
+    expect(svg).not.toMatch(/>1\.5</);
+    const r = sampleResult("5.17", false);
+    const v = variantsSpec([r, { ...r, kernel: { ...r.kernel, variant: "5.18" } }])!;
+    expect(JSON.stringify(v)).not.toContain('"metric":"findings"');
+  });
   it("renders SVG plots and one self-contained HTML page", async () => {
     const results = [sampleResult("5.16"), sampleResult("5.17", false)];
     const plots = await standardPlots(results);
-    expect(plots.map((p) => p.name)).toEqual(["variants", "latency", "holdoff"]);
+    expect(plots.map((p) => p.name)).toEqual(["variants", "latency-fsync", "holdoff"]);
     for (const p of plots) expect(p.svg.startsWith("<svg")).toBe(true);
+    // units on the axes, log scales where values span orders of magnitude
+    expect(plots[1]!.svg).toContain("latency (µs, log scale)");
+    expect(plots[2]!.svg).toMatch(/longest holdoff in bucket \((ms|s|µs)/);
     const html = htmlReport("t", [{ heading: "h", results, plots }]);
     expect(html).toContain("<svg");
     expect(html).not.toMatch(/<script|<link|src="http/);
     expect(html).toContain("watchdog: BUG: soft lockup - CPU#1 stuck for 22s!");
+  });
+});
+
+describe("fmtTime", () => {
+  it("shows as many decimals as the resolution needs", () => {
+    expect(fmtTime(1_220_050, 50)).toBe("1.22005 ms");
+    expect(fmtTime(1_220_100, 100)).toBe("1.2201 ms");
+    expect(fmtTime(64_000_375_000, 25_000)).toBe("64.00038 s");
+    expect(fmtTime(64_000_375_000, 1_000)).toBe("64.000375 s");
+    expect(fmtTime(25e9, 1e9)).toBe("25 s");
+    expect(fmtTime(830, 1)).toBe("830 ns");
+    expect(fmtTime(0, 1000)).toBe("0 µs");
   });
 });

@@ -125,8 +125,81 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await waitFor(p, "verdict-1", "web-fork-race");
       expect(await p.getByTestId("verdict-0").textContent()).toContain("lost_update");
       expect(await p.getByTestId("verdict-1").textContent()).toBe("No findings.");
-      await p.getByTestId("timeline-0").locator("canvas").waitFor();
+      const tl = p.getByTestId("timeline-0");
+      await tl.locator("canvas").waitFor();
+      // the finding's time shows the story: the store through the stale TLB entry on one CPU, the
+      // wp_page_copy that replaced the page on another, and the annotation joining them
+      await p
+        .getByTestId("card-0")
+        .locator("p.finding", { hasText: "lost_update" })
+        .locator("button.link")
+        .click();
+      const shown = async () => (await tl.getAttribute("data-shown")) ?? "";
+      await expect
+        .poll(shown)
+        .toMatch(/^note lost write: store via stale TLB on CPU \d vs wp_page_copy on CPU \d$/m);
+      const text = await shown();
+      expect(text).toMatch(/^label wp_page_copy$/m);
+      expect(text).toMatch(/^cause store via stale TLB cpu\d$/m);
+      expect(text).toMatch(/^cause wp_page_copy cpu\d$/m);
+      expect(text).toMatch(/^mark store via stale TLB cpu\d$/m);
+      // tick labels are precise at this zoom (a few microseconds in view): no two ticks alike
+      const view = (await tl.getAttribute("data-view"))!.split(":").map(Number);
+      expect(view[1]! - view[0]!).toBeLessThan(20_000);
+      const ticks = ((await tl.getAttribute("data-ticks")) ?? "").split("|");
+      expect(ticks.length).toBeGreaterThan(2);
+      expect(new Set(ticks).size).toBe(ticks.length);
+      await p.mouse.move(0, 0);
       await screenshot(p, "web-fork-race.png");
+      await tl.screenshot({ path: `${ARTIFACTS}/web-fork-race-timeline.png` });
+      // "copy command": the CLI run it prints writes the very bytes the page's JSON export holds
+      const cmd = (await p.getByTestId("cli-command-0").textContent())!;
+      expect(cmd).toMatch(/^faultline run pervma-fork-race --seed \d+ .*--json result\.json$/);
+      const [dl] = await Promise.all([p.waitForEvent("download"), p.getByTestId("export-json-0").click()]);
+      const pageJson = path.join(ARTIFACTS, "web-fork-race-page.json");
+      await dl.saveAs(pageJson);
+      const cliJson = path.join(ARTIFACTS, "web-fork-race-cli.json");
+      const args = cmd
+        .replace(/^faultline /, "")
+        .replace("--json result.json", `--json ${cliJson}`)
+        .split(" ")
+        .map((a) => a.replace(/^'(.*)'$/, "$1"));
+      const run = spawnSync(process.execPath, [path.join(ROOT, "bin/faultline.js"), ...args, "-q"], {
+        encoding: "utf8",
+      });
+      expect(run.status, run.stderr).toBe(1);
+      expect(fs.readFileSync(cliJson, "utf8")).toBe(fs.readFileSync(pageJson, "utf8"));
+      // "Open in Perfetto": the page PINGs the window it opened until it answers PONG, then posts the
+      // trace buffer (Perfetto's postMessage protocol); a stand-in for ui.perfetto.dev records it
+      await p.context().route("https://ui.perfetto.dev/**", (route) =>
+        route.fulfill({
+          contentType: "text/html",
+          body: `<!doctype html><title>stand-in</title><script>
+            addEventListener("message", (e) => {
+              if (e.data === "PING") { e.source.postMessage("PONG", e.origin); return; }
+              if (e.data && e.data.perfetto) window.received = new TextDecoder().decode(e.data.perfetto.buffer);
+            });</script>`,
+        }),
+      );
+      const [popup] = await Promise.all([p.waitForEvent("popup"), p.getByTestId("open-perfetto-0").click()]);
+      await popup.waitForFunction(
+        () => typeof (window as unknown as { received?: string }).received === "string",
+      );
+      const handed = JSON.parse(
+        await popup.evaluate(() => (window as unknown as { received: string }).received),
+      );
+      const names = new Set(
+        handed.traceEvents.filter((e: { ph: string }) => e.ph === "X").map((e: { name: string }) => e.name),
+      );
+      expect(names.has("wp_page_copy")).toBe(true);
+      expect(handed.traceEvents.some((e: { ph: string }) => e.ph === "s")).toBe(true);
+      await popup.close();
+      // zoom out is bounded by the run: never wider than the run
+      await tl.locator("canvas").focus();
+      for (let i = 0; i < 40; i++) await p.keyboard.press("s");
+      await expect
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .toSatisfy(([a, b]: number[]) => a! >= -0.02 * 2e9 && b! <= 2.05e9);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
@@ -176,6 +249,13 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await waitFor(p, "verdict-1", "web-writeback");
       expect(await p.getByTestId("verdict-0").textContent()).toContain("soft_lockup");
       expect(await p.getByTestId("verdict-1").textContent()).not.toContain("soft_lockup");
+      // the holdoff band (need_resched pending) on the locked-up CPU crosses the watchdog threshold
+      await expect
+        .poll(async () => (await p.getByTestId("timeline-0").getAttribute("data-shown")) ?? "")
+        .toMatch(/^threshold cpu\d crossed$/m);
+      expect((await p.getByTestId("timeline-1").getAttribute("data-shown")) ?? "").not.toMatch(
+        /^threshold cpu\d crossed$/m,
+      );
       // zoom in and pan: frames stay cheap (level of detail)
       const tl = p.getByTestId("timeline-0");
       const box = (await tl.locator("canvas").boundingBox())!;
@@ -206,6 +286,7 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await p.mouse.move(0, 0);
       await screenshot(p, "web-writeback.png");
+      await p.getByTestId("timeline-0").screenshot({ path: `${ARTIFACTS}/web-writeback-timeline.png` });
       // the part a README shows: form, verdicts and both timelines
       const end = await p
         .getByTestId("timeline-1")
@@ -236,6 +317,56 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
   );
 
   it(
+    "iomap-s8: frame intervals while wheel-zooming a million-event timeline",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?scenario=iomap-s8&variant=5.16&run`);
+      await waitFor(p, "verdict-0", "web-s8", 280_000);
+      const tl = p.getByTestId("timeline-0");
+      const box = (await tl.locator("canvas").boundingBox())!;
+      // frame intervals as the compositor sees them (requestAnimationFrame), not JavaScript time
+      await p.evaluate(() => {
+        const w = window as unknown as { frames: number[]; stop: boolean };
+        w.frames = [];
+        w.stop = false;
+        const tick = (t: number) => {
+          w.frames.push(t);
+          if (!w.stop) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      await p.mouse.move(box.x + box.width * 0.5, box.y + 80);
+      const rects: number[] = [];
+      for (let i = 0; i < 24; i++) {
+        await p.mouse.wheel(0, i < 12 ? -250 : 250);
+        await p.waitForTimeout(30);
+        rects.push(Number(await tl.getAttribute("data-rects")));
+      }
+      const frames = await p.evaluate(() => {
+        const w = window as unknown as { frames: number[]; stop: boolean };
+        w.stop = true;
+        return w.frames;
+      });
+      const iv = frames.slice(1).map((t, i) => t - frames[i]!);
+      iv.sort((a, b) => a - b);
+      const q = (f: number) => iv[Math.min(iv.length - 1, Math.floor(f * iv.length))]!;
+      const figures = {
+        frames: iv.length,
+        p50Ms: q(0.5),
+        p95Ms: q(0.95),
+        maxMs: iv[iv.length - 1],
+        rectsMax: Math.max(...rects),
+      };
+      fs.writeFileSync(path.join(ARTIFACTS, "web-s8-frames.json"), `${JSON.stringify(figures, null, 1)}\n`);
+      console.log(`iomap-s8 zoom frame intervals: ${JSON.stringify(figures)}`);
+      expect(iv.length).toBeGreaterThan(5);
+      expect(figures.rectsMax).toBeGreaterThan(100);
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "counterexample: the checker finds the 6.4.0 fork race; stepping moves table and timeline together",
     async () => {
       const p = await h.page();
@@ -253,6 +384,11 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       expect(noTime(await p.getByTestId("cx-verdict").textContent())).toBe(noTime(first));
       expect(await p.getByTestId("cx-verdict").textContent()).toContain("violation");
       expect(await p.getByTestId("cx-finding").textContent()).toContain("replay reproduces it");
+      // the default search looks for the lost write itself; the steps carry the values and frames
+      expect(await p.getByTestId("cx-finding").textContent()).toContain("lost_update");
+      expect(await p.locator("table.steps").textContent()).toMatch(
+        /store via stale TLB: 0x\w+ word \d+ = \d+ \(frame \d+/,
+      );
       const stepText = async () => (await p.getByTestId("cx-step").textContent()) ?? "";
       const [, last, total] = /step (\d+) of (\d+)/.exec(await stepText())!;
       expect(last).toBe(total);

@@ -156,3 +156,54 @@ describe("timeline data", () => {
     expect(buildMs).toBeLessThan(5000);
   });
 });
+
+describe("kernel functions, holdoff bands, flows and finding notes", () => {
+  it("puts nested slices of any shape in rows that never overlap, children below their parent", () => {
+    const slice = fc
+      .tuple(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 3 }),
+      )
+      .map(([s, d, pid]) => ({ s, e: s + d, pid }));
+    fc.assert(
+      fc.property(fc.array(slice, { maxLength: 60 }), (sl) => {
+        const store = new EventStore();
+        sl.sort((a, b) => a.e - b.e);
+        for (const x of sl) store.event(ev(x.e, 0, "slice", "f", "", x.s, x.e, x.pid));
+        const d = buildTimeline(store, 1, 2000);
+        const rows = d.lanes.filter((l) => l.kind === "fn");
+        for (const l of rows)
+          for (let i = 1; i < l.n; i++) expect(l.start[i]!).toBeGreaterThanOrEqual(l.end[i - 1]!);
+        const kept = rows.reduce((n, l) => n + l.n, 0);
+        expect(kept).toBeLessThanOrEqual(sl.length);
+        if (sl.length <= 6) expect(kept).toBe(sl.length);
+      }),
+    );
+  });
+
+  it("turns need_resched counters into holdoff bands, pairs flows, and notes what a lost update came from", () => {
+    const store = new EventStore();
+    store.event(ev(0, 0, "sched_switch", "writer", "", 0, 10, 0));
+    store.event(ev(0, 1, "sched_switch", "faulter", "", 0, 11, 0));
+    store.event(ev(100, 0, "counter", "need_resched", "", 1));
+    store.event(ev(150, 0, "flow_start", "TLB", "", 7, 0, 10));
+    store.event(ev(160, 1, "flow_end", "TLB", "", 7, 2, 11));
+    store.event(ev(400, 0, "counter", "need_resched", "", 0));
+    store.event(ev(500, 1, "slice", "wp_page_copy", "", 450, 500, 11));
+    store.event(ev(480, 0, "model", "store via stale TLB", "0x10000 word 0 = 5", 5, 304, 10));
+    store.event(ev(600, 0, "model", "finding:lost_update", "load at 0x10000 read 4", 0, 0, 10));
+    const d = buildTimeline(store, 2, 700, 200);
+    const h = d.lanes.find((l) => l.kind === "holdoff")!;
+    expect([h.cpu, h.start[0], h.end[0]]).toEqual([0, 100, 400]);
+    expect(d.flows.n).toBe(1);
+    expect([d.flows.t0[0], d.flows.cpu0[0], d.flows.t1[0], d.flows.cpu1[0]]).toEqual([150, 0, 160, 1]);
+    expect(d.notes).toHaveLength(1);
+    expect(d.notes[0]!.text).toBe("lost write: store via stale TLB on CPU 0 vs wp_page_copy on CPU 1");
+    expect(d.notes[0]!.targets.map((x) => [x.what, x.cpu, x.t])).toEqual([
+      ["store via stale TLB", 0, 480],
+      ["wp_page_copy", 1, 450],
+    ]);
+    expect(d.thresholdNs).toBe(200);
+  });
+});

@@ -566,8 +566,12 @@ function Results({
             side={s}
             index={i}
             onFocus={(t) => {
-              // a window of 2 % of the run around the moment, and the timeline scrolled into view
-              viewport.focus(t, Math.max(1000, spanNs * 0.02));
+              // a finding with an annotation: the window from its causes to it; else 2 % of the run
+              // around the moment; and the timeline scrolled into view
+              const note = s.done!.timeline.notes.find((n) => Math.abs(n.t - t) < 1);
+              const from = note ? Math.min(t, ...note.targets.map((x) => x.t)) : t;
+              if (note && from < t) viewport.focusRange(from, t, t);
+              else viewport.focus(t, Math.max(1000, spanNs * 0.02));
               document.querySelector(`[data-testid="timeline-${i}"]`)?.scrollIntoView({ block: "center" });
             }}
           />
@@ -640,7 +644,7 @@ function Card({ side, index, onFocus }: { side: Side; index: number; onFocus: (t
       <p class="verdict" data-testid={`verdict-${index}`}>
         {bad ? findingsLine(r) : "No findings."}
       </p>
-      {r.findings.slice(0, 3).map((f, i) => (
+      {firstOfEachKind(r.findings, 4).map((f, i) => (
         <p class="finding" key={i}>
           <b>{f.kind}</b> at{" "}
           <button type="button" class="link" title="show on the timeline" onClick={() => onFocus(f.tNs)}>
@@ -725,9 +729,95 @@ function Card({ side, index, onFocus }: { side: Side; index: number; onFocus: (t
         >
           Text report
         </button>
+        <button
+          type="button"
+          data-testid={`open-perfetto-${index}`}
+          title="opens ui.perfetto.dev in a new window and hands it this run's trace"
+          onClick={async () => {
+            // open the window first, in the click's user gesture, so pop-up blockers let it through
+            const win = window.open(PERFETTO_URL);
+            if (win === null) return;
+            const parts = await WORKERS[index]!.exportTrace();
+            openInPerfetto(
+              win,
+              new TextEncoder().encode(parts.join("")).buffer,
+              `${r.scenario.name} ${r.kernel.variant}`,
+            );
+          }}
+        >
+          Open in Perfetto
+        </button>
+        <button
+          type="button"
+          data-testid={`copy-command-${index}`}
+          onClick={() => void navigator.clipboard?.writeText(cliCommand(r)).catch(() => {})}
+        >
+          Copy command
+        </button>
       </div>
+      <p class="hint">
+        The same run from the command line (same JSON bytes):{" "}
+        <code data-testid={`cli-command-${index}`}>{cliCommand(r)}</code>
+      </p>
     </div>
   );
+}
+
+/** The first finding of each kind, in time order, at most `max` (three cow_premise must not hide the lost_update). */
+function firstOfEachKind<F extends { kind: string }>(fs: readonly F[], max: number): F[] {
+  const seen = new Set<string>();
+  const out: F[] = [];
+  for (const f of fs) {
+    if (seen.has(f.kind)) continue;
+    seen.add(f.kind);
+    out.push(f);
+    if (out.length === max) break;
+  }
+  return out;
+}
+
+const PERFETTO_URL = "https://ui.perfetto.dev";
+
+/**
+ * Perfetto's documented way to open a trace from another page (docs: "Opening the trace in the UI
+ * from another web page", postMessage): PING the window it opened until it answers PONG, then post
+ * { perfetto: { buffer, title } }.
+ */
+function openInPerfetto(win: Window, buffer: ArrayBuffer, title: string): void {
+  let done = false;
+  const onMessage = (e: MessageEvent) => {
+    if (e.origin !== PERFETTO_URL || e.data !== "PONG" || done) return;
+    done = true;
+    window.clearInterval(timer);
+    window.removeEventListener("message", onMessage);
+    win.postMessage(
+      { perfetto: { buffer, title, fileName: `${title.replace(/\W+/g, "-")}.json` } },
+      PERFETTO_URL,
+    );
+  };
+  window.addEventListener("message", onMessage);
+  let tries = 0;
+  const timer = window.setInterval(() => {
+    if (done || tries++ > 100 || win.closed) {
+      window.clearInterval(timer);
+      window.removeEventListener("message", onMessage);
+      return;
+    }
+    win.postMessage("PING", PERFETTO_URL);
+  }, 100);
+}
+
+/** The `faultline run` command that gives this result's JSON bytes (scenario, seed, every override). */
+export function cliCommand(r: RunResult): string {
+  const q = (s: string) => (/^[\w.,:=/+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  const sets = r.scenario.sets.map((s) => `--set ${q(s)}`);
+  return [
+    "faultline run",
+    q(r.scenario.name),
+    `--seed ${r.scenario.seed}`,
+    ...sets,
+    "--json result.json",
+  ].join(" ");
 }
 
 function findingsLine(r: RunResult): string {
@@ -762,22 +852,18 @@ export function Timeline({
         <button type="button" onClick={() => view.current?.fit()}>
           Fit
         </button>
-        <button
-          type="button"
-          onClick={() => viewport.set(viewport.t0 + (viewport.nsPerPx * 300) / 2, viewport.nsPerPx / 2)}
-        >
+        <button type="button" onClick={() => view.current?.zoomCentre(0.5)}>
           Zoom in
         </button>
-        <button
-          type="button"
-          onClick={() => viewport.set(viewport.t0 - viewport.nsPerPx * 300, viewport.nsPerPx * 2)}
-        >
+        <button type="button" onClick={() => view.current?.zoomCentre(2)}>
           Zoom out
         </button>
         <span class="legend">
           <i class="sw task" /> task <i class="sw hardirq" /> hardirq <i class="sw softirq" /> softirq{" "}
-          <i class="sw work" /> work item <i class="sw lock" /> lock wait <i class="sw dmesg" /> dmesg{" "}
-          <i class="sw finding" /> finding
+          <i class="sw work" /> work item <i class="sw lock" /> lock wait <i class="sw fn" /> kernel function{" "}
+          <i class="sw holdoff" /> need_resched pending <i class="sw over" /> past the watchdog threshold{" "}
+          <i class="sw flow" /> wake-up/IPI/work flow <i class="sw dmesg" /> dmesg <i class="sw stale" />{" "}
+          stale-TLB store <i class="sw finding" /> finding
         </span>
         <span class="hint stats">
           {fmtInt(done.timeline.events)} events, {fmtInt(done.timeline.lanes.reduce((n, l) => n + l.n, 0))}{" "}

@@ -51,7 +51,8 @@ export function CounterexamplePanel() {
   );
   const [budget, setBudget] = useState(/^\d+$/.test(q.get("budget") ?? "") ? q.get("budget")! : "2000");
   const [timeS, setTimeS] = useState("30");
-  const [kinds, setKinds] = useState(q.get("kinds") ?? "");
+  // by default the search looks for the lost write itself, not its premise (cow_premise comes first)
+  const [kinds, setKinds] = useState(q.get("kinds") ?? "lost_update");
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [rep, setRep] = useState<Replayed | null>(null);
@@ -61,7 +62,7 @@ export function CounterexamplePanel() {
     const b = MM_SCENARIOS.find((x) => x.name === scenario);
     if (!b) return;
     const link = new URLSearchParams({ tab: "cx", scenario, variant, seed, strategy, budget });
-    if (kinds.trim() !== "") link.set("kinds", kinds.trim());
+    link.set("kinds", kinds.trim());
     history.replaceState(null, "", `${location.pathname}?${link.toString()}&find`);
     setError("");
     setRep(null);
@@ -289,7 +290,8 @@ function ReplayView({
 
   return (
     <section class="results" data-testid="cx-result">
-      <div class={cardClass(rep)}>
+      {/* red for a finding, and for a counterexample whose replay does not reproduce it */}
+      <div class={cardClass(rep, cx)}>
         <h2>
           {cx ? cx.target : "no counterexample"}
           {model && <span class="seed"> {model.summary}</span>}
@@ -404,8 +406,11 @@ function ReplayView({
  * A search that found nothing is green only when it covered its space (verified); otherwise it is
  * incomplete, as `faultline check` says (and exits 3).
  */
-function cardClass(rep: { finding: unknown; check?: { verdict: string } | null }): string {
-  if (rep.finding) return "card bad";
+function cardClass(
+  rep: { finding: unknown; reproduced: boolean; check?: { verdict: string } | null },
+  cx: unknown,
+): string {
+  if (rep.finding || (cx && !rep.reproduced)) return "card bad";
   return rep.check && rep.check.verdict !== "verified" ? "card incomplete" : "card good";
 }
 

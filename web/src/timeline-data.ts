@@ -19,6 +19,10 @@ export const KINDS: readonly TraceKind[] = [
   "lock_released",
   "dmesg",
   "model",
+  "slice",
+  "flow_start",
+  "flow_end",
+  "counter",
 ];
 const KIND_INDEX = new Map(KINDS.map((k, i) => [k, i]));
 const K = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<TraceKind, number>;
@@ -130,7 +134,7 @@ export class EventStore implements TraceSink {
   }
 }
 
-export const LANE_KINDS = ["step", "task", "hardirq", "softirq", "work", "lock"] as const;
+export const LANE_KINDS = ["step", "task", "fn", "holdoff", "hardirq", "softirq", "work", "lock"] as const;
 export type LaneKind = (typeof LANE_KINDS)[number];
 
 /** One row of the timeline: non-overlapping intervals sorted by start. */
@@ -166,6 +170,24 @@ export interface Marks {
   event: Int32Array;
 }
 
+/** Flows (cause -> effect: wake-ups, IPIs, queue_work, lock hand-overs, bio completions), sorted by start. */
+export interface Flows {
+  n: number;
+  t0: Float64Array;
+  cpu0: Int16Array;
+  t1: Float64Array;
+  cpu1: Int16Array;
+  label: Int32Array;
+}
+
+/** What a finding points at: its cause, as moments on CPUs (drawn as leader lines from the finding). */
+export interface Note {
+  t: number;
+  cpu: number;
+  text: string;
+  targets: { t: number; cpu: number; what: string }[];
+}
+
 export interface TimelineData {
   /** What the time axis counts: ns (timed runs) or explore-driver steps (counterexamples). */
   unit: "ns" | "step";
@@ -176,6 +198,10 @@ export interface TimelineData {
   lanes: Lane[];
   marks: Marks;
   events: number;
+  flows: Flows;
+  notes: Note[];
+  /** The soft-lockup threshold (2 x watchdog_thresh) in ns: holdoff bands are measured against it; 0 none. */
+  thresholdNs: number;
 }
 
 class LaneBuilder {
@@ -289,8 +315,38 @@ class CpuBuilder {
   }
 }
 
+/**
+ * Kernel-function slices of one CPU in rows: sorted by start (outer first), each goes to the lowest
+ * row below the slice that encloses it whose last slice has ended, so no row overlaps itself.
+ */
+function fnLanes(
+  cpu: number,
+  sl: { s: number; e: number; label: number; info: number; order: number }[],
+  maxRows: number,
+): Lane[] {
+  // equal spans: the later emitted is the caller (a slice is emitted when its function returns)
+  sl.sort((a, b) => a.s - b.s || b.e - a.e || b.order - a.order);
+  const rows: LaneBuilder[] = [];
+  const rowEnd: number[] = [];
+  const stack: { e: number; row: number }[] = [];
+  for (const x of sl) {
+    while (stack.length > 0 && stack[stack.length - 1]!.e <= x.s) stack.pop();
+    let r = stack.length > 0 ? stack[stack.length - 1]!.row + 1 : 0;
+    while (r < rowEnd.length && rowEnd[r]! > x.s) r++;
+    if (r >= maxRows) continue;
+    if (r === rows.length) {
+      rows.push(new LaneBuilder(cpu, "fn", r));
+      rowEnd.push(0);
+    }
+    rows[r]!.push(x.s, x.e, x.label, x.info);
+    rowEnd[r] = x.e;
+    stack.push({ e: x.e, row: r });
+  }
+  return rows.map((r) => r.lane());
+}
+
 /** Interval arrays per CPU from the stored events. `cpus` is the machine's CPU count. */
-export function buildTimeline(store: EventStore, cpus: number, endNs: number): TimelineData {
+export function buildTimeline(store: EventStore, cpus: number, endNs: number, thresholdNs = 0): TimelineData {
   const strings = store.strings.slice();
   const intern = new Map<string, number>(strings.map((s, i) => [s, i]));
   const id = (s: string) => {
@@ -337,7 +393,16 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
   };
   let startNs = Number.POSITIVE_INFINITY;
   let lastNs = 0;
-  const { t: T, cpu: C, kind: KD, pid: P, name: N, detail: D, b: B } = store;
+  const slices: { s: number; e: number; label: number; info: number; order: number }[][] = Array.from(
+    { length: cpus },
+    () => [],
+  );
+  const holdoff = Array.from({ length: cpus }, (_, c) => new LaneBuilder(c, "holdoff", 0));
+  const reschedSince: number[] = new Array(cpus).fill(-1);
+  const flowStart = new Map<number, { t: number; cpu: number }>();
+  const fl: { t0: number; cpu0: number; t1: number; cpu1: number; label: number }[] = [];
+  const counterNeedResched = intern.get("need_resched") ?? -1;
+  const { t: T, cpu: C, kind: KD, pid: P, name: N, detail: D, a: A, b: B } = store;
   for (let i = 0; i < store.n; i++) {
     const t = T[i]!;
     if (t < startNs) startNs = t;
@@ -395,6 +460,29 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
       case K.dmesg:
         mark(t, cpu, MARK_DMESG, D[i]!, i);
         break;
+      case K.slice:
+        if (c && B[i]! > A[i]!)
+          slices[cpu]!.push({ s: A[i]!, e: B[i]!, label: N[i]!, info: P[i]!, order: i });
+        break;
+      case K.flow_start:
+        flowStart.set(A[i]!, { t, cpu });
+        break;
+      case K.flow_end: {
+        const s = flowStart.get(A[i]!);
+        if (s === undefined) break;
+        flowStart.delete(A[i]!);
+        fl.push({ t0: s.t, cpu0: s.cpu, t1: t, cpu1: cpu, label: N[i]! });
+        break;
+      }
+      case K.counter:
+        if (c && N[i] === counterNeedResched) {
+          if (A[i]! > 0) reschedSince[cpu] = t;
+          else if (reschedSince[cpu]! >= 0) {
+            holdoff[cpu]!.push(reschedSince[cpu]!, t, N[i]!, 0);
+            reschedSince[cpu] = -1;
+          }
+        }
+        break;
       case K.model: {
         const name = strings[N[i]!]!;
         if (name.startsWith("finding:"))
@@ -417,6 +505,9 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
     c.work.finish(end);
     c.lock.finish(end);
     lanes.push(c.task.lane());
+    if (reschedSince[c.cpu]! >= 0) holdoff[c.cpu]!.push(reschedSince[c.cpu]!, end, counterNeedResched, 0);
+    if (holdoff[c.cpu]!.n > 0) lanes.push(holdoff[c.cpu]!.lane());
+    for (const l of fnLanes(c.cpu, slices[c.cpu]!, 6)) lanes.push(l);
     if (c.hardirq.n > 0) lanes.push(c.hardirq.lane());
     if (c.softirq.n > 0) lanes.push(c.softirq.lane());
     for (const r of c.work.rows) lanes.push(r.lane());
@@ -430,7 +521,16 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
     label: marks.label.slice(0, marks.n),
     event: marks.event.slice(0, marks.n),
   };
-  return {
+  fl.sort((a, b) => a.t0 - b.t0);
+  const flows: Flows = {
+    n: fl.length,
+    t0: Float64Array.from(fl, (f) => f.t0),
+    cpu0: Int16Array.from(fl, (f) => f.cpu0),
+    t1: Float64Array.from(fl, (f) => f.t1),
+    cpu1: Int16Array.from(fl, (f) => f.cpu1),
+    label: Int32Array.from(fl, (f) => f.label),
+  };
+  const d: TimelineData = {
     unit: "ns",
     cpus,
     startNs: Number.isFinite(startNs) ? Math.min(startNs, 0) : 0,
@@ -439,7 +539,92 @@ export function buildTimeline(store: EventStore, cpus: number, endNs: number): T
     lanes,
     marks: trimmed,
     events: store.n,
+    flows,
+    notes: [],
+    thresholdNs,
   };
+  d.notes = findingNotes(d);
+  return d;
+}
+
+/** The last interval of lane kind `kind` on `cpu` labelled `label` that starts at or before t. */
+function lastInterval(d: TimelineData, cpu: number, kind: LaneKind, label: string, t: number): number {
+  let best = Number.NEGATIVE_INFINITY;
+  for (const l of d.lanes) {
+    if (l.cpu !== cpu || l.kind !== kind) continue;
+    for (let i = lowerBound(l.start, t + 1, 0, l.n) - 1; i >= 0; i--)
+      if (d.strings[l.label[i]!] === label) {
+        best = Math.max(best, l.start[i]!);
+        break;
+      }
+  }
+  return best;
+}
+
+/** The last mark on `cpu` whose label starts with `prefix`, at or before t (NaN if none). */
+function lastMark(d: TimelineData, cpu: number, prefix: string, t: number): number {
+  const m = d.marks;
+  for (let i = lowerBound(m.t, t + 1, 0, m.n) - 1; i >= 0; i--)
+    if (m.cpu[i] === cpu && m.kind[i] === MARK_MODEL && d.strings[m.label[i]!]!.startsWith(prefix))
+      return m.t[i]!;
+  return Number.NaN;
+}
+
+/**
+ * Annotations that point from a finding to its cause: for a lost update, the store through the stale
+ * TLB entry and the wp_page_copy that replaced the page under it; for a soft lockup, where the CPU's
+ * need_resched went unanswered (the holdoff band) while the watchdog's stopper waited.
+ */
+function findingNotes(d: TimelineData): Note[] {
+  const notes: Note[] = [];
+  const m = d.marks;
+  for (let i = 0; i < m.n && notes.length < 16; i++) {
+    if (m.kind[i] !== MARK_FINDING) continue;
+    const text = d.strings[m.label[i]!]!;
+    const t = m.t[i]!;
+    const cpu = m.cpu[i]!;
+    if (text.startsWith("lost_update")) {
+      const targets: Note["targets"] = [];
+      for (let c = 0; c < d.cpus; c++) {
+        const store = lastMark(d, c, "store via stale TLB", t);
+        if (!Number.isNaN(store)) targets.push({ t: store, cpu: c, what: "store via stale TLB" });
+        const copy = lastInterval(d, c, "fn", "wp_page_copy", t);
+        if (Number.isFinite(copy)) targets.push({ t: copy, cpu: c, what: "wp_page_copy" });
+      }
+      // the latest copy and the latest stale store before the finding are the pair that lost it
+      const pick = (w: string) =>
+        targets
+          .filter((x) => x.what === w)
+          .reduce<Note["targets"][number] | null>((a, b) => (a && a.t >= b.t ? a : b), null);
+      const chosen = [pick("store via stale TLB"), pick("wp_page_copy")].filter((x) => x !== null);
+      notes.push({
+        t,
+        cpu,
+        text: `lost write: ${chosen.map((x) => `${x.what} on CPU ${x.cpu}`).join(" vs ") || "see the steps"}`,
+        targets: chosen,
+      });
+    } else if (text.startsWith("soft_lockup")) {
+      const l = d.lanes.find((x) => x.cpu === cpu && x.kind === "holdoff");
+      const j = l ? lowerBound(l.start, t + 1, 0, l.n) - 1 : -1;
+      const since = l && j >= 0 ? l.start[j]! : Number.NaN;
+      notes.push({
+        t,
+        cpu,
+        text: `soft lockup: CPU ${cpu} held by ${taskAt(d, cpu, t)}; need_resched pending${
+          Number.isNaN(since) ? "" : ` for ${((t - since) / 1e9).toFixed(1)} s`
+        } while migration/${cpu} waits`,
+        targets: Number.isNaN(since) ? [] : [{ t: since, cpu, what: "need_resched set" }],
+      });
+    }
+  }
+  return notes;
+}
+
+function taskAt(d: TimelineData, cpu: number, t: number): string {
+  const l = d.lanes.find((x) => x.cpu === cpu && x.kind === "task");
+  if (!l) return "a task";
+  const i = intervalAt(l, t, 0);
+  return i >= 0 ? (d.strings[l.label[i]!] ?? "a task") : "the idle task";
 }
 
 /**
@@ -473,8 +658,11 @@ export function buildStepTimeline(
   const lanes: Lane[] = [];
   for (let c = 0; c < cpus; c++) {
     lanes.push(stepLanes[c]!.lane());
-    // Keep the trace's rows that hold something; in explore mode the task row is mostly noise.
-    for (const l of d.lanes) if (l.cpu === c && l.kind !== "task" && l.n > 0) lanes.push(l);
+    // Keep the trace's rows that hold something; in explore mode the task row is mostly noise, and
+    // kernel-function slices are in engine time, not steps.
+    for (const l of d.lanes)
+      if (l.cpu === c && l.kind !== "task" && l.kind !== "fn" && l.kind !== "holdoff" && l.n > 0)
+        lanes.push(l);
   }
   return { ...d, unit: "step", startNs: 0, endNs: Math.max(1, steps), lanes };
 }
@@ -490,7 +678,13 @@ export function timelineBuffers(d: TimelineData): ArrayBuffer[] {
       l.info.buffer as ArrayBuffer,
     );
   const m = d.marks;
+  const f = d.flows;
   out.push(
+    f.t0.buffer as ArrayBuffer,
+    f.cpu0.buffer as ArrayBuffer,
+    f.t1.buffer as ArrayBuffer,
+    f.cpu1.buffer as ArrayBuffer,
+    f.label.buffer as ArrayBuffer,
     m.t.buffer as ArrayBuffer,
     m.cpu.buffer as ArrayBuffer,
     m.kind.buffer as ArrayBuffer,

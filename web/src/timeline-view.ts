@@ -1,7 +1,7 @@
 // The per-CPU timeline on a canvas: one group of rows per CPU (task, hardirq, softirq, workqueue items,
 // lock waits), marks for dmesg lines, findings and model events. Wheel zooms around the pointer, drag
 // pans, double-click fits. Several views can share one Viewport (compare: zoom both sides together).
-import { fmtNs } from "../../src/report/format.js";
+import { fmtNs, fmtTime } from "../../src/report/format.js";
 import {
   intervalAt,
   type Lane,
@@ -34,6 +34,12 @@ export class Viewport {
   }
   /** Width of the plotting area of the views showing this viewport (set by them). */
   plotPx = 1000;
+  /** Shows [a, b] with a margin of a third of it each side, and puts the cursor at `cursor`. */
+  focusRange(a: number, b: number, cursor: number): void {
+    const pad = Math.max(50, (b - a) / 3);
+    this.cursorNs = cursor;
+    this.set(a - pad, (b - a + 2 * pad) / Math.max(1, this.plotPx));
+  }
   /** Shows [t - span/2, t + span/2] and puts the cursor at t. */
   focus(t: number, spanNs: number): void {
     this.cursorNs = t;
@@ -43,7 +49,32 @@ export class Viewport {
 
 const GUTTER_PX = 96;
 const AXIS_PX = 22;
-const ROW_PX: Record<Lane["kind"], number> = { step: 20, task: 20, hardirq: 9, softirq: 9, work: 9, lock: 9 };
+const ROW_PX: Record<Lane["kind"], number> = {
+  step: 20,
+  task: 20,
+  fn: 12,
+  holdoff: 9,
+  hardirq: 9,
+  softirq: 9,
+  work: 9,
+  lock: 9,
+};
+/** Paul Tol's "muted" qualitative palette (colour-blind safe): kernel functions by name. */
+const FN_PALETTE = [
+  "#88CCEE",
+  "#44AA99",
+  "#117733",
+  "#999933",
+  "#DDCC77",
+  "#CC6677",
+  "#AA4499",
+  "#6699CC",
+  "#AA7744",
+];
+const HOLDOFF_COLOR = "#E69F00";
+const OVER_THRESHOLD_COLOR = "#B2182B";
+const FLOW_COLOR = "rgba(40, 40, 60, 0.75)";
+const MAX_FLOWS = 400;
 const GROUP_GAP_PX = 7;
 const MARK_PX = 7;
 
@@ -67,13 +98,31 @@ function hash(s: string): number {
 
 const LANE_HUE: Record<Lane["kind"], [number, number, number]> = {
   // base hue, hue spread, lightness
+  // tasks in blues and cyans, irqs red, softirqs orange-brown, work items green, lock waits one
+  // magenta (never a task hue), findings pure red marks
   step: [200, 200, 68],
-  task: [215, 90, 62],
-  hardirq: [0, 20, 52],
-  softirq: [28, 20, 55],
-  work: [110, 50, 48],
-  lock: [280, 40, 50],
+  task: [205, 50, 64],
+  fn: [0, 0, 0],
+  holdoff: [38, 0, 50],
+  hardirq: [0, 12, 50],
+  softirq: [25, 10, 45],
+  work: [120, 40, 45],
+  lock: [305, 0, 42],
 };
+
+/** `text` cut with "…" to fit `w` pixels (measured with the context's font); "" if nothing fits. */
+function fitText(g: CanvasRenderingContext2D, text: string, w: number): string {
+  if (w < 8) return "";
+  if (g.measureText(text).width <= w) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (g.measureText(`${text.slice(0, mid)}…`).width <= w) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 ? "" : `${text.slice(0, lo)}…`;
+}
 
 /** Nice tick step (1, 2, 5 x 10^k ns) for about `px` pixels between ticks. */
 function tickStep(nsPerPx: number, px: number): number {
@@ -212,11 +261,17 @@ export class TimelineView {
   }
 
   private color(lane: Lane, label: number): string {
-    const key = label * 8 + ["task", "hardirq", "softirq", "work", "lock", "step"].indexOf(lane.kind);
+    const key =
+      label * 8 + ["task", "hardirq", "softirq", "work", "lock", "step", "fn", "holdoff"].indexOf(lane.kind);
     let c = this.colorCache.get(key);
     if (c === undefined) {
       const [base, spread, light] = LANE_HUE[lane.kind];
       const name = this.data.strings[label] ?? "";
+      if (lane.kind === "fn" || lane.kind === "holdoff") {
+        c = lane.kind === "fn" ? FN_PALETTE[hash(name) % FN_PALETTE.length]! : HOLDOFF_COLOR;
+        this.colorCache.set(key, c);
+        return c;
+      }
       const h = hash(lane.kind === "task" ? name.replace(/:\d+$/, "") : name);
       const hue = (base + (h % (spread + 1)) - spread / 2 + 360) % 360;
       c = `hsl(${hue.toFixed(0)} 55% ${light}%)`;
@@ -225,9 +280,14 @@ export class TimelineView {
     return c;
   }
 
+  /** What the last frame showed: labels drawn, annotations, threshold lines (tests read it). */
+  shown: string[] = [];
+
   draw(): void {
     const started = performance.now();
+    this.shown = [];
     this.paint();
+    this.host.dataset.shown = this.shown.join("\n");
     // for tests and the curious: how long the last frame took and how many rectangles it drew
     this.host.dataset.drawMs = (performance.now() - started).toFixed(1);
     this.host.dataset.rects = String(this.lastDrawn);
@@ -243,11 +303,17 @@ export class TimelineView {
     const x = (t: number) => GUTTER_PX + (t - t0) / nsPerPx;
     g.fillStyle = "#fff";
     g.fillRect(0, 0, W, this.heightPx);
-    // CPU group backgrounds
+    // CPU group backgrounds; task rows hatched where the CPU is idle (no task interval over it)
     for (const gr of this.groups) {
       g.fillStyle = "#f4f5f7";
       g.fillRect(GUTTER_PX, gr.y, plotW, gr.h);
     }
+    const idle = this.idlePattern();
+    for (const r of this.rows)
+      if (r.lane.kind === "task" && idle !== null) {
+        g.fillStyle = idle;
+        g.fillRect(GUTTER_PX, r.y, plotW, r.h);
+      }
     g.save();
     g.beginPath();
     g.rect(GUTTER_PX, 0, plotW, this.heightPx);
@@ -270,8 +336,9 @@ export class TimelineView {
           batch = batches.get(c) ?? [];
           if (batch.length === 0) batches.set(c, batch);
         }
-        const xs = Math.max(GUTTER_PX - 1, x(s));
-        const xe = Math.min(W + 1, x(e));
+        // whole pixels: fractional edges cost the rasteriser anti-aliasing on every rectangle
+        const xs = Math.round(Math.max(GUTTER_PX - 1, x(s)));
+        const xe = Math.round(Math.min(W + 1, x(e)));
         const w = Math.max(1, xe - xs);
         if (busy < 1) {
           // a collapsed pixel column: as tall as the share of its time that is busy (at least 2 px)
@@ -280,7 +347,7 @@ export class TimelineView {
           return;
         }
         batch.push(xs, r.y, w, r.h);
-        if ((lane.kind === "task" || lane.kind === "step") && xe - xs > 48)
+        if ((lane.kind === "task" || lane.kind === "step" || lane.kind === "fn") && xe - xs > 24)
           labels.push({
             text: this.data.strings[lane.label[i]!] ?? "",
             x: xs + 3,
@@ -297,8 +364,16 @@ export class TimelineView {
       g.fill();
     }
     g.fillStyle = "#102030";
-    for (const l of labels) g.fillText(l.text, l.x, l.y, l.w);
+    for (const l of labels) {
+      const text = fitText(g, l.text, l.w);
+      if (text === "") continue;
+      g.fillText(text, l.x, l.y);
+      this.shown.push(`label ${text}`);
+    }
+    this.drawThresholds(t0, t1, x);
     this.drawMarks(t0, t1, x);
+    this.drawFlows(t0, t1, x);
+    this.drawNotes(t0, t1, x);
     if (this.viewport.cursorNs !== null) {
       const cx = x(this.viewport.cursorNs);
       if (this.data.unit === "step") {
@@ -316,6 +391,148 @@ export class TimelineView {
     this.drawAxis(t0, t1, x);
   }
 
+  private idleCache: CanvasPattern | null | undefined;
+  /** Light diagonal hatching: an idle CPU is visibly idle, not missing data. */
+  private idlePattern(): CanvasPattern | null {
+    if (this.idleCache !== undefined) return this.idleCache;
+    const c = document.createElement("canvas");
+    c.width = 6;
+    c.height = 6;
+    const p = c.getContext("2d")!;
+    p.fillStyle = "#f4f5f7";
+    p.fillRect(0, 0, 6, 6);
+    p.strokeStyle = "#d5d9e0";
+    p.beginPath();
+    p.moveTo(0, 6);
+    p.lineTo(6, 0);
+    p.stroke();
+    this.idleCache = this.ctx.createPattern(c, "repeat");
+    return this.idleCache;
+  }
+
+  private rowOf(cpu: number, kind: Lane["kind"]): Row | undefined {
+    return this.rows.find((r) => r.lane.cpu === cpu && r.lane.kind === kind && r.lane.sub === 0);
+  }
+
+  /** Holdoff bands: the part beyond the soft-lockup threshold in red, and the threshold line. */
+  private drawThresholds(t0: number, t1: number, x: (t: number) => number): void {
+    const thr = this.data.thresholdNs;
+    if (thr <= 0) return;
+    const g = this.ctx;
+    for (const r of this.rows) {
+      if (r.lane.kind !== "holdoff") continue;
+      const l = r.lane;
+      let labelEnd = Number.NEGATIVE_INFINITY;
+      for (let i = lowerBound(l.end, t0, 0, l.n); i < l.n && l.start[i]! <= t1; i++) {
+        const s = l.start[i]!;
+        const e = l.end[i]!;
+        const line = s + thr;
+        if (e - s < thr / 2 || line < t0 || line > t1 + (t1 - t0)) continue;
+        if (e > line) {
+          g.fillStyle = OVER_THRESHOLD_COLOR;
+          const xs = Math.round(Math.max(GUTTER_PX, x(line)));
+          g.fillRect(xs, r.y, Math.max(1, Math.round(Math.min(this.widthPx, x(e))) - xs), r.h);
+        }
+        const lx = Math.round(x(line));
+        if (lx < GUTTER_PX || lx > this.widthPx) continue;
+        g.fillStyle = OVER_THRESHOLD_COLOR;
+        for (let y = r.y - 14; y < r.y + r.h + 4; y += 4) g.fillRect(lx, y, 1, 2);
+        g.font = "10px system-ui, sans-serif";
+        const crossed = e > line;
+        const text = `watchdog threshold ${fmtNs(thr)}${crossed ? ": crossed" : ""}`;
+        // one label where several lines crowd together
+        if (lx > labelEnd) {
+          g.fillText(text, lx + 3, r.y - 8);
+          labelEnd = lx + 3 + g.measureText(text).width;
+        }
+        this.shown.push(`threshold cpu${l.cpu} ${crossed ? "crossed" : "not crossed"}`);
+      }
+    }
+  }
+
+  /** Flows as arrows from cause to effect (wake-ups, IPIs, queue_work, lock hand-overs, bios). */
+  private drawFlows(t0: number, t1: number, x: (t: number) => number): void {
+    const f = this.data.flows;
+    if (!f || f.n === 0) return;
+    // flows start before they end: those ending in view started at most the longest flow earlier
+    const i0 = lowerBound(f.t0, t0 - (t1 - t0), 0, f.n);
+    const g = this.ctx;
+    const picked: number[] = [];
+    for (let i = i0; i < f.n && f.t0[i]! <= t1; i++) {
+      if (f.t1[i]! < t0) continue;
+      picked.push(i);
+      if (picked.length > MAX_FLOWS) return; // too dense to read: zoom in to see them
+    }
+    g.strokeStyle = FLOW_COLOR;
+    g.fillStyle = FLOW_COLOR;
+    g.lineWidth = 1;
+    for (const i of picked) {
+      const a = this.rowOf(f.cpu0[i]!, "task");
+      const b = this.rowOf(f.cpu1[i]!, "task");
+      if (!a || !b) continue;
+      const xa = x(f.t0[i]!);
+      const xb = x(f.t1[i]!);
+      const ya = a.y + a.h / 2;
+      const yb = b.y + (b.y > a.y ? 2 : b.h - 2);
+      g.beginPath();
+      g.moveTo(xa, ya);
+      g.bezierCurveTo(xa + 12, ya, xb - 12, yb, xb, yb);
+      g.stroke();
+      const dir = xb >= xa ? 1 : -1;
+      g.beginPath();
+      g.moveTo(xb, yb);
+      g.lineTo(xb - 5 * dir, yb - 3);
+      g.lineTo(xb - 5 * dir, yb + 3);
+      g.fill();
+    }
+    if (picked.length > 0) this.shown.push(`flows ${picked.length}`);
+  }
+
+  /** A finding's annotation: a box at the finding and leader lines to its causes. */
+  private drawNotes(t0: number, t1: number, x: (t: number) => number): void {
+    const g = this.ctx;
+    const boxes: { x0: number; x1: number; y: number }[] = [];
+    for (const n of this.data.notes ?? []) {
+      const visible = (n.t >= t0 && n.t <= t1) || n.targets.some((p) => p.t >= t0 && p.t <= t1);
+      if (!visible) continue;
+      const gr = this.groups.find((q) => q.cpu === n.cpu) ?? this.groups[0];
+      if (!gr) continue;
+      const nx = Math.min(Math.max(x(n.t), GUTTER_PX + 4), this.widthPx - 4);
+      g.font = "bold 11px system-ui, sans-serif";
+      const tw = Math.min(g.measureText(n.text).width + 10, this.widthPx - GUTTER_PX - 8);
+      const bx = Math.max(GUTTER_PX + 2, Math.min(nx - tw / 2, this.widthPx - tw - 2));
+      // stack boxes that would overlap an earlier one
+      let by = gr.y + 2;
+      while (boxes.some((b) => b.y === by && b.x0 < bx + tw && bx < b.x1)) by += 18;
+      boxes.push({ x0: bx, x1: bx + tw, y: by });
+      g.strokeStyle = OVER_THRESHOLD_COLOR;
+      g.lineWidth = 1.5;
+      for (const p of n.targets) {
+        const row = this.rowOf(
+          p.cpu,
+          p.what === "wp_page_copy" ? "fn" : p.what === "need_resched set" ? "holdoff" : "task",
+        );
+        if (!row) continue;
+        const px = Math.min(Math.max(x(p.t), GUTTER_PX), this.widthPx);
+        g.beginPath();
+        g.moveTo(nx, by + 16);
+        g.lineTo(px, row.y + row.h / 2);
+        g.stroke();
+        g.beginPath();
+        g.arc(px, row.y + row.h / 2, 4, 0, Math.PI * 2);
+        g.stroke();
+        if (p.t >= t0 && p.t <= t1) this.shown.push(`cause ${p.what} cpu${p.cpu}`);
+      }
+      g.lineWidth = 1;
+      g.fillStyle = "rgba(255, 255, 255, 0.92)";
+      g.fillRect(bx, by, tw, 16);
+      g.strokeRect(bx + 0.5, by + 0.5, tw - 1, 15);
+      g.fillStyle = OVER_THRESHOLD_COLOR;
+      g.fillText(fitText(g, n.text, tw - 8), bx + 5, by + 8);
+      this.shown.push(`note ${n.text}`);
+    }
+  }
+
   private drawMarks(t0: number, t1: number, x: (t: number) => number): void {
     const g = this.ctx;
     const m = this.data.marks;
@@ -325,6 +542,7 @@ export class TimelineView {
     const groupOf = new Map(this.groups.map((gr) => [gr.cpu, gr]));
     const MAX_MARKS = 200_000;
     const findings: { px: number; cpu: number }[] = [];
+    const staleShown = new Set<string>();
     for (let i = i0, seen = 0; i < m.n && m.t[i]! <= t1; i++, seen++) {
       const px = Math.round(x(m.t[i]!));
       const kind = m.kind[i]!;
@@ -347,11 +565,27 @@ export class TimelineView {
           g.lineTo(px, target.y + MARK_PX - 1);
           g.fill();
         } else if (kind === MARK_MODEL) {
-          g.fillStyle = "#3060c0";
-          g.fillRect(px, target.y + 1, 1, MARK_PX - 2);
+          const label = this.data.strings[m.label[i]!] ?? "";
+          if (label.startsWith("store via stale TLB") || label.startsWith("load of a lost write")) {
+            // the accesses a lost update is made of: a magenta diamond
+            g.fillStyle = "#CC0099";
+            g.beginPath();
+            g.moveTo(px, target.y - 1);
+            g.lineTo(px + 4, target.y + 3);
+            g.lineTo(px, target.y + 7);
+            g.lineTo(px - 4, target.y + 3);
+            g.fill();
+            staleShown.add(
+              `mark ${label.slice(0, label.indexOf(":") >= 0 ? label.indexOf(":") : label.length)} cpu${cpu}`,
+            );
+          } else {
+            g.fillStyle = "#3060c0";
+            g.fillRect(px, target.y + 1, 1, MARK_PX - 2);
+          }
         }
       }
     }
+    for (const s of staleShown) this.shown.push(s);
     // Findings on top of everything, never thinned out.
     g.fillStyle = "#d00000";
     for (const f of findings) {
@@ -381,7 +615,8 @@ export class TimelineView {
       } else {
         g.font = "10px system-ui, sans-serif";
         g.fillStyle = "#555";
-        g.fillText(l.sub > 0 ? `${l.kind} ${l.sub + 1}` : l.kind, 14, r.y + r.h / 2);
+        const name = l.kind === "fn" ? "kernel fn" : l.kind === "holdoff" ? "need_resched" : l.kind;
+        g.fillText(l.sub > 0 ? `${name} ${l.sub + 1}` : name, 14, r.y + r.h / 2);
       }
     }
   }
@@ -397,18 +632,23 @@ export class TimelineView {
     const step = steps
       ? Math.max(1, Math.round(tickStep(this.viewport.nsPerPx, 60)))
       : tickStep(this.viewport.nsPerPx, 90);
-    const fmt = (t: number) => (steps ? `${Math.round(t)}` : fmtNs(t));
+    const fmt = (t: number) => (steps ? `${Math.round(t)}` : fmtTime(t, step));
     g.font = "10px system-ui, sans-serif";
     g.textBaseline = "middle";
     g.fillStyle = "#333";
-    for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-      const px = x(t);
+    const ticks: string[] = [];
+    for (let k = Math.ceil(t0 / step); k * step <= t1; k++) {
+      const t = k * step;
+      const px = Math.round(x(t));
       if (px < GUTTER_PX) continue;
       g.fillRect(px, AXIS_PX - 6, 1, 5);
-      g.fillText(fmt(Math.abs(t) < step / 2 ? 0 : t), px + 3, 9);
+      const text = fmt(k === 0 ? 0 : t);
+      ticks.push(text);
+      g.fillText(text, px + 3, 9);
     }
+    this.host.dataset.ticks = ticks.join("|");
     g.fillStyle = "#666";
-    g.fillText(steps ? `${Math.round(t1 - t0)} steps` : `${fmtNs(t1 - t0 || 1)} in view`, 6, 9);
+    g.fillText(steps ? `${Math.round(t1 - t0)} steps` : `${fmtTime(t1 - t0 || 1, step / 10)} in view`, 6, 9);
   }
 
   // ---------------------------------------------------------------- interaction
@@ -426,8 +666,29 @@ export class TimelineView {
     const factor = Math.exp(e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0025));
     const tAt = vp.t0 + px * vp.nsPerPx;
     const nsPerPx = Math.min(Math.max(vp.nsPerPx * factor, 0.05), this.maxNsPerPx());
-    vp.set(tAt - px * nsPerPx, nsPerPx);
+    this.setBounded(tAt - px * nsPerPx, nsPerPx);
   };
+
+  /** Sets the view, kept within the run (a little margin each side) and never wider than it. */
+  setBounded(t0: number, nsPerPx: number): void {
+    const w = Math.max(1, this.widthPx - GUTTER_PX);
+    const npp = Math.min(Math.max(nsPerPx, 0.05), this.maxNsPerPx());
+    const start = this.data.startNs;
+    const end = this.fitEndNs ?? this.data.endNs;
+    const margin = (end - start) * 0.01;
+    const lo = start - margin;
+    const hi = end + margin - w * npp;
+    this.viewport.set(hi < lo ? (lo + hi) / 2 : Math.min(Math.max(t0, lo), hi), npp);
+  }
+
+  /** Zooms by `factor` (< 1: in) about the middle of the view. */
+  zoomCentre(factor: number): void {
+    const vp = this.viewport;
+    const w = this.widthPx - GUTTER_PX;
+    const mid = vp.t0 + (w / 2) * vp.nsPerPx;
+    const npp = Math.min(Math.max(vp.nsPerPx * factor, 0.05), this.maxNsPerPx());
+    this.setBounded(mid - (w / 2) * npp, npp);
+  }
 
   /** W/S zoom in/out around the middle, A/D pan (as in Perfetto); 0 fits. */
   private onKey = (e: KeyboardEvent): void => {
@@ -437,16 +698,17 @@ export class TimelineView {
     const k = e.key.toLowerCase();
     if (k === "w" || k === "s") {
       const nsPerPx = Math.min(Math.max(vp.nsPerPx * (k === "w" ? 0.7 : 1 / 0.7), 0.05), this.maxNsPerPx());
-      vp.set(mid - (w / 2) * nsPerPx, nsPerPx);
+      this.setBounded(mid - (w / 2) * nsPerPx, nsPerPx);
     } else if (k === "a" || k === "d")
-      vp.set(vp.t0 + (k === "a" ? -1 : 1) * w * 0.15 * vp.nsPerPx, vp.nsPerPx);
+      this.setBounded(vp.t0 + (k === "a" ? -1 : 1) * w * 0.15 * vp.nsPerPx, vp.nsPerPx);
     else if (k === "0") this.fit();
     else return;
     e.preventDefault();
   };
 
   private maxNsPerPx(): number {
-    return (Math.max(1, this.data.endNs - this.data.startNs) * 4) / Math.max(1, this.widthPx - GUTTER_PX);
+    const end = this.fitEndNs ?? this.data.endNs;
+    return (Math.max(1, end - this.data.startNs) * 1.02) / Math.max(1, this.widthPx - GUTTER_PX);
   }
 
   private onDown = (e: PointerEvent): void => {
@@ -473,7 +735,7 @@ export class TimelineView {
   private onMove = (e: PointerEvent): void => {
     const vp = this.viewport;
     if (this.drag) {
-      vp.set(this.drag.t0 - (e.clientX - this.drag.x) * vp.nsPerPx, vp.nsPerPx);
+      this.setBounded(this.drag.t0 - (e.clientX - this.drag.x) * vp.nsPerPx, vp.nsPerPx);
       return;
     }
     const rect = this.canvas.getBoundingClientRect();
@@ -504,21 +766,39 @@ export class TimelineView {
       for (let i = lowerBound(m.t, t - slack, 0, m.n); i < m.n && m.t[i]! <= t + slack; i++)
         if (m.cpu[i] === group.cpu || m.cpu[i] === -1) best = i;
       if (best >= 0)
-        return `${this.data.unit === "step" ? `step ${Math.ceil(m.t[best]!)}` : fmtNs(m.t[best]!)}  ${s[m.label[best]!]}`;
+        return `${this.data.unit === "step" ? `step ${Math.ceil(m.t[best]!)}` : fmtTime(m.t[best]!, vp.nsPerPx)}  ${s[m.label[best]!]}`;
     }
     const row = this.rows.find((r) => py >= r.y && py < r.y + r.h);
     if (!row) return null;
     const l = row.lane;
     const i = intervalAt(l, t, vp.nsPerPx);
-    if (i < 0) return `CPU ${l.cpu} ${l.kind}: idle at ${fmtNs(t)}`;
+    const at = (v: number) => fmtTime(v, vp.nsPerPx);
+    if (i < 0)
+      return l.kind === "task"
+        ? `CPU ${l.cpu}: idle at ${at(t)}`
+        : `CPU ${l.cpu} ${l.kind}: nothing at ${at(t)}`;
     if (l.kind === "step") return `step ${l.info[i]} on CPU ${l.cpu}: ${s[l.label[i]!] ?? ""}`;
     if (this.data.unit === "step")
       return `CPU ${l.cpu} ${l.kind}: ${s[l.label[i]!] ?? ""} (steps ${Math.ceil(l.start[i]!)}..${Math.ceil(l.end[i]!)})`;
-    const dur = fmtNs(l.end[i]! - l.start[i]!);
-    const what = s[l.label[i]!] ?? "";
-    const info = l.kind === "lock" ? ` at ${s[l.info[i]!]}` : l.kind === "work" ? ` (${s[l.info[i]!]})` : "";
+    const d = l.end[i]! - l.start[i]!;
+    const dur = fmtTime(d, Math.min(vp.nsPerPx, Math.max(1, d / 1000)));
+    const what = l.kind === "holdoff" ? "need_resched pending" : (s[l.label[i]!] ?? "");
+    const info =
+      l.kind === "lock"
+        ? ` at ${s[l.info[i]!]}`
+        : l.kind === "work"
+          ? ` (${s[l.info[i]!]})`
+          : l.kind === "fn"
+            ? ` (pid ${l.info[i]})`
+            : "";
     const kind =
-      l.kind === "lock" ? "waits for " : l.kind === "work" ? "work " : l.kind === "task" ? "" : `${l.kind} `;
-    return `CPU ${l.cpu}: ${kind}${what}${info}  ${fmtNs(l.start[i]!)} .. ${fmtNs(l.end[i]!)} (${dur})`;
+      l.kind === "lock"
+        ? "waits for "
+        : l.kind === "work"
+          ? "work "
+          : l.kind === "task" || l.kind === "fn" || l.kind === "holdoff"
+            ? ""
+            : `${l.kind} `;
+    return `CPU ${l.cpu}: ${kind}${what}${info}  ${at(l.start[i]!)} .. ${at(l.end[i]!)} (${dur})`;
   }
 }

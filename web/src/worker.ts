@@ -63,7 +63,8 @@ function run(req: RunRequest): void {
   });
   // With events dropped, the timeline ends at the last stored event (open slices close there).
   const endNs = store.dropped > 0 && store.n > 0 ? store.t[store.n - 1]! : result.run.simTimeNs;
-  const timeline = buildTimeline(store, s.machine.cpus, endNs);
+  // the soft-lockup threshold: 2 x watchdog_thresh (kernel/watchdog.c get_softlockup_thresh)
+  const timeline = buildTimeline(store, s.machine.cpus, endNs, 2 * s.machine.watchdogThresh * 1e9);
   last = {
     store,
     meta: { scenario: s.name, variant: result.kernel.variant, seed: String(seed) },
@@ -176,7 +177,11 @@ function replayAndPost(
     },
   };
   const sink = {
-    event: (e: TraceEvent) => store.event(machine ? { ...e, t: Math.max(0, machine.steps - 0.5) } : e),
+    // kernel-function slices carry engine times, which mean nothing on a step axis
+    event: (e: TraceEvent) =>
+      e.kind === "slice"
+        ? undefined
+        : store.event(machine ? { ...e, t: Math.max(0, machine.steps - 0.5) } : e),
   };
   const rr = replay(captured, cx, sink);
   const cpus = rr.machine.cpus.length;

@@ -40,6 +40,7 @@ export const mmAdapter: Adapter = ({
       variant: variant.name,
       switches: { ...switches },
       disableLockSites: s.kernel.disableLockSites,
+      ...(s.kernel.faultInjection !== undefined ? { inject: s.kernel.faultInjection } : {}),
       cpus: s.machine.cpus,
       seed,
       mode: "timed",

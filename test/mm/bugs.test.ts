@@ -1,0 +1,108 @@
+// The bug catalog (src/kernels/mm-bugs.ts): every entry's built-in scenario gives one of its findings
+// with the fix off and none with it on, in the timed driver and under the race checker.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { findMmBug, MM_BUGS } from "../../src/kernels/mm-bugs.js";
+import { LOCK_SITES } from "../../src/mm/switches.js";
+import { verifyCheck, verifyTimed, withFix } from "../../src/scenario/bugs.js";
+import { loadScenario } from "../../src/scenario/load.js";
+import { catalog } from "../../src/scenario/models.js";
+import type { Scenario } from "../../src/scenario/schema.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+function builtin(name: string): Scenario {
+  const file = path.join(ROOT, "scenarios", `${name}.yaml`);
+  return loadScenario(fs.readFileSync(file, "utf8"), { file, catalog: catalog() });
+}
+
+describe("the bug catalog", () => {
+  it("every entry names a real fix, a built-in pervma-bug-<short> scenario on a variant with the fix", () => {
+    const ids = new Set<string>();
+    for (const b of MM_BUGS) {
+      expect(ids.has(b.id)).toBe(false);
+      ids.add(b.id);
+      expect(b.scenario).toBe(`pervma-bug-${b.short}`);
+      const s = builtin(b.scenario);
+      builtin(b.checkScenario);
+      if (b.fix.kind === "site") {
+        expect(LOCK_SITES).toContain(b.fix.site);
+        expect(s.kernel.disableLockSites).not.toContain(b.fix.site);
+      } else expect(s.kernel.switches[b.fix.name] ?? b.fix.fixed).toBe(b.fix.fixed);
+      expect(b.kinds.length).toBeGreaterThan(0);
+      expect(findMmBug(b.id)).toBe(b);
+      expect(findMmBug(b.short)).toBe(b);
+      expect(findMmBug(b.id.slice(0, 8))).toBe(b);
+    }
+  });
+
+  it("withFix switches a site off and on without touching the rest of the scenario", () => {
+    const s = builtin("pervma-bug-fork");
+    const off = withFix(s, { kind: "site", site: "dup_mmap:vma_start_write" }, false);
+    expect(off.kernel.disableLockSites).toEqual(["dup_mmap:vma_start_write"]);
+    expect(
+      withFix(off, { kind: "site", site: "dup_mmap:vma_start_write" }, true).kernel.disableLockSites,
+    ).toEqual([]);
+    const sw = withFix(
+      s,
+      { kind: "switch", name: "anonVmaCheck", fixed: "after-lock", buggy: "before-lock" },
+      false,
+    );
+    expect(sw.kernel.switches.anonVmaCheck).toBe("before-lock");
+    expect(s.kernel.switches.anonVmaCheck).toBeUndefined();
+    expect(sw.workloads).toBe(s.workloads);
+  });
+
+  it("fault injection names only points that take a delay, and failslab only modelled sites", () => {
+    const text = (inj: string) =>
+      `name: x\nkernel:\n  variant: "6.5"\n  faultInjection:\n${inj}\nworkloads:\n  - type: fault-loop\n`;
+    expect(() =>
+      loadScenario(text('    delay:\n      "nope:site": 1us'), { file: "f.yaml", catalog: catalog() }),
+    ).toThrow(
+      /f\.yaml:6:7: kernel\.faultInjection\.delay\.nope:site: found unknown field "nope:site"; allowed: the fields lock_vma_under_rcu:vma_start_read/,
+    );
+    expect(() =>
+      loadScenario(text("    failslab: [kmalloc]"), { file: "f.yaml", catalog: catalog() }),
+    ).toThrow(
+      /kernel\.faultInjection\.failslab\[0\]: found "kmalloc"; allowed: one of "anon_vma_clone", "vma_iter_clear_gfp"/,
+    );
+    const ok = loadScenario(
+      text('    failslab: [anon_vma_clone]\n    delay:\n      "get_vma_policy:mpol_get": 2us'),
+      {
+        file: "f.yaml",
+        catalog: catalog(),
+      },
+    );
+    expect(ok.kernel.faultInjection?.delay?.["get_vma_policy:mpol_get"]).toBe(2000);
+  });
+
+  for (const b of MM_BUGS) {
+    describe(`${b.id} (${b.subject})`, () => {
+      it("timed driver: fix off gives its finding, fix on gives none (seeds 1..4)", () => {
+        const v = verifyTimed(b, builtin(b.scenario), [1, 2, 3, 4]);
+        expect(v.offFirst?.kind).toBeDefined();
+        expect(b.kinds).toContain(v.offFirst!.kind);
+        expect(v.onFindings).toBe(0);
+        expect(v.ok).toBe(true);
+      }, 120_000);
+
+      it("race checker: fix off violates, fix on holds over the budget", () => {
+        const s = builtin(b.scenario);
+        const c = verifyCheck(
+          b,
+          { ...builtin(b.checkScenario), kernel: s.kernel },
+          {
+            checkBudgetOff: 3000,
+            checkBudgetOn: 150,
+          },
+        );
+        expect(c.offFinding).not.toBeNull();
+        expect(b.kinds).toContain(c.offFinding!.kind);
+        expect(c.offSteps).toBeGreaterThan(0);
+        expect(c.onFinding).toBeNull();
+        expect(c.onSchedules).toBe(150);
+      }, 180_000);
+    });
+  }
+});
