@@ -1,7 +1,6 @@
 // `faultline check` and `faultline replay`: the race checker on a scenario's per-VMA-lock model,
 // counterexample files, and their exact replay as a per-CPU step table (and a Perfetto trace).
 
-import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import type { CheckProgress, CheckResult, StrategyName } from "../check/checker.js";
 import { type Counterexample, formatStepTable, replay } from "../check/counterexample.js";
@@ -14,7 +13,16 @@ import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from 
 import { catalog } from "../scenario/models.js";
 import { parseDurationNs } from "../scenario/units.js";
 import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
-import { checkWritableFile, FileSink, readTextFile, UsageError, writeFileAtomic } from "./io.js";
+import {
+  checkPathPlan,
+  checkWritableFile,
+  FileSink,
+  readTextFile,
+  UsageError,
+  writeFileAtomic,
+} from "./io.js";
+import { startProgress } from "./progress.js";
+import { scenarioInputs } from "./scenarios.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -121,46 +129,15 @@ export function checkExitCode(r: CheckResult): number {
   return r.verdict === "verified" ? 0 : EXIT_INCOMPLETE;
 }
 
-/**
- * The search's progress on stderr (cli-progress, on a terminal only, nothing with -q): schedules,
- * rate, elapsed time, deepest schedule, and the share of the budget (schedules or time) used.
- */
-function progressBar(quiet: boolean): { onProgress?: (p: CheckProgress) => void; stop(): void } {
-  if (quiet || !process.stderr.isTTY) return { stop() {} };
-  const bar = new SingleBar({
-    format: "check [{bar}] {percentage}% | {schedules} schedules | {rate}/s | {elapsed} s | depth {depth}",
-    hideCursor: true,
-    stream: process.stderr,
-  });
-  let started = false;
-  return {
-    onProgress(p) {
-      const used = Math.min(1, Math.max(p.schedules / p.budget, p.elapsedMs / p.timeMs));
-      const payload = {
-        schedules: fmtInt(p.schedules),
-        rate: fmtInt(p.schedules / Math.max(p.elapsedMs / 1000, 1e-3)),
-        elapsed: (p.elapsedMs / 1000).toFixed(1),
-        depth: fmtInt(p.bestDepth),
-      };
-      if (!started) {
-        started = true;
-        bar.start(100, 0, payload);
-      }
-      bar.update(Math.floor(used * 100), payload);
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
-}
-
 function readCounterexample(file: string): Counterexample {
   const text = readTextFile(file, "counterexample");
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(
+      `${file}: not valid JSON (${(e as Error).message}); allowed: a counterexample written by faultline check --out`,
+    );
   }
   const problem = counterexampleProblem(doc);
   if (problem !== null) throw new UsageError(`${file}: not a faultline counterexample: ${problem}`);
@@ -206,7 +183,14 @@ export function registerCheckCommands(program: Command): void {
     .option("-q, --quiet", "no progress on stderr and no report: the exit status only")
     .addHelpText("after", EXAMPLES_CHECK + EXIT_HELP)
     .action(async (arg: string, o) => {
-      if (o.out) checkWritableFile(o.out, "counterexample");
+      if (o.out) {
+        checkPathPlan({
+          inputs: scenarioInputs(arg),
+          files: [{ path: o.out, what: "counterexample", flag: "--out" }],
+          dirs: [],
+        });
+        checkWritableFile(o.out, "counterexample");
+      }
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const s = { ...l.scenario, kernel: { ...l.scenario.kernel } };
       const variant = findVariant(catalog(), s.kernel.variant);
@@ -226,6 +210,7 @@ export function registerCheckCommands(program: Command): void {
         ...(kinds ? { kinds } : {}),
         ...(o.warmStart !== undefined ? { warmStart: warmStartOption(o.warmStart) } : {}),
       });
+      const budget = intOption(o.budget, "--budget", 1, 100_000_000);
       const warm = target.describe?.warmStart as WarmStart | undefined;
       if (warm !== undefined) {
         // an unreachable warm start is the user's error: say so before searching
@@ -236,13 +221,21 @@ export function registerCheckCommands(program: Command): void {
           throw e;
         }
       }
-      const progress = progressBar(o.quiet === true);
+      // the progress of the search (on a terminal, not with -q): schedules against the budget,
+      // with elapsed time and the deepest schedule so far
+      const progress = startProgress({
+        label: `check ${s.name} on ${s.kernel.variant}`,
+        total: budget,
+        unit: "schedules",
+        quiet: o.quiet === true,
+      });
       const r = await checkAsync(target, {
-        ...(progress.onProgress !== undefined ? { onProgress: progress.onProgress } : {}),
+        onProgress: (p: CheckProgress) =>
+          progress.update(p.schedules, `${(p.elapsedMs / 1000).toFixed(1)} s, depth ${fmtInt(p.bestDepth)}`),
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
         strategy: o.strategy as StrategyName,
-        budget: intOption(o.budget, "--budget", 1, 100_000_000),
+        budget,
         timeS: floatOption(o.time, "--time", 0.001, 86_400),
         seed,
         pctDepth: intOption(o.pctDepth, "--pct-depth", 1, 100),
@@ -275,7 +268,14 @@ export function registerCheckCommands(program: Command): void {
     .option("--trace <file>", "write a Perfetto-openable trace of the replay (time = step number)")
     .addHelpText("after", "\nExample:\n  faultline replay race.json --trace race-trace.json")
     .action((file: string, o) => {
-      if (o.trace) checkWritableFile(o.trace, "trace");
+      if (o.trace) {
+        checkPathPlan({
+          inputs: [{ path: file, what: "counterexample" }],
+          files: [{ path: o.trace, what: "trace", flag: "--trace" }],
+          dirs: [],
+        });
+        checkWritableFile(o.trace, "trace");
+      }
       const cx = readCounterexample(file);
       const target = targetFromCounterexample(cx);
       const writer = o.trace
