@@ -1,11 +1,14 @@
 // Race-checker benchmarks (`npm run bench`), one line each:
-// - check-forkrace: time to find the 6.4.0 fork race with the random strategy, median over 20 seeds,
-//   and the length of the shrunk counterexample;
+// - check-forkrace: `faultline check pervma-fork-race` on 6.4.0 with the random and PCT strategies,
+//   median time to the finding over 20 seeds, the shrunk length and exact replay; 6.4.3 for 20 s;
 // - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
 //   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, coverage, schedules/s, memory.
 import { type CheckResult, check } from "../check/checker.js";
+import { replay } from "../check/counterexample.js";
 import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
+import { loadArg } from "../cli/common.js";
+import { checkTargetFor } from "../scenario/checktarget.js";
 import type { Benchmark } from "./kernel.js";
 
 function median(xs: number[]): number {
@@ -53,22 +56,54 @@ export function smallConfig(variant: string, faulters = 4): MmScenarioConfig {
   };
 }
 
+/** The built-in scenario pervma-fork-race on `kernel`, as `faultline check` builds it (warm start included). */
+function forkRaceTarget(kernel: string, seed: number) {
+  const l = loadArg("pervma-fork-race", [], kernel);
+  return checkTargetFor(l.scenario, { seed, maxSteps: 20_000 });
+}
+
+/**
+ * `faultline check pervma-fork-race --kernel 6.4.0` over 20 seeds per strategy: time to the finding
+ * (search only: shrinking comes after), schedules, the shrunk length, and whether the saved
+ * schedule replays to the same finding with the same steps.
+ */
 function forkRace(quick: boolean): string {
   const seeds = quick ? 5 : 20;
-  const times: number[] = [];
-  const steps: number[] = [];
-  const schedules: number[] = [];
-  let found = 0;
-  for (let seed = 1; seed <= seeds; seed++) {
-    const t = mmCheckTarget({ ...MINI, seed }, { maxSteps: 20_000, kinds: ["lost_update"] });
-    const r = check(t, { strategy: "random", budget: 5000, timeS: 60, seed, shrink: true });
-    if (r.counterexample === null) continue;
-    found++;
-    times.push(r.elapsedMs / 1000);
-    schedules.push(r.foundAt + 1);
-    steps.push(r.counterexample.steps);
+  const lines: string[] = [];
+  for (const strategy of ["random", "pct"] as const) {
+    const times: number[] = [];
+    const steps: number[] = [];
+    const schedules: number[] = [];
+    const kinds = new Map<string, number>();
+    let found = 0;
+    let identical = 0;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const t = forkRaceTarget("6.4.0", seed);
+      const r = check(t, { strategy, budget: 100_000, timeS: 20, seed, shrink: true });
+      if (r.counterexample === null) continue;
+      found++;
+      const cx = r.counterexample;
+      kinds.set(cx.finding.kind, (kinds.get(cx.finding.kind) ?? 0) + 1);
+      times.push(r.elapsedMs / 1000);
+      schedules.push(r.foundAt + 1);
+      steps.push(cx.steps);
+      const rep = replay(t, cx);
+      if (rep.reproduced && rep.machine.stepLabels.join() === cx.labels.join()) identical++;
+    }
+    const k = [...kinds].map(([n, c]) => `${n}:${c}`).join(",");
+    lines.push(
+      `check-forkrace kernel=6.4.0 strategy=${strategy} seeds=${seeds} found=${found} kinds=${k} median_s=${median(times).toFixed(3)} max_s=${Math.max(...times).toFixed(3)} median_schedules=${median(schedules)} median_shrunk_steps=${median(steps)} max_shrunk_steps=${Math.max(...steps)} replays_identical=${identical}`,
+    );
   }
-  return `check-forkrace seeds=${seeds} found=${found} median_s=${median(times).toFixed(3)} median_schedules=${median(schedules)} median_shrunk_steps=${median(steps)} max_shrunk_steps=${Math.max(...steps)}`;
+  // the fixed kernel: nothing in 20 s
+  for (const strategy of ["random", "pct"] as const) {
+    const t = forkRaceTarget("6.4.3", 1);
+    const r = check(t, { strategy, budget: 10_000_000, timeS: quick ? 5 : 20, seed: 1, shrink: false });
+    lines.push(
+      `check-forkrace kernel=6.4.3 strategy=${strategy} verdict=${r.verdict.replace(/ /g, "_")} schedules=${r.schedules} wall_s=${(r.elapsedMs / 1000).toFixed(1)}`,
+    );
+  }
+  return lines.join("\n");
 }
 
 function exhaustiveLine(head: string, r: CheckResult, cpuS: number): string {

@@ -5,7 +5,7 @@ import { type Counterexample, makeCounterexample } from "./counterexample.js";
 import { DEFAULT_GRAIN, type ExhaustiveResult, exhaustive } from "./exhaustive.js";
 import { type CheckTarget, type RunOutcome, runOnce } from "./run.js";
 import { shrink } from "./shrink.js";
-import { PctStrategy, RandomStrategy } from "./strategy.js";
+import { PCT_SPIN_BOUND, PctStrategy, RandomStrategy } from "./strategy.js";
 
 export type StrategyName = "random" | "pct" | "exhaustive";
 
@@ -27,8 +27,25 @@ export interface CheckOptions {
   grain: number;
   /** Exhaustive, checkAsync only: worker threads (results never depend on it). */
   jobs: number;
-  onProgress?: (schedules: number) => void;
+  /** PCT: steps a CPU may take in a row before it is demoted (spinning threads). */
+  pctSpinBound: number;
+  /** Called about every 200 ms of search (and once at the end) with the search's figures so far. */
+  onProgress?: (p: CheckProgress) => void;
 }
+
+/** What a running search has done so far (for progress displays). */
+export interface CheckProgress {
+  schedules: number;
+  elapsedMs: number;
+  /** Deepest schedule so far (steps). */
+  bestDepth: number;
+  /** Budgets: schedules and wall time (ms). */
+  budget: number;
+  timeMs: number;
+}
+
+/** Milliseconds between two progress reports. */
+export const PROGRESS_MS = 200;
 
 export interface CheckResult {
   verdict: "violation" | "no violation found" | "verified";
@@ -62,6 +79,7 @@ export function defaultCheckOptions(over: Partial<CheckOptions> = {}): CheckOpti
     timeS: 30,
     seed: 1,
     pctDepth: 3,
+    pctSpinBound: PCT_SPIN_BOUND,
     preemptionBound: Number.POSITIVE_INFINITY,
     shrink: true,
     grain: DEFAULT_GRAIN,
@@ -70,13 +88,25 @@ export function defaultCheckOptions(over: Partial<CheckOptions> = {}): CheckOpti
   };
 }
 
-export function exhaustiveOpts(o: CheckOptions) {
+export function exhaustiveOpts(o: CheckOptions, t0: number) {
+  const onProgress = o.onProgress;
   return {
     maxSchedules: o.budget,
     maxMs: o.timeS * 1000,
     preemptionBound: o.preemptionBound,
     grain: o.grain,
-    ...(o.onProgress !== undefined ? { onProgress: o.onProgress } : {}),
+    ...(onProgress !== undefined
+      ? {
+          onProgress: (schedules: number, bestDepth = 0) =>
+            onProgress({
+              schedules,
+              elapsedMs: performance.now() - t0,
+              bestDepth,
+              budget: o.budget,
+              timeMs: o.timeS * 1000,
+            }),
+        }
+      : {}),
   };
 }
 
@@ -88,25 +118,42 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
   const o = defaultCheckOptions(opts);
   const t0 = performance.now();
   if (o.strategy === "exhaustive")
-    return finishCheck(target, o, t0, exhaustive(target, exhaustiveOpts(o)), 1);
+    return finishCheck(target, o, t0, exhaustive(target, exhaustiveOpts(o, t0)), 1);
   let found: RunOutcome | null = null;
   let schedules = 0;
   let stepsExecuted = 0;
+  let bestDepth = 0;
+  let lastReport = t0;
+  const report = (now: number) =>
+    o.onProgress?.({ schedules, elapsedMs: now - t0, bestDepth, budget: o.budget, timeMs: o.timeS * 1000 });
   {
-    // PCT needs the length of a run, not the step budget: learn it from the runs themselves
+    // PCT needs the length of a run, not the step budget: learn it from the runs that finished
+    // (a run cut by the step budget tells nothing of how long the workload takes); until one has,
+    // use the step budget
     let kSteps = 0;
     for (let i = 0; i < o.budget; i++) {
-      if (performance.now() - t0 > o.timeS * 1000) break;
+      const now = performance.now();
+      if (now - t0 >= o.timeS * 1000) break;
+      if (now - lastReport >= PROGRESS_MS) {
+        lastReport = now;
+        report(now);
+      }
       const seed = (o.seed + i) >>> 0;
       const strat =
-        o.strategy === "pct" && kSteps > 0
-          ? new PctStrategy(seed, target.cpus, o.pctDepth, kSteps)
+        o.strategy === "pct" && i > 0
+          ? new PctStrategy(
+              seed,
+              target.cpus + 1,
+              o.pctDepth,
+              kSteps > 0 ? kSteps : target.maxSteps,
+              o.pctSpinBound,
+            )
           : new RandomStrategy(seed);
       const r = runOnce(target, strat);
       schedules++;
       stepsExecuted += r.steps;
-      if (r.steps > kSteps) kSteps = r.steps;
-      if (o.onProgress && schedules % 100 === 0) o.onProgress(schedules);
+      if (r.steps > bestDepth) bestDepth = r.steps;
+      if (!r.truncated && r.steps > kSteps) kSteps = r.steps;
       if (r.finding !== null) {
         found = r;
         break;
@@ -114,6 +161,7 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
       target.recycle?.(r.machine);
     }
   }
+  report(performance.now());
   return finishCheck(
     target,
     o,
@@ -122,7 +170,7 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
       schedules,
       complete: false,
       pruned: 0,
-      maxDepth: 0,
+      maxDepth: bestDepth,
       counterexample: found,
       elapsedMs: performance.now() - t0,
       stepsExecuted,

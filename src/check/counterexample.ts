@@ -112,7 +112,9 @@ export function formatStepTable(rows: StepRow[], nCpus: number, colWidth = 38): 
   const cpus = [...new Set(rows.map((r) => r.cpu))].sort((a, b) => a - b);
   const used = cpus.length > 0 ? cpus : Array.from({ length: nCpus }, (_, i) => i);
   const pad = (s: string) => (s.length > colWidth ? `${s.slice(0, colWidth - 1)}…` : s.padEnd(colWidth));
-  const out = [`${"step".padStart(5)}  ${used.map((c) => pad(`CPU ${c}`)).join(" | ")}`];
+  // the time step (Machine.timeChoice) is the column after the last CPU
+  const head = (c: number) => (c === nCpus ? "timer" : `CPU ${c}`);
+  const out = [`${"step".padStart(5)}  ${used.map((c) => pad(head(c))).join(" | ")}`];
   out.push(`${"-".repeat(5)}  ${used.map(() => "-".repeat(colWidth)).join("-+-")}`);
   for (const r of rows) {
     const lines = r.what.length > 0 ? r.what : ["(runs)"];

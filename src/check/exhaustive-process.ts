@@ -7,6 +7,7 @@ import {
   exploreSubtree,
   type SubtreeResult,
   type SubtreeTask,
+  skippedUnit,
 } from "./exhaustive.js";
 import type { CheckTarget, CheckTargetSpec } from "./run.js";
 import { targetFromSpec } from "./spec.js";
@@ -15,8 +16,8 @@ export interface UnitJob {
   spec: CheckTargetSpec;
   task: SubtreeTask;
   opts: Omit<ExhaustiveOptions, "onProgress">;
-  /** Wall time left for the whole search (ms). */
-  remainingMs: number;
+  /** End of the search's wall-time budget (ms since the epoch: the processes share no other clock). */
+  deadlineEpochMs: number;
 }
 
 export type UnitResult = SubtreeResult & { pid: number; peakRssKiB: number; cpuS: number };
@@ -26,7 +27,12 @@ let cached: { key: string; target: CheckTarget } | null = null;
 function runUnit(job: UnitJob): UnitResult {
   const key = JSON.stringify(job.spec);
   if (cached === null || cached.key !== key) cached = { key, target: targetFromSpec(job.spec) };
-  const r = exploreSubtree(cached.target, job.task, job.opts, performance.now() + job.remainingMs);
+  const remainingMs = job.deadlineEpochMs - Date.now();
+  // a unit queued behind others may start after the budget ran out: it then explores nothing
+  const r =
+    remainingMs <= 0
+      ? skippedUnit()
+      : exploreSubtree(cached.target, job.task, job.opts, performance.now() + remainingMs);
   delete r.outcome; // the machine stays here; the coordinator replays the choices
   const cpu = process.cpuUsage();
   // maxRSS is in KiB on Linux

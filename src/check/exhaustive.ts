@@ -109,8 +109,8 @@ export interface ExhaustiveOptions {
    * of the parallel search; results depend on it, never on the number of workers).
    */
   grain: number;
-  /** Called after each unit of work with the schedules explored so far. */
-  onProgress?: (schedules: number) => void;
+  /** Called after each unit of work with the schedules explored so far and the deepest schedule. */
+  onProgress?: (schedules: number, maxDepth: number) => void;
 }
 
 export interface ExhaustiveResult {
@@ -174,6 +174,11 @@ export interface SubtreeTask {
    * sequential search.
    */
   siblings: number[];
+  /**
+   * Schedules this unit may explore, when the search's schedule budget leaves it fewer than the
+   * grain (the coordinator shares the budget out in unit order, so no round overruns it).
+   */
+  limit?: number;
 }
 
 /** A node of a unit's search stack handed back to the coordinator with work left below it. */
@@ -205,6 +210,24 @@ export interface SubtreeResult {
   outcome?: RunOutcome;
   /** Stopped by the wall-time budget. */
   timedOut: boolean;
+  /** Not explored at all: the wall-time budget had run out before the unit started. */
+  skipped?: boolean;
+}
+
+/** The result of a unit that was not started because the wall-time budget had run out. */
+export function skippedUnit(): SubtreeResult {
+  return {
+    schedules: 0,
+    pruned: 0,
+    steps: 0,
+    maxDepth: 0,
+    alternative: null,
+    escaped: [],
+    exported: [],
+    violation: null,
+    timedOut: true,
+    skipped: true,
+  };
 }
 
 /** The sleep set of most nodes (never written: a node that needs one gets its own). */
@@ -365,9 +388,11 @@ export function exploreSubtree(
     }
     target.recycle?.(m);
     stack.length = strat.depth;
-    if (opts.dpor) addBacktrackPoints(stack, target.cpus, Math.max(0, prefixLen - 1), floor, escaped);
-    if (r.schedules >= opts.grain || performance.now() >= deadlineMs) {
-      r.timedOut = r.schedules < opts.grain;
+    // the time step (Machine.timeChoice = cpus) is one more thread of the vector clocks
+    if (opts.dpor) addBacktrackPoints(stack, target.cpus + 1, Math.max(0, prefixLen - 1), floor, escaped);
+    const limit = Math.min(opts.grain, task.limit ?? opts.grain);
+    if (r.schedules >= limit || performance.now() >= deadlineMs) {
+      r.timedOut = r.schedules < limit;
       for (let d = floor; d < stack.length; d++) {
         const n = stack[d]!;
         r.exported.push({
@@ -531,6 +556,18 @@ export class ExhaustiveSearch {
       this.unfinished = true;
       return [];
     }
+    // share the schedules left out among the units in order: the round cannot overrun the budget
+    let left = this.o.maxSchedules - this.schedules;
+    let n = 0;
+    for (; n < tasks.length && left > 0; n++) {
+      const t = tasks[n]!;
+      if (left < this.o.grain) t.limit = left;
+      left -= Math.min(left, this.o.grain);
+    }
+    if (n < tasks.length) {
+      this.unfinished = true;
+      tasks.length = n;
+    }
     this.rounds++;
     return tasks;
   }
@@ -539,7 +576,13 @@ export class ExhaustiveSearch {
   merge(tasks: readonly SubtreeTask[], results: readonly SubtreeResult[]): void {
     for (let i = 0; i < tasks.length && this.violation === null; i++) {
       const t = tasks[i]!;
-      const r = results[i]!;
+      const r = results[i] ?? skippedUnit();
+      if (r.skipped) {
+        // its subtree stays unexplored: the search cannot be complete
+        this.timedOut = true;
+        this.unfinished = true;
+        continue;
+      }
       this.units++;
       this.schedules += r.schedules;
       this.pruned += r.pruned;
@@ -613,11 +656,15 @@ export function exploreHere(
 ): SubtreeResult[] {
   const results: SubtreeResult[] = [];
   let schedules = search.schedules;
+  let depth = search.maxDepth;
   for (const t of tasks) {
+    // the wall-time budget holds within one unit of work: no unit starts after it ran out
+    if (results.length > 0 && performance.now() >= deadlineMs) break;
     const r = exploreSubtree(target, t, search.o, deadlineMs);
     results.push(r);
     schedules += r.schedules;
-    search.o.onProgress?.(schedules);
+    depth = Math.max(depth, r.maxDepth);
+    search.o.onProgress?.(schedules, depth);
     if (r.violation !== null) break;
   }
   return results;

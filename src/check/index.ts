@@ -6,3 +6,4 @@ export * from "./exhaustive.js";
 export * from "./run.js";
 export * from "./shrink.js";
 export * from "./strategy.js";
+export * from "./warm.js";

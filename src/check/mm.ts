@@ -6,7 +6,7 @@ import type { MmCosts } from "../mm/costs.js";
 import { ArrayPool, type MmFaultInjection, type MmSim, MmSimulation } from "../mm/index.js";
 import type { MmThread } from "../mm/thread.js";
 import type { VmstatName } from "../mm/vmstat.js";
-import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
+import { type ExploreStrategy, type Finding, Machine } from "../sim/machine.js";
 import { type Histogram, type Percentiles, percentiles } from "../sim/stats.js";
 import type { TraceSink } from "../sim/trace.js";
 import { lockStats } from "../sync/lockstat.js";
@@ -18,6 +18,7 @@ import {
   workloadVaPages,
 } from "../workloads/mm.js";
 import type { CheckTarget } from "./run.js";
+import { type WarmStart, warmUp } from "./warm.js";
 
 export interface MmScenarioConfig {
   /** Kernel variant name or alias (6.3, 6.4.0, 6.4.3, 6.5, 6.15). */
@@ -92,7 +93,8 @@ export function randomStrategy(m: Machine): ExploreStrategy {
 /** PCT (probabilistic concurrency testing): random priorities with d-1 priority change points. */
 export function pctStrategy(m: Machine, depth: number, maxSteps: number): ExploreStrategy {
   const r = m.rng("explore.pct");
-  const prio = m.cpus.map(() => r.u32());
+  // one priority per CPU and one for the time step (Machine.timeChoice)
+  const prio = Array.from({ length: m.cpus.length + 1 }, () => r.u32());
   const changes: number[] = [];
   for (let i = 0; i < depth - 1; i++) changes.push(r.int(Math.max(1, Math.min(maxSteps, 2000))));
   let step = 0;
@@ -250,18 +252,40 @@ export function runMmScenario(cfg: MmScenarioConfig): MmRunResult {
 /** A race-checker target (src/check/run.ts CheckTarget) for an mm scenario in explore mode. */
 export function mmCheckTarget(
   cfg: MmScenarioConfig,
-  opts: { name?: string; maxSteps?: number; kinds?: readonly string[] } = {},
+  opts: { name?: string; maxSteps?: number; kinds?: readonly string[]; warmStart?: WarmStart } = {},
 ): CheckTarget {
   const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
   // runs the checker is done with give their address-space arrays to the next build
   const pool = new ArrayPool();
   const sims = new WeakMap<Machine, MmSim>();
+  const warm = opts.warmStart;
   return {
     name: opts.name ?? `mm:${cfg.variant}`,
     build: () => {
-      const b = buildMmScenario(explore, undefined, pool);
-      sims.set(b.m, b.s.sim);
-      return b.m;
+      if (warm === undefined) {
+        const b = buildMmScenario(explore, undefined, pool);
+        sims.set(b.m, b.s.sim);
+        return b.m;
+      }
+      // warm start: the timed driver (watchdogs off: they would fire as timers) up to the event
+      const m = new Machine({
+        cpus: cfg.cpus,
+        seed: cfg.seed ?? 1,
+        mode: "timed",
+        preempt: cfg.preempt ?? "none",
+        jitter: cfg.jitter ?? 0.05,
+        watchdogThreshS: 0,
+        nmiWatchdog: false,
+        hungTaskTimeoutS: 0,
+        wqWatchdogThreshS: 0,
+      });
+      const b = buildMmScenario({ ...cfg, latency: false }, m, pool);
+      const sim = b.s.sim;
+      warmUp(m, warm, (f) => {
+        sim.onNote = f;
+      });
+      sims.set(m, sim);
+      return m;
     },
     recycle: (m) => {
       sims.get(m)?.recycle();
@@ -277,6 +301,7 @@ export function mmCheckTarget(
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
         ...(opts.kinds !== undefined ? { kinds: [...opts.kinds] } : {}),
+        ...(warm !== undefined ? { warmStart: warm } : {}),
       },
     },
     describe: {
@@ -286,6 +311,7 @@ export function mmCheckTarget(
       disabledSites: [...(cfg.disableLockSites ?? [])],
       switches: cfg.switches ?? {},
       workloads: cfg.workloads,
+      ...(warm !== undefined ? { warmStart: warm } : {}),
     },
   };
 }

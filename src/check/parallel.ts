@@ -74,6 +74,7 @@ export async function exhaustiveParallel(
         });
         const p = pool;
         let sofar = search.schedules;
+        let depth = search.maxDepth;
         const spec = target.spec;
         results = await Promise.all(
           tasks.map((task) => {
@@ -81,13 +82,14 @@ export async function exhaustiveParallel(
               spec,
               task,
               opts: plain,
-              remainingMs: search.o.maxMs - (performance.now() - t0),
+              deadlineEpochMs: Date.now() + (search.o.maxMs - (performance.now() - t0)),
             };
             return (p.exec("runUnit", [job]) as Promise<UnitResult>).then((r) => {
               peaks.set(r.pid, Math.max(peaks.get(r.pid) ?? 0, r.peakRssKiB));
               cpu.set(r.pid, Math.max(cpu.get(r.pid) ?? 0, r.cpuS));
               sofar += r.schedules;
-              onProgress?.(sofar);
+              depth = Math.max(depth, r.maxDepth);
+              onProgress?.(sofar, depth);
               return r;
             });
           }),
@@ -117,7 +119,7 @@ export async function checkAsync(
   if (o.strategy !== "exhaustive") return check(target, o);
   const t0 = performance.now();
   const jobs = target.spec !== undefined ? o.jobs : 1;
-  const r = await exhaustiveParallel(target, { ...exhaustiveOpts(o), jobs });
+  const r = await exhaustiveParallel(target, { ...exhaustiveOpts(o, t0), jobs });
   return {
     ...finishCheck(target, o, t0, r, jobs),
     workerPeakRssMiB: r.workerPeakRssMiB,

@@ -1,5 +1,6 @@
 // One explored run of a check target under a strategy, and what it found.
 import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
+import type { WarmStart } from "./warm.js";
 
 /** Something the checker can run again and again from the same initial state. */
 export interface CheckTarget {
@@ -32,7 +33,7 @@ export type CheckTargetSpec =
   | {
       model: "mm";
       config: Record<string, unknown>;
-      options: { name?: string; maxSteps?: number; kinds?: string[] };
+      options: { name?: string; maxSteps?: number; kinds?: string[]; warmStart?: WarmStart };
     }
   | { model: "iomap"; config: Record<string, unknown> };
 
@@ -42,6 +43,8 @@ export interface RunOutcome {
   labels: string[];
   steps: number;
   machine: Machine;
+  /** The run was cut by its step budget (its length says nothing about the workload's). */
+  truncated?: boolean;
 }
 
 export function isViolation(target: CheckTarget, f: Finding): boolean {
@@ -62,7 +65,14 @@ export function runOnce(
   m.explore(strategy, maxSteps);
   endRun(target, m);
   const finding = m.findings.find((f) => isViolation(target, f)) ?? null;
-  return { finding, choices: m.choices.slice(), labels: m.stepLabels.slice(), steps: m.steps, machine: m };
+  return {
+    finding,
+    choices: m.choices.slice(),
+    labels: m.stepLabels.slice(),
+    steps: m.steps,
+    machine: m,
+    truncated: !m.stopped && m.steps >= maxSteps,
+  };
 }
 
 /**

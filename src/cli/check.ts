@@ -1,14 +1,17 @@
 // `faultline check` and `faultline replay`: the race checker on a scenario's per-VMA-lock model,
 // counterexample files, and their exact replay as a per-CPU step table (and a Perfetto trace).
+
 import { type Command, Option } from "commander";
-import type { CheckResult, StrategyName } from "../check/checker.js";
+import type { CheckProgress, CheckResult, StrategyName } from "../check/checker.js";
 import { type Counterexample, formatStepTable, replay } from "../check/counterexample.js";
 import { DEFAULT_GRAIN } from "../check/exhaustive.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
+import { parseWarmStart, type WarmStart, WarmStartError } from "../check/warm.js";
 import { ChromeTraceWriter } from "../report/trace.js";
 import { findVariant } from "../scenario/catalog.js";
 import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
 import { catalog } from "../scenario/models.js";
+import { parseDurationNs } from "../scenario/units.js";
 import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
 import {
   checkPathPlan,
@@ -23,14 +26,37 @@ import { scenarioInputs } from "./scenarios.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+function warmStartOption(v: string): WarmStart | null {
+  if (v === "none") return null;
+  try {
+    return parseWarmStart(v, parseDurationNs);
+  } catch (e) {
+    if (e instanceof WarmStartError) throw new UsageError(`--warm-start: ${e.message}`);
+    throw e;
+  }
+}
+
 const EXAMPLES_CHECK = `
 Examples:
+  faultline check pervma-fork-race --kernel 6.4.0 --out race.json
+  faultline check pervma-fork-race --kernel 6.4.0 --strategy pct --kind lost_update
   faultline check pervma-fork-race-mini --kernel 6.4.0 --out race.json
   faultline check pervma-fork-race-mini --kernel 6.4.3 --strategy exhaustive
   faultline check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
   faultline check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write
   faultline check pervma-fork-race-mini --strategy pct --pct-depth 5 --budget 2000
   faultline replay race.json --trace race-trace.json`;
+
+/** Exit status of `faultline check` when the search ended without covering its space and found nothing. */
+export const EXIT_INCOMPLETE = 3;
+
+const EXIT_HELP = `
+
+Exit status:
+  0  no violation, and the search covered its whole bounded space (exhaustive, verified)
+  1  a violation was found
+  2  bad input (unknown scenario, lock site or option value, unreachable warm start)
+  ${EXIT_INCOMPLETE}  no violation found, but the search was incomplete (random or PCT, or a budget ran out)`;
 
 function out(s: string): void {
   process.stdout.write(s);
@@ -97,6 +123,12 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
   return `${lines.join("\n")}\n`;
 }
 
+/** Exit status of a finished check: 1 violation, 0 verified (complete), EXIT_INCOMPLETE otherwise. */
+export function checkExitCode(r: CheckResult): number {
+  if (r.verdict === "violation") return 1;
+  return r.verdict === "verified" ? 0 : EXIT_INCOMPLETE;
+}
+
 function readCounterexample(file: string): Counterexample {
   const text = readTextFile(file, "counterexample");
   let doc: unknown;
@@ -137,6 +169,10 @@ export function registerCheckCommands(program: Command): void {
     )
     .option("--max-steps <n>", "step budget of one schedule", "20000")
     .option(
+      "--warm-start <event|time>",
+      'run the timed driver up to this model event (e.g. dup_mmap, dup_mmap#2) or time (e.g. 2ms) and explore from there; "none" turns off the scenario\'s',
+    )
+    .option(
       "-j, --jobs <n>",
       `exhaustive: worker processes (default: one per core, here ${defaultJobs()}); results do not depend on it`,
     )
@@ -144,8 +180,8 @@ export function registerCheckCommands(program: Command): void {
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
-    .option("-q, --quiet", "no progress bar")
-    .addHelpText("after", EXAMPLES_CHECK)
+    .option("-q, --quiet", "no progress on stderr and no report: the exit status only")
+    .addHelpText("after", EXAMPLES_CHECK + EXIT_HELP)
     .action(async (arg: string, o) => {
       if (o.out) {
         checkPathPlan({
@@ -172,9 +208,30 @@ export function registerCheckCommands(program: Command): void {
         seed,
         maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),
         ...(kinds ? { kinds } : {}),
+        ...(o.warmStart !== undefined ? { warmStart: warmStartOption(o.warmStart) } : {}),
       });
       const budget = intOption(o.budget, "--budget", 1, 100_000_000);
-      const options = {
+      const warm = target.describe?.warmStart as WarmStart | undefined;
+      if (warm !== undefined) {
+        // an unreachable warm start is the user's error: say so before searching
+        try {
+          target.build();
+        } catch (e) {
+          if (e instanceof WarmStartError) throw new UsageError(`${arg}: ${e.message}`);
+          throw e;
+        }
+      }
+      // the progress of the search (on a terminal, not with -q): schedules against the budget,
+      // with elapsed time and the deepest schedule so far
+      const progress = startProgress({
+        label: `check ${s.name} on ${s.kernel.variant}`,
+        total: budget,
+        unit: "schedules",
+        quiet: o.quiet === true,
+      });
+      const r = await checkAsync(target, {
+        onProgress: (p: CheckProgress) =>
+          progress.update(p.schedules, `${(p.elapsedMs / 1000).toFixed(1)} s, depth ${fmtInt(p.bestDepth)}`),
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
         strategy: o.strategy as StrategyName,
@@ -187,18 +244,13 @@ export function registerCheckCommands(program: Command): void {
             ? Number.POSITIVE_INFINITY
             : intOption(o.preemptionBound, "--preemption-bound", 0, 1000),
         shrink: o.shrink !== false,
-      };
-      // the progress of the search: schedules tried against the budget (on a terminal, not with -q)
-      const progress = startProgress({
-        label: `check ${s.name} on ${s.kernel.variant}`,
-        total: budget,
-        unit: "schedules",
-        quiet: o.quiet === true,
-      });
-      const r = await checkAsync(target, {
-        ...options,
-        onProgress: (schedules) => progress.update(schedules),
       }).finally(() => progress.stop());
+      process.exitCode = checkExitCode(r);
+      if (o.quiet) {
+        if (o.out && r.counterexample !== null)
+          writeFileAtomic(o.out, `${JSON.stringify(r.counterexample, null, 2)}\n`, "counterexample");
+        return;
+      }
       const sites =
         s.kernel.disableLockSites.length > 0 ? `, sites off: ${s.kernel.disableLockSites.join(" ")}` : "";
       out(checkReport(`${s.name} on ${s.kernel.variant}, seed ${seed}${sites}`, r, o.out));
@@ -207,7 +259,6 @@ export function registerCheckCommands(program: Command): void {
         out(`\n${formatStepTable(rep.rows, s.machine.cpus).join("\n")}\n`);
         if (o.out) writeFileAtomic(o.out, `${JSON.stringify(r.counterexample, null, 2)}\n`, "counterexample");
       }
-      process.exitCode = r.verdict === "violation" ? 1 : 0;
     });
 
   program

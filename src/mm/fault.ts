@@ -319,7 +319,10 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   if (v === null) return inval(th, rcu);
   if (sw.vmaLockImpl === "rwsem") {
     if (!v.anonymous && !sw.eligibleFile) return inval(th, rcu);
-    if (sw.anonVmaCheck === "before-lock" && v.anonymous && v.anon_vma === 0) return inval(th, rcu);
+    if (sw.anonVmaCheck === "before-lock") {
+      if (tracing(th)) touch(th, `vma:${v.id}`, false);
+      if (v.anonymous && v.anon_vma === 0) return inval(th, rcu);
+    }
   }
   return v;
 }
@@ -355,7 +358,10 @@ function lvurLock(
   v.readers++;
   fl.vmaHow = how;
   if (sw.vmaLockImpl === "rwsem") {
-    if (sw.anonVmaCheck === "after-lock" && v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
+    if (sw.anonVmaCheck === "after-lock") {
+      if (tracing(th)) touch(th, `vma:${v.id}`, false);
+      if (v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
+    }
     if (v.flags & VM_UFFD_MISSING && !sw.eligibleUffd) return endInval(th, v, rcu);
     if (sw.detachedBeforeRange && v.detached) {
       endMiss(th, v, rcu);

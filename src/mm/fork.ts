@@ -55,6 +55,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     const tmp = vm_area_dup(th, p);
     tmp.vm_mm = mm;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
+    if (tracing(th)) touch(th, `vma:${p.id}`, false);
     const av = p.anon_vma;
     anon_vma_fork(th, tmp, p);
     if (av !== 0) th.cost += sim.costs.forkAnonVmaNs;
@@ -99,7 +100,11 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
       yield* ptl_lock(th, sl, "copy_pte_range:pte_offset_map_lock");
-      if (tracing(th)) touchPtes(th, src, c, ce);
+      // the parent's PTEs and the child's (found missing by the footprint audit test)
+      if (tracing(th)) {
+        touchPtes(th, src, c, ce);
+        touchPtes(th, dst, c, ce);
+      }
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
         if (pte === 0) continue;
@@ -174,6 +179,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   // free_pgtables(mm_wr_locked = true) write-locks each VMA before its page tables go (6.4 19th patch)
   for (const v of mm.vmas) yield* vma_start_write(th, v, "free_pgtables:vma_start_write");
   for (const v of mm.vmas) remove_vma(th, v, true);
+  touch(th, `tree:${mm.id}`, true);
   mm.vmas = [];
   mm.dead = true;
   // the mm_struct goes with its last user (mmput -> __mmdrop): unchecked mms leave the model's list

@@ -80,6 +80,11 @@ export class MmSimulation {
     this.mm = this.sim.newMm(o.vaPages, true);
     // end of run (Machine.finish): the lost-update sweep
     this.m.hooks.end.push(() => this.finish());
+    // a warm start goes on in the explore driver: no more timed fast paths
+    this.m.hooks.explore.push(() => {
+      this.sim.timed = false;
+      for (const th of this.threads) th.timed = false;
+    });
   }
 
   /** Create a user thread of `mm` on `cpu` running `prog`. */

@@ -185,7 +185,10 @@ export class MmSim {
   readonly vmstat = new Vmstat();
   readonly mms: MmStruct[] = [];
   readonly slab: VmaSlab;
-  readonly timed: boolean;
+  /** Timed driver; false from the start in explore runs, or from a warm start's switch (Machine.enterExplore). */
+  timed: boolean;
+  /** Called with every model event's name (warm starts stop the timed run at a named event). */
+  onNote: ((fn: string) => void) | null = null;
   private pool: ArrayPool | null;
   private readonly pooled: (Int32Array | Int16Array)[] = [];
   readonly words: number;
@@ -338,6 +341,7 @@ export class MmSim {
 
   /** Record a model event for the steps of later findings. */
   note(cpu: number, fn: string, vpn: number, aux = 0, fold = false): void {
+    if (this.onNote !== null) this.onNote(fn);
     if (this.m.modelTrace && !fold) this.m.emit("model", cpu, fn, `${hex(vpn)} ${aux}`, vpn, aux);
     // fold a repeat of one of the last few events (e.g. a stream of stores through a stale TLB entry)
     if (fold)

@@ -39,8 +39,8 @@ export class MmThread {
   readonly fl = new FaultLock();
   /** The access ua() handed to uaSlow. */
   readonly uaReq = new UaRequest();
-  /** Timed driver (costs matter) or explore driver (yield points matter). */
-  readonly timed: boolean;
+  /** Timed driver (costs matter) or explore driver (yield points matter); see MmSim.timed. */
+  timed: boolean;
   /** Record fault latencies of this thread. */
   measure = true;
   faults = 0;
@@ -77,7 +77,8 @@ export class MmThread {
 /**
  * Record a shared-object access of the running step for the explore driver's partial-order
  * reduction (Machine.touch); free in the timed driver. Keys: pte:MM:VPN (PTE, frame contents and
- * TLB entries of one page), tlbmm:MM (whole-mm flushes), tree:MM, seq:MM, vma:ID.
+ * TLB entries of one page), tlbmm:MM (whole-mm flushes), tree:MM, seq:MM, vma:ID (also vma->anon_vma,
+ * read without the VMA lock).
  */
 export function touch(th: MmThread, key: string, write: boolean): void {
   th.sim.m.touch(key, write);

@@ -161,6 +161,8 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
     // down_write(&vma->vm_lock->lock): waits until every reader has left; new trylocks fail meanwhile
     yield* charge(th);
     yield* down_write_nopoint(k, v.vm_lock, site);
+    // the step that ends a wait writes the VMA too (found missing by the footprint audit test)
+    if (tracing(th)) touch(th, `vma:${v.id}`, true);
     th.cost += v.line.write(k);
     v.vm_lock_seq = mm.mm_lock_seq;
     up_write_fast(k, v.vm_lock, th);
@@ -177,6 +179,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
         yield SCHEDULE;
         k.task.state = TASK_RUNNING;
       }
+      if (waited && tracing(th)) touch(th, `vma:${v.id}`, true);
       if (mm.vma_writer_wait === k) mm.vma_writer_wait = null;
       th.cost += v.line.write(k);
       v.vm_lock_seq = mm.mm_lock_seq;

@@ -4,6 +4,7 @@
 import type { Counterexample } from "../check/counterexample.js";
 import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
+import { parseWarmStart, type WarmStart } from "../check/warm.js";
 import type { MmWorkload } from "../workloads/mm.js";
 import { toMmWorkload } from "./adapters/mm.js";
 import { ModelUnavailableError } from "./adapters/types.js";
@@ -21,6 +22,16 @@ export interface CheckTargetOptions {
   /** Finding kinds that count as violations (default: every finding). */
   kinds?: readonly string[];
   catalog?: Catalog;
+  /** Warm start (overrides the scenario's check.warmStart; null: none). */
+  warmStart?: WarmStart | null;
+}
+
+/** The warm start a scenario asks for (check.warmStart), if any. */
+export function scenarioWarmStart(s: Scenario): WarmStart | undefined {
+  const w = s.check?.warmStart;
+  if (w === undefined) return undefined;
+  if (typeof w === "string") return parseWarmStart(w, () => undefined);
+  return { timeNs: w.time };
 }
 
 const DEFAULT_MAX_STEPS = 20_000;
@@ -46,7 +57,8 @@ export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget 
     costs,
     workloads: s.workloads.filter((w) => w.enabled).map(toMmWorkload),
   };
-  return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds);
+  const warm = o.warmStart === undefined ? scenarioWarmStart(s) : (o.warmStart ?? undefined);
+  return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds, warm);
 }
 
 function fromConfig(
@@ -54,8 +66,14 @@ function fromConfig(
   scenario: string,
   maxSteps: number,
   kinds?: readonly string[],
+  warmStart?: WarmStart,
 ): CheckTarget {
-  const t = mmCheckTarget(cfg, { name: `${scenario}@${cfg.variant}`, maxSteps, ...(kinds ? { kinds } : {}) });
+  const t = mmCheckTarget(cfg, {
+    name: `${scenario}@${cfg.variant}`,
+    maxSteps,
+    ...(kinds ? { kinds } : {}),
+    ...(warmStart ? { warmStart } : {}),
+  });
   return {
     ...t,
     describe: {
@@ -72,6 +90,8 @@ function fromConfig(
       workloads: cfg.workloads,
       maxSteps,
       kinds: kinds ? [...kinds] : null,
+      // the timed prefix the schedule starts after (replay runs it again: it is deterministic)
+      ...(warmStart ? { warmStart } : {}),
     },
   };
 }
@@ -93,7 +113,14 @@ export function targetFromCounterexample(cx: Counterexample): CheckTarget {
     workloads: (d.workloads ?? []) as MmWorkload[],
   };
   const kinds = Array.isArray(d.kinds) ? (d.kinds as string[]) : undefined;
-  return fromConfig(cfg, String(d.scenario ?? cx.target), Number(d.maxSteps ?? DEFAULT_MAX_STEPS), kinds);
+  const warm = (d.warmStart ?? undefined) as WarmStart | undefined;
+  return fromConfig(
+    cfg,
+    String(d.scenario ?? cx.target),
+    Number(d.maxSteps ?? DEFAULT_MAX_STEPS),
+    kinds,
+    warm,
+  );
 }
 
 const MAX_CX_STEPS = 10_000_000;
@@ -188,8 +215,19 @@ export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalo
   if (!Array.isArray(o.choices) || o.choices.length > ((d.maxSteps as number | undefined) ?? MAX_CX_STEPS))
     return `field "choices": found ${show(o.choices)}; allowed: a list of at most ${(d.maxSteps as number | undefined) ?? MAX_CX_STEPS} CPU numbers`;
   const cpus = d.cpus;
-  const bad = o.choices.findIndex((c) => !isInt(c, 0, cpus - 1));
+  // a choice is a CPU's next step, or the time step (numbered cpus: the earliest timer fires)
+  const bad = o.choices.findIndex((c) => !isInt(c, 0, cpus));
   if (bad >= 0)
-    return `field "choices[${bad}]": found ${show(o.choices[bad])}; allowed: a CPU number from 0 to ${cpus - 1}`;
+    return `field "choices[${bad}]": found ${show(o.choices[bad])}; allowed: a CPU number from 0 to ${cpus - 1}, or ${cpus} (the time step)`;
+  if (d.warmStart !== undefined) {
+    const w = d.warmStart;
+    const ok =
+      isObj(w) &&
+      (typeof w.event === "string"
+        ? isInt(w.count ?? 1, 1, 1_000_000)
+        : isInt(w.timeNs, 0, Number.MAX_SAFE_INTEGER));
+    if (!ok)
+      return `field "describe.warmStart": found ${show(w)}; allowed: {"event": NAME, "count": N} or {"timeNs": N}`;
+  }
   return null;
 }

@@ -542,6 +542,22 @@ export const Report = z
   .describe("what the reports contain");
 export type Report = z.output<typeof Report>;
 
+/** How `faultline check` explores the scenario. */
+export const CheckSettings = z
+  .strictObject({
+    warmStart: z
+      .union([
+        z.string().regex(/^[A-Za-z_][\w:.-]*(#[1-9]\d*)?$/),
+        z.strictObject({ time: Duration.describe("virtual time of the timed run") }),
+      ])
+      .optional()
+      .describe(
+        'run the timed driver up to this model event ("dup_mmap", "dup_mmap#3" for the third) or time, then explore from there',
+      ),
+  })
+  .describe("settings of the race checker (`faultline check`)");
+export type CheckSettings = z.output<typeof CheckSettings>;
+
 export const Scenario = z
   .strictObject({
     $schema: z.string().optional().describe("path or URL of scenario.schema.json, for editors"),
@@ -563,6 +579,7 @@ export const Scenario = z
     fs: Fs.optional(),
     workloads: z.array(Workload).min(1).max(64).describe("what runs on the machine"),
     stop: Stop,
+    check: CheckSettings.optional(),
     seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional().describe("PRNG seed"),
     seeds: Seeds.optional(),
     report: Report,

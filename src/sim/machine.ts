@@ -118,6 +118,8 @@ export interface MachineHooks {
   qs: ((cpu: Cpu, reason: string) => void)[];
   /** Called from every tick, in hardirq context, after the scheduler tick. */
   tick: ((k: Ctx) => void)[];
+  /** Called when the machine turns from the timed driver to the explore driver (Machine.enterExplore). */
+  explore: ((m: Machine) => void)[];
   /** Called when a run ends (final checks). */
   end: ((m: Machine) => void)[];
 }
@@ -365,7 +367,7 @@ export class Machine {
   readonly tasks: Task[] = [];
   readonly dmesg: DmesgLine[] = [];
   readonly findings: Finding[] = [];
-  readonly hooks: MachineHooks = { qs: [], tick: [], end: [] };
+  readonly hooks: MachineHooks = { qs: [], tick: [], explore: [], end: [] };
   readonly wq: WorkqueueSystem;
   readonly watchdogs: Watchdogs;
   /** The hypervisor that steals the vCPUs (timed driver with a steal profile), else null. */
@@ -393,7 +395,8 @@ export class Machine {
   stopped = false;
   stopReason = "";
   readonly tickNs: number;
-  readonly mode: DriverMode;
+  /** The driver: "timed", or "explore" (from the start, or after a warm start: enterExplore). */
+  mode: DriverMode;
   /** Explore driver: chosen CPU per step. */
   readonly choices: number[] = [];
   /** Explore driver: label of each step (cpu:site). */
@@ -1091,6 +1094,8 @@ export class Machine {
         const f = c.top;
         if (f.remaining > 0) {
           if (timed) {
+            // stopped from inside a step (a warm start's event): stop at this CPU's next cost
+            if (this.stopped) return;
             if (c.startBurst(f)) return;
             guard = 0;
             continue;
@@ -1297,6 +1302,8 @@ export class Machine {
 
   /** Run `fn` at absolute time `at` (engine-level timer; no CPU context). */
   at(at: number, fn: () => void): void {
+    // explore driver: arming a timer changes what the time step (timeChoice) will fire
+    if (this.footprint !== null) this.footprint.touch("timers", true);
     this.queue.push(Math.max(at, this.now), MAX_LANE, new TimerEvent(fn), 0);
   }
 
@@ -1411,7 +1418,17 @@ export class Machine {
     if (!this.stopped && q.peekTime() > untilNs) this.now = Math.max(this.now, untilNs);
   }
 
-  /** CPUs that can take a step now (explore driver). */
+  /**
+   * Explore driver: the choice that lets time pass, one past the last CPU. Taking it fires the
+   * earliest pending timer (a sleep's expiry, an interval, an hrtimer), so a strategy can let a
+   * timer expire at any point, as it can let any CPU take its next step: no workload that keeps
+   * CPUs busy can hold a sleeping task back from the search.
+   */
+  get timeChoice(): number {
+    return this.cpus.length;
+  }
+
+  /** CPUs that can take a step now, then timeChoice if a timer is pending (explore driver). */
   enabledCpus(): number[] {
     const out: number[] = [];
     for (const c of this.cpus) {
@@ -1421,11 +1438,16 @@ export class Machine {
       }
       if (c.status === CPU_IDLE && c.rqStop.length + c.rqFifo.length + c.rqFair.length > 0) out.push(c.id);
     }
+    if (this.queue.size > 0) out.push(this.cpus.length);
     return out;
   }
 
-  /** Take one step on CPU `cpu` (explore driver). */
+  /** Take one step on CPU `cpu`, or let time pass to the earliest timer (timeChoice; explore driver). */
   step(cpu: number): void {
+    if (cpu === this.cpus.length) {
+      this.fireTimer();
+      return;
+    }
     const c = this.cpus[cpu]!;
     this.choices.push(cpu);
     this.steps++;
@@ -1439,10 +1461,25 @@ export class Machine {
     this.drive(c);
   }
 
+  /** The time step: virtual time jumps to the earliest timer, which fires (its wake-ups kick CPUs). */
+  private fireTimer(): void {
+    const cpu = this.cpus.length;
+    this.choices.push(cpu);
+    this.steps++;
+    const label = stepLabel(cpu, "timer");
+    this.stepLabels.push(label);
+    if (this.trace !== null) this.emit("model", -1, `step ${this.steps}`, label);
+    if (this.footprint !== null) this.footprint.touch("timers", true);
+    const q = this.queue;
+    if (!q.pop()) throw new Error("explore: the time step was chosen with no timer pending");
+    this.now = Math.max(this.now + 1, q.outTime);
+    q.outHandler!.fire(q.outArg);
+  }
+
   /**
-   * Explore driver: a strategy picks the CPU of every step until nothing is enabled, the step
-   * budget runs out, or the run stops. Time only advances by one unit per step, and timers fire
-   * when no CPU can move.
+   * Explore driver: a strategy picks the CPU of every step (or timeChoice, to fire the earliest
+   * timer) until nothing is enabled, the step budget runs out, or the run stops. Time advances by
+   * one unit per CPU step and jumps to a timer's expiry when the strategy lets it fire.
    */
   explore(strategy: ExploreStrategy, maxSteps: number): void {
     if (this.mode !== "explore") throw new Error("explore() needs mode 'explore'");
@@ -1450,18 +1487,47 @@ export class Machine {
     for (const c of this.cpus) if (c.status !== CPU_READY) this.drive(c);
     while (!this.stopped && this.steps < maxSteps) {
       const en = this.enabledCpus();
-      if (en.length === 0) {
-        if (!this.queue.pop()) break;
-        this.now = Math.max(this.now, this.queue.outTime);
-        this.queue.outHandler!.fire(this.queue.outArg);
-        continue;
-      }
+      if (en.length === 0) break;
       const choice = this.strategy.choose(en, this);
       if (!en.includes(choice))
         throw new Error(`strategy chose CPU ${choice}, not enabled (${en.join(",")})`);
       this.step(choice);
     }
     if (!this.stopped && this.steps < maxSteps) this.checkDeadlock();
+  }
+
+  /**
+   * Warm start: after a timed run (stopped anywhere), go on in the explore driver from the state it
+   * reached. Bursts in flight end now (their remaining time is dropped: the explore driver ignores
+   * time), ticks stop, pending kicks become explore kicks, and the timers left (sleeps, hrtimers,
+   * device completions) stay queued for the time step. Models turn off their timed fast paths
+   * through hooks.explore. The timed run must have no watchdogs (they would fire as timers).
+   */
+  enterExplore(): void {
+    if (this.mode !== "timed") throw new Error("enterExplore(): the machine is not in the timed driver");
+    if (this.tasks.some((t) => t.comm === "khungtaskd") || this.cfg.watchdogThreshS > 0)
+      throw new Error("enterExplore(): the timed run must have the watchdogs off");
+    this.mode = "explore";
+    this.stopped = false;
+    this.stopReason = "";
+    this.runUntil = Number.POSITIVE_INFINITY;
+    for (const c of this.cpus) {
+      if (c.status === CPU_BURST) c.splitBurst();
+      for (const f of c.frames) f.remaining = 0;
+      c.tickArmed = false;
+      c.tickToken++;
+    }
+    // keep the timers, in their order; bursts, ticks and kicks belong to the timed driver
+    const q = this.queue;
+    const keep: { t: number; lane: number; h: Handler; arg: number }[] = [];
+    while (q.pop()) {
+      const h = q.outHandler!;
+      if (h === this.kickEvent) this.cpus[q.outArg]!.kicked = true;
+      else if (!(h instanceof Cpu) && !this.tickEvents.includes(h))
+        keep.push({ t: q.outTime, lane: MAX_LANE, h, arg: q.outArg });
+    }
+    for (const e of keep) q.push(e.t, e.lane, e.h, e.arg);
+    for (const h of this.hooks.explore) h(this);
   }
 
   /** Every CPU stuck: tasks blocked in D state or CPUs spinning with nothing left to run. */

@@ -31,8 +31,74 @@ describe("faultline check", () => {
 
   it("finds nothing on 6.4.3, and exhaustive search covers the mini configuration... or reports the budget", () => {
     const r = faultline(["check", "pervma-fork-race-mini", "--kernel", "6.4.3", "--budget", "150"]);
-    expect(r.code).toBe(0);
+    // a random search that finds nothing is incomplete: its own exit status, not 0
+    expect(r.code).toBe(3);
     expect(r.stdout).toContain("no violation found within the budget");
+    expect(r.stdout).toMatch(/schedules\s+150 in/);
+  });
+
+  it("the scenario's own fork race: found from its warm start, shrunk, replayed; 6.4.3 incomplete", () => {
+    const dir = scratch("check-warm");
+    const cx = path.join(dir, "race.json");
+    const r = faultline(["check", "pervma-fork-race", "--kernel", "6.4.0", "--seed", "3", "--out", cx]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/VIOLATION: (cow_premise|lost_update)/);
+    const doc = JSON.parse(fs.readFileSync(cx, "utf8"));
+    expect(doc.describe.warmStart).toEqual({ event: "dup_mmap", count: 1 });
+    expect(doc.steps).toBeLessThanOrEqual(200);
+    const rep = faultline(["replay", cx]);
+    expect(rep.stdout).toContain("reproduced yes");
+    // -q: the exit status only
+    const q = faultline(["check", "pervma-fork-race", "--kernel", "6.4.3", "--time", "2", "-q"]);
+    expect(q.code).toBe(3);
+    expect(q.stdout).toBe("");
+    expect(q.stderr).toBe("");
+  });
+
+  it("--budget holds exactly on worker processes; a search cut by it is incomplete", () => {
+    const r = faultline([
+      "check",
+      "pervma-check-small",
+      "--strategy",
+      "exhaustive",
+      "--budget",
+      "300",
+      "--grain",
+      "100",
+      "--jobs",
+      "2",
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/schedules\s+300 in/);
+    expect(r.stdout).toContain("incomplete (budget ran out)");
+  });
+
+  it("the writeback model's lock site is usable from run and explain", () => {
+    expect(faultline(["explain", "5.17"]).stdout).toMatch(
+      /lock sites[^\n]*\n\s+write_cache_pages:folio_lock/,
+    );
+    const r = faultline([
+      "run",
+      "iomap-s2",
+      "--kernel",
+      "5.17",
+      "--set",
+      "kernel.disableLockSites=[write_cache_pages:folio_lock]",
+      "--set",
+      "stop.time=50ms",
+    ]);
+    expect(r.code).toBe(0);
+    noStackTrace(r);
+  });
+
+  it("an unreachable warm start is bad input", () => {
+    const r = faultline(["check", "pervma-fork-race", "--warm-start", "no_such_event", "--time", "2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/warm start at no_such_event: the timed run .* 0 of 1 "no_such_event" events/);
+    noStackTrace(r);
+    const bad = faultline(["check", "pervma-fork-race", "--warm-start", "#3"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--warm-start");
   });
 
   it("a lock site that matters, switched off, gives a finding", () => {
@@ -59,7 +125,7 @@ describe("faultline check", () => {
       "--budget",
       "150",
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.stdout).toContain("no violation found within the budget");
   });
 

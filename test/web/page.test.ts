@@ -315,6 +315,21 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
   );
 
   it(
+    "counterexample: a search that finds nothing says incomplete, as the CLI does, and is not green",
+    async () => {
+      const p = await h.page();
+      await p.goto(`${h.url}?tab=cx&scenario=pervma-fork-race-mini&variant=6.4.3&budget=40&find`);
+      await waitFor(p, "cx-result", "web-counterexample-incomplete");
+      expect(await p.getByTestId("cx-verdict").textContent()).toMatch(
+        /^incomplete: no violation found within the budget: 40 schedules \(random\)/,
+      );
+      expect(await p.getByTestId("cx-result").locator(".card").getAttribute("class")).toBe("card incomplete");
+      expect(pageErrors(p)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "iomap-s8: frame intervals while wheel-zooming a million-event timeline",
     async () => {
       const p = await h.page();

@@ -291,14 +291,14 @@ function ReplayView({
   return (
     <section class="results" data-testid="cx-result">
       {/* red for a finding, and for a counterexample whose replay does not reproduce it */}
-      <div class={rep.finding || (cx && !rep.reproduced) ? "card bad" : "card good"}>
+      <div class={cardClass(rep, cx)}>
         <h2>
           {cx ? cx.target : "no counterexample"}
           {model && <span class="seed"> {model.summary}</span>}
         </h2>
         {rep.check && (
           <p data-testid="cx-verdict" class="verdict">
-            {rep.check.verdict}: {rep.check.schedules} schedules ({rep.check.strategy}) in{" "}
+            {verdictText(rep.check)}: {rep.check.schedules} schedules ({rep.check.strategy}) in{" "}
             {(rep.check.elapsedMs / 1000).toFixed(1)} s
             {rep.check.originalSteps !== null && cx
               ? `; shrunk from ${rep.check.originalSteps} to ${cx.steps} steps`
@@ -400,4 +400,23 @@ function ReplayView({
       )}
     </section>
   );
+}
+
+/**
+ * A search that found nothing is green only when it covered its space (verified); otherwise it is
+ * incomplete, as `faultline check` says (and exits 3).
+ */
+function cardClass(
+  rep: { finding: unknown; reproduced: boolean; check?: { verdict: string } | null },
+  cx: unknown,
+): string {
+  if (rep.finding || (cx && !rep.reproduced)) return "card bad";
+  return rep.check && rep.check.verdict !== "verified" ? "card incomplete" : "card good";
+}
+
+function verdictText(c: { verdict: string; complete: boolean }): string {
+  if (c.verdict === "no violation found") return "incomplete: no violation found within the budget";
+  return c.verdict === "verified"
+    ? "verified: no violation, the bounded space covered completely"
+    : c.verdict;
 }

@@ -126,11 +126,11 @@ function checkRun(req: CheckRequest): void {
     budget: req.budget,
     timeS: req.timeS,
     seed,
-    onProgress: (schedules) => {
+    onProgress: (p) => {
       const now = performance.now();
       if (now - lastPost < 100) return;
       lastPost = now;
-      post({ type: "check-progress", id: req.id, schedules });
+      post({ type: "check-progress", id: req.id, schedules: p.schedules });
     },
   });
   const summary: CheckSummary = {

@@ -108,6 +108,8 @@ export const fsAdapter: Adapter = ({ scenario: s, variant, machine, costs, trace
     );
   const m = bootKernel(machine);
   m.trace = trace;
+  // lock sites the scenario switches off (FS_LOCK_SITES; the loader checked the names)
+  for (const site of s.kernel.disableLockSites) m.disabledSites.add(site);
   const run = new FsRun(m, {
     variant: applySwitches(iomapVariant(variant.name), s.kernel.switches),
     costs: costsOf(s, costs),
