@@ -61,10 +61,7 @@ function cases(name: string): { label: string; sets: SetOption[] }[] {
  * configurations do find it). `it.fails` keeps them visible: the test turns red when a gap closes, so
  * the entry can go.
  */
-const KNOWN_GAPS = new Set([
-  "pervma-bug-fork on 6.4.0",
-  "pervma-bug-pagewalk on 6.4.3",
-]);
+const KNOWN_GAPS = new Set(["pervma-bug-fork on 6.4.0", "pervma-bug-pagewalk on 6.4.3"]);
 
 describe("the race checker finds what the timed driver finds, on every built-in mm scenario", () => {
   it("covers the built-in mm scenarios", () => {
