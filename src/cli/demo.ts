@@ -1,7 +1,7 @@
 // `faultline demo` (npm start): the three stories side by side, printed and written as one HTML report.
 import { compareReport } from "../report/compare.js";
 import type { HtmlSection } from "../report/html.js";
-import { loadArg, pickSeed, runWithTrace, writeReportDir } from "./common.js";
+import { loadArg, pickSeed, reportTimeline, runWithTrace, writeReportDir } from "./common.js";
 
 interface DemoPart {
   heading: string;
@@ -38,12 +38,13 @@ export async function runDemo(reportDir: string | undefined): Promise<number> {
   const sections: HtmlSection[] = [];
   for (const p of PARTS) {
     process.stdout.write(`\n=== ${p.heading} ===\n\n`);
-    const results = p.variants.map((v) => {
-      const l = loadArg(p.scenario, [], v);
-      return runWithTrace(l, pickSeed(l.scenario, undefined));
-    });
+    const loaded = p.variants.map((v) => loadArg(p.scenario, [], v));
+    const seeds = loaded.map((l) => pickSeed(l.scenario, undefined));
+    const results = loaded.map((l, i) => runWithTrace(l, seeds[i]!));
     process.stdout.write(compareReport(results));
-    sections.push({ heading: p.heading, intro: p.intro, results, plots: [] });
+    const timelines =
+      reportDir !== undefined ? results.map((r, i) => reportTimeline(loaded[i]!, seeds[i]!, r)) : [];
+    sections.push({ heading: p.heading, intro: p.intro, results, plots: [], timelines });
   }
   if (reportDir !== undefined) {
     const index = await writeReportDir(reportDir, "faultline demonstration", sections);
