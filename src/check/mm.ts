@@ -17,6 +17,7 @@ import {
   workloadFrames,
   workloadVaPages,
 } from "../workloads/mm.js";
+import { mmStepState } from "./counterexample.js";
 import type { CheckTarget } from "./run.js";
 
 export interface MmScenarioConfig {
@@ -262,6 +263,10 @@ export function mmCheckTarget(
       const b = buildMmScenario(explore, undefined, pool);
       sims.set(b.m, b.s.sim);
       return b.m;
+    },
+    inspect: (m, vpn) => {
+      const s = sims.get(m);
+      return s ? mmStepState(s, vpn) : { pte: "", tlb: [], vma: "" };
     },
     recycle: (m) => {
       sims.get(m)?.recycle();
