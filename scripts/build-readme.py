@@ -3,8 +3,9 @@
 
 Placeholders (CHECK_OUTPUT, BENCH_OUTPUT, ...) are filled from files in docs/readme/captured/ when present:
 those hold real command output captured by scripts/capture-readme-outputs.sh.
+With --check, README.md is left alone and the exit status says whether it is current.
 """
-import pathlib, re
+import pathlib, re, sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 parts = root / "docs" / "readme"
@@ -46,5 +47,10 @@ text = "\n\n".join(s.strip() + "\n" for s in sections)
 if out_dir.exists():
     for f in sorted(out_dir.iterdir()):
         text = text.replace(f.stem, f.read_text().rstrip("\n"))
+if "--check" in sys.argv[1:]:
+    if (root / "README.md").read_text() != text:
+        print("README.md is not what scripts/build-readme.py assembles from docs/ (run it)", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
 (root / "README.md").write_text(text)
 print(f"README.md: {len(text.splitlines())} lines")

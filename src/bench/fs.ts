@@ -1,7 +1,8 @@
 // Benchmarks of the writeback model: S2 (20 GiB dirty range, 5.24 M pages, one 5.2 M-page merged
 // completion on 5.16) and the 52 GB case of S1, end to end. Targets: S2 < 3 s wall and < 1 GiB,
 // S1 52 GB < 10 s. One line each: `iomap-s2 pages=P events=E wall_ms=W rss_mb=M`.
-import { iomapScenario, runFsScenario } from "../scenario/iomap.js";
+import { builtinFsScenario } from "../cli/scenarios.js";
+import { runFsScenario } from "../scenario/iomap.js";
 
 export interface FsBenchmark {
   name: string;
@@ -22,7 +23,7 @@ function rssMb(): number {
 }
 
 function benchScenario(name: string, variant: string): string {
-  const cfg = iomapScenario(name, { variant });
+  const cfg = builtinFsScenario(name, { variant });
   const t0 = performance.now();
   const r = runFsScenario(cfg);
   const wall = performance.now() - t0;

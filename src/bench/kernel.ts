@@ -1,6 +1,8 @@
 // Engine benchmarks with the kernel layer: CPUs, scheduler, ticks, locks. Each returns one line.
 
 import { condResched } from "../sim/effects.js";
+import { Machine } from "../sim/machine.js";
+import { mulberry32 } from "../sim/prng.js";
 import {
   bootKernel,
   down_read,
@@ -20,13 +22,38 @@ export interface Benchmark {
 
 const CR = condResched("bench/kernel.c", 1);
 
-/** 16 CPUs hammering a spinlock and an rwsem with short bursts: the engine's kernel-layer event rate. */
-function lockStorm(quick: boolean): string {
-  const m = bootKernel({ cpus: 16, preempt: "none", seed: 1 });
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * `cpus` CPUs hammering a spinlock and an rwsem with short bursts (one writer in 8): the engine's
+ * kernel-layer event rate, 100 ms of virtual time (20 with --quick) after a 2 ms warm-up run of
+ * the JIT; ns_per_event (CPU time) shows how the cost per event grows with the machine.
+ */
+function lockStorm(cpus: number, quick: boolean): string {
+  runLockStorm(cpus, 2e6);
+  const simNs = quick ? 20e6 : 100e6;
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  const { m, ops } = runLockStorm(cpus, simNs);
+  const s = (performance.now() - t0) / 1000;
+  const cpuS = cpuSeconds() - c0;
+  const events = m.queue.popped;
+  return (
+    `kernel-lockstorm${cpus} ops=${ops} events=${events} ops_per_s=${Math.round(ops / s)} events_per_s=${Math.round(events / s)}` +
+    ` events_per_cpu_s=${Math.round(events / cpuS)} ns_per_event=${Math.round((cpuS * 1e9) / events)}` +
+    ` resumptions=${m.resumptions} sim_ms=${simNs / 1e6}`
+  );
+}
+
+function runLockStorm(cpus: number, simNs: number): { m: Machine; ops: number } {
+  const m = bootKernel({ cpus, preempt: "none", seed: 1 });
   const lock = new SpinLock("bench_lock");
   const sem = new RwSemaphore("bench_sem");
   let ops = 0;
-  for (let c = 0; c < 16; c++) {
+  for (let c = 0; c < cpus; c++) {
     m.createTask(`bench/${c}`, c, function* (k) {
       for (;;) {
         yield* spin_lock(k, lock, "bench:spin_lock");
@@ -47,12 +74,50 @@ function lockStorm(quick: boolean): string {
       }
     });
   }
-  const simNs = quick ? 20e6 : 100e6;
-  const t0 = performance.now();
   m.run(simNs);
-  const s = (performance.now() - t0) / 1000;
-  const events = m.queue.popped;
-  return `kernel-lockstorm16 ops=${ops} events=${events} ops_per_s=${Math.round(ops / s)} events_per_s=${Math.round(events / s)} sim_ms=${simNs / 1e6}`;
+  return { m, ops };
 }
 
-export const kernelBenchmarks: Benchmark[] = [{ name: "kernel-lockstorm16", run: lockStorm }];
+/**
+ * `tasks` tasks sleeping on hrtimers (schedule_timeout) on 64 CPUs, each for 1..1000 ms at a time,
+ * 200 ms of virtual time: how the cost per event grows with the number of timers and tasks
+ * (timers-10k beside timers-1m; --quick runs a tenth of the tasks).
+ */
+function timerStorm(name: string, tasksFull: number, quick: boolean): string {
+  const tasks = quick ? tasksFull / 10 : tasksFull;
+  const cpus = 64;
+  const m = new Machine({ cpus, preempt: "none", seed: 1, jitter: 0 });
+  let wakeups = 0;
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  for (let i = 0; i < tasks; i++) {
+    m.createTask(`sleeper/${i}`, i % cpus, function* (k) {
+      const rnd = mulberry32(i + 1);
+      for (;;) {
+        yield* m.sleepNs(k, 1_000_000 * (1 + (rnd() % 1000)));
+        wakeups++;
+      }
+    });
+  }
+  const setupS = (performance.now() - t0) / 1000;
+  const c1 = cpuSeconds();
+  const t1 = performance.now();
+  m.run(200e6);
+  const s = (performance.now() - t1) / 1000;
+  const cpuS = cpuSeconds() - c1;
+  const events = m.queue.popped;
+  const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+  return (
+    `${name} tasks=${tasks} cpus=${cpus} wakeups=${wakeups} events=${events} events_per_s=${Math.round(events / s)}` +
+    ` events_per_cpu_s=${Math.round(events / cpuS)} ns_per_event=${Math.round((cpuS * 1e9) / events)}` +
+    ` setup_s=${setupS.toFixed(1)} setup_cpu_s=${(c1 - c0).toFixed(1)} rss_mib=${rss} sim_ms=200`
+  );
+}
+
+export const kernelBenchmarks: Benchmark[] = [
+  { name: "kernel-lockstorm16", run: (q) => lockStorm(16, q) },
+  { name: "kernel-lockstorm64", run: (q) => lockStorm(64, q) },
+  { name: "kernel-lockstorm256", run: (q) => lockStorm(256, q) },
+  { name: "timers-10k", run: (q) => timerStorm("timers-10k", 10_000, q) },
+  { name: "timers-1m", run: (q) => timerStorm("timers-1m", 1_000_000, q) },
+];

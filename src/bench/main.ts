@@ -1,9 +1,12 @@
-// `npm run bench`: the engine's throughput on SimPy's reference workloads, plus the kernel-level
-// benchmarks of each model. One line per benchmark: `name key=value ...`.
+// `npm run bench`: SimPy's reference workloads on Machine with SimPy itself run side by side as the
+// anchor, the limit of the machine (bare queue and generator costs), and the kernel-level benchmarks
+// of each model. One line per benchmark: `name key=value ...`.
 
+import { runSimpyAnchor, type SimpyAnchor } from "./anchor.js";
 import { checkBenchmarks } from "./check.js";
 import { fsBenchmarks } from "./fs.js";
 import { kernelBenchmarks } from "./kernel.js";
+import { limitBenchmarks } from "./limit.js";
 import { mmBenchmarks } from "./mm.js";
 import { type SimpyResult, wlPingpong, wlResource, wlTimeouts } from "./simpy.js";
 
@@ -12,32 +15,64 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeIt<T>(f: () => T): { r: T; s: number } {
-  const t0 = performance.now();
-  const r = f();
-  return { r, s: (performance.now() - t0) / 1000 };
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
-function simpyLine(f: () => SimpyResult, repeat: number): string {
-  const rates: number[] = [];
+/**
+ * One SimPy workload on Machine, `repeat` times, each run right after SimPy ran the same workload
+ * (so both see the same load on the machine). `x_simpy` is SimPy's median wall time over Machine's
+ * for the same workload (same checksum): SimPy's events per second as Machine processes them,
+ * divided by SimPy's own.
+ */
+function simpyLine(name: string, f: () => SimpyResult, repeat: number): string {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  const anchors: SimpyAnchor[] = [];
   let last: SimpyResult | null = null;
   for (let i = 0; i < repeat; i++) {
-    const { r, s } = timeIt(f);
-    rates.push(r.events / s);
-    last = r;
+    const a = runSimpyAnchor(name);
+    if (a !== null) anchors.push(a);
+    const c0 = cpuSeconds();
+    const t0 = performance.now();
+    last = f();
+    walls.push((performance.now() - t0) / 1000);
+    cpus.push(cpuSeconds() - c0);
   }
-  return `${last!.name} checksum=${last!.checksum >>> 0} events=${last!.events} events_per_s=${Math.round(median(rates))}`;
+  const r = last!;
+  const wall = median(walls);
+  let line =
+    `${name} checksum=${r.checksum >>> 0} events=${r.events} events_per_s=${Math.round(r.events / wall)}` +
+    ` resumptions=${r.resumptions} switches=${r.switches} wall_s=${wall.toFixed(3)} cpu_s=${median(cpus).toFixed(3)}`;
+  if (anchors.length > 0) {
+    const simpyRate = median(anchors.map((a) => a.eventsPerS));
+    const a = anchors[anchors.length - 1]!;
+    const simpyWall = a.events / simpyRate;
+    line +=
+      ` simpy_checksum=${a.checksum} simpy_events=${a.events} simpy_events_per_s=${Math.round(simpyRate)}` +
+      ` simpy_events_per_s_on_machine=${Math.round(a.events / wall)} x_simpy=${(simpyWall / wall).toFixed(1)}` +
+      ` checksum_match=${a.checksum === r.checksum >>> 0 ? "yes" : "NO"} simpy=${a.version}`;
+  } else line += " simpy=not_found";
+  return `${line} engine=machine`;
 }
 
 const args = new Set(process.argv.slice(2));
 const only = [...args].filter((a) => !a.startsWith("-"));
-const repeat = args.has("--quick") ? 1 : 5;
+const quick = args.has("--quick");
+const repeat = quick ? 1 : 3;
 const want = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
 
-if (want("timeouts")) console.log(simpyLine(() => wlTimeouts(), repeat));
-if (want("resource")) console.log(simpyLine(() => wlResource(), repeat));
-if (want("pingpong")) console.log(simpyLine(() => wlPingpong(), repeat));
-for (const b of [...kernelBenchmarks, ...mmBenchmarks, ...fsBenchmarks, ...checkBenchmarks]) {
+if (want("timeouts")) console.log(simpyLine("timeouts", () => wlTimeouts(), repeat));
+if (want("resource")) console.log(simpyLine("resource", () => wlResource(), repeat));
+if (want("pingpong")) console.log(simpyLine("pingpong", () => wlPingpong(), repeat));
+for (const b of [
+  ...limitBenchmarks,
+  ...kernelBenchmarks,
+  ...mmBenchmarks,
+  ...fsBenchmarks,
+  ...checkBenchmarks,
+]) {
   if (!want(b.name)) continue;
-  console.log(await b.run(args.has("--quick")));
+  console.log(await b.run(quick));
 }

@@ -97,9 +97,11 @@ export function mmStepState(sim: MmSim, vpn: number): StepState {
     else {
       const parts: string[] = [];
       if (v.vm_lock_seq === mm.mm_lock_seq) parts.push(`write-locked (vm_lock_seq ${v.vm_lock_seq})`);
-      if (v.lockWriter) parts.push("vma_lock held for write");
-      if (v.lockReaders > 0) parts.push(`read-locked x${v.lockReaders}`);
-      if (v.lockWriterWaiting !== null) parts.push("a writer waits");
+      const l = v.vm_lock;
+      if (l.writer !== null) parts.push(`vma_lock held for write by pid ${l.writer.pid}`);
+      if (l.readers > 0) parts.push(`read-locked x${l.readers}`);
+      const writers = l.waitList.filter((w) => w.write && !w.granted).length;
+      if (writers > 0) parts.push(`${writers === 1 ? "a writer waits" : `${writers} writers wait`}`);
       if (v.detached) parts.push("detached");
       lock = parts.length > 0 ? parts.join(", ") : "unlocked";
     }

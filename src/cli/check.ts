@@ -10,7 +10,16 @@ import { findVariant } from "../scenario/catalog.js";
 import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
 import { catalog } from "../scenario/models.js";
 import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
-import { checkWritableFile, FileSink, readTextFile, UsageError, writeFileAtomic } from "./io.js";
+import {
+  checkPathPlan,
+  checkWritableFile,
+  FileSink,
+  readTextFile,
+  UsageError,
+  writeFileAtomic,
+} from "./io.js";
+import { startProgress } from "./progress.js";
+import { scenarioInputs } from "./scenarios.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -94,7 +103,9 @@ function readCounterexample(file: string): Counterexample {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(
+      `${file}: not valid JSON (${(e as Error).message}); allowed: a counterexample written by faultline check --out`,
+    );
   }
   const problem = counterexampleProblem(doc);
   if (problem !== null) throw new UsageError(`${file}: not a faultline counterexample: ${problem}`);
@@ -133,9 +144,17 @@ export function registerCheckCommands(program: Command): void {
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
+    .option("-q, --quiet", "no progress bar")
     .addHelpText("after", EXAMPLES_CHECK)
     .action(async (arg: string, o) => {
-      if (o.out) checkWritableFile(o.out, "counterexample");
+      if (o.out) {
+        checkPathPlan({
+          inputs: scenarioInputs(arg),
+          files: [{ path: o.out, what: "counterexample", flag: "--out" }],
+          dirs: [],
+        });
+        checkWritableFile(o.out, "counterexample");
+      }
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const s = { ...l.scenario, kernel: { ...l.scenario.kernel } };
       const variant = findVariant(catalog(), s.kernel.variant);
@@ -154,11 +173,12 @@ export function registerCheckCommands(program: Command): void {
         maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),
         ...(kinds ? { kinds } : {}),
       });
-      const r = await checkAsync(target, {
+      const budget = intOption(o.budget, "--budget", 1, 100_000_000);
+      const options = {
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
         strategy: o.strategy as StrategyName,
-        budget: intOption(o.budget, "--budget", 1, 100_000_000),
+        budget,
         timeS: floatOption(o.time, "--time", 0.001, 86_400),
         seed,
         pctDepth: intOption(o.pctDepth, "--pct-depth", 1, 100),
@@ -167,7 +187,18 @@ export function registerCheckCommands(program: Command): void {
             ? Number.POSITIVE_INFINITY
             : intOption(o.preemptionBound, "--preemption-bound", 0, 1000),
         shrink: o.shrink !== false,
+      };
+      // the progress of the search: schedules tried against the budget (on a terminal, not with -q)
+      const progress = startProgress({
+        label: `check ${s.name} on ${s.kernel.variant}`,
+        total: budget,
+        unit: "schedules",
+        quiet: o.quiet === true,
       });
+      const r = await checkAsync(target, {
+        ...options,
+        onProgress: (schedules) => progress.update(schedules),
+      }).finally(() => progress.stop());
       const sites =
         s.kernel.disableLockSites.length > 0 ? `, sites off: ${s.kernel.disableLockSites.join(" ")}` : "";
       out(checkReport(`${s.name} on ${s.kernel.variant}, seed ${seed}${sites}`, r, o.out));
@@ -186,7 +217,14 @@ export function registerCheckCommands(program: Command): void {
     .option("--trace <file>", "write a Perfetto-openable trace of the replay (time = step number)")
     .addHelpText("after", "\nExample:\n  faultline replay race.json --trace race-trace.json")
     .action((file: string, o) => {
-      if (o.trace) checkWritableFile(o.trace, "trace");
+      if (o.trace) {
+        checkPathPlan({
+          inputs: [{ path: file, what: "counterexample" }],
+          files: [{ path: o.trace, what: "trace", flag: "--trace" }],
+          dirs: [],
+        });
+        checkWritableFile(o.trace, "trace");
+      }
       const cx = readCounterexample(file);
       const target = targetFromCounterexample(cx);
       const writer = o.trace

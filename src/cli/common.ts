@@ -1,18 +1,24 @@
 // Pieces shared by the commands: loading a scenario from an argument, running it with optional trace
 // output, and writing a report directory.
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { type HtmlSection, htmlReport } from "../report/html.js";
 import { standardPlots } from "../report/plots.js";
 import { type RunResult, resultJson } from "../report/result.js";
 import { textReport } from "../report/text.js";
 import { interestingWindow, timelineSvg, WindowTrace } from "../report/timeline-svg.js";
 import { ChromeTraceWriter } from "../report/trace.js";
+import { DEFAULT_TIME_LIMIT_NS } from "../scenario/adapters/drive.js";
 import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.js";
 import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
 import { TRACE_LEVELS, type TraceLevel } from "../sim/trace.js";
-import { ensureDir, FileSink, UsageError, writeFileAtomic } from "./io.js";
+import { ensureDir, FileSink, interruptible, UsageError, writeFileAtomic } from "./io.js";
+import { fmtSimTime, startProgress } from "./progress.js";
+import type { RunWorkerData, RunWorkerMessage } from "./run-worker.js";
 import { resolveScenario, type ScenarioSource } from "./scenarios.js";
 
 export interface Loaded {
@@ -51,14 +57,21 @@ export function pickSeed(s: Scenario, seed: number | undefined): number {
 /** --trace-level: sched, model (default) or all. */
 export function traceLevelOption(v: string | undefined): TraceLevel | undefined {
   if (v === undefined) return undefined;
-  const l = TRACE_LEVELS[v];
+  const l = Object.hasOwn(TRACE_LEVELS, v) ? TRACE_LEVELS[v] : undefined;
   if (l === undefined)
     throw new UsageError(`--trace-level ${v}: expected one of ${Object.keys(TRACE_LEVELS).join(", ")}`);
   return l;
 }
 
-/** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails). */
-export function runWithTrace(l: Loaded, seed: number, traceFile?: string, level?: TraceLevel): RunResult {
+/** Runs one scenario, streaming its trace to `traceFile` when given (removed again if the run fails),
+ * with a progress bar (percentage of the simulated time limit) on a terminal unless `quiet`. */
+export function runWithTrace(
+  l: Loaded,
+  seed: number,
+  traceFile?: string,
+  quiet = false,
+  level?: TraceLevel,
+): RunResult {
   const writer = traceFile
     ? new ChromeTraceWriter(
         new FileSink(traceFile, "trace"),
@@ -66,13 +79,20 @@ export function runWithTrace(l: Loaded, seed: number, traceFile?: string, level?
         level !== undefined ? { level } : {},
       )
     : undefined;
-  const progress = terminalProgress(`${l.scenario.name} on ${l.scenario.kernel.variant}`);
+  const progress = startProgress({
+    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
+    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
+    unit: fmtSimTime,
+    rateUnit: "simulated s/s",
+    rateScale: 1e-9,
+    quiet,
+  });
   try {
     const r = runScenario(l.scenario, {
       seed,
       sets: setLabels(l.sets),
       trace: writer ?? null,
-      ...(progress ? { onProgress: progress.tick } : {}),
+      onProgress: (simNs) => progress.update(simNs),
     });
     writer?.finish();
     return r;
@@ -80,7 +100,68 @@ export function runWithTrace(l: Loaded, seed: number, traceFile?: string, level?
     writer?.abort();
     throw e;
   } finally {
-    progress?.done();
+    progress.stop();
+  }
+}
+
+const RUN_WORKER = fileURLToPath(new URL("./run-worker.js", import.meta.url));
+
+/** Runs one scenario with its trace streamed to `traceFile`: in a worker thread, so that the main thread
+ * can handle SIGINT/SIGTERM during the run and remove the temporary trace file (from the TypeScript
+ * sources, where there is no worker script, in this thread). The result is the same either way. */
+export async function runTraced(
+  l: Loaded,
+  seed: number,
+  traceFile: string,
+  quiet = false,
+  level?: TraceLevel,
+): Promise<RunResult> {
+  if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet, level);
+  const sink = new FileSink(traceFile, "trace");
+  const progress = startProgress({
+    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
+    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
+    unit: fmtSimTime,
+    rateUnit: "simulated s/s",
+    rateScale: 1e-9,
+    quiet,
+  });
+  const data: RunWorkerData = {
+    text: l.source.text,
+    file: l.source.file,
+    sets: l.sets,
+    seed,
+    labels: setLabels(l.sets),
+    fd: sink.fd,
+    meta: { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
+    ...(level !== undefined ? { level } : {}),
+  };
+  try {
+    const result = await interruptible(
+      () =>
+        new Promise<RunResult>((resolve, reject) => {
+          const w = new Worker(RUN_WORKER, { workerData: data });
+          w.on("message", (m: RunWorkerMessage) => {
+            if (m.kind === "progress") progress.update(m.simNs);
+            else if (m.kind === "done") resolve(m.result as RunResult);
+            else
+              reject(
+                m.code
+                  ? new UsageError(`cannot write trace ${traceFile}: ${m.message}`)
+                  : new Error(m.message),
+              );
+          });
+          w.on("error", reject);
+          w.on("exit", (code) => reject(new Error(`the run's worker thread exited (${code})`)));
+        }),
+    );
+    sink.close();
+    return result;
+  } catch (e) {
+    sink.abort();
+    throw e;
+  } finally {
+    progress.stop();
   }
 }
 
@@ -95,27 +176,6 @@ export function reportTimeline(l: Loaded, seed: number, r: RunResult): string | 
   runScenario(l.scenario, { seed, sets: setLabels(l.sets), trace: t });
   t.finish();
   return timelineSvg(t, `${r.scenario.name} on ${r.kernel.variant}, seed ${seed}: ${w.reason}`);
-}
-
-/** A one-line "virtual time so far" indicator on stderr, only when stderr is a terminal. */
-function terminalProgress(
-  label: string,
-): { tick: (simNs: number, events: number) => void; done: () => void } | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let last = 0;
-  let shown = false;
-  return {
-    tick: (simNs, events) => {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      shown = true;
-      process.stderr.write(`\r${label}: ${(simNs / 1e9).toFixed(2)} s simulated, ${events} events\x1b[K`);
-    },
-    done: () => {
-      if (shown) process.stderr.write("\r\x1b[K");
-    },
-  };
 }
 
 /** Parses "A,B,C" into trimmed non-empty items. */
@@ -135,6 +195,11 @@ export function intOption(v: string, what: string, min = 0, max = Number.MAX_SAF
   if (n < min || n > max)
     throw new UsageError(`${what}: expected an integer from ${min} to ${max}, got ${n}`);
   return n;
+}
+
+/** The names `writeReportDir` may write into its directory. */
+export function reportWrites(name: string): boolean {
+  return /^(index\.html|.*\.svg|.*-seed\d+\.(json|txt))$/.test(name) || name.startsWith(".faultline-tmp-");
 }
 
 /** Writes DIR/index.html, one SVG per plot, and the JSON result(s) and text report(s). */

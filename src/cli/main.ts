@@ -1,5 +1,7 @@
 // The faultline command line. Exit status: 0 success, 1 a run found a violation (any finding),
 // 2 bad input (scenario, options, unreadable or unwritable paths). Never a stack trace for bad input.
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Argument, Command, CommanderError } from "commander";
 import { compareReport } from "../report/compare.js";
 import { table } from "../report/format.js";
@@ -26,20 +28,24 @@ import {
   parseSets,
   pickSeed,
   reportTimeline,
+  reportWrites,
+  runTraced,
   runWithTrace,
   traceLevelOption,
   writeReportDir,
 } from "./common.js";
 import { runDemo } from "./demo.js";
 import {
+  checkPathPlan,
   checkWritableDir,
   checkWritableFile,
   ensureDir,
+  type PathPlan,
   removeTempFiles,
   UsageError,
   writeFileAtomic,
 } from "./io.js";
-import { builtinSummaries } from "./scenarios.js";
+import { builtinSummaries, scenarioInputs } from "./scenarios.js";
 import { runServe } from "./serve.js";
 import { runMerge, runSweep } from "./sweep.js";
 
@@ -66,9 +72,20 @@ function writeJsonOption(file: string, json: string): void {
   else writeFileAtomic(file, json, "JSON result");
 }
 
-function checkOutputs(o: { json?: string; trace?: string; report?: string }): void {
-  if (o.json && o.json !== "-") checkWritableFile(o.json, "JSON result");
-  if (o.trace) checkWritableFile(o.trace, "trace");
+/** Checks, before anything runs or is created, that the outputs can be written and that none of them
+ * is an input or another output. */
+function checkOutputs(arg: string, o: { json?: string; trace?: string; report?: string }): void {
+  const files: PathPlan["files"] = [];
+  if (o.json && o.json !== "-") files.push({ path: o.json, what: "JSON result", flag: "--json" });
+  if (o.trace) files.push({ path: o.trace, what: "trace", flag: "--trace" });
+  checkPathPlan({
+    inputs: scenarioInputs(arg),
+    files,
+    dirs: o.report
+      ? [{ path: o.report, what: "report directory", flag: "--report", writes: reportWrites }]
+      : [],
+  });
+  for (const f of files) checkWritableFile(f.path, f.what);
   if (o.report) checkWritableDir(o.report, "report directory");
 }
 
@@ -98,11 +115,14 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "print nothing but errors")
     .addHelpText("after", EXAMPLES_RUN)
     .action(async (arg: string, o) => {
-      checkOutputs(o);
+      checkOutputs(arg, o);
       const l = loadArg(arg, parseSets(o.set), o.kernel);
       const seed = pickSeed(l.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
+      const level = traceLevelOption(o.traceLevel);
       if (o.report) ensureDir(o.report, "report directory");
-      const r = runWithTrace(l, seed, o.trace, traceLevelOption(o.traceLevel));
+      const r = o.trace
+        ? await runTraced(l, seed, o.trace, o.quiet === true, level)
+        : runWithTrace(l, seed, undefined, o.quiet === true);
       if (o.json) writeJsonOption(o.json, resultJson(r));
       if (!o.quiet && o.json !== "-") out(textReport(r));
       if (o.report) {
@@ -133,9 +153,10 @@ export function buildProgram(): Command {
     .option("--seed <n>", "PRNG seed")
     .option("--json <file>", "write all results as one JSON document to FILE ('-' for stdout)")
     .option("--report <dir>", "write an HTML report with plots into DIR")
+    .option("-q, --quiet", "no progress bar")
     .addHelpText("after", "\nExample:\n  faultline compare pervma-fork-race --kernel 6.4.0,6.4.3")
     .action(async (arg: string, o) => {
-      checkOutputs(o);
+      checkOutputs(arg, o);
       const sets = parseSets(o.set);
       const base = loadArg(arg, sets);
       const variants = o.kernel ? commaList(o.kernel, "--kernel") : base.scenario.compare;
@@ -144,7 +165,7 @@ export function buildProgram(): Command {
       const loaded = variants.map((v) => loadArg(arg, sets, v));
       const seed = pickSeed(base.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
       if (o.report) ensureDir(o.report, "report directory");
-      const results = loaded.map((l) => runWithTrace(l, seed));
+      const results = loaded.map((l) => runWithTrace(l, seed, undefined, o.quiet === true));
       if (o.json) writeJsonOption(o.json, compareJson(results));
       if (o.json !== "-") out(compareReport(results));
       if (o.report) {
@@ -158,7 +179,7 @@ export function buildProgram(): Command {
             drawPlots: base.scenario.report.plots,
           },
         ]);
-        err(`report: ${index}\n`);
+        if (!o.quiet) err(`report: ${index}\n`);
       }
       process.exitCode = results.some((r) => r.findings.length > 0) ? 1 : 0;
     });
@@ -179,15 +200,17 @@ export function buildProgram(): Command {
     .option("--seeds <a..b>", "seed range A..B or list A,B,C (default: the scenario's seeds)")
     .option("-j, --jobs <n>", "worker threads (default: CPUs available)")
     .option(
-      "--shard <k/n>",
-      "run only slice K of N (1-based) of the jobs, for batch schedulers; combine with `merge`",
+      "--shard <k/n|auto>",
+      "run only slice K of N (1-based) of the jobs, for batch schedulers; combine with `merge`. auto: K and N from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or K from JOB_COMPLETION_INDEX (Kubernetes indexed Job) with --shards N",
     )
+    .option("--shards <n>", "with --shard auto on Kubernetes: the number of shards (the Job's completions)")
+    .option("-q, --quiet", "no progress bar and no summary line")
     .addHelpText(
       "after",
-      "\nExamples:\n  faultline sweep pervma-fault-storm --param machine.cpus=1,2,4,8 --kernel 6.3,6.4.3 --seeds 1..5 --out sweep/\n  faultline sweep iomap-s8 --param machine.preemption=none,voluntary,full,lazy --seeds 1..3 --shard 2/4 --out shard2/",
+      "\nExamples:\n  faultline sweep pervma-fault-storm --param machine.cpus=1,2,4,8 --kernel 6.3,6.4.3 --seeds 1..5 --out sweep/\n  faultline sweep iomap-s8 --param machine.preemption=none,voluntary,full,lazy --seeds 1..3 --shard 2/4 --out shard2/\n  faultline sweep iomap-s8 --seeds 1..100 --shard auto --out shard-$SLURM_ARRAY_TASK_ID/   (sbatch --array=1-4)",
     )
     .action(async (arg: string, o) => {
-      process.exitCode = await runSweep(arg, o);
+      process.exitCode = await runSweep(arg, o, process.env);
     });
 
   program
@@ -195,8 +218,13 @@ export function buildProgram(): Command {
     .description("merge the output directories of sweep shards into one")
     .argument("<dirs...>", "sweep output directories")
     .requiredOption("--out <dir>", "directory for the merged results")
+    .option("--allow-missing", "write the merge even when jobs are missing (exit status 2 otherwise)")
+    .option("-q, --quiet", "no summary line")
     .action(async (dirs: string[], o) => {
-      process.exitCode = await runMerge(dirs, o.out);
+      process.exitCode = await runMerge(dirs, o.out, {
+        allowMissing: o.allowMissing === true,
+        quiet: o.quiet === true,
+      });
     });
 
   program
@@ -264,13 +292,22 @@ export function buildProgram(): Command {
     )
     .option("--report <dir>", "where to write the HTML report", "faultline-report")
     .option("--no-report", "do not write the HTML report")
+    .option("-q, --quiet", "no progress bar")
     .action(async (o) => {
-      process.exitCode = await runDemo(o.report === false ? undefined : o.report);
+      if (o.report !== false) {
+        checkPathPlan({
+          inputs: [],
+          files: [],
+          dirs: [{ path: o.report, what: "report directory", flag: "--report", writes: reportWrites }],
+        });
+        checkWritableDir(o.report, "report directory");
+      }
+      process.exitCode = await runDemo(o.report === false ? undefined : o.report, o.quiet === true);
     });
 
   program
     .command("serve")
-    .description("serve the web page on localhost (build it first: npm run build:web)")
+    .description("serve the web page on localhost (built by npm run build)")
     .option("-p, --port <n>", "TCP port (0: any free port)", "8080")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .action(async (o) => {
@@ -324,24 +361,35 @@ function report(e: unknown): number {
   return 70;
 }
 
+/** Runs the command line `argv` (without "node faultline") and returns its exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  process.exitCode = undefined;
   try {
     await program.parseAsync(argv as string[], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     return report(e);
   } finally {
+    process.exitCode = undefined;
     removeTempFiles();
   }
 }
 
-// No SIGINT/SIGTERM handlers: a run is synchronous, so a handler would never get to run and would
-// only stop the default action. An interrupted run leaves at most a hidden .faultline-tmp-* file,
-// never a half-written output file under its final name.
-process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-  if (e.code === "EPIPE") process.exit(0);
-});
+/** The `faultline` process (bin/faultline.js): runs main() and exits with its status.
+ * - stdout closed early (`| head -1`): the command goes on with its output discarded and exits with the
+ *   status it earned (a violation is still 1).
+ * - SIGINT/SIGTERM/SIGHUP while a traced run or a sweep's pool works: temporary files are removed, exit
+ *   128 + the signal's number (see `interruptible` in io.ts). */
+export async function cli(): Promise<void> {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    // Discard the rest of the output: a closed reader does not change what the command found.
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
+  process.exitCode = await main(process.argv.slice(2));
+}
 
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
+// Run as a script (`tsx src/cli/main.ts ...` while developing): the same as bin/faultline.js.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]))
+  await cli();

@@ -1,32 +1,5 @@
-// A piscina worker: runs one sweep job (scenario text + overrides + seed) and returns its result as JSON.
-import { resultJson } from "../report/result.js";
-import { loadScenario, type SetOption } from "../scenario/load.js";
-import { catalog } from "../scenario/models.js";
-import { runScenario } from "../scenario/run.js";
+// A sweep worker thread (workerpool): runs the jobs the sweep hands it, one at a time.
+import workerpool from "workerpool";
+import { runJob } from "./sweep-job.js";
 
-export interface SweepJob {
-  index: number;
-  text: string;
-  file: string;
-  sets: SetOption[];
-  seed: number;
-}
-
-export interface SweepJobResult {
-  index: number;
-  /** resultJson() of the run, or undefined when it failed. */
-  json?: string;
-  error?: string;
-}
-
-export function runJob(job: SweepJob): SweepJobResult {
-  try {
-    const s = loadScenario(job.text, { file: job.file, sets: job.sets, catalog: catalog() });
-    const r = runScenario(s, { seed: job.seed, sets: job.sets.map((x) => `${x.path}=${x.value}`) });
-    return { index: job.index, json: resultJson(r) };
-  } catch (e) {
-    return { index: job.index, error: (e as Error)?.message ?? String(e) };
-  }
-}
-
-export default runJob;
+workerpool.worker({ runJob });

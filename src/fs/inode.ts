@@ -3,6 +3,8 @@
 // delalloc blocks: the fragmentation generator's output), and the per-inode completion list.
 // Units: blocks = 4 KiB pages; folio-aligned.
 import type { WorkStruct } from "../sim/workqueue.js";
+import { LoopSpinLock } from "../sync/looplock.js";
+import { SpinLock } from "../sync/spinlock.js";
 import type { Ioend } from "./ioend.js";
 import type { PageCache } from "./pagecache.js";
 
@@ -11,7 +13,7 @@ export const EXT_UNWRITTEN = 1;
 export const EXT_WRITTEN = 2;
 export const EXT_NAMES = ["delalloc", "unwritten", "written"] as const;
 
-/** XFS MAXEXTLEN before the large-extent-count work: 2^21 - 1 blocks (spec §6.1). */
+/** XFS MAXEXTLEN before the large-extent-count work: 2^21 - 1 blocks (fs/xfs/libxfs/xfs_format.h, before v5.19's large extent counts). */
 export const MAXEXTLEN = (1 << 21) - 1;
 
 export interface Extent {
@@ -50,6 +52,10 @@ export class XfsInode {
   cowSeq = 0;
   /** i_ioend_list */
   readonly ioendList: Ioend[] = [];
+  /** mapping->i_pages xa_lock (irq-safe): taken per folio by folio_start_writeback and __folio_end_writeback. */
+  readonly iPages: LoopSpinLock;
+  /** ip->i_ioend_lock (fs/xfs/xfs_inode.h, v5.2+): guards i_ioend_list (xfs_end_bio, xfs_end_io). */
+  readonly ioendLock: SpinLock;
   /** i_ioend_work (one work item per inode, xfs_end_io). */
   work: WorkStruct | null = null;
   /** mapping->writeback_index (folio index). */
@@ -71,9 +77,12 @@ export class XfsInode {
     readonly pc: PageCache,
     /** Physical placement of delalloc blocks when they are allocated (sorted by off). */
     readonly allocPlan: Extent[],
-    /** Data-fork delalloc conversions inside EOF produce unwritten extents (version-dependent, §1.5). */
+    /** Data-fork delalloc conversions inside EOF produce unwritten extents (v5.8+ a5949d3faedf). */
     readonly delallocToUnwritten: boolean,
-  ) {}
+  ) {
+    this.iPages = new LoopSpinLock("&mapping->i_pages", `i_pages:${ino}`);
+    this.ioendLock = new SpinLock("&ip->i_ioend_lock", `i_ioend_lock:${ino}`);
+  }
 
   get folioPages(): number {
     return this.pc.folioPages;

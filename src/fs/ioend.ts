@@ -22,7 +22,7 @@ export class Bio {
   bvecs = 0;
   /** Last folio added (for bvec merging), -1 when empty. */
   lastFolio = -1;
-  /** bi_iter.bi_sector now: advanced by block-layer splits (dave-v1 reads it at completion). */
+  /** bi_iter.bi_sector now: split-advanced at dispatch, remapped and bio_advance'd at completion (dave-v1/v2 read it). */
   sectorNow: number;
   nrRequests = 0;
   status = 0;
@@ -145,7 +145,8 @@ export function ioendCanMerge(v: IomapVariant, head: Ioend, runPages: number, ne
   if (v.mergePhysical === "io-sector") {
     if (head.sector + runPages * 8 !== next.sector) return false;
   } else if (v.mergePhysical === "bio-sector") {
-    // dave-v1: the inline bio's bi_sector, which block-layer splitting has advanced (spec §1.7)
+    // dave-v1/v2: the inline bios' bi_sector at completion (split, md-remapped, bio_advance'd),
+    // not where the ioend was written: io_sector (V4) fixed this
     const a = head.bios[0]!.sectorNow;
     const b = next.bios[0]!.sectorNow;
     if (a + runPages * 8 !== b) return false;

@@ -1,5 +1,5 @@
 // Page-cache state of one file: per-folio flag bytes in a typed array, and the physical placement of
-// the folios as runs of contiguous page frames (which decides multipage-bvec merging, spec §1.7).
+// the folios as runs of contiguous page frames (which decides multipage-bvec merging, block/bio.c bvec_try_merge_page, v5.1+).
 // No per-page objects: every operation is a range loop over the flag array.
 import type { Rng } from "../sim/prng.js";
 
@@ -165,11 +165,31 @@ export class PageCache {
   tagRange(from: number, to: number): number {
     const fl = this.flags;
     let n = 0;
-    for (let i = from; i < to; i++) {
+    // only dirty folios are tagged, and every one lies in [dirtyLo, dirtyHi) (the xarray walks the
+    // DIRTY mark, not every index)
+    const lo = Math.max(from, this.dirtyLo);
+    const hi = Math.min(to, this.dirtyHi);
+    let first = -1;
+    let last = -1;
+    for (let i = lo; i < hi; i++) {
       const x = fl[i]!;
+      if ((x & (PG_DIRTY | TAG_TOWRITE)) !== 0) {
+        if (first < 0) first = i;
+        last = i;
+      }
       if ((x & PG_DIRTY) !== 0 && (x & TAG_TOWRITE) === 0) {
         fl[i] = x | TAG_TOWRITE;
         n++;
+      }
+    }
+    // the scan saw every dirty folio of [lo, hi): tighten the bounds to what it found
+    if (lo === this.dirtyLo && hi === this.dirtyHi) {
+      if (first < 0) {
+        this.dirtyLo = Number.POSITIVE_INFINITY;
+        this.dirtyHi = 0;
+      } else {
+        this.dirtyLo = first;
+        this.dirtyHi = last + 1;
       }
     }
     return n;

@@ -1,4 +1,4 @@
-// Counters and latency histograms of the fs model (spec §6.6, model-provided part).
+// Counters and latency histograms of the fs model (the model-provided part of a run's metrics).
 import { type Histogram, newHistogram, type Percentiles, percentiles } from "../sim/stats.js";
 
 export class FsStats {
@@ -34,12 +34,14 @@ export class FsStats {
   writeCpuNs = 0;
   /** The longest single completion work item (xfs_end_io) CPU time. */
   endIoCpuNsMax = 0;
-  /** xfs_end_io executions that used more than 10 ms of CPU (workqueue CPU-hogging work, spec §3.4). */
+  /** xfs_end_io executions that used more than 10 ms of CPU (the 10 ms of workqueue.cpu_intensive_thresh_us, kernel/workqueue.c v6.5+). */
   endIoOver10ms = 0;
   readonly deviceToClearNs: Histogram = newHistogram();
   readonly fsyncNs: Histogram = newHistogram();
   readonly probeWaitNs: Histogram = newHistogram();
   fsyncErrors = 0;
+  /** Page wait-queue entries walked by folio_wake_bit (waiters of the woken folio and of others in its head). */
+  waitqueueEntriesWalked = 0;
   /** Invariant findings by kind (counted even past the report cap). */
   readonly invariantCounts = new Map<string, number>();
 
@@ -89,6 +91,7 @@ export class FsStats {
       fsyncNs: percentiles(this.fsyncNs),
       probeWaitNs: percentiles(this.probeWaitNs),
       fsyncErrors: this.fsyncErrors,
+      waitqueueEntriesWalked: this.waitqueueEntriesWalked,
       invariantCounts: Object.fromEntries([...this.invariantCounts.entries()].sort()),
     };
   }
@@ -126,5 +129,6 @@ export interface FsStatsSummary {
   fsyncNs: Percentiles;
   probeWaitNs: Percentiles;
   fsyncErrors: number;
+  waitqueueEntriesWalked: number;
   invariantCounts: Record<string, number>;
 }

@@ -1,12 +1,13 @@
 // The switches that distinguish kernel versions and proposed patches of iomap writeback and XFS
-// completion (spec §2.2, §2.3, §6.3). Variants themselves are data in src/kernels/iomap.ts.
+// completion: v5.16, the proposals of the 2021-12 thread "[PATCH] iomap: Address soft lockup in
+// iomap_finish_ioend()", ebb7fb1557b1 (v5.17-rc3) and ~v7.0 (fs/iomap/ioend.c). Variants themselves are data in src/kernels/iomap.ts.
 
 /** When iomap_can_add_to_ioend refuses to grow the open ioend (besides type/offset/sector rules). */
 export type IoendCap =
   | { kind: "none" }
   /** io_size >= bytes (dave-v1: 16 MiB). */
   | { kind: "bytes"; limit: number }
-  /** io_segments (bvecs of the submitted bios of the chain) >= limit (dave-v2). */
+  /** io_segments (bio_segments(), single pages, of the bios already chained or submitted) >= limit (dave-v2). */
   | { kind: "segments"; limit: number }
   /** io_pages >= limit (dave-v4). */
   | { kind: "pages"; limit: number }
@@ -58,4 +59,8 @@ export interface IomapVariant {
   pagevecSize: number;
   /** writeback_sb_inodes flushes the plug before cond_resched when need_resched (2022+). */
   flushPlugOnResched: boolean;
+  /** xfs_bmapi_convert_delalloc makes unwritten data-fork extents (v5.8+, a5949d3faedf "xfs: force writes to delalloc regions to unwritten"). */
+  delallocToUnwritten: boolean;
+  /** workqueue.cpu_intensive_thresh_us of the kernel (v6.5+ 616db8779b1e: 10000; 0 = no auto-detection). */
+  wqCpuIntensiveThreshUs: number;
 }

@@ -1,4 +1,5 @@
-// Kernel variants of iomap buffered writeback and XFS completion, as data (spec §2.2, §2.3, §6.3).
+// Kernel variants of iomap buffered writeback and XFS completion, as data: v5.16,
+// the proposals of the 2021-12 thread, ebb7fb1557b1 (v5.17-rc3) and ~v7.0.
 // Each variant differs from 5.16 only where the patch differed.
 import type { IomapVariant } from "../fs/variant.js";
 
@@ -22,6 +23,8 @@ const BASE_516: IomapVariant = {
   plugLimit: 16,
   pagevecSize: 15,
   flushPlugOnResched: false,
+  wqCpuIntensiveThreshUs: 0,
+  delallocToUnwritten: true,
 };
 
 function v(over: Partial<IomapVariant> & { name: string; title: string; source: string }): IomapVariant {
@@ -61,10 +64,11 @@ export const IOMAP_VARIANTS: readonly IomapVariant[] = [
   }),
   v({
     name: "dave-v2",
-    title: "Dave v2: 4096-segment chains, resched every 32768 segments, might_sleep",
+    title: "Dave v2: 4096-segment chains (bio_segments), resched every 32768 segments, might_sleep",
     source: "<20220105220421.GM945095@dread.disaster.area>",
     ioendCap: { kind: "segments", limit: 4096 },
-    mergePhysical: "io-sector",
+    // v2 compares the inline bios' bi_sector, like v1; io_sector came with V4
+    mergePhysical: "bio-sector",
     xfsEndIoResched: true,
     finishIoendsResched: { kind: "count", unit: "segments", limit: 32768 },
     finishIoendsMightSleep: true,
@@ -114,6 +118,7 @@ export const IOMAP_VARIANTS: readonly IomapVariant[] = [
     plugLimit: 32,
     pagevecSize: 31,
     flushPlugOnResched: true,
+    wqCpuIntensiveThreshUs: 10_000,
   }),
 ];
 

@@ -1,5 +1,8 @@
 // Kernel variants of the mm model as data: which per-VMA-lock behaviour each version has.
-// Sources: ../shared/reference/per-vma-locks.md §0.1, §2.8-2.11, §4.4, §7.3.
+// Sources: the 6.4 per-VMA locks series (50ee32537206 lock_vma_under_rcu, 0bff0aaea03e x86,
+// c7f8f31c00d1 separate vma->lock), the fork fixes 2b4f3b4987b5 (mm tree, all VMAs first) and
+// fb49c455323f (mainline and 6.4.3, in the copy loop), 6.4.3's 33313a747e81 and stack-expansion lock,
+// the 6.15 refcount series ("reimplement per-vma lock as a refcount", v9, Jan 2025).
 import { LOCK_SITES, MM_YIELDS, type MmSwitches } from "../mm/switches.js";
 
 export interface MmVariant {

@@ -1,14 +1,22 @@
 // Cost table of the mm model, one entry per modelled step. Units are last in every name; every entry
-// names its source: "cal §n" = ../shared/reference/calibration.md (measured on this project's machine,
-// Linux 6.18 in a 2-vCPU KVM guest), or "est" = estimated. Calibration §3 is validation data and is
+// names its source: "cal §n" = the calibration measurements of this project's machine (Linux 6.18 in
+// a 2-vCPU KVM guest; docs/design/mm-model.md lists them), calib/*.c = a program in this repository
+// measuring that kernel, or "est" = estimated. Calibration §3 is validation data and is
 // deliberately not used here. Lock words and other shared cache lines cost what src/sync's
 // CacheLine model says (atomicLocalNs / atomicRemoteNs, serialised transfers).
 
 export interface MmCosts {
   /** Fault trap, VMA lookup and zero-page PTE install. [cal §2: anon first-touch read fault, 549 ns] */
   faultBaseNs: number;
-  /** Anonymous page allocation, zeroing and memcg charge. [cal §2 (a) 1299 - read fault 549] */
+  /**
+   * Anonymous page allocation, zeroing and memcg charge, besides the amortised rmqueue_bulk and
+   * LRU-batch work charged under their locks. [cal §2 (a) 1299 - read fault 549 - 45 amortised]
+   */
   anonFaultAllocZeroNs: number;
+  /** rmqueue_bulk per page moved to a pcp list, under zone->lock. [est: ~25 ns, 63 pages a batch] */
+  rmqueueBulkPerPageNs: number;
+  /** lru_add_fn per folio in folio_batch_move_lru, under lru_lock. [est: ~20 ns, 15 folios a batch] */
+  lruAddPerFolioNs: number;
   /** wp_page_copy: allocation, 4 KiB copy, flush, rmap. [cal §2 (d) 2110 - 549] */
   wpCopyNs: number;
   /** wp_page_reuse on a write-protected exclusive page. [cal §2 (d) 621 - 549] */
@@ -31,8 +39,19 @@ export interface MmCosts {
   splitMergeNs: number;
   /** fork: copying one present PTE. [cal §4 7.08 ms / 262144 PTEs] */
   forkPerPteNs: number;
-  /** fork of a small process besides its PTEs (task, mm, VMAs). [est] */
+  /** fork of a small process besides its PTEs and VMAs (task, mm). [est] */
   forkBaseNs: number;
+  /**
+   * dup_mmap per parent VMA: vm_area_dup, the tree store and the loop's checks. [measured:
+   * calib/fork_vmas.c, fork CPU time against untouched one-page VMAs, slope 1.1 us/VMA on 6.18;
+   * that kernel's vma_start_write per VMA is inside the figure, the model adds its own atomics]
+   */
+  forkPerVmaNs: number;
+  /**
+   * dup_mmap per parent VMA with an anon_vma: anon_vma_fork and copy_page_range's per-VMA setup.
+   * [measured: calib/fork_vmas.c, touched minus untouched slope (1.72 - 1.10 us/VMA) minus one PTE]
+   */
+  forkAnonVmaNs: number;
   /** Child exit + wait per PTE. [cal §4 8.69 ms / 262144 PTEs] */
   exitPerPteNs: number;
   /** Child exit besides its PTEs. [est] */
@@ -53,7 +72,9 @@ export interface MmCosts {
 
 export const MM_COSTS_CALIBRATION: MmCosts = {
   faultBaseNs: 549,
-  anonFaultAllocZeroNs: 750,
+  anonFaultAllocZeroNs: 705,
+  rmqueueBulkPerPageNs: 25,
+  lruAddPerFolioNs: 20,
   wpCopyNs: 1561,
   wpReuseNs: 72,
   fileFaultNs: 495,
@@ -66,6 +87,8 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
   splitMergeNs: 1390,
   forkPerPteNs: 27,
   forkBaseNs: 40_000,
+  forkPerVmaNs: 1100,
+  forkAnonVmaNs: 590,
   exitPerPteNs: 33,
   exitBaseNs: 20_000,
   tlbFlushLocalNs: 100,
@@ -77,21 +100,26 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
 };
 
 export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
-  faultBaseNs: "calibration.md §2: anon first-touch read fault (zero page)",
-  anonFaultAllocZeroNs: "calibration.md §2 (a) 1299 ns minus the read fault 549 ns",
-  wpCopyNs: "calibration.md §2 (d) COW fault 2110 ns minus 549 ns",
-  wpReuseNs: "calibration.md §2 (d) reuse fault 621 ns minus 549 ns",
-  fileFaultNs: "calibration.md §2 (c) 1044 ns minus 549 ns",
-  syscallNs: "calibration.md §4 getpid p50",
-  mmapNs: "calibration.md §4 mmap 64 KiB p50",
-  munmapNs: "calibration.md §4 munmap 64 KiB untouched p50",
-  zapPerPageNs: "calibration.md §2 (e) MADV_DONTNEED per page",
-  mprotectNs: "calibration.md §4 mprotect, no PTEs, p50",
-  mprotectPerPteNs: "calibration.md §4 (2718 - 273) / 16",
-  splitMergeNs: "calibration.md §4 split/merge mean of p50s",
-  forkPerPteNs: "calibration.md §4 fork 1 GiB 7.08 ms / 262144 PTEs",
+  faultBaseNs: "machine calibration §2: anon first-touch read fault (zero page)",
+  anonFaultAllocZeroNs:
+    "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus the amortised rmqueue_bulk and LRU add (25 + 20 ns)",
+  rmqueueBulkPerPageNs: "estimated",
+  lruAddPerFolioNs: "estimated",
+  wpCopyNs: "machine calibration §2 (d) COW fault 2110 ns minus 549 ns",
+  wpReuseNs: "machine calibration §2 (d) reuse fault 621 ns minus 549 ns",
+  fileFaultNs: "machine calibration §2 (c) 1044 ns minus 549 ns",
+  syscallNs: "machine calibration §4 getpid p50",
+  mmapNs: "machine calibration §4 mmap 64 KiB p50",
+  munmapNs: "machine calibration §4 munmap 64 KiB untouched p50",
+  zapPerPageNs: "machine calibration §2 (e) MADV_DONTNEED per page",
+  mprotectNs: "machine calibration §4 mprotect, no PTEs, p50",
+  mprotectPerPteNs: "machine calibration §4 (2718 - 273) / 16",
+  splitMergeNs: "machine calibration §4 split/merge mean of p50s",
+  forkPerPteNs: "machine calibration §4 fork 1 GiB 7.08 ms / 262144 PTEs",
   forkBaseNs: "estimated",
-  exitPerPteNs: "calibration.md §4 child exit 8.69 ms / 262144 PTEs",
+  forkPerVmaNs: "calib/fork_vmas.c: fork CPU time per untouched one-page VMA (6.18, this machine)",
+  forkAnonVmaNs: "calib/fork_vmas.c: touched minus untouched per-VMA fork CPU time, minus one PTE copy",
+  exitPerPteNs: "machine calibration §4 child exit 8.69 ms / 262144 PTEs",
   exitBaseNs: "estimated",
   tlbFlushLocalNs: "estimated",
   tlbFlushIpiNs: "estimated (KVM guest shootdown)",

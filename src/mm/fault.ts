@@ -2,29 +2,29 @@
 // lock_vma_under_rcu, the mmap_lock fallback, and handle_mm_fault with its anonymous, zero-page, COW,
 // file, swap and userfaultfd cases (mm/memory.c). Steps and yields follow docs/design/mm-model.md §3.
 
-import type { Effect, KGen } from "../sim/effects.js";
+import { type Effect, type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
 import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
 import {
-  type Held,
   mmap_read_lock,
   mmap_read_trylock,
   mmap_read_unlock,
   mmap_write_downgrade,
   mmap_write_lock,
   mmap_write_unlock,
+  ptl_lock,
+  ptl_lock_wait,
+  ptl_trylock_fast,
+  ptl_unlock,
   ptlOf,
-  spinLock,
-  spinLockFast,
-  spinUnlock,
-  spinWait,
 } from "./locking.js";
 import { vma_alloc_folio } from "./mempolicy.js";
+import { folio_add_lru, folio_batch_move_lru, pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
 import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
 import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
-import { traced, tracedCall, tracedFast } from "./trace.js";
+import { traced } from "./trace.js";
 import {
   hex,
   MmStruct,
@@ -78,24 +78,6 @@ const Y_FAULT_PTL = yp("do_fault:pte_offset_map_lock");
 
 const MISS_RETRY_LIMIT = 1000;
 
-/** How the current fault holds its VMA (per thread: one fault at a time). */
-interface FaultLock {
-  /** VSR_LOCKED / VSR_SKIPPED under the VMA lock; -1 under mmap_lock. */
-  vmaHow: number;
-  gen: number;
-  incarnation: number;
-  mmapHeld: Held;
-}
-
-function faultState(th: MmThread): FaultLock {
-  let s = (th as unknown as { fl?: FaultLock }).fl;
-  if (s === undefined) {
-    s = { vmaHow: -1, gen: 0, incarnation: 0, mmapHeld: false };
-    (th as unknown as { fl?: FaultLock }).fl = s;
-  }
-  return s;
-}
-
 /** access_error (arch/x86/mm/fault.c; arm64: !(vma->vm_flags & vm_flags) in do_page_fault). */
 export function access_error(th: MmThread, write: boolean, v: Vma): boolean {
   if (write) return (v.flags & VM_WRITE) === 0;
@@ -119,56 +101,20 @@ export function fault_enter(th: MmThread, vpn: number, write: boolean): void {
 
 /**
  * do_user_addr_fault (arch/x86/mm/fault.c, 6.4 per-VMA attempt from the seed patch; 6.10 bad-access
- * signalling; arm64 do_page_fault has the same shape).
+ * signalling; arm64 do_page_fault has the same shape, its access_error differs). Every user fault of
+ * both drivers enters here: lock_vma_under_rcu, handle_mm_fault under the VMA lock, vma_end_read;
+ * or the mmap_lock path (lock_mm_and_find_vma) when the VMA lock was refused or the fault must retry.
  */
 export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): KGen<number> {
   fault_enter(th, vpn, write);
-  let v: Vma | null = null;
-  if (th.sim.sw.perVmaLock)
-    v =
-      th.timed && th.sim.inject === null
-        ? tracedCall(th, "lock_vma_under_rcu", th.cost, lock_vma_under_rcu_nowait(th, th.mm, vpn))
-        : yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, th.mm, vpn));
-  return yield* fault_after_vma_lock(th, vpn, write, v);
-}
-
-/**
- * The timed driver's fast path for a user access that faults, called without a generator of its
- * own: fault entry, lock_vma_under_rcu, handle_mm_fault_nowait. Returns the VMA, still read-locked,
- * when the fault is done (the caller charges its CPU time, then calls fault_fast_finish); otherwise
- * null, and the caller continues with fault_after_vma_lock(th, vpn, write, th.fastVma).
- */
-export function fault_fast_try(th: MmThread, vpn: number, write: boolean): Vma | null {
-  fault_enter(th, vpn, write);
-  const v = tracedCall(th, "lock_vma_under_rcu", th.cost, lock_vma_under_rcu_nowait(th, th.mm, vpn));
-  th.fastVma = v;
-  if (v === null || access_error(th, write, v)) return null;
-  const flags = FAULT_FLAG_USER | FAULT_FLAG_VMA_LOCK | (write ? FAULT_FLAG_WRITE : 0);
-  return tracedFast(th, th.cost, handle_mm_fault_nowait(th, v, vpn, flags)) >= 0 ? v : null;
-}
-
-/** vma_end_read and vma_lock_success after a fast-path fault. */
-export function fault_fast_finish(th: MmThread, v: Vma, vpn: number): void {
-  const fl = faultState(th);
-  vma_end_read(th, v, fl.vmaHow);
-  fl.vmaHow = -1;
-  lockEvent(th, VM.VMA_LOCK_SUCCESS);
-  if (th.mm.writerPid !== 0) th.sim.count(VM.FAULTS_DURING_MMAP_WRITE);
-  checkIdentity(th, vpn, th.faultStartCount, false);
-}
-
-/** The rest of do_user_addr_fault once lock_vma_under_rcu returned `v` (null: abort or no per-VMA locks). */
-export function* fault_after_vma_lock(
-  th: MmThread,
-  vpn: number,
-  write: boolean,
-  v: Vma | null,
-): KGen<number> {
+  const v = th.sim.sw.perVmaLock
+    ? yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, th.mm, vpn))
+    : null;
   const sim = th.sim;
   const sw = sim.sw;
   const mm = th.mm;
   let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
-  const fl = faultState(th);
+  const fl = th.fl;
   let fault = 0;
   if (sw.perVmaLock) {
     const before = th.faultStartCount;
@@ -190,13 +136,11 @@ export function* fault_after_vma_lock(
         }
         accessFallback = true;
       } else {
-        const fast = th.timed
-          ? tracedFast(th, th.cost, handle_mm_fault_nowait(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK))
-          : -1;
-        fault =
-          fast >= 0
-            ? fast
-            : yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK));
+        fault = yield* traced(
+          th,
+          "handle_mm_fault",
+          handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK),
+        );
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
@@ -272,7 +216,7 @@ function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback
 
 /** The 6.3/6.4.0 fallback of do_user_addr_fault (arch/x86/mm/fault.c): mmap_read_lock, find_vma, expand_stack under the read lock. */
 function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
-  const fl = faultState(th);
+  const fl = th.fl;
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "do_user_addr_fault:mmap_read_lock");
   const v = mm.findVma(vpn);
   if (v !== null && v.start <= vpn) return v;
@@ -283,7 +227,7 @@ function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vm
 
 /** lock_mm_and_find_vma (mm/memory.c 6.4.1+, mm/mmap_lock.c later): stack growth under the write lock. */
 function* lock_mm_and_find_vma(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
-  const fl = faultState(th);
+  const fl = th.fl;
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "lock_mm_and_find_vma:mmap_read_lock");
   let v = mm.findVma(vpn);
   if (v !== null && v.start <= vpn) return v;
@@ -331,12 +275,15 @@ function expand_stack(th: MmThread, v: Vma, vpn: number): boolean {
 /** lock_vma_under_rcu (mm/memory.c 6.4; mm/mmap_lock.c 6.15). Returns the read-locked VMA or null. */
 export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   const rcu = !th.sim.disabled.has("lock_vma_under_rcu:rcu_read_lock");
+  // timed driver: the trap's CPU time (and the user time before it) passes before the walk, so the
+  // previous fault's vma_end_read and this trylock are two accesses at two different times
+  if (th.timed && th.cost > 0) yield th.charge();
   for (let retry = 0; retry < MISS_RETRY_LIMIT; retry++) {
     const v = lvurWalk(th, mm, vpn, rcu);
     if (v === null) return null;
     const inc = v.incarnation;
     // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
-    yield Y_VMA_START_READ;
+    yield* yieldAt(th, Y_VMA_START_READ);
     const delay = th.timed ? th.sim.injectedDelay("lock_vma_under_rcu:vma_start_read") : 0;
     if (delay > 0) yield delay; // fault injection: an mdelay() in the window
     if (tracing(th)) {
@@ -345,21 +292,6 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
       touch(th, `tree:${mm.id}`, false);
     }
     const r = lvurLock(th, mm, vpn, v, inc, rcu);
-    if (r !== RETRY_WALK) return r;
-  }
-  return lvurGiveUp(th, vpn);
-}
-
-/**
- * The same without a yield between the walk and vma_start_read: the timed driver's fast path (the
- * fault's CPU time is charged at its next yield point, so the trylock sits at the fault's entry).
- */
-export function lock_vma_under_rcu_nowait(th: MmThread, mm: MmStruct, vpn: number): Vma | null {
-  const rcu = !th.sim.disabled.has("lock_vma_under_rcu:rcu_read_lock");
-  for (let retry = 0; retry < MISS_RETRY_LIMIT; retry++) {
-    const v = lvurWalk(th, mm, vpn, rcu);
-    if (v === null) return null;
-    const r = lvurLock(th, mm, vpn, v, v.incarnation, rcu);
     if (r !== RETRY_WALK) return r;
   }
   return lvurGiveUp(th, vpn);
@@ -403,7 +335,7 @@ function lvurLock(
 ): Vma | null | typeof RETRY_WALK {
   const sim = th.sim;
   const sw = sim.sw;
-  const fl = faultState(th);
+  const fl = th.fl;
   const cpu = th.cpu;
   if (sw.vmaLockImpl === "rwsem" && (v.state === VMA_FREE || v.incarnation !== inc))
     sim.finding(
@@ -459,14 +391,14 @@ function inval(th: MmThread, rcu: boolean): null {
 }
 
 function endInval(th: MmThread, v: Vma, rcu: boolean): null {
-  const fl = faultState(th);
+  const fl = th.fl;
   vma_end_read(th, v, fl.vmaHow);
   fl.vmaHow = -1;
   return inval(th, rcu);
 }
 
 function endMiss(th: MmThread, v: Vma, rcu: boolean): void {
-  const fl = faultState(th);
+  const fl = th.fl;
   vma_end_read(th, v, fl.vmaHow);
   fl.vmaHow = -1;
   if (rcu) th.sim.rcuReadUnlock(th.cpu);
@@ -486,7 +418,7 @@ function installCheck(th: MmThread, mm: MmStruct, v: Vma, vpn: number, flags: nu
         `PTE installed at ${hex(vpn)} between zap and free_pgtables of [${hex(t[i]!)}, ${hex(t[i + 1]!)})`,
       );
   if (flags & FAULT_FLAG_VMA_LOCK) {
-    const fl = faultState(th);
+    const fl = th.fl;
     if (v.gen !== fl.gen || v.incarnation !== fl.incarnation || !vmaAttached(th, v) || v.state !== VMA_LIVE)
       sim.finding(
         "reader_on_stale_vma",
@@ -512,7 +444,7 @@ function installCheck(th: MmThread, mm: MmStruct, v: Vma, vpn: number, flags: nu
 /** The VMA-lock holder gives it up before returning VM_FAULT_RETRY (6.6+ dropLockOnRetry). */
 function retryUnderVmaLock(th: MmThread, v: Vma, flags: number): number {
   if (flags & FAULT_FLAG_VMA_LOCK && th.sim.sw.dropLockOnRetry) {
-    const fl = faultState(th);
+    const fl = th.fl;
     vma_end_read(th, v, fl.vmaHow);
     fl.vmaHow = -1;
   }
@@ -541,12 +473,12 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   }
   if (write && !(pte & PTE_WRITE)) {
     const ptl = ptlOf(mm, vpn);
-    const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_HPF_PTL);
+    yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_HPF_PTL);
     if (mm.pte[vpn] !== pte) {
-      spinUnlock(th, ptl, held);
+      if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
       return 0;
     }
-    return yield* traced(th, "do_wp_page", do_wp_page(th, v, vpn, flags, pte, held));
+    return yield* traced(th, "do_wp_page", do_wp_page(th, v, vpn, flags, pte));
   }
   // spurious fault: the TLB held an older entry; flush it locally
   sim.tlbs.flushOne(th.cpu, mm.id, vpn);
@@ -592,7 +524,7 @@ function setAnonPte(th: MmThread, mm: MmStruct, v: Vma, vpn: number, frame: numb
 /**
  * pte_offset_map_lock() (include/linux/mm.h): the page-table lock of `vpn` at the yield point's site,
  * after the step's cost (timed) or the yield point (explore); records the PTE in the step's
- * footprint. True if held.
+ * footprint.
  */
 function* pte_offset_map_lock(
   th: MmThread,
@@ -600,15 +532,13 @@ function* pte_offset_map_lock(
   vpn: number,
   ptl: SpinLock,
   point: Effect,
-): KGen<boolean> {
+): KGen<void> {
   const site = point.site;
   if (th.timed) {
     if (th.cost > 0) yield th.charge();
   } else yield point;
-  let lr = spinLockFast(th, ptl, site);
-  if (lr === 2) lr = yield* spinWait(th, ptl, site);
+  if (!ptl_trylock_fast(th, ptl, site)) yield* ptl_lock_wait(th, ptl, site);
   if (tracing(th)) touchPte(th, mm, vpn, true);
-  return lr === 1;
 }
 
 /** do_anonymous_page (mm/memory.c): zero page for reads, a new zeroed page for writes. */
@@ -617,63 +547,36 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   const mm = th.mm;
   if (!(flags & FAULT_FLAG_WRITE)) {
     const ptl = ptlOf(mm, vpn);
-    const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
+    yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
     if (mm.pte[vpn] === 0) {
       installCheck(th, mm, v, vpn, flags);
       mm.pte[vpn] = mkPte(ZERO_FRAME, false);
       sim.count(VM.ZERO_PAGE_MAP);
     }
-    spinUnlock(th, ptl, held);
+    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
   const r = yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
+  // vma_alloc_zeroed_movable_folio: an order-0 page from this CPU's pcp list
+  if (pcp_empty(th)) yield* rmqueue_bulk(th);
+  pcp_take(th);
   const frame = yield* vma_alloc_folio(th, v, vpn);
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
   const ptl = ptlOf(mm, vpn);
-  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
+  yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
   if (mm.pte[vpn] !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
-    spinUnlock(th, ptl, held);
+    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
+  // folio_add_new_anon_rmap, folio_add_lru_vma, set_pte_at (all under the PTL)
+  if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
   setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
-  spinUnlock(th, ptl, held);
-  return 0;
-}
-
-/**
- * The timed driver's fast path of handle_mm_fault for a first touch of anonymous memory: the steps
- * of do_anonymous_page without a generator, taken only when none of them can block (the PTL is
- * free, anon_vma is set or not needed). Returns -1 when the generator path must run instead.
- */
-export function handle_mm_fault_nowait(th: MmThread, v: Vma, vpn: number, flags: number): number {
-  const mm = th.mm;
-  if (mm.pte[vpn] !== 0 || !v.anonymous || v.flags & VM_UFFD_MISSING || v.vm_policy !== 0) return -1;
-  const write = (flags & FAULT_FLAG_WRITE) !== 0;
-  if (write && v.anon_vma === 0) return -1;
-  const ptl = ptlOf(mm, vpn);
-  if (ptl.owner !== null || ptl.waiters.length > 0) return -1;
-  const sim = th.sim;
-  sim.count(VM.PGFAULT);
-  let frame = ZERO_FRAME;
-  if (write) {
-    frame = sim.frames.alloc();
-    sim.count(VM.PGALLOC_NORMAL);
-    th.cost += sim.costs.anonFaultAllocZeroNs;
-  }
-  const site = "do_anonymous_page:pte_offset_map_lock";
-  const held = spinLockFast(th, ptl, site) === 1;
-  installCheck(th, mm, v, vpn, flags);
-  if (write) setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
-  else {
-    mm.pte[vpn] = mkPte(ZERO_FRAME, false);
-    sim.count(VM.ZERO_PAGE_MAP);
-  }
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return 0;
 }
 
@@ -685,14 +588,7 @@ export function putFrame(th: MmThread, frame: number, vpn: number): void {
 }
 
 /** do_wp_page (mm/memory.c), called with the PTL held: reuse an exclusive page or copy it. */
-function* do_wp_page(
-  th: MmThread,
-  v: Vma,
-  vpn: number,
-  flags: number,
-  pte: number,
-  held: Held,
-): KGen<number> {
+function* do_wp_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
   const fr = sim.frames;
@@ -702,7 +598,7 @@ function* do_wp_page(
     // wp_page_shared: a shared mapping becomes writable in place
     mm.pte[vpn] = pte | PTE_WRITE;
     sim.tlbs.flushOne(th.cpu, mm.id, vpn);
-    spinUnlock(th, ptl, held);
+    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
   if (
@@ -716,17 +612,17 @@ function* do_wp_page(
     sim.tlbs.flushOne(th.cpu, mm.id, vpn);
     th.cost += sim.costs.wpReuseNs;
     sim.count(VM.WP_REUSE);
-    spinUnlock(th, ptl, held);
+    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return yield* traced(th, "wp_page_copy", wp_page_copy(th, v, vpn, flags, pte));
 }
 
 /**
  * wp_page_copy (mm/memory.c): allocate, copy the old page (no lock held), then under the PTL check the
  * PTE is unchanged, ptep_clear_flush, install the copy. A store through a stale writable TLB entry
- * between the copy and the flush is lost (per-vma-locks.md §4.2).
+ * between the copy and the flush is lost (the mechanism stated in commit 2b4f3b4987b5).
  */
 function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: number): KGen<number> {
   const sim = th.sim;
@@ -736,6 +632,8 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   const r = yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
   const old = pteFrame(orig);
+  if (pcp_empty(th)) yield* rmqueue_bulk(th);
+  pcp_take(th);
   const copy = fr.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   if (old !== ZERO_FRAME) {
@@ -756,15 +654,17 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   // the copy takes time: another CPU may act between __wp_page_copy_user and taking the PTL
   if (!th.timed) yield Y_WP_COPY;
   const ptl = ptlOf(mm, vpn);
-  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_WP_PTL);
+  yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_WP_PTL);
   if (mm.pte[vpn] === orig) {
     // ptep_clear_flush, then set_pte_at the new page
     mm.pte[vpn] = 0;
     mm.busy.push(vpn, vpn + 1);
     yield* flush_tlb_page(th, mm, vpn);
-    rangeRemove(mm.busy, vpn, vpn + 1);
     installCheck(th, mm, v, vpn, flags);
+    // folio_add_new_anon_rmap, folio_add_lru_vma (the batch may drain), then set_pte_at
+    if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
     setAnonPte(th, mm, v, vpn, copy, true);
+    rangeRemove(mm.busy, vpn, vpn + 1);
     if (old !== ZERO_FRAME) {
       fr.mapcount[old]--;
       putFrame(th, old, vpn);
@@ -772,7 +672,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     sim.count(VM.COW_COPY);
     sim.note(cpu, "wp_page_copy:install", vpn, copy);
   } else putFrame(th, copy, vpn);
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return 0;
 }
 
@@ -791,17 +691,17 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
   sim.count(VM.PGMAJFAULT);
   yield* yieldAt(th, Y_SWAP_PTL);
   const ptl = ptlOf(mm, vpn);
-  const held = yield* spinLock(th, ptl, "do_swap_page:pte_offset_map_lock");
+  yield* ptl_lock(th, ptl, "do_swap_page:pte_offset_map_lock");
   if (tracing(th)) touchPte(th, mm, vpn, true);
   if (mm.pte[vpn] !== pte) {
     putFrame(th, frame, vpn);
-    spinUnlock(th, ptl, held);
+    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return VM_FAULT_MAJOR;
   }
   installCheck(th, mm, v, vpn, flags);
   setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
   sim.freeSwap(slot);
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return VM_FAULT_MAJOR;
 }
 
@@ -833,11 +733,11 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   }
   yield* yieldAt(th, Y_FAULT_PTL);
   const ptl = ptlOf(mm, vpn);
-  const held = yield* spinLock(th, ptl, "do_fault:pte_offset_map_lock");
+  yield* ptl_lock(th, ptl, "do_fault:pte_offset_map_lock");
   if (tracing(th)) touchPte(th, mm, vpn, true);
   if (mm.pte[vpn] !== 0) {
     if (cow) putFrame(th, frame, vpn);
-    spinUnlock(th, ptl, held);
+    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
   installCheck(th, mm, v, vpn, flags);
@@ -847,7 +747,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
     fr.mapcount[frame]++;
     mm.pte[vpn] = mkPte(frame, write && (v.flags & VM_WRITE) !== 0);
   }
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return 0;
 }
 
@@ -859,7 +759,7 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
   const sim = th.sim;
   const mm = th.mm;
   sim.count(VM.UFFD_FAULT);
-  const fl = faultState(th);
+  const fl = th.fl;
   if (flags & FAULT_FLAG_VMA_LOCK) {
     if (!sim.sw.eligibleUffd) return VM_FAULT_SIGSEGV; // refused earlier; only reachable with switches mixed
     vma_end_read(th, v, fl.vmaHow);
@@ -868,8 +768,8 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
   th.cost += sim.costs.uffdResolveNs;
   // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
   const ptl = ptlOf(mm, vpn);
-  const held = yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
+  yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
   if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) mm.pte[vpn] = mkPte(ZERO_FRAME, false);
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return VM_FAULT_RETRY;
 }

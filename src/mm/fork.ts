@@ -1,11 +1,11 @@
 // fork's address-space copy (kernel/fork.c dup_mmap 6.4; mm/mmap.c 6.15) and exit_mmap (mm/mmap.c).
 // The parent's anonymous PTEs are write-protected without a TLB flush; the one flush_tlb_mm comes
-// at the end (per-vma-locks.md §4.1). Whether parent VMAs are write-locked is the 6.4.0 switch.
+// at the end (kernel/fork.c v6.4 dup_mmap: flush_tlb_mm(oldmm) after the copy loop). Whether parent VMAs are write-locked is the 6.4.0 switch.
 
-import type { KGen } from "../sim/effects.js";
+import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
-import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
+import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
 import { anon_vma_fork } from "./rmap.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
 import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
@@ -47,7 +47,6 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
   if (sim.sw.forkLockVmas === "all-first")
     for (const p of parents)
       yield* traced(th, "vma_start_write", vma_start_write(th, p, "dup_mmap:vma_start_write"));
-  const childVmas: Vma[] = [];
   for (const p of parents) {
     // fb49c455323f (mainline, 6.4.3): lock each parent VMA at the top of the copy loop
     if (sim.sw.forkLockVmas === "per-vma")
@@ -58,12 +57,20 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
     const av = p.anon_vma;
     anon_vma_fork(th, tmp, p);
-    childVmas.push(tmp);
+    if (av !== 0) th.cost += sim.costs.forkAnonVmaNs;
+    // vm_area_dup, the tree store and the rest of the loop body
+    th.cost += sim.costs.forkPerVmaNs;
+    // vma_iter_bulk_store: the child's tree is not visible to anyone else yet (its mmap_lock is held
+    // and no task runs on it), and the parent's VMAs come in address order: append
     touch(th, `tree:${mm.id}`, true);
-    mm.publish([...childVmas]);
+    mm.vmas.push(tmp);
     vma_mark_attached(th, tmp);
-    if (!(p.flags & VM_SHARED) || p.anonymous)
-      yield* traced(th, "copy_page_range", copy_page_range(th, mm, oldmm, p));
+    // timed driver: that work passes between anon_vma_fork and vma_needs_copy (fb49c455323f's
+    // second hazard: a fault may set the parent's anon_vma in between)
+    if (th.timed && th.cost > 0) yield th.charge();
+    // copy_page_range only when vma_needs_copy (mm/memory.c v6.4) sees an anon_vma now (file and
+    // shared pages are faulted in again by the child)
+    if (p.anon_vma !== 0) yield* traced(th, "copy_page_range", copy_page_range(th, mm, oldmm, p));
     // oracle, invariant 6: P.anon_vma did not change between anon_vma_fork and the end of the copy
     if (p.anon_vma !== av)
       sim.finding(
@@ -91,7 +98,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
     if (ptesAny(sp, c, ce)) {
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
-      const sh = yield* spinLock(th, sl, "copy_pte_range:pte_offset_map_lock");
+      yield* ptl_lock(th, sl, "copy_pte_range:pte_offset_map_lock");
       if (tracing(th)) touchPtes(th, src, c, ce);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
@@ -120,7 +127,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
         }
         dst.pte[v] = pte;
       }
-      spinUnlock(th, sl, sh);
+      if (ptl_unlock(th, sl)) yield PREEMPT_ENABLE;
       // the chunk's copying time passes before the next one (and before the final flush)
       if (th.timed && th.cost > 0) yield th.charge();
     }
@@ -141,7 +148,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
       if (ptesAny(mm.pte, c, ce)) {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
-        const h = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+        yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
         if (tracing(th)) touchPtes(th, mm, c, ce);
         for (let x = c; x < ce; x++) {
           const p = mm.pte[x]!;
@@ -156,7 +163,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
             }
           } else if (p & PTE_SWAP) sim.freeSwap(pteFrame(p));
         }
-        spinUnlock(th, ptl, h);
+        if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
       }
       c = ce;
     }

@@ -11,7 +11,7 @@ import { type MmFaultInjection, MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
 import { type MmStruct, VM_GROWSDOWN, VM_READ, VM_WRITE } from "./types.js";
-import { vma_mark_attached } from "./vma_lock.js";
+import { vmaAttachBoot } from "./vma_lock.js";
 
 export * from "./costs.js";
 export * from "./fault.js";
@@ -105,9 +105,9 @@ export class MmSimulation {
     v.end = start + npages;
     v.flags = VM_READ | VM_WRITE | (growsdown ? VM_GROWSDOWN : 0);
     v.vm_mm = mm;
-    const fake = { sim: this.sim } as MmThread;
-    mm.publish([...mm.vmas, v]);
-    vma_mark_attached(fake, v);
+    // before the run nobody walks the tree: regions come in address order, append
+    mm.vmas.push(v);
+    vmaAttachBoot(this.sim, v);
     return start;
   }
 

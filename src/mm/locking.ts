@@ -2,8 +2,7 @@
 // with named acquisition sites that a scenario can disable, and per-site contention statistics.
 // include/linux/mmap_lock.h (6.4: vma_end_write_all in mmap_write_unlock/downgrade; 6.15: mm_lock_seq
 // seqcount begin in mmap_write_lock), kernel/locking/rwsem.c, kernel/locking/qspinlock.c semantics.
-import { type KGen, SPIN } from "../sim/effects.js";
-import { lockStats } from "../sync/lockstat.js";
+import type { KGen } from "../sim/effects.js";
 import {
   down_read,
   down_read_trylock,
@@ -13,7 +12,7 @@ import {
   up_read,
   up_write,
 } from "../sync/rwsem.js";
-import { SpinLock } from "../sync/spinlock.js";
+import { SpinLock, spin_lock_fast, spin_lock_nopoint, spin_unlock_fast } from "../sync/spinlock.js";
 import type { MmThread } from "./thread.js";
 import { type MmStruct, PTRS_PER_PTE } from "./types.js";
 
@@ -22,6 +21,7 @@ export { RwSemaphore, SpinLock };
 /** Token returned by an acquisition: whether the lock was really taken (false: site disabled). */
 export type Held = boolean;
 
+/** Per-site acquisition statistics of the model (lockSites in a run's result). */
 function recordWait(th: MmThread, site: string, since: number, contended: boolean): void {
   const s = th.sim.lockStat(site);
   s.acquired++;
@@ -33,81 +33,42 @@ function recordWait(th: MmThread, site: string, since: number, contended: boolea
 }
 
 /**
- * Uncontended spin_lock without a generator: 1 taken, 0 site disabled (nothing held), 2 contended
- * (the caller continues with `yield* spinWait`).
+ * spin_lock on a page-table lock (a src/sync SpinLock): the generator-free uncontended acquire, its
+ * RMW's cost added to the thread's running CPU time; when the lock is taken, the time so far
+ * passes and the thread spins in FIFO order (kernel/locking/qspinlock.c). The caller passed the
+ * site's yield point. Release with ptl_unlock.
  */
-export function spinLockFast(th: MmThread, l: SpinLock, site: string): number {
-  th.sim.m.touch(l.key, true);
-  if (th.sim.disabled.has(site)) return 0;
-  if (l.owner !== null || l.waiters.length > 0) return 2;
-  const k = th.k;
-  const bounce = l.line.bouncesFor(k);
-  th.cost += l.line.rmw(k);
-  k.preemptDisable();
-  l.owner = k;
-  (l.stats ??= lockStats(th.sim.m).get(l.name)).acquired(bounce);
+export function* ptl_lock(th: MmThread, l: SpinLock, site: string): KGen<void> {
+  if (!ptl_trylock_fast(th, l, site)) yield* ptl_lock_wait(th, l, site);
+}
+
+/** The uncontended half of ptl_lock, without a generator: false (nothing done) when the lock is taken. */
+export function ptl_trylock_fast(th: MmThread, l: SpinLock, site: string): boolean {
+  if (!spin_lock_fast(th.k, l, site, th)) return false;
   recordWait(th, site, 0, false);
-  return 1;
-}
-
-/** The contended half of spinLockFast: queue and spin until handed the lock. */
-export function* spinWait(th: MmThread, l: SpinLock, site: string): KGen<number> {
-  return (yield* spinLock(th, l, site)) ? 1 : 0;
-}
-
-/**
- * spin_lock on a page-table lock: the src/sync SpinLock object and cache-line model, with the cost
- * added to the thread's running total instead of a separate yield (the caller yields just before:
- * this is the fault path's hot spot). kernel/locking/qspinlock.c FIFO hand-off semantics.
- */
-export function* spinLock(th: MmThread, l: SpinLock, site: string): KGen<Held> {
-  th.sim.m.touch(l.key, true);
-  if (th.sim.disabled.has(site)) return false;
-  const k = th.k;
-  const bounce = l.line.bouncesFor(k);
-  th.cost += l.line.rmw(k);
-  k.preemptDisable();
-  const stats = (l.stats ??= lockStats(th.sim.m).get(l.name));
-  if (l.owner === null && l.waiters.length === 0) {
-    l.owner = k;
-    stats.acquired(bounce);
-    recordWait(th, site, 0, false);
-    return true;
-  }
-  const since = th.sim.m.now;
-  l.waiters.push({ k, since, site });
-  th.sim.m.emit("contention_begin", th.cpu, l.name, site, 0);
-  for (let guard = 0; l.owner !== k; guard++) {
-    if (guard > 1_000_000) throw new Error("spinlock: waiter never granted");
-    yield SPIN;
-  }
-  th.sim.m.emit("contention_end", th.cpu, l.name, site, 0);
-  if (k.flowIn !== 0) th.sim.m.flowIn(k, l.name);
-  stats.contended(site, th.sim.m.now - since, bounce);
-  stats.acquired(true);
-  recordWait(th, site, since, true);
   return true;
 }
 
-/** spin_unlock: hand the lock to the next spinner (one cache-line transfer to it). */
-export function spinUnlock(th: MmThread, l: SpinLock, held: Held): void {
-  if (!held) return;
-  const k = th.k;
-  if (k.cpu.preemptCount > 0) k.cpu.preemptCount--;
-  const next = l.waiters.shift();
-  if (next === undefined) {
-    l.owner = null;
-    return;
-  }
-  l.owner = next.k;
-  if (th.sim.m.trace !== null) th.sim.m.flowTo(next.k, l.name);
-  th.sim.m.kickSpinner(next.k, l.line.rmw(next.k));
+/** The contended half of ptl_lock: the time so far passes, then spin in FIFO order. */
+export function* ptl_lock_wait(th: MmThread, l: SpinLock, site: string): KGen<void> {
+  yield* charge(th);
+  const since = th.sim.m.now;
+  yield* spin_lock_nopoint(th.k, l, site);
+  recordWait(th, site, since, true);
+}
+
+/**
+ * spin_unlock of a page-table lock without a generator: true when the caller must
+ * `yield PREEMPT_ENABLE` (a reschedule is due at this preempt_enable()).
+ */
+export function ptl_unlock(th: MmThread, l: SpinLock): boolean {
+  return spin_unlock_fast(th.k, l, th);
 }
 
 // ---------------------------------------------------------------- mm wrappers
 
 /** Charge the CPU time accumulated so far (timed driver) before entering a src/sync primitive. */
-function* charge(th: MmThread): KGen<void> {
+export function* charge(th: MmThread): KGen<void> {
   const c = th.cost;
   if (c > 0) {
     th.cost = 0;
@@ -117,15 +78,13 @@ function* charge(th: MmThread): KGen<void> {
 
 /** mm->mmap_lock: one lock class for every mm (as lockdep sees it). */
 export function mmapLockOf(mm: MmStruct): RwSemaphore {
-  let s = mm.mmapLock as RwSemaphore | null;
-  if (s === null) s = mm.mmapLock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${mm.id}`);
-  return s;
+  return mm.mmap_lock;
 }
 
 /** The split PTE lock of the page table covering vpn (pte_lockptr). */
 export function ptlOf(mm: MmStruct, vpn: number): SpinLock {
   const i = (vpn / PTRS_PER_PTE) | 0;
-  let l = mm.ptl[i] as SpinLock | undefined;
+  let l = mm.ptl[i];
   if (l === undefined) l = mm.ptl[i] = new SpinLock("ptlock", `ptl:${mm.id}:${i}`);
   return l;
 }
@@ -163,7 +122,9 @@ export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen
   const held = !th.sim.disabled.has(site);
   if (held) mm.writerPid = th.pid;
   if (th.sim.sw.vmaLockImpl === "refcnt") {
+    // mm_lock_seqcount_begin: a store to the line mm_lock_seq shares with mmap_lock
     th.sim.m.touch(`seq:${mm.id}`, true);
+    th.cost += mm.lockLine.write(th.k);
     mm.mm_lock_seq++;
   }
   return held;
@@ -172,6 +133,8 @@ export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen
 /** vma_end_write_all (include/linux/mmap_lock.h 6.4+): advance mm_lock_seq, releasing every VMA write lock at once. */
 export function vma_end_write_all(th: MmThread, mm: MmStruct): void {
   th.sim.m.touch(`seq:${mm.id}`, true);
+  // smp_store_release(&mm->mm_lock_seq, ...): a store to mmap_lock's line (only with per-VMA locks)
+  if (th.sim.sw.perVmaLock) th.cost += mm.lockLine.write(th.k);
   mm.mm_lock_seq++;
 }
 

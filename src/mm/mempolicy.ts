@@ -3,10 +3,10 @@
 // vma->vm_policy and uses it while allocating. 6.4.0-6.4.7 replaced the policy without write-locking
 // the VMA, so a fault under the VMA lock could use a freed policy (6c21e066f925, CVE-2023-4611).
 // Nodes are not modelled: a policy is an object with a mode, a reference count and a lifetime.
-import type { KGen } from "../sim/effects.js";
+import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { kasan_report } from "./debug.js";
 import { ZERO_FRAME } from "./frames.js";
-import { mmap_write_lock, mmap_write_unlock, ptlOf, spinLock, spinUnlock } from "./locking.js";
+import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
 import { splitRange } from "./syscalls.js";
 import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { hex, PTE_PRESENT, pteChunkEnd, pteFrame, ptesAny, type Vma } from "./types.js";
@@ -161,13 +161,13 @@ function* queue_pages_range(th: MmThread, vmas: readonly Vma[], out: number[]): 
       if (ptesAny(pte, c, ce)) {
         yield* yieldAt(th, Y_QUEUE);
         const ptl = ptlOf(mm, c);
-        const h = yield* spinLock(th, ptl, "queue_pages_pte_range:pte_offset_map_lock");
+        yield* ptl_lock(th, ptl, "queue_pages_pte_range:pte_offset_map_lock");
         if (tracing(th)) touchPtes(th, mm, c, ce);
         for (let x = c; x < ce; x++) {
           const p = pte[x]!;
           if (p & PTE_PRESENT && pteFrame(p) !== ZERO_FRAME) out.push(pteFrame(p));
         }
-        spinUnlock(th, ptl, h);
+        if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
       }
       c = ce;
     }

@@ -1,5 +1,5 @@
 // The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
-// the oracle that turns broken invariants (per-vma-locks.md §7.4) into findings.
+// the oracle that turns broken invariants (docs/design/mm-model.md §5) into findings.
 
 import type { Machine } from "../sim/machine.js";
 import { type LockClassStat, lockStats } from "../sync/lockstat.js";
@@ -7,6 +7,7 @@ import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
 import { Mempolicies } from "./mempolicy.js";
+import { PageAlloc } from "./page_alloc.js";
 import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
@@ -14,7 +15,7 @@ import { Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
-/** The invariants of per-vma-locks.md §7.4 (finding kinds). */
+/** The invariants of the model (docs/design/mm-model.md §5; finding kinds). */
 export const INVARIANTS = {
   1: "vma_mutual_exclusion",
   2: "vma_write_lock_without_mmap_write_lock",
@@ -95,9 +96,9 @@ class VmaSlab {
     v.vm_policy = 0;
     v.vm_mm = null;
     v.vm_lock_seq = -1;
-    v.lockReaders = 0;
-    v.lockWriter = false;
-    v.lockWriterWaiting = null;
+    // vma_lock_alloc (kernel/fork.c v6.4) allocates a struct vma_lock with every VMA; the model keeps
+    // one per slab object, as the vma_lock slab reuses its memory too (a reader that outlives the
+    // VMA, possible only with lock sites switched off, then releases the lock it took)
     v.detached = false;
     v.vm_refcnt = 0;
     v.readers = 0;
@@ -179,6 +180,8 @@ export class MmSim {
   readonly disabled: ReadonlySet<string>;
   readonly frames: Frames;
   readonly tlbs: Tlbs;
+  /** The zone's lock, per-CPU page lists and LRU batches. */
+  readonly pageAlloc: PageAlloc;
   readonly vmstat = new Vmstat();
   readonly mms: MmStruct[] = [];
   readonly slab: VmaSlab;
@@ -191,7 +194,11 @@ export class MmSim {
   readonly rcuDepth: Int32Array;
   readonly rcuEpoch: Int32Array;
   readonly lockStats = new Map<string, LockStat>();
-  /** lock_stat classes of the VMA lock (read side: vma_start_read; write side: vma_start_write). */
+  /**
+   * lock_stat classes of the VMA lock (read side: vma_start_read; write side: vma_start_write): D1
+   * the rw_semaphore's own classes (&vma->vm_lock->lock-R/-W), D2 the lockdep map of vm_refcnt
+   * (vmlock_dep_map, named "vm_lock" in mm/mmap_lock.c v6.15 vma_lock_init).
+   */
   readonly vmaLockStatR: LockClassStat;
   readonly vmaLockStatW: LockClassStat;
   /** Per-fault latency (ns), null when not recorded. */
@@ -235,6 +242,7 @@ export class MmSim {
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
     this.tlbs = new Tlbs(m.cpus.length);
+    this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
     this.rcuDepth = new Int32Array(m.cpus.length);
@@ -246,8 +254,9 @@ export class MmSim {
         ? inj
         : null;
     const ls = lockStats(m);
-    this.vmaLockStatR = ls.get("&vma->vm_lock-R");
-    this.vmaLockStatW = ls.get("&vma->vm_lock-W");
+    const cls = this.sw.vmaLockImpl === "rwsem" ? "&vma->vm_lock->lock" : "vm_lock";
+    this.vmaLockStatR = ls.get(`${cls}-R`);
+    this.vmaLockStatW = ls.get(`${cls}-W`);
   }
 
   /**

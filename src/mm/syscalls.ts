@@ -1,7 +1,7 @@
 // System calls that change an address space: mmap (mm/mmap.c mmap_region), munmap (mm/mmap.c 6.4
 // do_vmi_align_munmap; mm/vma.c vms_gather/complete_munmap_vmas 6.15), mprotect (mm/mprotect.c),
 // madvise MADV_DONTNEED/MADV_PAGEOUT (mm/madvise.c), mremap (mm/mremap.c move_vma), brk (mm/mmap.c).
-import type { KGen } from "../sim/effects.js";
+import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
 import { ZERO_FRAME } from "./frames.js";
 import {
@@ -10,9 +10,9 @@ import {
   mmap_write_downgrade,
   mmap_write_lock,
   mmap_write_unlock,
+  ptl_lock,
+  ptl_unlock,
   ptlOf,
-  spinLock,
-  spinUnlock,
 } from "./locking.js";
 import { mpol_get, mpol_put } from "./mempolicy.js";
 import { anon_vma_clone_nofail, dup_anon_vma, folio_lock_anon_vma_read, unlink_anon_vmas } from "./rmap.js";
@@ -188,7 +188,7 @@ function* zap_range(
     if (ptesAny(pte, c, ce)) {
       yield* yieldAt(th, Y_ZAP);
       const ptl = ptlOf(mm, c);
-      const held = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+      yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
       if (tracing(th)) touchPtes(th, mm, c, ce);
       for (let v = c; v < ce; v++) {
         const p = pte[v]!;
@@ -203,7 +203,7 @@ function* zap_range(
           }
         } else if (p & PTE_SWAP) sim.freeSwap(pteFrame(p));
       }
-      spinUnlock(th, ptl, held);
+      if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     }
     c = ce;
   }
@@ -292,14 +292,14 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
       if (ptesAny(pte, c, ce, PTE_WRITE)) {
         yield* yieldAt(th, Y_CHANGE);
         const ptl = ptlOf(mm, c);
-        const h = yield* spinLock(th, ptl, "change_pte_range:pte_offset_map_lock");
+        yield* ptl_lock(th, ptl, "change_pte_range:pte_offset_map_lock");
         if (tracing(th)) touchPtes(th, mm, c, ce);
         for (let x = c; x < ce; x++)
           if (pte[x]! & PTE_WRITE) {
             pte[x] = pte[x]! & ~PTE_WRITE;
             th.cost += sim.costs.mprotectPerPteNs;
           }
-        spinUnlock(th, ptl, h);
+        if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
       }
       c = ce;
     }
@@ -379,7 +379,7 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
   const w = sim.words;
   yield* yieldAt(th, Y_ZAP);
   const ptl = ptlOf(mm, start);
-  const held = yield* spinLock(th, ptl, "zap_pte_range:pte_offset_map_lock");
+  yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
   if (tracing(th)) touchPtes(th, mm, start, end);
   for (let v = start; v < end; v++) {
     const p = mm.pte[v]!;
@@ -396,7 +396,7 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
     th.cost += sim.costs.swapOutNs;
     sim.count(VM.PSWPOUT);
   }
-  spinUnlock(th, ptl, held);
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
 }
 
 export const MREMAP_DONTUNMAP = 4;
@@ -431,13 +431,13 @@ export function* do_mremap(th: MmThread, old: number, npages: number, flags = 0)
     const ce = Math.min(npages, c + PTRS_PER_PTE);
     yield* yieldAt(th, Y_MOVE);
     const a = ptlOf(mm, old + c);
-    const ha = yield* spinLock(th, a, "move_ptes:pte_offset_map_lock");
+    yield* ptl_lock(th, a, "move_ptes:pte_offset_map_lock");
     if (tracing(th)) touchPtes(th, mm, old + c, old + ce);
     for (let i = c; i < ce; i++) {
       mm.pte[to + i] = mm.pte[old + i]!;
       mm.pte[old + i] = 0;
     }
-    spinUnlock(th, a, ha);
+    if (ptl_unlock(th, a)) yield PREEMPT_ENABLE;
   }
   yield* flush_tlb_range(th, mm, old, old + npages);
   if (mm.expected !== null) {

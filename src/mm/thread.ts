@@ -3,7 +3,27 @@
 import { type Effect, type KGen, yieldPoint } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import type { MmSim } from "./sim.js";
-import type { MmStruct, Vma } from "./types.js";
+import type { MmStruct } from "./types.js";
+
+/** How a thread's current fault holds its locks (src/mm/fault.ts). */
+export class FaultLock {
+  /** VSR_LOCKED / VSR_SKIPPED under the VMA lock; -1 under mmap_lock or nothing. */
+  vmaHow = -1;
+  /** The locked VMA's generation and incarnation when it was locked (oracle, invariant 3). */
+  gen = 0;
+  incarnation = 0;
+  /** mmap_lock is held for read (false: the site is switched off). */
+  mmapHeld = false;
+}
+
+/** The access ua() could not complete without a generator (src/mm/user.ts uaSlow). */
+export class UaRequest {
+  vpn = 0;
+  word = 0;
+  write = false;
+  /** User time before the access (ns). */
+  think = 0;
+}
 
 export class MmThread {
   /** CPU time (ns) consumed since the last yield point. */
@@ -15,8 +35,10 @@ export class MmThread {
   segv = 0;
   /** faultCounted at the entry of the current fault (invariant 9). */
   faultStartCount = 0;
-  /** The VMA fault_fast_try locked (null: none), for fault_after_vma_lock. */
-  fastVma: Vma | null = null;
+  /** How the current fault holds its VMA and mmap_lock (one fault at a time per thread). */
+  readonly fl = new FaultLock();
+  /** The access ua() handed to uaSlow. */
+  readonly uaReq = new UaRequest();
   /** Timed driver (costs matter) or explore driver (yield points matter). */
   readonly timed: boolean;
   /** Record fault latencies of this thread. */

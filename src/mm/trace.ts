@@ -27,31 +27,6 @@ function* slicing<T>(th: MmThread, name: string, g: KGen<T>): KGen<T> {
   }
 }
 
-/**
- * A slice for a plain (non-generator) call: `tracedCall(th, "f", th.cost, f(...))`; the arguments
- * are evaluated in order, so `cost0` is the thread's CPU time before the call. Returns `r`.
- */
-export function tracedCall<T>(th: MmThread, name: string, cost0: number, r: T): T {
-  if (th.sim.m.modelTrace) {
-    const m = th.sim.m;
-    const end = clock(th);
-    m.slice(th.cpu, name, Math.min(end, m.now + cost0), end);
-  }
-  return r;
-}
-
-/**
- * The timed driver's generator-free first touch (handle_mm_fault_nowait, the steps of
- * do_anonymous_page): its two slices when it ran (r >= 0). Returns `r`.
- */
-export function tracedFast(th: MmThread, cost0: number, r: number): number {
-  if (r >= 0 && th.sim.m.modelTrace) {
-    tracedCall(th, "do_anonymous_page", cost0, 0);
-    tracedCall(th, "handle_mm_fault", cost0, 0);
-  }
-  return r;
-}
-
 /** A slice from `start` (a trace-clock reading, e.g. a fault's entry) to now on the thread's clock. */
 export function sliceSince(th: MmThread, name: string, start: number, detail = ""): void {
   if (th.sim.m.modelTrace) th.sim.m.slice(th.cpu, name, Math.min(start, clock(th)), clock(th), detail);

@@ -1,6 +1,9 @@
 // mm_struct, vm_area_struct and the PTE encoding of the model (include/linux/mm_types.h).
 import type { Ctx } from "../sim/task.js";
+import { Atomic } from "../sync/atomic.js";
 import { CacheLine } from "../sync/cacheline.js";
+import { RwSemaphore } from "../sync/rwsem.js";
+import type { SpinLock } from "../sync/spinlock.js";
 
 // ---- PTE encoding (Int32): frame << 3 | flags; a swap entry keeps its slot in the frame field.
 export const PTE_PRESENT = 1;
@@ -81,15 +84,26 @@ export class Vma {
   vm_policy = 0;
   vm_mm: MmStruct | null = null;
   vm_lock_seq = -1;
-  // D1 lock: a separately allocated rw_semaphore (readers only trylock), and the detached flag
-  lockReaders = 0;
-  lockWriter = false;
-  lockWriterWaiting: Ctx | null = null;
+  /**
+   * The VMA's first cache line: vm_start, vm_end, vm_mm, vm_page_prot, vm_flags, vm_lock_seq (and
+   * 6.4's vm_lock pointer and detached flag) (include/linux/mm_types.h v6.4, v6.15 struct
+   * vm_area_struct). Faults read it; writers store to it.
+   */
+  readonly line = new CacheLine();
+  /**
+   * D1 (6.4-6.14): struct vma_lock, a separate slab allocation holding the rw_semaphore
+   * (c7f8f31c00d1 "mm: separate vma->lock from vm_area_struct", patch 33/33 of the 6.4 series: the
+   * count and owner words, updated by every fault, bounced the line that holds the fields page
+   * faults read). Allocated with the VMA (vma_lock_alloc in vm_area_alloc / vm_area_dup).
+   */
+  vm_lock: RwSemaphore;
   detached = false;
-  // D2 lock
-  vm_refcnt = 0;
-  /** Cache line of the lock word (D1: the separate vma_lock; D2: vm_refcnt, cache-line aligned). */
-  readonly lockLine = new CacheLine();
+  /**
+   * D2 (6.15+): refcount_t vm_refcnt, ____cacheline_aligned_in_smp inside the VMA (include/linux/
+   * mm_types.h v6.15): 0 detached, 1 attached, +1 per reader, VM_REFCNT_EXCLUDE_READERS_FLAG while
+   * a writer or detacher excludes readers.
+   */
+  readonly refcnt: Atomic;
   // lifecycle and oracle
   state = VMA_LIVE;
   /** Bumped at every allocation from the slab (detects reuse). */
@@ -101,6 +115,15 @@ export class Vma {
 
   constructor(id: number) {
     this.id = id;
+    this.vm_lock = newVmaLock(id);
+    this.refcnt = new Atomic("vm_refcnt", `vm_refcnt:${id}`);
+  }
+
+  get vm_refcnt(): number {
+    return this.refcnt.value;
+  }
+  set vm_refcnt(n: number) {
+    this.refcnt.value = n;
   }
 
   get anonymous(): boolean {
@@ -110,6 +133,11 @@ export class Vma {
   describe(): string {
     return `vma#${this.id}[${hex(this.start)}-${hex(this.end)})`;
   }
+}
+
+/** vma_lock_alloc (kernel/fork.c v6.4): a fresh struct vma_lock with an initialised rw_semaphore. */
+export function newVmaLock(id: number): RwSemaphore {
+  return new RwSemaphore("&vma->vm_lock->lock", `vma_lock:${id}`);
 }
 
 export function hex(vpn: number): string {
@@ -148,9 +176,14 @@ export class MmStruct {
   dead = false;
   brkStart = 0;
   brkEnd = 0;
-  /** mmap_lock and per-table PTL objects are attached by the locking layer. */
-  mmapLock: unknown = null;
-  ptl: unknown[] = [];
+  /**
+   * mm->mmap_lock. Its count word shares a cache line with the fields declared beside it, among
+   * them mm_lock_seq (include/linux/mm_types.h v6.4: mmap_lock, mmlist, mm_lock_seq): faults on
+   * the per-VMA path read mm_lock_seq from this line, mmap_write_unlock stores to it.
+   */
+  readonly mmap_lock: RwSemaphore;
+  /** Split PTE locks, one per page-table page (pte_lockptr), made on first use. */
+  ptl: SpinLock[] = [];
 
   constructor(
     readonly id: number,
@@ -160,6 +193,12 @@ export class MmStruct {
   ) {
     this.pte = pte ?? new Int32Array(vaPages);
     this.cpumask = new Uint8Array(ncpu);
+    this.mmap_lock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${id}`);
+  }
+
+  /** The cache line of mmap_lock's count and of mm_lock_seq. */
+  get lockLine(): CacheLine {
+    return this.mmap_lock.line;
   }
 
   /** mas_walk / find_vma_intersection at one page: binary search of the published array. */

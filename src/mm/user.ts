@@ -3,14 +3,7 @@
 // missing or insufficient PTE raises a page fault (do_user_addr_fault), after which the access is
 // re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4).
 import { type KGen, RET_TO_USER } from "../sim/effects.js";
-import {
-  do_user_addr_fault,
-  FAULT_OK,
-  FAULT_SEGV,
-  fault_after_vma_lock,
-  fault_fast_finish,
-  fault_fast_try,
-} from "./fault.js";
+import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
@@ -75,16 +68,7 @@ export function* user_access(
         }
         task.inUser = false;
         const t0 = sim.m.now + th.cost;
-        let r: number;
-        if (th.timed && sim.sw.perVmaLock && sim.inject === null) {
-          // fast path: no generator below this one for the common fault
-          const v = fault_fast_try(th, vpn, write);
-          if (v !== null) {
-            if (th.cost > 0) yield th.charge(); // with the VMA read lock held
-            fault_fast_finish(th, v, vpn);
-            r = FAULT_OK;
-          } else r = yield* fault_after_vma_lock(th, vpn, write, th.fastVma);
-        } else r = yield* do_user_addr_fault(th, vpn, write);
+        const r = yield* do_user_addr_fault(th, vpn, write);
         task.inUser = true;
         if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
         sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
@@ -191,48 +175,24 @@ export const sys = {
   exit_mmap: (th: MmThread, mm: MmStruct) => syscall(th, traced(th, "exit_mmap", exit_mmap(th, mm))),
 };
 
-// ---------------------------------------------------------------- generator-free hot path
+// ---------------------------------------------------------------- generator-free user accesses
 
-/** ua() result: a fast-path fault waits for its CPU time: `yield th.charge()`, then uaComplete(th). */
-export const UA_PENDING = -2;
-/** ua() result: continue with `yield* uaSlow(th)` (the request is saved in the thread). */
+/** ua() result: the access needs the generator path, `yield* uaSlow(th)` (the request is saved in the thread). */
 export const UA_SLOW = -3;
 
-interface UaState {
-  vpn: number;
-  word: number;
-  write: boolean;
-  /** User time not yet added to th.cost (0 once committed). */
-  think: number;
-  /** The fast fault attempt failed after taking effect: resume with fault_after_vma_lock. */
-  resume: boolean;
-  t0: number;
-  v: import("./types.js").Vma | null;
-}
-
-function uaState(th: MmThread): UaState {
-  let s = (th as unknown as { ua?: UaState }).ua;
-  if (s === undefined) {
-    s = { vpn: 0, word: 0, write: false, think: 0, resume: false, t0: 0, v: null };
-    (th as unknown as { ua?: UaState }).ua = s;
-  }
-  return s;
-}
-
 /**
- * The same access as user_access without creating a generator when the timed driver needs no
- * yield, or needs exactly one for a fast-path fault. Use it as
- * `let r = ua(th, vpn, word, write, think);` then, while `r <= UA_PENDING`: on UA_PENDING
- * `yield th.charge(); r = uaComplete(th);`, else `r = yield* uaSlow(th);`.
- * The explore driver always goes through user_access.
+ * The same access as user_access without creating a generator, when it needs no yield at all: a
+ * TLB hit with no CPU time pending, or a TLB miss the hardware page walk serves (timed driver). Any
+ * access that faults (or has time to charge first, or meets a pending reschedule) returns UA_SLOW
+ * having changed nothing, and continues in user_access: every fault enters do_user_addr_fault.
+ * Use it as `let r = ua(th, vpn, word, write, think); if (r === UA_SLOW) r = yield* uaSlow(th);`.
  */
 export function ua(th: MmThread, vpn: number, word: number, write: boolean, thinkNs = 0): number {
-  const s = uaState(th);
+  const s = th.uaReq;
   s.vpn = vpn;
   s.word = word;
   s.write = write;
   s.think = thinkNs;
-  s.resume = false;
   const sim = th.sim;
   const k = th.k;
   const c = k.cpu;
@@ -245,59 +205,19 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
     k.task.inUser = true;
     return access(th, mm, vpn, word, write, pte >>> 3);
   }
-  if (vpn < 0 || vpn >= mm.vaPages || !sim.sw.perVmaLock || sim.inject !== null) return UA_SLOW;
-  // committed from here on
-  s.think = 0;
+  if (vpn < 0 || vpn >= mm.vaPages) return UA_SLOW;
+  const p = mm.pte[vpn]!;
+  if (!(p & PTE_PRESENT && (!write || p & PTE_WRITE))) return UA_SLOW; // a fault
+  // TLB miss: the hardware page walk fills the TLB (user_access yields nowhere on this path either)
   th.cost += thinkNs + sim.costs.pageWalkNs;
   k.task.inUser = true;
-  const p = mm.pte[vpn]!;
-  if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
-    sim.tlbs.fill(cpu, mm.id, vpn, p);
-    mm.cpumask[cpu] = 1;
-    return access(th, mm, vpn, word, write, p >>> 3);
-  }
-  k.task.inUser = false;
-  s.t0 = sim.m.now + th.cost;
-  const v = fault_fast_try(th, vpn, write);
-  s.v = v;
-  if (v !== null) return th.cost > 0 ? UA_PENDING : uaComplete(th);
-  s.resume = true;
-  return UA_SLOW;
+  sim.tlbs.fill(cpu, mm.id, vpn, p);
+  mm.cpumask[cpu] = 1;
+  return access(th, mm, vpn, word, write, p >>> 3);
 }
 
-/** After the fast fault's CPU time has been charged: end it and perform the access. */
-export function uaComplete(th: MmThread): number {
-  const s = uaState(th);
-  const sim = th.sim;
-  fault_fast_finish(th, s.v!, s.vpn);
-  s.v = null;
-  th.k.task.inUser = true;
-  if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - s.t0);
-  sliceSince(th, "do_user_addr_fault", s.t0, hex(s.vpn));
-  const mm = th.mm;
-  const p = mm.pte[s.vpn]!;
-  if (p & PTE_PRESENT && (!s.write || p & PTE_WRITE)) {
-    th.cost += sim.costs.pageWalkNs;
-    sim.tlbs.fill(th.cpu, mm.id, s.vpn, p);
-    mm.cpumask[th.cpu] = 1;
-    return access(th, mm, s.vpn, s.word, s.write, p >>> 3);
-  }
-  return UA_SLOW; // changed meanwhile: the generator path faults again
-}
-
-/** The generator path of ua() (slow cases, the explore driver). */
-export function* uaSlow(th: MmThread): KGen<number> {
-  const s = uaState(th);
-  if (s.resume) {
-    s.resume = false;
-    const r = yield* fault_after_vma_lock(th, s.vpn, s.write, th.fastVma);
-    th.k.task.inUser = true;
-    const sim = th.sim;
-    if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - s.t0);
-    sliceSince(th, "do_user_addr_fault", s.t0, hex(s.vpn));
-    if (r === FAULT_SEGV) return SEGV;
-  }
-  const think = s.think;
-  s.think = 0;
-  return yield* user_access(th, s.vpn, s.word, s.write, think);
+/** The generator path of ua(): user_access with the saved request. */
+export function uaSlow(th: MmThread): KGen<number> {
+  const s = th.uaReq;
+  return user_access(th, s.vpn, s.word, s.write, s.think);
 }

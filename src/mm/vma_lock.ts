@@ -1,8 +1,14 @@
-// Per-VMA locks: D1 (6.4-6.14: rw_semaphore + vm_lock_seq + detached) and D2 (6.15+: vm_refcnt),
-// with the oracle checks of invariants 1, 2 and 7 (per-vma-locks.md §1.3-1.4, §2.2-2.7).
+// Per-VMA locks: D1 (6.4-6.14: a src/sync rw_semaphore in a separately allocated struct vma_lock,
+// used with trylock by readers, + vm_lock_seq + detached) and D2 (6.15+: vm_refcnt, a src/sync
+// atomic with the kernel's states), with the oracle checks of invariants 1, 2 and 7. Every atomic
+// and every read of vm_lock_seq / mm_lock_seq is one access to the cache line the kernel keeps it on
+// (Vma.line, Vma.vm_lock.line, Vma.refcnt.line, MmStruct.lockLine), in the kernel's order.
+// include/linux/mm.h v6.4 (vma_start_read, vma_end_read, vma_start_write); mm/mmap_lock.c v6.15.
 import { type KGen, SCHEDULE } from "../sim/effects.js";
 import { TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sim/task.js";
-import { holdsMmapWrite } from "./locking.js";
+import { atomic_add_return, refcount_inc_not_zero_limited } from "../sync/atomic.js";
+import { down_read_trylock_fast, down_write_nopoint, up_read_fast, up_write_fast } from "../sync/rwsem.js";
+import { charge, holdsMmapWrite } from "./locking.js";
 import { type MmThread, touch, tracing } from "./thread.js";
 import {
   VM_REFCNT_EXCLUDE_READERS_FLAG as F,
@@ -21,17 +27,20 @@ import {
 export function touchVmaReader(th: MmThread, v: Vma): void {
   if (!tracing(th)) return;
   const mm = v.vm_mm;
+  const l = v.vm_lock;
   const writer =
-    v.lockWriter ||
-    v.lockWriterWaiting !== null ||
+    l.writer !== null ||
+    l.waitList.length > 0 ||
     (v.vm_refcnt & F) !== 0 ||
     (mm !== null && mm.vma_writer_wait !== null);
   touch(th, `vma:${v.id}`, writer);
 }
 
-/** An atomic on the VMA lock's cache line (src/sync CacheLine: transfers between CPUs serialise). */
-function lineCost(th: MmThread, v: Vma): void {
-  th.cost += v.lockLine.rmw(th.k);
+/** READ_ONCE(vma->vm_lock_seq) == READ_ONCE(mm->mm_lock_seq): two loads, the VMA's first line and mmap_lock's line. */
+function seqMatches(th: MmThread, v: Vma, mm: MmStruct): boolean {
+  const k = th.k;
+  th.cost += v.line.read(k) + mm.lockLine.read(k);
+  return v.vm_lock_seq === mm.mm_lock_seq;
 }
 
 /** Result codes of vma_start_read. */
@@ -53,34 +62,30 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
       return VSR_FAIL;
     }
     // 1. early lockless check
-    if (v.vm_lock_seq === vmm.mm_lock_seq) return VSR_FAIL;
-    // 2. down_read_trylock: fails when a writer holds it or waits
-    lineCost(th, v);
-    if (v.lockWriter || v.lockWriterWaiting !== null) return VSR_FAIL;
-    v.lockReaders++;
+    if (seqMatches(th, v, vmm)) return VSR_FAIL;
+    // 2. down_read_trylock(&vma->vm_lock->lock): fails when a writer holds it or waits
+    if (!down_read_trylock_fast(th.k, v.vm_lock, site, th)) return VSR_FAIL;
     // 3. re-check under the lock
-    if (v.vm_lock_seq === vmm.mm_lock_seq) {
-      d1UpRead(th, v);
+    if (seqMatches(th, v, vmm)) {
+      up_read_fast(th.k, v.vm_lock, th);
       return VSR_FAIL;
     }
-    sim.vmaLockStatR.acquired(false);
     return VSR_LOCKED;
   }
   // D2: 1. early check against the faulting mm
-  if (v.vm_lock_seq === mm.mm_lock_seq) return VSR_FAIL;
-  // 2. __refcount_inc_not_zero_limited_acquire
-  lineCost(th, v);
-  const old = v.vm_refcnt;
+  if (seqMatches(th, v, mm)) return VSR_FAIL;
+  // 2. __refcount_inc_not_zero_limited_acquire(&vma->vm_refcnt, &oldcnt, VM_REFCNT_LIMIT)
+  const old = refcount_inc_not_zero_limited(th.k, v.refcnt, VM_REFCNT_LIMIT, th);
   if (old === 0) return VSR_EAGAIN;
-  if (old >= VM_REFCNT_LIMIT) return VSR_FAIL;
-  v.vm_refcnt = old + 1;
-  // 3. recycled into another mm (SLAB_TYPESAFE_BY_RCU)
+  if (old + 1 > VM_REFCNT_LIMIT) return VSR_FAIL;
+  // 3. recycled into another mm (SLAB_TYPESAFE_BY_RCU): vm_mm is on the VMA's first line
+  th.cost += v.line.read(th.k);
   if (v.vm_mm !== mm) {
     vma_refcount_put(th, v);
     return VSR_FAIL;
   }
   // 4. re-check the sequence with the reference held
-  if (v.vm_lock_seq === mm.mm_lock_seq) {
+  if (seqMatches(th, v, mm)) {
     vma_refcount_put(th, v);
     return VSR_FAIL;
   }
@@ -88,32 +93,15 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
   return VSR_LOCKED;
 }
 
-function d1UpRead(th: MmThread, v: Vma): void {
-  lineCost(th, v);
-  if (v.lockReaders <= 0) {
-    th.sim.finding(
-      "model_bookkeeping",
-      [th.cpu],
-      [v.start],
-      `vma_end_read of ${v.describe()} without readers`,
-    );
-    return;
-  }
-  v.lockReaders--;
-  const w = v.lockWriterWaiting;
-  if (v.lockReaders === 0 && w !== null) th.sim.m.wakeUpProcess(w.task);
-}
-
-/** vma_refcount_put (mm/mmap_lock.c 6.15): the last reader wakes a waiting writer/detacher. */
+/** vma_refcount_put (mm/mmap_lock.c 6.15): __refcount_dec_and_test; the last reader wakes a waiting writer/detacher. */
 function vma_refcount_put(th: MmThread, v: Vma): void {
   const mm = v.vm_mm;
-  lineCost(th, v);
-  v.vm_refcnt--;
-  if (v.vm_refcnt < 0) {
+  const n = atomic_add_return(th.k, v.refcnt, -1, th);
+  if (n < 0) {
     th.sim.finding("model_bookkeeping", [th.cpu], [v.start], `vm_refcnt of ${v.describe()} below zero`);
     v.vm_refcnt = 0;
   }
-  if (mm !== null && v.vm_refcnt & F && v.vm_refcnt <= F + 1) {
+  if (mm !== null && n & F && n <= F + 1) {
     const w = mm.vma_writer_wait;
     if (w !== null) th.sim.m.wakeUpProcess(w.task);
   }
@@ -125,8 +113,18 @@ export function vma_end_read(th: MmThread, v: Vma, how: number): void {
   touchVmaReader(th, v);
   if (v.readers > 0) v.readers--;
   if (how !== VSR_LOCKED) return;
-  if (th.sim.sw.vmaLockImpl === "rwsem") d1UpRead(th, v);
-  else vma_refcount_put(th, v);
+  if (th.sim.sw.vmaLockImpl === "rwsem") {
+    if (v.vm_lock.readers <= 0) {
+      th.sim.finding(
+        "model_bookkeeping",
+        [th.cpu],
+        [v.start],
+        `vma_end_read of ${v.describe()} without readers`,
+      );
+      return;
+    }
+    up_read_fast(th.k, v.vm_lock, th);
+  } else vma_refcount_put(th, v);
 }
 
 /** __is_vma_write_locked as the oracle sees it: stamped with the current sequence. */
@@ -154,36 +152,23 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
     touch(th, `seq:${mm.id}`, false);
   }
   if (sim.disabled.has(site)) return;
-  const seq = mm.mm_lock_seq;
-  if (v.vm_lock_seq === seq) return;
+  // __is_vma_write_locked: already stamped with the current sequence
+  if (seqMatches(th, v, mm)) return;
   const k = th.k;
   const since = sim.m.now;
   let waited = false;
   if (sim.sw.vmaLockImpl === "rwsem") {
-    // down_write: wait until every reader has left; new trylocks fail meanwhile
-    lineCost(th, v);
-    for (let guard = 0; v.lockReaders > 0 || v.lockWriter; guard++) {
-      if (guard > 1_000_000) throw new Error("vma_start_write: readers never drained");
-      if (v.lockWriterWaiting !== null && v.lockWriterWaiting !== k) {
-        // a second writer (only possible with mmap_lock sites disabled): wait for the first one
-        yield 100;
-        continue;
-      }
-      v.lockWriterWaiting = k;
-      waited = true;
-      k.task.state = TASK_UNINTERRUPTIBLE;
-      yield SCHEDULE;
-      k.task.state = TASK_RUNNING;
-    }
-    v.lockWriterWaiting = null;
-    v.lockWriter = true;
+    // down_write(&vma->vm_lock->lock): waits until every reader has left; new trylocks fail meanwhile
+    yield* charge(th);
+    yield* down_write_nopoint(k, v.vm_lock, site);
+    th.cost += v.line.write(k);
     v.vm_lock_seq = mm.mm_lock_seq;
-    v.lockWriter = false; // up_write
+    up_write_fast(k, v.vm_lock, th);
   } else {
-    lineCost(th, v);
     if (v.vm_refcnt !== 0) {
-      // __vma_start_exclude_readers: add F, wait for vm_refcnt == F + 1
-      v.vm_refcnt += F;
+      // __vma_start_exclude_readers: refcount_add(F), wait for vm_refcnt == F + 1
+      atomic_add_return(k, v.refcnt, F, th);
+      if (v.vm_refcnt !== F + 1 && v.vm_refcnt > F) yield* charge(th);
       for (let guard = 0; v.vm_refcnt !== F + 1 && v.vm_refcnt > F; guard++) {
         if (guard > 1_000_000) throw new Error("vma_start_write: readers never drained");
         waited = true;
@@ -193,13 +178,17 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
         k.task.state = TASK_RUNNING;
       }
       if (mm.vma_writer_wait === k) mm.vma_writer_wait = null;
+      th.cost += v.line.write(k);
       v.vm_lock_seq = mm.mm_lock_seq;
-      v.vm_refcnt -= F;
-    } else v.vm_lock_seq = mm.mm_lock_seq;
+      atomic_add_return(k, v.refcnt, -F, th);
+    } else {
+      th.cost += v.line.write(k);
+      v.vm_lock_seq = mm.mm_lock_seq;
+    }
+    const st = sim.vmaLockStatW;
+    if (waited) st.contended(site, sim.m.now - since, false);
+    st.acquired(false);
   }
-  const st = sim.vmaLockStatW;
-  if (waited) st.contended(site, sim.m.now - since, false);
-  st.acquired(false);
   if (v.readers > 0)
     sim.finding(
       "vma_mutual_exclusion",
@@ -213,17 +202,19 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
 /** vma_mark_detached (include/linux/mm.h 6.4: set the flag; mm/mmap_lock.c 6.15: drop the attach reference, waiting out transient readers). */
 export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
   vmaModify(th, v, "vma_mark_detached");
+  const k = th.k;
   if (th.sim.sw.vmaLockImpl === "rwsem") {
+    th.cost += v.line.write(k);
     v.detached = true;
     return;
   }
   if (v.vm_refcnt <= 0) return;
-  v.vm_refcnt--;
-  if (v.vm_refcnt === 0) return;
+  // __refcount_dec_and_test: the attach reference goes
+  if (atomic_add_return(k, v.refcnt, -1, th) === 0) return;
   // __vma_exclude_readers_for_detach: wait for the transient readers to drop their references
   const mm = v.vm_mm!;
-  const k = th.k;
-  v.vm_refcnt += F;
+  atomic_add_return(k, v.refcnt, F, th);
+  if (v.vm_refcnt !== F) yield* charge(th);
   for (let guard = 0; v.vm_refcnt !== F; guard++) {
     if (guard > 1_000_000) throw new Error("vma_mark_detached: readers never drained");
     mm.vma_writer_wait = k;
@@ -232,12 +223,24 @@ export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
     k.task.state = TASK_RUNNING;
   }
   if (mm.vma_writer_wait === k) mm.vma_writer_wait = null;
-  v.vm_refcnt = 0;
+  atomic_add_return(k, v.refcnt, -F, th);
 }
 
 /** vma_mark_attached (include/linux/mm.h 6.15: refcount 1; 6.4 vma_mark_detached(false): clear the flag). */
 export function vma_mark_attached(th: MmThread, v: Vma): void {
-  if (th.sim.sw.vmaLockImpl === "rwsem") v.detached = false;
+  if (th.sim.sw.vmaLockImpl === "rwsem") {
+    th.cost += v.line.write(th.k);
+    v.detached = false;
+  } else {
+    // refcount_set_release(&vma->vm_refcnt, 1)
+    th.cost += v.refcnt.line.write(th.k);
+    v.vm_refcnt = 1;
+  }
+}
+
+/** The attached state set before the run (premapped regions: no CPU, no cache-line traffic). */
+export function vmaAttachBoot(sim: { sw: { vmaLockImpl: string } }, v: Vma): void {
+  if (sim.sw.vmaLockImpl === "rwsem") v.detached = false;
   else v.vm_refcnt = 1;
 }
 

@@ -51,6 +51,7 @@ export const WORKLOAD_MODEL: Readonly<Record<string, VariantInfo["model"]>> = {
   fork: "mm",
   writer: "fs",
   committer: "fs",
+  nfsd: "fs",
   fsync: "fs",
   sync: "fs",
   probe: "fs",

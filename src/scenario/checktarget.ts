@@ -8,6 +8,8 @@ import type { MmWorkload } from "../workloads/mm.js";
 import { toMmWorkload } from "./adapters/mm.js";
 import { ModelUnavailableError } from "./adapters/types.js";
 import { type Catalog, findVariant } from "./catalog.js";
+import { ScenarioError } from "./errors.js";
+import { loadScenario } from "./load.js";
 import { catalog as defaultCatalog } from "./models.js";
 import { effectiveKnobs } from "./run.js";
 import type { Scenario } from "./schema.js";
@@ -94,20 +96,100 @@ export function targetFromCounterexample(cx: Counterexample): CheckTarget {
   return fromConfig(cfg, String(d.scenario ?? cx.target), Number(d.maxSteps ?? DEFAULT_MAX_STEPS), kinds);
 }
 
-/** Validate the shape of a parsed counterexample file; returns a problem description or null. */
-export function counterexampleProblem(doc: unknown): string | null {
-  if (typeof doc !== "object" || doc === null) return "not a JSON object";
-  const o = doc as Record<string, unknown>;
-  if (o.faultline !== "counterexample") return 'field "faultline": expected "counterexample"';
-  if (o.version !== 1) return `field "version": found ${JSON.stringify(o.version)}, allowed 1`;
-  if (!Array.isArray(o.choices) || !o.choices.every((c) => Number.isInteger(c) && c >= 0))
-    return 'field "choices": expected an array of CPU numbers';
-  if (typeof o.describe !== "object" || o.describe === null) return 'field "describe": expected an object';
-  const d = o.describe as Record<string, unknown>;
-  if (d.model !== "mm") return 'field "describe.model": expected "mm"';
-  if (!Number.isInteger(d.cpus) || (d.cpus as number) < 1)
-    return 'field "describe.cpus": expected a CPU count';
-  if (!Array.isArray(d.workloads)) return 'field "describe.workloads": expected an array';
-  if (typeof o.finding !== "object" || o.finding === null) return 'field "finding": expected an object';
+const MAX_CX_STEPS = 10_000_000;
+
+/** The scenario fields a counterexample's `describe` holds, and back (for error messages). */
+const DESCRIBE_FIELDS: [RegExp, string][] = [
+  [/^machine\.cpus/, "describe.cpus"],
+  [/^machine\.preemption/, "describe.preempt"],
+  [/^machine\.costs/, "describe.costs"],
+  [/^kernel\.variant/, "describe.kernel"],
+  [/^kernel\.switches/, "describe.switches"],
+  [/^kernel\.disableLockSites/, "describe.disabledSites"],
+  [/^kernel\.faultInjection/, "describe.inject"],
+  [/^workloads/, "describe.workloads"],
+];
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const show = (v: unknown) => {
+  const t = JSON.stringify(v) ?? String(v);
+  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
+};
+
+/** Checks a parsed counterexample file as untrusted input: every field the replay uses, the machine,
+ * kernel and workloads through the scenario schema and the catalog (so an unknown kernel, preemption
+ * model or CPU count is named as such). Returns the first problem ("field X: found Y; allowed: Z") or null. */
+export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalog()): string | null {
+  if (!isObj(doc)) return `found ${Array.isArray(doc) ? "a list" : show(doc)}; allowed: a JSON object`;
+  const o = doc;
+  if (o.faultline !== "counterexample")
+    return `field "faultline": found ${show(o.faultline)}; allowed: "counterexample"`;
+  if (o.version !== 1) return `field "version": found ${show(o.version)}; allowed: 1`;
+  if (typeof o.target !== "string" || o.target.length > 1000)
+    return `field "target": found ${show(o.target)}; allowed: a string`;
+  if (!isObj(o.describe)) return `field "describe": found ${show(o.describe)}; allowed: an object`;
+  const d = o.describe;
+  if (d.model !== "mm") return `field "describe.model": found ${show(d.model)}; allowed: "mm"`;
+  if (!isInt(d.cpus, 1, 256))
+    return `field "describe.cpus": found ${show(d.cpus)}; allowed: an integer from 1 to 256`;
+  if (!isInt(d.seed, 0, Number.MAX_SAFE_INTEGER))
+    return `field "describe.seed": found ${show(d.seed)}; allowed: an integer from 0 to ${Number.MAX_SAFE_INTEGER}`;
+  if (d.maxSteps !== undefined && !isInt(d.maxSteps, 1, MAX_CX_STEPS))
+    return `field "describe.maxSteps": found ${show(d.maxSteps)}; allowed: an integer from 1 to ${MAX_CX_STEPS}`;
+  if (typeof d.scenario !== "string" || d.scenario.length > 200)
+    return `field "describe.scenario": found ${show(d.scenario)}; allowed: a scenario name`;
+  if (
+    d.kinds !== undefined &&
+    d.kinds !== null &&
+    !(Array.isArray(d.kinds) && d.kinds.length <= 100 && d.kinds.every((k) => typeof k === "string"))
+  )
+    return `field "describe.kinds": found ${show(d.kinds)}; allowed: null or a list of finding kinds`;
+  if (!Array.isArray(d.workloads) || d.workloads.length > 64)
+    return `field "describe.workloads": found ${show(d.workloads)}; allowed: a list of at most 64 workloads`;
+  const variant = typeof d.kernel === "string" ? findVariant(cat, d.kernel) : undefined;
+  if (variant?.model !== "mm")
+    return `field "describe.kernel": found ${show(d.kernel)}; allowed: a per-VMA-lock variant: ${cat.variants
+      .filter((v) => v.model === "mm")
+      .map((v) => v.name)
+      .join(", ")}`;
+  // The machine, kernel and workloads as a scenario: the loader checks every value and name.
+  const workloads = d.workloads.map((w) => {
+    if (!isObj(w)) return w;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(w))
+      out[k === "thinkNs" ? "think" : k === "childLifeNs" ? "childLife" : k] = v;
+    return out;
+  });
+  const scenario = {
+    name: "counterexample",
+    machine: { cpus: d.cpus, preemption: d.preempt ?? "none", costs: d.costs ?? {} },
+    kernel: {
+      variant: d.kernel,
+      switches: d.switches ?? {},
+      disableLockSites: d.disabledSites ?? [],
+      ...(d.inject !== undefined ? { faultInjection: d.inject } : {}),
+    },
+    workloads,
+  };
+  try {
+    loadScenario(JSON.stringify(scenario), { file: "describe", catalog: cat });
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    const p = e.problems[0]!;
+    let field = p.field;
+    for (const [re, name] of DESCRIBE_FIELDS) if (re.test(field)) field = field.replace(re, name);
+    return `field "${field}": found ${p.found}; allowed: ${p.allowed}`;
+  }
+  if (!isObj(o.finding) || typeof o.finding.kind !== "string" || typeof o.finding.message !== "string")
+    return `field "finding": found ${show(o.finding)}; allowed: an object with kind and message`;
+  if (!Array.isArray(o.choices) || o.choices.length > ((d.maxSteps as number | undefined) ?? MAX_CX_STEPS))
+    return `field "choices": found ${show(o.choices)}; allowed: a list of at most ${(d.maxSteps as number | undefined) ?? MAX_CX_STEPS} CPU numbers`;
+  const cpus = d.cpus;
+  const bad = o.choices.findIndex((c) => !isInt(c, 0, cpus - 1));
+  if (bad >= 0)
+    return `field "choices[${bad}]": found ${show(o.choices[bad])}; allowed: a CPU number from 0 to ${cpus - 1}`;
   return null;
 }

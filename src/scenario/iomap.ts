@@ -1,6 +1,7 @@
-// The iomap writeback scenarios iomap-s1..iomap-s8 (spec §6.4) and a self-contained runner:
-// runFsScenario(config) builds the machine, the fs model and the workload, runs to completion and
-// returns an FsResult (JSON-serialisable, deterministic for a seed).
+// A self-contained runner for the writeback scenarios: fsScenarioFromYaml turns a scenario file
+// (the built-in ones are scenarios/iomap-s1..s8.yaml) into a config, runFsScenario(config) builds
+// the machine, the fs model and the workload, runs to completion and returns an FsResult
+// (JSON-serialisable, deterministic for a seed).
 import { FS_COST_PROFILES, type FsCostProfileName, type FsCosts } from "../fs/costs.js";
 import type { DeviceProfile } from "../fs/device.js";
 import type { FsConfig } from "../fs/fs.js";
@@ -8,12 +9,13 @@ import type { FsStatsSummary } from "../fs/stats.js";
 import { iomapVariant } from "../kernels/iomap.js";
 import type { PreemptModel } from "../sim/config.js";
 import { CTX_NAMES, type Machine, percentiles } from "../sim/index.js";
-import { bootKernel } from "../sync/index.js";
+import { bootKernel, type LockStatRow, lockStats } from "../sync/index.js";
 import type { Rcu } from "../sync/rcu.js";
 import { deviceProfile, type FileSpec, FsRun, type FsRunConfig, type TaskSpec } from "../workloads/iomap.js";
+import { deviceOverridesOf, fsConfigOf, toFileSpec, toTaskSpec } from "./adapters/fs.js";
+import { loadScenario } from "./load.js";
+import { catalog } from "./models.js";
 
-const GB = 1e9;
-const GIB = 2 ** 30;
 const MIB = 2 ** 20;
 
 export interface FsMachineSpec {
@@ -28,6 +30,8 @@ export interface FsMachineSpec {
   jitter: number;
   /** Soft-lockup reporting: "repeat" (v5.13+) or "once" per episode (4.x, RHEL 8). */
   watchdogStyle: "repeat" | "once";
+  /** Steal-time profile (src/sim/hypervisor.ts). */
+  steal: string;
 }
 
 /** A scenario as data: names resolved at run time. */
@@ -50,249 +54,53 @@ export interface FsScenarioConfig {
   disableLockSites?: string[];
 }
 
-const MACHINE_DEFAULTS: FsMachineSpec = {
-  cpus: 8,
-  hz: 1000,
-  preempt: "none",
-  watchdogThreshS: 10,
-  rcuStallTimeoutS: 21,
-  debugAtomicSleep: true,
-  nmiWatchdog: true,
-  hungTaskTimeoutS: 120,
-  jitter: 0.05,
-  watchdogStyle: "repeat",
-};
-
-function machine(over: Partial<FsMachineSpec> = {}): FsMachineSpec {
-  return { ...MACHINE_DEFAULTS, ...over };
-}
-
-const PROBE_CPU2: TaskSpec = { kind: "probe", cpu: 2, periodNs: 1_000_000 };
-
-/** S1's 52 GB file and its fio writer, committer and probe (S8 reruns it under other preemption models). */
-function s1Workload(): Pick<FsScenarioConfig, "files" | "tasks"> {
-  return {
-    files: [
-      {
-        name: "data",
-        bytes: 52 * GB,
-        layout: { extentBytes: 1 * GIB, extentBytesMax: 8 * GIB, gapBytes: 64 * MIB },
-        initial: "empty",
-      },
-    ],
-    tasks: [
-      { kind: "writer", cpu: 3, comm: "fio", jobs: [{ file: "data", bytes: 52 * GB, fsync: true }] },
-      { kind: "committer", cpu: 4, file: "data", everyNs: 10e9 },
-      PROBE_CPU2,
-    ],
-  };
-}
-
-/** The eight scenarios of spec §6.4 (parameters explained in docs/design/fs-model.md §5). */
-export const IOMAP_SCENARIOS: Record<string, FsScenarioConfig> = {
-  "iomap-s1": {
-    name: "iomap-s1",
-    title:
-      "Trond / cloud NFS server: 52 GB sequential file on md RAID0 of cloud disks, AWS-like per-page cost",
-    variant: "5.16",
-    costProfile: "aws-like",
-    machine: machine({ cpus: 8, preempt: "none", watchdogStyle: "once" }),
-    device: "cloud-raid0x4",
-    fs: {
-      memBytes: 128 * GIB,
-      dirtyBackgroundRatio: 10,
-      dirtyRatio: 20,
-      physRunBytes: 64 * MIB,
-      flusherCpu: 0,
-    },
-    ...s1Workload(),
-    limitNs: 600e9,
-    seed: 1,
-  },
-  "iomap-s2": {
-    name: "iomap-s2",
-    title: "Darrick's fragmented 20 GB: 200 non-adjacent unwritten extents, one xfs_end_io sees all",
-    variant: "5.16",
-    costProfile: "slow-vm",
-    machine: machine({ cpus: 4, preempt: "none" }),
-    device: "nvme-raid0x4",
-    deviceOverrides: { irqCpu: 2 },
-    fs: {
-      memBytes: 64 * GIB,
-      dirtyBackgroundRatio: 60,
-      dirtyRatio: 80,
-      physRunBytes: 1 * MIB,
-      endIoDelayNs: 5e9,
-    },
-    files: [
-      {
-        name: "frag",
-        bytes: 200 * 26214 * 4096,
-        layout: { extentBytes: 26214 * 4096, gapBytes: 1 * MIB },
-        initial: "unwritten",
-        predirtyBytes: 200 * 26214 * 4096,
-      },
-    ],
-    tasks: [{ kind: "fsync", cpu: 0, file: "frag", atNs: 0 }, PROBE_CPU2],
-    limitNs: 200e9,
-    seed: 1,
-  },
-  "iomap-s3": {
-    name: "iomap-s3",
-    title: "Dave V4 measurement: 10.1 GB then 15.8 GB files, 5 s completion batching (calibration)",
-    variant: "dave-v4",
-    costProfile: "default",
-    machine: machine({ cpus: 8, preempt: "none" }),
-    device: "nvme-pcie3",
-    deviceOverrides: { irqCpu: 2 },
-    fs: {
-      memBytes: 64 * GIB,
-      dirtyBackgroundRatio: 60,
-      dirtyRatio: 80,
-      physRunBytes: 64 * 1024,
-      endIoDelayNs: 5e9,
-    },
-    files: [
-      { name: "a", bytes: 10.1 * GB, layout: { extentBytes: 8 * GIB, gapBytes: 0 }, initial: "empty" },
-      {
-        name: "b",
-        bytes: 15.8 * GB,
-        layout: { extentBytes: 8 * GIB, gapBytes: 0, startBlock: 1 << 24 },
-        initial: "empty",
-      },
-    ],
-    tasks: [
-      {
-        kind: "writer",
-        cpu: 0,
-        comm: "xfs_io",
-        jobs: [
-          { file: "a", bytes: 10.1 * GB, fsync: true },
-          { file: "b", bytes: 15.8 * GB, fsync: true },
-        ],
-      },
-      PROBE_CPU2,
-    ],
-    limitNs: 300e9,
-    seed: 1,
-  },
-  "iomap-s4": {
-    name: "iomap-s4",
-    title: "Overwrite in interrupt context (2020): 32 GB written file overwritten + fsync, NVMe hardirq",
-    variant: "5.16",
-    costProfile: "default",
-    machine: machine({ cpus: 4, preempt: "none" }),
-    device: "nvme-raid0x4",
-    fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 60, dirtyRatio: 80, physRunBytes: 2 * MIB },
-    files: [
-      {
-        name: "old",
-        bytes: 32 * GIB,
-        layout: { extentBytes: 8 * GIB, gapBytes: 0 },
-        initial: "written",
-        predirtyBytes: 32 * GIB,
-      },
-    ],
-    tasks: [
-      { kind: "fsync", cpu: 1, file: "old", atNs: 0 },
-      { kind: "probe", cpu: 1, periodNs: 1_000_000 },
-    ],
-    limitNs: 200e9,
-    seed: 1,
-  },
-  "iomap-s5": {
-    name: "iomap-s5",
-    title: "pmem RCU stall: buffered write to pmem, completion in the submitter, NONE",
-    variant: "5.16",
-    costProfile: "default",
-    machine: machine({ cpus: 4, preempt: "none", rcuStallTimeoutS: 21 }),
-    device: "pmem",
-    fs: { memBytes: 768 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
-    files: [
-      { name: "big", bytes: 512 * GIB, layout: { extentBytes: 8 * GIB, gapBytes: 0 }, initial: "empty" },
-    ],
-    tasks: [{ kind: "writer", cpu: 1, comm: "dd", jobs: [{ file: "big", bytes: 512 * GIB, fsync: true }] }],
-    limitNs: 2000e9,
-    seed: 1,
-  },
-  "iomap-s6": {
-    name: "iomap-s6",
-    title: "Wang throughput: 4 writers x 32 GiB on 4 x NVMe RAID0, end_fsync",
-    variant: "5.16",
-    costProfile: "default",
-    machine: machine({ cpus: 16, preempt: "voluntary" }),
-    device: "nvme-raid0x4",
-    fs: { memBytes: 256 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * 1024 },
-    files: [0, 1, 2, 3].map((i) => ({
-      name: `job${i}`,
-      bytes: 32 * GIB,
-      layout: { extentBytes: 8 * GIB, gapBytes: 0, startBlock: (i + 1) << 24 },
-      initial: "empty" as const,
-    })),
-    tasks: [0, 1, 2, 3].map((i) => ({
-      kind: "writer" as const,
-      cpu: 4 + i,
-      comm: "fio",
-      jobs: [{ file: `job${i}`, bytes: 32 * GIB, fsync: true }],
-    })),
-    limitNs: 600e9,
-    seed: 1,
-  },
-  "iomap-s7": {
-    name: "iomap-s7",
-    title: "Sleep-in-atomic: generic (gfs2/zonefs) inline completion of overwrites in BLOCK_SOFTIRQ",
-    variant: "trond",
-    costProfile: "default",
-    machine: machine({ cpus: 4, preempt: "none", debugAtomicSleep: true }),
-    device: "sata-ssd",
-    fs: {
-      fsKind: "generic",
-      memBytes: 64 * GIB,
-      dirtyBackgroundRatio: 60,
-      dirtyRatio: 80,
-      physRunBytes: 256 * 1024,
-    },
-    files: [
-      {
-        name: "gfs2file",
-        bytes: 2 * GIB,
-        layout: { extentBytes: 1 * GIB, gapBytes: 0 },
-        initial: "written",
-        predirtyBytes: 2 * GIB,
-      },
-    ],
-    tasks: [{ kind: "fsync", cpu: 0, file: "gfs2file", atNs: 0 }],
-    limitNs: 100e9,
-    seed: 1,
-  },
-  "iomap-s8": {
-    name: "iomap-s8",
-    title: "Preemption sweep: S1 with preempt = none | voluntary | full | lazy (set machine.preempt)",
-    variant: "5.16",
-    costProfile: "aws-like",
-    machine: machine({ cpus: 8, preempt: "full", watchdogStyle: "once" }),
-    device: "cloud-raid0x4",
-    fs: { memBytes: 128 * GIB, dirtyBackgroundRatio: 10, dirtyRatio: 20, physRunBytes: 64 * MIB },
-    ...s1Workload(),
-    limitNs: 600e9,
-    seed: 1,
-  },
-};
-
-export const IOMAP_SCENARIO_NAMES: readonly string[] = Object.keys(IOMAP_SCENARIOS);
-
 export type FsScenarioOverrides = Partial<Omit<FsScenarioConfig, "machine" | "fs">> & {
   machine?: Partial<FsMachineSpec>;
   fs?: FsScenarioConfig["fs"];
 };
 
-/** A preset by name with overrides merged in (machine and fs merge per field). */
-export function iomapScenario(name: string, over: FsScenarioOverrides = {}): FsScenarioConfig {
-  const base = IOMAP_SCENARIOS[name];
-  if (base === undefined)
-    throw new RangeError(
-      `iomap scenario: unknown ${JSON.stringify(name)}; known: ${IOMAP_SCENARIO_NAMES.join(", ")}`,
-    );
+/**
+ * A writeback scenario from its YAML (scenarios/iomap-*.yaml are the only source of the built-in
+ * ones): loaded and validated against the catalog, converted to the runner's config, with
+ * overrides merged in (machine and fs per field). `file` names the source in error messages.
+ */
+export function fsScenarioFromYaml(
+  text: string,
+  file: string,
+  over: FsScenarioOverrides = {},
+): FsScenarioConfig {
+  const s = loadScenario(text, { file, catalog: catalog() });
+  const fs = s.fs;
+  if (fs === undefined) throw new RangeError(`${file}: not a writeback scenario (no fs section)`);
+  const m = s.machine;
+  const base: FsScenarioConfig = {
+    name: s.name,
+    title: s.title ?? s.name,
+    variant: s.kernel.variant,
+    costProfile: m.costProfile as FsCostProfileName,
+    ...(m.costs !== undefined ? { costs: m.costs as Partial<FsCosts> } : {}),
+    machine: {
+      cpus: m.cpus,
+      hz: m.hz as FsMachineSpec["hz"],
+      preempt: m.preemption,
+      watchdogThreshS: m.watchdogThresh,
+      rcuStallTimeoutS: m.rcuStallTimeout,
+      debugAtomicSleep: m.debugAtomicSleep,
+      nmiWatchdog: m.nmiWatchdog,
+      hungTaskTimeoutS: m.hungTaskTimeout,
+      jitter: m.jitter,
+      watchdogStyle: m.watchdogStyle,
+      steal: m.steal,
+    },
+    device: fs.device,
+    deviceOverrides: deviceOverridesOf(fs),
+    fs: fsConfigOf(fs),
+    files: fs.files.map(toFileSpec),
+    tasks: s.workloads.filter((w) => w.enabled).map(toTaskSpec),
+    limitNs: s.stop.time ?? 600e9,
+    seed: s.seed ?? 1,
+    ...(s.kernel.disableLockSites.length > 0 ? { disableLockSites: [...s.kernel.disableLockSites] } : {}),
+  };
   return {
     ...base,
     ...over,
@@ -346,6 +154,10 @@ export interface FsResult {
   cpuBusyNs: { cpu: number; task: number; softirq: number; hardirq: number }[];
   fs: FsStatsSummary;
   findings: { kind: string; tNs: number; cpus: number[]; message: string }[];
+  /** /proc/lock_stat rows of the run's locks (i_pages, i_ioend_lock, page wait-queue heads, ...). */
+  lockStat: LockStatRow[];
+  /** Steal profile and the time each vCPU was descheduled (/proc/stat steal, ns). */
+  steal: { profile: string; stolenNs: number[] };
   dmesg: string[];
 }
 
@@ -365,6 +177,7 @@ export function setupFsScenario(cfg: FsScenarioConfig): { m: Machine; run: FsRun
     hungTaskTimeoutS: mc.hungTaskTimeoutS,
     jitter: mc.jitter,
     watchdogStyle: mc.watchdogStyle,
+    steal: mc.steal,
     kernelRelease: `${cfg.variant}-faultline`,
   });
   for (const site of cfg.disableLockSites ?? []) m.disabledSites.add(site);
@@ -480,6 +293,11 @@ export function fsResult(cfg: FsScenarioConfig, m: Machine, run: FsRun, done: bo
       cpus: f.cpus,
       message: f.message,
     })),
+    lockStat: lockStats(m).rows(),
+    steal: {
+      profile: cfg.machine.steal,
+      stolenNs: m.cpus.map((c) => (m.hv === null ? 0 : Math.round(m.hv.stolenNs(c.id, m.now)))),
+    },
     dmesg: m.formatDmesg().slice(0, 400),
   };
 }

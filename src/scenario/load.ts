@@ -84,14 +84,25 @@ export function loadScenario(text: string, opts: LoadOptions): Scenario {
 
 /** Parses "machine.cpus", "workloads[0].threads" or "workloads.0.threads" into path segments. */
 export function parseSetPath(path: string): Path | undefined {
-  if (!/^[A-Za-z_$][\w$-]*(\.[\w$-]+|\[\d+\])*$/.test(path)) return undefined;
+  if (path.length > MAX_SET_PATH || !/^[A-Za-z_$][\w$-]*(\.[\w$-]+|\[\d+\])*$/.test(path)) return undefined;
   const out: Path = [];
   for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
-    if (m[2] !== undefined) out.push(Number(m[2]));
-    else out.push(/^\d+$/.test(m[1]!) ? Number(m[1]) : m[1]!);
+    const seg = m[2] ?? m[1]!;
+    if (/^\d+$/.test(seg)) {
+      // a list index: bounded before anything is allocated for it (lists hold at most MAX_SET_INDEX items)
+      if (seg.length > 7 || Number(seg) >= MAX_SET_INDEX) return undefined;
+      out.push(Number(seg));
+    } else if (FORBIDDEN_KEYS.has(seg)) return undefined;
+    else out.push(seg);
   }
   return out;
 }
+
+/** Longest --set path and highest list index a --set may name. */
+const MAX_SET_PATH = 200;
+const MAX_SET_INDEX = 1000;
+/** Names that are properties of every JavaScript object, never scenario fields. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Splits "PATH=VALUE" as given to --set or --param. */
 export function parseSetOption(arg: string): SetOption | undefined {
@@ -114,8 +125,8 @@ function applySets(doc: ReturnType<typeof parseDocument>, sets: readonly SetOpti
       ScenarioError.single({ file: label, line: 0, column: 0, field: s.path, found, allowed });
     if (!path)
       throw problem(
-        `the path ${JSON.stringify(s.path)}`,
-        "a field path such as machine.cpus or workloads[0].threads",
+        `the path ${JSON.stringify(s.path.length > 60 ? `${s.path.slice(0, 57)}...` : s.path)}`,
+        `a field path such as machine.cpus or workloads[0].threads (at most ${MAX_SET_PATH} characters, list indexes below ${MAX_SET_INDEX})`,
       );
     let value: unknown;
     try {
@@ -275,7 +286,7 @@ function boundsOf(schema: z.ZodType | undefined, issue: z.core.$ZodIssue): strin
     js.minimum ?? js.minItems ?? js.minLength ?? (issue.code === "too_small" ? Number(i.minimum) : undefined);
   const max =
     js.maximum ?? js.maxItems ?? js.maxLength ?? (issue.code === "too_big" ? Number(i.maximum) : undefined);
-  const n = Number(issue.code === "too_small" ? min : max);
+  const n = Number(max ?? min);
   const unit =
     i.origin === "array"
       ? n === 1
@@ -426,7 +437,7 @@ function checkNames(
   else {
     const names = Object.keys(profile.costs);
     for (const k of Object.keys(s.machine.costs)) {
-      if (!(k in profile.costs)) {
+      if (!Object.hasOwn(profile.costs, k)) {
         problems.push({
           ...locate(["machine", "costs", k], true),
           found: `unknown cost ${JSON.stringify(k)}`,
@@ -468,7 +479,7 @@ function checkNames(
         if (!fileNames.includes(j.file))
           bad(["workloads", i, "jobs", n, "file"], `a file of fs.files: ${list(fileNames)}`);
       });
-    if ((w.type === "fsync" || w.type === "committer") && !fileNames.includes(w.file))
+    if ((w.type === "fsync" || w.type === "committer" || w.type === "nfsd") && !fileNames.includes(w.file))
       bad(["workloads", i, "file"], `a file of fs.files: ${list(fileNames)}`);
   });
   if (variant?.model === "fs" && !s.fs)

@@ -3,6 +3,7 @@
 
 import { FS_COST_PROFILES } from "../fs/costs.js";
 import { DEVICE_PROFILES } from "../fs/device.js";
+import { FS_LOCK_SITES } from "../fs/page-writeback.js";
 import { IOMAP_VARIANTS } from "../kernels/iomap.js";
 import { mmVariantInfos } from "../kernels/mm.js";
 import { MM_COSTS_CALIBRATION } from "../mm/costs.js";
@@ -69,8 +70,6 @@ const SIM_VARIANT: VariantInfo = {
   yields: [],
 };
 
-const FS_LOCK_SITES: readonly string[] = [];
-
 /** One line per iomap switch (src/fs/variant.ts documents them in full). */
 const FS_SWITCH_HELP: Record<string, string> = {
   "ioendCap.kind": "what bounds one ioend at submission (iomap_can_add_to_ioend)",
@@ -92,6 +91,8 @@ const FS_SWITCH_HELP: Record<string, string> = {
   plugLimit: "BLK_MAX_REQUEST_COUNT of the block plug",
   pagevecSize: "pagevec (15) or folio_batch (31) size in write_cache_pages",
   flushPlugOnResched: "writeback_sb_inodes flushes the plug before cond_resched (2022+)",
+  delallocToUnwritten: "delalloc conversion makes unwritten extents (v5.8+ a5949d3faedf)",
+  wqCpuIntensiveThreshUs: "workqueue CPU-intensive auto-detection threshold in µs (6.5+: 10000; 0: none)",
 };
 const FS_YIELDS = [
   "xfs_end_io:cond_resched",
@@ -120,7 +121,9 @@ function buildCatalog(): Catalog {
     summary:
       name === "default"
         ? "calibrated on this project's machine (Linux 6.18, KVM guest)"
-        : `default, with ${name} per-folio completion costs`,
+        : name.startsWith("what-if")
+          ? `what-if: default with a hand-set per-folio completion cost (${name}); no built-in scenario uses it`
+          : `default, with the ${name} per-folio completion cost`,
     costs: sortedRecord({
       ...DEFAULT_ENGINE_COSTS,
       ...mmCosts,

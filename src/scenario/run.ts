@@ -81,6 +81,7 @@ export function runScenario(s: Scenario, opts: RunOptions): RunResult {
       hungTaskTimeoutS: s.machine.hungTaskTimeout,
       nmiWatchdog: s.machine.nmiWatchdog,
       jitter: s.machine.jitter,
+      steal: s.machine.steal,
       debugAtomicSleep: s.machine.debugAtomicSleep,
       kernelRelease: variant.model === "sim" ? "faultline" : `${variant.name}-faultline`,
       costs: engineCosts(costs),

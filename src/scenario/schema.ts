@@ -1,6 +1,7 @@
 // The scenario format: one zod schema, which validates scenario files, types them, and is published
 // as JSON Schema (schema/scenario.schema.json) so that editors can complete scenario files.
 import { z } from "zod";
+import { STEAL_PROFILE_NAMES } from "../sim/hypervisor.js";
 import { DURATION_RE, parseDurationNs, parseSizeBytes, SIZE_RE } from "./units.js";
 
 export const SCENARIO_FORMAT_VERSION = 1;
@@ -8,18 +9,31 @@ export const SCENARIO_FORMAT_VERSION = 1;
 const DURATION_HELP = 'a duration such as "25s", "10ms", "500us", or an integer number of ns';
 const SIZE_HELP = 'a size such as "20GiB", "4KiB", "1MB", or an integer number of bytes';
 
-/** A duration in the file; the typed scenario holds integer ns. */
+const DURATION_MAX = `a duration of at most ${Number.MAX_SAFE_INTEGER} ns (about 104 days)`;
+const SIZE_MAX = `a size of at most ${Number.MAX_SAFE_INTEGER} bytes (8 PiB)`;
+
+/** A duration in the file; the typed scenario holds integer ns (a value past 2^53 ns is an error). */
 export const Duration = z
   .union([z.number().int().nonnegative(), z.string().regex(DURATION_RE)])
   .describe(DURATION_HELP)
-  .transform((v) => parseDurationNs(v) ?? 0)
+  .transform((v, ctx) => {
+    const ns = parseDurationNs(v);
+    if (ns !== undefined) return ns;
+    ctx.issues.push({ code: "custom", message: DURATION_MAX, input: v });
+    return z.NEVER;
+  })
   .describe(DURATION_HELP);
 
-/** A size in the file; the typed scenario holds integer bytes. */
+/** A size in the file; the typed scenario holds integer bytes (a value past 2^53 bytes is an error). */
 export const Size = z
   .union([z.number().int().nonnegative(), z.string().regex(SIZE_RE)])
   .describe(SIZE_HELP)
-  .transform((v) => parseSizeBytes(v) ?? 0)
+  .transform((v, ctx) => {
+    const bytes = parseSizeBytes(v);
+    if (bytes !== undefined) return bytes;
+    ctx.issues.push({ code: "custom", message: SIZE_MAX, input: v });
+    return z.NEVER;
+  })
   .describe(SIZE_HELP);
 
 const count = (max: number) => z.number().int().min(1).max(max);
@@ -73,6 +87,10 @@ export const Machine = z
       .max(0.5)
       .default(0.05)
       .describe("relative random jitter applied to model costs"),
+    steal: z
+      .enum(STEAL_PROFILE_NAMES as [string, ...string[]])
+      .default("none")
+      .describe("steal-time profile of the vCPUs (hypervisor descheduling; src/sim/hypervisor.ts)"),
   })
   .describe("the simulated machine");
 export type Machine = z.output<typeof Machine>;
@@ -329,6 +347,22 @@ export const Committer = z
   })
   .describe("an nfsd-like task that fsyncs a file periodically while writers run");
 
+export const Nfsd = z
+  .strictObject({
+    type: z.literal("nfsd"),
+    ...common,
+    cpus: z.array(cpuField).min(1).max(256).describe("CPUs of the nfsd threads, one thread per entry"),
+    file: z.string().min(1).describe("the file the client writes"),
+    size: Size.describe("bytes the client writes sequentially"),
+    wsize: Size.default(1024 * 1024).describe(
+      "bytes per WRITE RPC (the Linux client's largest wsize: 1 MiB)",
+    ),
+    commitEvery: Size.default(1024 ** 3).describe("the client sends a COMMIT after this many unstable bytes"),
+  })
+  .describe(
+    "an NFS server: nfsd threads take the client's WRITE RPCs (buffered writes) and COMMITs (vfs_fsync_range) from one stream; COMMITs overlap writes and each other",
+  );
+
 export const Fsync = z
   .strictObject({
     type: z.literal("fsync"),
@@ -363,6 +397,7 @@ export const Workload = z.discriminatedUnion("type", [
   Fork,
   Writer,
   Committer,
+  Nfsd,
   Fsync,
   Sync,
   Probe,
@@ -434,7 +469,12 @@ export const Fs = z
       .min(0)
       .default(0)
       .describe("fail every Nth bio with an I/O error (0: never)"),
-    delallocToUnwritten: z.boolean().default(false).describe("delalloc conversion makes unwritten extents"),
+    delallocToUnwritten: z
+      .boolean()
+      .optional()
+      .describe(
+        "delalloc conversion makes unwritten extents (default: the kernel's; every variant in scope is v5.8+, a5949d3faedf: unwritten)",
+      ),
     files: z.array(FsFile).min(1).max(1024),
   })
   .describe("block device, filesystem and files (writeback scenarios)");
@@ -452,8 +492,24 @@ export const Stop = z
 export type Stop = z.output<typeof Stop>;
 
 export const SEEDS_RE = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/;
+export const MAX_SEEDS = 1_000_000;
 export const Seeds = z
-  .union([z.array(z.number().int().nonnegative()).min(1).max(1_000_000), z.string().regex(SEEDS_RE)])
+  .union([
+    z.array(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)).min(1).max(MAX_SEEDS),
+    z
+      .string()
+      .regex(SEEDS_RE)
+      .refine(
+        (v) => {
+          const m = SEEDS_RE.exec(v);
+          if (!m) return true; // the regex reports it
+          const a = Number(m[1]);
+          const b = Number(m[2]);
+          return Number.isSafeInteger(a) && Number.isSafeInteger(b) && a <= b && b - a < MAX_SEEDS;
+        },
+        { message: `a range "A..B" with A <= B and at most ${MAX_SEEDS} seeds` },
+      ),
+  ])
   .describe('a list of seeds or a range "A..B" (inclusive)');
 
 export const Report = z

@@ -1,6 +1,8 @@
 // Machine configuration and the engine's own cost table. Kernel models (mm, fs) keep their own cost
 // tables; every entry names its unit and its source.
 
+import { STEAL_PROFILE_NAMES } from "./hypervisor.js";
+
 export type PreemptModel = "none" | "voluntary" | "full" | "lazy";
 export const PREEMPT_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full", "lazy"];
 
@@ -65,6 +67,8 @@ export interface MachineConfig {
   debugAtomicSleep: boolean;
   /** Relative jitter applied by Machine.jit() to model costs (0 = exact). */
   jitter: number;
+  /** Steal-time profile of the vCPUs (src/sim/hypervisor.ts STEAL_PROFILES; "none" = no hypervisor). */
+  steal: string;
   costs: EngineCosts;
   /** Names printed in watchdog splats. */
   hardwareName: string;
@@ -87,6 +91,7 @@ export function defaultMachineConfig(over: Partial<MachineConfig> = {}): Machine
     wqWatchdogThreshS: 30,
     debugAtomicSleep: true,
     jitter: 0.05,
+    steal: "none",
     hardwareName: "faultline simulated machine",
     kernelRelease: "faultline",
     ...over,
@@ -109,6 +114,7 @@ export function validateMachineConfig(c: MachineConfig): void {
   if (!(c.rcuStallTimeoutS >= 3 && c.rcuStallTimeoutS <= 300))
     bad("rcuStallTimeoutS", c.rcuStallTimeoutS, "3..300");
   if (!(c.jitter >= 0 && c.jitter < 1)) bad("jitter", c.jitter, "0 <= jitter < 1");
+  if (!STEAL_PROFILE_NAMES.includes(c.steal)) bad("steal", c.steal, STEAL_PROFILE_NAMES.join(", "));
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff)
     bad("seed", c.seed, "an integer 0..2^32-1");
 }

@@ -1,8 +1,8 @@
 // The engine: virtual time, event queue, PRNG, CPUs and contexts, scheduler, irqs, softirqs,
 // workqueues, watchdogs, and the timed and explore drivers.
 export * from "./config.js";
-export * from "./des.js";
 export * from "./effects.js";
+export * from "./hypervisor.js";
 export * from "./machine.js";
 export * from "./prng.js";
 export * from "./queue.js";

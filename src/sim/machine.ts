@@ -24,7 +24,9 @@ import {
   OP_YIELD,
   RUN_SOFTIRQ,
   SCHEDULE,
+  type Step,
 } from "./effects.js";
+import { Hypervisor, stealProfile } from "./hypervisor.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
 import { HoldoffRecord } from "./stats.js";
@@ -140,7 +142,11 @@ export class Cpu implements Handler {
   status = CPU_IDLE;
   token = 0;
   burstEnd = 0;
+  /** When the current burst started (steal time: the work done is measured from here). */
+  burstStart = 0;
+  /** Pending interrupts, taken in order from pendingHead (a queue without Array.shift's copying). */
   pendingIrqs: IrqReq[] = [];
+  pendingHead = 0;
   softirqPending = 0;
   needResched = false;
   needReschedLazy = false;
@@ -148,7 +154,7 @@ export class Cpu implements Handler {
   reschedSince = -1;
   reschedKind = CTX_TASK;
   readonly holdoff = new HoldoffRecord();
-  /** Runnable tasks other than curr, per class. */
+  /** Runnable tasks other than curr, per class (rqFair is a heap by vruntime, see fairPush). */
   readonly rqStop: Task[] = [];
   readonly rqFifo: Task[] = [];
   readonly rqFair: Task[] = [];
@@ -162,6 +168,8 @@ export class Cpu implements Handler {
   inDrive = false;
   /** Time consumed per context kind (ns), and idle time. */
   readonly busyNs = [0, 0, 0];
+  /** busyNs when need_resched was set (to label a holdoff by the context that took most of it). */
+  readonly reschedBusyNs = [0, 0, 0];
   nrSwitches = 0;
   hardirqCount = 0;
   softirqCount = 0;
@@ -204,7 +212,7 @@ export class Cpu implements Handler {
    */
   startBurst(f: Ctx): boolean {
     const m = this.m;
-    const end = m.now + f.remaining;
+    const end = m.hv === null ? m.now + f.remaining : m.hv.finishAt(this.id, m.now, f.remaining);
     if (end < m.queue.peekTime() && end <= m.runUntil) {
       m.now = end;
       m.account(this, f, f.remaining);
@@ -214,7 +222,8 @@ export class Cpu implements Handler {
     }
     this.status = CPU_BURST;
     this.burstFrame = f;
-    this.burstEnd = this.m.now + f.remaining;
+    this.burstStart = m.now;
+    this.burstEnd = end;
     this.m.queue.push(this.burstEnd, this.id, this, ++this.token);
     return true;
   }
@@ -223,7 +232,11 @@ export class Cpu implements Handler {
   splitBurst(): void {
     if (this.status !== CPU_BURST) return;
     const f = this.burstFrame!;
-    const left = this.burstEnd - this.m.now;
+    const hv = this.m.hv;
+    const left =
+      hv === null
+        ? this.burstEnd - this.m.now
+        : f.remaining - hv.workBetween(this.id, this.burstStart, this.m.now);
     this.m.account(this, f, f.remaining - left);
     f.remaining = left;
     this.burstFrame = null;
@@ -241,6 +254,70 @@ function stepLabel(cpu: number, site: string): string {
   return (l[cpu] ??= `${cpu}:${site}`);
 }
 
+/**
+ * A task's body before it first runs: the first resume calls the task's function (so it runs when the
+ * task is first scheduled, not when it is created) and puts the generator in the frame, so that later
+ * resumes go straight to it (no wrapping generator, one yield* level less per resume).
+ */
+class TaskStart {
+  constructor(
+    readonly f: Ctx,
+    readonly fn: TaskFn,
+  ) {}
+  next(v: unknown): IteratorResult<Step, unknown> {
+    const g = this.fn(this.f);
+    this.f.gen = g;
+    return g.next(v);
+  }
+}
+
+// The fair run queue: a binary min-heap ordered by (vruntime, pid), as the kernel's rbtree orders
+// by vruntime (O(log n) per pick instead of a scan of every runnable task). A queued task's vruntime
+// never changes while it is queued (only the running task's does), so the heap stays valid.
+function fairLess(a: Task, b: Task): boolean {
+  return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.pid < b.pid);
+}
+
+function fairUp(q: Task[], i: number): void {
+  const t = q[i]!;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!fairLess(t, q[p]!)) break;
+    q[i] = q[p]!;
+    i = p;
+  }
+  q[i] = t;
+}
+
+function fairDown(q: Task[], i: number): void {
+  const n = q.length;
+  const t = q[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && fairLess(q[c + 1]!, q[c]!)) c++;
+    if (!fairLess(q[c]!, t)) break;
+    q[i] = q[c]!;
+    i = c;
+  }
+  q[i] = t;
+}
+
+function fairPush(q: Task[], t: Task): void {
+  q.push(t);
+  fairUp(q, q.length - 1);
+}
+
+function fairRemove(q: Task[], t: Task): void {
+  const i = q[0] === t ? 0 : q.indexOf(t);
+  if (i < 0) return;
+  const last = q.pop()!;
+  if (i === q.length) return;
+  q[i] = last;
+  fairDown(q, i);
+  fairUp(q, i);
+}
+
 /** One-shot timer event. */
 class TimerEvent implements Handler {
   constructor(readonly fn: () => void) {}
@@ -255,6 +332,17 @@ class KickEvent implements Handler {
   fire(cpu: number): void {
     const c = this.m.cpus[cpu]!;
     if (c.status === CPU_IDLE || c.status === CPU_SPIN || c.status === CPU_READY) this.m.drive(c);
+  }
+}
+
+/** The hypervisor runs a stolen vCPU again. */
+class StealResumeEvent implements Handler {
+  constructor(
+    readonly m: Machine,
+    readonly cpu: Cpu,
+  ) {}
+  fire(): void {
+    this.m.drive(this.cpu);
   }
 }
 
@@ -280,6 +368,8 @@ export class Machine {
   readonly hooks: MachineHooks = { qs: [], tick: [], end: [] };
   readonly wq: WorkqueueSystem;
   readonly watchdogs: Watchdogs;
+  /** The hypervisor that steals the vCPUs (timed driver with a steal profile), else null. */
+  readonly hv: Hypervisor | null;
   private traceSink: TraceSink | null = null;
   /** Tracing at TRACE_MODEL or above: models emit kernel-function slices, instants and flows. */
   modelTrace = false;
@@ -346,6 +436,8 @@ export class Machine {
   runUntil = Number.POSITIVE_INFINITY;
   /** Steps run by the explore driver. */
   steps = 0;
+  /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
+  resumptions = 0;
   taint = "";
 
   constructor(cfg: Partial<MachineConfig> = {}) {
@@ -357,6 +449,10 @@ export class Machine {
     this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
     this.jitterRng = this.rng("jitter");
+    this.hv =
+      this.mode === "timed" && this.cfg.steal !== "none"
+        ? new Hypervisor(stealProfile(this.cfg.steal), (i) => this.rng(`steal.cpu${i}`), this.cfg.cpus)
+        : null;
     for (let i = 0; i < this.cfg.cpus; i++) this.cpus.push(new Cpu(this, i));
     this.wq = new WorkqueueSystem(this);
     this.watchdogs = new Watchdogs(this);
@@ -503,7 +599,7 @@ export class Machine {
       opts.kthread ?? true,
     );
     t.frame.stack = opts.stack ?? (t.kthread ? ["ret_from_fork", "kthread"] : []);
-    t.frame.gen = this.taskBody(t, fn);
+    t.frame.gen = new TaskStart(t.frame, fn) as unknown as KGen<unknown>;
     t.vruntime = c.minVruntime;
     t.lastSwitchTime = this.now;
     this.tasks.push(t);
@@ -515,15 +611,12 @@ export class Machine {
     return t;
   }
 
-  private *taskBody(t: Task, fn: TaskFn): KGen<unknown> {
-    const r = yield* fn(t.frame);
-    const c = t.frame.cpu;
+  /** The task's function returned: do_exit(), the task dies and never runs again. */
+  private taskExit(c: Cpu, t: Task): void {
     if (c.irqsOff || c.preemptCount !== 0) this.exitAtomic(t, c);
-    // do_exit(): the task dies and never runs again
     t.exited = true;
     t.state = TASK_DEAD;
-    yield SCHEDULE;
-    return r;
+    this.schedule(c, false);
   }
 
   /**
@@ -576,23 +669,32 @@ export class Machine {
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length + 1);
     if (t.policy === "stop") c.rqStop.push(t);
     else if (t.policy === "fifo") {
-      let i = c.rqFifo.length;
-      while (i > 0 && c.rqFifo[i - 1]!.rtPrio < t.rtPrio) i--;
-      c.rqFifo.splice(i, 0, t);
+      const q = c.rqFifo;
+      let i = q.length;
+      while (i > 0 && q[i - 1]!.rtPrio < t.rtPrio) i--;
+      if (i === q.length) q.push(t);
+      else q.splice(i, 0, t);
     } else {
       // place_entity(): a waking fair task gets at least min_vruntime - half a slice
       const floor = c.minVruntime - this.sliceNs() / 2;
       if (t.vruntime < floor) t.vruntime = floor;
-      c.rqFair.push(t);
+      fairPush(c.rqFair, t);
     }
   }
 
   private dequeue(c: Cpu, t: Task): void {
     if (!t.onRq) return;
     t.onRq = false;
-    const q = t.policy === "stop" ? c.rqStop : t.policy === "fifo" ? c.rqFifo : c.rqFair;
-    const i = q.indexOf(t);
-    if (i >= 0) q.splice(i, 1);
+    if (t.policy !== "stop" && t.policy !== "fifo") fairRemove(c.rqFair, t);
+    else {
+      const q = t.policy === "stop" ? c.rqStop : c.rqFifo;
+      // the picked task is usually at the head (FIFO and stop classes): shift() allocates nothing
+      if (q[0] === t) q.shift();
+      else {
+        const i = q.indexOf(t);
+        if (i >= 0) q.splice(i, 1);
+      }
+    }
     if (this.traceSink !== null)
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length);
   }
@@ -621,6 +723,7 @@ export class Machine {
       let i = c.frames.length - 1;
       if (i > 0 && c.frames[i]!.kind === CTX_HARDIRQ) i--;
       c.reschedKind = c.frames[i]!.kind;
+      for (let k = 0; k < 3; k++) c.reschedBusyNs[k] = c.busyNs[k]!;
     }
     if (c.status === CPU_IDLE && !c.inDrive) this.kick(c);
   }
@@ -656,14 +759,9 @@ export class Machine {
   private pickNext(c: Cpu): Task {
     if (c.rqStop.length > 0) return c.rqStop[0]!;
     if (c.rqFifo.length > 0) return c.rqFifo[0]!;
+    // the fair task with the least (vruntime, pid): the heap's root
     const q = c.rqFair;
-    if (q.length === 0) return c.idle;
-    let best = q[0]!;
-    for (let i = 1; i < q.length; i++) {
-      const t = q[i]!;
-      if (t.vruntime < best.vruntime || (t.vruntime === best.vruntime && t.pid < best.pid)) best = t;
-    }
-    return best;
+    return q.length === 0 ? c.idle : q[0]!;
   }
 
   /** __schedule(): `preempt` is true for involuntary preemption (the task stays runnable). */
@@ -743,6 +841,16 @@ export class Machine {
     // holdoff is a timed-driver measurement: explore runs have no real time to hold off
     if (c.reschedSince >= 0 && this.mode === "timed") {
       const ns = this.now - c.reschedSince;
+      // a hardirq or softirq that ran for most of the episode held the CPU off, whatever ran when
+      // need_resched was set: label the holdoff with the context that took the most time in it
+      let most = -1;
+      for (let k = 0; k < 3; k++) {
+        const d = c.busyNs[k]! - c.reschedBusyNs[k]!;
+        if (d > most && d > 0) {
+          most = d;
+          c.reschedKind = k;
+        }
+      }
       c.holdoff.record(c.reschedKind, ns, this.now);
       if (ns >= this.holdoffEventMinNs && this.holdoffEvents.length < 100_000) {
         this.holdoffEvents.push({ t: c.reschedSince, cpu: c.id, kind: CTX_NAMES[c.reschedKind]!, ns });
@@ -765,7 +873,8 @@ export class Machine {
     if (t.policy === "normal") {
       t.vruntime += d;
       let min = t.vruntime;
-      for (const o of c.rqFair) if (o.vruntime < min) min = o.vruntime;
+      const q = c.rqFair;
+      if (q.length > 0 && q[0]!.vruntime < min) min = q[0]!.vruntime;
       if (min > c.minVruntime) c.minVruntime = min;
     }
   }
@@ -948,6 +1057,14 @@ export class Machine {
   drive(c: Cpu): void {
     if (c.inDrive) return;
     if (this.stopped) return;
+    if (this.hv !== null) {
+      // a stolen vCPU runs nothing: whatever wanted it (irq, wake-up, burst end) waits for it
+      const at = this.hv.runnableAt(c.id, this.now);
+      if (at > this.now) {
+        this.queue.push(at, c.id, new StealResumeEvent(this, c), 0);
+        return;
+      }
+    }
     c.inDrive = true;
     const prevCpu = this.currentCpu;
     this.currentCpu = c;
@@ -959,8 +1076,16 @@ export class Machine {
     try {
       for (let guard = 0; ; guard++) {
         if (guard > 50_000_000) throw new Error(`cpu ${c.id}: runaway loop without time passing`);
-        if (c.pendingIrqs.length > 0 && !c.irqsOff) {
-          this.enterHardirq(c, c.pendingIrqs.shift()!);
+        if (c.pendingHead < c.pendingIrqs.length && !c.irqsOff) {
+          const req = c.pendingIrqs[c.pendingHead++]!;
+          if (c.pendingHead === c.pendingIrqs.length) {
+            c.pendingIrqs.length = 0;
+            c.pendingHead = 0;
+          } else if (c.pendingHead >= 1024) {
+            c.pendingIrqs.splice(0, c.pendingHead);
+            c.pendingHead = 0;
+          }
+          this.enterHardirq(c, req);
           continue;
         }
         const f = c.top;
@@ -994,9 +1119,14 @@ export class Machine {
         }
         const r = f.gen.next(f.resume);
         f.resume = undefined;
+        this.resumptions++;
         if (r.done) {
           f.gen = null;
           if (f.kind !== CTX_TASK) this.irqExit(c, f);
+          else {
+            this.taskExit(c, f.task);
+            if (this.stopped) return;
+          }
           continue;
         }
         const v = r.value;
@@ -1177,14 +1307,23 @@ export class Machine {
 
   /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
   *sleepNs(k: Ctx, ns: number): KGen<void> {
+    yield* this.sleepUntil(k, this.now + ns);
+  }
+
+  /**
+   * schedule_hrtimeout() with HRTIMER_MODE_ABS (kernel/time/hrtimer.c): sleep (TASK_INTERRUPTIBLE)
+   * until absolute virtual time `atNs`, woken by an hrtimer on the task's CPU. Timers due at the same
+   * instant on one CPU fire in the order they were armed.
+   */
+  *sleepUntil(k: Ctx, atNs: number): KGen<void> {
     const t = k.task;
     t.state = TASK_INTERRUPTIBLE;
     // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      this.hrtimer(t.cpu.id, this.now + ns, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
+      this.hrtimer(t.cpu.id, atNs, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
     } else {
-      this.at(this.now + ns, () => {
+      this.at(atNs, () => {
         if (t.sleepSeq === seq) this.wakeUpProcess(t);
       });
     }

@@ -87,10 +87,8 @@ export class EventQueue {
     this.handler[s] = h;
     const key = lane * LANE_SHIFT + this.nextSeq++;
     const ahead = time - this.cursor;
-    if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time)) {
-      this.wheelInsert(s, time, key);
+    if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time) && this.wheelInsert(s, time, key))
       return;
-    }
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
@@ -109,7 +107,12 @@ export class EventQueue {
     hSlot[i] = s;
   }
 
-  private wheelInsert(s: number, time: number, key: number): void {
+  /**
+   * Append to the slot's list when the key goes at its tail or head (the common case); false when it
+   * would go in the middle (a lower lane than the tail's at a busy instant): the heap takes it then,
+   * since pop() merges both tiers by (time, key), instead of a walk along a long slot list.
+   */
+  private wheelInsert(s: number, time: number, key: number): boolean {
     const idx = time % WHEEL_SLOTS;
     const eTime = this.eTime;
     const eKey = this.eKey;
@@ -136,17 +139,12 @@ export class EventQueue {
       } else if (key < eKey[head]!) {
         eNext[s] = head;
         this.wHead[idx] = s;
-      } else {
-        // a lower lane than the tail: ordered insertion (rare)
-        let p = head;
-        while (eKey[eNext[p]!]! < key) p = eNext[p]!;
-        eNext[s] = eNext[p]!;
-        eNext[p] = s;
-      }
+      } else return false;
     }
     this.wCount++;
     const wm = this.wMin;
     if (wm >= 0 && time < eTime[this.wHead[wm]!]!) this.wMin = idx;
+    return true;
   }
 
   /** Slot of the earliest wheel event (wCount > 0): scan the bitmap from the cursor's slot. */

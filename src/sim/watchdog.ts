@@ -67,7 +67,7 @@ export class Watchdogs {
     if (m.cfg.hungTaskTimeoutS > 0) {
       m.createTask("khungtaskd", 0, (k) => this.khungtaskd(k), {});
     }
-    if (m.cfg.wqWatchdogThreshS > 0) this.armWqWatchdog(m.now + (m.cfg.wqWatchdogThreshS * 1e9) / 4);
+    if (m.cfg.wqWatchdogThreshS > 0) this.armWqWatchdog(m.now + m.cfg.wqWatchdogThreshS * 1e9);
   }
 
   private armHrtimer(cpu: number, at: number): void {
@@ -146,7 +146,7 @@ export class Watchdogs {
     const m = this.m;
     const t = c.curr;
     const head = `watchdog: BUG: soft lockup - CPU#${c.id} stuck for ${duration}s! [${t.comm}:${t.pid}]`;
-    const lines = [head, "Modules linked in:", ...this.regsDump(c, t)];
+    const lines = [head, "Modules linked in:", ...this.regsDump(c, t, false)];
     for (const l of lines) m.printk(c.id, l);
     if (!m.taint.includes("L")) m.taint += "L";
     this.softLockups++;
@@ -162,8 +162,12 @@ export class Watchdogs {
     }
   }
 
-  /** show_regs(): the CPU/PID line, Hardware name, Workqueue, RIP and Call Trace. */
-  private regsDump(c: Cpu, t: Task): string[] {
+  /**
+   * show_regs(): the CPU/PID line, Hardware name, Workqueue, RIP and Call Trace of the interrupted
+   * context. From the soft-lockup hrtimer that is the frame below the timer's hardirq; from the
+   * hard-lockup NMI (`nmi`) it is the top frame itself, e.g. a completion running in hardirq.
+   */
+  private regsDump(c: Cpu, t: Task, nmi: boolean): string[] {
     const m = this.m;
     const taint = m.taint === "" ? "Not tainted" : `Tainted: G ${m.taint}`;
     const out = [`CPU: ${c.id} PID: ${t.pid} Comm: ${t.comm} ${taint} ${m.cfg.kernelRelease} #1`];
@@ -172,14 +176,18 @@ export class Watchdogs {
       out.push(`Workqueue: ${t.worker.currentWq} ${t.worker.currentFunc}`);
     // the interrupted context: the frame below the watchdog's hardirq
     const frames = c.frames;
-    const below = frames.length >= 2 ? frames[frames.length - 2]! : frames[0]!;
+    const below = nmi
+      ? frames[frames.length - 1]!
+      : frames.length >= 2
+        ? frames[frames.length - 2]!
+        : frames[0]!;
     const rip =
       below.stack.length > 0 ? below.stack[below.stack.length - 1]! : t.isIdle ? "default_idle" : "?";
     out.push(`RIP: 0010:${rip}`);
     const trace = m.callTrace(c);
     // drop the watchdog's own hardirq frame: show_regs() prints the interrupted context
     const irqEnd = trace.indexOf(" </IRQ>");
-    if (frames[frames.length - 1]!.kind !== CTX_TASK && irqEnd > 0) trace.splice(1, irqEnd);
+    if (!nmi && frames[frames.length - 1]!.kind !== CTX_TASK && irqEnd > 0) trace.splice(1, irqEnd);
     out.push(...trace);
     return out;
   }
@@ -198,7 +206,8 @@ export class Watchdogs {
         const c = m.cpus[cpu]!;
         const msg = `watchdog: Watchdog detected hard LOCKUP on cpu ${cpu}`;
         m.printk(cpu, msg);
-        for (const l of this.regsDump(c, c.curr)) m.printk(cpu, l);
+        // watchdog_hardlockup_check(): the NMI prints the registers it interrupted
+        for (const l of this.regsDump(c, c.curr, true)) m.printk(cpu, l);
         this.hardLockups++;
         m.report({ kind: "hard_lockup", cpus: [cpu], message: msg, details: { cpu } });
       }
@@ -260,7 +269,8 @@ export class Watchdogs {
     const m = this.m;
     m.at(at, () => {
       m.wq.checkStalls(m.cfg.wqWatchdogThreshS * 1e9);
-      this.armWqWatchdog(m.now + (m.cfg.wqWatchdogThreshS * 1e9) / 4);
+      // mod_timer(&wq_watchdog_timer, jiffies + thresh)
+      this.armWqWatchdog(m.now + m.cfg.wqWatchdogThreshS * 1e9);
     });
   }
 

@@ -1,6 +1,9 @@
 // Workqueues with per-CPU, concurrency-managed kworker pools (kernel/workqueue.c): queue_work_on(),
-// worker_thread()/process_one_work(), wq_worker_sleeping() waking another worker when a busy worker
-// blocks, and the workqueue stall watchdog ("BUG: workqueue lockup").
+// worker_thread()/process_one_work() with the collision rule (a work item queued again while it
+// runs goes to the worker running it, find_worker_executing_work), wq_worker_sleeping() waking
+// another worker when a busy worker blocks, wq_worker_tick()'s CPU-intensive auto-detection (v6.5+,
+// 616db8779b1e), and the stall watchdog wq_watchdog_timer_fn ("BUG: workqueue lockup", v4.5+
+// 82607adcf9cd: checked every wq_watchdog_thresh, reported on every check while a pool is stuck).
 import { condResched, type KGen, SCHEDULE } from "./effects.js";
 import type { Machine } from "./machine.js";
 import { type Ctx, TASK_INTERRUPTIBLE, type Task } from "./task.js";
@@ -31,6 +34,14 @@ interface WorkerState {
   pool: WorkerPool;
   currentFunc: string;
   currentWq: string;
+  /** worker->current_work */
+  currentWork: WorkStruct | null;
+  /** worker->scheduled: collided instances of current_work, run by this worker next. */
+  scheduled: PoolItem[];
+  /** worker->current_at: sum_exec_runtime when the work started or last woke (CPU-intensive check). */
+  currentAt: number;
+  /** WORKER_CPU_INTENSIVE: not counted in nr_running. */
+  cpuIntensive: boolean;
   sleeping: boolean;
   idle: boolean;
 }
@@ -59,9 +70,17 @@ export class WorkqueueSystem {
   readonly workqueues: Workqueue[] = [];
   /** Work items executed, per workqueue name. */
   readonly executed = new Map<string, number>();
+  /**
+   * workqueue.cpu_intensive_thresh_us in ns (v6.5+: 10 ms), 0 before v6.5 (no auto-detection). Set
+   * by the kernel model of the run (its version) before work is queued.
+   */
+  cpuIntensiveThreshNs = 0;
+  /** Work items auto-marked CPU_INTENSIVE, per function ("hogged CPU" counts). */
+  readonly cpuHogs = new Map<string, number>();
 
   constructor(private readonly m: Machine) {
     this.pools = m.cpus.map((c) => new WorkerPool(c.id));
+    m.hooks.tick.push((k) => this.wqWorkerTick(k.cpu.curr));
   }
 
   /** alloc_workqueue() */
@@ -110,7 +129,18 @@ export class WorkqueueSystem {
       stack: ["ret_from_fork", "kthread", "worker_thread"],
       start: false,
     });
-    t.worker = { pool, currentFunc: "", currentWq: "", sleeping: false, idle: false } satisfies WorkerState;
+    const ws: WorkerState = {
+      pool,
+      currentFunc: "",
+      currentWq: "",
+      currentWork: null,
+      scheduled: [],
+      currentAt: 0,
+      cpuIntensive: false,
+      sleeping: false,
+      idle: false,
+    };
+    t.worker = ws;
     pool.workers.push(t);
     pool.nrRunning++;
     m.wakeUpProcess(t);
@@ -123,7 +153,20 @@ export class WorkqueueSystem {
     const w = t.worker as WorkerState;
     const m = this.m;
     for (;;) {
-      const item = pool.worklist.shift();
+      let item = w.scheduled.shift();
+      if (item === undefined) {
+        item = pool.worklist.shift();
+        // find_worker_executing_work(): the same work item running on another worker of the pool
+        // is not run concurrently; the instance goes to that worker's scheduled list
+        if (item !== undefined) {
+          const busy = this.executingWorker(pool, item.work);
+          if (busy !== null) {
+            item.work.pending = false;
+            busy.scheduled.push(item);
+            continue;
+          }
+        }
+      }
       if (item === undefined) {
         w.idle = true;
         pool.nrRunning--;
@@ -137,6 +180,8 @@ export class WorkqueueSystem {
       pool.stallReported = false;
       w.currentFunc = item.work.func;
       w.currentWq = item.wq.name;
+      w.currentWork = item.work;
+      w.currentAt = t.sumExecNs;
       m.emit("workqueue_execute_start", pool.cpu, item.work.func, item.wq.name);
       if (item.flow !== 0) m.flowEnd(pool.cpu, "queue_work", item.flow);
       yield* k.call("process_one_work", k.call(item.work.func, item.work.fn(k, item.work)));
@@ -144,8 +189,22 @@ export class WorkqueueSystem {
       this.executed.set(item.wq.name, (this.executed.get(item.wq.name) ?? 0) + 1);
       w.currentFunc = "";
       w.currentWq = "";
+      w.currentWork = null;
+      if (w.cpuIntensive) {
+        // worker_clr_flags(WORKER_CPU_INTENSIVE): counted in nr_running again
+        w.cpuIntensive = false;
+        pool.nrRunning++;
+      }
       yield PROCESS_ONE_WORK_RESCHED;
     }
+  }
+
+  private executingWorker(pool: WorkerPool, work: WorkStruct): WorkerState | null {
+    for (const t of pool.workers) {
+      const w = t.worker as WorkerState;
+      if (w.currentWork === work) return w;
+    }
+    return null;
   }
 
   /** wq_worker_sleeping(): a busy worker blocks; keep the pool going with another worker. */
@@ -153,23 +212,44 @@ export class WorkqueueSystem {
     const w = t.worker as WorkerState;
     if (w.idle || w.sleeping) return;
     w.sleeping = true;
-    w.pool.nrRunning--;
+    if (!w.cpuIntensive) w.pool.nrRunning--;
     if (w.pool.nrRunning === 0 && w.pool.worklist.length > 0) this.wakeUpWorker(w.pool);
   }
 
-  /** wq_worker_running() */
+  /** wq_worker_running(): also restarts the CPU-intensive window (current_at). */
   workerWaking(t: Task): void {
     const w = t.worker as WorkerState;
     if (!w.sleeping) return;
     w.sleeping = false;
-    w.pool.nrRunning++;
+    w.currentAt = t.sumExecNs;
+    if (!w.cpuIntensive) w.pool.nrRunning++;
   }
 
-  /** wq_watchdog_timer_fn(): a pool with pending work and no progress for thresh seconds. */
+  /**
+   * wq_worker_tick() (kernel/workqueue.c v6.5+, 616db8779b1e): a per-CPU work item that has run for
+   * cpu_intensive_thresh_us without sleeping is marked CPU_INTENSIVE; it leaves nr_running and the
+   * pool starts another worker for its pending work (kick_pool).
+   */
+  private wqWorkerTick(t: Task): void {
+    if (this.cpuIntensiveThreshNs <= 0 || t.worker === null) return;
+    const w = t.worker as WorkerState;
+    if (w.currentWork === null || w.cpuIntensive || w.sleeping) return;
+    if (t.sumExecNs - w.currentAt < this.cpuIntensiveThreshNs) return;
+    w.cpuIntensive = true;
+    w.pool.nrRunning--;
+    this.cpuHogs.set(w.currentFunc, (this.cpuHogs.get(w.currentFunc) ?? 0) + 1);
+    if (w.pool.nrRunning === 0 && w.pool.worklist.length > 0) this.wakeUpWorker(w.pool);
+  }
+
+  /**
+   * wq_watchdog_timer_fn() (kernel/workqueue.c v4.5+): every wq_watchdog_thresh, each pool with
+   * pending work and no progress (pool->watchdog_ts, or a touch) for longer than the threshold is
+   * reported, on every check while it stays stuck.
+   */
   checkStalls(threshNs: number): void {
     const m = this.m;
     for (const pool of this.pools) {
-      if (pool.worklist.length === 0 || pool.stallReported) continue;
+      if (pool.worklist.length === 0) continue;
       const stuck = m.now - pool.watchdogTs;
       if (stuck <= threshNs) continue;
       pool.stallReported = true;

@@ -1,6 +1,8 @@
 // Atomics on shared cache lines with a cost model: a line last written by another CPU costs a
 // transfer, and concurrent read-modify-writes of one line serialise (each waits for the previous
-// owner's transfer to finish). Used by every lock word and by shared counters (mm_count, refcounts).
+// owner's transfer to finish). Plain reads take a shared copy that stays valid until the next write
+// (MESI's S state): a line only read by many CPUs costs each of them one transfer, then nothing.
+// Used by every lock word and by shared counters (mm_count, refcounts, vm_refcnt).
 import type { Ctx } from "../sim/task.js";
 
 export interface CacheCosts {
@@ -14,12 +16,25 @@ export interface CacheCosts {
 
 export const DEFAULT_CACHE_COSTS: CacheCosts = { atomicLocalNs: 20, atomicRemoteNs: 100, readRemoteNs: 60 };
 
+/** Where a generator-free primitive adds the CPU time its atomics cost (the caller charges it at its next yield). */
+export interface CostSink {
+  cost: number;
+}
+
 export class CacheLine {
   /** CPU that owns the line exclusively (-1: nobody yet). */
   owner = -1;
   /** Time until which the line is busy with a transfer in flight. */
   busyUntil = 0;
   transfers = 0;
+  /** Read-modify-writes done on the line (all CPUs). */
+  rmws = 0;
+  /** Writes so far: a CPU's shared copy is valid while it saw the current version. */
+  private version = 1;
+  /** Per CPU, the version its shared copy holds (allocated at the first remote read). */
+  private seen: Int32Array | null = null;
+  /** Other CPUs hold shared copies (the owner's next RMW must invalidate them: a transfer). */
+  private shared = false;
   constructor(readonly costs: CacheCosts = DEFAULT_CACHE_COSTS) {}
 
   /**
@@ -29,18 +44,38 @@ export class CacheLine {
   rmw(k: Ctx): number {
     const cpu = k.cpu.id;
     const now = k.m.now;
-    if (this.owner === cpu && this.busyUntil <= now) return this.costs.atomicLocalNs;
+    this.rmws++;
+    if (this.owner === cpu && !this.shared && this.busyUntil <= now) {
+      this.version++;
+      return this.costs.atomicLocalNs;
+    }
     const start = this.busyUntil > now ? this.busyUntil : now;
-    const cost = this.owner === cpu ? this.costs.atomicLocalNs : this.costs.atomicRemoteNs;
+    const cost = this.owner === cpu && !this.shared ? this.costs.atomicLocalNs : this.costs.atomicRemoteNs;
     if (this.owner !== cpu && this.owner >= 0) this.transfers++;
     this.owner = cpu;
+    this.shared = false;
+    this.version++;
     this.busyUntil = start + cost;
     return this.busyUntil - now;
   }
 
-  /** Cost of a plain read. */
+  /** A plain store (WRITE_ONCE / smp_store_release): takes the line exclusive like an RMW, but is no atomic. */
+  write(k: Ctx): number {
+    const c = this.rmw(k);
+    this.rmws--;
+    return c;
+  }
+
+  /** Cost of a plain read: free on the owner or a CPU whose shared copy is current, else one transfer. */
   read(k: Ctx): number {
-    return this.owner === k.cpu.id || this.owner < 0 ? 1 : this.costs.readRemoteNs;
+    const cpu = k.cpu.id;
+    if (this.owner === cpu || this.owner < 0) return 1;
+    let seen = this.seen;
+    if (seen === null) seen = this.seen = new Int32Array(k.m.cpus.length);
+    if (seen[cpu] === this.version) return 1;
+    seen[cpu] = this.version;
+    this.shared = true;
+    return this.costs.readRemoteNs;
   }
 
   /** Did the last access come from another CPU? (a "bounce" in lock_stat terms) */

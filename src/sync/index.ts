@@ -1,10 +1,13 @@
 // Kernel primitives on the engine: spinlocks, rw-semaphores, seqcounts, RCU, wait queues and
 // completions, atomics on cache lines, lock-order checking and lock statistics.
+export * from "./atomic.js";
 export * from "./cacheline.js";
 export * from "./lockdep.js";
 export * from "./lockstat.js";
+export * from "./looplock.js";
 export * from "./rcu.js";
 export * from "./rwsem.js";
+export * from "./semaphore.js";
 export * from "./seqcount.js";
 export * from "./spinlock.js";
 export * from "./waitqueue.js";

@@ -2,11 +2,11 @@
 // blocks new readers (readers queue behind it, and read trylock fails while anyone waits); FIFO
 // hand-off: a releasing owner grants the lock to the head waiter (a writer, or every queued reader,
 // as rwsem_mark_wake() does since 5.3). Sleeping waiters; contention statistics per class.
-import { type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
+import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
-import { CacheLine } from "./cacheline.js";
+import { CacheLine, type CostSink } from "./cacheline.js";
 import { lockdep } from "./lockdep.js";
-import { lockStats } from "./lockstat.js";
+import { type LockClassStat, lockStats } from "./lockstat.js";
 
 interface Waiter {
   task: Task;
@@ -23,7 +23,7 @@ export class RwSemaphore {
   readers = 0;
   writer: Task | null = null;
   readonly waitList: Waiter[] = [];
-  readonly line = new CacheLine();
+  readonly line: CacheLine;
   writeSince = 0;
   readonly readSince: number[] = [];
   /** Tasks whose acquisition was skipped (site switched off), with the mode. */
@@ -33,11 +33,22 @@ export class RwSemaphore {
    * (default: the class name, which is conservative when a class has many instances).
    */
   readonly key: string;
+  /** lock_stat classes `name-R` / `name-W` (looked up once; a lock lives on one machine). */
+  statsR: LockClassStat | null = null;
+  statsW: LockClassStat | null = null;
+  /** The releases' yield points (built once). */
+  readonly upReadPoint: Effect;
+  readonly upWritePoint: Effect;
   constructor(
     readonly name: string,
     instance?: string,
+    /** The cache line of the count word (default its own; mm_struct's neighbours share mmap_lock's). */
+    line?: CacheLine,
   ) {
     this.key = `rwsem:${instance ?? name}`;
+    this.line = line ?? new CacheLine();
+    this.upReadPoint = yieldPoint(`${name}:up_read`);
+    this.upWritePoint = yieldPoint(`${name}:up_write`);
   }
 
   /** rwsem_is_locked() */
@@ -71,7 +82,6 @@ function* waitForGrant(k: Ctx, sem: RwSemaphore, write: boolean, site: string, b
   const m = k.m;
   const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
   sem.waitList.push(w);
-  const cls = write ? `${sem.name}-W` : `${sem.name}-R`;
   m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
   for (;;) {
     k.task.state = TASK_UNINTERRUPTIBLE;
@@ -79,10 +89,13 @@ function* waitForGrant(k: Ctx, sem: RwSemaphore, write: boolean, site: string, b
     yield SCHEDULE;
   }
   k.task.state = 0;
-  lockStats(m)
-    .get(cls)
-    .contended(site, m.now - w.since, bounce);
+  classStat(k, sem, write).contended(site, m.now - w.since, bounce);
   m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
+}
+
+function classStat(k: Ctx, sem: RwSemaphore, write: boolean): LockClassStat {
+  if (write) return (sem.statsW ??= lockStats(k.m).get(`${sem.name}-W`));
+  return (sem.statsR ??= lockStats(k.m).get(`${sem.name}-R`));
 }
 
 function acquired(
@@ -92,13 +105,12 @@ function acquired(
   write: boolean,
   bounce: boolean,
   trylock: boolean,
+  at = k.m.now,
 ): void {
   const m = k.m;
-  if (write) sem.writeSince = m.now;
-  else sem.readSince.push(m.now);
-  lockStats(m)
-    .get(`${sem.name}-${write ? "W" : "R"}`)
-    .acquired(bounce);
+  if (write) sem.writeSince = at;
+  else sem.readSince.push(at);
+  classStat(k, sem, write).acquired(bounce);
   if (trylock) lockdep(m).acquire(k, sem.name, site, true);
   m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
 }
@@ -117,6 +129,16 @@ function* rwsemAcquire(
 ): KGen<boolean> {
   if (!trylock) yield DOWN_MIGHT_SLEEP;
   yield yieldPoint(site);
+  return yield* rwsemAcquireAt(k, sem, site, write, trylock);
+}
+
+function* rwsemAcquireAt(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+): KGen<boolean> {
   if (skipped(k, sem, site, write)) return true;
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
@@ -190,7 +212,7 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
 export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return;
   const m = k.m;
-  yield yieldPoint(`${sem.name}:up_read`);
+  yield sem.upReadPoint;
   // a reader leaving without waking anyone commutes with other readers
   m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
@@ -198,9 +220,7 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (cost > 0) yield cost;
   sem.readers--;
   const since = sem.readSince.shift() ?? m.now;
-  lockStats(m)
-    .get(`${sem.name}-R`)
-    .released(m.now - since);
+  classStat(k, sem, false).released(m.now - since);
   lockdep(m).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 1);
   if (sem.readers === 0) rwsemWake(k, sem);
@@ -210,15 +230,13 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
 export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, true)) return;
   const m = k.m;
-  yield yieldPoint(`${sem.name}:up_write`);
+  yield sem.upWritePoint;
   m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
   sem.writer = null;
-  lockStats(m)
-    .get(`${sem.name}-W`)
-    .released(m.now - sem.writeSince);
+  classStat(k, sem, true).released(m.now - sem.writeSince);
   lockdep(m).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 0);
   rwsemWake(k, sem);
@@ -242,4 +260,65 @@ export function* downgrade_write(k: Ctx, sem: RwSemaphore): KGen<void> {
     .released(m.now - sem.writeSince);
   sem.readSince.push(m.now);
   grantReaders(k, sem);
+}
+
+// ---------------------------------------------------------------- generator-free forms
+// For hot paths that keep their own running CPU time (`acc.cost`, charged at their next yield) and
+// place their own yield points: the same steps as the generator forms after their yield point, the
+// atomics' costs added to `acc.cost`, the acquisition and hold times stamped at `now + acc.cost`.
+
+/**
+ * down_read_trylock() (kernel/locking/rwsem.c __down_read_trylock): the count is read first and the
+ * cmpxchg only tried when no writer holds it and nobody waits (RWSEM_READ_FAILED_MASK), so a
+ * failing trylock is a plain read of the line and a succeeding one an RMW.
+ */
+export function down_read_trylock_fast(k: Ctx, sem: RwSemaphore, site: string, acc: CostSink): boolean {
+  if (skipped(k, sem, site, false)) return true;
+  if (sem.writer !== null || sem.waitList.length > 0) {
+    acc.cost += sem.line.read(k);
+    return false;
+  }
+  const bounce = sem.line.bouncesFor(k);
+  acc.cost += sem.line.rmw(k);
+  sem.readers++;
+  acquired(k, sem, site, false, bounce, true, k.m.now + acc.cost);
+  return true;
+}
+
+/** up_read() (kernel/locking/rwsem.c): one atomic add on the count; the last reader wakes a waiting writer. */
+export function up_read_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
+  if (takeSkip(k, sem, false)) return;
+  const m = k.m;
+  m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
+  if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
+  acc.cost += sem.line.rmw(k);
+  sem.readers--;
+  const since = sem.readSince.shift() ?? m.now;
+  classStat(k, sem, false).released(m.now + acc.cost - since);
+  lockdep(m).release(k, sem.name);
+  m.emit("lock_released", k.cpu.id, sem.name, "", 1);
+  if (sem.readers === 0) rwsemWake(k, sem);
+}
+
+/**
+ * down_write() for a caller that places its own yield point: might_sleep(), then the count's RMW,
+ * and the wait in the queue when readers or a writer hold the lock.
+ */
+export function* down_write_nopoint(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
+  yield DOWN_MIGHT_SLEEP;
+  yield* rwsemAcquireAt(k, sem, site, true, false);
+}
+
+/** up_write() without a generator (kernel/locking/rwsem.c): release the count, hand off to the waiters. */
+export function up_write_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
+  if (takeSkip(k, sem, true)) return;
+  const m = k.m;
+  m.touch(sem.key);
+  if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
+  acc.cost += sem.line.rmw(k);
+  sem.writer = null;
+  classStat(k, sem, true).released(m.now + acc.cost - sem.writeSince);
+  lockdep(m).release(k, sem.name);
+  m.emit("lock_released", k.cpu.id, sem.name, "", 0);
+  rwsemWake(k, sem);
 }

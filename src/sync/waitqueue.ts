@@ -1,7 +1,7 @@
 // Wait queues and completions (kernel/sched/wait.c, kernel/sched/completion.c). wait_event() keeps
 // its condition so that a lost wake-up (a sleeper whose condition is already true, with nobody left
 // to wake it) can be reported at the end of a run.
-import { type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
+import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import type { Machine } from "../sim/machine.js";
 import { type Ctx, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 
@@ -17,7 +17,15 @@ const WAIT_MIGHT_SLEEP = mightSleep("include/linux/wait.h", 0);
 export class WaitQueueHead {
   readonly entries: WaitEntry[] = [];
   wakeups = 0;
-  constructor(readonly name: string) {}
+  /** Footprint key and yield points (built once per queue, not per wait). */
+  readonly key: string;
+  readonly waitPoint: Effect;
+  readonly wokenPoint: Effect;
+  constructor(readonly name: string) {
+    this.key = `wq:${name}`;
+    this.waitPoint = yieldPoint(`${name}:wait_event`);
+    this.wokenPoint = yieldPoint(`${name}:woken`);
+  }
   get active(): boolean {
     return this.entries.length > 0;
   }
@@ -36,7 +44,7 @@ function registry(m: Machine): Set<WaitQueueHead> {
 
 /** wake_up() / __wake_up_common(): wakes every non-exclusive waiter and up to nrExclusive exclusive ones. */
 export function wake_up(m: Machine, wq: WaitQueueHead, nrExclusive = 1): number {
-  m.touch(`wq:${wq.name}`);
+  m.touch(wq.key);
   let woken = 0;
   let excl = nrExclusive;
   for (let i = 0; i < wq.entries.length; ) {
@@ -63,8 +71,8 @@ export function wake_up_all(m: Machine, wq: WaitQueueHead): number {
 /** wait_event(): sleep (TASK_UNINTERRUPTIBLE) until cond() is true. */
 export function* wait_event(k: Ctx, wq: WaitQueueHead, cond: () => boolean, exclusive = false): KGen<void> {
   yield WAIT_MIGHT_SLEEP;
-  yield yieldPoint(`${wq.name}:wait_event`);
-  k.m.touch(`wq:${wq.name}`);
+  yield wq.waitPoint;
+  k.m.touch(wq.key);
   if (cond()) return;
   registry(k.m).add(wq);
   const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
@@ -74,8 +82,8 @@ export function* wait_event(k: Ctx, wq: WaitQueueHead, cond: () => boolean, excl
     k.task.state = TASK_UNINTERRUPTIBLE;
     if (cond()) break;
     yield SCHEDULE;
-    yield yieldPoint(`${wq.name}:woken`);
-    k.m.touch(`wq:${wq.name}`);
+    yield wq.wokenPoint;
+    k.m.touch(wq.key);
   }
   // finish_wait()
   k.task.state = TASK_RUNNING;

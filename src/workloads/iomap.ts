@@ -1,16 +1,21 @@
 // User programs that drive the writeback model: sequential writers (fio-like, 1 MiB writes) with
 // periodic fsync/COMMIT and end_fsync, sync(2), and a latency probe; plus the file layouts
 // (allocation plans, fallocated or written files, pre-dirtied ranges) a scenario starts from.
+
+import { iomap_file_buffered_write } from "../fs/buffered-io.js";
 import { type FsCostProfileName, type FsCosts, fsCosts } from "../fs/costs.js";
 import { DEVICE_PROFILES, type DeviceProfile } from "../fs/device.js";
+import { vfs_fsync_range } from "../fs/filemap.js";
 import { FS_CONFIG_DEFAULTS, type FsConfig, FsModel } from "../fs/fs.js";
+import { sys_sync } from "../fs/fs-writeback.js";
 import { EXT_UNWRITTEN, EXT_WRITTEN, type Extent, type XfsInode } from "../fs/inode.js";
+import { balance_dirty_pages } from "../fs/page-writeback.js";
 import type { IomapVariant } from "../fs/variant.js";
 import { type Ctx, ENTER_KERNEL, type KGen, type Machine, RET_TO_USER, type Task } from "../sim/index.js";
 
 const GIB = 2 ** 30;
 
-/** How a file's blocks are placed on disk (the fragmentation generator, spec §6.1). */
+/** How a file's blocks are placed on disk (the fragmentation generator). */
 export interface FileLayout {
   /** Bytes per physical extent (min; max = extentBytesMax or the same). */
   extentBytes: number;
@@ -56,6 +61,15 @@ export type TaskSpec =
   | { kind: "fsync"; cpu: number; file: string; atNs: number }
   /** NFS COMMIT stream: fsync `file` every `everyNs` while any writer is still writing (nfsd). */
   | { kind: "committer"; cpu: number; file: string; everyNs: number }
+  /** nfsd threads serving one client stream of WRITE RPCs and COMMITs (see nfsdThread). */
+  | {
+      kind: "nfsd";
+      cpus: number[];
+      file: string;
+      bytes: number;
+      wsizeBytes: number;
+      commitEveryBytes: number;
+    }
   | { kind: "sync"; cpu: number; atNs: number }
   /** Latency probe: a fair task that sleeps `periodNs` and records how late it runs. */
   | { kind: "probe"; cpu: number; periodNs: number };
@@ -106,6 +120,14 @@ export function planExtents(
     pblk += len + gap;
   }
   return out;
+}
+
+/** The client's request stream shared by the nfsd threads of one nfsd workload. */
+interface NfsStream {
+  nextPage: number;
+  unstablePages: number;
+  commitsPending: number;
+  writesDone: boolean;
 }
 
 /** The live run: the model, its files and tasks, and whether the workload has finished. */
@@ -171,6 +193,11 @@ export class FsRun {
       case "committer":
         this.user("nfsd", t.cpu, (k) => this.committer(k, t.file, t.everyNs));
         return;
+      case "nfsd": {
+        const stream: NfsStream = { nextPage: 0, unstablePages: 0, commitsPending: 0, writesDone: false };
+        for (const cpu of t.cpus) this.user("nfsd", cpu, (k) => this.nfsdThread(k, t, stream));
+        return;
+      }
       case "probe":
         m.createTask(`probe/${t.cpu}`, t.cpu, (k) => this.probe(k, t.periodNs), { kthread: false });
         return;
@@ -213,18 +240,18 @@ export class FsRun {
       for (let guard = 0; page < end && guard < 100_000_000; guard++) {
         const n = Math.min(perCall, end - page);
         yield ENTER_KERNEL;
-        yield* k.call("xfs_file_buffered_write", fs.iomap_file_buffered_write(k, ino, page, n, endBytes));
-        yield* k.call("balance_dirty_pages", fs.balance_dirty_pages(k, n));
+        yield* k.call("xfs_file_buffered_write", iomap_file_buffered_write(fs, k, ino, page, n, endBytes));
+        yield* k.call("balance_dirty_pages", balance_dirty_pages(fs, k, n));
         page += n;
         if (m.now >= nextFsync) {
-          yield* k.call("vfs_fsync_range", fs.vfs_fsync_range(k, ino));
+          yield* k.call("vfs_fsync_range", vfs_fsync_range(fs, k, ino));
           nextFsync = m.now + t.fsyncEveryNs!;
         }
         yield RET_TO_USER;
       }
       if (job.fsync) {
         yield ENTER_KERNEL;
-        yield* k.call("vfs_fsync_range", fs.vfs_fsync_range(k, ino));
+        yield* k.call("vfs_fsync_range", vfs_fsync_range(fs, k, ino));
         yield RET_TO_USER;
       }
     }
@@ -239,22 +266,63 @@ export class FsRun {
       yield* this.m.sleepNs(k, everyNs);
       if (this.writersRunning === 0) return;
       yield ENTER_KERNEL;
-      yield* k.call("nfsd_commit", this.fs.vfs_fsync_range(k, ino));
+      yield* k.call("nfsd_commit", vfs_fsync_range(this.fs, k, ino));
       yield RET_TO_USER;
     }
+  }
+
+  /**
+   * One nfsd thread (fs/nfsd/nfssvc.c nfsd -> svc_process): takes the next RPC of the client's
+   * stream. WRITE (nfsd_write -> vfs_iter_write, unstable): a buffered write of wsize bytes at the
+   * next offset, with dirty throttling. After every commitEvery unstable bytes the client sends a
+   * COMMIT (nfsd_commit -> vfs_fsync_range), which a thread serves while the others keep taking
+   * WRITEs; COMMITs overlap one another when one outlasts the next commitEvery bytes, so several
+   * threads wait on PG_writeback at once. The last WRITE is followed by a final COMMIT.
+   */
+  private *nfsdThread(k: Ctx, t: Extract<TaskSpec, { kind: "nfsd" }>, s: NfsStream): KGen<void> {
+    const fs = this.fs;
+    const ino = this.file(t.file);
+    const endBytes = t.bytes;
+    const end = Math.ceil(endBytes / 4096);
+    const perRpc = Math.max(1, Math.round(t.wsizeBytes / 4096));
+    const commitPages = Math.max(1, Math.round(t.commitEveryBytes / 4096));
+    this.writersRunning++;
+    for (let guard = 0; guard < 100_000_000; guard++) {
+      if (s.commitsPending > 0) {
+        s.commitsPending--;
+        yield ENTER_KERNEL;
+        yield* k.call("nfsd_commit", vfs_fsync_range(fs, k, ino));
+        yield RET_TO_USER;
+        continue;
+      }
+      if (s.nextPage >= end) break;
+      const page = s.nextPage;
+      const n = Math.min(perRpc, end - page);
+      s.nextPage += n;
+      s.unstablePages += n;
+      if (s.unstablePages >= commitPages || s.nextPage >= end) {
+        s.unstablePages = 0;
+        s.commitsPending++;
+      }
+      yield ENTER_KERNEL;
+      yield* k.call("nfsd_write", iomap_file_buffered_write(fs, k, ino, page, n, endBytes));
+      yield* k.call("balance_dirty_pages", balance_dirty_pages(fs, k, n));
+      yield RET_TO_USER;
+    }
+    this.writersRunning--;
   }
 
   private *fsyncAt(k: Ctx, file: string, atNs: number): KGen<void> {
     if (atNs > this.m.now) yield* this.m.sleepNs(k, atNs - this.m.now);
     yield ENTER_KERNEL;
-    yield* k.call("vfs_fsync_range", this.fs.vfs_fsync_range(k, this.file(file)));
+    yield* k.call("vfs_fsync_range", vfs_fsync_range(this.fs, k, this.file(file)));
     yield RET_TO_USER;
   }
 
   private *syncAt(k: Ctx, atNs: number): KGen<void> {
     if (atNs > this.m.now) yield* this.m.sleepNs(k, atNs - this.m.now);
     yield ENTER_KERNEL;
-    yield* k.call("ksys_sync", this.fs.sys_sync(k));
+    yield* k.call("ksys_sync", sys_sync(this.fs, k));
     yield RET_TO_USER;
   }
 

@@ -6,7 +6,7 @@ import { MADV_DONTNEED, MADV_PAGEOUT, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } 
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
-import { SEGV, sys, UA_PENDING, ua, uaComplete, uaSlow, user_access } from "../mm/user.js";
+import { SEGV, sys, UA_SLOW, ua, uaSlow, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
@@ -98,6 +98,8 @@ export interface Fork extends Common {
   type: "fork";
   count: number;
   interval?: number;
+  /** One-page VMAs the forker maps and writes before forking (a process with many VMAs). */
+  vmas?: number;
 }
 
 /** The smallest fork-race: one writer B with a warm TLB entry, one faulter A, one forker (explore). */
@@ -155,6 +157,8 @@ export function workloadFrames(w: MmWorkload): number {
       return w.threads * Math.min(pages(w.regionSize), w.faultsPerThread ?? pages(w.regionSize));
     case "fork-race":
       return 2 * (w.pages ?? 1024);
+    case "fork":
+      return 64 + 2 * (w.vmas ?? 0);
     default:
       return 64;
   }
@@ -198,7 +202,7 @@ export function workloadVaPages(w: MmWorkload): number {
     case "fork-race":
       return (w.pages ?? 1024) + 64;
     case "fork":
-      return 64;
+      return 64 + 2 * (w.vmas ?? 0);
     case "fork-race-mini":
       return 16 + 2 * (w.extraVmas ?? 4);
     case "stack-race":
@@ -246,22 +250,10 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           const vpn = start + (order !== null ? order[i]! : i);
           // ua(): the generator-free form of user_access (see src/mm/user.ts)
           if (doRead) {
-            let r = ua(th, vpn, word, false, think);
-            for (let g = 0; r <= UA_PENDING && g < 64; g++) {
-              if (r === UA_PENDING) {
-                yield th.charge();
-                r = uaComplete(th);
-              } else r = yield* uaSlow(th);
-            }
+            if (ua(th, vpn, word, false, think) === UA_SLOW) yield* uaSlow(th);
           }
           if (doWrite) {
-            let r = ua(th, vpn, word, true, think);
-            for (let g = 0; r <= UA_PENDING && g < 64; g++) {
-              if (r === UA_PENDING) {
-                yield th.charge();
-                r = uaComplete(th);
-              } else r = yield* uaSlow(th);
-            }
+            if (ua(th, vpn, word, true, think) === UA_SLOW) yield* uaSlow(th);
           }
           if (w.unmapEvery !== undefined && ++sinceUnmap >= w.unmapEvery && !shared) {
             sinceUnmap = 0;
@@ -463,8 +455,14 @@ function hotPageLists(
 
 function startFork(h: WorkloadHost, w: Fork, _index: number): void {
   h.finite();
+  const vmas: number[] = [];
+  for (let i = 0; i < (w.vmas ?? 0); i++) vmas.push(h.premap(1));
   h.spawn(w.name ?? "forker", h.mm, function* (th) {
     yield* startDelay(h, th, w);
+    // one write per VMA: anon_vma set and one PTE each (dup_mmap then copies every VMA)
+    h.measure(th, false);
+    for (const vpn of vmas) if (ua(th, vpn, 0, true) === UA_SLOW) yield* uaSlow(th);
+    h.measure(th, true);
     for (let f = 0; f < w.count; f++) {
       yield* forkAndWait(h, th, 0);
       if ((w.interval ?? 0) > 0) yield* h.sleep(th, w.interval!);

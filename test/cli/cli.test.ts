@@ -2,11 +2,12 @@
 // exit codes (0 ok, 1 finding, 2 bad input), no stack traces, no half-written files.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunResult } from "../../src/report/result.js";
-import { buildOnce, faultline, noStackTrace, ROOT, scratch } from "./helpers.js";
+import { buildOnce, faultline, noStackTrace, ROOT, removeScratch, scratch } from "./helpers.js";
 
 beforeAll(() => buildOnce(), 600_000);
+afterAll(removeScratch);
 
 const COMMANDS = [
   "run",

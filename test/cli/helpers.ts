@@ -58,21 +58,35 @@ export interface Run {
   stderr: string;
 }
 
-export function faultline(args: string[], opts: { cwd?: string; timeout?: number } = {}): Run {
+export function faultline(
+  args: string[],
+  opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Run {
   const r: SpawnSyncReturns<string> = spawnSync(
     process.execPath,
-    [path.join(ROOT, "bin/faultline.js"), ...args],
+    [...(opts.nodeArgs ?? []), path.join(ROOT, "bin/faultline.js"), ...args],
     {
       cwd: opts.cwd ?? ROOT,
       encoding: "utf8",
       timeout: opts.timeout ?? 240_000,
+      ...(opts.env ? { env: opts.env } : {}),
     },
   );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+const scratchDirs: string[] = [];
+
+/** A temporary directory, removed when the test file ends (see removeScratch). */
 export function scratch(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `faultline-${name}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `faultline-${name}-`));
+  scratchDirs.push(d);
+  return d;
+}
+
+/** Removes every scratch directory of this test file (vitest's afterAll, registered by the file). */
+export function removeScratch(): void {
+  for (const d of scratchDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 /** No stack trace: bad input is reported in one or a few plain lines. */

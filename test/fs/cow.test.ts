@@ -1,8 +1,9 @@
 // Reflinked (shared) ranges: writeback maps them through the COW fork (IOMAP_F_SHARED), the ioends
 // go to the workqueue and xfs_reflink_end_cow remaps one extent per transaction (spec §1.5, §1.13).
 import { describe, expect, it } from "vitest";
+import { builtinFsScenario as iomapScenario } from "../../src/cli/scenarios.js";
 import { EXT_WRITTEN, XfsInode } from "../../src/fs/inode.js";
-import { iomapScenario, setupFsScenario } from "../../src/scenario/iomap.js";
+import { setupFsScenario } from "../../src/scenario/iomap.js";
 import { GIB } from "./helpers.js";
 
 function cowRun(variant: string, failEveryNthBio = 0) {

@@ -1,10 +1,7 @@
 // Small helpers for the fs tests: presets with overrides, scaled-down files.
-import {
-  type FsResult,
-  type FsScenarioOverrides,
-  iomapScenario,
-  runFsScenario,
-} from "../../src/scenario/iomap.js";
+
+import { builtinFsScenario as iomapScenario } from "../../src/cli/scenarios.js";
+import { type FsResult, type FsScenarioOverrides, runFsScenario } from "../../src/scenario/iomap.js";
 
 export function run(name: string, over: FsScenarioOverrides = {}): FsResult {
   return runFsScenario(iomapScenario(name, over));

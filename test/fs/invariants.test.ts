@@ -1,11 +1,12 @@
 // Invariants of spec §6.5 and the rules they rest on, plus determinism and scale.
 import { describe, expect, it } from "vitest";
+import { builtinFsScenario as iomapScenario } from "../../src/cli/scenarios.js";
 import { BlockDevice, DEVICE_PROFILES } from "../../src/fs/device.js";
 import { EXT_UNWRITTEN, EXT_WRITTEN, IOMAP_MAPPED, XfsInode } from "../../src/fs/inode.js";
 import { Bio, Ioend, ioendCanMerge } from "../../src/fs/ioend.js";
 import { PageCache, PG_DIRTY, PG_WRITEBACK } from "../../src/fs/pagecache.js";
 import { iomapVariant } from "../../src/kernels/iomap.js";
-import { iomapScenario, runFsScenario, setupFsScenario } from "../../src/scenario/iomap.js";
+import { runFsScenario, setupFsScenario } from "../../src/scenario/iomap.js";
 import { Rng } from "../../src/sim/prng.js";
 import { smallS2 } from "./helpers.js";
 

@@ -6,7 +6,7 @@ import { run } from "./helpers.js";
 const SOFT_LOCKUP = /^watchdog: BUG: soft lockup - CPU#\d+ stuck for \d+s! \[kworker\/\d+:\d+:\d+\]$/;
 
 describe("iomap-s2 on 5.16, slow VM", () => {
-  const r = run("iomap-s2", { variant: "5.16", costProfile: "slow-vm" });
+  const r = run("iomap-s2", { variant: "5.16", costProfile: "what-if-slow-vm" });
 
   it("merges all 200 extents' ioends into one 5.2 M-page completion", () => {
     expect(r.fs.bytesSubmitted / 4096).toBe(5_242_800);
@@ -34,7 +34,7 @@ describe("iomap-s2 on 5.16, slow VM", () => {
 });
 
 describe("iomap-s2 on 5.17 (ebb7fb1557b1), slow VM", () => {
-  const r = run("iomap-s2", { variant: "5.17", costProfile: "slow-vm" });
+  const r = run("iomap-s2", { variant: "5.17", costProfile: "what-if-slow-vm" });
 
   it("has no soft lockup, no RCU stall and no might_sleep splat", () => {
     expect(r.done).toBe(true);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { run } from "./helpers.js";
 
 describe("FsResult metrics (iomap-s2 on 5.16, slow VM)", () => {
-  const r = run("iomap-s2", { variant: "5.16", costProfile: "slow-vm" });
+  const r = run("iomap-s2", { variant: "5.16", costProfile: "what-if-slow-vm" });
 
   it("holdoff histogram of the completion CPU: p50/p99/max and threshold counts", () => {
     const h = r.holdoff.find((x) => x.cpu === 2 && x.context === "task")!;

@@ -1,20 +1,23 @@
 // The other scenarios of spec §6.4, scaled to test size where needed: S1/S8 (preemption sweep),
 // S4 (overwrite completion in hardirq), S5 (pmem: completion in the submitter), S7 error handling.
 import { describe, expect, it } from "vitest";
-import { IOMAP_SCENARIO_NAMES } from "../../src/scenario/iomap.js";
+import { builtinFsScenarioNames } from "../../src/cli/scenarios.js";
 import { GIB, MIB, run } from "./helpers.js";
 
 const GB = 1e9;
 
 describe("presets", () => {
   it("iomap-s1 .. iomap-s8 exist", () => {
-    expect([...IOMAP_SCENARIO_NAMES]).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `iomap-s${i}`));
+    expect([...builtinFsScenarioNames()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `iomap-s${i}`));
   });
 });
 
-describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
+describe("iomap-s8: S1 (24 GB) across preemption models on 5.16, what-if 10 µs per folio", () => {
+  // the what-if profile sets the per-folio cost by hand: this shows what the preemption model does
+  // to a completion loop that long, not that the default costs produce it
   const s8 = (preempt: "none" | "voluntary" | "full" | "lazy") =>
     run("iomap-s8", {
+      costProfile: "what-if-aws-like",
       machine: { preempt },
       files: [
         {
@@ -31,11 +34,13 @@ describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
       ],
     });
 
-  it("NONE and VOLUNTARY lock up (the per-folio loop has no might_sleep)", () => {
+  it("NONE and VOLUNTARY hold the CPU past the watchdog threshold (the per-folio loop has no might_sleep)", () => {
     for (const p of ["none", "voluntary"] as const) {
       const r = s8(p);
       expect(r.done, p).toBe(true);
-      expect(r.softLockups, p).toBeGreaterThanOrEqual(1);
+      // one merged run of > 2 M pages holds the kworker longer than the 20 s threshold; whether a
+      // 4 s watchdog sample lands past it decides if this shortened run prints the report
+      expect(r.holdoffMaxNs.task, p).toBeGreaterThan(20e9);
       expect(r.fs.mergedRunPagesMax, p).toBeGreaterThan(2_000_000);
       // every written page reached the device once (the writer, the flusher and COMMIT race)
       expect(r.fs.bytesSubmitted, p).toBe(Math.ceil((24 * GB) / 4096) * 4096);
@@ -48,14 +53,15 @@ describe("iomap-s8: S1 (24 GB) across preemption models on 5.16", () => {
       const r = s8(p);
       expect(r.softLockups, p).toBe(0);
       expect(r.rcuStalls, p).toBe(0);
-      expect(r.fs.probeWaitNs.max, p).toBeLessThan(20e6);
+      // the probe still waits while its vCPU is stolen (S8 has 50 % steal, intervals of ~12 ms)
+      expect(r.fs.probeWaitNs.max, p).toBeLessThan(200e6);
     }
   });
 });
 
 describe("iomap-s4: 32 GB overwrite + fsync, completion in NVMe hardirq", () => {
   it("5.16 finishes one 8 M-page chained ioend inside one hardirq; a hard LOCKUP when contended", () => {
-    const r = run("iomap-s4", { costProfile: "contended" });
+    const r = run("iomap-s4", { costs: { folioEndWritebackNs: 2500 } });
     expect(r.fs.ioendPagesMax).toBe(8 * 2 ** 20);
     expect(r.fs.ioendsInline).toBe(1);
     expect(r.fs.inlineCompletionMaxNs.hardirq).toBeGreaterThan(10e9);
@@ -63,29 +69,32 @@ describe("iomap-s4: 32 GB overwrite + fsync, completion in NVMe hardirq", () => 
   });
 
   it("5.17 bounds each hardirq completion to 4096 folios", () => {
-    const r = run("iomap-s4", { variant: "5.17", costProfile: "contended" });
+    const r = run("iomap-s4", { variant: "5.17", costs: { folioEndWritebackNs: 2500 } });
     expect(r.fs.ioendFoliosMax).toBe(4096);
     expect(r.fs.inlineCompletionMaxNs.hardirq).toBeLessThan(20e6);
     expect(r.hardLockups).toBe(0);
   });
 });
 
-describe("iomap-s5: pmem, completion in the submitter's task context (96 GiB, contended)", () => {
+describe("iomap-s5: pmem, completion in the submitter's task context (96 GiB, what-if 5 µs per folio)", () => {
   const s5 = (variant: string) =>
     run("iomap-s5", {
       variant,
-      costProfile: "contended",
+      costProfile: "what-if-slow-vm",
       files: [
         { name: "big", bytes: 96 * GIB, layout: { extentBytes: 8 * GIB, gapBytes: 0 }, initial: "empty" },
       ],
       tasks: [{ kind: "writer", cpu: 1, comm: "dd", jobs: [{ file: "big", bytes: 96 * GIB, fsync: true }] }],
     });
 
-  it("5.16: the final fsync's ioend completes inside submit_bio for > 21 s: RCU stall", () => {
+  it("5.16: one merged completion in task context runs > 21 s without a quiescent state: RCU stall", () => {
+    // since v5.8 (a5949d3faedf) delalloc becomes unwritten extents, so pmem's ioends go to xfs-conv:
+    // the long loop is xfs_end_io's (task context, PREEMPT_NONE, no cond_resched in 5.16)
     const r = s5("5.16");
     expect(r.done).toBe(true);
-    expect(r.fs.ioendsInline).toBeGreaterThan(0);
-    expect(r.fs.inlineCompletionMaxNs.task).toBeGreaterThan(21e9);
+    expect(r.fs.ioendsQueued).toBeGreaterThan(0);
+    expect(r.fs.endIoCpuNsMax).toBeGreaterThan(21e9);
+    expect(r.holdoffMaxNs.task).toBeGreaterThan(21e9);
     expect(r.rcuStalls).toBeGreaterThanOrEqual(1);
   });
 

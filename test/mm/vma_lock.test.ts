@@ -49,7 +49,9 @@ for (const variant of ["6.4.3", "6.15"]) {
         v.readers++;
         st.readLocked = true;
         // the writer is waiting for us: D1 a queued down_write, D2 the exclude-readers flag
-        yield* until(th, () => (variant === "6.15" ? (v.vm_refcnt & F) !== 0 : v.lockWriterWaiting !== null));
+        yield* until(th, () =>
+          variant === "6.15" ? (v.vm_refcnt & F) !== 0 : v.vm_lock.waitList.length > 0,
+        );
         st.writerWaited = true;
         log.push("read-unlock");
         vma_end_read(th, v, VSR_LOCKED);

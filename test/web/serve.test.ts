@@ -13,13 +13,17 @@ describe("faultline serve", () => {
   beforeAll(async () => {
     fs.mkdirSync(path.join(root, "assets"));
     fs.writeFileSync(path.join(root, "index.html"), "<!doctype html><title>faultline</title>");
-    fs.writeFileSync(path.join(root, "assets", "app.js"), "export {};\n");
-    fs.writeFileSync(path.join(os.tmpdir(), "faultline-serve-secret.txt"), "secret");
+    fs.writeFileSync(
+      path.join(root, "assets", "app.js"),
+      `export const text = ${JSON.stringify("faultline ".repeat(2000))};\n`,
+    );
+    fs.writeFileSync(path.join(os.tmpdir(), `faultline-serve-secret-${process.pid}.txt`), "secret");
     server = await startServer({ root, port: 0 });
   });
   afterAll(async () => {
     await new Promise<void>((r) => server.close(() => r()));
     fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(path.join(os.tmpdir(), `faultline-serve-secret-${process.pid}.txt`), { force: true });
   });
 
   it("listens on 127.0.0.1 and serves index.html for /", async () => {
@@ -39,10 +43,26 @@ describe("faultline serve", () => {
 
   it("answers 404 for missing files and never serves outside its root", async () => {
     expect((await fetch(`${server.url}nope.js`)).status).toBe(404);
-    const outside = await fetch(`${server.url}..%2Ffaultline-serve-secret.txt`);
+    const outside = await fetch(`${server.url}..%2Ffaultline-serve-secret-${process.pid}.txt`);
     expect([403, 404]).toContain(outside.status);
     expect(await outside.text()).not.toContain("secret");
     expect((await fetch(server.url, { method: "POST" })).status).toBe(405);
+  });
+
+  it("compresses text (gzip, brotli), answers conditional GETs with 304 and serves byte ranges", async () => {
+    const url = `${server.url}assets/app.js`;
+    const gz = await fetch(url, { headers: { "Accept-Encoding": "gzip" } });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    expect(await gz.text()).toContain("faultline faultline");
+    const br = await fetch(url, { headers: { "Accept-Encoding": "br" } });
+    expect(br.headers.get("content-encoding")).toBe("br");
+    const etag = br.headers.get("etag");
+    expect(etag).toBeTruthy();
+    const again = await fetch(url, { headers: { "If-None-Match": etag! } });
+    expect(again.status).toBe(304);
+    const part = await fetch(url, { headers: { Range: "bytes=0-5", "Accept-Encoding": "identity" } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe("export");
   });
 
   it("refuses to start without a built page", () => {

@@ -1,6 +1,7 @@
 // The writeback model (src/fs) driven from a scenario through FsRun (src/workloads/iomap.ts): the
 // scenario's fs section becomes the device, FsConfig and files; its workloads become the tasks.
 import { type FsCostProfileName, type FsCosts, fsCosts } from "../../fs/costs.js";
+import type { DeviceProfile } from "../../fs/device.js";
 import { iomapVariant } from "../../kernels/iomap.js";
 import { bootKernel } from "../../sync/index.js";
 import { deviceProfile, type FileSpec, FsRun, type TaskSpec } from "../../workloads/iomap.js";
@@ -25,6 +26,15 @@ export function toTaskSpec(w: Workload): TaskSpec {
       };
     case "committer":
       return { kind: "committer", cpu: w.cpu, file: w.file, everyNs: w.every };
+    case "nfsd":
+      return {
+        kind: "nfsd",
+        cpus: w.cpus,
+        file: w.file,
+        bytes: w.size,
+        wsizeBytes: w.wsize,
+        commitEveryBytes: w.commitEvery,
+      };
     case "fsync":
       return { kind: "fsync", cpu: w.cpu, file: w.file, atNs: w.at };
     case "sync":
@@ -53,7 +63,8 @@ export function toFileSpec(f: Fs["files"][number]): FileSpec {
   };
 }
 
-function fsConfigOf(fs: Fs) {
+/** The FsConfig fields a scenario's fs section sets. */
+export function fsConfigOf(fs: Fs) {
   return {
     fsKind: fs.kind,
     endIoDelayNs: fs.endIoDelay,
@@ -67,6 +78,18 @@ function fsConfigOf(fs: Fs) {
     flusherCpu: fs.flusherCpu,
     failEveryNthBio: fs.failEveryNthBio,
     delallocToUnwritten: fs.delallocToUnwritten,
+  };
+}
+
+/** The device profile fields a scenario's fs section overrides. */
+export function deviceOverridesOf(fs: Fs): Partial<DeviceProfile> {
+  return {
+    ...(fs.bandwidth !== undefined ? { bandwidthBps: fs.bandwidth } : {}),
+    ...(fs.latency !== undefined ? { latencyNs: fs.latency } : {}),
+    ...(fs.completion !== undefined ? { completion: fs.completion } : {}),
+    ...(fs.irqCpu !== undefined ? { irqCpu: fs.irqCpu } : {}),
+    ...(fs.maxSectors !== undefined ? { maxSectorsBytes: fs.maxSectors } : {}),
+    ...(fs.queueDepth !== undefined ? { queueDepth: fs.queueDepth } : {}),
   };
 }
 
@@ -88,14 +111,7 @@ export const fsAdapter: Adapter = ({ scenario: s, variant, machine, costs, trace
   const run = new FsRun(m, {
     variant: applySwitches(iomapVariant(variant.name), s.kernel.switches),
     costs: costsOf(s, costs),
-    device: deviceProfile(fs.device, {
-      ...(fs.bandwidth !== undefined ? { bandwidthBps: fs.bandwidth } : {}),
-      ...(fs.latency !== undefined ? { latencyNs: fs.latency } : {}),
-      ...(fs.completion !== undefined ? { completion: fs.completion } : {}),
-      ...(fs.irqCpu !== undefined ? { irqCpu: fs.irqCpu } : {}),
-      ...(fs.maxSectors !== undefined ? { maxSectorsBytes: fs.maxSectors } : {}),
-      ...(fs.queueDepth !== undefined ? { queueDepth: fs.queueDepth } : {}),
-    }),
+    device: deviceProfile(fs.device, deviceOverridesOf(fs)),
     fs: fsConfigOf(fs),
     files: fs.files.map(toFileSpec),
     tasks: s.workloads.filter((w) => w.enabled).map(toTaskSpec),

@@ -1,0 +1,141 @@
+// The invariants of the writeback model (docs/fs.md "Invariants"), beside the model and called through
+// hooks from the kernel steps. A broken invariant of the modelled kernel is a finding (`fs:<kind>`),
+// counted always and reported up to 5 times per kind; it is not a simulator bug.
+//
+// Verified (with the hook that checks it):
+//   1. writeback ownership: a folio added to an ioend was not under writeback, and a folio ended by
+//      a completion was (onStartWriteback, onEndWriteback)          -> fs:writeback_ownership
+//   2. i_disk_size <= i_size, moved only by xfs_setfilesize in task context (onSetFileSize, final)
+//                                                                   -> fs:disk_size, fs:context
+//   3. unwritten/COW conversion only after the data I/O of every ioend of the run completed
+//      (onEndIoend)                                                 -> fs:conversion_before_io
+//   4. a merged run is logically contiguous with equal status/SHARED/type and, from dave-v1 on,
+//      physically contiguous by io_sector (onMergedRun)            -> fs:merge_rule, fs:merge_physical
+//   5. the variant's ioend cap (pages or folios, +1 folio for a split folio) (onIoendSubmit)
+//                                                                   -> fs:ioend_cap
+//   8. i_ioend_work is never pending while i_ioend_list is empty (onQueueWork) -> fs:ioend_work
+//   end of run: no folio left under writeback once the device and the queues are idle
+//                                                                   -> fs:writeback_leak
+// Not verified here:
+//   6. sleeping in atomic context: the engine's might_sleep/cond_resched checks report it
+//      (might_sleep findings), not this file;
+//   7. errseq delivery (fsync returns the error once): tested by test/fs, not checked per run;
+//   9. determinism: tested by test/scenario/determinism.test.ts;
+//   the segments cap of dave-v2 (io_segments is an estimate of the bvecs submitted, see buffered-io);
+//   lock ordering and lock-holding rules (src/sync/lockdep covers the locks it knows).
+import type { Ctx } from "../sim/index.js";
+import { CTX_TASK } from "../sim/index.js";
+import type { FsModel } from "./fs.js";
+import { IOEND_DEVICE_DONE, IOEND_QUEUED, type Ioend } from "./ioend.js";
+
+export class FsOracle {
+  private readonly reported = new Map<string, number>();
+
+  constructor(private readonly fs: FsModel) {}
+
+  /** A broken invariant of the modelled kernel: counted always, reported (finding) up to 5 per kind. */
+  violation(
+    kind: string,
+    k: Ctx | null,
+    message: string,
+    details: Record<string, number | string | boolean> = {},
+  ): void {
+    const counts = this.fs.stats.invariantCounts;
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    const r = this.reported.get(kind) ?? 0;
+    if (r >= 5) return;
+    this.reported.set(kind, r + 1);
+    this.fs.m.report({ kind: `fs:${kind}`, cpus: k === null ? [] : [k.cpu.id], message, details });
+  }
+
+  /** Invariant 1 (submission side): `bad` folios of [f0, ...) were already under writeback. */
+  onStartWriteback(io: Ioend, f0: number, bad: number): void {
+    if (bad > 0)
+      this.violation("writeback_ownership", null, `folios already under writeback added to ioend ${io.id}`, {
+        ino: io.inode.ino,
+        folio: f0,
+        count: bad,
+      });
+  }
+
+  /** Invariant 1 (completion side): `bad` folios were not under writeback when the ioend ended them. */
+  onEndWriteback(k: Ctx, io: Ioend, bad: number): void {
+    if (bad > 0)
+      this.violation(
+        "writeback_ownership",
+        k,
+        `ioend ${io.id}: ${bad} folios were not under writeback at completion`,
+      );
+  }
+
+  /** Invariant 5: the variant's cap held (split folios count once, in the later ioend). */
+  onIoendSubmit(k: Ctx, io: Ioend): void {
+    const cap = this.fs.v.ioendCap;
+    if (cap.kind === "pages" && io.pages > cap.limit + this.fs.folioPages)
+      this.violation("ioend_cap", k, `ioend ${io.id} has ${io.pages} pages > ${cap.limit}`);
+    if (cap.kind === "folios" && io.folios > cap.limit + 1)
+      this.violation("ioend_cap", k, `ioend ${io.id} has ${io.folios} folios > ${cap.limit}`);
+  }
+
+  /** Invariant 8: queue_work found i_ioend_work pending although i_ioend_list was empty. */
+  onQueueWork(k: Ctx, queued: boolean, ino: number): void {
+    if (!queued)
+      this.violation("ioend_work", k, `inode ${ino}: i_ioend_work already pending with an empty list`);
+  }
+
+  /** Invariant 4: a merged run is logically contiguous, same status/flags, physically contiguous by io_sector. */
+  onMergedRun(k: Ctx, run: Ioend[]): void {
+    const s = this.fs.stats;
+    s.mergedRuns++;
+    let pages = 0;
+    for (const io of run) pages += io.pages;
+    s.mergedRunPagesMax = Math.max(s.mergedRunPagesMax, pages);
+    s.mergedRunIoendsMax = Math.max(s.mergedRunIoendsMax, run.length);
+    const head = run[0]!;
+    for (let i = 1; i < run.length; i++) {
+      const a = run[i - 1]!;
+      const b = run[i]!;
+      if (a.end !== b.offset || a.status !== head.status || b.shared !== head.shared || b.type !== head.type)
+        this.violation("merge_rule", k, `merged run ${head.id}: ioend ${b.id} is not mergeable`);
+      if (this.fs.v.mergePhysical !== "none" && a.endSector !== b.sector)
+        this.violation(
+          "merge_physical",
+          k,
+          `merged run ${head.id}: ioend ${b.id} not physically contiguous by io_sector`,
+          {
+            expected: a.endSector,
+            got: b.sector,
+          },
+        );
+    }
+  }
+
+  /** Invariants 2 (context) and 3: xfs_end_ioend runs in task context, after the I/O of the whole run. */
+  onEndIoend(k: Ctx, run: Ioend[], error: boolean): void {
+    if (k.kind !== CTX_TASK) this.violation("context", k, "xfs_end_ioend outside task context");
+    if (error) return;
+    for (const io of run)
+      if (io.phase !== IOEND_QUEUED && io.phase !== IOEND_DEVICE_DONE)
+        this.violation("conversion_before_io", k, `ioend ${io.id} converted before its I/O completed`);
+  }
+
+  /** Invariant 2: xfs_setfilesize never moves i_disk_size past i_size. */
+  onSetFileSize(k: Ctx, newSize: number, size: number): void {
+    if (newSize > size) this.violation("disk_size", k, `i_disk_size ${newSize} > i_size ${size}`);
+  }
+
+  /** End of run: nothing left under writeback once idle; i_disk_size <= i_size. */
+  finalChecks(): void {
+    const fs = this.fs;
+    for (const ino of fs.inodes) {
+      if (ino.pc.nrWriteback !== 0 && fs.allIdle())
+        this.violation(
+          "writeback_leak",
+          null,
+          `inode ${ino.ino}: ${ino.pc.nrWriteback} folios left under writeback`,
+        );
+      if (ino.diskSize > ino.size)
+        this.violation("disk_size", null, `inode ${ino.ino}: i_disk_size > i_size`);
+    }
+  }
+}

@@ -1,0 +1,190 @@
+// mm/page-writeback.c: dirty throttling (balance_dirty_pages), do_writepages, write_cache_pages
+// (<= 6.8; writeback_iter 6.9+, same semantics) and the bdi bandwidth estimate.
+
+import {
+  type Ctx,
+  condResched,
+  type KGen,
+  SCHEDULE,
+  TASK_UNINTERRUPTIBLE,
+  yieldPoint,
+} from "../sim/index.js";
+import { spinLockLoop } from "../sync/looplock.js";
+import type { Plug } from "./blk.js";
+import { flushPlug } from "./blk.js";
+import { iomap_writepage_map, submitList, type Wpc } from "./buffered-io.js";
+import { chargeSubmit, flushCost, type SubmitCost } from "./chunks.js";
+import { folio_wait_writeback } from "./filemap.js";
+import type { FsModel } from "./fs.js";
+import type { XfsInode } from "./inode.js";
+import { PG_DIRTY, PG_WRITEBACK, TAG_TOWRITE } from "./pagecache.js";
+import { pageCounters } from "./trace.js";
+
+/** cond_resched() in write_cache_pages between pagevecs (mm/page-writeback.c v5.16 write_cache_pages). */
+export const CR_WCP = condResched("mm/page-writeback.c", 2300);
+
+/** Lock sites of the fs model a scenario may disable (m.disabledSites). */
+export const FOLIO_LOCK_SITE = "write_cache_pages:folio_lock";
+/** mapping->i_pages xa_lock_irq in tag_pages_for_writeback (one hold per XA_CHECK_SCHED entries). */
+export const TAG_PAGES_SITE = "tag_pages_for_writeback:xa_lock_irq";
+/** mapping->i_pages xa_lock_irqsave in folio_start_writeback (__folio_start_writeback), per folio. */
+export const START_WRITEBACK_SITE = "folio_start_writeback:xa_lock_irqsave";
+/** mapping->i_pages xa_lock_irqsave in __folio_end_writeback, per folio. */
+export const END_WRITEBACK_SITE = "__folio_end_writeback:xa_lock_irqsave";
+/** ip->i_ioend_lock in xfs_end_bio (append to i_ioend_list) and xfs_end_io (splice). */
+export const XFS_END_BIO_SITE = "xfs_end_bio:spin_lock_irqsave";
+export const XFS_END_IO_SITE = "xfs_end_io:spin_lock_irqsave";
+export const FS_LOCK_SITES: readonly string[] = [
+  FOLIO_LOCK_SITE,
+  TAG_PAGES_SITE,
+  START_WRITEBACK_SITE,
+  END_WRITEBACK_SITE,
+  XFS_END_BIO_SITE,
+  XFS_END_IO_SITE,
+  "folio_wait_bit_common:spin_lock_irq",
+  "folio_wake_bit:spin_lock_irqsave",
+];
+/** XA_CHECK_SCHED (lib/xarray.c, include/linux/xarray.h): tag_pages_for_writeback drops the lock every 4096 entries. */
+const XA_CHECK_SCHED = 4096;
+export const YP_FOLIO_LOCK = yieldPoint(FOLIO_LOCK_SITE);
+
+/** writeback_control */
+export interface Wbc {
+  syncAll: boolean;
+  tagged: boolean;
+  /** Pages still to write (WB_SYNC_NONE stops at <= 0). */
+  nrToWrite: number;
+  /** Folio range [start, end); cyclic when rangeCyclic. */
+  start: number;
+  end: number;
+  rangeCyclic: boolean;
+  written: number;
+}
+
+/**
+ * balance_dirty_pages_ratelimited (mm/page-writeback.c 4.x..newest, simplified): kick background writeback above the
+ * background threshold; above the freerun ceiling pause so that dirtying follows the write
+ * bandwidth; at the hard threshold wait for completions (MAX_PAUSE 200 ms per round).
+ */
+export function* balance_dirty_pages(fs: FsModel, k: Ctx, pagesDirtied: number): KGen<void> {
+  pageCounters(fs);
+  const bg = fs.bgThreshPages();
+  const thresh = fs.threshPages();
+  for (let round = 0; round < 10_000; round++) {
+    const nr = fs.nrDirty() + fs.nrWriteback();
+    if (fs.nrDirty() > bg) wakeFlusher(fs);
+    const freerun = (bg + thresh) / 2;
+    if (nr <= freerun) return;
+    if (nr < thresh) {
+      const pause = Math.min(200e6, (pagesDirtied * 4096 * 1e9) / Math.max(1, fs.avgWriteBandwidth));
+      yield* fs.m.sleepNs(k, Math.max(1_000_000, Math.round(pause)));
+      return;
+    }
+    // over the limit: sleep until completions bring us down (woken from iomap_finish_ioend)
+    k.task.state = TASK_UNINTERRUPTIBLE;
+    fs.throttled.push(k.task);
+    yield SCHEDULE;
+  }
+}
+
+/** Wake the writers throttled in balance_dirty_pages once below the hard threshold. */
+export function wakeThrottled(fs: FsModel): void {
+  if (fs.throttled.length === 0) return;
+  const nr = fs.nrDirty() + fs.nrWriteback();
+  if (nr >= fs.threshPages()) return;
+  for (const t of fs.throttled.splice(0)) fs.m.wakeUpProcess(t);
+}
+
+/** wb_wakeup (fs/fs-writeback.c): wake the flusher if it sleeps. */
+export function wakeFlusher(fs: FsModel): void {
+  if (fs.flusherSleeping && fs.flusher !== null) fs.m.wakeUpProcess(fs.flusher);
+}
+
+/** do_writepages -> xfs_vm_writepages -> iomap_writepages (mm/page-writeback.c, fs/xfs/xfs_aops.c). */
+export function* do_writepages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc, plug: Plug): KGen<void> {
+  k.enter("xfs_vm_writepages");
+  yield* write_cache_pages(fs, k, ino, wbc, plug);
+  k.leave();
+}
+
+/**
+ * write_cache_pages (mm/page-writeback.c <= 6.8; writeback_iter 6.9+, same semantics) with the
+ * per-folio callback of iomap (iomap_do_writepage 5.16 / iomap_writepage_map / iomap_writeback_folio),
+ * processed as runs of consecutive writable folios.
+ */
+export function* write_cache_pages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc, plug: Plug): KGen<void> {
+  const pc = ino.pc;
+  const fp = fs.folioPages;
+  const wpc: Wpc = { map: null, ioend: null, submitList: [] };
+  let start = wbc.start;
+  const end = wbc.end;
+  if (wbc.rangeCyclic) start = Math.min(ino.writebackIndex, end);
+  const tag = wbc.syncAll || wbc.tagged ? TAG_TOWRITE : PG_DIRTY;
+  const cost: SubmitCost = { ns: 0 };
+  if (tag === TAG_TOWRITE) {
+    // tag_pages_for_writeback: DIRTY -> TOWRITE, cond_resched every XA_CHECK_SCHED (4096) entries
+    const n = pc.tagRange(start, end);
+    const holds = Math.ceil(n / XA_CHECK_SCHED);
+    const holdNs = Math.min(n, XA_CHECK_SCHED) * fs.c.tagPerPageNs;
+    const lk = spinLockLoop(k, ino.iPages, TAG_PAGES_SITE, fs.m.now, holds, holdNs, 0);
+    yield* chargeSubmit(fs, k, n * fs.c.tagPerPageNs + lk.extraNs, CR_WCP);
+  }
+  let i = start;
+  let reachedEnd = true;
+  for (let guard = 0; guard < 100_000_000; guard++) {
+    const f = pc.findSet(i, end, tag);
+    if (f < 0) break;
+    const x = pc.flags[f]!;
+    if ((x & PG_WRITEBACK) !== 0) {
+      if (!wbc.syncAll) {
+        i = f + 1;
+        continue;
+      }
+      // a sync writer blocks behind a previous completion
+      yield* flushCost(fs, k, cost, CR_WCP);
+      yield* submitList(fs, k, wpc, plug);
+      yield* flushPlug(fs, k, plug);
+      yield* folio_wait_writeback(fs, k, ino, f);
+      continue;
+    }
+    if ((x & PG_DIRTY) === 0) {
+      pc.flags[f] = x & ~TAG_TOWRITE;
+      i = f + 1;
+      continue;
+    }
+    const lim = wbc.syncAll ? end : Math.min(end, f + Math.max(1, Math.ceil(wbc.nrToWrite / fp)));
+    // the run is validated piece by piece in iomap_writepage_map (folio lock + recheck), so it
+    // is not scanned here: a long dirty range costs one pass, not one per chunk
+    const runEnd = lim;
+    const reached = yield* iomap_writepage_map(fs, k, ino, wpc, plug, f, runEnd, cost);
+    const pages = (reached - f) * fp;
+    wbc.nrToWrite -= pages;
+    wbc.written += pages;
+    // a folio taken by another writer meanwhile is skipped (WB_SYNC_ALL waits for it below)
+    i = reached;
+    if (!wbc.syncAll && wbc.nrToWrite <= 0) {
+      reachedEnd = false;
+      break;
+    }
+  }
+  // iomap_writepages: submit the last open ioend
+  if (wpc.ioend !== null) {
+    wpc.submitList.push(wpc.ioend);
+    wpc.ioend = null;
+  }
+  yield* flushCost(fs, k, cost, CR_WCP);
+  yield* submitList(fs, k, wpc, plug);
+  if (wbc.rangeCyclic) ino.writebackIndex = reachedEnd ? 0 : i;
+}
+
+/** wb_update_bandwidth (mm/page-writeback.c 4.x..newest, simplified): 200 ms sampling, ~3 s averaging period. */
+export function wb_update_bandwidth(fs: FsModel, bytes: number): void {
+  fs.bwBytes += bytes;
+  const elapsed = fs.m.now - fs.bwStamp;
+  if (elapsed < 200e6) return;
+  const inst = (fs.bwBytes * 1e9) / elapsed;
+  const w = Math.min(1, elapsed / 3e9);
+  fs.avgWriteBandwidth = Math.max(4096, fs.avgWriteBandwidth + (inst - fs.avgWriteBandwidth) * w);
+  fs.bwStamp = fs.m.now;
+  fs.bwBytes = 0;
+}
