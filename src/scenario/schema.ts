@@ -212,6 +212,9 @@ export const MmapWriter = z
       ),
     size: Size.optional().describe("bytes mapped or changed per operation (default 64KiB)"),
     interval: Duration.optional().describe("pause between operations (default 0: back to back)"),
+    count: count(100_000_000)
+      .optional()
+      .describe("operations before the thread exits (default: until the run stops)"),
     touch: z.boolean().optional().describe("touch the mapped pages (munmap then zaps them)"),
     target: z
       .enum(["own", "faulters", "next-to-faulters"])

@@ -54,6 +54,8 @@ export interface MmapWriter extends Common {
   size?: number;
   /** Pause between operations (ns). */
   interval?: number;
+  /** Operations before the thread exits (default: until the run stops). */
+  count?: number;
   /** Touch the mapped region's pages (munmap then zaps them). */
   touch?: boolean;
   /**
@@ -310,7 +312,7 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
       th.mm.brkStart = region;
       brkEnd = region;
     }
-    for (let i = 0; h.running() && i < 100_000_000; i++) {
+    for (let i = 0; h.running() && i < (w.count ?? 100_000_000); i++) {
       if (op === "mremap") {
         const at = target !== undefined ? region : yield* sys.mmap(th, n, {});
         if (at >= 0) {

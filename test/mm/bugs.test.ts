@@ -8,6 +8,7 @@ import { LOCK_SITES } from "../../src/mm/switches.js";
 import { verifyCheck, verifyTimed, withFix } from "../../src/scenario/bugs.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
+import { runScenario } from "../../src/scenario/run.js";
 import type { Scenario } from "../../src/scenario/schema.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -105,4 +106,27 @@ describe("the bug catalog", () => {
       }, 180_000);
     });
   }
+});
+
+describe("606c812eb1d5's reproducer", () => {
+  it("one failing munmap (count: 1) leaves a detached VMA nothing repairs: every later fault walks to the bound", () => {
+    const b = findMmBug("606c812eb1d5")!;
+    const s = builtin(b.scenario);
+    const off = runScenario(withFix(s, b.fix, false), { seed: 1 });
+    // the writer made exactly one munmap (it failed at vma_iter_clear_gfp) and exited
+    expect(off.counters.munmap).toBe(1);
+    // every finding is counted (the findings list keeps the first 20)
+    const livelocks = off.counters.findings_fault_livelock!;
+    expect(livelocks).toBeGreaterThan(100);
+    // each reported fault made all of its 1,000 walks on detached VMAs (never interrupted by a
+    // write-locked VMA): a larger bound would only report later, a smaller one sooner
+    expect(off.vmstat.vma_lock_miss).toBeGreaterThanOrEqual(1000 * livelocks);
+    expect(off.vmstat.vma_lock_miss).toBeLessThan(1000 * (livelocks + 2));
+    const on = runScenario(withFix(s, b.fix, true), { seed: 1 });
+    expect(on.counters.munmap).toBe(1);
+    expect(on.vmstat.vma_lock_miss).toBe(0);
+    expect(on.findings).toEqual([]);
+    // the only other aborts are the faults that met the writer's write lock, as with the fix on
+    expect(off.vmstat.vma_lock_abort - livelocks).toBe(on.vmstat.vma_lock_abort);
+  }, 120_000);
 });
