@@ -17,6 +17,7 @@ import {
   workloadFrames,
   workloadVaPages,
 } from "../workloads/mm.js";
+import { mmStepState } from "./counterexample.js";
 import type { CheckTarget } from "./run.js";
 import { type WarmStart, warmUp } from "./warm.js";
 
@@ -286,6 +287,10 @@ export function mmCheckTarget(
       });
       sims.set(m, sim);
       return m;
+    },
+    inspect: (m, vpn) => {
+      const s = sims.get(m);
+      return s ? mmStepState(s, vpn) : { pte: "", tlb: [], vma: "" };
     },
     recycle: (m) => {
       sims.get(m)?.recycle();

@@ -1,5 +1,6 @@
 // One explored run of a check target under a strategy, and what it found.
 import type { ExploreStrategy, Finding, Machine } from "../sim/machine.js";
+import type { StepState } from "./counterexample.js";
 import type { WarmStart } from "./warm.js";
 
 /** Something the checker can run again and again from the same initial state. */
@@ -13,6 +14,11 @@ export interface CheckTarget {
    * it), so its memory may be reused by the next build.
    */
   recycle?(m: Machine): void;
+  /**
+   * Optional: the model state at page `vpn` now (the PTE, each CPU's TLB entry, the VMA and its lock),
+   * for the counterexample step view.
+   */
+  inspect?(m: Machine, vpn: number): StepState;
   /** Step budget of one run. */
   readonly maxSteps: number;
   /** Number of CPUs (for PCT). */

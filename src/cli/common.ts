@@ -8,6 +8,7 @@ import { type HtmlSection, htmlReport } from "../report/html.js";
 import { standardPlots } from "../report/plots.js";
 import { type RunResult, resultJson } from "../report/result.js";
 import { textReport } from "../report/text.js";
+import { interestingWindow, timelineSvg, WindowTrace } from "../report/timeline-svg.js";
 import { ChromeTraceWriter } from "../report/trace.js";
 import { DEFAULT_TIME_LIMIT_NS } from "../scenario/adapters/drive.js";
 import { loadScenario, parseSetOption, type SetOption } from "../scenario/load.js";
@@ -164,6 +165,19 @@ export async function runTraced(
   }
 }
 
+/**
+ * The report's per-CPU timeline of `r`'s interesting window: the same scenario and seed run again
+ * (deterministic, so it is the same run) with a sink that keeps only that window.
+ */
+export function reportTimeline(l: Loaded, seed: number, r: RunResult): string | undefined {
+  const w = interestingWindow(r);
+  if (w === undefined) return undefined;
+  const t = new WindowTrace(w);
+  runScenario(l.scenario, { seed, sets: setLabels(l.sets), trace: t });
+  t.finish();
+  return timelineSvg(t, `${r.scenario.name} on ${r.kernel.variant}, seed ${seed}: ${w.reason}`);
+}
+
 /** Parses "A,B,C" into trimmed non-empty items. */
 export function commaList(v: string, what: string): string[] {
   const items = v
@@ -203,8 +217,10 @@ export async function writeReportDir(
         ? `${i + 1}-${s.results[0]?.scenario.name ?? "run"}`
         : (s.results[0]?.scenario.name ?? "run");
     for (const p of plots) writeFileAtomic(path.join(dir, `${stem}-${p.name}.svg`), p.svg, "plot");
-    for (const r of s.results) {
+    for (const [ri, r] of s.results.entries()) {
       const base = `${stem}-${r.kernel.variant}-seed${r.scenario.seed}`;
+      const tl = s.timelines?.[ri];
+      if (tl !== undefined) writeFileAtomic(path.join(dir, `${base}-timeline.svg`), tl, "plot");
       writeFileAtomic(path.join(dir, `${base}.json`), resultJson(r), "result");
       writeFileAtomic(path.join(dir, `${base}.txt`), textReport(r), "report");
     }

@@ -2,7 +2,7 @@
 import { compareReport } from "../report/compare.js";
 import type { HtmlSection } from "../report/html.js";
 import type { SetOption } from "../scenario/load.js";
-import { loadArg, pickSeed, runWithTrace, writeReportDir } from "./common.js";
+import { loadArg, pickSeed, reportTimeline, runWithTrace, writeReportDir } from "./common.js";
 
 interface DemoPart {
   heading: string;
@@ -48,12 +48,13 @@ export async function runDemo(reportDir: string | undefined, quiet = false): Pro
   const sections: HtmlSection[] = [];
   for (const p of PARTS) {
     process.stdout.write(`\n=== ${p.heading} ===\n\n`);
-    const results = p.variants.map((v) => {
-      const l = loadArg(p.scenario, p.sets ?? [], v);
-      return runWithTrace(l, pickSeed(l.scenario, undefined), undefined, quiet);
-    });
+    const loaded = p.variants.map((v) => loadArg(p.scenario, p.sets ?? [], v));
+    const seeds = loaded.map((l) => pickSeed(l.scenario, undefined));
+    const results = loaded.map((l, i) => runWithTrace(l, seeds[i]!, undefined, quiet));
     process.stdout.write(compareReport(results));
-    sections.push({ heading: p.heading, intro: p.intro, results, plots: [] });
+    const timelines =
+      reportDir !== undefined ? results.map((r, i) => reportTimeline(loaded[i]!, seeds[i]!, r)) : [];
+    sections.push({ heading: p.heading, intro: p.intro, results, plots: [], timelines });
   }
   if (reportDir !== undefined) {
     const index = await writeReportDir(reportDir, "faultline demonstration", sections);

@@ -10,6 +10,8 @@ export interface HtmlSection {
   intro?: string;
   results: readonly RunResult[];
   plots: readonly Plot[];
+  /** Per result (same order), the SVG of its interesting window (timeline-svg.ts), if drawn. */
+  timelines?: readonly (string | undefined)[];
 }
 
 export function escapeHtml(s: string): string {
@@ -23,7 +25,7 @@ table{border-collapse:collapse;font:13px ui-monospace,monospace}
 td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}td:first-child,th:first-child{text-align:left}
 pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:12px}
 .dmesg{background:#111;color:#eee}.finding{color:#b00}.ok{color:#070}
-figure{margin:1em 0}figcaption{font-size:.9em;color:#555}
+figure{margin:1em 0}figure.timeline{overflow-x:auto}figcaption{font-size:.9em;color:#555}
 details summary{cursor:pointer;color:#036}
 `;
 
@@ -41,7 +43,7 @@ ${body}
 function sectionHtml(s: HtmlSection, i: number): string {
   const parts: string[] = [`<h2 id="s${i}">${escapeHtml(s.heading)}</h2>`];
   if (s.intro) parts.push(`<p>${escapeHtml(s.intro)}</p>`);
-  for (const r of s.results) {
+  for (const [ri, r] of s.results.entries()) {
     const cls = r.findings.length > 0 ? "finding" : "ok";
     const verdict = r.findings.length > 0 ? `${r.findings.length} finding(s)` : "no findings";
     parts.push(`<p><b>${escapeHtml(r.kernel.variant)}</b>: <span class="${cls}">${verdict}</span></p>`);
@@ -53,6 +55,11 @@ function sectionHtml(s: HtmlSection, i: number): string {
       );
     const dmesg = dmesgLines(r);
     if (dmesg.length > 0) parts.push(`<pre class="dmesg">${escapeHtml(dmesg.join("\n"))}</pre>`);
+    const tl = s.timelines?.[ri];
+    if (tl !== undefined)
+      parts.push(
+        `<figure class="timeline">${tl}<figcaption>Per-CPU timeline of the interesting window: ${escapeHtml(r.kernel.variant)} (hover a slice for its times)</figcaption></figure>`,
+      );
   }
   if (s.results.length > 1) parts.push(tableHtml(compareRows(s.results)));
   for (const p of s.plots)

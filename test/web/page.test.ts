@@ -405,6 +405,33 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       const stepText = async () => (await p.getByTestId("cx-step").textContent()) ?? "";
       const [, last, total] = /step (\d+) of (\d+)/.exec(await stepText())!;
       expect(last).toBe(total);
+      // per step, the page's PTE, each CPU's TLB entry for it and the VMA lock; the breaking step marked
+      const heads = await p.locator("table.steps thead th").allTextContents();
+      expect(heads.some((h) => /^PTE 0x[0-9a-f]+$/.test(h))).toBe(true);
+      for (const c of [0, 1]) expect(heads).toContain(`TLB CPU ${c}`);
+      expect(heads).toContain("VMA and its lock");
+      const broken = p.locator("table.steps tr.breaks");
+      expect(await broken.count()).toBe(1);
+      expect(await broken.getAttribute("data-step")).toBe(total);
+      expect(await broken.textContent()).toContain("load of a lost write");
+      // the story in the state columns: a stale writable TLB entry for the old frame while the PTE is
+      // read-only (after dup_mmap's wrprotect), and a VMA read-locked by the fault (6.4.0's dup_mmap
+      // does not write-lock it)
+      const rows = await p
+        .locator("table.steps tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => Array.from(tr.querySelectorAll("td.state"), (td) => td.textContent ?? "")),
+        );
+      const tlbCols = heads.filter((h) => h.startsWith("TLB CPU")).length;
+      const stale = rows.find((cells) => {
+        const pte = /mm0: frame (\d+) RO/.exec(cells[0] ?? "");
+        return pte !== null && cells.slice(1, 1 + tlbCols).some((t) => t.includes(`mm0: frame ${pte[1]} RW`));
+      });
+      expect(stale, JSON.stringify(rows.slice(-12))).toBeDefined();
+      expect(
+        rows.some((cells) => /mm0: vma#\d+\[0x\w+-0x\w+\) read-locked x\d/.test(cells.at(-1) ?? "")),
+      ).toBe(true);
+      expect(await p.locator("table.steps td.state.changed").count()).toBeGreaterThan(0);
       await p.getByTestId("cx-back").click();
       await p.getByTestId("cx-back").click();
       await expect.poll(stepText).toBe(`step ${Number(total) - 2} of ${total}`);

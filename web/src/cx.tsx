@@ -2,7 +2,7 @@
 // file from `faultline check`, then step through its schedule forwards and backwards with the step
 // table and the timeline (time axis: steps) in sync.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Counterexample } from "../../src/check/counterexample.js";
+import type { Counterexample, StepState } from "../../src/check/counterexample.js";
 import { findVariant } from "../../src/scenario/catalog.js";
 import { catalog } from "../../src/scenario/models.js";
 import { RunError, SimWorker } from "./client.js";
@@ -285,6 +285,22 @@ function ReplayView({
 
   const cpus = [...new Set(rep.rows.map((r) => r.cpu))].sort((a, b) => a - b);
   const cur = rep.rows[step - 1];
+  /** The step that breaks the invariant (the run stops there). */
+  const breaks = rep.finding?.step ?? -1;
+  const withState = rep.rows.some((r) => r.state !== undefined);
+  const page = cx ? /0x[0-9a-f]+/.exec(cx.finding.message)?.[0] : undefined;
+  /** A state cell, marked when it differs from the step before. */
+  const stateCell = (i: number, get: (st: StepState) => string, key: string) => {
+    const st = rep.rows[i]?.state;
+    const prev = i > 0 ? rep.rows[i - 1]?.state : undefined;
+    const v = st ? get(st) : "";
+    const changed = st !== undefined && prev !== undefined && get(prev) !== v;
+    return (
+      <td key={key} class={changed ? "state changed" : "state"}>
+        {v}
+      </td>
+    );
+  };
   const variant = cx ? String((cx.describe as { kernel?: string }).kernel ?? "") : "";
   const model = findVariant(CATALOG, variant);
 
@@ -377,20 +393,36 @@ function ReplayView({
                   {cpus.map((c) => (
                     <th key={c}>CPU {c}</th>
                   ))}
+                  {withState && <th class="state">PTE {page}</th>}
+                  {withState &&
+                    cpus.map((c) => (
+                      <th key={`tlb${c}`} class="state">
+                        TLB CPU {c}
+                      </th>
+                    ))}
+                  {withState && <th class="state">VMA and its lock</th>}
                 </tr>
               </thead>
               <tbody>
-                {rep.rows.map((r) => (
+                {rep.rows.map((r, i) => (
                   <tr
                     key={r.step}
                     data-step={r.step}
-                    class={r.step === step ? "on" : r.step > step ? "future" : ""}
+                    class={`${r.step === step ? "on" : r.step > step ? "future" : ""}${r.step === breaks ? " breaks" : ""}`}
+                    title={
+                      r.step === breaks
+                        ? `step ${r.step} breaks the invariant: ${rep.finding?.kind}`
+                        : undefined
+                    }
                     onClick={() => go(r.step)}
                   >
                     <td>{r.step}</td>
                     {cpus.map((c) => (
                       <td key={c}>{c === r.cpu ? r.what.join("\n") || "(runs)" : ""}</td>
                     ))}
+                    {withState && stateCell(i, (st) => st.pte, "pte")}
+                    {withState && cpus.map((c) => stateCell(i, (st) => st.tlb[c] ?? "-", `tlb${c}`))}
+                    {withState && stateCell(i, (st) => st.vma, "vma")}
                   </tr>
                 ))}
               </tbody>
