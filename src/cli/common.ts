@@ -79,14 +79,7 @@ export function runWithTrace(
         level !== undefined ? { level } : {},
       )
     : undefined;
-  const progress = startProgress({
-    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
-    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
-    unit: fmtSimTime,
-    rateUnit: "simulated s/s",
-    rateScale: 1e-9,
-    quiet,
-  });
+  const progress = simProgress(l, quiet);
   try {
     const r = runScenario(l.scenario, {
       seed,
@@ -118,14 +111,7 @@ export async function runTraced(
 ): Promise<RunResult> {
   if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet, level);
   const sink = new FileSink(traceFile, "trace");
-  const progress = startProgress({
-    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
-    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
-    unit: fmtSimTime,
-    rateUnit: "simulated s/s",
-    rateScale: 1e-9,
-    quiet,
-  });
+  const progress = simProgress(l, quiet);
   const data: RunWorkerData = {
     text: l.source.text,
     file: l.source.file,
@@ -229,4 +215,16 @@ export async function writeReportDir(
   const index = path.join(dir, "index.html");
   writeFileAtomic(index, htmlReport(title, withPlots), "report");
   return index;
+}
+
+/** The progress of one run in simulated time (on a terminal, not with -q). */
+function simProgress(l: Loaded, quiet: boolean) {
+  return startProgress({
+    label: `${l.scenario.name} on ${l.scenario.kernel.variant}`,
+    total: l.scenario.stop.time ?? DEFAULT_TIME_LIMIT_NS,
+    unit: fmtSimTime,
+    rateUnit: "simulated s/s",
+    rateScale: 1e-9,
+    quiet,
+  });
 }

@@ -1,5 +1,6 @@
 // File output for the CLI: every file appears complete or not at all (written to a temporary file in
 // the same directory, then renamed), and an unwritable path is a usage error (exit 2), never a crash.
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TextSink } from "../report/sink.js";
@@ -9,7 +10,6 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-let tmpCounter = 0;
 const openTemps = new Set<string>();
 
 /** Writes bytes to a file descriptor; replaceable so that tests can simulate a full or failing disk. */
@@ -54,7 +54,7 @@ export function pendingTempFiles(): string[] {
 function tempName(target: string): string {
   return path.join(
     path.dirname(target),
-    `.faultline-tmp-${process.pid}-${tmpCounter++}-${path.basename(target)}`,
+    `.faultline-tmp-${process.pid}-${randomUUID()}-${path.basename(target)}`,
   );
 }
 
@@ -92,7 +92,7 @@ function describeFsError(e: unknown): string {
 /** Creates and removes a hidden file in `dir`: the one test of writability that root and read-only or
  * pseudo file systems (/proc) answer truthfully. */
 function probeWritable(dir: string): void {
-  const probe = path.join(dir, `.faultline-tmp-${process.pid}-probe-${tmpCounter++}`);
+  const probe = path.join(dir, `.faultline-tmp-${process.pid}-probe-${randomUUID()}`);
   const fd = fs.openSync(probe, "wx");
   fs.closeSync(fd);
   fs.rmSync(probe, { force: true });
