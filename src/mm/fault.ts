@@ -5,7 +5,7 @@
 import { type Effect, type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
 import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
-import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
+import { ZERO_FRAME } from "./frames.js";
 import {
   mmap_read_lock,
   mmap_read_trylock,
@@ -522,8 +522,7 @@ function* anonPrepare(th: MmThread, v: Vma, vpn: number, flags: number): KGen<nu
 function setAnonPte(th: MmThread, mm: MmStruct, v: Vma, vpn: number, frame: number, write: boolean): void {
   const fr = th.sim.frames;
   folio_add_new_anon_rmap(th, frame, v);
-  fr.mapcount[frame] = 1;
-  fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
+  fr.mapNewAnon(frame);
   mm.pte[vpn] = mkPte(frame, write);
 }
 
@@ -607,13 +606,9 @@ function* do_wp_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: numb
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
-  if (
-    frame !== ZERO_FRAME &&
-    v.anonymous &&
-    (fr.flags[frame]! & FRAME_ANON_EXCLUSIVE || fr.refcount[frame] === 1)
-  ) {
+  if (frame !== ZERO_FRAME && v.anonymous && fr.reusable(frame)) {
     // wp_page_reuse
-    fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
+    fr.setAnonExclusive(frame);
     mm.pte[vpn] = pte | PTE_WRITE;
     sim.tlbs.flushOne(th.cpu, mm.id, vpn);
     th.cost += sim.costs.wpReuseNs;
@@ -672,7 +667,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     setAnonPte(th, mm, v, vpn, copy, true);
     rangeRemove(mm.busy, vpn, vpn + 1);
     if (old !== ZERO_FRAME) {
-      fr.mapcount[old]--;
+      fr.unmapOne(old);
       putFrame(th, old, vpn);
     }
     sim.count(VM.COW_COPY);
@@ -691,7 +686,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
   const frame = sim.frames.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   const w = sim.words;
-  sim.frames.content.set(sim.swapContent.subarray(slot * w, slot * w + w), frame * w);
+  sim.frames.fillFrom(frame, sim.swapContent, slot * w);
   th.cost += sim.costs.swapInNs;
   sim.count(VM.PSWPIN);
   sim.count(VM.PGMAJFAULT);
@@ -749,8 +744,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   installCheck(th, mm, v, vpn, flags);
   if (cow) setAnonPte(th, mm, v, vpn, frame, true);
   else {
-    fr.refcount[frame]++;
-    fr.mapcount[frame]++;
+    fr.dupMapping(frame, false);
     mm.pte[vpn] = mkPte(frame, write && (v.flags & VM_WRITE) !== 0);
   }
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;

@@ -244,6 +244,7 @@ export class MmSim {
       this.words,
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
+    this.frames.sink = m;
     this.tlbs = new Tlbs(m.cpus.length);
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
