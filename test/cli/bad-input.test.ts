@@ -1052,10 +1052,19 @@ const CASES: Case[] = [
     name: "replay: other model",
     ...replayOf(() =>
       cx((d) => {
+        d.describe.model = "sim";
+      }),
+    ),
+    expect: /field "describe\.model": found "sim"; allowed: "mm" or "fs"/,
+  },
+  {
+    name: "replay: a writeback counterexample without its scenario",
+    ...replayOf(() =>
+      cx((d) => {
         d.describe.model = "fs";
       }),
     ),
-    expect: /field "describe\.model": found "fs"; allowed: "mm"/,
+    expect: /field "describe\.scenarioDoc": found undefined; allowed: the scenario as an object/,
   },
   {
     name: "replay: workloads not a list",
