@@ -142,8 +142,13 @@ export function* vma_alloc_folio(th: MmThread, v: Vma, vpn: number): KGen<number
         vpn,
       );
   }
-  const frame = sim.frames.alloc();
-  sim.mpol.placePage(frame, pol);
+  return folio_alloc_mpol(th, pol);
+}
+
+/** The page allocation of vma_alloc_folio under policy `pol` (0: the default, local node). */
+export function folio_alloc_mpol(th: MmThread, pol: number): number {
+  const frame = th.sim.frames.alloc();
+  th.sim.mpol.placePage(frame, pol);
   return frame;
 }
 

@@ -73,7 +73,7 @@ export function* user_access(
         const r = yield* do_user_addr_fault(th, vpn, write);
         task.inUser = true;
         if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
-        sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
+        if (sim.m.modelTrace) sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
         if (r === FAULT_SEGV) return SEGV;
         continue;
       }
