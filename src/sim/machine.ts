@@ -247,13 +247,14 @@ export class Cpu implements Handler {
   }
 }
 
-// "cpu:site" step labels, built once per (site, CPU): an explore run takes a label per step
-const stepLabels = new Map<string, string[]>();
-
-function stepLabel(cpu: number, site: string): string {
-  let l = stepLabels.get(site);
-  if (l === undefined) stepLabels.set(site, (l = []));
-  return (l[cpu] ??= `${cpu}:${site}`);
+/** "cpu:site" step labels, built once per (site, CPU) and machine: an explore run takes a label per step. */
+class StepLabelCache {
+  private readonly bySite = new Map<string, string[]>();
+  label(cpu: number, site: string): string {
+    let l = this.bySite.get(site);
+    if (l === undefined) this.bySite.set(site, (l = []));
+    return (l[cpu] ??= `${cpu}:${site}`);
+  }
 }
 
 /**
@@ -402,6 +403,7 @@ export class Machine {
   /** Explore driver: label of each step (cpu:site). */
   readonly stepLabels: string[] = [];
   private strategy: ExploreStrategy | null = null;
+  private readonly labelCache = new StepLabelCache();
   private nextPid = 1;
   private readonly softirqHandlers: (IrqHandler | null)[] = new Array(10).fill(null);
   private readonly kickEvent = new KickEvent(this);
@@ -1453,7 +1455,7 @@ export class Machine {
     this.steps++;
     const f = c.top;
     // the step starts at the yield point the CPU is paused at: label it with that site
-    const label = stepLabel(cpu, f.paused ? f.site : c.curr.isIdle ? "idle" : "run");
+    const label = this.labelCache.label(cpu, f.paused ? f.site : c.curr.isIdle ? "idle" : "run");
     this.stepLabels.push(label);
     if (this.traceSink !== null) this.emit("model", cpu, `step ${this.steps}`, label);
     f.paused = false;
@@ -1466,7 +1468,7 @@ export class Machine {
     const cpu = this.cpus.length;
     this.choices.push(cpu);
     this.steps++;
-    const label = stepLabel(cpu, "timer");
+    const label = this.labelCache.label(cpu, "timer");
     this.stepLabels.push(label);
     if (this.trace !== null) this.emit("model", -1, `step ${this.steps}`, label);
     if (this.footprint !== null) this.footprint.touch("timers", true);
