@@ -837,25 +837,28 @@ export class Machine {
     c.preemptCount = next.savedPreemptCount;
     // finish_task_switch() re-enables irqs: a task that slept with irqs off does not pass that on
     c.irqsOff = false;
-    const prevState = prev.exited
-      ? "X"
-      : prev.state === TASK_RUNNING
-        ? "R"
-        : prev.state === TASK_UNINTERRUPTIBLE
-          ? "D"
-          : "S";
     c.curr = next;
     next.cpu = c;
-    next.frame.cpu = c;
-    c.frames[0] = next.frame;
+    const nf = next.frame;
+    nf.cpu = c;
+    c.frames[0] = nf;
     next.execStart = this.now;
     next.sliceExec = 0;
-    this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
-    if (next.frame.flowIn !== 0) this.flowIn(next.frame, "wakeup");
+    if (this.traceSink !== null) {
+      const prevState = prev.exited
+        ? "X"
+        : prev.state === TASK_RUNNING
+          ? "R"
+          : prev.state === TASK_UNINTERRUPTIBLE
+            ? "D"
+            : "S";
+      this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
+    }
+    if (nf.flowIn !== 0) this.flowIn(nf, "wakeup");
     if (next.isIdle) {
       this.enterIdle(c);
     } else {
-      if (this.mode === "timed") next.frame.remaining += this.cfg.costs.contextSwitchNs;
+      if (this.mode === "timed") nf.remaining += this.cfg.costs.contextSwitchNs;
       if (!c.tickArmed) this.armTick(c);
     }
   }
@@ -1447,8 +1450,7 @@ export class Machine {
     const q = this.queue;
     let budget = maxEvents;
     while (!this.stopped && budget-- > 0) {
-      if (q.peekTime() > untilNs) break;
-      if (!q.pop()) break;
+      if (!q.pop(untilNs)) break;
       this.now = q.outTime;
       q.outHandler!.fire(q.outArg);
     }
