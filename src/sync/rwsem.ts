@@ -187,7 +187,7 @@ function rwsemWake(k: Ctx, sem: RwSemaphore): void {
     sem.waitList.shift();
     sem.writer = head.task;
     head.granted = true;
-    m.wakeUpProcess(head.task);
+    m.wakeUpProcess(head.task, sem.name);
     return;
   }
   grantReaders(k, sem);
@@ -204,7 +204,7 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
     sem.waitList.splice(i, 1);
     sem.readers++;
     w.granted = true;
-    k.m.wakeUpProcess(w.task);
+    k.m.wakeUpProcess(w.task, sem.name);
   }
 }
 

@@ -92,7 +92,7 @@ function* raw_spin_lock_at(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   stats.acquired(true);
   lock.heldSince = m.now;
   m.emit("contention_end", k.cpu.id, lock.name, site);
-  if (k.flowIn !== 0) m.flowIn(k, lock.name);
+  if (k.flowIn !== 0) m.flowIn(k);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
 }
 
