@@ -76,6 +76,7 @@ const OVER_THRESHOLD_COLOR = "#B2182B";
 const FLOW_COLOR = "rgba(40, 40, 60, 0.75)";
 const MAX_FLOWS = 400;
 const GROUP_GAP_PX = 7;
+const LABEL_FONT = "11px system-ui, sans-serif";
 const MARK_PX = 7;
 
 interface Row {
@@ -110,15 +111,15 @@ const LANE_HUE: Record<Lane["kind"], [number, number, number]> = {
   lock: [305, 0, 42],
 };
 
-/** `text` cut with "…" to fit `w` pixels (measured with the context's font); "" if nothing fits. */
-function fitText(g: CanvasRenderingContext2D, text: string, w: number): string {
+/** `text` cut with "…" to fit `w` pixels (as `measure` measures it); "" if nothing fits. */
+function fitText(measure: (t: string) => number, text: string, w: number): string {
   if (w < 8) return "";
-  if (g.measureText(text).width <= w) return text;
+  if (measure(text) <= w) return text;
   let lo = 0;
   let hi = text.length;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (g.measureText(`${text.slice(0, mid)}…`).width <= w) lo = mid;
+    if (measure(`${text.slice(0, mid)}…`) <= w) lo = mid;
     else hi = mid - 1;
   }
   return lo === 0 ? "" : `${text.slice(0, lo)}…`;
@@ -141,7 +142,11 @@ export class TimelineView {
   private heightPx = 0;
   private widthPx = 0;
   private frame = 0;
-  private readonly colorCache = new Map<number, string>();
+  private readonly colorCache = new Map<Lane["kind"], string[]>();
+  /** Widths of label texts in the label font (measureText is slow on software rasterisation). */
+  private readonly textWidths = new Map<string, number>();
+  /** The parts of a frame that change only with the layout and width: backgrounds, idle hatching, gutter. */
+  private staticLayer: HTMLCanvasElement | null = null;
   private readonly unsub: () => void;
   private readonly ro: ResizeObserver;
   private drag: { x: number; t0: number } | null = null;
@@ -150,6 +155,8 @@ export class TimelineView {
   fitEndNs: number | null = null;
   /** Rectangles drawn in the last frame (for tests and the status line). */
   lastDrawn = 0;
+  /** The rectangles those became after merging touching ones (what the rasteriser filled). */
+  lastPainted = 0;
   /** Called with the time under the pointer on a click (not a drag). */
   onPick: ((t: number) => void) | null = null;
 
@@ -197,6 +204,7 @@ export class TimelineView {
 
   setData(d: TimelineData): void {
     this.data = d;
+    this.colorCache.clear();
     this.layout();
     this.resize();
   }
@@ -249,6 +257,7 @@ export class TimelineView {
     this.canvas.style.width = `${w}px`;
     this.canvas.style.height = `${this.heightPx}px`;
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.staticLayer = null;
     if (!first) this.draw();
   }
 
@@ -260,24 +269,22 @@ export class TimelineView {
     });
   }
 
-  private color(lane: Lane, label: number): string {
-    const key =
-      label * 8 + ["task", "hardirq", "softirq", "work", "lock", "step", "fn", "holdoff"].indexOf(lane.kind);
-    let c = this.colorCache.get(key);
-    if (c === undefined) {
-      const [base, spread, light] = LANE_HUE[lane.kind];
-      const name = this.data.strings[label] ?? "";
-      if (lane.kind === "fn" || lane.kind === "holdoff") {
-        c = lane.kind === "fn" ? FN_PALETTE[hash(name) % FN_PALETTE.length]! : HOLDOFF_COLOR;
-        this.colorCache.set(key, c);
-        return c;
-      }
-      const h = hash(lane.kind === "task" ? name.replace(/:\d+$/, "") : name);
-      const hue = (base + (h % (spread + 1)) - spread / 2 + 360) % 360;
-      c = `hsl(${hue.toFixed(0)} 55% ${light}%)`;
-      this.colorCache.set(key, c);
-    }
-    return c;
+  /** The colour of label `label` on lanes of `kind` (looked up in an array per kind: this runs per rectangle). */
+  private color(kind: Lane["kind"], label: number): string {
+    let byLabel = this.colorCache.get(kind);
+    if (byLabel === undefined) this.colorCache.set(kind, (byLabel = []));
+    const c = byLabel[label];
+    return c !== undefined ? c : (byLabel[label] = this.makeColor(kind, label));
+  }
+
+  private makeColor(kind: Lane["kind"], label: number): string {
+    const [base, spread, light] = LANE_HUE[kind];
+    const name = this.data.strings[label] ?? "";
+    if (kind === "fn") return FN_PALETTE[hash(name) % FN_PALETTE.length]!;
+    if (kind === "holdoff") return HOLDOFF_COLOR;
+    const h = hash(kind === "task" ? name.replace(/:\d+$/, "") : name);
+    const hue = (base + (h % (spread + 1)) - spread / 2 + 360) % 360;
+    return `hsl(${hue.toFixed(0)} 55% ${light}%)`;
   }
 
   /** What the last frame showed: labels drawn, annotations, threshold lines (tests read it). */
@@ -291,6 +298,7 @@ export class TimelineView {
     // for tests and the curious: how long the last frame took and how many rectangles it drew
     this.host.dataset.drawMs = (performance.now() - started).toFixed(1);
     this.host.dataset.rects = String(this.lastDrawn);
+    this.host.dataset.painted = String(this.lastPainted);
     this.host.dataset.view = `${Math.round(this.viewport.t0)}:${Math.round(this.viewport.t0 + (this.widthPx - GUTTER_PX) * this.viewport.nsPerPx)}`;
   }
 
@@ -301,53 +309,47 @@ export class TimelineView {
     const plotW = W - GUTTER_PX;
     const t1 = t0 + plotW * nsPerPx;
     const x = (t: number) => GUTTER_PX + (t - t0) / nsPerPx;
-    g.fillStyle = "#fff";
-    g.fillRect(0, 0, W, this.heightPx);
-    // CPU group backgrounds; task rows hatched where the CPU is idle (no task interval over it)
-    for (const gr of this.groups) {
-      g.fillStyle = "#f4f5f7";
-      g.fillRect(GUTTER_PX, gr.y, plotW, gr.h);
-    }
-    const idle = this.idlePattern();
-    for (const r of this.rows)
-      if (r.lane.kind === "task" && idle !== null) {
-        g.fillStyle = idle;
-        g.fillRect(GUTTER_PX, r.y, plotW, r.h);
-      }
+    // backgrounds, idle hatching and the gutter: one copy of a layer drawn when the layout changed
+    g.drawImage(this.staticCanvas(), 0, 0, W, this.heightPx);
     g.save();
     g.beginPath();
     g.rect(GUTTER_PX, 0, plotW, this.heightPx);
     g.clip();
     let drawn = 0;
-    g.font = "11px system-ui, sans-serif";
+    g.font = LABEL_FONT;
     g.textBaseline = "middle";
     // Rectangles are batched by colour (one path and one fill per colour): setting fillStyle is
-    // what costs most when thousands of small rectangles alternate colours.
+    // what costs most when thousands of small rectangles alternate colours. Within a row, a
+    // rectangle that touches the previous one of its colour and height extends it (runs of collapsed
+    // pixel columns become one rectangle): fewer, larger rectangles for the rasteriser.
     const batches = new Map<string, number[]>();
     const labels: { text: string; x: number; y: number; w: number }[] = [];
     for (const r of this.rows) {
       const lane = r.lane;
+      const kind = lane.kind;
+      const labelled = kind === "task" || kind === "step" || kind === "fn";
       let lastColor = "";
       let batch: number[] = [];
       drawn += visibleRects(lane, t0, t1, nsPerPx, (s, e, i, busy) => {
-        const c = this.color(lane, lane.label[i]!);
+        const c = this.color(kind, lane.label[i]!);
         if (c !== lastColor) {
           lastColor = c;
-          batch = batches.get(c) ?? [];
-          if (batch.length === 0) batches.set(c, batch);
+          let b = batches.get(c);
+          if (b === undefined) batches.set(c, (b = []));
+          batch = b;
         }
         // whole pixels: fractional edges cost the rasteriser anti-aliasing on every rectangle
         const xs = Math.round(Math.max(GUTTER_PX - 1, x(s)));
         const xe = Math.round(Math.min(W + 1, x(e)));
         const w = Math.max(1, xe - xs);
-        if (busy < 1) {
-          // a collapsed pixel column: as tall as the share of its time that is busy (at least 2 px)
-          const h = Math.max(2, Math.round(r.h * busy));
-          batch.push(xs, r.y + r.h - h, w, h);
-          return;
-        }
-        batch.push(xs, r.y, w, r.h);
-        if ((lane.kind === "task" || lane.kind === "step" || lane.kind === "fn") && xe - xs > 24)
+        // a collapsed pixel column (busy < 1): as tall as the share of its time that is busy (at least 2 px)
+        const h = busy < 1 ? Math.max(2, Math.round(r.h * busy)) : r.h;
+        const y = r.y + r.h - h;
+        const n = batch.length;
+        if (n > 0 && batch[n - 3] === y && batch[n - 1] === h && batch[n - 4]! + batch[n - 2]! >= xs)
+          batch[n - 2] = Math.max(batch[n - 2]!, xs + w - batch[n - 4]!);
+        else batch.push(xs, y, w, h);
+        if (busy >= 1 && labelled && xe - xs > 24)
           labels.push({
             text: this.data.strings[lane.label[i]!] ?? "",
             x: xs + 3,
@@ -356,16 +358,19 @@ export class TimelineView {
           });
       });
     }
+    let painted = 0;
     for (const [c, rects] of batches) {
       g.fillStyle = c;
       g.beginPath();
       for (let k = 0; k < rects.length; k += 4)
         g.rect(rects[k]!, rects[k + 1]!, rects[k + 2]!, rects[k + 3]!);
       g.fill();
+      painted += rects.length / 4;
     }
     g.fillStyle = "#102030";
+    const measure = (t: string) => this.textWidth(t);
     for (const l of labels) {
-      const text = fitText(g, l.text, l.w);
+      const text = fitText(measure, l.text, l.w);
       if (text === "") continue;
       g.fillText(text, l.x, l.y);
       this.shown.push(`label ${text}`);
@@ -387,14 +392,51 @@ export class TimelineView {
     }
     g.restore();
     this.lastDrawn = drawn;
-    this.drawGutter();
+    this.lastPainted = painted;
     this.drawAxis(t0, t1, x);
   }
 
-  private idleCache: CanvasPattern | null | undefined;
+  /** Width of `text` in the label font (cached: the same labels come back frame after frame). */
+  private textWidth(text: string): number {
+    let w = this.textWidths.get(text);
+    if (w === undefined) {
+      w = this.ctx.measureText(text).width;
+      if (this.textWidths.size < 50_000) this.textWidths.set(text, w);
+    }
+    return w;
+  }
+
+  /** The static layer (built on first use after a layout or size change). */
+  private staticCanvas(): HTMLCanvasElement {
+    if (this.staticLayer !== null) return this.staticLayer;
+    const c = document.createElement("canvas");
+    c.width = this.canvas.width;
+    c.height = this.canvas.height;
+    const g = c.getContext("2d", { alpha: false })!;
+    const dpr = window.devicePixelRatio || 1;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const W = this.widthPx;
+    const plotW = W - GUTTER_PX;
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, W, this.heightPx);
+    // CPU group backgrounds; task rows hatched (idle) where no task interval covers them
+    for (const gr of this.groups) {
+      g.fillStyle = "#f4f5f7";
+      g.fillRect(GUTTER_PX, gr.y, plotW, gr.h);
+    }
+    const idle = this.idlePattern(g);
+    for (const r of this.rows)
+      if (r.lane.kind === "task" && idle !== null) {
+        g.fillStyle = idle;
+        g.fillRect(GUTTER_PX, r.y, plotW, r.h);
+      }
+    this.drawGutter(g);
+    this.staticLayer = c;
+    return c;
+  }
+
   /** Light diagonal hatching: an idle CPU is visibly idle, not missing data. */
-  private idlePattern(): CanvasPattern | null {
-    if (this.idleCache !== undefined) return this.idleCache;
+  private idlePattern(g: CanvasRenderingContext2D): CanvasPattern | null {
     const c = document.createElement("canvas");
     c.width = 6;
     c.height = 6;
@@ -406,8 +448,7 @@ export class TimelineView {
     p.moveTo(0, 6);
     p.lineTo(6, 0);
     p.stroke();
-    this.idleCache = this.ctx.createPattern(c, "repeat");
-    return this.idleCache;
+    return g.createPattern(c, "repeat");
   }
 
   private rowOf(cpu: number, kind: Lane["kind"]): Row | undefined {
@@ -528,7 +569,11 @@ export class TimelineView {
       g.fillRect(bx, by, tw, 16);
       g.strokeRect(bx + 0.5, by + 0.5, tw - 1, 15);
       g.fillStyle = OVER_THRESHOLD_COLOR;
-      g.fillText(fitText(g, n.text, tw - 8), bx + 5, by + 8);
+      g.fillText(
+        fitText((t) => g.measureText(t).width, n.text, tw - 8),
+        bx + 5,
+        by + 8,
+      );
       this.shown.push(`note ${n.text}`);
     }
   }
@@ -594,8 +639,7 @@ export class TimelineView {
     }
   }
 
-  private drawGutter(): void {
-    const g = this.ctx;
+  private drawGutter(g: CanvasRenderingContext2D): void {
     g.fillStyle = "#fff";
     g.fillRect(0, 0, GUTTER_PX, this.heightPx);
     g.textBaseline = "middle";
