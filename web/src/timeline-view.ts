@@ -147,6 +147,8 @@ export class TimelineView {
   private readonly textWidths = new Map<string, number>();
   /** The parts of a frame that change only with the layout and width: backgrounds, idle hatching, gutter. */
   private staticLayer: HTMLCanvasElement | null = null;
+  private frameBuf: { img: ImageData; px: Uint32Array; base: Uint32Array; dpr: number } | null = null;
+  private readonly pixelColors = new Map<string, number>();
   private readonly unsub: () => void;
   private readonly ro: ResizeObserver;
   private drag: { x: number; t0: number } | null = null;
@@ -258,6 +260,7 @@ export class TimelineView {
     this.canvas.style.height = `${this.heightPx}px`;
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.staticLayer = null;
+    this.frameBuf = null;
     if (!first) this.draw();
   }
 
@@ -309,64 +312,80 @@ export class TimelineView {
     const plotW = W - GUTTER_PX;
     const t1 = t0 + plotW * nsPerPx;
     const x = (t: number) => GUTTER_PX + (t - t0) / nsPerPx;
-    // backgrounds, idle hatching and the gutter: one copy of a layer drawn when the layout changed
-    g.drawImage(this.staticCanvas(), 0, 0, W, this.heightPx);
-    g.save();
-    g.beginPath();
-    g.rect(GUTTER_PX, 0, plotW, this.heightPx);
-    g.clip();
+    // The rectangles are written straight into the frame's pixels, on whole device pixels, over a
+    // copy of the static layer (backgrounds, idle hatching, gutter), and put on the canvas at once:
+    // thousands of small rectangles cost the software rasteriser tens of ms as paths or fillRects,
+    // as pixel runs they cost what their area costs. Text, marks, flows and notes are drawn on top.
+    const frame = this.framePixels();
+    const px = frame.px;
+    px.set(frame.base);
+    const dpr = frame.dpr;
+    const stride = frame.img.width;
+    const xMin = Math.round(GUTTER_PX * dpr);
+    const xMax = frame.img.width;
     let drawn = 0;
-    g.font = LABEL_FONT;
-    g.textBaseline = "middle";
-    // Rectangles are batched by colour (one path and one fill per colour): setting fillStyle is
-    // what costs most when thousands of small rectangles alternate colours. Within a row, a
-    // rectangle that touches the previous one of its colour and height extends it (runs of collapsed
-    // pixel columns become one rectangle): fewer, larger rectangles for the rasteriser.
-    const batches = new Map<string, number[]>();
+    let painted = 0;
     const labels: { text: string; x: number; y: number; w: number }[] = [];
     for (const r of this.rows) {
       const lane = r.lane;
       const kind = lane.kind;
       const labelled = kind === "task" || kind === "step" || kind === "fn";
-      let lastColor = "";
-      let batch: number[] = [];
+      let lastLabel = -1;
+      let value = 0;
+      // the previous run in this row: [runX0, runX1) x [runY0, runY1) in device pixels, colour runV
+      let runX0 = 0;
+      let runX1 = -1;
+      let runY0 = 0;
+      let runY1 = 0;
+      let runV = 0;
+      const flushRun = () => {
+        if (runX1 <= runX0) return;
+        for (let y = runY0; y < runY1; y++) px.fill(runV, y * stride + runX0, y * stride + runX1);
+        painted++;
+      };
       drawn += visibleRects(lane, t0, t1, nsPerPx, (s, e, i, busy) => {
-        const c = this.color(kind, lane.label[i]!);
-        if (c !== lastColor) {
-          lastColor = c;
-          let b = batches.get(c);
-          if (b === undefined) batches.set(c, (b = []));
-          batch = b;
+        const label = lane.label[i]!;
+        if (label !== lastLabel) {
+          lastLabel = label;
+          value = this.pixelColor(this.color(kind, label));
         }
-        // whole pixels: fractional edges cost the rasteriser anti-aliasing on every rectangle
         const xs = Math.round(Math.max(GUTTER_PX - 1, x(s)));
         const xe = Math.round(Math.min(W + 1, x(e)));
         const w = Math.max(1, xe - xs);
         // a collapsed pixel column (busy < 1): as tall as the share of its time that is busy (at least 2 px)
         const h = busy < 1 ? Math.max(2, Math.round(r.h * busy)) : r.h;
-        const y = r.y + r.h - h;
-        const n = batch.length;
-        if (n > 0 && batch[n - 3] === y && batch[n - 1] === h && batch[n - 4]! + batch[n - 2]! >= xs)
-          batch[n - 2] = Math.max(batch[n - 2]!, xs + w - batch[n - 4]!);
-        else batch.push(xs, y, w, h);
+        const y0 = Math.round((r.y + r.h - h) * dpr);
+        const y1 = Math.round((r.y + r.h) * dpr);
+        const x0 = Math.max(xMin, Math.round(xs * dpr));
+        const x1 = Math.min(xMax, Math.round((xs + w) * dpr));
+        // a rectangle touching the previous one of its colour and height extends it
+        if (value === runV && y0 === runY0 && y1 === runY1 && x0 <= runX1 && x1 > runX0)
+          runX1 = Math.max(runX1, x1);
+        else {
+          flushRun();
+          runX0 = x0;
+          runX1 = x1;
+          runY0 = y0;
+          runY1 = y1;
+          runV = value;
+        }
         if (busy >= 1 && labelled && xe - xs > 24)
           labels.push({
-            text: this.data.strings[lane.label[i]!] ?? "",
+            text: this.data.strings[label] ?? "",
             x: xs + 3,
             y: r.y + r.h / 2,
             w: xe - xs - 6,
           });
       });
+      flushRun();
     }
-    let painted = 0;
-    for (const [c, rects] of batches) {
-      g.fillStyle = c;
-      g.beginPath();
-      for (let k = 0; k < rects.length; k += 4)
-        g.rect(rects[k]!, rects[k + 1]!, rects[k + 2]!, rects[k + 3]!);
-      g.fill();
-      painted += rects.length / 4;
-    }
+    g.putImageData(frame.img, 0, 0);
+    g.save();
+    g.beginPath();
+    g.rect(GUTTER_PX, 0, plotW, this.heightPx);
+    g.clip();
+    g.font = LABEL_FONT;
+    g.textBaseline = "middle";
     g.fillStyle = "#102030";
     const measure = (t: string) => this.textWidth(t);
     for (const l of labels) {
@@ -404,6 +423,39 @@ export class TimelineView {
       if (this.textWidths.size < 50_000) this.textWidths.set(text, w);
     }
     return w;
+  }
+
+  /** The frame's pixel buffer and the static layer's pixels (rebuilt after a layout or size change). */
+  private framePixels(): { img: ImageData; px: Uint32Array; base: Uint32Array; dpr: number } {
+    if (this.frameBuf !== null) return this.frameBuf;
+    const layer = this.staticCanvas();
+    const base = new Uint32Array(
+      layer.getContext("2d")!.getImageData(0, 0, layer.width, layer.height).data.buffer.slice(0),
+    );
+    const img = this.ctx.createImageData(layer.width, layer.height);
+    this.frameBuf = {
+      img,
+      px: new Uint32Array(img.data.buffer),
+      base,
+      dpr: layer.width / Math.max(1, this.widthPx),
+    };
+    return this.frameBuf;
+  }
+
+  /** A CSS colour as one RGBA pixel (little-endian Uint32, as ImageData holds it), via a 1x1 canvas. */
+  private pixelColor(css: string): number {
+    let v = this.pixelColors.get(css);
+    if (v === undefined) {
+      const c = document.createElement("canvas");
+      c.width = 1;
+      c.height = 1;
+      const g = c.getContext("2d")!;
+      g.fillStyle = css;
+      g.fillRect(0, 0, 1, 1);
+      v = new Uint32Array(g.getImageData(0, 0, 1, 1).data.buffer)[0]!;
+      this.pixelColors.set(css, v);
+    }
+    return v;
   }
 
   /** The static layer (built on first use after a layout or size change). */
