@@ -9,6 +9,7 @@ import { kernelBenchmarks } from "./kernel.js";
 import { limitBenchmarks } from "./limit.js";
 import { mmBenchmarks } from "./mm.js";
 import { type SimpyResult, wlPingpong, wlResource, wlTimeouts } from "./simpy.js";
+import { traceBenchmarks } from "./trace.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,6 +73,7 @@ for (const b of [
   ...mmBenchmarks,
   ...fsBenchmarks,
   ...checkBenchmarks,
+  ...traceBenchmarks,
 ]) {
   if (!want(b.name)) continue;
   console.log(await b.run(quick));

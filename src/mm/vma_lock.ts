@@ -103,7 +103,7 @@ function vma_refcount_put(th: MmThread, v: Vma): void {
   }
   if (mm !== null && n & F && n <= F + 1) {
     const w = mm.vma_writer_wait;
-    if (w !== null) th.sim.m.wakeUpProcess(w.task);
+    if (w !== null) th.sim.m.wakeUpProcess(w.task, "vm_lock"); // rcuwait_wake_up(&mm->vma_writer_wait)
   }
 }
 

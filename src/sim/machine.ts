@@ -572,13 +572,15 @@ export class Machine {
   flowTo(to: Ctx, name: string): void {
     if (this.traceSink === null) return;
     const c = this.currentCpu;
-    if (c !== null) to.flowIn = this.flowStart(c.id, name);
+    if (c === null) return;
+    to.flowIn = this.flowStart(c.id, name);
+    to.flowInName = name;
   }
 
-  /** Ends the flow that flowTo left on `k` (if any). */
-  flowIn(k: Ctx, name: string): void {
+  /** Ends the flow that flowTo left on `k` (if any), under the name it started with. */
+  flowIn(k: Ctx): void {
     if (k.flowIn === 0) return;
-    this.flowEnd(k.cpu.id, name, k.flowIn);
+    this.flowEnd(k.cpu.id, k.flowInName, k.flowIn);
     k.flowIn = 0;
   }
 
@@ -685,8 +687,11 @@ export class Machine {
 
   // ---------------------------------------------------------------- scheduler
 
-  /** try_to_wake_up() (kernel/sched/core.c): returns false if the task was already running. */
-  wakeUpProcess(t: Task): boolean {
+  /**
+   * try_to_wake_up() (kernel/sched/core.c): returns false if the task was already running. `flow`
+   * names the trace's arrow from the waker to the wake-up (the lock handed over, else "wakeup").
+   */
+  wakeUpProcess(t: Task, flow = "wakeup"): boolean {
     if (t.state === TASK_RUNNING && (t.onRq || t.cpu.curr === t)) return false;
     if (t.state === TASK_DEAD) return false;
     t.state = TASK_RUNNING;
@@ -696,7 +701,7 @@ export class Machine {
     if (c.curr === t) return true; // woken before it got to schedule(): stays on the CPU
     this.enqueue(c, t);
     this.emit("sched_wakeup", c.id, t.comm, "", t.pid, c.id);
-    if (this.traceSink !== null) this.flowTo(t.frame, "wakeup");
+    if (this.traceSink !== null) this.flowTo(t.frame, flow);
     this.checkPreemptWakeup(c, t);
     return true;
   }
@@ -854,7 +859,7 @@ export class Machine {
             : "S";
       this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
     }
-    if (nf.flowIn !== 0) this.flowIn(nf, "wakeup");
+    if (nf.flowIn !== 0) this.flowIn(nf);
     if (next.isIdle) {
       this.enterIdle(c);
     } else {

@@ -52,6 +52,8 @@ export class Ctx {
   held: { cls: string; site: string }[] = NO_LOCKS_HELD;
   /** Trace: a flow waiting to end in this context (Machine.flowTo), 0: none. */
   flowIn = 0;
+  /** The name of that flow (the lock handed over, "wakeup"): its end carries the same name. */
+  flowInName = "";
   /** Trace (model level): start time of each stack entry pushed by enter()/call(), -1: not timed. */
   private starts: number[] | null = null;
 

@@ -186,7 +186,7 @@ function rwsemWake(k: Ctx, sem: RwSemaphore): void {
     sem.waitList.shift();
     sem.writer = head.task;
     head.granted = true;
-    m.wakeUpProcess(head.task);
+    m.wakeUpProcess(head.task, sem.name);
     return;
   }
   grantReaders(k, sem);
@@ -203,7 +203,7 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
     sem.waitList.splice(i, 1);
     sem.readers++;
     w.granted = true;
-    k.m.wakeUpProcess(w.task);
+    k.m.wakeUpProcess(w.task, sem.name);
   }
 }
 

@@ -76,7 +76,7 @@ export function* up(k: Ctx, sem: Semaphore, site: string): KGen<void> {
   if (waiter === undefined) sem.count++;
   else {
     waiter.up = true;
-    k.m.wakeUpProcess(waiter.task);
+    k.m.wakeUpProcess(waiter.task, sem.name);
   }
   yield* spin_unlock_irqrestore(k, sem.lock, flags);
 }

@@ -102,7 +102,7 @@ function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean,
   stats.acquired(true);
   lock.heldSince = m.now;
   m.emit("contention_end", k.cpu.id, lock.name, site);
-  if (k.flowIn !== 0) m.flowIn(k, lock.name);
+  if (k.flowIn !== 0) m.flowIn(k);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
   return ret;
 }

@@ -1,14 +1,18 @@
 // Model events in traces: the writeback completion path of the 5.16 lockup (xfs_end_io ->
 // xfs_end_ioend -> iomap_finish_ioends -> iomap_finish_ioend, nested on the kworker's track), bio
-// and queue_work flows, and the page-cache counters; tracing changes no result byte.
+// and queue_work flows, and the page-cache counters; tracing changes no result byte. VMA-lock waits:
+// a flow named after the lock from the release to the waiter's wake-up (6.4's vm_lock rwsem, 6.15's
+// vm_refcnt, mmap_lock behind a writer), in the engine's events and in the Chrome JSON trace.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resultJson } from "../../src/report/result.js";
+import { StringSink } from "../../src/report/sink.js";
+import { ChromeTraceWriter } from "../../src/report/trace.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
 import { runScenario } from "../../src/scenario/run.js";
-import { MemoryTrace, type TraceEvent } from "../../src/sim/trace.js";
+import { MemoryTrace, TeeTrace, type TraceEvent } from "../../src/sim/trace.js";
 
 const DIR = path.join(import.meta.dirname, "../../scenarios");
 function load(name: string, sets: { path: string; value: string }[]) {
@@ -67,5 +71,119 @@ describe("writeback model events", () => {
 
   it("gives the same result bytes as an untraced run", () => {
     expect(resultJson(traced)).toBe(resultJson(runScenario(s, { seed: 1 })));
+  });
+});
+
+/** A traced run of scenario `name` on `variant`. */
+function traceOf(name: string, variant: string, seed: number, sink?: ChromeTraceWriter): TraceEvent[] {
+  const tr = new MemoryTrace();
+  runScenario(load(name, [{ path: "kernel.variant", value: variant }]), {
+    seed,
+    trace: sink === undefined ? tr : new TeeTrace([tr, sink]),
+  });
+  return tr.events;
+}
+
+interface Flow {
+  start: TraceEvent;
+  end: TraceEvent;
+}
+
+/** The flows named `name`, each end paired with its start (same name and id; every end has one). */
+function flowsNamed(evs: TraceEvent[], name: string): Flow[] {
+  const starts = new Map<number, TraceEvent>();
+  const out: Flow[] = [];
+  for (const e of evs) {
+    if (e.name !== name) continue;
+    if (e.kind === "flow_start") starts.set(e.a, e);
+    else if (e.kind === "flow_end") {
+      const start = starts.get(e.a);
+      expect(start, `flow ${name} #${e.a} ends without a start`).toBeDefined();
+      out.push({ start: start!, end: e });
+    }
+  }
+  return out;
+}
+
+/** The kernel functions task `pid` was in at time `t`, innermost first ("vma_start_write>dup_mmap"). */
+function stackAt(evs: TraceEvent[], pid: number, t: number): string {
+  return evs
+    .filter((e) => e.kind === "slice" && e.pid === pid && e.a <= t && e.b >= t)
+    .sort((x, y) => x.b - x.a - (y.b - y.a))
+    .map((e) => e.name)
+    .join(">");
+}
+
+/** Was task `pid` in a contention_begin .. contention_end on `lock` at time `t`? */
+function contendedAt(evs: TraceEvent[], pid: number, lock: string, t: number): boolean {
+  let since = -1;
+  for (const e of evs) {
+    if (e.pid !== pid || e.name !== lock) continue;
+    if (e.kind === "contention_begin") since = e.t;
+    else if (e.kind === "contention_end") {
+      if (since >= 0 && since <= t && e.t >= t) return true;
+      since = -1;
+    }
+  }
+  return false;
+}
+
+describe("VMA-lock wait flows: from the release to the waiter's wake-up, named after the lock", () => {
+  it("6.4.3 fork race: a fault's vma_end_read hands &vma->vm_lock->lock to dup_mmap's vma_start_write (none on 6.4.0)", () => {
+    const lock = "&vma->vm_lock->lock";
+    const out = new StringSink();
+    const w = new ChromeTraceWriter(out);
+    const evs = traceOf("pervma-fork-race", "6.4.3", 1, w);
+    w.finish();
+    const flows = flowsNamed(evs, lock);
+    expect(flows.length).toBeGreaterThan(0);
+    for (const { start, end } of flows) {
+      expect(start.pid).not.toBe(end.pid);
+      expect(start.t).toBeLessThanOrEqual(end.t);
+      expect(stackAt(evs, start.pid, start.t)).toMatch(/do_user_addr_fault$/);
+      expect(stackAt(evs, end.pid, end.t)).toBe("vma_start_write>dup_mmap");
+      expect(contendedAt(evs, end.pid, lock, end.t)).toBe(true);
+    }
+    // the Chrome JSON trace carries them as ph s/f pairs under the lock's name, one id each
+    const json = JSON.parse(out.text()).traceEvents as { ph: string; name: string; id?: number }[];
+    const s = json.filter((e) => e.ph === "s" && e.name === lock);
+    const f = json.filter((e) => e.ph === "f" && e.name === lock);
+    expect(s.length).toBe(flows.length);
+    expect(f.map((e) => e.id)).toEqual(s.map((e) => e.id));
+    // 6.4.0's dup_mmap does not write-lock the VMAs: nobody waits for the VMA lock
+    expect(flowsNamed(traceOf("pervma-fork-race", "6.4.0", 1), lock)).toEqual([]);
+  });
+
+  it("6.15 fork race: the last vm_refcnt reader's vma_refcount_put wakes dup_mmap's vma_start_write (vm_lock)", () => {
+    const evs = traceOf("pervma-fork-race", "6.15", 1);
+    const flows = flowsNamed(evs, "vm_lock");
+    expect(flows.length).toBeGreaterThan(0);
+    for (const { start, end } of flows) {
+      expect(start.pid).not.toBe(end.pid);
+      expect(stackAt(evs, start.pid, start.t)).toMatch(/do_user_addr_fault$/);
+      expect(stackAt(evs, end.pid, end.t)).toBe("vma_start_write>dup_mmap");
+    }
+  });
+
+  it("munmap on 6.15: vma_mark_detached waits out a transient reader, woken by its vma_refcount_put", () => {
+    const evs = traceOf("pervma-bug-munmap-detach", "6.15", 3);
+    const flows = flowsNamed(evs, "vm_lock");
+    expect(flows.length).toBeGreaterThan(0);
+    for (const { start, end } of flows) {
+      expect(stackAt(evs, start.pid, start.t)).toMatch(/do_user_addr_fault$/);
+      expect(stackAt(evs, end.pid, end.t)).toBe("do_vmi_munmap");
+    }
+  });
+
+  it("munmap on 6.4.3: a fault refused by the write-locked VMA waits for mmap_lock behind munmap", () => {
+    const lock = "&mm->mmap_lock";
+    const evs = traceOf("pervma-bug-munmap-detach", "6.4.3", 1);
+    const refused = flowsNamed(evs, lock).filter(
+      (f) =>
+        stackAt(evs, f.start.pid, f.start.t) === "do_vmi_munmap" &&
+        stackAt(evs, f.end.pid, f.end.t) === "lock_mm_and_find_vma>do_user_addr_fault",
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    for (const { end } of refused) expect(contendedAt(evs, end.pid, lock, end.t)).toBe(true);
   });
 });

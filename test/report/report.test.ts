@@ -1,5 +1,6 @@
 // Reports from plain result objects: dmesg stamps, the text summary, /proc/lock_stat layout, the compare
 // table, canonical JSON, the streamed Chrome trace, and SVG plots.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compareReport, compareRows } from "../../src/report/compare.js";
 import { dmesgStamp, fmtNs, fmtTime } from "../../src/report/format.js";
@@ -8,7 +9,7 @@ import { renderSvg, scalingSpec, standardPlots, variantsSpec } from "../../src/r
 import { RESULT_FORMAT, RESULT_VERSION, RunResult, resultJson } from "../../src/report/result.js";
 import { StringSink } from "../../src/report/sink.js";
 import { lockStatLines, textReport } from "../../src/report/text.js";
-import { ChromeTraceWriter } from "../../src/report/trace.js";
+import { ChromeTraceWriter, usText } from "../../src/report/trace.js";
 import type { TraceEvent } from "../../src/sim/trace.js";
 
 function sampleResult(variant = "5.16", findings = true): RunResult {
@@ -275,6 +276,59 @@ describe("Chrome trace writer", () => {
     expect(states).toEqual(["Running", "Runnable (preempted)", "Runnable"]);
     const count = (ph: string) => evs.filter((x) => x.ph === ph).length;
     expect(count("B")).toBe(count("E"));
+  });
+  it("writes µs times as JSON does (ns / 1000) for whole and fractional ns", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e15 - 1 }), (ns) => usText(ns) === String(ns / 1000)),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (ns) => usText(ns) === String(ns / 1000),
+      ),
+    );
+    expect([usText(0), usText(1500), usText(1050), usText(1005), usText(123_456_780)]).toEqual([
+      "0",
+      "1.5",
+      "1.05",
+      "1.005",
+      "123456.78",
+    ]);
+  });
+  it("hand-built event text is JSON: any names, sites and details read back unchanged", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), fc.nat({ max: 1e12 }), (name, detail, t) => {
+        const sink = new StringSink();
+        const w = new ChromeTraceWriter(sink);
+        const e = (kind: TraceEvent["kind"], a = 0, b = 0) =>
+          w.event({ t, cpu: 0, kind, pid: 5, name, detail, a, b });
+        e("sched_switch", 0, 5);
+        e("contention_begin");
+        e("workqueue_execute_start");
+        e("model");
+        e("slice", t, t + 1234);
+        e("flow_start", 1);
+        e("counter", 7);
+        e("dmesg");
+        w.finish();
+        const evs = JSON.parse(sink.text()).traceEvents as Record<string, unknown>[];
+        expect(evs.find((x) => x.ph === "X")).toMatchObject({
+          name,
+          ts: t / 1000,
+          dur: 1.234,
+          args: { args: detail },
+        });
+        expect(evs.find((x) => x.cat === "lock")).toMatchObject({
+          name: `contended ${name}`,
+          args: { site: detail },
+        });
+        expect(evs.find((x) => x.cat === "model")).toMatchObject({ name, args: { detail } });
+        expect(evs.find((x) => x.cat === "dmesg")).toMatchObject({ name: detail });
+        expect(evs.find((x) => x.cat === "sched")).toMatchObject({ name: `${name}:5`, ts: t / 1000 });
+      }),
+      { numRuns: 200 },
+    );
   });
   it("aborts without leaving output", () => {
     const sink = new StringSink();

@@ -335,6 +335,9 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       const p = await h.page();
       await p.goto(`${h.url}?scenario=iomap-s8&variant=5.16&run`);
       await waitFor(p, "verdict-0", "web-s8", 280_000);
+      // the plots render after the verdict: measure the timeline once the page has settled
+      await waitFor(p, "plots", "web-s8");
+      await p.evaluate(() => new Promise((r) => requestIdleCallback(() => r(0), { timeout: 5000 })));
       const tl = p.getByTestId("timeline-0");
       const box = (await tl.locator("canvas").boundingBox())!;
       // frame intervals as the compositor sees them (requestAnimationFrame), not JavaScript time
@@ -350,10 +353,14 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       });
       await p.mouse.move(box.x + box.width * 0.5, box.y + 80);
       const rects: number[] = [];
+      const painted: number[] = [];
+      const drawMs: number[] = [];
       for (let i = 0; i < 24; i++) {
         await p.mouse.wheel(0, i < 12 ? -250 : 250);
         await p.waitForTimeout(30);
         rects.push(Number(await tl.getAttribute("data-rects")));
+        painted.push(Number(await tl.getAttribute("data-painted")));
+        drawMs.push(Number(await tl.getAttribute("data-draw-ms")));
       }
       const frames = await p.evaluate(() => {
         const w = window as unknown as { frames: number[]; stop: boolean };
@@ -363,17 +370,25 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       const iv = frames.slice(1).map((t, i) => t - frames[i]!);
       iv.sort((a, b) => a - b);
       const q = (f: number) => iv[Math.min(iv.length - 1, Math.floor(f * iv.length))]!;
+      const round = (v: number) => Math.round(v * 10) / 10;
       const figures = {
         frames: iv.length,
-        p50Ms: q(0.5),
-        p95Ms: q(0.95),
-        maxMs: iv[iv.length - 1],
+        p50Ms: round(q(0.5)),
+        p95Ms: round(q(0.95)),
+        maxMs: round(iv[iv.length - 1]!),
+        over50Ms: iv.filter((v) => v > 50).length,
         rectsMax: Math.max(...rects),
+        paintedMax: Math.max(...painted),
+        drawMsMax: Math.max(...drawMs),
       };
       fs.writeFileSync(path.join(ARTIFACTS, "web-s8-frames.json"), `${JSON.stringify(figures, null, 1)}\n`);
       console.log(`iomap-s8 zoom frame intervals: ${JSON.stringify(figures)}`);
       expect(iv.length).toBeGreaterThan(5);
-      expect(figures.rectsMax).toBeGreaterThan(100);
+      // at its widest the view holds more than 10k rectangles
+      expect(figures.rectsMax).toBeGreaterThan(10_000);
+      // The worst frame is printed, not asserted: on a loaded 2-core machine a single frame can wait
+      // for the CPU whatever the page does. The median frame is robust: at most two vsyncs.
+      expect(figures.p50Ms).toBeLessThan(34);
       expect(pageErrors(p)).toEqual([]);
     },
     TEST_TIMEOUT_MS,

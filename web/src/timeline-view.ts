@@ -76,6 +76,7 @@ const OVER_THRESHOLD_COLOR = "#B2182B";
 const FLOW_COLOR = "rgba(40, 40, 60, 0.75)";
 const MAX_FLOWS = 400;
 const GROUP_GAP_PX = 7;
+const LABEL_FONT = "11px system-ui, sans-serif";
 const MARK_PX = 7;
 
 interface Row {
@@ -110,15 +111,15 @@ const LANE_HUE: Record<Lane["kind"], [number, number, number]> = {
   lock: [305, 0, 42],
 };
 
-/** `text` cut with "…" to fit `w` pixels (measured with the context's font); "" if nothing fits. */
-function fitText(g: CanvasRenderingContext2D, text: string, w: number): string {
+/** `text` cut with "…" to fit `w` pixels (as `measure` measures it); "" if nothing fits. */
+function fitText(measure: (t: string) => number, text: string, w: number): string {
   if (w < 8) return "";
-  if (g.measureText(text).width <= w) return text;
+  if (measure(text) <= w) return text;
   let lo = 0;
   let hi = text.length;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (g.measureText(`${text.slice(0, mid)}…`).width <= w) lo = mid;
+    if (measure(`${text.slice(0, mid)}…`) <= w) lo = mid;
     else hi = mid - 1;
   }
   return lo === 0 ? "" : `${text.slice(0, lo)}…`;
@@ -141,7 +142,13 @@ export class TimelineView {
   private heightPx = 0;
   private widthPx = 0;
   private frame = 0;
-  private readonly colorCache = new Map<number, string>();
+  private readonly colorCache = new Map<Lane["kind"], string[]>();
+  /** Widths of label texts in the label font (measureText is slow on software rasterisation). */
+  private readonly textWidths = new Map<string, number>();
+  /** The parts of a frame that change only with the layout and width: backgrounds, idle hatching, gutter. */
+  private staticLayer: HTMLCanvasElement | null = null;
+  private frameBuf: { img: ImageData; px: Uint32Array; base: Uint32Array; dpr: number } | null = null;
+  private readonly pixelColors = new Map<string, number>();
   private readonly unsub: () => void;
   private readonly ro: ResizeObserver;
   private drag: { x: number; t0: number } | null = null;
@@ -150,6 +157,8 @@ export class TimelineView {
   fitEndNs: number | null = null;
   /** Rectangles drawn in the last frame (for tests and the status line). */
   lastDrawn = 0;
+  /** The rectangles those became after merging touching ones (what the rasteriser filled). */
+  lastPainted = 0;
   /** Called with the time under the pointer on a click (not a drag). */
   onPick: ((t: number) => void) | null = null;
 
@@ -197,6 +206,7 @@ export class TimelineView {
 
   setData(d: TimelineData): void {
     this.data = d;
+    this.colorCache.clear();
     this.layout();
     this.resize();
   }
@@ -249,6 +259,8 @@ export class TimelineView {
     this.canvas.style.width = `${w}px`;
     this.canvas.style.height = `${this.heightPx}px`;
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.staticLayer = null;
+    this.frameBuf = null;
     if (!first) this.draw();
   }
 
@@ -260,24 +272,22 @@ export class TimelineView {
     });
   }
 
-  private color(lane: Lane, label: number): string {
-    const key =
-      label * 8 + ["task", "hardirq", "softirq", "work", "lock", "step", "fn", "holdoff"].indexOf(lane.kind);
-    let c = this.colorCache.get(key);
-    if (c === undefined) {
-      const [base, spread, light] = LANE_HUE[lane.kind];
-      const name = this.data.strings[label] ?? "";
-      if (lane.kind === "fn" || lane.kind === "holdoff") {
-        c = lane.kind === "fn" ? FN_PALETTE[hash(name) % FN_PALETTE.length]! : HOLDOFF_COLOR;
-        this.colorCache.set(key, c);
-        return c;
-      }
-      const h = hash(lane.kind === "task" ? name.replace(/:\d+$/, "") : name);
-      const hue = (base + (h % (spread + 1)) - spread / 2 + 360) % 360;
-      c = `hsl(${hue.toFixed(0)} 55% ${light}%)`;
-      this.colorCache.set(key, c);
-    }
-    return c;
+  /** The colour of label `label` on lanes of `kind` (looked up in an array per kind: this runs per rectangle). */
+  private color(kind: Lane["kind"], label: number): string {
+    let byLabel = this.colorCache.get(kind);
+    if (byLabel === undefined) this.colorCache.set(kind, (byLabel = []));
+    const c = byLabel[label];
+    return c !== undefined ? c : (byLabel[label] = this.makeColor(kind, label));
+  }
+
+  private makeColor(kind: Lane["kind"], label: number): string {
+    const [base, spread, light] = LANE_HUE[kind];
+    const name = this.data.strings[label] ?? "";
+    if (kind === "fn") return FN_PALETTE[hash(name) % FN_PALETTE.length]!;
+    if (kind === "holdoff") return HOLDOFF_COLOR;
+    const h = hash(kind === "task" ? name.replace(/:\d+$/, "") : name);
+    const hue = (base + (h % (spread + 1)) - spread / 2 + 360) % 360;
+    return `hsl(${hue.toFixed(0)} 55% ${light}%)`;
   }
 
   /** What the last frame showed: labels drawn, annotations, threshold lines (tests read it). */
@@ -291,6 +301,7 @@ export class TimelineView {
     // for tests and the curious: how long the last frame took and how many rectangles it drew
     this.host.dataset.drawMs = (performance.now() - started).toFixed(1);
     this.host.dataset.rects = String(this.lastDrawn);
+    this.host.dataset.painted = String(this.lastPainted);
     this.host.dataset.view = `${Math.round(this.viewport.t0)}:${Math.round(this.viewport.t0 + (this.widthPx - GUTTER_PX) * this.viewport.nsPerPx)}`;
   }
 
@@ -301,71 +312,84 @@ export class TimelineView {
     const plotW = W - GUTTER_PX;
     const t1 = t0 + plotW * nsPerPx;
     const x = (t: number) => GUTTER_PX + (t - t0) / nsPerPx;
-    g.fillStyle = "#fff";
-    g.fillRect(0, 0, W, this.heightPx);
-    // CPU group backgrounds; task rows hatched where the CPU is idle (no task interval over it)
-    for (const gr of this.groups) {
-      g.fillStyle = "#f4f5f7";
-      g.fillRect(GUTTER_PX, gr.y, plotW, gr.h);
-    }
-    const idle = this.idlePattern();
-    for (const r of this.rows)
-      if (r.lane.kind === "task" && idle !== null) {
-        g.fillStyle = idle;
-        g.fillRect(GUTTER_PX, r.y, plotW, r.h);
-      }
-    g.save();
-    g.beginPath();
-    g.rect(GUTTER_PX, 0, plotW, this.heightPx);
-    g.clip();
+    // The rectangles are written straight into the frame's pixels, on whole device pixels, over a
+    // copy of the static layer (backgrounds, idle hatching, gutter), and put on the canvas at once:
+    // thousands of small rectangles cost the software rasteriser tens of ms as paths or fillRects,
+    // as pixel runs they cost what their area costs. Text, marks, flows and notes are drawn on top.
+    const frame = this.framePixels();
+    const px = frame.px;
+    px.set(frame.base);
+    const dpr = frame.dpr;
+    const stride = frame.img.width;
+    const xMin = Math.round(GUTTER_PX * dpr);
+    const xMax = frame.img.width;
     let drawn = 0;
-    g.font = "11px system-ui, sans-serif";
-    g.textBaseline = "middle";
-    // Rectangles are batched by colour (one path and one fill per colour): setting fillStyle is
-    // what costs most when thousands of small rectangles alternate colours.
-    const batches = new Map<string, number[]>();
+    let painted = 0;
     const labels: { text: string; x: number; y: number; w: number }[] = [];
     for (const r of this.rows) {
       const lane = r.lane;
-      let lastColor = "";
-      let batch: number[] = [];
+      const kind = lane.kind;
+      const labelled = kind === "task" || kind === "step" || kind === "fn";
+      let lastLabel = -1;
+      let value = 0;
+      // the previous run in this row: [runX0, runX1) x [runY0, runY1) in device pixels, colour runV
+      let runX0 = 0;
+      let runX1 = -1;
+      let runY0 = 0;
+      let runY1 = 0;
+      let runV = 0;
+      const flushRun = () => {
+        if (runX1 <= runX0) return;
+        for (let y = runY0; y < runY1; y++) px.fill(runV, y * stride + runX0, y * stride + runX1);
+        painted++;
+      };
       drawn += visibleRects(lane, t0, t1, nsPerPx, (s, e, i, busy) => {
-        const c = this.color(lane, lane.label[i]!);
-        if (c !== lastColor) {
-          lastColor = c;
-          batch = batches.get(c) ?? [];
-          if (batch.length === 0) batches.set(c, batch);
+        const label = lane.label[i]!;
+        if (label !== lastLabel) {
+          lastLabel = label;
+          value = this.pixelColor(this.color(kind, label));
         }
-        // whole pixels: fractional edges cost the rasteriser anti-aliasing on every rectangle
         const xs = Math.round(Math.max(GUTTER_PX - 1, x(s)));
         const xe = Math.round(Math.min(W + 1, x(e)));
         const w = Math.max(1, xe - xs);
-        if (busy < 1) {
-          // a collapsed pixel column: as tall as the share of its time that is busy (at least 2 px)
-          const h = Math.max(2, Math.round(r.h * busy));
-          batch.push(xs, r.y + r.h - h, w, h);
-          return;
+        // a collapsed pixel column (busy < 1): as tall as the share of its time that is busy (at least 2 px)
+        const h = busy < 1 ? Math.max(2, Math.round(r.h * busy)) : r.h;
+        const y0 = Math.round((r.y + r.h - h) * dpr);
+        const y1 = Math.round((r.y + r.h) * dpr);
+        const x0 = Math.max(xMin, Math.round(xs * dpr));
+        const x1 = Math.min(xMax, Math.round((xs + w) * dpr));
+        // a rectangle touching the previous one of its colour and height extends it
+        if (value === runV && y0 === runY0 && y1 === runY1 && x0 <= runX1 && x1 > runX0)
+          runX1 = Math.max(runX1, x1);
+        else {
+          flushRun();
+          runX0 = x0;
+          runX1 = x1;
+          runY0 = y0;
+          runY1 = y1;
+          runV = value;
         }
-        batch.push(xs, r.y, w, r.h);
-        if ((lane.kind === "task" || lane.kind === "step" || lane.kind === "fn") && xe - xs > 24)
+        if (busy >= 1 && labelled && xe - xs > 24)
           labels.push({
-            text: this.data.strings[lane.label[i]!] ?? "",
+            text: this.data.strings[label] ?? "",
             x: xs + 3,
             y: r.y + r.h / 2,
             w: xe - xs - 6,
           });
       });
+      flushRun();
     }
-    for (const [c, rects] of batches) {
-      g.fillStyle = c;
-      g.beginPath();
-      for (let k = 0; k < rects.length; k += 4)
-        g.rect(rects[k]!, rects[k + 1]!, rects[k + 2]!, rects[k + 3]!);
-      g.fill();
-    }
+    g.putImageData(frame.img, 0, 0);
+    g.save();
+    g.beginPath();
+    g.rect(GUTTER_PX, 0, plotW, this.heightPx);
+    g.clip();
+    g.font = LABEL_FONT;
+    g.textBaseline = "middle";
     g.fillStyle = "#102030";
+    const measure = (t: string) => this.textWidth(t);
     for (const l of labels) {
-      const text = fitText(g, l.text, l.w);
+      const text = fitText(measure, l.text, l.w);
       if (text === "") continue;
       g.fillText(text, l.x, l.y);
       this.shown.push(`label ${text}`);
@@ -387,14 +411,84 @@ export class TimelineView {
     }
     g.restore();
     this.lastDrawn = drawn;
-    this.drawGutter();
+    this.lastPainted = painted;
     this.drawAxis(t0, t1, x);
   }
 
-  private idleCache: CanvasPattern | null | undefined;
+  /** Width of `text` in the label font (cached: the same labels come back frame after frame). */
+  private textWidth(text: string): number {
+    let w = this.textWidths.get(text);
+    if (w === undefined) {
+      w = this.ctx.measureText(text).width;
+      if (this.textWidths.size < 50_000) this.textWidths.set(text, w);
+    }
+    return w;
+  }
+
+  /** The frame's pixel buffer and the static layer's pixels (rebuilt after a layout or size change). */
+  private framePixels(): { img: ImageData; px: Uint32Array; base: Uint32Array; dpr: number } {
+    if (this.frameBuf !== null) return this.frameBuf;
+    const layer = this.staticCanvas();
+    const base = new Uint32Array(
+      layer.getContext("2d")!.getImageData(0, 0, layer.width, layer.height).data.buffer.slice(0),
+    );
+    const img = this.ctx.createImageData(layer.width, layer.height);
+    this.frameBuf = {
+      img,
+      px: new Uint32Array(img.data.buffer),
+      base,
+      dpr: layer.width / Math.max(1, this.widthPx),
+    };
+    return this.frameBuf;
+  }
+
+  /** A CSS colour as one RGBA pixel (little-endian Uint32, as ImageData holds it), via a 1x1 canvas. */
+  private pixelColor(css: string): number {
+    let v = this.pixelColors.get(css);
+    if (v === undefined) {
+      const c = document.createElement("canvas");
+      c.width = 1;
+      c.height = 1;
+      const g = c.getContext("2d")!;
+      g.fillStyle = css;
+      g.fillRect(0, 0, 1, 1);
+      v = new Uint32Array(g.getImageData(0, 0, 1, 1).data.buffer)[0]!;
+      this.pixelColors.set(css, v);
+    }
+    return v;
+  }
+
+  /** The static layer (built on first use after a layout or size change). */
+  private staticCanvas(): HTMLCanvasElement {
+    if (this.staticLayer !== null) return this.staticLayer;
+    const c = document.createElement("canvas");
+    c.width = this.canvas.width;
+    c.height = this.canvas.height;
+    const g = c.getContext("2d", { alpha: false })!;
+    const dpr = window.devicePixelRatio || 1;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const W = this.widthPx;
+    const plotW = W - GUTTER_PX;
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, W, this.heightPx);
+    // CPU group backgrounds; task rows hatched (idle) where no task interval covers them
+    for (const gr of this.groups) {
+      g.fillStyle = "#f4f5f7";
+      g.fillRect(GUTTER_PX, gr.y, plotW, gr.h);
+    }
+    const idle = this.idlePattern(g);
+    for (const r of this.rows)
+      if (r.lane.kind === "task" && idle !== null) {
+        g.fillStyle = idle;
+        g.fillRect(GUTTER_PX, r.y, plotW, r.h);
+      }
+    this.drawGutter(g);
+    this.staticLayer = c;
+    return c;
+  }
+
   /** Light diagonal hatching: an idle CPU is visibly idle, not missing data. */
-  private idlePattern(): CanvasPattern | null {
-    if (this.idleCache !== undefined) return this.idleCache;
+  private idlePattern(g: CanvasRenderingContext2D): CanvasPattern | null {
     const c = document.createElement("canvas");
     c.width = 6;
     c.height = 6;
@@ -406,8 +500,7 @@ export class TimelineView {
     p.moveTo(0, 6);
     p.lineTo(6, 0);
     p.stroke();
-    this.idleCache = this.ctx.createPattern(c, "repeat");
-    return this.idleCache;
+    return g.createPattern(c, "repeat");
   }
 
   private rowOf(cpu: number, kind: Lane["kind"]): Row | undefined {
@@ -528,7 +621,11 @@ export class TimelineView {
       g.fillRect(bx, by, tw, 16);
       g.strokeRect(bx + 0.5, by + 0.5, tw - 1, 15);
       g.fillStyle = OVER_THRESHOLD_COLOR;
-      g.fillText(fitText(g, n.text, tw - 8), bx + 5, by + 8);
+      g.fillText(
+        fitText((t) => g.measureText(t).width, n.text, tw - 8),
+        bx + 5,
+        by + 8,
+      );
       this.shown.push(`note ${n.text}`);
     }
   }
@@ -594,8 +691,7 @@ export class TimelineView {
     }
   }
 
-  private drawGutter(): void {
-    const g = this.ctx;
+  private drawGutter(g: CanvasRenderingContext2D): void {
     g.fillStyle = "#fff";
     g.fillRect(0, 0, GUTTER_PX, this.heightPx);
     g.textBaseline = "middle";
