@@ -218,6 +218,7 @@ function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback
 function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   const fl = th.fl;
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "do_user_addr_fault:mmap_read_lock");
+  th.cost += th.sim.costs.mmapFindVmaNs; // find_vma's walk, with mmap_lock held
   const v = mm.findVma(vpn);
   if (v !== null && v.start <= vpn) return v;
   if (v !== null && v.flags & VM_GROWSDOWN && expand_stack(th, v, vpn)) return v;
@@ -229,6 +230,7 @@ function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vm
 function* lock_mm_and_find_vma(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   const fl = th.fl;
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "lock_mm_and_find_vma:mmap_read_lock");
+  th.cost += th.sim.costs.mmapFindVmaNs; // find_vma's walk, with mmap_lock held
   let v = mm.findVma(vpn);
   if (v !== null && v.start <= vpn) return v;
   if (v === null || !(v.flags & VM_GROWSDOWN)) {
@@ -315,6 +317,7 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   const sw = sim.sw;
   if (rcu) sim.rcuReadLock(th.cpu);
   if (tracing(th)) touch(th, `tree:${mm.id}`, false);
+  th.cost += sim.costs.lvurNs; // the walk and the checks (atomics are charged on their lines)
   const v = MmStruct.walk(mm.vmas, vpn); // mas_walk
   if (v === null) return inval(th, rcu);
   if (sw.vmaLockImpl === "rwsem") {
