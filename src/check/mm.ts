@@ -52,6 +52,8 @@ export interface MmScenarioConfig {
   trace?: TraceSink;
   /** TLB shootdowns: "atomic" (default) or "ipi" (engine IPIs, timed driver only). */
   tlbShootdown?: "atomic" | "ipi";
+  /** Data TLB geometry (src/mm/tlb.ts TLB_GEOMETRIES): "zen3" (default), "skylake", "direct64". */
+  tlb?: string;
   /** Record per-fault latency (HDR histogram); default true. */
   latency?: boolean;
 }
@@ -155,6 +157,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine, pool?:
     latency: cfg.latency ?? true,
     framesHint: frames,
     tlbShootdown: cfg.tlbShootdown ?? "atomic",
+    ...(cfg.tlb !== undefined ? { tlb: cfg.tlb } : {}),
     ...(machine !== undefined ? { machine } : {}),
     ...(pool !== undefined ? { pool } : {}),
   });

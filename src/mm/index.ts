@@ -10,6 +10,7 @@ import type { ArrayPool } from "./pool.js";
 import { type MmFaultInjection, MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
+import { tlbGeometry } from "./tlb.js";
 import { type MmStruct, VM_GROWSDOWN, VM_READ, VM_WRITE } from "./types.js";
 import { vmaAttachBoot } from "./vma_lock.js";
 
@@ -44,6 +45,8 @@ export interface MmSimulationOptions {
   framesHint?: number;
   /** TLB shootdowns: one atomic step (default) or engine IPIs (timed driver). */
   tlbShootdown?: "atomic" | "ipi";
+  /** Data TLB geometry by name (src/mm/tlb.ts TLB_GEOMETRIES; default "zen3"). */
+  tlb?: string;
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;
   /** Reuse address-space arrays from here (race-checker builds; MmSim.recycle gives them back). */
@@ -73,6 +76,7 @@ export class MmSimulation {
       wordsPerPage: o.wordsPerPage,
       ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
       ipiShootdown: o.tlbShootdown === "ipi",
+      tlb: tlbGeometry(o.tlb),
       ...(o.pool !== undefined ? { pool: o.pool } : {}),
       ...(o.inject !== undefined ? { inject: o.inject } : {}),
     });

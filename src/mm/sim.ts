@@ -11,7 +11,7 @@ import { PageAlloc } from "./page_alloc.js";
 import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
-import { Tlbs } from "./tlb.js";
+import { type TlbGeometry, Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
@@ -43,6 +43,8 @@ export interface MmOptions {
   disabledSites?: readonly string[];
   /** TLB shootdowns by engine IPIs (timed driver) instead of one atomic step. */
   ipiShootdown?: boolean;
+  /** Data TLB geometry of every CPU (default: TLB_GEOMETRIES.zen3). */
+  tlb?: TlbGeometry;
   /** Words per page (sub-page locations that stores write independently). */
   wordsPerPage?: number;
   /** Expected peak of frames in use (preallocates the frame arrays). */
@@ -244,7 +246,7 @@ export class MmSim {
       this.words,
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
-    this.tlbs = new Tlbs(m.cpus.length);
+    this.tlbs = new Tlbs(m.cpus.length, opts.tlb);
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
@@ -502,7 +504,7 @@ export class MmSim {
     const t = this.tlbs;
     for (let c = 0; c < t.ncpu; c++) {
       if (c === except) continue;
-      const pte = t.lookup(c, mm.id, vpn);
+      const pte = t.peek(c, mm.id, vpn);
       if (pte & 2) return c;
     }
     return -1;

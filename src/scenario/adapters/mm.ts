@@ -45,6 +45,7 @@ export const mmAdapter: Adapter = ({
       seed,
       mode: "timed",
       preempt: s.machine.preemption,
+      tlb: s.machine.tlb,
       jitter: s.machine.jitter,
       costs: { ...costs },
       workloads,
