@@ -35,6 +35,11 @@ export interface MmCosts {
   rmqueueBulkPerPageNs: number;
   /** lru_add_fn per folio in folio_batch_move_lru, under lru_lock. [est: ~20 ns, 15 folios a batch] */
   lruAddPerFolioNs: number;
+  /**
+   * pte_alloc_one / pmd_alloc_one besides the pcp list: clearing the 4 KiB page (__GFP_ZERO) and the
+   * constructor. [cal §2: user-space memset of one mapped 4 KiB page, 405 ns]
+   */
+  pageTableAllocNs: number;
   /** wp_page_copy: allocation, 4 KiB copy, flush, rmap. [cal §2 (d) 2110 - 549] */
   wpCopyNs: number;
   /** wp_page_reuse on a write-protected exclusive page. [cal §2 (d) 621 - 549] */
@@ -95,6 +100,7 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
   anonFaultAllocZeroNs: 705,
   rmqueueBulkPerPageNs: 25,
   lruAddPerFolioNs: 20,
+  pageTableAllocNs: 405,
   wpCopyNs: 1561,
   wpReuseNs: 72,
   fileFaultNs: 495,
@@ -130,6 +136,8 @@ export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
     "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus the amortised rmqueue_bulk and LRU add (25 + 20 ns)",
   rmqueueBulkPerPageNs: "estimated",
   lruAddPerFolioNs: "estimated",
+  pageTableAllocNs:
+    "machine calibration §2: memset of one mapped 4 KiB page (the page table's __GFP_ZERO clearing)",
   wpCopyNs: "machine calibration §2 (d) COW fault 2110 ns minus 549 ns",
   wpReuseNs: "machine calibration §2 (d) reuse fault 621 ns minus 549 ns",
   fileFaultNs: "machine calibration §2 (c) 1044 ns minus 549 ns",

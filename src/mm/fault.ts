@@ -21,6 +21,7 @@ import {
 } from "./locking.js";
 import { vma_alloc_folio } from "./mempolicy.js";
 import { folio_add_lru, folio_batch_move_lru, pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
+import { pmd_alloc, pte_alloc } from "./pgtable.js";
 import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
 import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
@@ -29,8 +30,10 @@ import {
   hex,
   MmStruct,
   mkPte,
+  PMD_TABLE_SHIFT,
   PTE_PRESENT,
   PTE_SWAP,
+  PTE_TABLE_SHIFT,
   PTE_WRITE,
   pteFrame,
   rangeRemove,
@@ -465,6 +468,8 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
   const sim = th.sim;
   sim.count(VM.PGFAULT);
   const mm = th.mm;
+  // __handle_mm_fault: pud_alloc, pmd_alloc (a PMD table for a new 1 GiB range)
+  if (mm.pgtables.pmd[vpn >> PMD_TABLE_SHIFT] === 0) yield* pmd_alloc(th, mm, vpn);
   if (tracing(th)) touchPte(th, mm, vpn, false);
   const pte = mm.pte[vpn]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
@@ -554,6 +559,8 @@ function* pte_offset_map_lock(
 function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
+  // pte_alloc: the PTE table of this 2 MiB range, before the zero page or a new page
+  if (mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0) yield* pte_alloc(th, mm, vpn);
   if (!(flags & FAULT_FLAG_WRITE)) {
     const ptl = ptlOf(mm, vpn);
     yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
@@ -740,6 +747,8 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
     fr.copy(frame, pc);
     th.cost += sim.costs.wpCopyNs;
   }
+  // finish_fault: pte_alloc when the PMD entry is still none
+  if (mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0) yield* pte_alloc(th, mm, vpn);
   yield* yieldAt(th, Y_FAULT_PTL);
   const ptl = ptlOf(mm, vpn);
   yield* ptl_lock(th, ptl, "do_fault:pte_offset_map_lock");
@@ -778,7 +787,10 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
   // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
   const ptl = ptlOf(mm, vpn);
   yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
-  if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+  if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) {
+    mm.pgtables.populate(vpn, vpn + 1); // mfill_atomic allocates the monitor's tables
+    mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+  }
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return VM_FAULT_RETRY;
 }

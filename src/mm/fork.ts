@@ -16,6 +16,7 @@ import {
   mkSwapPte,
   PTE_PRESENT,
   PTE_SWAP,
+  PTE_TABLE_SHIFT,
   PTE_WRITE,
   pteChunkEnd,
   pteFrame,
@@ -105,6 +106,8 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
         touchPtes(th, src, c, ce);
         touchPtes(th, dst, c, ce);
       }
+      // copy_pte_range's pte_alloc_map_lock: the child's table for a chunk the parent has one for
+      if (src.pgtables.pte[c >> PTE_TABLE_SHIFT] !== 0) dst.pgtables.populate(c, ce);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
         if (pte === 0) continue;
