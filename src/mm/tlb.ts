@@ -22,7 +22,7 @@ export interface TlbGeometry {
 
 /**
  * The TLB geometries a scenario can choose (`machine.tlb` / MmScenarioConfig.tlb). "zen3" is the
- * default: the CPU of this project's machine.
+ * CPU of this project's machine; the default is DEFAULT_TLB.
  */
 export const TLB_GEOMETRIES: Readonly<Record<string, TlbGeometry>> = {
   zen3: {
@@ -50,7 +50,13 @@ export const TLB_GEOMETRIES: Readonly<Record<string, TlbGeometry>> = {
   },
 };
 
-export const DEFAULT_TLB = "zen3";
+/**
+ * The default stays the earlier small TLB: with zen3 or skylake the built-in fork race
+ * (pervma-fork-race, 6.4.0) still breaks the COW premise but loses no write over seeds 1-10
+ * (direct64: 1-3 lost writes in 9 of 10 seeds); until that is understood the x86 geometries are
+ * chosen per scenario (machine.tlb).
+ */
+export const DEFAULT_TLB = "direct64";
 
 /** Above this many pages a range flush becomes a full flush (tlb_single_page_flush_ceiling). */
 export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;

@@ -2,14 +2,15 @@
 // TLB), the earlier 64-entry direct-mapped array is an option; flush semantics are the same in all.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 import { DEFAULT_TLB, TLB_GEOMETRIES, Tlbs, tlbGeometry } from "../../src/mm/tlb.js";
 import { mkPte, PTE_WRITE } from "../../src/mm/types.js";
 
 describe("TLB geometry", () => {
-  it("defaults to an L1 dTLB of 64 entries and a 2048-entry 8-way second level, each cited", () => {
-    expect(DEFAULT_TLB).toBe("zen3");
-    const t = new Tlbs(1);
+  it("zen3 is an L1 dTLB of 64 entries and a 2048-entry 8-way second level; every geometry is cited", () => {
+    expect(DEFAULT_TLB).toBe("direct64");
+    expect(new Tlbs(1).geometry.name).toBe("direct64");
+    const t = new Tlbs(1, TLB_GEOMETRIES.zen3);
     expect(t.geometry.levels).toEqual([
       { entries: 64, ways: 64 },
       { entries: 2048, ways: 8 },
@@ -22,7 +23,7 @@ describe("TLB geometry", () => {
   });
 
   it("the second level holds what the first evicted; a second-level hit refills the first", () => {
-    const t = new Tlbs(1);
+    const t = new Tlbs(1, TLB_GEOMETRIES.zen3);
     // 65 pages: the fully associative 64-entry L1 replaces round-robin, so page 0 leaves L1 ...
     for (let v = 0; v <= 64; v++) t.fill(0, 0, v, mkPte(v + 1, false));
     // ... but stays in the 8-way second level (65 pages spread over 256 sets)
@@ -35,14 +36,14 @@ describe("TLB geometry", () => {
   });
 
   it("reach: 2112 pages fit (64 + 2048, no more than 8 per second-level set), 2048 + 9 pages in one set do not", () => {
-    const t = new Tlbs(1);
+    const t = new Tlbs(1, TLB_GEOMETRIES.zen3);
     // pages 0..2047 fill the second level exactly (8 ways x 256 sets)
     for (let v = 0; v < 2048; v++) t.fill(0, 0, v, mkPte(v + 1, false));
     let hits = 0;
     for (let v = 0; v < 2048; v++) if (t.peek(0, 0, v) !== 0) hits++;
     expect(hits).toBe(2048);
     // nine pages of the same set (stride 256): the set keeps 8, the L1 the last 64 fills
-    const s = new Tlbs(1);
+    const s = new Tlbs(1, TLB_GEOMETRIES.zen3);
     for (let i = 0; i < 9; i++) s.fill(0, 0, 7 + 256 * i, mkPte(i + 1, false));
     for (let i = 0; i < 100; i++) s.fill(0, 0, 100_000 + i * 256 + 1, mkPte(1, false)); // push L1
     expect(s.peek(0, 0, 7)).toBe(0); // the set's oldest, round-robin victim
@@ -50,7 +51,7 @@ describe("TLB geometry", () => {
   });
 
   it("peek does not change the TLB; lookup refills L1 only from the second level", () => {
-    const t = new Tlbs(1);
+    const t = new Tlbs(1, TLB_GEOMETRIES.zen3);
     for (let v = 0; v <= 64; v++) t.fill(0, 0, v, mkPte(v + 1, false));
     const before = [...Array(65).keys()].map((v) => t.peek(0, 0, v));
     expect(t.peek(0, 0, 0)).not.toBe(0);
