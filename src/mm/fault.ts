@@ -44,7 +44,6 @@ import {
   VM_UFFD_MISSING,
   VM_WRITE,
   VMA_FREE,
-  VMA_LIVE,
   type Vma,
 } from "./types.js";
 import {
@@ -54,7 +53,6 @@ import {
   vma_end_read,
   vma_start_read,
   vma_start_write,
-  vmaAttached,
   vmaModify,
 } from "./vma_lock.js";
 import { VM } from "./vmstat.js";
@@ -203,18 +201,6 @@ function bad_area(th: MmThread, vpn: number): number {
   th.segv++;
   th.sim.note(th.cpu, "SIGSEGV", vpn);
   return FAULT_SEGV;
-}
-
-/** Invariant 9: one user fault counts exactly one of vma_lock_{abort,success,retry} (6.4 flow). */
-function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void {
-  const n = th.faultCounted - before;
-  if (n !== (accessFallback ? 0 : 1))
-    th.sim.finding(
-      "vma_lock_counter_identity",
-      [th.cpu],
-      [vpn],
-      `one fault counted ${n} of vma_lock_{abort,success,retry}`,
-    );
 }
 
 /** The 6.3/6.4.0 fallback of do_user_addr_fault (arch/x86/mm/fault.c): mmap_read_lock, find_vma, expand_stack under the read lock. */
@@ -383,14 +369,7 @@ function lvurLock(
     if (rcu) sim.rcuReadUnlock(cpu);
     if (vpn < v.start || vpn >= v.end) return endInval(th, v, false);
   }
-  // oracle, invariant 3: a live, attached VMA of this mm covering vpn
-  if (v.state !== VMA_LIVE || v.vm_mm !== mm || !vmaAttached(th, v) || vpn < v.start || vpn >= v.end)
-    sim.finding(
-      "reader_on_stale_vma",
-      [cpu],
-      [vpn],
-      `lock_vma_under_rcu returned ${v.describe()} (state ${v.state}, attached ${vmaAttached(th, v)}) for ${hex(vpn)}`,
-    );
+  sim.oracle.lockedVma(th, mm, v, vpn); // invariant 3
   fl.gen = v.gen;
   fl.incarnation = v.incarnation;
   return v;
@@ -417,40 +396,14 @@ function endMiss(th: MmThread, v: Vma, rcu: boolean): void {
   th.sim.count(VM.VMA_LOCK_MISS);
 }
 
-/** Oracle at every PTE install: invariants 3 (VMA still the one locked) and 8 (not in a torn-down range). */
+/** The oracle at every PTE install: invariants 3 and 8 (src/mm/oracle.ts). */
 function installCheck(th: MmThread, mm: MmStruct, v: Vma, vpn: number, flags: number): void {
-  const sim = th.sim;
-  const t = mm.tearing;
-  for (let i = 0; i < t.length; i += 2)
-    if (vpn >= t[i]! && vpn < t[i + 1]!)
-      sim.finding(
-        "pte_installed_during_teardown",
-        [th.cpu],
-        [vpn],
-        `PTE installed at ${hex(vpn)} between zap and free_pgtables of [${hex(t[i]!)}, ${hex(t[i + 1]!)})`,
-      );
-  if (flags & FAULT_FLAG_VMA_LOCK) {
-    const fl = th.fl;
-    if (v.gen !== fl.gen || v.incarnation !== fl.incarnation || !vmaAttached(th, v) || v.state !== VMA_LIVE)
-      sim.finding(
-        "reader_on_stale_vma",
-        [th.cpu],
-        [vpn],
-        `fault under the VMA lock installed a PTE in ${v.describe()} that changed (gen ${fl.gen}->${v.gen}, attached ${vmaAttached(th, v)}) since it was locked`,
-      );
-  } else if (
-    v.state !== VMA_LIVE ||
-    v.vm_mm !== mm ||
-    vpn < v.start ||
-    vpn >= v.end ||
-    MmStruct.walk(mm.vmas, vpn) !== v
-  )
-    sim.finding(
-      "reader_on_stale_vma",
-      [th.cpu],
-      [vpn],
-      `fault under mmap_lock installed a PTE at ${hex(vpn)} for ${v.describe()}, which no longer maps it`,
-    );
+  th.sim.oracle.install(th, mm, v, vpn, (flags & FAULT_FLAG_VMA_LOCK) !== 0);
+}
+
+/** The oracle after the per-VMA attempt: invariant 9 (src/mm/oracle.ts). */
+function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void {
+  th.sim.oracle.faultIdentity(th, vpn, before, accessFallback);
 }
 
 /** The VMA-lock holder gives it up before returning VM_FAULT_RETRY (6.6+ dropLockOnRetry). */
@@ -653,16 +606,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   const copy = fr.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   if (old !== ZERO_FRAME) {
-    // oracle, invariant 5: nobody may still write the old page through a writable TLB entry
-    const holder = sim.writableTlbHolder(mm, vpn);
-    if (holder >= 0)
-      sim.finding(
-        "cow_premise",
-        [cpu, holder],
-        [vpn],
-        `wp_page_copy copies frame ${old} at ${hex(vpn)} while cpu${holder} holds a writable TLB entry for it`,
-        { frame: old },
-      );
+    sim.oracle.cowCopy(th, mm, vpn, old); // invariant 5: nobody may still write the old page
     fr.copy(copy, old);
   }
   sim.note(cpu, "wp_page_copy:copy", vpn, old);

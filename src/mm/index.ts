@@ -1,5 +1,5 @@
 // The mm model: per-VMA-lock page faults and the address-space operations (docs/mm.md).
-// MmSimulation assembles a machine, the model state and one process; src/check/mm.ts runs scenarios.
+// MmSimulation assembles a machine, the model state and one process; src/mm/scenario.ts runs scenarios.
 
 import type { KGen } from "../sim/effects.js";
 import { Machine } from "../sim/machine.js";
@@ -45,7 +45,7 @@ export interface MmSimulationOptions {
   framesHint?: number;
   /** TLB shootdowns: one atomic step (default) or engine IPIs (timed driver). */
   tlbShootdown?: "atomic" | "ipi";
-  /** Data TLB geometry by name (src/mm/tlb.ts TLB_GEOMETRIES; default "zen3"). */
+  /** Data TLB geometry by name (src/mm/tlb.ts TLB_GEOMETRIES; default DEFAULT_TLB, "direct64"). */
   tlb?: string;
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;

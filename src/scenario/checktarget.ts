@@ -2,9 +2,10 @@
 // explore driver for src/check; and the same target rebuilt from a counterexample file. Browser-safe.
 
 import type { Counterexample } from "../check/counterexample.js";
-import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
+import { mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
 import { parseWarmStart, type WarmStart } from "../check/warm.js";
+import type { MmScenarioConfig } from "../mm/scenario.js";
 import type { MmWorkload } from "../workloads/mm.js";
 import { toMmWorkload } from "./adapters/mm.js";
 import { ModelUnavailableError } from "./adapters/types.js";

@@ -8,9 +8,9 @@
 // Not audited: frame contents, TLB entries and the src/sync locks' own state.
 import { describe, expect, it } from "vitest";
 import { footprintKeys } from "../../src/check/exhaustive.js";
-import { buildMmScenario, type MmScenarioConfig } from "../../src/check/mm.js";
 import { RandomStrategy } from "../../src/check/strategy.js";
 import type { MmSim } from "../../src/mm/index.js";
+import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import type { MmStruct, Vma } from "../../src/mm/types.js";
 import type { ExploreStrategy, FootprintSink, Machine } from "../../src/sim/machine.js";
 

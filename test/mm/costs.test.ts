@@ -2,8 +2,8 @@
 // per-VMA path, mmap_read_lock + find_vma (mmapFindVmaNs) on the mmap_lock path; every cost names
 // its source.
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
 import { MM_COST_SOURCES, MM_COSTS_CALIBRATION, type MmCosts } from "../../src/mm/costs.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 
 function simNs(variant: string, costs: Partial<MmCosts>): { ns: number; faults: number; fallbacks: number } {
   const per = 512;

@@ -3,7 +3,7 @@
 // (pmd_install), the first in a 1 GiB range its PMD table under mm->page_table_lock (__pmd_alloc);
 // munmap's free_pgtables frees the tables no VMA maps any more.
 import { describe, expect, it } from "vitest";
-import { type MmRunResult, runMmScenario } from "../../src/check/mm.js";
+import { type MmRunResult, runMmScenario } from "../../src/mm/scenario.js";
 
 const site = (r: MmRunResult, s: string) => r.lockSites.find((x) => x.site === s);
 const sum = (a: Uint8Array) => a.reduce((x, y) => x + y, 0);
