@@ -318,6 +318,13 @@ export const Fork = z
     ...common,
     count: count(1_000_000).default(1).describe("number of fork()s"),
     interval: Duration.optional().describe("pause between forks"),
+    vmas: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .optional()
+      .describe("one-page VMAs the forker maps and writes before forking (a process with many VMAs)"),
   })
   .describe("a thread that forks; each child exits at once");
 
