@@ -5,9 +5,10 @@
 //   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, coverage, schedules/s, memory.
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
-import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
+import { mmCheckTarget } from "../check/mm.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
 import { loadArg } from "../cli/common.js";
+import type { MmScenarioConfig } from "../mm/scenario.js";
 import { checkTargetFor } from "../scenario/checktarget.js";
 import type { Benchmark } from "./kernel.js";
 

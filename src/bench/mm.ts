@@ -4,7 +4,7 @@
 // - faultstorm64-mem: 64 threads, one million faults in all, and the memory the run needed;
 // - fork10k: wall time of 5 forks of a process with 10,000 one-page VMAs (6.4.3; target under 10 s),
 //   with the simulated time of one fork.
-import { runMmScenario } from "../check/mm.js";
+import { runMmScenario } from "../mm/scenario.js";
 import type { Benchmark } from "./kernel.js";
 
 /** Resident memory of the process when the host offers it (Node), else -1 (browsers). */

@@ -83,7 +83,7 @@ export function mmStepState(sim: MmSim, vpn: number): StepState {
     const tag = multi ? `mm${mm.id}: ` : "";
     ptes.push(`${tag}${vpn < mm.pte.length ? pteText(mm.pte[vpn]!) : "none"}`);
     for (let c = 0; c < sim.tlbs.ncpu; c++) {
-      const e = sim.tlbs.lookup(c, mm.id, vpn);
+      const e = sim.tlbs.peek(c, mm.id, vpn);
       if (e !== 0) tlb[c] = `${tlb[c] ? `${tlb[c]}\n` : ""}${tag}${pteText(e)}`;
     }
     const v = mm.vmas.find((x) => x.start <= vpn && vpn < x.end);

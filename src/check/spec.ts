@@ -1,7 +1,8 @@
 // Check targets rebuilt from plain data (CheckTarget.spec), e.g. in the worker threads of a
 // parallel exhaustive search.
+import type { MmScenarioConfig } from "../mm/scenario.js";
 import { type FsCheckConfig, fsCheckTarget, type IomapCheckConfig, iomapCheckTarget } from "./iomap.js";
-import { type MmScenarioConfig, mmCheckTarget } from "./mm.js";
+import { mmCheckTarget } from "./mm.js";
 import type { CheckTarget, CheckTargetSpec } from "./run.js";
 
 export function targetFromSpec(spec: CheckTargetSpec): CheckTarget {

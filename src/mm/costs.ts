@@ -6,8 +6,26 @@
 // CacheLine model says (atomicLocalNs / atomicRemoteNs, serialised transfers).
 
 export interface MmCosts {
-  /** Fault trap, VMA lookup and zero-page PTE install. [cal §2: anon first-touch read fault, 549 ns] */
+  /**
+   * Fault trap and zero-page PTE install, without the VMA lookup and its lock atomics (charged by
+   * lvurNs / mmapFindVmaNs and on the lock's cache line). [cal §2: anon first-touch read fault 549 ns
+   * on the per-VMA path, minus lvurNs 63, minus vma_start_read + vma_end_read (2 x 20 ns, src/sync
+   * DEFAULT_CACHE_COSTS.atomicLocalNs)]
+   */
   faultBaseNs: number;
+  /**
+   * lock_vma_under_rcu besides its atomics: rcu_read_lock, mas_walk, the eligibility, range and
+   * detached checks. [calib/fault_paths.c: no difference of user-visible operations isolates it on
+   * 6.18 (every user fault tries it first); its CPU time is the maple-tree walk that find_vma also
+   * makes, so the walk measured by mmap_path minus its two atomics: 103 - 40]
+   */
+  lvurNs: number;
+  /**
+   * mmap_read_lock + find_vma + mmap_read_unlock besides the rwsem atomics (charged on mmap_lock's
+   * line). [calib/fault_paths.c mmap_path: get_mempolicy(MPOL_F_ADDR) - get_mempolicy(0), 103 ns
+   * with 3 VMAs (126-146 with 10,000), minus down_read + up_read (2 x 20 ns)]
+   */
+  mmapFindVmaNs: number;
   /**
    * Anonymous page allocation, zeroing and memcg charge, besides the amortised rmqueue_bulk and
    * LRU-batch work charged under their locks. [cal §2 (a) 1299 - read fault 549 - 45 amortised]
@@ -17,6 +35,11 @@ export interface MmCosts {
   rmqueueBulkPerPageNs: number;
   /** lru_add_fn per folio in folio_batch_move_lru, under lru_lock. [est: ~20 ns, 15 folios a batch] */
   lruAddPerFolioNs: number;
+  /**
+   * pte_alloc_one / pmd_alloc_one besides the pcp list: clearing the 4 KiB page (__GFP_ZERO) and the
+   * constructor. [cal §2: user-space memset of one mapped 4 KiB page, 405 ns]
+   */
+  pageTableAllocNs: number;
   /** wp_page_copy: allocation, 4 KiB copy, flush, rmap. [cal §2 (d) 2110 - 549] */
   wpCopyNs: number;
   /** wp_page_reuse on a write-protected exclusive page. [cal §2 (d) 621 - 549] */
@@ -71,10 +94,13 @@ export interface MmCosts {
 }
 
 export const MM_COSTS_CALIBRATION: MmCosts = {
-  faultBaseNs: 549,
+  faultBaseNs: 446,
+  lvurNs: 63,
+  mmapFindVmaNs: 63,
   anonFaultAllocZeroNs: 705,
   rmqueueBulkPerPageNs: 25,
   lruAddPerFolioNs: 20,
+  pageTableAllocNs: 405,
   wpCopyNs: 1561,
   wpReuseNs: 72,
   fileFaultNs: 495,
@@ -100,11 +126,18 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
 };
 
 export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
-  faultBaseNs: "machine calibration §2: anon first-touch read fault (zero page)",
+  faultBaseNs:
+    "machine calibration §2: anon first-touch read fault (zero page) 549 ns, minus lvurNs and the two VMA-lock atomics (2 x 20 ns)",
+  lvurNs:
+    "calib/fault_paths.c: the maple-tree walk (mmap_path 103 ns minus two atomics); the per-VMA path cannot be isolated from user space on 6.18",
+  mmapFindVmaNs:
+    "calib/fault_paths.c mmap_path: get_mempolicy(MPOL_F_ADDR) minus get_mempolicy(0), 103 ns, minus down_read + up_read (2 x 20 ns)",
   anonFaultAllocZeroNs:
     "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus the amortised rmqueue_bulk and LRU add (25 + 20 ns)",
   rmqueueBulkPerPageNs: "estimated",
   lruAddPerFolioNs: "estimated",
+  pageTableAllocNs:
+    "machine calibration §2: memset of one mapped 4 KiB page (the page table's __GFP_ZERO clearing)",
   wpCopyNs: "machine calibration §2 (d) COW fault 2110 ns minus 549 ns",
   wpReuseNs: "machine calibration §2 (d) reuse fault 621 ns minus 549 ns",
   fileFaultNs: "machine calibration §2 (c) 1044 ns minus 549 ns",

@@ -21,6 +21,7 @@ import {
 } from "./locking.js";
 import { folio_alloc_mpol, vma_alloc_folio } from "./mempolicy.js";
 import { folio_add_lru, folio_batch_move_lru, pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
+import { pmd_alloc, pte_alloc } from "./pgtable.js";
 import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
 import { fastPath, type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
@@ -29,8 +30,10 @@ import {
   hex,
   MmStruct,
   mkPte,
+  PMD_TABLE_SHIFT,
   PTE_PRESENT,
   PTE_SWAP,
+  PTE_TABLE_SHIFT,
   PTE_WRITE,
   pteFrame,
   rangeRemove,
@@ -41,7 +44,6 @@ import {
   VM_UFFD_MISSING,
   VM_WRITE,
   VMA_FREE,
-  VMA_LIVE,
   type Vma,
 } from "./types.js";
 import {
@@ -51,7 +53,6 @@ import {
   vma_end_read,
   vma_start_read,
   vma_start_write,
-  vmaAttached,
   vmaModify,
 } from "./vma_lock.js";
 import { VM } from "./vmstat.js";
@@ -152,8 +153,11 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         const f = flags | FAULT_FLAG_VMA_LOCK;
         // generator-free form: handle_mm_fault's entry here, then its handler (one generator level less)
         if (!fast) fault = yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, f));
-        else if (hmfEnter(th, v, vpn)) fault = yield* do_anonymous_page(th, v, vpn, f);
-        else fault = yield* hmfOther(th, v, vpn, f);
+        else {
+          if (hmfEnter(th, vpn)) yield* pmd_alloc(th, mm, vpn);
+          if (hmfAnon(th, v, vpn)) fault = yield* do_anonymous_page(th, v, vpn, f);
+          else fault = yield* hmfOther(th, v, vpn, f);
+        }
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
@@ -215,22 +219,11 @@ function bad_area(th: MmThread, vpn: number): number {
   return FAULT_SEGV;
 }
 
-/** Invariant 9: one user fault counts exactly one of vma_lock_{abort,success,retry} (6.4 flow). */
-function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void {
-  const n = th.faultCounted - before;
-  if (n !== (accessFallback ? 0 : 1))
-    th.sim.finding(
-      "vma_lock_counter_identity",
-      [th.cpu],
-      [vpn],
-      `one fault counted ${n} of vma_lock_{abort,success,retry}`,
-    );
-}
-
 /** The 6.3/6.4.0 fallback of do_user_addr_fault (arch/x86/mm/fault.c): mmap_read_lock, find_vma, expand_stack under the read lock. */
 function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   const fl = th.fl;
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "do_user_addr_fault:mmap_read_lock");
+  th.cost += th.sim.costs.mmapFindVmaNs; // find_vma's walk, with mmap_lock held
   const v = mm.findVma(vpn);
   if (v !== null && v.start <= vpn) return v;
   if (v !== null && v.flags & VM_GROWSDOWN && expand_stack(th, v, vpn)) return v;
@@ -242,6 +235,7 @@ function* mmap_find_vma_legacy(th: MmThread, mm: MmStruct, vpn: number): KGen<Vm
 function* lock_mm_and_find_vma(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   const fl = th.fl;
   fl.mmapHeld = yield* mmap_read_lock(th, mm, "lock_mm_and_find_vma:mmap_read_lock");
+  th.cost += th.sim.costs.mmapFindVmaNs; // find_vma's walk, with mmap_lock held
   let v = mm.findVma(vpn);
   if (v !== null && v.start <= vpn) return v;
   if (v === null || !(v.flags & VM_GROWSDOWN)) {
@@ -353,6 +347,7 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   const sw = sim.sw;
   if (rcu) sim.rcuReadLock(th.cpu);
   if (tracing(th)) touch(th, `tree:${mm.id}`, false);
+  th.cost += sim.costs.lvurNs; // the walk and the checks (atomics are charged on their lines)
   const v = MmStruct.walk(mm.vmas, vpn); // mas_walk
   if (v === null) return inval(th, rcu);
   if (sw.vmaLockImpl === "rwsem") {
@@ -415,14 +410,7 @@ function lvurLock(
     if (rcu) sim.rcuReadUnlock(cpu);
     if (vpn < v.start || vpn >= v.end) return endInval(th, v, false);
   }
-  // oracle, invariant 3: a live, attached VMA of this mm covering vpn
-  if (v.state !== VMA_LIVE || v.vm_mm !== mm || !vmaAttached(th, v) || vpn < v.start || vpn >= v.end)
-    sim.finding(
-      "reader_on_stale_vma",
-      [cpu],
-      [vpn],
-      `lock_vma_under_rcu returned ${v.describe()} (state ${v.state}, attached ${vmaAttached(th, v)}) for ${hex(vpn)}`,
-    );
+  sim.oracle.lockedVma(th, mm, v, vpn); // invariant 3
   fl.gen = v.gen;
   fl.incarnation = v.incarnation;
   return v;
@@ -449,40 +437,14 @@ function endMiss(th: MmThread, v: Vma, rcu: boolean): void {
   th.sim.count(VM.VMA_LOCK_MISS);
 }
 
-/** Oracle at every PTE install: invariants 3 (VMA still the one locked) and 8 (not in a torn-down range). */
+/** The oracle at every PTE install: invariants 3 and 8 (src/mm/oracle.ts). */
 function installCheck(th: MmThread, mm: MmStruct, v: Vma, vpn: number, flags: number): void {
-  const sim = th.sim;
-  const t = mm.tearing;
-  for (let i = 0; i < t.length; i += 2)
-    if (vpn >= t[i]! && vpn < t[i + 1]!)
-      sim.finding(
-        "pte_installed_during_teardown",
-        [th.cpu],
-        [vpn],
-        `PTE installed at ${hex(vpn)} between zap and free_pgtables of [${hex(t[i]!)}, ${hex(t[i + 1]!)})`,
-      );
-  if (flags & FAULT_FLAG_VMA_LOCK) {
-    const fl = th.fl;
-    if (v.gen !== fl.gen || v.incarnation !== fl.incarnation || !vmaAttached(th, v) || v.state !== VMA_LIVE)
-      sim.finding(
-        "reader_on_stale_vma",
-        [th.cpu],
-        [vpn],
-        `fault under the VMA lock installed a PTE in ${v.describe()} that changed (gen ${fl.gen}->${v.gen}, attached ${vmaAttached(th, v)}) since it was locked`,
-      );
-  } else if (
-    v.state !== VMA_LIVE ||
-    v.vm_mm !== mm ||
-    vpn < v.start ||
-    vpn >= v.end ||
-    MmStruct.walk(mm.vmas, vpn) !== v
-  )
-    sim.finding(
-      "reader_on_stale_vma",
-      [th.cpu],
-      [vpn],
-      `fault under mmap_lock installed a PTE at ${hex(vpn)} for ${v.describe()}, which no longer maps it`,
-    );
+  th.sim.oracle.install(th, mm, v, vpn, (flags & FAULT_FLAG_VMA_LOCK) !== 0);
+}
+
+/** The oracle after the per-VMA attempt: invariant 9 (src/mm/oracle.ts). */
+function checkIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void {
+  th.sim.oracle.faultIdentity(th, vpn, before, accessFallback);
 }
 
 /** The VMA-lock holder gives it up before returning VM_FAULT_RETRY (6.6+ dropLockOnRetry). */
@@ -497,14 +459,21 @@ function retryUnderVmaLock(th: MmThread, v: Vma, flags: number): number {
 
 /** handle_mm_fault -> __handle_mm_fault -> handle_pte_fault (mm/memory.c). */
 export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
-  if (hmfEnter(th, v, vpn))
+  if (hmfEnter(th, vpn)) yield* pmd_alloc(th, th.mm, vpn);
+  if (hmfAnon(th, v, vpn))
     return yield* traced(th, "do_anonymous_page", do_anonymous_page(th, v, vpn, flags));
   return yield* hmfOther(th, v, vpn, flags);
 }
 
-/** handle_mm_fault's entry (PGFAULT, the PTE read): true when the fault goes to do_anonymous_page. */
-function hmfEnter(th: MmThread, v: Vma, vpn: number): boolean {
+/** handle_mm_fault's entry (PGFAULT): true when __handle_mm_fault must first allocate the PMD table
+ * (pud_alloc, pmd_alloc: a new 1 GiB range). */
+function hmfEnter(th: MmThread, vpn: number): boolean {
   th.sim.count(VM.PGFAULT);
+  return th.mm.pgtables.pmd[vpn >> PMD_TABLE_SHIFT] === 0;
+}
+
+/** handle_pte_fault's PTE read (after hmfEnter): true when the fault goes to do_anonymous_page. */
+function hmfAnon(th: MmThread, v: Vma, vpn: number): boolean {
   const mm = th.mm;
   if (tracing(th)) touchPte(th, mm, vpn, false);
   return mm.pte[vpn] === 0 && v.anonymous && !(v.flags & VM_UFFD_MISSING);
@@ -608,6 +577,8 @@ function* pte_lock_wait(th: MmThread, mm: MmStruct, vpn: number, ptl: SpinLock, 
 function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
+  // pte_alloc: the PTE table of this 2 MiB range, before the zero page or a new page
+  if (mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0) yield* pte_alloc(th, mm, vpn);
   if (!(flags & FAULT_FLAG_WRITE)) {
     const ptl = ptlOf(mm, vpn);
     yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
@@ -703,16 +674,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   const copy = fr.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   if (old !== ZERO_FRAME) {
-    // oracle, invariant 5: nobody may still write the old page through a writable TLB entry
-    const holder = sim.writableTlbHolder(mm, vpn);
-    if (holder >= 0)
-      sim.finding(
-        "cow_premise",
-        [cpu, holder],
-        [vpn],
-        `wp_page_copy copies frame ${old} at ${hex(vpn)} while cpu${holder} holds a writable TLB entry for it`,
-        { frame: old },
-      );
+    sim.oracle.cowCopy(th, mm, vpn, old); // invariant 5: nobody may still write the old page
     fr.copy(copy, old);
   }
   sim.note(cpu, "wp_page_copy:copy", vpn, old);
@@ -797,6 +759,8 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
     fr.copy(frame, pc);
     th.cost += sim.costs.wpCopyNs;
   }
+  // finish_fault: pte_alloc when the PMD entry is still none
+  if (mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0) yield* pte_alloc(th, mm, vpn);
   yield* yieldAt(th, Y_FAULT_PTL);
   const ptl = ptlOf(mm, vpn);
   yield* ptl_lock(th, ptl, "do_fault:pte_offset_map_lock");
@@ -834,7 +798,10 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
   // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
   const ptl = ptlOf(mm, vpn);
   yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
-  if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+  if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) {
+    mm.pgtables.populate(vpn, vpn + 1); // mfill_atomic allocates the monitor's tables
+    mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+  }
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return VM_FAULT_RETRY;
 }

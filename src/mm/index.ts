@@ -1,5 +1,5 @@
 // The mm model: per-VMA-lock page faults and the address-space operations (docs/mm.md).
-// MmSimulation assembles a machine, the model state and one process; src/check/mm.ts runs scenarios.
+// MmSimulation assembles a machine, the model state and one process; src/mm/scenario.ts runs scenarios.
 
 import type { KGen } from "../sim/effects.js";
 import { Machine } from "../sim/machine.js";
@@ -10,6 +10,7 @@ import type { ArrayPool } from "./pool.js";
 import { type MmFaultInjection, MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
+import { tlbGeometry } from "./tlb.js";
 import { type MmStruct, VM_GROWSDOWN, VM_READ, VM_WRITE } from "./types.js";
 import { vmaAttachBoot } from "./vma_lock.js";
 
@@ -44,6 +45,8 @@ export interface MmSimulationOptions {
   framesHint?: number;
   /** TLB shootdowns: one atomic step (default) or engine IPIs (timed driver). */
   tlbShootdown?: "atomic" | "ipi";
+  /** Data TLB geometry by name (src/mm/tlb.ts TLB_GEOMETRIES; default DEFAULT_TLB, "direct64"). */
+  tlb?: string;
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;
   /** Reuse address-space arrays from here (race-checker builds; MmSim.recycle gives them back). */
@@ -75,6 +78,7 @@ export class MmSimulation {
       wordsPerPage: o.wordsPerPage,
       ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
       ipiShootdown: o.tlbShootdown === "ipi",
+      tlb: tlbGeometry(o.tlb),
       ...(o.pool !== undefined ? { pool: o.pool } : {}),
       ...(o.inject !== undefined ? { inject: o.inject } : {}),
       ...(o.fastPaths !== undefined ? { fastPaths: o.fastPaths } : {}),

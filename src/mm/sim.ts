@@ -1,5 +1,5 @@
 // The mm model's machine-wide state: frames, TLBs, swap, the VMA slab, vmstat, lock statistics and
-// the oracle that turns broken invariants (docs/design/mm-model.md §5) into findings.
+// the findings that the oracle's hooks (src/mm/oracle.ts) report for broken invariants.
 
 import type { Machine } from "../sim/machine.js";
 import { type LockClassStat, lockStats } from "../sync/lockstat.js";
@@ -7,35 +7,16 @@ import { MM_COSTS_CALIBRATION, type MmCosts } from "./costs.js";
 import { Frames } from "./frames.js";
 import type { LatencyRecorder } from "./latency.js";
 import { Mempolicies } from "./mempolicy.js";
+import { type InvariantKind, KERNEL_INVARIANTS, type MmOracle } from "./oracle.js";
 import { PageAlloc } from "./page_alloc.js";
 import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
-import { Tlbs } from "./tlb.js";
+import { type TlbGeometry, Tlbs } from "./tlb.js";
 import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
-/** The invariants of the model (docs/design/mm-model.md §5; finding kinds). */
-export const INVARIANTS = {
-  1: "vma_mutual_exclusion",
-  2: "vma_write_lock_without_mmap_write_lock",
-  3: "reader_on_stale_vma",
-  4: "lost_update",
-  5: "cow_premise",
-  6: "anon_vma_changed_during_fork",
-  7: "vma_lifetime",
-  8: "pte_installed_during_teardown",
-  9: "vma_lock_counter_identity",
-} as const;
-export type InvariantKind =
-  | (typeof INVARIANTS)[keyof typeof INVARIANTS]
-  | "model_bookkeeping"
-  | "fault_livelock"
-  // what KASAN and lockdep print (src/mm/debug.ts)
-  | "use_after_free"
-  | "bad_unlock_balance"
-  // mbind(MPOL_MF_MOVE) left a page where the old policy put it (src/mm/mempolicy.ts)
-  | "mempolicy_violation";
+export { INVARIANTS, type InvariantKind } from "./oracle.js";
 
 export interface MmOptions {
   switches: MmSwitches;
@@ -43,6 +24,8 @@ export interface MmOptions {
   disabledSites?: readonly string[];
   /** TLB shootdowns by engine IPIs (timed driver) instead of one atomic step. */
   ipiShootdown?: boolean;
+  /** Data TLB geometry of every CPU (default: TLB_GEOMETRIES[DEFAULT_TLB]). */
+  tlb?: TlbGeometry;
   /** Words per page (sub-page locations that stores write independently). */
   wordsPerPage?: number;
   /** Expected peak of frames in use (preallocates the frame arrays). */
@@ -184,6 +167,8 @@ export class MmSim {
   readonly costs: MmCosts;
   readonly disabled: ReadonlySet<string>;
   readonly frames: Frames;
+  /** The invariants checked at the model's hooks (src/mm/oracle.ts). */
+  oracle: MmOracle = KERNEL_INVARIANTS;
   readonly tlbs: Tlbs;
   /** The zone's lock, per-CPU page lists and LRU batches. */
   readonly pageAlloc: PageAlloc;
@@ -252,7 +237,7 @@ export class MmSim {
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
     this.frames.sink = m;
-    this.tlbs = new Tlbs(m.cpus.length);
+    this.tlbs = new Tlbs(m.cpus.length, opts.tlb);
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
@@ -466,44 +451,9 @@ export class MmSim {
     return this.findingCounts.get(kind) ?? 0;
   }
 
-  /** End-of-run sweep of invariant 4: every shadowed word holds its last stored value. */
+  /** End-of-run sweep of invariant 4 (src/mm/oracle.ts): every shadowed word holds its last stored value. */
   sweepLostUpdates(mm: MmStruct): number {
-    const exp = mm.expected;
-    if (exp === null || mm.dead) return 0;
-    const w = this.words;
-    const fr = this.frames;
-    let lost = 0;
-    const busy = mm.busy;
-    const blocks = mm.storedBlocks!;
-    for (let vpn = 0; vpn < mm.vaPages; vpn++) {
-      // a block of 64 pages nobody ever stored to expects nothing
-      if (blocks[vpn >> 6] === 0) {
-        vpn |= 63;
-        continue;
-      }
-      let inTransit = false;
-      for (let b = 0; b < busy.length; b += 2) if (vpn >= busy[b]! && vpn < busy[b + 1]!) inTransit = true;
-      if (inTransit) continue;
-      const pte = mm.pte[vpn]!;
-      for (let i = 0; i < w; i++) {
-        const e = exp[vpn * w + i]!;
-        if (e <= 0) continue;
-        let have = 0;
-        if (pte & 1) have = fr.content[(pte >>> 3) * w + i]!;
-        else if (pte & 4) have = this.swapContent[(pte >>> 3) * w + i]!;
-        if (have !== e) {
-          lost++;
-          this.finding(
-            "lost_update",
-            [mm.lastStoreCpu![vpn * w + i]!],
-            [vpn],
-            `end of run: ${hex(vpn)} word ${i} holds ${have}, the last store wrote ${e}`,
-            { mm: mm.id, word: i, expected: e, found: have },
-          );
-        }
-      }
-    }
-    return lost;
+    return this.oracle.sweepLostUpdates(this, mm);
   }
 
   /** Is any CPU holding a writable TLB entry for (mm, vpn)? Returns the CPU or -1. */
@@ -511,7 +461,7 @@ export class MmSim {
     const t = this.tlbs;
     for (let c = 0; c < t.ncpu; c++) {
       if (c === except) continue;
-      const pte = t.lookup(c, mm.id, vpn);
+      const pte = t.peek(c, mm.id, vpn);
       if (pte & 2) return c;
     }
     return -1;

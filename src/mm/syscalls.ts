@@ -15,6 +15,7 @@ import {
   ptlOf,
 } from "./locking.js";
 import { mpol_get, mpol_put } from "./mempolicy.js";
+import { freePteTables } from "./pgtable.js";
 import { anon_vma_clone_nofail, dup_anon_vma, folio_lock_anon_vma_read, unlink_anon_vmas } from "./rmap.js";
 import { type MmThread, touchPtes, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_range } from "./tlbflush.js";
@@ -258,6 +259,7 @@ export function* do_munmap(th: MmThread, start: number, npages: number): KGen<nu
   freeFrames(th, out);
   // free_pgtables(mm_wr_locked = !downgrade): write-locks each VMA only with the write lock held
   if (!downgrade) for (const v of victims) yield* vma_start_write(th, v, "free_pgtables:vma_start_write");
+  freePteTables(mm, start, end);
   rangeRemove(mm.tearing, start, end);
   for (const v of victims) remove_vma(th, v, false);
   resetShadow(th, mm, start, end);
@@ -424,7 +426,8 @@ export function* do_mremap(th: MmThread, old: number, npages: number, flags = 0)
   if (sim.sw.perVmaLock) nv.vm_lock_seq = mm.mm_lock_seq;
   anon_vma_clone_nofail(th, nv, v); // copy_vma -> anon_vma_clone
   vma_link(th, mm, nv);
-  // move_ptes, chunk by chunk under both PTLs
+  // move_ptes, chunk by chunk under both PTLs (move_page_tables allocates the destination's tables)
+  mm.pgtables.populate(to, to + npages);
   const w = sim.words;
   for (let c = 0; c < npages; c += PTRS_PER_PTE) {
     const ce = Math.min(npages, c + PTRS_PER_PTE);

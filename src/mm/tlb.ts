@@ -1,51 +1,223 @@
-// Per-CPU TLBs: direct-mapped, tagged by mm id (as with PCIDs), holding the PTE value a walk found.
-// Entries stay until a flush invalidates them: a PTE write-protected without a flush leaves a stale
-// writable entry behind (arch/x86/mm/tlb.c semantics at the granularity the model needs).
+// Per-CPU data TLBs for 4 KiB pages: one or two levels (an L1 dTLB and a second-level TLB), each
+// set-associative, tagged by mm id (as with PCIDs / ASIDs), holding the PTE value a walk found.
+// Entries stay until a flush invalidates them or a fill replaces them: a PTE write-protected without
+// a flush leaves a stale writable entry behind (arch/x86/mm/tlb.c semantics at the granularity the
+// model needs). A page walk fills both levels; an L1 miss that hits the second level refills L1.
+// Replacement is round-robin per set (hardware uses pseudo-LRU): a fill's victim depends only on the
+// set's own fills, never on invalid ways, so a remote invalidation commutes with a local fill of
+// another page, as the explore driver's footprints (pte:MM:VPN) assume.
 
-export const TLB_ENTRIES = 64;
-const TLB_MASK = TLB_ENTRIES - 1;
+/** One TLB level: `entries` = sets * ways, sets a power of two. */
+export interface TlbLevel {
+  entries: number;
+  ways: number;
+}
+
+/** A TLB geometry: its levels, first-level first, and where the sizes come from. */
+export interface TlbGeometry {
+  name: string;
+  levels: readonly TlbLevel[];
+  source: string;
+}
+
+/**
+ * The TLB geometries a scenario can choose (`machine.tlb` / MmScenarioConfig.tlb). "zen3" is the
+ * CPU of this project's machine; the default is DEFAULT_TLB.
+ */
+export const TLB_GEOMETRIES: Readonly<Record<string, TlbGeometry>> = {
+  zen3: {
+    name: "zen3",
+    levels: [
+      { entries: 64, ways: 64 },
+      { entries: 2048, ways: 8 },
+    ],
+    source:
+      "AMD family 19h model 01h (EPYC, Zen 3), this project's machine: cpuid 0x80000005/0x80000006 read by calib/tlb_geometry.c (L1 dTLB 64 entries fully associative, L2 dTLB 2048 entries 8-way); AMD Software Optimization Guide for Family 19h Processors (pub. 56665) §2.10",
+  },
+  skylake: {
+    name: "skylake",
+    levels: [
+      { entries: 64, ways: 4 },
+      { entries: 1536, ways: 12 },
+    ],
+    source:
+      "Intel Skylake client/server core: L1 dTLB 64 entries 4-way for 4 KiB pages, STLB 1536 entries 12-way (Intel 64 and IA-32 Architectures Optimization Reference Manual, Skylake microarchitecture, TLB parameters table)",
+  },
+  direct64: {
+    name: "direct64",
+    levels: [{ entries: 64, ways: 1 }],
+    source: "the model's earlier small TLB: 64 entries, direct-mapped, one level (no hardware has it)",
+  },
+};
+
+/**
+ * The default stays the earlier small TLB: with zen3 or skylake the built-in fork race
+ * (pervma-fork-race, 6.4.0) still breaks the COW premise but loses no write over seeds 1-10
+ * (direct64: 1-3 lost writes in 9 of 10 seeds); until that is understood the x86 geometries are
+ * chosen per scenario (machine.tlb).
+ */
+export const DEFAULT_TLB = "direct64";
+
 /** Above this many pages a range flush becomes a full flush (tlb_single_page_flush_ceiling). */
 export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 
-export class Tlbs {
+/** One level of every CPU's TLB: entry i of CPU c, set s, way w at (c * sets + s) * ways + w. */
+class Level {
+  readonly sets: number;
+  readonly ways: number;
+  readonly setMask: number;
+  readonly perCpu: number;
   /** mm id + 1 of each entry (0 = invalid). */
   readonly mm: Int32Array;
   readonly vpn: Int32Array;
   readonly pte: Int32Array;
+  /** The next way to replace, per CPU and set. */
+  readonly next: Uint8Array;
 
-  constructor(readonly ncpu: number) {
-    this.mm = new Int32Array(ncpu * TLB_ENTRIES);
-    this.vpn = new Int32Array(ncpu * TLB_ENTRIES);
-    this.pte = new Int32Array(ncpu * TLB_ENTRIES);
+  constructor(ncpu: number, l: TlbLevel) {
+    this.ways = l.ways;
+    this.sets = l.entries / l.ways;
+    this.setMask = this.sets - 1;
+    this.perCpu = l.entries;
+    this.mm = new Int32Array(ncpu * l.entries);
+    this.vpn = new Int32Array(ncpu * l.entries);
+    this.pte = new Int32Array(ncpu * l.entries);
+    this.next = new Uint8Array(ncpu * this.sets);
   }
 
-  /** The cached PTE for (mm, vpn) on `cpu`, or 0 on a miss. */
-  lookup(cpu: number, mmId: number, vpn: number): number {
-    const i = cpu * TLB_ENTRIES + (vpn & TLB_MASK);
-    return this.mm[i] === mmId + 1 && this.vpn[i] === vpn ? this.pte[i]! : 0;
+  /** Index of (mm tag, vpn) on `cpu`, or -1. */
+  find(cpu: number, tag: number, vpn: number): number {
+    const ways = this.ways;
+    const base = (cpu * this.sets + (vpn & this.setMask)) * ways;
+    for (let i = base; i < base + ways; i++) if (this.vpn[i] === vpn && this.mm[i] === tag) return i;
+    return -1;
   }
 
-  fill(cpu: number, mmId: number, vpn: number, pte: number): void {
-    const i = cpu * TLB_ENTRIES + (vpn & TLB_MASK);
-    this.mm[i] = mmId + 1;
-    this.vpn[i] = vpn;
+  /** Store (tag, vpn) -> pte: in place if present, else over the set's round-robin victim. */
+  fill(cpu: number, tag: number, vpn: number, pte: number): void {
+    let i = this.find(cpu, tag, vpn);
+    if (i < 0) {
+      const set = cpu * this.sets + (vpn & this.setMask);
+      const w = this.next[set]!;
+      this.next[set] = w + 1 === this.ways ? 0 : w + 1;
+      i = set * this.ways + w;
+      this.mm[i] = tag;
+      this.vpn[i] = vpn;
+    }
     this.pte[i] = pte;
   }
+}
 
-  /** Invalidate (mm, vpn) on `cpu`; true if an entry was dropped. */
-  flushOne(cpu: number, mmId: number, vpn: number): boolean {
-    const i = cpu * TLB_ENTRIES + (vpn & TLB_MASK);
-    if (this.mm[i] === mmId + 1 && this.vpn[i] === vpn) {
-      this.mm[i] = 0;
-      return true;
+export class Tlbs {
+  private readonly levels: Level[];
+  private readonly l1: Level;
+  /** The second level, or null for a one-level TLB. */
+  private readonly l2: Level | null;
+
+  constructor(
+    readonly ncpu: number,
+    readonly geometry: TlbGeometry = TLB_GEOMETRIES[DEFAULT_TLB]!,
+  ) {
+    const ls = geometry.levels;
+    if (ls.length < 1 || ls.length > 2) throw new RangeError(`TLB ${geometry.name}: one or two levels`);
+    for (const l of ls) {
+      const sets = l.entries / l.ways;
+      if (!Number.isInteger(sets) || sets < 1 || (sets & (sets - 1)) !== 0 || l.ways > 255)
+        throw new RangeError(
+          `TLB ${geometry.name}: ${l.entries} entries in ${l.ways} ways is not a power-of-two number of sets`,
+        );
     }
-    return false;
+    this.levels = ls.map((l) => new Level(ncpu, l));
+    this.l1 = this.levels[0]!;
+    this.l2 = this.levels[1] ?? null;
+  }
+
+  /** A copy of every level's entries, first level first (the footprint audit compares them around a step). */
+  snapshot(): { mm: Int32Array; vpn: Int32Array; pte: Int32Array } {
+    const cat = (f: (l: Level) => Int32Array): Int32Array => {
+      const out = new Int32Array(this.levels.reduce((n, l) => n + f(l).length, 0));
+      let at = 0;
+      for (const l of this.levels) {
+        out.set(f(l), at);
+        at += f(l).length;
+      }
+      return out;
+    };
+    return { mm: cat((l) => l.mm), vpn: cat((l) => l.vpn), pte: cat((l) => l.pte) };
+  }
+
+  /** Entries one CPU holds in all levels. */
+  get entriesPerCpu(): number {
+    let n = 0;
+    for (const l of this.levels) n += l.perCpu;
+    return n;
+  }
+
+  /**
+   * The hardware lookup of (mm, vpn) on `cpu`: the cached PTE, or 0 on a miss. A second-level hit
+   * refills the first level.
+   */
+  lookup(cpu: number, mmId: number, vpn: number): number {
+    const tag = mmId + 1;
+    const l1 = this.l1;
+    const i = l1.find(cpu, tag, vpn);
+    if (i >= 0) return l1.pte[i]!;
+    const l2 = this.l2;
+    if (l2 === null) return 0;
+    const j = l2.find(cpu, tag, vpn);
+    if (j < 0) return 0;
+    const pte = l2.pte[j]!;
+    l1.fill(cpu, tag, vpn, pte);
+    return pte;
+  }
+
+  /** The cached PTE for (mm, vpn) on `cpu` in any level, or 0, without changing the TLB (oracles, views). */
+  peek(cpu: number, mmId: number, vpn: number): number {
+    const tag = mmId + 1;
+    for (const l of this.levels) {
+      const i = l.find(cpu, tag, vpn);
+      if (i >= 0) return l.pte[i]!;
+    }
+    return 0;
+  }
+
+  /** A page walk's result into every level. */
+  fill(cpu: number, mmId: number, vpn: number, pte: number): void {
+    const tag = mmId + 1;
+    for (const l of this.levels) l.fill(cpu, tag, vpn, pte);
+  }
+
+  /** Invalidate (mm, vpn) on `cpu` (invlpg: every level); true if an entry was dropped. */
+  flushOne(cpu: number, mmId: number, vpn: number): boolean {
+    const tag = mmId + 1;
+    let dropped = false;
+    for (const l of this.levels) {
+      const i = l.find(cpu, tag, vpn);
+      if (i >= 0) {
+        l.mm[i] = 0;
+        dropped = true;
+      }
+    }
+    return dropped;
   }
 
   /** Invalidate every entry of `mm` on `cpu`. */
   flushMm(cpu: number, mmId: number): void {
-    const base = cpu * TLB_ENTRIES;
     const tag = mmId + 1;
-    for (let i = base; i < base + TLB_ENTRIES; i++) if (this.mm[i] === tag) this.mm[i] = 0;
+    for (const l of this.levels) {
+      const mm = l.mm;
+      const base = cpu * l.perCpu;
+      for (let i = base; i < base + l.perCpu; i++) if (mm[i] === tag) mm[i] = 0;
+    }
   }
+}
+
+/** The geometry named `name`, or a RangeError naming the known ones. */
+export function tlbGeometry(name: string | undefined): TlbGeometry {
+  const g = TLB_GEOMETRIES[name ?? DEFAULT_TLB];
+  if (g === undefined)
+    throw new RangeError(
+      `unknown TLB geometry ${JSON.stringify(name)} (known: ${Object.keys(TLB_GEOMETRIES).join(", ")})`,
+    );
+  return g;
 }

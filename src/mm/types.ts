@@ -3,7 +3,7 @@ import type { Ctx } from "../sim/task.js";
 import { Atomic } from "../sync/atomic.js";
 import { CacheLine } from "../sync/cacheline.js";
 import { RwSemaphore } from "../sync/rwsem.js";
-import type { SpinLock } from "../sync/spinlock.js";
+import { SpinLock } from "../sync/spinlock.js";
 
 // ---- PTE encoding (Int32): frame << 3 | flags; a swap entry keeps its slot in the frame field.
 export const PTE_PRESENT = 1;
@@ -26,6 +26,42 @@ export function rangeRemove(list: number[], start: number, end: number): void {
 
 /** Pages per page table (one split PTE lock each). */
 export const PTRS_PER_PTE = 512;
+/** Pages covered by one PTE table (PTRS_PER_PTE) and by one PMD table (PTRS_PER_PMD * PTRS_PER_PTE). */
+export const PTE_TABLE_SHIFT = 9;
+export const PMD_TABLE_SHIFT = 18;
+
+/** The page tables of one mm (src/mm/pgtable.ts allocates and frees them): which PTE and PMD tables exist, and their locks. */
+export class PageTables {
+  /** One byte per 2 MiB range: its PTE table is installed (pmd_none is false). */
+  readonly pte: Uint8Array;
+  /** One byte per 1 GiB range: its PMD table is installed (pud_none is false). */
+  readonly pmd: Uint8Array;
+  /** Split PMD locks, one per PMD table page (pmd_lockptr), made on first use. */
+  private readonly pmdLocks: SpinLock[] = [];
+  /** mm->page_table_lock (pud_lock and the non-split paths). */
+  readonly page_table_lock: SpinLock;
+
+  constructor(mmId: number, vaPages: number) {
+    this.pte = new Uint8Array((vaPages >> PTE_TABLE_SHIFT) + 1);
+    this.pmd = new Uint8Array((vaPages >> PMD_TABLE_SHIFT) + 1);
+    this.page_table_lock = new SpinLock("&mm->page_table_lock", `page_table_lock:${mmId}`);
+  }
+
+  /** pmd_lockptr (include/linux/mm.h v6.4, split PMD locks): the lock of the PMD table covering vpn. */
+  pmdLock(mmId: number, vpn: number): SpinLock {
+    const i = vpn >> PMD_TABLE_SHIFT;
+    let l = this.pmdLocks[i];
+    if (l === undefined) l = this.pmdLocks[i] = new SpinLock("ptlock", `pmd:${mmId}:${i}`);
+    return l;
+  }
+
+  /** Mark the tables of [start, end) present without a fault (fork's copy, mremap's move). */
+  populate(start: number, end: number): void {
+    if (start >= end) return;
+    for (let i = start >> PTE_TABLE_SHIFT; i <= (end - 1) >> PTE_TABLE_SHIFT; i++) this.pte[i] = 1;
+    for (let i = start >> PMD_TABLE_SHIFT; i <= (end - 1) >> PMD_TABLE_SHIFT; i++) this.pmd[i] = 1;
+  }
+}
 
 /** End of the page-table page that holds `vpn`, capped at `end` (the chunk every PTE walker takes: pmd_addr_end). */
 export function pteChunkEnd(vpn: number, end: number): number {
@@ -184,6 +220,8 @@ export class MmStruct {
   readonly mmap_lock: RwSemaphore;
   /** Split PTE locks, one per page-table page (pte_lockptr), made on first use. */
   ptl: SpinLock[] = [];
+  /** Which PTE and PMD tables exist, and the locks that install them (src/mm/pgtable.ts). */
+  readonly pgtables: PageTables;
 
   constructor(
     readonly id: number,
@@ -194,6 +232,7 @@ export class MmStruct {
     this.pte = pte ?? new Int32Array(vaPages);
     this.cpumask = new Uint8Array(ncpu);
     this.mmap_lock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${id}`);
+    this.pgtables = new PageTables(id, vaPages);
   }
 
   /** The cache line of mmap_lock's count and of mm_lock_seq. */

@@ -3,10 +3,11 @@
 
 import type { Counterexample } from "../check/counterexample.js";
 import { fsCheckTarget } from "../check/iomap.js";
-import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
+import { mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
 import { parseWarmStart, type WarmStart } from "../check/warm.js";
 import { iomapVariant } from "../kernels/iomap.js";
+import type { MmScenarioConfig } from "../mm/scenario.js";
 import { deviceProfile } from "../workloads/iomap.js";
 import type { MmWorkload } from "../workloads/mm.js";
 import { deviceOverridesOf, fsConfigOf, fsCostsOf, toFileSpec, toTaskSpec } from "./adapters/fs.js";

@@ -1,6 +1,7 @@
 // The scenario format: one zod schema, which validates scenario files, types them, and is published
 // as JSON Schema (schema/scenario.schema.json) so that editors can complete scenario files.
 import { z } from "zod";
+import { DEFAULT_TLB, TLB_GEOMETRIES } from "../mm/tlb.js";
 import { STEAL_PROFILE_NAMES } from "../sim/hypervisor.js";
 import { DURATION_RE, parseDurationNs, parseSizeBytes, SIZE_RE } from "./units.js";
 
@@ -87,6 +88,12 @@ export const Machine = z
       .max(0.5)
       .default(0.05)
       .describe("relative random jitter applied to model costs"),
+    tlb: z
+      .enum(Object.keys(TLB_GEOMETRIES) as [string, ...string[]])
+      .default(DEFAULT_TLB)
+      .describe(
+        "data TLB geometry of every CPU (mm model): zen3 = L1 64 fully associative + L2 2048 8-way (this project's machine), skylake = L1 64 4-way + STLB 1536 12-way, direct64 = one 64-entry direct-mapped level",
+      ),
     steal: z
       .enum(STEAL_PROFILE_NAMES as [string, ...string[]])
       .default("none")
@@ -311,6 +318,13 @@ export const Fork = z
     ...common,
     count: count(1_000_000).default(1).describe("number of fork()s"),
     interval: Duration.optional().describe("pause between forks"),
+    vmas: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .optional()
+      .describe("one-page VMAs the forker maps and writes before forking (a process with many VMAs)"),
   })
   .describe("a thread that forks; each child exits at once");
 

@@ -10,9 +10,9 @@
 // Not audited: the src/sync locks' own state.
 import { describe, expect, it } from "vitest";
 import { footprintKeys } from "../../src/check/exhaustive.js";
-import { buildMmScenario, type MmScenarioConfig } from "../../src/check/mm.js";
 import { RandomStrategy } from "../../src/check/strategy.js";
 import type { MmSim } from "../../src/mm/index.js";
+import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import type { MmStruct, Vma } from "../../src/mm/types.js";
 import type { ExploreStrategy, FootprintSink, Machine } from "../../src/sim/machine.js";
 
@@ -62,7 +62,7 @@ function snapshot(sim: MmSim): Snapshot {
       flags: fr.flags.slice(0, fr.top),
       top: fr.top,
     },
-    tlb: { mm: t.mm.slice(), vpn: t.vpn.slice(), pte: t.pte.slice() },
+    tlb: t.snapshot(),
     ptes: new Map(),
     trees: new Map(),
     seqs: new Map(),

@@ -9,9 +9,9 @@ import {
   exploreSubtree,
   type SubtreeResult,
 } from "../../src/check/exhaustive.js";
-import type { MmBuild } from "../../src/check/mm.js";
-import { buildMmScenario, type MmScenarioConfig, mmCheckTarget } from "../../src/check/mm.js";
+import { mmCheckTarget } from "../../src/check/mm.js";
 import type { CheckTarget } from "../../src/check/run.js";
+import { buildMmScenario, type MmBuild, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.js";
 import { counterTarget } from "./targets.js";
 

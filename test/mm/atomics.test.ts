@@ -3,7 +3,7 @@
 // return to user space; 6.3 on mm->mmap_lock (down_read, up_read), 6.4.x on the separately allocated
 // struct vma_lock (down_read_trylock, up_read), 6.15 on vm_refcnt inside the VMA (inc_not_zero, dec).
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 
 const PAGES = 256;
 

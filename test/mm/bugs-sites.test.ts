@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildMmScenario } from "../../src/check/mm.js";
+import { buildMmScenario } from "../../src/mm/scenario.js";
 import { LOCK_SITES } from "../../src/mm/switches.js";
 import { toMmWorkload } from "../../src/scenario/adapters/mm.js";
 import { findVariant } from "../../src/scenario/catalog.js";

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 import { resultJson } from "../../src/report/result.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";

@@ -1,7 +1,7 @@
 // Fault-path behaviour per variant: the zero-page pitfall, faulting while a writer holds mmap_lock,
 // COW and reuse, swap-in, stack growth, counter identity and determinism.
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 import type { MmWorkload } from "../../src/workloads/mm.js";
 
 const VARIANTS = ["6.3", "6.4.0", "6.4.3", "6.15"];
@@ -207,7 +207,7 @@ describe("more threads than CPUs", () => {
 
 describe("scalability sweep (faultScalability)", () => {
   it("per-VMA locks scale on disjoint VMAs where mmap_lock saturates, with and without a writer", async () => {
-    const { faultScalability } = await import("../../src/check/mm.js");
+    const { faultScalability } = await import("../../src/mm/scenario.js");
     for (const writer of ["none", "mmap-munmap"] as const) {
       const rows = faultScalability({
         variants: ["6.3", "6.4.3", "6.15"],

@@ -2,7 +2,7 @@
 // copy_page_range's setup per VMA with an anon_vma (calib/fork_vmas.c), so a fork's simulated time
 // grows linearly with the VMA count, and 6.4.3's vma_start_write per VMA adds its atomics on top.
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 
 /** Simulated ns of one fork + child exit of a process with `vmas` written one-page VMAs. */
 function perFork(variant: string, vmas: number, switches: Record<string, unknown> = {}): number {

@@ -3,7 +3,8 @@
 // race checker), and never on 6.3, 6.4.3 (both fix shapes) or 6.15.
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/check/index.js";
-import { mmCheckTarget, runMmScenario } from "../../src/check/mm.js";
+import { mmCheckTarget } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 import type { MmWorkload } from "../../src/workloads/mm.js";
 
 const timedRace: MmWorkload[] = [{ type: "fork-race", forks: 10, writers: 2, faulters: 1, pages: 1024 }];

@@ -3,7 +3,7 @@
 // seeds, under the timed driver and random explore schedules.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 import type { MmWorkload } from "../../src/workloads/mm.js";
 
 const mix: MmWorkload[] = [

@@ -2,8 +2,8 @@
 // zone->lock, new folios reach the LRU 15 at a time under lru_lock, and the PTE is set under the
 // page table's ptlock; all three are src/sync spinlocks with lock_stat rows of their own.
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
 import { PAGEVEC_SIZE, PCP_BATCH } from "../../src/mm/page_alloc.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 
 describe("page allocation and LRU batches", () => {
   it("lock_stat shows ptlock, &zone->lock and &lruvec->lru_lock, taken once per batch", () => {

@@ -3,7 +3,7 @@
 // produce the expected findings.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { runMmScenario } from "../../src/check/mm.js";
+import { runMmScenario } from "../../src/mm/scenario.js";
 import { INVARIANTS } from "../../src/mm/sim.js";
 import { LOCK_SITES } from "../../src/mm/switches.js";
 import type { MmWorkload } from "../../src/workloads/mm.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { findMmVariant, MM_VARIANTS, mmSwitches, mmVariantInfos } from "../../src/kernels/mm.js";
 import { Frames, ZERO_FRAME } from "../../src/mm/frames.js";
 import { LOCK_SITES } from "../../src/mm/switches.js";
-import { TLB_ENTRIES, Tlbs } from "../../src/mm/tlb.js";
+import { TLB_GEOMETRIES, Tlbs } from "../../src/mm/tlb.js";
 import { MmStruct, mkPte, PTE_WRITE, pteFrame, Vma } from "../../src/mm/types.js";
 
 describe("Frames", () => {
@@ -46,13 +46,13 @@ describe("Frames", () => {
 
 describe("Tlbs", () => {
   it("caches per CPU and mm until flushed", () => {
-    const t = new Tlbs(2);
+    const t = new Tlbs(2, TLB_GEOMETRIES.direct64);
     t.fill(0, 3, 100, mkPte(9, true));
     expect(pteFrame(t.lookup(0, 3, 100))).toBe(9);
     expect(t.lookup(1, 3, 100)).toBe(0);
     expect(t.lookup(0, 4, 100)).toBe(0);
     // direct-mapped: a conflicting page evicts
-    t.fill(0, 3, 100 + TLB_ENTRIES, mkPte(10, false));
+    t.fill(0, 3, 100 + 64, mkPte(10, false));
     expect(t.lookup(0, 3, 100)).toBe(0);
     t.fill(0, 3, 101, mkPte(11, true));
     expect(t.flushOne(0, 3, 101)).toBe(true);

@@ -1,6 +1,6 @@
 // The per-VMA-lock model (src/mm) driven from a scenario, through its entry point runMmScenario
-// (src/check/mm.ts). Workload fields map one to one onto src/workloads/mm.ts.
-import { buildMmScenario } from "../../check/mm.js";
+// (src/mm/scenario.ts). Workload fields map one to one onto src/workloads/mm.ts.
+import { buildMmScenario } from "../../mm/scenario.js";
 import { bootKernel } from "../../sync/index.js";
 import type { MmWorkload } from "../../workloads/mm.js";
 import { WORKLOAD_MODEL } from "../catalog.js";
@@ -46,6 +46,7 @@ export const mmAdapter: Adapter = ({
       seed,
       mode: "timed",
       preempt: s.machine.preemption,
+      tlb: s.machine.tlb,
       jitter: s.machine.jitter,
       costs: { ...costs },
       workloads,

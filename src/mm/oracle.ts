@@ -1,0 +1,188 @@
+// The oracle of the mm model: the invariants a correct kernel keeps (docs/design/mm-model.md §5),
+// checked at hooks the model calls (MmSim.oracle), each broken one reported as a finding (never an
+// exception). The kernel has no such checks: they stand for what KASAN, a lost write or a crash
+// would show later.
+//
+// Verified, at the hook named:
+//   3 reader_on_stale_vma          lockedVma: lock_vma_under_rcu returns a live, attached VMA of this
+//                                   mm covering the address; install: the VMA locked is unchanged
+//                                   (generation, incarnation, attached) when a PTE is installed under
+//                                   the VMA lock, and still maps the address under mmap_lock
+//   4 lost_update                  sweepLostUpdates (end of run): every stored word holds the last
+//                                   value stored to it (loads are checked as they happen in
+//                                   src/mm/user.ts against the same shadow)
+//   5 cow_premise                  cowCopy: no CPU holds a writable TLB entry for a page being copied
+//   6 anon_vma_changed_during_fork forkCopied: the parent's anon_vma is the one anon_vma_fork saw
+//   8 pte_installed_during_teardown install: no PTE appears between zap and free_pgtables
+//   9 vma_lock_counter_identity    faultIdentity: one fault counts exactly one of
+//                                   vma_lock_{abort,success,retry} (6.4 flow; an access-error fallback
+//                                   counts none)
+// Checked in place, where the state is private to the step (not through these hooks):
+//   1, 2 (a VMA modified while read-locked, or write-locked without mmap_lock for write) and 7
+//   (use of a freed VMA) in src/mm/vma_lock.ts vmaModify / the VMA slab; 7 (a store through a
+//   stale TLB entry to a freed frame) in src/mm/user.ts.
+// Not verified: memory ordering (the model is sequentially consistent, so a missing barrier cannot
+// show), the contents of page-table pages (only their presence), lock ordering (lockdep in src/sync
+// does that), TLB entries of huge pages, and anything the kernel does outside the modelled paths.
+import type { MmSim } from "./sim.js";
+import type { MmThread } from "./thread.js";
+import { hex, MmStruct, VMA_LIVE, type Vma } from "./types.js";
+import { vmaAttached } from "./vma_lock.js";
+
+/** The invariants of the model (docs/design/mm-model.md §5; finding kinds). */
+export const INVARIANTS = {
+  1: "vma_mutual_exclusion",
+  2: "vma_write_lock_without_mmap_write_lock",
+  3: "reader_on_stale_vma",
+  4: "lost_update",
+  5: "cow_premise",
+  6: "anon_vma_changed_during_fork",
+  7: "vma_lifetime",
+  8: "pte_installed_during_teardown",
+  9: "vma_lock_counter_identity",
+} as const;
+export type InvariantKind =
+  | (typeof INVARIANTS)[keyof typeof INVARIANTS]
+  | "model_bookkeeping"
+  | "fault_livelock"
+  // what KASAN and lockdep print (src/mm/debug.ts)
+  | "use_after_free"
+  | "bad_unlock_balance"
+  // mbind(MPOL_MF_MOVE) left a page where the old policy put it (src/mm/mempolicy.ts)
+  | "mempolicy_violation";
+
+/** The hooks the model calls; MmSim.oracle holds the kernel's invariants (KERNEL_INVARIANTS). */
+export interface MmOracle {
+  /** lock_vma_under_rcu is about to return `v`, read-locked, for vpn (invariant 3). */
+  lockedVma(th: MmThread, mm: MmStruct, v: Vma, vpn: number): void;
+  /** A PTE is about to be installed at vpn for `v` (invariants 3 and 8). */
+  install(th: MmThread, mm: MmStruct, v: Vma, vpn: number, underVmaLock: boolean): void;
+  /** The per-VMA attempt of one fault is over (invariant 9). */
+  faultIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void;
+  /** wp_page_copy is about to copy frame `old` mapped at vpn (invariant 5). */
+  cowCopy(th: MmThread, mm: MmStruct, vpn: number, old: number): void;
+  /** dup_mmap copied `p`, whose anon_vma was `av` at anon_vma_fork (invariant 6). */
+  forkCopied(th: MmThread, p: Vma, av: number): void;
+  /** End of run: every shadowed word of mm holds its last stored value (invariant 4); the count lost. */
+  sweepLostUpdates(sim: MmSim, mm: MmStruct): number;
+}
+
+export const KERNEL_INVARIANTS: MmOracle = {
+  lockedVma(th, mm, v, vpn) {
+    if (v.state !== VMA_LIVE || v.vm_mm !== mm || !vmaAttached(th, v) || vpn < v.start || vpn >= v.end)
+      th.sim.finding(
+        "reader_on_stale_vma",
+        [th.cpu],
+        [vpn],
+        `lock_vma_under_rcu returned ${v.describe()} (state ${v.state}, attached ${vmaAttached(th, v)}) for ${hex(vpn)}`,
+      );
+  },
+
+  install(th, mm, v, vpn, underVmaLock) {
+    const sim = th.sim;
+    const t = mm.tearing;
+    for (let i = 0; i < t.length; i += 2)
+      if (vpn >= t[i]! && vpn < t[i + 1]!)
+        sim.finding(
+          "pte_installed_during_teardown",
+          [th.cpu],
+          [vpn],
+          `PTE installed at ${hex(vpn)} between zap and free_pgtables of [${hex(t[i]!)}, ${hex(t[i + 1]!)})`,
+        );
+    if (underVmaLock) {
+      const fl = th.fl;
+      if (v.gen !== fl.gen || v.incarnation !== fl.incarnation || !vmaAttached(th, v) || v.state !== VMA_LIVE)
+        sim.finding(
+          "reader_on_stale_vma",
+          [th.cpu],
+          [vpn],
+          `fault under the VMA lock installed a PTE in ${v.describe()} that changed (gen ${fl.gen}->${v.gen}, attached ${vmaAttached(th, v)}) since it was locked`,
+        );
+    } else if (
+      v.state !== VMA_LIVE ||
+      v.vm_mm !== mm ||
+      vpn < v.start ||
+      vpn >= v.end ||
+      MmStruct.walk(mm.vmas, vpn) !== v
+    )
+      sim.finding(
+        "reader_on_stale_vma",
+        [th.cpu],
+        [vpn],
+        `fault under mmap_lock installed a PTE at ${hex(vpn)} for ${v.describe()}, which no longer maps it`,
+      );
+  },
+
+  faultIdentity(th, vpn, before, accessFallback) {
+    const n = th.faultCounted - before;
+    if (n !== (accessFallback ? 0 : 1))
+      th.sim.finding(
+        "vma_lock_counter_identity",
+        [th.cpu],
+        [vpn],
+        `one fault counted ${n} of vma_lock_{abort,success,retry}`,
+      );
+  },
+
+  cowCopy(th, mm, vpn, old) {
+    const sim = th.sim;
+    const holder = sim.writableTlbHolder(mm, vpn);
+    if (holder >= 0)
+      sim.finding(
+        "cow_premise",
+        [th.cpu, holder],
+        [vpn],
+        `wp_page_copy copies frame ${old} at ${hex(vpn)} while cpu${holder} holds a writable TLB entry for it`,
+        { frame: old },
+      );
+  },
+
+  forkCopied(th, p, av) {
+    if (p.anon_vma !== av)
+      th.sim.finding(
+        "anon_vma_changed_during_fork",
+        [th.cpu],
+        [p.start],
+        `anon_vma of ${p.describe()} changed from ${av} to ${p.anon_vma} while dup_mmap copied it`,
+      );
+  },
+
+  sweepLostUpdates(sim, mm) {
+    const exp = mm.expected;
+    if (exp === null || mm.dead) return 0;
+    const w = sim.words;
+    const fr = sim.frames;
+    let lost = 0;
+    const busy = mm.busy;
+    const blocks = mm.storedBlocks!;
+    for (let vpn = 0; vpn < mm.vaPages; vpn++) {
+      // a block of 64 pages nobody ever stored to expects nothing
+      if (blocks[vpn >> 6] === 0) {
+        vpn |= 63;
+        continue;
+      }
+      let inTransit = false;
+      for (let b = 0; b < busy.length; b += 2) if (vpn >= busy[b]! && vpn < busy[b + 1]!) inTransit = true;
+      if (inTransit) continue;
+      const pte = mm.pte[vpn]!;
+      for (let i = 0; i < w; i++) {
+        const e = exp[vpn * w + i]!;
+        if (e <= 0) continue;
+        let have = 0;
+        if (pte & 1) have = fr.content[(pte >>> 3) * w + i]!;
+        else if (pte & 4) have = sim.swapContent[(pte >>> 3) * w + i]!;
+        if (have !== e) {
+          lost++;
+          sim.finding(
+            "lost_update",
+            [mm.lastStoreCpu![vpn * w + i]!],
+            [vpn],
+            `end of run: ${hex(vpn)} word ${i} holds ${have}, the last store wrote ${e}`,
+            { mm: mm.id, word: i, expected: e, found: have },
+          );
+        }
+      }
+    }
+    return lost;
+  },
+};
