@@ -48,7 +48,9 @@ import {
   touchVmaReader,
   VSR_EAGAIN,
   VSR_FAIL,
+  VSR_RECYCLED,
   vma_end_read,
+  vma_put_recycled,
   vma_start_read,
   vma_start_write,
   vmaAttached,
@@ -292,12 +294,18 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
       touch(th, `tree:${mm.id}`, false);
     }
     const r = lvurLock(th, mm, vpn, v, inc, rcu);
+    if (r === RECYCLED) {
+      // D2: the VMA now belongs to another mm: drop the reference, then fall back
+      yield* vma_put_recycled(th, v);
+      return inval(th, rcu);
+    }
     if (r !== RETRY_WALK) return r;
   }
   return lvurGiveUp(th, vpn);
 }
 
 const RETRY_WALK = 1 as const;
+const RECYCLED = 2 as const;
 
 function lvurGiveUp(th: MmThread, vpn: number): null {
   th.sim.finding(
@@ -335,7 +343,7 @@ function lvurLock(
   v: Vma,
   inc: number,
   rcu: boolean,
-): Vma | null | typeof RETRY_WALK {
+): Vma | null | typeof RETRY_WALK | typeof RECYCLED {
   const sim = th.sim;
   const sw = sim.sw;
   const fl = th.fl;
@@ -349,6 +357,7 @@ function lvurLock(
     );
   const how = vma_start_read(th, mm, v, "lock_vma_under_rcu:vma_start_read");
   if (how === VSR_FAIL) return inval(th, rcu);
+  if (how === VSR_RECYCLED) return RECYCLED;
   if (how === VSR_EAGAIN) {
     // D2: detached; vma_start_read dropped the RCU section, retry the walk
     if (rcu) sim.rcuReadUnlock(cpu);
