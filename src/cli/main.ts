@@ -46,7 +46,6 @@ import {
   writeFileAtomic,
 } from "./io.js";
 import { builtinSummaries, scenarioInputs } from "./scenarios.js";
-import { runServe } from "./serve.js";
 import { runMerge, runSweep } from "./sweep.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -311,6 +310,8 @@ export function buildProgram(): Command {
     .option("-p, --port <n>", "TCP port (0: any free port)", "8080")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .action(async (o) => {
+      // loaded on use: the HTTP server's modules are not needed by any other command
+      const { runServe } = await import("./serve.js");
       process.exitCode = await runServe(o);
     });
 

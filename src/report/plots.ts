@@ -1,7 +1,6 @@
 // Plots as SVG, rendered by vega-lite + vega without a browser: latency distributions, holdoff over
 // time, variants side by side, and scaling curves from sweeps.
-import * as vega from "vega";
-import * as vl from "vega-lite";
+import type * as vl from "vega-lite";
 import type { RunResult } from "./result.js";
 
 type Spec = vl.TopLevelSpec;
@@ -9,8 +8,10 @@ type Spec = vl.TopLevelSpec;
 const WIDTH = 560;
 const HEIGHT = 260;
 
-/** Renders a vega-lite spec to an SVG string. */
+/** Renders a vega-lite spec to an SVG string. vega and vega-lite are loaded on first use: they take
+ * about half of the CLI's start-up time, and only reports draw plots. */
 export async function renderSvg(spec: Spec): Promise<string> {
+  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
   const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {

@@ -144,10 +144,18 @@ function sortedRecord(o: Record<string, number>): Record<string, number> {
   return out;
 }
 
-let cached: Catalog | undefined;
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
 
-/** The catalog of this build (computed once). */
+/** The catalog of this build: built once when the module loads (about 15 ms), immutable. */
+const CATALOG: Catalog = deepFreeze(buildCatalog());
+
+/** The catalog of this build. */
 export function catalog(): Catalog {
-  cached ??= buildCatalog();
-  return cached;
+  return CATALOG;
 }
