@@ -246,6 +246,8 @@ class DfsStrategy implements ExploreStrategy {
     /** The unit's fixed choices, and the sleep set of its last fixed node. */
     private readonly forced: readonly number[] = [],
     private readonly forcedSleep: Map<number, Footprint> | null = null,
+    /** The model records no footprints (CheckTarget.footprints "none"): every step writes "model". */
+    private readonly allDependent = false,
   ) {}
 
   choose(enabled: readonly number[], m: Machine): number {
@@ -311,6 +313,7 @@ class DfsStrategy implements ExploreStrategy {
     // a replayed prefix step's footprint is known from the run that chose it (determinism)
     this.recording = !(d < this.prefixLen - 1 && node.done.has(node.chosen));
     m.footprint = this.recording ? this.recorder : null;
+    if (this.recording && this.allDependent) this.recorder.touch("model", true);
     return node.chosen;
   }
 
@@ -360,7 +363,15 @@ export function exploreSubtree(
   r.steps += probeSteps;
   let prefixLen = 0;
   for (;;) {
-    const strat = new DfsStrategy(stack, prefixLen, opts, () => r.pruned++, task.prefix, forcedSleep);
+    const strat = new DfsStrategy(
+      stack,
+      prefixLen,
+      opts,
+      () => r.pruned++,
+      task.prefix,
+      forcedSleep,
+      target.footprints === "none",
+    );
     const m = target.build();
     m.stopOnFinding = true;
     m.stopFilter = (f) => isViolation(target, f);
@@ -446,6 +457,7 @@ function probeFootprint(
         const c = choices[i++]!;
         if (!en.includes(c)) throw new Error(`exhaustive: probe step ${i - 1} chose CPU ${c}, not enabled`);
         mm.footprint = i === choices.length ? rec : null;
+        if (i === choices.length && target.footprints === "none") rec.touch("model", true);
         return c;
       },
     },

@@ -2,11 +2,14 @@
 // concurrent fsync callers (WB_SYNC_ALL), so that the schedule search can interleave them at the
 // per-folio lock (write_cache_pages:folio_lock) and at their wait/wake points.
 
-import { fsCosts } from "../fs/costs.js";
+import { type FsCosts, fsCosts } from "../fs/costs.js";
+import type { DeviceProfile } from "../fs/device.js";
+import type { IomapVariant } from "../fs/variant.js";
 import { iomapVariant } from "../kernels/iomap.js";
+import type { PreemptModel } from "../sim/config.js";
 import type { Machine } from "../sim/machine.js";
 import { bootKernel } from "../sync/index.js";
-import { deviceProfile, FsRun } from "../workloads/iomap.js";
+import { deviceProfile, type FileSpec, FsRun, type FsRunConfig, type TaskSpec } from "../workloads/iomap.js";
 import type { CheckTarget } from "./run.js";
 
 export interface IomapCheckConfig {
@@ -38,6 +41,7 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
       "fs:conversion_before_io",
       "fs:disk_size",
     ],
+    footprints: "none",
     spec: { model: "iomap", config: { ...c } as unknown as Record<string, unknown> },
     describe: {
       model: "fs",
@@ -74,6 +78,96 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
           atNs: 0,
         })),
       });
+      return m;
+    },
+  };
+}
+
+/**
+ * A writeback scenario as plain data for the explore driver (built from a scenario by
+ * src/scenario/checktarget.ts, rebuilt in worker threads from CheckTarget.spec): the resolved
+ * variant and costs, the device, the fs section, files and tasks.
+ */
+export interface FsCheckConfig {
+  /** Scenario name (target names and reports). */
+  scenario: string;
+  /** The iomap variant with the scenario's switches applied. */
+  variant: IomapVariant;
+  disableLockSites: readonly string[];
+  costs: FsCosts;
+  device: DeviceProfile;
+  fs: FsRunConfig["fs"];
+  files: FileSpec[];
+  tasks: TaskSpec[];
+  cpus: number;
+  hz: 100 | 250 | 300 | 1000;
+  preempt: PreemptModel;
+  seed: number;
+}
+
+/** Finding kinds of the writeback model's invariants (src/fs/oracle.ts) that count as races. */
+export const FS_CHECK_KINDS: readonly string[] = [
+  "fs:writeback_ownership",
+  "fs:writeback_leak",
+  "fs:merge_rule",
+  "fs:merge_physical",
+  "fs:conversion_before_io",
+  "fs:disk_size",
+  "fs:context",
+  "fs:ioend_cap",
+  "fs:ioend_work",
+];
+
+/**
+ * A CheckTarget for a writeback scenario in the explore driver. The run ends when every user task
+ * has finished and no writeback is in flight (FsRun.done), as `faultline run` does; the probe and
+ * the flusher's timers are time steps the search may take or not. Watchdogs do not run in the
+ * explore driver (they measure time, which it does not model).
+ */
+export function fsCheckTarget(
+  c: FsCheckConfig,
+  opts: { maxSteps: number; kinds?: readonly string[] },
+): CheckTarget {
+  const sites = c.disableLockSites;
+  return {
+    name: `${c.scenario}@${c.variant.name}`,
+    cpus: c.cpus,
+    maxSteps: opts.maxSteps,
+    kinds: opts.kinds ?? FS_CHECK_KINDS,
+    // the writeback model records no footprints (Machine.touch) of its page cache, ioends and
+    // inodes: an exhaustive search must treat every pair of steps as dependent
+    footprints: "none",
+    spec: {
+      model: "fs",
+      config: c as unknown as Record<string, unknown>,
+      options: { maxSteps: opts.maxSteps, ...(opts.kinds ? { kinds: [...opts.kinds] } : {}) },
+    },
+    describe: {
+      model: "fs",
+      scenario: c.scenario,
+      kernel: c.variant.name,
+      seed: c.seed,
+      cpus: c.cpus,
+      disabledSites: [...sites],
+    },
+    build(): Machine {
+      const m = bootKernel(
+        { cpus: c.cpus, hz: c.hz, mode: "explore", seed: c.seed, preempt: c.preempt },
+        { rcuBackgroundNs: 0 },
+      );
+      for (const site of sites) m.disabledSites.add(site);
+      const run = new FsRun(m, {
+        variant: c.variant,
+        costs: c.costs,
+        device: c.device,
+        fs: c.fs,
+        files: c.files,
+        tasks: c.tasks,
+      });
+      // FsModel.onProgress runs after every ioend finish and user-task exit
+      run.fs.onProgress = () => {
+        if (run.done()) m.stop("workloads done");
+      };
       return m;
     },
   };

@@ -54,6 +54,8 @@ export interface MmScenarioConfig {
   tlbShootdown?: "atomic" | "ipi";
   /** Record per-fault latency (HDR histogram); default true. */
   latency?: boolean;
+  /** The generator-free forms of uncontended fault steps (MmOptions.fastPaths); default true. */
+  fastPaths?: boolean;
 }
 
 export interface MmRunResult {
@@ -155,6 +157,7 @@ export function buildMmScenario(cfg: MmScenarioConfig, machine?: Machine, pool?:
     latency: cfg.latency ?? true,
     framesHint: frames,
     tlbShootdown: cfg.tlbShootdown ?? "atomic",
+    ...(cfg.fastPaths !== undefined ? { fastPaths: cfg.fastPaths } : {}),
     ...(machine !== undefined ? { machine } : {}),
     ...(pool !== undefined ? { pool } : {}),
   });

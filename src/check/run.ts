@@ -28,6 +28,12 @@ export interface CheckTarget {
   /** Scenario description stored in counterexample files (scenario name, variant, seed, switches). */
   readonly describe?: Record<string, unknown>;
   /**
+   * "none": the model's steps record no footprints (Machine.touch) of its shared state, so an
+   * exhaustive search treats every two steps as dependent (no reduction, still sound). Default:
+   * the model records them.
+   */
+  readonly footprints?: "none";
+  /**
    * Plain data from which a worker thread builds the same target (targetFromSpec); without it the
    * search stays in the calling thread.
    */
@@ -41,7 +47,8 @@ export type CheckTargetSpec =
       config: Record<string, unknown>;
       options: { name?: string; maxSteps?: number; kinds?: string[]; warmStart?: WarmStart };
     }
-  | { model: "iomap"; config: Record<string, unknown> };
+  | { model: "iomap"; config: Record<string, unknown> }
+  | { model: "fs"; config: Record<string, unknown>; options: { maxSteps: number; kinds?: string[] } };
 
 export interface RunOutcome {
   finding: Finding | null;

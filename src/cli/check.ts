@@ -45,6 +45,9 @@ Examples:
   faultline check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
   faultline check pervma-fork-race-mini --kernel 6.4.3 --disable-site dup_mmap:vma_start_write
   faultline check pervma-fork-race-mini --strategy pct --pct-depth 5 --budget 2000
+  faultline check iomap-s2 --kernel 5.17 --set fs.files[0].size=256KiB --set fs.files[0].predirty=256KiB \
+      --set fs.files[0].extentSize=64KiB --set fs.endIoDelay=0 --set fs.dirtyExpire=0 \
+      --set workloads[1].enabled=false --disable-site write_cache_pages:folio_lock
   faultline replay race.json --trace race-trace.json`;
 
 /** Exit status of `faultline check` when the search ended without covering its space and found nothing. */
@@ -148,7 +151,7 @@ export function registerCheckCommands(program: Command): void {
   program
     .command("check")
     .description(
-      "explore interleavings of a scenario (per-VMA-lock model) until an invariant breaks; shrink and save the counterexample",
+      "explore interleavings of a scenario (per-VMA-lock or writeback model) until an invariant breaks; shrink and save the counterexample",
     )
     .argument("<scenario>", "built-in scenario name (see `faultline list`) or a YAML/JSON file")
     .addOption(
@@ -158,7 +161,10 @@ export function registerCheckCommands(program: Command): void {
     )
     .option("-b, --budget <n>", "schedules to try at most", "10000")
     .option("-t, --time <seconds>", "wall-time budget in seconds", "60")
-    .option("-k, --kernel <variant>", "kernel variant (6.3, 6.4.0, 6.4.3, 6.5, 6.15)")
+    .option(
+      "-k, --kernel <variant>",
+      "kernel variant (6.3, 6.4.0, 6.4.3, 6.5, 6.15; writeback: 5.16, 5.17, ...)",
+    )
     .option("--disable-site <name>", "switch off a lock acquisition site (repeatable)", collect, [])
     .option("--set <path=value>", "override a scenario field (repeatable)", collect, [])
     .option("--seed <n>", "first seed of the random/PCT schedules and of the model (default: the scenario's)")
@@ -195,7 +201,7 @@ export function registerCheckCommands(program: Command): void {
       const s = { ...l.scenario, kernel: { ...l.scenario.kernel } };
       const variant = findVariant(catalog(), s.kernel.variant);
       for (const site of o.disableSite as string[]) {
-        if (variant !== undefined && variant.model === "mm" && !variant.lockSites.includes(site))
+        if (variant !== undefined && !variant.lockSites.includes(site))
           throw new UsageError(
             `--disable-site ${site}: no such lock site in ${variant.name}; allowed: ${variant.lockSites.join(", ")}`,
           );

@@ -51,11 +51,18 @@ export class FsOracle {
   /** Invariant 1 (submission side): `bad` folios of [f0, ...) were already under writeback. */
   onStartWriteback(io: Ioend, f0: number, bad: number): void {
     if (bad > 0)
-      this.violation("writeback_ownership", null, `folios already under writeback added to ioend ${io.id}`, {
-        ino: io.inode.ino,
-        folio: f0,
-        count: bad,
-      });
+      // as the kernel reports it: iomap_writepage_map (fs/iomap/buffered-io.c v5.17) checks
+      // WARN_ON_ONCE(folio_test_writeback(folio)) right before folio_start_writeback
+      this.violation(
+        "writeback_ownership",
+        null,
+        `WARNING at fs/iomap/buffered-io.c iomap_writepage_map: WARN_ON_ONCE(folio_test_writeback(folio)): folio ${f0} of inode ${io.inode.ino} already under writeback, added to ioend ${io.id} (${bad} folios)`,
+        {
+          ino: io.inode.ino,
+          folio: f0,
+          count: bad,
+        },
+      );
   }
 
   /** Invariant 1 (completion side): `bad` folios were not under writeback when the ioend ended them. */
@@ -64,7 +71,8 @@ export class FsOracle {
       this.violation(
         "writeback_ownership",
         k,
-        `ioend ${io.id}: ${bad} folios were not under writeback at completion`,
+        // folio_end_writeback (mm/filemap.c v5.17): if (!__folio_end_writeback(folio)) BUG();
+        `kernel BUG in folio_end_writeback (mm/filemap.c): ioend ${io.id}: ${bad} folios were not under writeback at completion`,
       );
   }
 

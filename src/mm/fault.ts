@@ -5,7 +5,7 @@
 import { type Effect, type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import type { SpinLock } from "../sync/spinlock.js";
 import { ppc_bad_access_under_vma_lock } from "./arch_powerpc.js";
-import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
+import { ZERO_FRAME } from "./frames.js";
 import {
   mmap_read_lock,
   mmap_read_trylock,
@@ -19,10 +19,10 @@ import {
   ptl_unlock,
   ptlOf,
 } from "./locking.js";
-import { vma_alloc_folio } from "./mempolicy.js";
+import { folio_alloc_mpol, vma_alloc_folio } from "./mempolicy.js";
 import { folio_add_lru, folio_batch_move_lru, pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
 import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
-import { type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
+import { fastPath, type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
 import { traced } from "./trace.js";
 import {
@@ -109,12 +109,27 @@ export function fault_enter(th: MmThread, vpn: number, write: boolean): void {
  */
 export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): KGen<number> {
   fault_enter(th, vpn, write);
-  const v = th.sim.sw.perVmaLock
-    ? yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, th.mm, vpn))
-    : null;
   const sim = th.sim;
   const sw = sim.sw;
   const mm = th.mm;
+  const fast = fastPath(th);
+  let v: Vma | null = null;
+  if (sw.perVmaLock) {
+    if (fast) {
+      // lock_vma_under_rcu's time point here, its first try without a generator when that try
+      // needs no yield (the generator form goes on from where the try left off)
+      if (th.cost > 0) yield th.charge();
+      const r = lvurTryFast(th, mm, vpn);
+      v =
+        r === LVUR_SLOW
+          ? yield* lvurTries(th, mm, vpn, 0)
+          : r === RETRY_WALK
+            ? yield* lvurTries(th, mm, vpn, 1)
+            : r instanceof Recycled
+              ? yield* lvurDropRecycled(th, r.v, r.rcu)
+              : r;
+    } else v = yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, mm, vpn));
+  }
   let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   const fl = th.fl;
   let fault = 0;
@@ -138,11 +153,11 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         }
         accessFallback = true;
       } else {
-        fault = yield* traced(
-          th,
-          "handle_mm_fault",
-          handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK),
-        );
+        const f = flags | FAULT_FLAG_VMA_LOCK;
+        // generator-free form: handle_mm_fault's entry here, then its handler (one generator level less)
+        if (!fast) fault = yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, f));
+        else if (hmfEnter(th, v, vpn)) fault = yield* do_anonymous_page(th, v, vpn, f);
+        else fault = yield* hmfOther(th, v, vpn, f);
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
@@ -276,17 +291,22 @@ function expand_stack(th: MmThread, v: Vma, vpn: number): boolean {
 
 /** lock_vma_under_rcu (mm/memory.c 6.4; mm/mmap_lock.c 6.15). Returns the read-locked VMA or null. */
 export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
-  const rcu = !th.sim.disabled.has("lock_vma_under_rcu:rcu_read_lock");
   // timed driver: the trap's CPU time (and the user time before it) passes before the walk, so the
   // previous fault's vma_end_read and this trylock are two accesses at two different times
   if (th.timed && th.cost > 0) yield th.charge();
-  for (let retry = 0; retry < MISS_RETRY_LIMIT; retry++) {
+  return yield* lvurTries(th, mm, vpn, 0);
+}
+
+/** lock_vma_under_rcu's walk-and-lock loop from try `from` on. */
+function* lvurTries(th: MmThread, mm: MmStruct, vpn: number, from: number): KGen<Vma | null> {
+  const rcu = !th.sim.disabled.has(LVUR_RCU_SITE);
+  for (let retry = from; retry < MISS_RETRY_LIMIT; retry++) {
     const v = lvurWalk(th, mm, vpn, rcu);
     if (v === null) return null;
     const inc = v.incarnation;
     // || a writer may stamp, detach or free V here (the walk result is used later, §6.2)
-    yield* yieldAt(th, Y_VMA_START_READ);
-    const delay = th.timed ? th.sim.injectedDelay("lock_vma_under_rcu:vma_start_read") : 0;
+    if (!th.timed || th.cost > 0) yield* yieldAt(th, Y_VMA_START_READ);
+    const delay = th.timed ? th.sim.injectedDelay(Y_VMA_START_READ.site) : 0;
     if (delay > 0) yield delay; // fault injection: an mdelay() in the window
     if (tracing(th)) {
       touchVmaReader(th, v);
@@ -294,18 +314,49 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
       touch(th, `tree:${mm.id}`, false);
     }
     const r = lvurLock(th, mm, vpn, v, inc, rcu);
-    if (r === RECYCLED) {
-      // D2: the VMA now belongs to another mm: drop the reference, then fall back
-      yield* vma_put_recycled(th, v);
-      return inval(th, rcu);
-    }
+    if (r === RECYCLED) return yield* lvurDropRecycled(th, v, rcu);
     if (r !== RETRY_WALK) return r;
   }
   return lvurGiveUp(th, vpn);
 }
 
 const RETRY_WALK = 1 as const;
-const RECYCLED = 2 as const;
+const RECYCLED = 3 as const;
+const LVUR_SLOW = 2 as const;
+const LVUR_RCU_SITE = "lock_vma_under_rcu:rcu_read_lock";
+
+/**
+ * The first try of lvurTries without a generator (timed driver, after lock_vma_under_rcu's time
+ * point): with no CPU time pending and no injected delay, the yield point between the walk and the
+ * lock yields nothing, so the try is the walk and the lock. LVUR_SLOW (nothing done) otherwise;
+ * RETRY_WALK when the try found a detached VMA (the generator form goes on with the next try).
+ */
+function lvurTryFast(
+  th: MmThread,
+  mm: MmStruct,
+  vpn: number,
+): Vma | null | typeof RETRY_WALK | typeof LVUR_SLOW | Recycled {
+  if (th.cost > 0 || th.sim.injectedDelay(Y_VMA_START_READ.site) > 0 || tracing(th)) return LVUR_SLOW;
+  const rcu = !th.sim.disabled.has(LVUR_RCU_SITE);
+  const v = lvurWalk(th, mm, vpn, rcu);
+  if (v === null) return null;
+  const r = lvurLock(th, mm, vpn, v, v.incarnation, rcu);
+  return r === RECYCLED ? new Recycled(v, rcu) : r;
+}
+
+/** lvurTryFast's result for a VMA recycled into another mm (rare: the drop needs the generator). */
+class Recycled {
+  constructor(
+    readonly v: Vma,
+    readonly rcu: boolean,
+  ) {}
+}
+
+/** D2: the VMA now belongs to another mm: drop the reference vma_start_read took, then fall back. */
+function* lvurDropRecycled(th: MmThread, v: Vma, rcu: boolean): KGen<null> {
+  yield* vma_put_recycled(th, v);
+  return inval(th, rcu);
+}
 
 function lvurGiveUp(th: MmThread, vpn: number): null {
   th.sim.finding(
@@ -468,18 +519,27 @@ function retryUnderVmaLock(th: MmThread, v: Vma, flags: number): number {
 
 /** handle_mm_fault -> __handle_mm_fault -> handle_pte_fault (mm/memory.c). */
 export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
-  const sim = th.sim;
-  sim.count(VM.PGFAULT);
+  if (hmfEnter(th, v, vpn))
+    return yield* traced(th, "do_anonymous_page", do_anonymous_page(th, v, vpn, flags));
+  return yield* hmfOther(th, v, vpn, flags);
+}
+
+/** handle_mm_fault's entry (PGFAULT, the PTE read): true when the fault goes to do_anonymous_page. */
+function hmfEnter(th: MmThread, v: Vma, vpn: number): boolean {
+  th.sim.count(VM.PGFAULT);
   const mm = th.mm;
   if (tracing(th)) touchPte(th, mm, vpn, false);
+  return mm.pte[vpn] === 0 && v.anonymous && !(v.flags & VM_UFFD_MISSING);
+}
+
+/** handle_pte_fault's other cases (after hmfEnter): userfault, file, swap, write-protect, spurious. */
+function* hmfOther(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
+  const sim = th.sim;
+  const mm = th.mm;
   const pte = mm.pte[vpn]!;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pte === 0) {
-    if (v.anonymous) {
-      if (v.flags & VM_UFFD_MISSING)
-        return yield* traced(th, "handle_userfault", handle_userfault(th, v, vpn, flags));
-      return yield* traced(th, "do_anonymous_page", do_anonymous_page(th, v, vpn, flags));
-    }
+    if (v.anonymous) return yield* traced(th, "handle_userfault", handle_userfault(th, v, vpn, flags));
     return yield* traced(th, "do_fault", do_fault(th, v, vpn, flags));
   }
   if (!(pte & PTE_PRESENT)) {
@@ -531,8 +591,7 @@ function* anonPrepare(th: MmThread, v: Vma, vpn: number, flags: number): KGen<nu
 function setAnonPte(th: MmThread, mm: MmStruct, v: Vma, vpn: number, frame: number, write: boolean): void {
   const fr = th.sim.frames;
   folio_add_new_anon_rmap(th, frame, v);
-  fr.mapcount[frame] = 1;
-  fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
+  fr.mapNewAnon(frame);
   mm.pte[vpn] = mkPte(frame, write);
 }
 
@@ -548,11 +607,22 @@ function* pte_offset_map_lock(
   ptl: SpinLock,
   point: Effect,
 ): KGen<void> {
-  const site = point.site;
   if (th.timed) {
     if (th.cost > 0) yield th.charge();
   } else yield point;
-  if (!ptl_trylock_fast(th, ptl, site)) yield* ptl_lock_wait(th, ptl, site);
+  if (!pte_lock_try(th, mm, vpn, ptl, point.site)) yield* pte_lock_wait(th, mm, vpn, ptl, point.site);
+}
+
+/** pte_offset_map_lock's lock when it is free (no generator): false, nothing done, when taken. */
+function pte_lock_try(th: MmThread, mm: MmStruct, vpn: number, ptl: SpinLock, site: string): boolean {
+  if (!ptl_trylock_fast(th, ptl, site)) return false;
+  if (tracing(th)) touchPte(th, mm, vpn, true);
+  return true;
+}
+
+/** pte_offset_map_lock's lock when it is taken: the time so far passes, then spin. */
+function* pte_lock_wait(th: MmThread, mm: MmStruct, vpn: number, ptl: SpinLock, site: string): KGen<void> {
+  yield* ptl_lock_wait(th, ptl, site);
   if (tracing(th)) touchPte(th, mm, vpn, true);
 }
 
@@ -571,16 +641,23 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
-  const r = yield* anonPrepare(th, v, vpn, flags);
+  // generator-free forms (timed driver): anon_vma set (anonPrepare yields nothing), no mempolicy
+  // (vma_alloc_folio yields nothing), pte_offset_map_lock's steps in this generator
+  const fast = fastPath(th);
+  const r = fast && v.anon_vma !== 0 ? 0 : yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
   // vma_alloc_zeroed_movable_folio: an order-0 page from this CPU's pcp list
   if (pcp_empty(th)) yield* rmqueue_bulk(th);
   pcp_take(th);
-  const frame = yield* vma_alloc_folio(th, v, vpn);
+  const frame = fast && v.vm_policy === 0 ? folio_alloc_mpol(th, 0) : yield* vma_alloc_folio(th, v, vpn);
   sim.count(VM.PGALLOC_NORMAL);
   th.cost += sim.costs.anonFaultAllocZeroNs;
   const ptl = ptlOf(mm, vpn);
-  yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
+  if (fast) {
+    if (th.cost > 0) yield th.charge();
+    if (!pte_lock_try(th, mm, vpn, ptl, Y_ANON_PTL.site))
+      yield* pte_lock_wait(th, mm, vpn, ptl, Y_ANON_PTL.site);
+  } else yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
   if (mm.pte[vpn] !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
@@ -616,13 +693,9 @@ function* do_wp_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: numb
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
   }
-  if (
-    frame !== ZERO_FRAME &&
-    v.anonymous &&
-    (fr.flags[frame]! & FRAME_ANON_EXCLUSIVE || fr.refcount[frame] === 1)
-  ) {
+  if (frame !== ZERO_FRAME && v.anonymous && fr.reusable(frame)) {
     // wp_page_reuse
-    fr.flags[frame] |= FRAME_ANON_EXCLUSIVE;
+    fr.setAnonExclusive(frame);
     mm.pte[vpn] = pte | PTE_WRITE;
     sim.tlbs.flushOne(th.cpu, mm.id, vpn);
     th.cost += sim.costs.wpReuseNs;
@@ -681,7 +754,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     setAnonPte(th, mm, v, vpn, copy, true);
     rangeRemove(mm.busy, vpn, vpn + 1);
     if (old !== ZERO_FRAME) {
-      fr.mapcount[old]--;
+      fr.unmapOne(old);
       putFrame(th, old, vpn);
     }
     sim.count(VM.COW_COPY);
@@ -700,7 +773,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
   const frame = sim.frames.alloc();
   sim.count(VM.PGALLOC_NORMAL);
   const w = sim.words;
-  sim.frames.content.set(sim.swapContent.subarray(slot * w, slot * w + w), frame * w);
+  sim.frames.fillFrom(frame, sim.swapContent, slot * w);
   th.cost += sim.costs.swapInNs;
   sim.count(VM.PSWPIN);
   sim.count(VM.PGMAJFAULT);
@@ -758,8 +831,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   installCheck(th, mm, v, vpn, flags);
   if (cow) setAnonPte(th, mm, v, vpn, frame, true);
   else {
-    fr.refcount[frame]++;
-    fr.mapcount[frame]++;
+    fr.dupMapping(frame, false);
     mm.pte[vpn] = mkPte(frame, write && (v.flags & VM_WRITE) !== 0);
   }
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;

@@ -4,7 +4,7 @@
 
 import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { putFrame } from "./fault.js";
-import { FRAME_ANON_EXCLUSIVE, ZERO_FRAME } from "./frames.js";
+import { ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
 import { anon_vma_fork } from "./rmap.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
@@ -120,9 +120,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
         if (!(pte & PTE_PRESENT)) continue;
         const f = pteFrame(pte);
         if (f !== ZERO_FRAME) {
-          fr.refcount[f]++;
-          fr.mapcount[f]++;
-          fr.flags[f] &= ~FRAME_ANON_EXCLUSIVE;
+          fr.dupMapping(f, true);
         }
         if (cow && pte & PTE_WRITE) {
           // ptep_set_wrprotect on the parent, no flush (flush_tlb_mm comes at the end of dup_mmap)
@@ -163,7 +161,7 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
           if (p & PTE_PRESENT) {
             const f = pteFrame(p);
             if (f !== ZERO_FRAME) {
-              fr.mapcount[f]--;
+              fr.unmapOne(f);
               out.push(f, x);
             }
           } else if (p & PTE_SWAP) sim.freeSwap(pteFrame(p));

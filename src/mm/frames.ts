@@ -6,6 +6,11 @@ export const FRAME_FREE = 2;
 export const FRAME_ZERO = 4;
 export const ZERO_FRAME = 0;
 
+/** Where a step's shared-object accesses go (Machine, explore driver); null in the timed driver. */
+export interface FrameFootprint {
+  footprint: { touch(key: string, write: boolean): void } | null;
+}
+
 export class Frames {
   content: Int32Array;
   refcount: Int32Array;
@@ -15,6 +20,12 @@ export class Frames {
   private nfree = 0;
   /** Frames ever handed out (high-water mark of the frame number space). */
   top = 1;
+  /**
+   * The machine whose explore-driver footprints record frame accesses (frame:F): the accessors
+   * below record their own reads and writes, so that a step cannot forget them; in the timed
+   * driver (footprint null) they cost one branch.
+   */
+  sink: FrameFootprint | null = null;
   allocated = 0;
 
   constructor(
@@ -68,11 +79,86 @@ export class Frames {
     this.flags[f] = 0;
     this.content.fill(0, f * this.words, (f + 1) * this.words);
     this.allocated++;
+    this.track(f, true);
     return f;
+  }
+
+  /** Record an access to frame f in the explore driver's current step footprint. */
+  track(f: number, write: boolean): void {
+    const fp = this.sink?.footprint;
+    if (fp != null) fp.touch(`frame:${f}`, write);
+  }
+
+  /** A new anonymous mapping of f (folio_add_new_anon_rmap): mapcount 1, PageAnonExclusive. */
+  mapNewAnon(f: number): void {
+    this.track(f, true);
+    this.mapcount[f] = 1;
+    this.flags[f]! |= FRAME_ANON_EXCLUSIVE;
+  }
+
+  /** wp_page_reuse: the page is exclusive to this mapping again. */
+  setAnonExclusive(f: number): void {
+    this.track(f, true);
+    this.flags[f]! |= FRAME_ANON_EXCLUSIVE;
+  }
+
+  /** do_wp_page's reuse test: PageAnonExclusive or the only reference (a read of the frame). */
+  reusable(f: number): boolean {
+    this.track(f, false);
+    return (this.flags[f]! & FRAME_ANON_EXCLUSIVE) !== 0 || this.refcount[f] === 1;
+  }
+
+  /** One more mapping and reference (get_page + page_dup_rmap); `shared` drops PageAnonExclusive (fork). */
+  dupMapping(f: number, shared: boolean): void {
+    this.track(f, true);
+    this.refcount[f]!++;
+    this.mapcount[f]!++;
+    if (shared) this.flags[f]! &= ~FRAME_ANON_EXCLUSIVE;
+  }
+
+  /** page_remove_rmap: one mapping fewer (the reference is dropped by put). */
+  unmapOne(f: number): void {
+    this.track(f, true);
+    this.mapcount[f]!--;
+  }
+
+  /** Only mapped and referenced once (shrink_folio_list's test before swapping out; a read). */
+  mappedOnce(f: number): boolean {
+    this.track(f, false);
+    return this.mapcount[f] === 1 && this.refcount[f] === 1;
+  }
+
+  /** try_to_unmap for swap-out: the contents go to `dst` at `off`, no mapping is left. */
+  swapOut(f: number, dst: Int32Array, off: number): void {
+    this.track(f, true);
+    const w = this.words;
+    dst.set(this.content.subarray(f * w, f * w + w), off);
+    this.mapcount[f] = 0;
+  }
+
+  /** Swap-in: the contents come from `src` at `off`. */
+  fillFrom(f: number, src: Int32Array, off: number): void {
+    this.track(f, true);
+    const w = this.words;
+    this.content.set(src.subarray(off, off + w), f * w);
+  }
+
+  /** A user store of `val` to word `word` of f. */
+  store(f: number, word: number, val: number): void {
+    this.track(f, true);
+    this.content[f * this.words + word] = val;
+  }
+
+  /** A user load of word `word` of f. */
+  load(f: number, word: number): number {
+    this.track(f, false);
+    return this.content[f * this.words + word]!;
   }
 
   /** Copy the contents of frame `src` into `dst` (copy_user_highpage). */
   copy(dst: number, src: number): void {
+    this.track(src, false);
+    this.track(dst, true);
     const w = this.words;
     this.content.copyWithin(dst * w, src * w, (src + 1) * w);
   }
@@ -87,6 +173,7 @@ export class Frames {
    */
   put(f: number): boolean | "underflow" {
     if (f === ZERO_FRAME) return false;
+    this.track(f, true);
     if (this.isFree(f) || this.refcount[f]! <= 0) return "underflow";
     if (--this.refcount[f]! > 0) return false;
     this.flags[f] = FRAME_FREE;

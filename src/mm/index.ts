@@ -50,6 +50,8 @@ export interface MmSimulationOptions {
   pool?: ArrayPool;
   /** Fault injection (failing allocations, injected delays). */
   inject?: MmFaultInjection;
+  /** The generator-free forms of uncontended fault steps (MmOptions.fastPaths); default true. */
+  fastPaths?: boolean;
 }
 
 /** A machine with the mm model and one checked process (mm 0). */
@@ -75,6 +77,7 @@ export class MmSimulation {
       ipiShootdown: o.tlbShootdown === "ipi",
       ...(o.pool !== undefined ? { pool: o.pool } : {}),
       ...(o.inject !== undefined ? { inject: o.inject } : {}),
+      ...(o.fastPaths !== undefined ? { fastPaths: o.fastPaths } : {}),
     });
     if (o.latency) this.sim.faultLat = this.faultLat;
     this.mm = this.sim.newMm(o.vaPages, true);

@@ -17,6 +17,7 @@ export const MPOL_BIND = 2;
 
 const Y_MPOL = yp("get_vma_policy:mpol_get");
 const Y_QUEUE = yp("queue_pages_pte_range:pte_offset_map_lock");
+const Y_MBIND_RANGE = yp("mbind_range");
 
 /** The machine's mempolicy objects (index = id; 0 is the default policy, never freed). */
 export class Mempolicies {
@@ -99,7 +100,9 @@ export function* do_mbind(th: MmThread, start: number, npages: number, mode: num
   yield* queue_pages_range(th, vmas, queued);
   // mbind_range's work (vma_merge / split_vma attempts) passes before the policies change
   th.cost += sim.costs.mprotectNs;
-  if (th.timed && th.cost > 0) yield th.charge();
+  // the explore driver's step boundary where the timed driver charges that cost: a fault may run
+  // between the walk and the policy change in both
+  yield* yieldAt(th, Y_MBIND_RANGE);
   for (const v of vmas) vma_replace_policy(th, v, pol);
   // migrate_pages: the queued pages move to where their VMA's (new) policy puts them
   migrate_pages(th, vmas, queued);
@@ -139,8 +142,13 @@ export function* vma_alloc_folio(th: MmThread, v: Vma, vpn: number): KGen<number
         vpn,
       );
   }
-  const frame = sim.frames.alloc();
-  sim.mpol.placePage(frame, pol);
+  return folio_alloc_mpol(th, pol);
+}
+
+/** The page allocation of vma_alloc_folio under policy `pol` (0: the default, local node). */
+export function folio_alloc_mpol(th: MmThread, pol: number): number {
+  const frame = th.sim.frames.alloc();
+  th.sim.mpol.placePage(frame, pol);
   return frame;
 }
 

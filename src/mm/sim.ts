@@ -53,6 +53,11 @@ export interface MmOptions {
   pool?: ArrayPool;
   /** Fault injection (kernel.faultInjection of a scenario). */
   inject?: MmFaultInjection;
+  /**
+   * The generator-free forms of the fault path's uncontended steps (default on); off, every step
+   * runs as its generator. Results are byte-identical either way (test/mm/fastpaths.test.ts).
+   */
+  fastPaths?: boolean;
 }
 
 /**
@@ -187,6 +192,8 @@ export class MmSim {
   readonly slab: VmaSlab;
   /** Timed driver; false from the start in explore runs, or from a warm start's switch (Machine.enterExplore). */
   timed: boolean;
+  /** Use the generator-free forms of uncontended steps (MmOptions.fastPaths; timed driver only). */
+  fastPaths: boolean;
   /** Called with every model event's name (warm starts stop the timed run at a named event). */
   onNote: ((fn: string) => void) | null = null;
   private pool: ArrayPool | null;
@@ -244,10 +251,12 @@ export class MmSim {
       this.words,
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
+    this.frames.sink = m;
     this.tlbs = new Tlbs(m.cpus.length);
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
+    this.fastPaths = opts.fastPaths ?? true;
     this.rcuDepth = new Int32Array(m.cpus.length);
     this.rcuEpoch = new Int32Array(m.cpus.length);
     this.maxPerKind = opts.maxFindingsPerKind ?? 20;

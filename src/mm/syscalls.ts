@@ -198,7 +198,7 @@ function* zap_range(
         if (p & PTE_PRESENT) {
           const f = pteFrame(p);
           if (f !== ZERO_FRAME) {
-            sim.frames.mapcount[f]--;
+            sim.frames.unmapOne(f);
             out.push(f, v);
           }
         } else if (p & PTE_SWAP) sim.freeSwap(pteFrame(p));
@@ -385,13 +385,12 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
     const p = mm.pte[v]!;
     if (!(p & PTE_PRESENT)) continue;
     const f = pteFrame(p);
-    if (f === ZERO_FRAME || fr.mapcount[f] !== 1 || fr.refcount[f] !== 1) continue;
+    if (f === ZERO_FRAME || !fr.mappedOnce(f)) continue;
     // shrink_folio_list -> try_to_unmap -> rmap_walk_anon
     folio_lock_anon_vma_read(th, f, v);
     const slot = sim.allocSwap();
-    sim.swapContent.set(fr.content.subarray(f * w, f * w + w), slot * w);
+    fr.swapOut(f, sim.swapContent, slot * w);
     mm.pte[v] = mkSwapPte(slot);
-    fr.mapcount[f] = 0;
     out.push(f, v);
     th.cost += sim.costs.swapOutNs;
     sim.count(VM.PSWPOUT);

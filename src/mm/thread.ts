@@ -102,6 +102,15 @@ export function touchPtes(th: MmThread, mm: MmStruct, lo: number, hi: number): v
   for (let i = lo >> 9; i <= (hi - 1) >> 9; i++) m.touch(`ptp:${mm.id}:${i}`, true);
 }
 
+/**
+ * May the caller use a step's generator-free form (MmSim.fastPaths)? Only in the timed driver, and
+ * not while model trace slices are recorded (the generator forms emit them).
+ */
+export function fastPath(th: MmThread): boolean {
+  const sim = th.sim;
+  return sim.fastPaths && th.timed && !sim.m.modelTrace;
+}
+
 /** Is the explore driver recording footprints (so keys are worth building)? */
 export function tracing(th: MmThread): boolean {
   return th.sim.m.footprint !== null;

@@ -54,6 +54,8 @@ export function* user_access(
       const p = vpn >= 0 && vpn < mm.vaPages ? mm.pte[vpn]! : 0;
       if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
         sim.tlbs.fill(cpu, mm.id, vpn, p);
+        // the CPU's own entry: fills on different CPUs commute, a flush (a write) does not
+        if (tracing(th)) touch(th, `tlbmm:${mm.id}`, false);
         mm.cpumask[cpu] = 1;
         pte = p;
       } else {
@@ -71,7 +73,7 @@ export function* user_access(
         const r = yield* do_user_addr_fault(th, vpn, write);
         task.inUser = true;
         if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
-        sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
+        if (sim.m.modelTrace) sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
         if (r === FAULT_SEGV) return SEGV;
         continue;
       }
@@ -102,12 +104,11 @@ function access(
     );
     return write ? 0 : SEGV;
   }
-  const idx = frame * w + word;
   const sidx = vpn * w + word;
   const exp = mm.expected;
   if (write) {
     const val = sim.nextValue++;
-    fr.content[idx] = val;
+    fr.store(frame, word, val);
     if (sim.m.modelTrace) traceStore(th, vpn, word, val, frame);
     if (exp !== null) {
       exp[sidx] = val;
@@ -120,7 +121,7 @@ function access(
       sim.note(cpu, "store_via_stale_tlb", vpn, frame, true);
     return val;
   }
-  const have = fr.content[idx]!;
+  const have = fr.load(frame, word);
   if (sim.m.modelTrace) traceLoad(th, vpn, word, have, frame, exp !== null ? exp[sidx]! : -1);
   if (exp !== null) {
     const e = exp[sidx]!;

@@ -2,16 +2,20 @@
 // explore driver for src/check; and the same target rebuilt from a counterexample file. Browser-safe.
 
 import type { Counterexample } from "../check/counterexample.js";
+import { fsCheckTarget } from "../check/iomap.js";
 import { type MmScenarioConfig, mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
 import { parseWarmStart, type WarmStart } from "../check/warm.js";
+import { iomapVariant } from "../kernels/iomap.js";
+import { deviceProfile } from "../workloads/iomap.js";
 import type { MmWorkload } from "../workloads/mm.js";
+import { deviceOverridesOf, fsConfigOf, fsCostsOf, toFileSpec, toTaskSpec } from "./adapters/fs.js";
 import { toMmWorkload } from "./adapters/mm.js";
 import { ModelUnavailableError } from "./adapters/types.js";
-import { type Catalog, findVariant } from "./catalog.js";
+import { type Catalog, findVariant, type VariantInfo } from "./catalog.js";
 import { ScenarioError } from "./errors.js";
 import { loadScenario } from "./load.js";
-import { catalog as defaultCatalog } from "./models.js";
+import { applySwitches, catalog as defaultCatalog } from "./models.js";
 import { effectiveKnobs } from "./run.js";
 import type { Scenario } from "./schema.js";
 
@@ -41,9 +45,10 @@ export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget 
   const cat = o.catalog ?? defaultCatalog();
   const variant = findVariant(cat, s.kernel.variant);
   if (!variant) throw new ModelUnavailableError(`unknown kernel variant ${s.kernel.variant}`);
+  if (variant.model === "fs") return fsTargetFor(s, variant, cat, o);
   if (variant.model !== "mm")
     throw new ModelUnavailableError(
-      `the race checker explores the per-VMA-lock model; ${variant.name} is a ${variant.model} variant (try 6.3, 6.4.0, 6.4.3 or 6.15)`,
+      `the race checker explores the per-VMA-lock and the writeback models; ${variant.name} is a ${variant.model} variant (try 6.4.0, 6.4.3, 5.16 or 5.17)`,
     );
   const { switches, costs } = effectiveKnobs(s, variant, cat);
   const cfg: MmScenarioConfig = {
@@ -59,6 +64,56 @@ export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget 
   };
   const warm = o.warmStart === undefined ? scenarioWarmStart(s) : (o.warmStart ?? undefined);
   return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds, warm);
+}
+
+/**
+ * The check target of a writeback scenario: its fs section, files and workloads on the iomap
+ * variant with the scenario's switches, costs and disabled lock sites. The counterexample keeps the
+ * whole scenario (describe.scenarioDoc) so that replay rebuilds exactly this target.
+ */
+function fsTargetFor(s: Scenario, variant: VariantInfo, cat: Catalog, o: CheckTargetOptions): CheckTarget {
+  const fs = s.fs;
+  if (fs === undefined)
+    throw new ModelUnavailableError(
+      `variant ${variant.name} is a writeback variant: the scenario needs an fs section`,
+    );
+  if (o.warmStart !== undefined && o.warmStart !== null)
+    throw new ModelUnavailableError(
+      "--warm-start: the writeback model has no warm start (it starts at its first write)",
+    );
+  const { costs } = effectiveKnobs(s, variant, cat);
+  const maxSteps = o.maxSteps ?? DEFAULT_MAX_STEPS;
+  const t = fsCheckTarget(
+    {
+      scenario: s.name,
+      variant: applySwitches(iomapVariant(variant.name), s.kernel.switches),
+      disableLockSites: [...s.kernel.disableLockSites],
+      costs: fsCostsOf(s, costs),
+      device: deviceProfile(fs.device, deviceOverridesOf(fs)),
+      fs: fsConfigOf(fs),
+      files: fs.files.map(toFileSpec),
+      tasks: s.workloads.filter((w) => w.enabled).map(toTaskSpec),
+      cpus: s.machine.cpus,
+      hz: s.machine.hz,
+      preempt: s.machine.preemption,
+      seed: o.seed,
+    },
+    { maxSteps, ...(o.kinds ? { kinds: o.kinds } : {}) },
+  );
+  return {
+    ...t,
+    describe: {
+      scenario: s.name,
+      model: "fs",
+      kernel: variant.name,
+      seed: o.seed,
+      cpus: s.machine.cpus,
+      disabledSites: [...s.kernel.disableLockSites],
+      maxSteps,
+      kinds: o.kinds ? [...o.kinds] : null,
+      scenarioDoc: s,
+    },
+  };
 }
 
 function fromConfig(
@@ -99,6 +154,15 @@ function fromConfig(
 /** Rebuild the target a counterexample was found on (its file holds everything needed). */
 export function targetFromCounterexample(cx: Counterexample): CheckTarget {
   const d = cx.describe as Record<string, unknown>;
+  if (d.model === "fs") {
+    const s = loadScenario(JSON.stringify(d.scenarioDoc), { file: "describe.scenarioDoc" });
+    const kinds = Array.isArray(d.kinds) ? (d.kinds as string[]) : undefined;
+    return checkTargetFor(s, {
+      seed: Number(d.seed),
+      maxSteps: Number(d.maxSteps ?? DEFAULT_MAX_STEPS),
+      ...(kinds ? { kinds } : {}),
+    });
+  }
   if (d.model !== "mm")
     throw new ModelUnavailableError(`counterexample of an unknown model: ${String(d.model)}`);
   const cfg: MmScenarioConfig = {
@@ -159,7 +223,8 @@ export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalo
     return `field "target": found ${show(o.target)}; allowed: a string`;
   if (!isObj(o.describe)) return `field "describe": found ${show(o.describe)}; allowed: an object`;
   const d = o.describe;
-  if (d.model !== "mm") return `field "describe.model": found ${show(d.model)}; allowed: "mm"`;
+  if (d.model === "fs") return fsCounterexampleProblem(o, d, cat);
+  if (d.model !== "mm") return `field "describe.model": found ${show(d.model)}; allowed: "mm" or "fs"`;
   if (!isInt(d.cpus, 1, 256))
     return `field "describe.cpus": found ${show(d.cpus)}; allowed: an integer from 1 to 256`;
   if (!isInt(d.seed, 0, Number.MAX_SAFE_INTEGER))
@@ -229,5 +294,45 @@ export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalo
     if (!ok)
       return `field "describe.warmStart": found ${show(w)}; allowed: {"event": NAME, "count": N} or {"timeNs": N}`;
   }
+  return null;
+}
+
+/** counterexampleProblem for a writeback counterexample: the scenario it holds, seed, steps, choices. */
+function fsCounterexampleProblem(
+  o: Record<string, unknown>,
+  d: Record<string, unknown>,
+  cat: Catalog,
+): string | null {
+  if (!isInt(d.seed, 0, Number.MAX_SAFE_INTEGER))
+    return `field "describe.seed": found ${show(d.seed)}; allowed: an integer from 0 to ${Number.MAX_SAFE_INTEGER}`;
+  if (d.maxSteps !== undefined && !isInt(d.maxSteps, 1, MAX_CX_STEPS))
+    return `field "describe.maxSteps": found ${show(d.maxSteps)}; allowed: an integer from 1 to ${MAX_CX_STEPS}`;
+  if (
+    d.kinds !== undefined &&
+    d.kinds !== null &&
+    !(Array.isArray(d.kinds) && d.kinds.length <= 100 && d.kinds.every((k) => typeof k === "string"))
+  )
+    return `field "describe.kinds": found ${show(d.kinds)}; allowed: null or a list of finding kinds`;
+  if (!isObj(d.scenarioDoc))
+    return `field "describe.scenarioDoc": found ${show(d.scenarioDoc)}; allowed: the scenario as an object`;
+  let s: Scenario;
+  try {
+    s = loadScenario(JSON.stringify(d.scenarioDoc), { file: "describe.scenarioDoc", catalog: cat });
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    const p = e.problems[0]!;
+    return `field "describe.scenarioDoc.${p.field}": found ${p.found}; allowed: ${p.allowed}`;
+  }
+  if (findVariant(cat, s.kernel.variant)?.model !== "fs")
+    return `field "describe.scenarioDoc.kernel.variant": found ${show(s.kernel.variant)}; allowed: a writeback variant`;
+  if (!isObj(o.finding) || typeof o.finding.kind !== "string" || typeof o.finding.message !== "string")
+    return `field "finding": found ${show(o.finding)}; allowed: an object with kind and message`;
+  const max = (d.maxSteps as number | undefined) ?? MAX_CX_STEPS;
+  if (!Array.isArray(o.choices) || o.choices.length > max)
+    return `field "choices": found ${show(o.choices)}; allowed: a list of at most ${max} CPU numbers`;
+  const cpus = s.machine.cpus;
+  const bad = o.choices.findIndex((c) => !isInt(c, 0, cpus));
+  if (bad >= 0)
+    return `field "choices[${bad}]": found ${show(o.choices[bad])}; allowed: a CPU number from 0 to ${cpus - 1}, or ${cpus} (the time step)`;
   return null;
 }

@@ -29,6 +29,8 @@ export interface RunOptions {
   catalog?: Catalog;
   /** Called once per slice of virtual time (engine-only and writeback runs). */
   onProgress?: (simNs: number, events: number) => void;
+  /** mm model: the generator-free forms of uncontended steps (default on; same results either way). */
+  fastPaths?: boolean;
 }
 
 const MAX_TIMELINE_BUCKETS = 2000;
@@ -68,6 +70,7 @@ export function runScenario(s: Scenario, opts: RunOptions): RunResult {
     switches,
     costs,
     trace: opts.trace ?? null,
+    ...(opts.fastPaths !== undefined ? { fastPaths: opts.fastPaths } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     machine: {
       cpus: s.machine.cpus,

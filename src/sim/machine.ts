@@ -103,13 +103,55 @@ export interface DmesgLine {
   text: string;
 }
 
-/** One pending interrupt on a CPU. */
-interface IrqReq {
-  name: string;
-  handler: IrqHandler;
-  raisedAt: number;
-  /** Trace flow from the sender (IPIs), 0: none. */
-  flow?: number;
+/**
+ * One pending interrupt on a CPU; also the queue event that delivers it when it is raised for later
+ * (one object per interrupt, not a request and an event).
+ */
+class IrqReq implements Handler {
+  constructor(
+    readonly cpu: Cpu,
+    readonly name: string,
+    readonly handler: IrqHandler | null,
+    /** Trace flow from the sender (IPIs), 0: none. */
+    readonly flow: number,
+  ) {}
+  fire(): void {
+    this.cpu.m.deliverIrq(this.cpu, this);
+  }
+  /** The handler's code for the irq frame `f`. */
+  start(f: Ctx): KGen<unknown> {
+    return this.handler!(f);
+  }
+}
+
+const ITER_DONE: IteratorResult<Step, unknown> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The hrtimer of one schedule_hrtimeout() sleep in the timed driver: the queue event, the pending
+ * irq and its handler's code (hrtimer_wakeup(): the hrtimer cost, then the wake-up if this sleep
+ * is still the task's) in one object, resumed by the CPU loop as a generator would be (two resumes).
+ */
+class SleepTimer extends IrqReq {
+  private resumed = false;
+  constructor(
+    cpu: Cpu,
+    readonly t: Task,
+    readonly seq: number,
+  ) {
+    super(cpu, "hrtimer", null, 0);
+  }
+  override start(_f: Ctx): KGen<unknown> {
+    return this as unknown as KGen<unknown>;
+  }
+  next(): IteratorResult<Step, unknown> {
+    const m = this.cpu.m;
+    if (!this.resumed) {
+      this.resumed = true;
+      return m.hrtimerStep;
+    }
+    if (this.t.sleepSeq === this.seq) m.wakeUpProcess(this.t);
+    return ITER_DONE;
+  }
 }
 
 /** Hooks the sync layer (RCU) and models attach to. */
@@ -247,13 +289,14 @@ export class Cpu implements Handler {
   }
 }
 
-// "cpu:site" step labels, built once per (site, CPU): an explore run takes a label per step
-const stepLabels = new Map<string, string[]>();
-
-function stepLabel(cpu: number, site: string): string {
-  let l = stepLabels.get(site);
-  if (l === undefined) stepLabels.set(site, (l = []));
-  return (l[cpu] ??= `${cpu}:${site}`);
+/** "cpu:site" step labels, built once per (site, CPU) and machine: an explore run takes a label per step. */
+class StepLabelCache {
+  private readonly bySite = new Map<string, string[]>();
+  label(cpu: number, site: string): string {
+    let l = this.bySite.get(site);
+    if (l === undefined) this.bySite.set(site, (l = []));
+    return (l[cpu] ??= `${cpu}:${site}`);
+  }
 }
 
 /**
@@ -348,17 +391,6 @@ class StealResumeEvent implements Handler {
   }
 }
 
-class IrqEvent implements Handler {
-  constructor(
-    readonly m: Machine,
-    readonly cpu: Cpu,
-    readonly req: IrqReq,
-  ) {}
-  fire(): void {
-    this.m.deliverIrq(this.cpu, this.req);
-  }
-}
-
 export class Machine {
   readonly cfg: MachineConfig;
   readonly queue: EventQueue;
@@ -402,6 +434,7 @@ export class Machine {
   /** Explore driver: label of each step (cpu:site). */
   readonly stepLabels: string[] = [];
   private strategy: ExploreStrategy | null = null;
+  private readonly labelCache = new StepLabelCache();
   private nextPid = 1;
   private readonly softirqHandlers: (IrqHandler | null)[] = new Array(10).fill(null);
   private readonly kickEvent = new KickEvent(this);
@@ -442,6 +475,8 @@ export class Machine {
   /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
   resumptions = 0;
   taint = "";
+  /** The first resume of a sleep's hrtimer handler: the hrtimer cost (see SleepTimer). */
+  readonly hrtimerStep: IteratorResult<Step, unknown>;
 
   constructor(cfg: Partial<MachineConfig> = {}) {
     this.cfg = defaultMachineConfig(cfg);
@@ -451,6 +486,7 @@ export class Machine {
     // explore runs are short-lived and keep few timers; timed runs grow as needed
     this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
+    this.hrtimerStep = Object.freeze({ done: false, value: this.cfg.costs.hrtimerNs });
     this.jitterRng = this.rng("jitter");
     this.hv =
       this.mode === "timed" && this.cfg.steal !== "none"
@@ -801,25 +837,28 @@ export class Machine {
     c.preemptCount = next.savedPreemptCount;
     // finish_task_switch() re-enables irqs: a task that slept with irqs off does not pass that on
     c.irqsOff = false;
-    const prevState = prev.exited
-      ? "X"
-      : prev.state === TASK_RUNNING
-        ? "R"
-        : prev.state === TASK_UNINTERRUPTIBLE
-          ? "D"
-          : "S";
     c.curr = next;
     next.cpu = c;
-    next.frame.cpu = c;
-    c.frames[0] = next.frame;
+    const nf = next.frame;
+    nf.cpu = c;
+    c.frames[0] = nf;
     next.execStart = this.now;
     next.sliceExec = 0;
-    this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
-    if (next.frame.flowIn !== 0) this.flowIn(next.frame, "wakeup");
+    if (this.traceSink !== null) {
+      const prevState = prev.exited
+        ? "X"
+        : prev.state === TASK_RUNNING
+          ? "R"
+          : prev.state === TASK_UNINTERRUPTIBLE
+            ? "D"
+            : "S";
+      this.emit("sched_switch", c.id, next.comm, prevState, prev.pid, next.pid);
+    }
+    if (nf.flowIn !== 0) this.flowIn(nf, "wakeup");
     if (next.isIdle) {
       this.enterIdle(c);
     } else {
-      if (this.mode === "timed") next.frame.remaining += this.cfg.costs.contextSwitchNs;
+      if (this.mode === "timed") nf.remaining += this.cfg.costs.contextSwitchNs;
       if (!c.tickArmed) this.armTick(c);
     }
   }
@@ -894,14 +933,14 @@ export class Machine {
   /** Raise a hardirq on `cpu` at time `at` (default now). */
   raiseIrq(cpu: number, name: string, handler: IrqHandler, at = this.now, flow = 0): void {
     const c = this.cpus[cpu]!;
-    const req: IrqReq = { name, handler, raisedAt: at, flow };
+    const req = new IrqReq(c, name, handler, flow);
     if (this.mode === "explore" || (c.inDrive && at <= this.now)) {
       this.deliverIrq(c, req);
       return;
     }
     // never drive another CPU synchronously from inside a step: its handler would run (and may
     // fast-forward time) in the middle of the caller's step; an irq due now goes through the queue
-    this.queue.push(Math.max(at, this.now), cpu, new IrqEvent(this, c, req), 0);
+    this.queue.push(Math.max(at, this.now), cpu, req, 0);
   }
 
   /** Send an IPI: the target takes it after the IPI latency (explore: at its next step). */
@@ -935,15 +974,14 @@ export class Machine {
     const f = new Ctx(this, CTX_HARDIRQ, c, c.curr);
     f.name = req.name;
     f.savedIrqsOff = c.irqsOff;
-    f.stack = [];
-    f.gen = req.handler(f);
+    f.gen = req.start(f);
     c.irqsOff = true;
     c.preemptCount += HARDIRQ_OFFSET;
     c.hardirqCount++;
     c.frames.push(f);
     if (this.mode === "timed") f.remaining = this.cfg.costs.irqEntryNs;
     this.emit("irq_handler_entry", c.id, req.name);
-    if (req.flow !== undefined && req.flow !== 0) this.flowEnd(c.id, req.name, req.flow);
+    if (req.flow !== 0) this.flowEnd(c.id, req.name, req.flow);
   }
 
   private accountSpin(c: Cpu, f: Ctx): void {
@@ -1328,7 +1366,12 @@ export class Machine {
     // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      this.hrtimer(t.cpu.id, atNs, "hrtimer", (hk) => this.wakeFromTimer(hk, t, seq));
+      // hrtimer(): raiseIrq of the sleep's own timer (one object, no closure or generator)
+      const c = t.cpu;
+      const req = new SleepTimer(c, t, seq);
+      const at = Math.max(atNs, this.now);
+      if (c.inDrive && at <= this.now) this.deliverIrq(c, req);
+      else this.queue.push(at, c.id, req, 0);
     } else {
       this.at(atNs, () => {
         if (t.sleepSeq === seq) this.wakeUpProcess(t);
@@ -1336,11 +1379,6 @@ export class Machine {
     }
     yield SCHEDULE;
     t.sleepSeq++;
-  }
-
-  private *wakeFromTimer(_k: Ctx, t: Task, seq: number): KGen<void> {
-    yield this.cfg.costs.hrtimerNs;
-    if (t.sleepSeq === seq) this.wakeUpProcess(t);
   }
 
   private armTick(c: Cpu): void {
@@ -1353,10 +1391,12 @@ export class Machine {
   private bootCpu(c: Cpu): void {
     const tickHandler: IrqHandler = (k) => this.tick(k);
     this.tickHandlers.push(tickHandler);
+    // the tick's pending irq never changes: one per CPU
+    const tickReq = new IrqReq(c, "timer", tickHandler, 0);
     this.tickEvents.push({
       fire: (token: number) => {
         if (!c.tickArmed || token !== c.tickToken) return;
-        this.deliverIrq(c, { name: "timer", handler: tickHandler, raisedAt: this.now });
+        this.deliverIrq(c, tickReq);
       },
     });
     c.ksoftirqd = this.createTask(`ksoftirqd/${c.id}`, c.id, (k) => this.runKsoftirqd(k), { start: false });
@@ -1410,8 +1450,7 @@ export class Machine {
     const q = this.queue;
     let budget = maxEvents;
     while (!this.stopped && budget-- > 0) {
-      if (q.peekTime() > untilNs) break;
-      if (!q.pop()) break;
+      if (!q.pop(untilNs)) break;
       this.now = q.outTime;
       q.outHandler!.fire(q.outArg);
     }
@@ -1453,7 +1492,7 @@ export class Machine {
     this.steps++;
     const f = c.top;
     // the step starts at the yield point the CPU is paused at: label it with that site
-    const label = stepLabel(cpu, f.paused ? f.site : c.curr.isIdle ? "idle" : "run");
+    const label = this.labelCache.label(cpu, f.paused ? f.site : c.curr.isIdle ? "idle" : "run");
     this.stepLabels.push(label);
     if (this.traceSink !== null) this.emit("model", cpu, `step ${this.steps}`, label);
     f.paused = false;
@@ -1466,7 +1505,7 @@ export class Machine {
     const cpu = this.cpus.length;
     this.choices.push(cpu);
     this.steps++;
-    const label = stepLabel(cpu, "timer");
+    const label = this.labelCache.label(cpu, "timer");
     this.stepLabels.push(label);
     if (this.trace !== null) this.emit("model", -1, `step ${this.steps}`, label);
     if (this.footprint !== null) this.footprint.touch("timers", true);

@@ -165,13 +165,17 @@ export class EventQueue {
     throw new Error("EventQueue: wheel count and bitmap disagree");
   }
 
-  /** Pop the earliest event into out*; returns false when empty. */
-  pop(): boolean {
+  /**
+   * Pop the earliest event into out*; returns false when empty, or when the earliest event lies
+   * after `until` (then nothing is popped: peekTime() and pop() in one).
+   */
+  pop(until = Number.POSITIVE_INFINITY): boolean {
     if (this.wCount > 0) {
       const idx = this.wheelMin();
       const s = this.wHead[idx]!;
       const wt = this.eTime[s]!;
       if (this.n === 0 || wt < this.hTime[0]! || (wt === this.hTime[0]! && this.eKey[s]! < this.hKey[0]!)) {
+        if (wt > until) return false;
         const next = this.eNext[s]!;
         this.wHead[idx] = next;
         if (next < 0) {
@@ -192,6 +196,7 @@ export class EventQueue {
     }
     if (this.n === 0) return false;
     const hTime = this.hTime;
+    if (hTime[0]! > until) return false;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
     const s = hSlot[0]!;

@@ -18,6 +18,12 @@ export const CTX_NAMES = ["task", "softirq", "hardirq"] as const;
 
 export type SchedPolicy = "stop" | "fifo" | "normal" | "idle";
 
+/** The held-locks list of a context that has not taken a lock yet (shared, never written). */
+export const NO_LOCKS_HELD: { cls: string; site: string }[] = Object.freeze([]) as unknown as {
+  cls: string;
+  site: string;
+}[];
+
 export class Ctx {
   /** Function names, outermost first. */
   stack: string[] = [];
@@ -39,8 +45,11 @@ export class Ctx {
   savedIrqsOff = false;
   /** Last yield point passed (what the explore driver shows as the step's label). */
   site = "";
-  /** Locks held in this context, innermost last (lockdep; maintained by src/sync). */
-  held: { cls: string; site: string }[] = [];
+  /**
+   * Locks held in this context, innermost last (lockdep; maintained by src/sync). NO_LOCKS_HELD
+   * until the context first takes a lock (most interrupt frames never do: no array for them).
+   */
+  held: { cls: string; site: string }[] = NO_LOCKS_HELD;
   /** Trace: a flow waiting to end in this context (Machine.flowTo), 0: none. */
   flowIn = 0;
   /** Trace (model level): start time of each stack entry pushed by enter()/call(), -1: not timed. */

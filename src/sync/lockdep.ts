@@ -2,7 +2,7 @@
 // other locks are held adds "held -> new" edges between lock classes; an acquisition that closes a
 // cycle is reported as "WARNING: possible circular locking dependency detected" with both chains.
 import type { Machine } from "../sim/machine.js";
-import type { Ctx } from "../sim/task.js";
+import { type Ctx, NO_LOCKS_HELD } from "../sim/task.js";
 
 interface Edge {
   to: string;
@@ -26,6 +26,7 @@ export class Lockdep {
         this.addEdge(k, h.cls, h.site, cls, site);
       }
     }
+    if (k.held === NO_LOCKS_HELD) k.held = [];
     k.held.push({ cls, site });
   }
 

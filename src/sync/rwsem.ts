@@ -5,7 +5,7 @@
 import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
-import { lockdep } from "./lockdep.js";
+import { type Lockdep, lockdep } from "./lockdep.js";
 import { type LockClassStat, lockStats } from "./lockstat.js";
 
 interface Waiter {
@@ -39,6 +39,10 @@ export class RwSemaphore {
   /** The releases' yield points (built once). */
   readonly upReadPoint: Effect;
   readonly upWritePoint: Effect;
+  /** The last acquisition site and its yield point, and the machine's lockdep (looked up once). */
+  lastSite = "";
+  lastPoint: Effect | null = null;
+  lockdep: Lockdep | null = null;
   constructor(
     readonly name: string,
     instance?: string,
@@ -78,21 +82,6 @@ function takeSkip(k: Ctx, sem: RwSemaphore, write: boolean): boolean {
   return true;
 }
 
-function* waitForGrant(k: Ctx, sem: RwSemaphore, write: boolean, site: string, bounce: boolean): KGen<void> {
-  const m = k.m;
-  const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
-  sem.waitList.push(w);
-  m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
-  for (;;) {
-    k.task.state = TASK_UNINTERRUPTIBLE;
-    if (w.granted) break;
-    yield SCHEDULE;
-  }
-  k.task.state = 0;
-  classStat(k, sem, write).contended(site, m.now - w.since, bounce);
-  m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
-}
-
 function classStat(k: Ctx, sem: RwSemaphore, write: boolean): LockClassStat {
   if (write) return (sem.statsW ??= lockStats(k.m).get(`${sem.name}-W`));
   return (sem.statsR ??= lockStats(k.m).get(`${sem.name}-R`));
@@ -111,14 +100,15 @@ function acquired(
   if (write) sem.writeSince = at;
   else sem.readSince.push(at);
   classStat(k, sem, write).acquired(bounce);
-  if (trylock) lockdep(m).acquire(k, sem.name, site, true);
+  if (trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, true);
   m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
 }
 
 /**
- * The one path of all four acquisitions: might_sleep() for the blocking forms, the yield point, the
- * lock word's cache line, lockdep's order check, then the fast path, the trylock failure, or the wait.
- * A waiting writer blocks new readers: readers get in at once only with no writer and no waiter.
+ * The one path of all four acquisitions: might_sleep() for the blocking forms, the yield point (when
+ * `point`), the lock word's cache line, lockdep's order check, then the fast path, the trylock
+ * failure, or the wait. A waiting writer blocks new readers: readers get in at once only with no
+ * writer and no waiter. One generator (the down_* forms return it): one yield* level per resume.
  */
 function* rwsemAcquire(
   k: Ctx,
@@ -126,24 +116,22 @@ function* rwsemAcquire(
   site: string,
   write: boolean,
   trylock: boolean,
+  point: boolean,
 ): KGen<boolean> {
   if (!trylock) yield DOWN_MIGHT_SLEEP;
-  yield yieldPoint(site);
-  return yield* rwsemAcquireAt(k, sem, site, write, trylock);
-}
-
-function* rwsemAcquireAt(
-  k: Ctx,
-  sem: RwSemaphore,
-  site: string,
-  write: boolean,
-  trylock: boolean,
-): KGen<boolean> {
+  if (point) {
+    if (sem.lastSite !== site) {
+      sem.lastSite = site;
+      sem.lastPoint = yieldPoint(site);
+    }
+    yield sem.lastPoint!;
+  }
   if (skipped(k, sem, site, write)) return true;
+  const m = k.m;
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
   if (cost > 0) yield cost;
-  if (!trylock) lockdep(k.m).acquire(k, sem.name, site, false);
+  if (!trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, false);
   const free = sem.writer === null && sem.waitList.length === 0 && (!write || sem.readers === 0);
   if (free) {
     if (write) sem.writer = k.task;
@@ -152,29 +140,40 @@ function* rwsemAcquireAt(
     return true;
   }
   if (trylock) return false;
-  yield* waitForGrant(k, sem, write, site, bounce);
+  // rwsem_down_read_slowpath() / rwsem_down_write_slowpath(): queue, sleep until granted
+  const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
+  sem.waitList.push(w);
+  m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
+  for (;;) {
+    k.task.state = TASK_UNINTERRUPTIBLE;
+    if (w.granted) break;
+    yield SCHEDULE;
+  }
+  k.task.state = 0;
+  classStat(k, sem, write).contended(site, m.now - w.since, bounce);
+  m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
   acquired(k, sem, site, write, true, false);
   return true;
 }
 
 /** down_read() (also down_read_killable: signals are not modelled here) */
-export function* down_read(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
-  yield* rwsemAcquire(k, sem, site, false, false);
+export function down_read(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
+  return rwsemAcquire(k, sem, site, false, false, true) as KGen<unknown> as KGen<void>;
 }
 
 /** down_read_trylock(): fails if a writer holds it or anyone waits (RWSEM_READ_FAILED_MASK). */
 export function down_read_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
-  return rwsemAcquire(k, sem, site, false, true);
+  return rwsemAcquire(k, sem, site, false, true, true);
 }
 
 /** down_write() (also down_write_killable) */
-export function* down_write(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
-  yield* rwsemAcquire(k, sem, site, true, false);
+export function down_write(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
+  return rwsemAcquire(k, sem, site, true, false, true) as KGen<unknown> as KGen<void>;
 }
 
 /** down_write_trylock() */
 export function down_write_trylock(k: Ctx, sem: RwSemaphore, site: string): KGen<boolean> {
-  return rwsemAcquire(k, sem, site, true, true);
+  return rwsemAcquire(k, sem, site, true, true, true);
 }
 
 /** rwsem_wake() / rwsem_mark_wake(): hand the lock to the head waiter(s). */
@@ -221,7 +220,7 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   sem.readers--;
   const since = sem.readSince.shift() ?? m.now;
   classStat(k, sem, false).released(m.now - since);
-  lockdep(m).release(k, sem.name);
+  (sem.lockdep ??= lockdep(m)).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 1);
   if (sem.readers === 0) rwsemWake(k, sem);
 }
@@ -237,7 +236,7 @@ export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (cost > 0) yield cost;
   sem.writer = null;
   classStat(k, sem, true).released(m.now - sem.writeSince);
-  lockdep(m).release(k, sem.name);
+  (sem.lockdep ??= lockdep(m)).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 0);
   rwsemWake(k, sem);
 }
@@ -295,7 +294,7 @@ export function up_read_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
   sem.readers--;
   const since = sem.readSince.shift() ?? m.now;
   classStat(k, sem, false).released(m.now + acc.cost - since);
-  lockdep(m).release(k, sem.name);
+  (sem.lockdep ??= lockdep(m)).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 1);
   if (sem.readers === 0) rwsemWake(k, sem);
 }
@@ -304,9 +303,8 @@ export function up_read_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
  * down_write() for a caller that places its own yield point: might_sleep(), then the count's RMW,
  * and the wait in the queue when readers or a writer hold the lock.
  */
-export function* down_write_nopoint(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
-  yield DOWN_MIGHT_SLEEP;
-  yield* rwsemAcquireAt(k, sem, site, true, false);
+export function down_write_nopoint(k: Ctx, sem: RwSemaphore, site: string): KGen<void> {
+  return rwsemAcquire(k, sem, site, true, false, false) as KGen<unknown> as KGen<void>;
 }
 
 /** up_write() without a generator (kernel/locking/rwsem.c): release the count, hand off to the waiters. */
@@ -318,7 +316,7 @@ export function up_write_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
   acc.cost += sem.line.rmw(k);
   sem.writer = null;
   classStat(k, sem, true).released(m.now + acc.cost - sem.writeSince);
-  lockdep(m).release(k, sem.name);
+  (sem.lockdep ??= lockdep(m)).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 0);
   rwsemWake(k, sem);
 }

@@ -12,7 +12,7 @@ import {
 } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
-import { lockdep } from "./lockdep.js";
+import { type Lockdep, lockdep } from "./lockdep.js";
 import { type LockClassStat, lockStats } from "./lockstat.js";
 
 export class SpinLock {
@@ -31,6 +31,11 @@ export class SpinLock {
   readonly key: string;
   /** The unlock's yield point (interned once per lock, not per unlock). */
   readonly unlockPoint: Effect;
+  /** The last acquisition site and its yield point (most locks are taken at one or two sites). */
+  lastSite = "";
+  lastPoint: Effect | null = null;
+  /** The machine's lockdep (looked up once). */
+  lockdep: Lockdep | null = null;
   constructor(
     readonly name: string,
     instance?: string,
@@ -43,46 +48,51 @@ export class SpinLock {
   }
 }
 
+// Each lock and unlock is one generator (raw_spin_lock / raw_spin_unlock with what the flavour does
+// around it): every yield inside resumes through one level of yield* less than a call chain would.
+// The flavours are plain functions that do their part before the lock (preemption, irqs, bh off)
+// and return that generator; `yield* spin_lock(...)` runs it at once, as a generator function would.
+
 /** spin_lock(): disables preemption, then takes the lock or spins in FIFO order. */
-export function* spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+export function spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   k.preemptDisable();
-  yield* raw_spin_lock(k, lock, site);
+  return raw_spin_lock(k, lock, site, true, undefined);
 }
 
-function* raw_spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
-  yield yieldPoint(site);
-  yield* raw_spin_lock_at(k, lock, site);
+/** The site's yield point (the lock remembers the last site's: one Map lookup less per acquisition). */
+function sitePoint(lock: SpinLock, site: string): Effect {
+  if (lock.lastSite !== site) {
+    lock.lastSite = site;
+    lock.lastPoint = yieldPoint(site);
+  }
+  return lock.lastPoint!;
 }
 
 /**
- * spin_lock() for a caller that has already passed the site's yield point (or has none there, such
- * as a caller whose generator-free spin_lock_fast() found the lock taken): preemption off, then the
- * lock, spinning in FIFO order if needed.
+ * raw_spin_lock() at `site` (its yield point first when `point`): the lock word's RMW on its cache
+ * line, lockdep's order check, then the lock or a FIFO spin until spin_unlock() hands it over.
+ * Returns `ret` (the saved irq flags of the _irqsave flavour).
  */
-export function* spin_lock_nopoint(k: Ctx, lock: SpinLock, site: string): KGen<void> {
-  k.preemptDisable();
-  yield* raw_spin_lock_at(k, lock, site);
-}
-
-function* raw_spin_lock_at(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean, ret: T): KGen<T> {
+  if (point) yield sitePoint(lock, site);
   const m = k.m;
   m.touch(lock.key);
   if (m.disabledSites.has(site)) {
     lock.skips.push(k);
-    return;
+    return ret;
   }
   const bounce = lock.line.bouncesFor(k);
   const cost = lock.line.rmw(k);
   if (cost > 0) yield cost;
   const stats = (lock.stats ??= lockStats(m).get(lock.name));
   // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
-  lockdep(m).acquire(k, lock.name, site, false);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false);
   if (lock.owner === null && lock.waiters.length === 0) {
     lock.owner = k;
     lock.heldSince = m.now;
     stats.acquired(bounce);
     m.emit("lock_acquired", k.cpu.id, lock.name, site);
-    return;
+    return ret;
   }
   const since = m.now;
   m.emit("contention_begin", k.cpu.id, lock.name, site);
@@ -94,6 +104,17 @@ function* raw_spin_lock_at(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   m.emit("contention_end", k.cpu.id, lock.name, site);
   if (k.flowIn !== 0) m.flowIn(k, lock.name);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
+  return ret;
+}
+
+/**
+ * spin_lock() for a caller that has already passed the site's yield point (or has none there, such
+ * as a caller whose generator-free spin_lock_fast() found the lock taken): preemption off, then the
+ * lock, spinning in FIFO order if needed.
+ */
+export function spin_lock_nopoint(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+  k.preemptDisable();
+  return raw_spin_lock(k, lock, site, false, undefined);
 }
 
 /** spin_trylock() */
@@ -121,75 +142,78 @@ export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolea
   return true;
 }
 
-function* raw_spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
-  const m = k.m;
-  const skip = lock.skips.indexOf(k);
-  if (skip >= 0) {
-    lock.skips.splice(skip, 1);
+// What an unlock flavour does after raw_spin_unlock()
+const THEN_PREEMPT_ENABLE = 0; // spin_unlock(), spin_unlock_irqrestore() with irqs off before
+const THEN_IRQ_PREEMPT_ENABLE = 1; // spin_unlock_irq(), spin_unlock_irqrestore() with irqs on before
+const THEN_BH_ENABLE = 2; // spin_unlock_bh()
+
+/** raw_spin_unlock(): hand the lock to the first spinner or free it; then the flavour's enables. */
+function* raw_spin_unlock(k: Ctx, lock: SpinLock, then: number): KGen<void> {
+  const skip = lock.skips.length > 0 ? lock.skips.indexOf(k) : -1;
+  if (skip >= 0) lock.skips.splice(skip, 1);
+  else {
+    const m = k.m;
+    if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
+    yield lock.unlockPoint;
+    m.touch(lock.key);
+    (lock.stats ??= lockStats(m).get(lock.name)).released(m.now - lock.heldSince);
+    (lock.lockdep ??= lockdep(m)).release(k, lock.name);
+    m.emit("lock_released", k.cpu.id, lock.name, "");
+    const next = lock.waiters.shift();
+    if (next === undefined) lock.owner = null;
+    else {
+      lock.owner = next.k;
+      if (m.trace !== null) m.flowTo(next.k, lock.name);
+      // the waiter sees the lock word change: one cache-line transfer to it
+      m.kickSpinner(next.k, lock.line.rmw(next.k));
+    }
+  }
+  if (then === THEN_BH_ENABLE) {
+    yield BH_ENABLE;
     return;
   }
-  if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
-  yield lock.unlockPoint;
-  m.touch(lock.key);
-  (lock.stats ??= lockStats(m).get(lock.name)).released(m.now - lock.heldSince);
-  lockdep(m).release(k, lock.name);
-  m.emit("lock_released", k.cpu.id, lock.name, "");
-  const next = lock.waiters.shift();
-  if (next === undefined) {
-    lock.owner = null;
-    return;
-  }
-  lock.owner = next.k;
-  if (m.trace !== null) m.flowTo(next.k, lock.name);
-  // the waiter sees the lock word change: one cache-line transfer to it
-  m.kickSpinner(next.k, lock.line.rmw(next.k));
+  if (then === THEN_IRQ_PREEMPT_ENABLE) yield IRQ_ENABLE;
+  yield PREEMPT_ENABLE;
 }
 
 /** spin_unlock() */
-export function* spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
-  yield* raw_spin_unlock(k, lock);
-  yield PREEMPT_ENABLE;
+export function spin_unlock(k: Ctx, lock: SpinLock): KGen<void> {
+  return raw_spin_unlock(k, lock, THEN_PREEMPT_ENABLE);
 }
 
 /** spin_lock_irqsave(): returns the saved irq state for spin_unlock_irqrestore(). */
-export function* spin_lock_irqsave(k: Ctx, lock: SpinLock, site: string): KGen<boolean> {
+export function spin_lock_irqsave(k: Ctx, lock: SpinLock, site: string): KGen<boolean> {
   const flags = k.localIrqSave();
   k.preemptDisable();
-  yield* raw_spin_lock(k, lock, site);
-  return flags;
+  return raw_spin_lock(k, lock, site, true, flags);
 }
 
 /** spin_unlock_irqrestore() */
-export function* spin_unlock_irqrestore(k: Ctx, lock: SpinLock, flags: boolean): KGen<void> {
-  yield* raw_spin_unlock(k, lock);
-  if (!flags) yield IRQ_ENABLE;
-  yield PREEMPT_ENABLE;
+export function spin_unlock_irqrestore(k: Ctx, lock: SpinLock, flags: boolean): KGen<void> {
+  return raw_spin_unlock(k, lock, flags ? THEN_PREEMPT_ENABLE : THEN_IRQ_PREEMPT_ENABLE);
 }
 
 /** spin_lock_irq() */
-export function* spin_lock_irq(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+export function spin_lock_irq(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   k.localIrqDisable();
   k.preemptDisable();
-  yield* raw_spin_lock(k, lock, site);
+  return raw_spin_lock(k, lock, site, true, undefined);
 }
 
 /** spin_unlock_irq() */
-export function* spin_unlock_irq(k: Ctx, lock: SpinLock): KGen<void> {
-  yield* raw_spin_unlock(k, lock);
-  yield IRQ_ENABLE;
-  yield PREEMPT_ENABLE;
+export function spin_unlock_irq(k: Ctx, lock: SpinLock): KGen<void> {
+  return raw_spin_unlock(k, lock, THEN_IRQ_PREEMPT_ENABLE);
 }
 
 /** spin_lock_bh(): softirqs off on this CPU, then the lock. */
-export function* spin_lock_bh(k: Ctx, lock: SpinLock, site: string): KGen<void> {
+export function spin_lock_bh(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   k.localBhDisable();
-  yield* raw_spin_lock(k, lock, site);
+  return raw_spin_lock(k, lock, site, true, undefined);
 }
 
 /** spin_unlock_bh(): pending softirqs run at the local_bh_enable(). */
-export function* spin_unlock_bh(k: Ctx, lock: SpinLock): KGen<void> {
-  yield* raw_spin_unlock(k, lock);
-  yield BH_ENABLE;
+export function spin_unlock_bh(k: Ctx, lock: SpinLock): KGen<void> {
+  return raw_spin_unlock(k, lock, THEN_BH_ENABLE);
 }
 
 /**

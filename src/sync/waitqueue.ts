@@ -69,26 +69,42 @@ export function wake_up_all(m: Machine, wq: WaitQueueHead): number {
 }
 
 /** wait_event(): sleep (TASK_UNINTERRUPTIBLE) until cond() is true. */
-export function* wait_event(k: Ctx, wq: WaitQueueHead, cond: () => boolean, exclusive = false): KGen<void> {
+export function wait_event(k: Ctx, wq: WaitQueueHead, cond: () => boolean, exclusive = false): KGen<void> {
+  return __wait_event(k, wq, cond, exclusive, null);
+}
+
+/**
+ * The wait of wait_event() and wait_for_completion() as one generator (one yield* level per resume);
+ * `done` is the completion whose count the wait consumes at its end (wait_for_completion()).
+ */
+function* __wait_event(
+  k: Ctx,
+  wq: WaitQueueHead,
+  cond: () => boolean,
+  exclusive: boolean,
+  done: Completion | null,
+): KGen<void> {
   yield WAIT_MIGHT_SLEEP;
   yield wq.waitPoint;
   k.m.touch(wq.key);
-  if (cond()) return;
-  registry(k.m).add(wq);
-  const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
-  for (;;) {
-    // prepare_to_wait(): queue and set the state before testing the condition (no lost wake-up)
-    if (!wq.entries.includes(entry)) wq.entries.push(entry);
-    k.task.state = TASK_UNINTERRUPTIBLE;
-    if (cond()) break;
-    yield SCHEDULE;
-    yield wq.wokenPoint;
-    k.m.touch(wq.key);
+  if (!cond()) {
+    registry(k.m).add(wq);
+    const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
+    for (;;) {
+      // prepare_to_wait(): queue and set the state before testing the condition (no lost wake-up)
+      if (!wq.entries.includes(entry)) wq.entries.push(entry);
+      k.task.state = TASK_UNINTERRUPTIBLE;
+      if (cond()) break;
+      yield SCHEDULE;
+      yield wq.wokenPoint;
+      k.m.touch(wq.key);
+    }
+    // finish_wait()
+    k.task.state = TASK_RUNNING;
+    const i = wq.entries.indexOf(entry);
+    if (i >= 0) wq.entries.splice(i, 1);
   }
-  // finish_wait()
-  k.task.state = TASK_RUNNING;
-  const i = wq.entries.indexOf(entry);
-  if (i >= 0) wq.entries.splice(i, 1);
+  if (done !== null && done.done !== Number.MAX_SAFE_INTEGER) done.done--;
 }
 
 function checkLostWakeups(m: Machine, wqs: Set<WaitQueueHead>): void {
@@ -109,6 +125,8 @@ function checkLostWakeups(m: Machine, wqs: Set<WaitQueueHead>): void {
 export class Completion {
   done = 0;
   readonly wait: WaitQueueHead;
+  /** The wait's condition (built once per completion, not per wait). */
+  readonly isDone = (): boolean => this.done > 0;
   constructor(readonly name: string) {
     this.wait = new WaitQueueHead(name);
   }
@@ -127,9 +145,8 @@ export function complete_all(m: Machine, c: Completion): void {
 }
 
 /** wait_for_completion() */
-export function* wait_for_completion(k: Ctx, c: Completion): KGen<void> {
-  yield* wait_event(k, c.wait, () => c.done > 0, true);
-  if (c.done !== Number.MAX_SAFE_INTEGER) c.done--;
+export function wait_for_completion(k: Ctx, c: Completion): KGen<void> {
+  return __wait_event(k, c.wait, c.isDone, true, c);
 }
 
 /** completion_done() */

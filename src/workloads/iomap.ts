@@ -213,6 +213,7 @@ export class FsRun {
         yield* fn(k);
         self.finishedTasks++;
         if (self.finishedTasks === self.userTasks.length) self.endNs = self.m.now;
+        self.fs.onProgress?.();
       },
       { kthread: false },
     );

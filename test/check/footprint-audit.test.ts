@@ -5,7 +5,9 @@
 // sweep's ptp:MM:IDX), its VMA tree (tree:MM) and mm_lock_seq (seq:MM), every VMA's fields and lock
 // word (vma:ID; the reader side of the VMA lock is recorded as a read, since readers commute) and its
 // anon_vma (a write of vma:ID).
-// Not audited: frame contents, TLB entries and the src/sync locks' own state.
+// anon_vma (a write of vma:ID); every frame's contents, refcount, mapcount and flags (frame:F, a
+// write); every CPU's TLB entries (tlbmm:MM of the entry's mm).
+// Not audited: the src/sync locks' own state.
 import { describe, expect, it } from "vitest";
 import { footprintKeys } from "../../src/check/exhaustive.js";
 import { buildMmScenario, type MmScenarioConfig } from "../../src/check/mm.js";
@@ -30,6 +32,10 @@ interface VmaState {
 }
 
 interface Snapshot {
+  /** Frame contents, refcount, mapcount and flags (frame:F). */
+  frames: { content: Int32Array; refcount: Int32Array; mapcount: Int32Array; flags: Uint8Array; top: number };
+  /** Every CPU's TLB entries (tlbmm:MM of the entry's mm, before and after). */
+  tlb: { mm: Int32Array; vpn: Int32Array; pte: Int32Array };
   ptes: Map<MmStruct, Int32Array>;
   trees: Map<MmStruct, Vma[]>;
   seqs: Map<MmStruct, number>;
@@ -46,7 +52,22 @@ function lockWords(v: Vma): string {
 }
 
 function snapshot(sim: MmSim): Snapshot {
-  const s: Snapshot = { ptes: new Map(), trees: new Map(), seqs: new Map(), vmas: [] };
+  const fr = sim.frames;
+  const t = sim.tlbs;
+  const s: Snapshot = {
+    frames: {
+      content: fr.content.slice(0, fr.top * fr.words),
+      refcount: fr.refcount.slice(0, fr.top),
+      mapcount: fr.mapcount.slice(0, fr.top),
+      flags: fr.flags.slice(0, fr.top),
+      top: fr.top,
+    },
+    tlb: { mm: t.mm.slice(), vpn: t.vpn.slice(), pte: t.pte.slice() },
+    ptes: new Map(),
+    trees: new Map(),
+    seqs: new Map(),
+    vmas: [],
+  };
   const seen = new Set<Vma>();
   for (const mm of sim.mms) {
     s.ptes.set(mm, mm.pte.slice());
@@ -70,6 +91,29 @@ function snapshot(sim: MmSim): Snapshot {
 function unnamed(before: Snapshot, after: Snapshot, fp: Map<string, boolean>): string[] {
   const out: string[] = [];
   const wrote = (k: string) => fp.get(k) === true;
+  // frames: contents, refcount, mapcount, flags of frame F are written under frame:F
+  const fb = before.frames;
+  const fa = after.frames;
+  const w = fa.content.length / Math.max(1, fa.top);
+  for (let f = 1; f < fb.top; f++) {
+    let changed =
+      fb.refcount[f] !== fa.refcount[f] || fb.mapcount[f] !== fa.mapcount[f] || fb.flags[f] !== fa.flags[f];
+    for (let i = 0; !changed && i < w; i++) changed = fb.content[f * w + i] !== fa.content[f * w + i];
+    if (changed && !wrote(`frame:${f}`))
+      out.push(
+        `frame:${f} changed (ref ${fb.refcount[f]} -> ${fa.refcount[f]}, map ${fb.mapcount[f]} -> ${fa.mapcount[f]}, flags ${fb.flags[f]} -> ${fa.flags[f]})`,
+      );
+  }
+  // a frame handed out in this step (alloc) is the step's own until it is published by a PTE
+  // TLB entries: a change of an entry of mm M (fill, flush) is named by tlbmm:M (a fill on the
+  // CPU's own entry as a read: fills on different CPUs commute, a flush writes)
+  const tb = before.tlb;
+  const ta = after.tlb;
+  for (let i = 0; i < tb.mm.length; i++)
+    if (tb.mm[i] !== ta.mm[i] || tb.vpn[i] !== ta.vpn[i] || tb.pte[i] !== ta.pte[i])
+      for (const tag of new Set([tb.mm[i]!, ta.mm[i]!]))
+        if (tag !== 0 && !fp.has(`tlbmm:${tag - 1}`))
+          out.push(`tlb entry ${i} of mm ${tag - 1} changed (${tb.vpn[i]} -> ${ta.vpn[i]})`);
   for (const [mm, old] of before.ptes) {
     const now = mm.pte;
     for (let v = 0; v < old.length; v++)
@@ -91,7 +135,6 @@ function unnamed(before: Snapshot, after: Snapshot, fp: Map<string, boolean>): s
     if (lockWords(v) !== b.readers && !fp.has(key) && !fp.has(v.vm_lock.key) && !fp.has(v.refcnt.key))
       out.push(`${key} lock words ${b.readers} -> ${lockWords(v)}`);
   }
-  void after;
   return out;
 }
 
@@ -184,6 +227,20 @@ describe("footprint audit: every change of shared mm state is named by its step'
     expect(unnamed(before, snapshot(sim), new Map())).toEqual([`pte:${mm.id}:20 changed 0 -> 1`]);
     expect(unnamed(before, snapshot(sim), new Map([[`pte:${mm.id}:20`, true]]))).toEqual([]);
     expect(footprintKeys(new Int32Array(0))).toEqual([]);
+    // frames and TLB entries: a change without its key is reported, a tracked accessor names its own
+    const f = sim.frames.alloc();
+    const b2 = snapshot(sim);
+    sim.frames.content[f * sim.frames.words] = 7;
+    sim.tlbs.fill(1, mm.id, 5, 8);
+    expect(unnamed(b2, snapshot(sim), new Map())).toEqual([
+      `frame:${f} changed (ref 1 -> 1, map 0 -> 0, flags 0 -> 0)`,
+      `tlb entry ${64 + 5} of mm ${mm.id} changed (0 -> 5)`,
+    ]);
+    const rec = new Recorder();
+    b.m.footprint = rec;
+    sim.frames.store(f, 1, 9);
+    b.m.footprint = null;
+    expect([...rec.keys]).toEqual([[`frame:${f}`, true]]);
   });
 
   for (const [name, cfg, seeds] of [

@@ -55,38 +55,24 @@ function cases(name: string): { label: string; sets: SetOption[] }[] {
   return out;
 }
 
-/**
- * Known gaps: on these two bug scenarios the checker does not find within its budget what the timed
- * driver finds (pervma-bug-fork on 6.4.0, pervma-bug-pagewalk on 6.4.3; their dedicated -mini check
- * configurations do find it). `it.fails` keeps them visible: the test turns red when a gap closes, so
- * the entry can go.
- */
-const KNOWN_GAPS = new Set(["pervma-bug-fork on 6.4.0", "pervma-bug-pagewalk on 6.4.3"]);
-
 describe("the race checker finds what the timed driver finds, on every built-in mm scenario", () => {
   it("covers the built-in mm scenarios", () => {
     expect(MM_SCENARIOS).toEqual(expect.arrayContaining(["pervma-check-small", "pervma-fork-race"]));
   });
   for (const name of MM_SCENARIOS)
     for (const c of cases(name))
-      (KNOWN_GAPS.has(`${name} on ${c.label}`) ? it.fails : it)(
-        `${name} on ${c.label}`,
-        () => {
-          const s = load(name, c.sets);
-          const timed = new Set<string>();
-          for (const seed of SEEDS) for (const f of runScenario(s, { seed }).findings) timed.add(f.kind);
-          for (const kind of [...timed].sort())
-            for (const strategy of ["random", "pct"] as const) {
-              const t = checkTargetFor(s, { seed: SEEDS[0]!, kinds: [kind] });
-              // a schedule budget, not a wall-time one: the verdict is the same on any machine
-              // (a known gap is tried with a smaller budget: it documents the gap, and turns red when it closes)
-              const budget = KNOWN_GAPS.has(`${name} on ${c.label}`) ? 300 : 2000;
-              const r = check(t, { strategy, budget, timeS: 1e9, seed: 1, shrink: false });
-              expect(r.counterexample?.finding.kind, `${strategy} finds ${kind}`).toBe(kind);
-              // the counterexample (warm start included) replays to the same finding
-              expect(replay(t, r.counterexample!).reproduced).toBe(true);
-            }
-        },
-        600_000,
-      );
+      it(`${name} on ${c.label}`, () => {
+        const s = load(name, c.sets);
+        const timed = new Set<string>();
+        for (const seed of SEEDS) for (const f of runScenario(s, { seed }).findings) timed.add(f.kind);
+        for (const kind of [...timed].sort())
+          for (const strategy of ["random", "pct"] as const) {
+            const t = checkTargetFor(s, { seed: SEEDS[0]!, kinds: [kind] });
+            // a schedule budget, not a wall-time one: the verdict is the same on any machine
+            const r = check(t, { strategy, budget: 2000, timeS: 1e9, seed: 1, shrink: false });
+            expect(r.counterexample?.finding.kind, `${strategy} finds ${kind}`).toBe(kind);
+            // the counterexample (warm start included) replays to the same finding
+            expect(replay(t, r.counterexample!).reproduced).toBe(true);
+          }
+      }, 600_000);
 });

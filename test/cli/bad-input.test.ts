@@ -891,10 +891,10 @@ const CASES: Case[] = [
     expect: /--disable-site nope: no such lock site in 6\.4\.0; allowed: do_user_addr_fault:mmap_read_lock/,
   },
   {
-    name: "check a writeback scenario",
-    args: ["check", "iomap-s1"],
+    name: "check an engine-only scenario",
+    args: ["check", "softlockup-demo"],
     expect:
-      /the race checker explores the per-VMA-lock model; 5\.16 is a fs variant \(try 6\.3, 6\.4\.0, 6\.4\.3 or 6\.15\)/,
+      /the race checker explores the per-VMA-lock and the writeback models; generic is a sim variant \(try 6\.4\.0, 6\.4\.3, 5\.16 or 5\.17\)/,
   },
   {
     name: "check --kernel of the other model",
@@ -1052,10 +1052,19 @@ const CASES: Case[] = [
     name: "replay: other model",
     ...replayOf(() =>
       cx((d) => {
+        d.describe.model = "sim";
+      }),
+    ),
+    expect: /field "describe\.model": found "sim"; allowed: "mm" or "fs"/,
+  },
+  {
+    name: "replay: a writeback counterexample without its scenario",
+    ...replayOf(() =>
+      cx((d) => {
         d.describe.model = "fs";
       }),
     ),
-    expect: /field "describe\.model": found "fs"; allowed: "mm"/,
+    expect: /field "describe\.scenarioDoc": found undefined; allowed: the scenario as an object/,
   },
   {
     name: "replay: workloads not a list",

@@ -9,7 +9,7 @@ describe("race check: concurrent fsync on one file", () => {
     const r = check(iomapCheckTarget({ variant: "5.17", pages: 64, fsyncers: 2 }), {
       strategy: "random",
       budget: 150,
-      timeS: 60,
+      timeS: 1e9,
     });
     expect(r.verdict).toBe("no violation found");
     expect(r.schedules).toBe(150);
@@ -23,7 +23,7 @@ describe("race check: concurrent fsync on one file", () => {
         fsyncers: 2,
         disableLockSites: ["write_cache_pages:folio_lock"],
       }),
-      { strategy: "random", budget: 50, timeS: 60 },
+      { strategy: "random", budget: 50, timeS: 1e9 },
     );
     expect(r.verdict).toBe("violation");
     expect(r.counterexample).not.toBeNull();
@@ -33,7 +33,7 @@ describe("race check: concurrent fsync on one file", () => {
     const r = check(iomapCheckTarget({ variant: "newest", pages: 48, fsyncers: 3, physRunPages: 1 }), {
       strategy: "pct",
       budget: 60,
-      timeS: 60,
+      timeS: 1e9,
     });
     expect(r.verdict).toBe("no violation found");
   });

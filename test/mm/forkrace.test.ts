@@ -83,10 +83,10 @@ describe("fork race, explore driver", () => {
         { variant, cpus: 3, seed: 1, workloads: mini },
         { maxSteps: 5000, kinds: ["lost_update"] },
       );
-    const bad = check(t("6.4.0"), { strategy: "random", budget: 400, timeS: 60, seed: 1 });
+    const bad = check(t("6.4.0"), { strategy: "random", budget: 400, timeS: 1e9, seed: 1 });
     expect(bad.verdict).toBe("violation");
     expect(bad.counterexample).not.toBeNull();
-    const good = check(t("6.4.3"), { strategy: "random", budget: 150, timeS: 60, seed: 1, shrink: false });
+    const good = check(t("6.4.3"), { strategy: "random", budget: 150, timeS: 1e9, seed: 1, shrink: false });
     expect(good.verdict).toBe("no violation found");
   });
 
@@ -104,7 +104,7 @@ describe("fork race, explore driver", () => {
       strategy: "exhaustive",
       preemptionBound: 4,
       budget: 20_000,
-      timeS: 100,
+      timeS: 1e9,
       seed: 1,
       shrink: false,
     });
@@ -116,7 +116,7 @@ describe("fork race, explore driver", () => {
       { variant: "6.4.0", cpus: 3, seed: 1, workloads: mini },
       { maxSteps: 5000, kinds: ["lost_update"] },
     );
-    const r = check(t, { strategy: "pct", pctDepth: 5, budget: 1500, timeS: 60, seed: 1, shrink: false });
+    const r = check(t, { strategy: "pct", pctDepth: 5, budget: 1500, timeS: 1e9, seed: 1, shrink: false });
     expect(r.verdict).toBe("violation");
   });
 });

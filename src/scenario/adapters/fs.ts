@@ -93,7 +93,8 @@ export function deviceOverridesOf(fs: Fs): Partial<DeviceProfile> {
   };
 }
 
-function costsOf(s: Scenario, costs: Readonly<Record<string, number>>): FsCosts {
+/** The scenario's fs costs: its cost profile with the overrides that name fs costs. */
+export function fsCostsOf(s: Scenario, costs: Readonly<Record<string, number>>): FsCosts {
   const base = fsCosts(s.machine.costProfile as FsCostProfileName);
   const over: Record<string, number> = {};
   for (const k of Object.keys(base)) if (costs[k] !== undefined) over[k] = costs[k]!;
@@ -112,7 +113,7 @@ export const fsAdapter: Adapter = ({ scenario: s, variant, machine, costs, trace
   for (const site of s.kernel.disableLockSites) m.disabledSites.add(site);
   const run = new FsRun(m, {
     variant: applySwitches(iomapVariant(variant.name), s.kernel.switches),
-    costs: costsOf(s, costs),
+    costs: fsCostsOf(s, costs),
     device: deviceProfile(fs.device, deviceOverridesOf(fs)),
     fs: fsConfigOf(fs),
     files: fs.files.map(toFileSpec),

@@ -33,6 +33,7 @@ export const mmAdapter: Adapter = ({
   trace,
   machine,
   onProgress,
+  fastPaths,
 }) => {
   const workloads = s.workloads.filter((w) => w.enabled).map(toMmWorkload);
   const b = buildMmScenario(
@@ -50,6 +51,7 @@ export const mmAdapter: Adapter = ({
       workloads,
       stop: { onFinding: s.stop.onFinding },
       ...(trace ? { trace } : {}),
+      ...(fastPaths !== undefined ? { fastPaths } : {}),
     },
     bootKernel(machine),
   );

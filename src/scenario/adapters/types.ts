@@ -33,6 +33,8 @@ export interface AdapterInput {
   trace: TraceSink | null;
   /** Called after every slice of virtual time the runner drives (progress bars). */
   onProgress?: (simNs: number, events: number) => void;
+  /** mm model: the generator-free forms of uncontended steps (RunOptions.fastPaths). */
+  fastPaths?: boolean;
 }
 
 export interface AdapterRun {

@@ -1,0 +1,115 @@
+// The engine's event structure pinned: the queue events, generator resumptions, context switches and
+// lock statistics of fixed workloads, as the engine produced them before its per-event path was sped
+// up (single-generator lock primitives, one object per hrtimer sleep, irq requests as queue events).
+// Any change of what happens (not only of how fast) moves one of these counts: a speed-up must
+// leave them as they are, as it leaves every scenario's results JSON byte-identical.
+import { describe, expect, it } from "vitest";
+import { wlPingpong, wlResource, wlTimeouts } from "../../src/bench/simpy.js";
+import { condResched } from "../../src/sim/effects.js";
+import {
+  bootKernel,
+  down_read,
+  down_write,
+  lockStats,
+  RwSemaphore,
+  SpinLock,
+  spin_lock,
+  spin_unlock,
+  up_read,
+  up_write,
+} from "../../src/sync/index.js";
+
+const CR = condResched("test/engine.c", 1);
+
+describe("the engine's event structure is unchanged by its speed-ups", () => {
+  it("SimPy's workloads: the same events, resumptions and switches", () => {
+    const f = (r: { events: number; resumptions: number; switches: number }) => [
+      r.events,
+      r.resumptions,
+      r.switches,
+    ];
+    expect(f(wlTimeouts(1000, 2000))).toEqual([730554, 1090830, 366276]);
+    expect(f(wlResource(64, 40000))).toEqual([90215, 440719, 88233]);
+    expect(f(wlPingpong(20000))).toEqual([200565, 220409, 120154]);
+  });
+
+  it("a spinlock and rwsem storm: the same operations, events, resumptions and lock_stat rows", () => {
+    const m = bootKernel({ cpus: 4, preempt: "none", seed: 3 });
+    const lock = new SpinLock("pin_lock");
+    const sem = new RwSemaphore("pin_sem");
+    let ops = 0;
+    for (let c = 0; c < 4; c++)
+      m.createTask(`pin/${c}`, c, function* (k) {
+        for (;;) {
+          yield* spin_lock(k, lock, "pin:spin_lock");
+          yield 200;
+          yield* spin_unlock(k, lock);
+          if (c === 0) {
+            yield* down_write(k, sem, "pin:down_write");
+            yield 500;
+            yield* up_write(k, sem);
+          } else {
+            yield* down_read(k, sem, "pin:down_read");
+            yield 300;
+            yield* up_read(k, sem);
+          }
+          yield 1000;
+          yield CR;
+          ops++;
+        }
+      });
+    m.run(5e6);
+    expect({ ops, events: m.queue.popped, res: m.resumptions, stats: lockStats(m).rows() }).toEqual({
+      ops: 4759,
+      events: 43091,
+      res: 69045,
+      stats: [
+        {
+          class: "pin_sem-R",
+          "con-bounces": 3565,
+          contentions: 3565,
+          "waittime-min": 1800,
+          "waittime-max": 3500,
+          "waittime-total": 7489000,
+          "waittime-avg": 2101,
+          "acq-bounces": 3569,
+          acquisitions: 3570,
+          "holdtime-min": 400,
+          "holdtime-max": 2050,
+          "holdtime-total": 1787300,
+          "holdtime-avg": 501,
+        },
+        {
+          class: "pin_lock",
+          "con-bounces": 2378,
+          contentions: 2378,
+          "waittime-min": 200,
+          "waittime-max": 400,
+          "waittime-total": 713400,
+          "waittime-avg": 300,
+          "acq-bounces": 4762,
+          acquisitions: 4763,
+          "holdtime-min": 200,
+          "holdtime-max": 200,
+          "holdtime-total": 952600,
+          "holdtime-avg": 200,
+        },
+        {
+          class: "pin_sem-W",
+          "con-bounces": 1,
+          contentions: 1189,
+          "waittime-min": 2000,
+          "waittime-max": 3730,
+          "waittime-total": 2712090,
+          "waittime-avg": 2281,
+          "acq-bounces": 1190,
+          acquisitions: 1190,
+          "holdtime-min": 600,
+          "holdtime-max": 600,
+          "holdtime-total": 714000,
+          "holdtime-avg": 600,
+        },
+      ],
+    });
+  });
+});
