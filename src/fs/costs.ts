@@ -3,7 +3,8 @@
 // lockup in iomap_finish_ioend()" (<20220110233746.GB945095@dread.disaster.area>: 10.1 GB written
 // back with 715 ms of completion CPU, 290 ns per page, on an idle VM); "Wang" = Wang Yugui's 2023
 // throughput report with Dave's profile (<20230509221411.GU3223426@dread.disaster.area>); "cal" =
-// measurements of this project's Linux 6.18 VM listed in docs/fs.md; [est] = an engineering
+// measurements of this project's Linux 6.18 VM listed in docs/fs.md; "calib/..." = a program in
+// this repository and its output beside it (calib/*.out.txt); [est] = an engineering
 // estimate, overridable per scenario (`costs:`). Contention is NOT in these numbers: the i_pages
 // xa_lock, i_ioend_lock and the page wait-queue locks are src/sync locks, and what they add
 // (spinning, cache-line transfers) comes from who else holds or wants them. Steal time comes from
@@ -18,9 +19,9 @@ export interface FsCosts {
   largeFolioExtraNs: number;
   /** extra per page of a large folio. [cal: 0.7 µs per 1 MiB folio vs 170 ns per 4 KiB folio -> (700-170-50)/256 ≈ 2 ns/page] */
   largeFolioPerPageNs: number;
-  /** __wake_up_common per wait-queue entry walked (wake_page_function's key compare). [est 80 ns] */
+  /** __wake_up_common per wait-queue entry walked (wake_page_function's key compare): entries on other tasks' stacks, one cache miss each. [calib/writeback_locks.c waitq_walk_cold: 336 ns] */
   waitqueueWalkEntryNs: number;
-  /** try_to_wake_up of one waiter (enqueue on its runqueue, maybe an IPI). [est 1 µs] */
+  /** try_to_wake_up of one sleeping waiter on another vCPU (enqueue, reschedule IPI: a VM exit in a guest). [calib/writeback_locks.c futex_wake_one: 6.6 µs of the waker's CPU time, getpid subtracted, loaded KVM guest] */
   tryToWakeUpNs: number;
   /** bio_for_each_*_all per bvec. [est 20 ns] */
   bioWalkPerBvecNs: number;
@@ -68,8 +69,8 @@ export const DEFAULT_FS_COSTS: FsCosts = {
   iPagesEndHoldNs: 100,
   largeFolioExtraNs: 50,
   largeFolioPerPageNs: 2,
-  waitqueueWalkEntryNs: 80,
-  tryToWakeUpNs: 1000,
+  waitqueueWalkEntryNs: 336,
+  tryToWakeUpNs: 6600,
   bioWalkPerBvecNs: 20,
   ioendOverheadNs: 300,
   sortCompareNs: 30,

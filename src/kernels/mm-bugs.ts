@@ -150,6 +150,19 @@ export const MM_BUGS: readonly MmBug[] = [
     kinds: ["bad_unlock_balance"],
     symptom: "WARNING: bad unlock balance detected! (__bad_area's mmap_read_unlock under the VMA lock)",
   },
+  {
+    id: "9bbffee67ffd",
+    short: "recycled-vma",
+    subject: "mm: fix a UAF when vma->mm is freed after vma->vm_refcnt got dropped",
+    introduced: "6.15",
+    fixedIn: "6.15.10",
+    fix: { kind: "switch", name: "grabRecycledVmaMm", fixed: true, buggy: false },
+    scenario: "pervma-bug-recycled-vma",
+    checkScenario: "pervma-bug-recycled-vma-mini",
+    kinds: ["use_after_free"],
+    symptom:
+      "BUG: KASAN: slab-use-after-free in rcuwait_wake_up (vma_refcount_put wakes the writer of a recycled VMA's freed mm)",
+  },
 ];
 
 export function findMmBug(idOrShort: string): MmBug | undefined {

@@ -31,6 +31,8 @@ const V63: MmSwitches = {
   pageWalkLock: false,
   munmapReattachOnError: true,
   ppcBadAccessFallback: true,
+  // D1 has no vm_refcnt (nothing to grab); 6.15 as modelled is 6.15.10+, with the fix
+  grabRecycledVmaMm: true,
   arch: "x86",
 };
 
@@ -153,6 +155,10 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
   ppcBadAccessFallback: {
     summary:
       "powerpc: access errors under the VMA lock fall back to mmap_lock (powerpc/mm: fix mmap_lock bad unlock)",
+  },
+  grabRecycledVmaMm: {
+    summary:
+      "6.15: vma_start_read pins a recycled VMA's mm (mmgrab) while it drops its reference (9bbffee67ffd)",
   },
   arch: { values: ["x86", "arm64", "powerpc"], summary: "fault handler shape" },
 };

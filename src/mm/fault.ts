@@ -50,7 +50,9 @@ import {
   touchVmaReader,
   VSR_EAGAIN,
   VSR_FAIL,
+  VSR_RECYCLED,
   vma_end_read,
+  vma_put_recycled,
   vma_start_read,
   vma_start_write,
   vmaModify,
@@ -124,7 +126,9 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
           ? yield* lvurTries(th, mm, vpn, 0)
           : r === RETRY_WALK
             ? yield* lvurTries(th, mm, vpn, 1)
-            : r;
+            : r instanceof Recycled
+              ? yield* lvurDropRecycled(th, r.v, r.rcu)
+              : r;
     } else v = yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, mm, vpn));
   }
   let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
@@ -304,12 +308,14 @@ function* lvurTries(th: MmThread, mm: MmStruct, vpn: number, from: number): KGen
       touch(th, `tree:${mm.id}`, false);
     }
     const r = lvurLock(th, mm, vpn, v, inc, rcu);
+    if (r === RECYCLED) return yield* lvurDropRecycled(th, v, rcu);
     if (r !== RETRY_WALK) return r;
   }
   return lvurGiveUp(th, vpn);
 }
 
 const RETRY_WALK = 1 as const;
+const RECYCLED = 3 as const;
 const LVUR_SLOW = 2 as const;
 const LVUR_RCU_SITE = "lock_vma_under_rcu:rcu_read_lock";
 
@@ -323,12 +329,27 @@ function lvurTryFast(
   th: MmThread,
   mm: MmStruct,
   vpn: number,
-): Vma | null | typeof RETRY_WALK | typeof LVUR_SLOW {
+): Vma | null | typeof RETRY_WALK | typeof LVUR_SLOW | Recycled {
   if (th.cost > 0 || th.sim.injectedDelay(Y_VMA_START_READ.site) > 0 || tracing(th)) return LVUR_SLOW;
   const rcu = !th.sim.disabled.has(LVUR_RCU_SITE);
   const v = lvurWalk(th, mm, vpn, rcu);
   if (v === null) return null;
-  return lvurLock(th, mm, vpn, v, v.incarnation, rcu);
+  const r = lvurLock(th, mm, vpn, v, v.incarnation, rcu);
+  return r === RECYCLED ? new Recycled(v, rcu) : r;
+}
+
+/** lvurTryFast's result for a VMA recycled into another mm (rare: the drop needs the generator). */
+class Recycled {
+  constructor(
+    readonly v: Vma,
+    readonly rcu: boolean,
+  ) {}
+}
+
+/** D2: the VMA now belongs to another mm: drop the reference vma_start_read took, then fall back. */
+function* lvurDropRecycled(th: MmThread, v: Vma, rcu: boolean): KGen<null> {
+  yield* vma_put_recycled(th, v);
+  return inval(th, rcu);
 }
 
 function lvurGiveUp(th: MmThread, vpn: number): null {
@@ -368,7 +389,7 @@ function lvurLock(
   v: Vma,
   inc: number,
   rcu: boolean,
-): Vma | null | typeof RETRY_WALK {
+): Vma | null | typeof RETRY_WALK | typeof RECYCLED {
   const sim = th.sim;
   const sw = sim.sw;
   const fl = th.fl;
@@ -382,6 +403,7 @@ function lvurLock(
     );
   const how = vma_start_read(th, mm, v, "lock_vma_under_rcu:vma_start_read");
   if (how === VSR_FAIL) return inval(th, rcu);
+  if (how === VSR_RECYCLED) return RECYCLED;
   if (how === VSR_EAGAIN) {
     // D2: detached; vma_start_read dropped the RCU section, retry the walk
     if (rcu) sim.rcuReadUnlock(cpu);

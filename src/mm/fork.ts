@@ -25,7 +25,7 @@ import {
   VM_SHARED,
   type Vma,
 } from "./types.js";
-import { vma_mark_attached, vma_start_write } from "./vma_lock.js";
+import { mmdrop, vma_mark_attached, vma_start_write } from "./vma_lock.js";
 import { VM } from "./vmstat.js";
 
 const Y_COPY = yp("copy_pte_range:pte_offset_map_lock");
@@ -183,4 +183,6 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   }
   sim.note(th.cpu, "exit_mmap", 0, mm.id);
   yield* mmap_write_unlock(th, mm, held);
+  // __mmput's mmdrop: the last user's reference to the mm_struct (freed unless someone pinned it)
+  mmdrop(th, mm);
 }

@@ -46,6 +46,11 @@ export interface MmSwitches {
    * ("powerpc/mm: fix mmap_lock bad unlock", squashed into the series before 6.4-rc1).
    */
   ppcBadAccessFallback: boolean;
+  /**
+   * D2: vma_start_read checks vm_mm itself and pins a recycled VMA's other mm (mmgrab) around
+   * vma_refcount_put (9bbffee67ffd, 6.15.10 / 6.16.1); false: the put wakes that mm's writer unpinned.
+   */
+  grabRecycledVmaMm: boolean;
   /** Architecture of the fault handler: x86 do_user_addr_fault, arm64 do_page_fault, powerpc ___do_page_fault. */
   arch: Arch;
 }
@@ -100,4 +105,7 @@ export const MM_YIELDS = [
   "find_mergeable_anon_vma:reusable_anon_vma",
   "get_vma_policy:mpol_get",
   "queue_pages_pte_range:pte_offset_map_lock",
+  "vma_start_read:vma_refcount_put",
+  "vma_refcount_put:rcuwait_wake_up",
+  "__vma_enter_locked:rcuwait_wait_event",
 ] as const;

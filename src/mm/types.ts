@@ -210,6 +210,10 @@ export class MmStruct {
   /** Threads of this mm (user tasks). */
   users = 0;
   dead = false;
+  /** mm->mm_count (mmgrab/mmdrop, an atomic_t): the mm_struct is freed when it drops to zero. */
+  readonly mm_count: Atomic;
+  /** Who freed the mm_struct (__mmdrop), as KASAN names the task; null while it is live. */
+  freedBy: string | null = null;
   brkStart = 0;
   brkEnd = 0;
   /**
@@ -233,6 +237,7 @@ export class MmStruct {
     this.cpumask = new Uint8Array(ncpu);
     this.mmap_lock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${id}`);
     this.pgtables = new PageTables(id, vaPages);
+    this.mm_count = new Atomic("mm_count", `mm_count:${id}`, 1);
   }
 
   /** The cache line of mmap_lock's count and of mm_lock_seq. */

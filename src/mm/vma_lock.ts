@@ -8,8 +8,9 @@ import { type KGen, SCHEDULE } from "../sim/effects.js";
 import { TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sim/task.js";
 import { atomic_add_return, refcount_inc_not_zero_limited } from "../sync/atomic.js";
 import { down_read_trylock_fast, down_write_nopoint, up_read_fast, up_write_fast } from "../sync/rwsem.js";
+import { kasan_report } from "./debug.js";
 import { charge, holdsMmapWrite } from "./locking.js";
-import { type MmThread, touch, tracing } from "./thread.js";
+import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
 import {
   VM_REFCNT_EXCLUDE_READERS_FLAG as F,
   type MmStruct,
@@ -50,6 +51,21 @@ export const VSR_LOCKED = 1;
 export const VSR_SKIPPED = 2;
 /** D2: the VMA is detached (refcount 0); the caller retries the walk. */
 export const VSR_EAGAIN = 3;
+/** D2: the VMA was recycled into another mm; the reference is still held: drop it with vma_put_recycled. */
+export const VSR_RECYCLED = 4;
+
+// D2 windows of the recycled-VMA race (9bbffee67ffd): between the reader's increment and its put,
+// between the put's decrement and its rcuwait_wake_up, and between a writer's refcount_add and its
+// wait-condition check in __vma_enter_locked. Each also takes an injected delay.
+const Y_RECYCLED_PUT = yp("vma_start_read:vma_refcount_put");
+const Y_RECYCLED_WAKE = yp("vma_refcount_put:rcuwait_wake_up");
+const Y_ENTER_LOCKED = yp("__vma_enter_locked:rcuwait_wait_event");
+
+function* window(th: MmThread, e: ReturnType<typeof yp>, site: string): KGen<void> {
+  yield* yieldAt(th, e);
+  const delay = th.sim.timed ? th.sim.injectedDelay(site) : 0;
+  if (delay > 0) yield delay; // fault injection: an mdelay() in the window
+}
 
 /** vma_start_read (include/linux/mm.h 6.4 D1; mm/mmap_lock.c 6.15 D2). Caller is in an RCU read section. */
 export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string): number {
@@ -78,12 +94,10 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
   const old = refcount_inc_not_zero_limited(th.k, v.refcnt, VM_REFCNT_LIMIT, th);
   if (old === 0) return VSR_EAGAIN;
   if (old + 1 > VM_REFCNT_LIMIT) return VSR_FAIL;
-  // 3. recycled into another mm (SLAB_TYPESAFE_BY_RCU): vm_mm is on the VMA's first line
+  // 3. recycled into another mm (SLAB_TYPESAFE_BY_RCU): vm_mm is on the VMA's first line; the
+  // caller drops the reference (vma_put_recycled: where the yields of the race are)
   th.cost += v.line.read(th.k);
-  if (v.vm_mm !== mm) {
-    vma_refcount_put(th, v);
-    return VSR_FAIL;
-  }
+  if (v.vm_mm !== mm) return VSR_RECYCLED;
   // 4. re-check the sequence with the reference held
   if (seqMatches(th, v, mm)) {
     vma_refcount_put(th, v);
@@ -93,18 +107,78 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
   return VSR_LOCKED;
 }
 
-/** vma_refcount_put (mm/mmap_lock.c 6.15): __refcount_dec_and_test; the last reader wakes a waiting writer/detacher. */
+/** vma_refcount_put (include/linux/mm.h 6.15): __refcount_dec_and_test; the last reader wakes a waiting writer/detacher. */
 function vma_refcount_put(th: MmThread, v: Vma): void {
   const mm = v.vm_mm;
+  if (vma_refcount_dec(th, v) && mm !== null) rcuwait_wake_up(th, mm, v.start);
+}
+
+/** vma_refcount_put's decrement: does the new count ask for a wake-up (flag set, at most F + 1)? */
+function vma_refcount_dec(th: MmThread, v: Vma): boolean {
   const n = atomic_add_return(th.k, v.refcnt, -1, th);
   if (n < 0) {
     th.sim.finding("model_bookkeeping", [th.cpu], [v.start], `vm_refcnt of ${v.describe()} below zero`);
     v.vm_refcnt = 0;
   }
-  if (mm !== null && n & F && n <= F + 1) {
-    const w = mm.vma_writer_wait;
-    if (w !== null) th.sim.m.wakeUpProcess(w.task, "vm_lock"); // rcuwait_wake_up(&mm->vma_writer_wait)
+  return (n & F) !== 0 && n <= F + 1;
+}
+
+/** rcuwait_wake_up(&mm->vma_writer_wait) (kernel/exit.c): reads the waiter of an mm_struct that may be freed. */
+function rcuwait_wake_up(th: MmThread, mm: MmStruct, vpn: number): void {
+  if (tracing(th)) touch(th, `mm:${mm.id}`, false);
+  if (mm.freedBy !== null) {
+    kasan_report(
+      th,
+      "rcuwait_wake_up",
+      false,
+      8,
+      {
+        cache: "mm_struct",
+        name: `mm_struct of mm ${mm.id}`,
+        freedBy: mm.freedBy,
+        freedIn: "__mmdrop (mmput at exit)",
+      },
+      vpn,
+    );
+    return;
   }
+  const w = mm.vma_writer_wait;
+  if (w !== null) th.sim.m.wakeUpProcess(w.task, "vm_lock");
+}
+
+/** mmgrab (include/linux/sched/mm.h): pin the mm_struct. */
+export function mmgrab(th: MmThread, mm: MmStruct): void {
+  if (tracing(th)) touch(th, `mm:${mm.id}`, true);
+  atomic_add_return(th.k, mm.mm_count, 1, th);
+}
+
+/** mmdrop (include/linux/sched/mm.h): the last reference frees the mm_struct (__mmdrop). */
+export function mmdrop(th: MmThread, mm: MmStruct): void {
+  if (tracing(th)) touch(th, `mm:${mm.id}`, true);
+  if (atomic_add_return(th.k, mm.mm_count, -1, th) !== 0) return;
+  const t = th.k.task;
+  mm.freedBy = `${t.comm}/${t.pid}`;
+  mm.vma_writer_wait = null;
+}
+
+/**
+ * Drop the reference vma_start_read took on a VMA recycled into another mm (VSR_RECYCLED), in RCU.
+ * Since 9bbffee67ffd (mm/mmap_lock.c vma_start_read, 6.15.10) vma_start_read pins that mm with
+ * mmgrab around vma_refcount_put; before it lock_vma_under_rcu saw vm_mm != mm and called
+ * vma_end_read, whose put could wake the writer of an mm that had exited meanwhile (the model
+ * keeps the check at vma_start_read's step 3 in both versions).
+ */
+export function* vma_put_recycled(th: MmThread, v: Vma): KGen<void> {
+  const other = v.vm_mm!;
+  yield* window(th, Y_RECYCLED_PUT, "vma_start_read:vma_refcount_put");
+  const grab = th.sim.sw.grabRecycledVmaMm;
+  if (grab) mmgrab(th, other);
+  touchVmaReader(th, v);
+  if (vma_refcount_dec(th, v)) {
+    yield* window(th, Y_RECYCLED_WAKE, "vma_refcount_put:rcuwait_wake_up");
+    rcuwait_wake_up(th, other, v.start);
+  }
+  if (grab) mmdrop(th, other);
 }
 
 /** vma_end_read (include/linux/mm.h 6.4: up_read inside an RCU bracket; 6.15: vma_refcount_put). */
@@ -170,7 +244,8 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
     if (v.vm_refcnt !== 0) {
       // __vma_start_exclude_readers: refcount_add(F), wait for vm_refcnt == F + 1
       atomic_add_return(k, v.refcnt, F, th);
-      if (v.vm_refcnt !== F + 1 && v.vm_refcnt > F) yield* charge(th);
+      if (v.vm_refcnt !== F + 1 && v.vm_refcnt > F)
+        yield* window(th, Y_ENTER_LOCKED, "__vma_enter_locked:rcuwait_wait_event");
       for (let guard = 0; v.vm_refcnt !== F + 1 && v.vm_refcnt > F; guard++) {
         if (guard > 1_000_000) throw new Error("vma_start_write: readers never drained");
         waited = true;
@@ -217,7 +292,7 @@ export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
   // __vma_exclude_readers_for_detach: wait for the transient readers to drop their references
   const mm = v.vm_mm!;
   atomic_add_return(k, v.refcnt, F, th);
-  if (v.vm_refcnt !== F) yield* charge(th);
+  if (v.vm_refcnt !== F) yield* window(th, Y_ENTER_LOCKED, "__vma_enter_locked:rcuwait_wait_event");
   for (let guard = 0; v.vm_refcnt !== F; guard++) {
     if (guard > 1_000_000) throw new Error("vma_mark_detached: readers never drained");
     mm.vma_writer_wait = k;
@@ -231,6 +306,8 @@ export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
 
 /** vma_mark_attached (include/linux/mm.h 6.15: refcount 1; 6.4 vma_mark_detached(false): clear the flag). */
 export function vma_mark_attached(th: MmThread, v: Vma): void {
+  // a recycled object's new attach is a write of the VMA a stale reader may still increment
+  if (tracing(th)) touch(th, `vma:${v.id}`, true);
   if (th.sim.sw.vmaLockImpl === "rwsem") {
     th.cost += v.line.write(th.k);
     v.detached = false;

@@ -144,6 +144,9 @@ export const Kernel = z
             "find_mergeable_anon_vma:reusable_anon_vma": Duration.optional(),
             "anon_vma_clone:anon_vma_chain_alloc": Duration.optional(),
             "get_vma_policy:mpol_get": Duration.optional(),
+            "vma_start_read:vma_refcount_put": Duration.optional(),
+            "vma_refcount_put:rcuwait_wake_up": Duration.optional(),
+            "__vma_enter_locked:rcuwait_wait_event": Duration.optional(),
           })
           .optional()
           .describe(

@@ -426,7 +426,7 @@ function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {
 }
 
 /** Each fork-race writer's hot pages (offsets into the region), by hotPlacement. */
-function hotPageLists(
+export function hotPageLists(
   h: WorkloadHost,
   w: ForkRace,
   index: number,

@@ -133,3 +133,39 @@ describe("606c812eb1d5's reproducer", () => {
     expect(off.vmstat.vma_lock_abort - livelocks).toBe(on.vmstat.vma_lock_abort);
   }, 120_000);
 });
+
+describe("9bbffee67ffd's reproducer", () => {
+  const b = findMmBug("9bbffee67ffd")!;
+  const s = builtin(b.scenario);
+
+  it("fix off: the fault's vma_refcount_put wakes the writer of the child's freed mm, reported as KASAN prints it", () => {
+    const off = runScenario(withFix(s, b.fix, false), { seed: 1 });
+    const f = off.findings.find((x) => x.kind === "use_after_free")!;
+    expect(f.message).toMatch(
+      /^BUG: KASAN: slab-use-after-free in rcuwait_wake_up: mm_struct of mm \d+ \(mm_struct\)/,
+    );
+    const lines = off.dmesg.map((d) => d.line);
+    const at = lines.indexOf("BUG: KASAN: slab-use-after-free in rcuwait_wake_up");
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at - 1]).toBe("==================================================================");
+    expect(lines[at + 1]).toMatch(/^Read of size 8 at addr \(mm_struct of mm \d+\) by task pft-0\/\d+$/);
+    expect(lines.slice(at, at + 12)).toContain(" which belongs to the cache mm_struct");
+    expect(lines.slice(at, at + 12).some((l) => /^Freed by task forker-child\/\d+:$/.test(l))).toBe(true);
+    // every recycled VMA that reaches the race falls back to mmap_lock (vma_lock_abort), as with the fix
+    expect(off.counters.fork).toBeGreaterThan(100);
+  }, 120_000);
+
+  it("fix on: mmgrab keeps the mm alive across the put: no finding over ten seeds", () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+      const on = runScenario(withFix(s, b.fix, true), { seed });
+      expect(on.findings).toEqual([]);
+      expect(on.counters.fork).toBeGreaterThan(100);
+    }
+  }, 300_000);
+
+  it("without the injected delays the timed driver does not hit the window (nanoseconds wide)", () => {
+    const plain = { ...s, kernel: { ...s.kernel, faultInjection: undefined } } as Scenario;
+    for (const seed of [1, 2])
+      expect(runScenario(withFix(plain, b.fix, false), { seed }).findings).toEqual([]);
+  }, 120_000);
+});
