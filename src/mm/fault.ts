@@ -120,15 +120,23 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
       // lock_vma_under_rcu's time point here, its first try without a generator when that try
       // needs no yield (the generator form goes on from where the try left off)
       if (th.cost > 0) yield th.charge();
-      const r = lvurTryFast(th, mm, vpn);
-      v =
-        r === LVUR_SLOW
-          ? yield* lvurTries(th, mm, vpn, 0)
-          : r === RETRY_WALK
-            ? yield* lvurTries(th, mm, vpn, 1)
-            : r instanceof Recycled
-              ? yield* lvurDropRecycled(th, r.v, r.rcu)
-              : r;
+      if (lvurFastOk(th)) {
+        // lvurTries' first try, its steps in this generator: the walk, the yield point (timed: the
+        // walk's time passes), the lock
+        const rcu = !sim.disabled.has(LVUR_RCU_SITE);
+        const w = lvurWalk(th, mm, vpn, rcu);
+        if (w !== null) {
+          const inc = w.incarnation;
+          if (th.cost > 0) yield th.charge();
+          const r = lvurLock(th, mm, vpn, w, inc, rcu);
+          v =
+            r === RETRY_WALK
+              ? yield* lvurTries(th, mm, vpn, 1)
+              : r === RECYCLED
+                ? yield* lvurDropRecycled(th, w, rcu)
+                : r;
+        }
+      } else v = yield* lvurTries(th, mm, vpn, 0);
     } else v = yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, mm, vpn));
   }
   let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
@@ -316,34 +324,15 @@ function* lvurTries(th: MmThread, mm: MmStruct, vpn: number, from: number): KGen
 
 const RETRY_WALK = 1 as const;
 const RECYCLED = 3 as const;
-const LVUR_SLOW = 2 as const;
 const LVUR_RCU_SITE = "lock_vma_under_rcu:rcu_read_lock";
 
 /**
- * The first try of lvurTries without a generator (timed driver, after lock_vma_under_rcu's time
- * point): with no CPU time pending and no injected delay, the yield point between the walk and the
- * lock yields nothing, so the try is the walk and the lock. LVUR_SLOW (nothing done) otherwise;
- * RETRY_WALK when the try found a detached VMA (the generator form goes on with the next try).
+ * Whether do_user_addr_fault may run lvurTries' first try in its own generator (timed driver, after
+ * lock_vma_under_rcu's time point): no injected delay at the window and no footprints to record, so
+ * the try is the walk, the yield point's charge and the lock, as lvurTries makes them.
  */
-function lvurTryFast(
-  th: MmThread,
-  mm: MmStruct,
-  vpn: number,
-): Vma | null | typeof RETRY_WALK | typeof LVUR_SLOW | Recycled {
-  if (th.cost > 0 || th.sim.injectedDelay(Y_VMA_START_READ.site) > 0 || tracing(th)) return LVUR_SLOW;
-  const rcu = !th.sim.disabled.has(LVUR_RCU_SITE);
-  const v = lvurWalk(th, mm, vpn, rcu);
-  if (v === null) return null;
-  const r = lvurLock(th, mm, vpn, v, v.incarnation, rcu);
-  return r === RECYCLED ? new Recycled(v, rcu) : r;
-}
-
-/** lvurTryFast's result for a VMA recycled into another mm (rare: the drop needs the generator). */
-class Recycled {
-  constructor(
-    readonly v: Vma,
-    readonly rcu: boolean,
-  ) {}
+function lvurFastOk(th: MmThread): boolean {
+  return th.sim.injectedDelay(Y_VMA_START_READ.site) === 0 && !tracing(th);
 }
 
 /** D2: the VMA now belongs to another mm: drop the reference vma_start_read took, then fall back. */
