@@ -75,9 +75,15 @@ describe("writeback model events", () => {
 });
 
 /** A traced run of scenario `name` on `variant`. */
-function traceOf(name: string, variant: string, seed: number, sink?: ChromeTraceWriter): TraceEvent[] {
+function traceOf(
+  name: string,
+  variant: string,
+  seed: number,
+  sink?: ChromeTraceWriter,
+  sets: { path: string; value: string }[] = [],
+): TraceEvent[] {
   const tr = new MemoryTrace();
-  runScenario(load(name, [{ path: "kernel.variant", value: variant }]), {
+  runScenario(load(name, [{ path: "kernel.variant", value: variant }, ...sets]), {
     seed,
     trace: sink === undefined ? tr : new TeeTrace([tr, sink]),
   });
@@ -155,7 +161,8 @@ describe("VMA-lock wait flows: from the release to the waiter's wake-up, named a
   });
 
   it("6.15 fork race: the last vm_refcnt reader's vma_refcount_put wakes dup_mmap's vma_start_write (vm_lock)", () => {
-    const evs = traceOf("pervma-fork-race", "6.15", 1);
+    // seed 2: a fault still holds its vm_refcnt reference when dup_mmap write-locks the VMA
+    const evs = traceOf("pervma-fork-race", "6.15", 2);
     const flows = flowsNamed(evs, "vm_lock");
     expect(flows.length).toBeGreaterThan(0);
     for (const { start, end } of flows) {
@@ -166,7 +173,11 @@ describe("VMA-lock wait flows: from the release to the waiter's wake-up, named a
   });
 
   it("munmap on 6.15: vma_mark_detached waits out a transient reader, woken by its vma_refcount_put", () => {
-    const evs = traceOf("pervma-bug-munmap-detach", "6.15", 3);
+    // 50 munmaps, 20 µs apart (the scenario's one munmap rarely meets a reader in its window)
+    const evs = traceOf("pervma-bug-munmap-detach", "6.15", 1, undefined, [
+      { path: "workloads[1].count", value: "50" },
+      { path: "workloads[1].interval", value: "20us" },
+    ]);
     const flows = flowsNamed(evs, "vm_lock");
     expect(flows.length).toBeGreaterThan(0);
     for (const { start, end } of flows) {
@@ -177,7 +188,7 @@ describe("VMA-lock wait flows: from the release to the waiter's wake-up, named a
 
   it("munmap on 6.4.3: a fault refused by the write-locked VMA waits for mmap_lock behind munmap", () => {
     const lock = "&mm->mmap_lock";
-    const evs = traceOf("pervma-bug-munmap-detach", "6.4.3", 1);
+    const evs = traceOf("pervma-bug-munmap-detach", "6.4.3", 2);
     const refused = flowsNamed(evs, lock).filter(
       (f) =>
         stackAt(evs, f.start.pid, f.start.t) === "do_vmi_munmap" &&
