@@ -61,7 +61,9 @@ export interface LockStat {
 }
 
 // Ring of recent model events, for the "steps" of a finding.
-const RING = 256;
+// 4,096: a fork of a 1,024-page region notes 1,024 write-protects, and a lost write's steps must still reach
+// the write-protect of its page (with 256 they did not once page-table allocation added its notes)
+const RING = 4096;
 
 /** VMA objects: D1 frees through RCU (reuse after a grace period), D2 to a typesafe slab (reuse at once). */
 class VmaSlab {
