@@ -22,26 +22,29 @@ export interface UnitJob {
 
 export type UnitResult = SubtreeResult & { pid: number; peakRssKiB: number; cpuS: number };
 
-let cached: { key: string; target: CheckTarget } | null = null;
-
-function runUnit(job: UnitJob): UnitResult {
-  const key = JSON.stringify(job.spec);
-  if (cached === null || cached.key !== key) cached = { key, target: targetFromSpec(job.spec) };
-  const remainingMs = job.deadlineEpochMs - Date.now();
-  // a unit queued behind others may start after the budget ran out: it then explores nothing
-  const r =
-    remainingMs <= 0
-      ? skippedUnit()
-      : exploreSubtree(cached.target, job.task, job.opts, performance.now() + remainingMs);
-  delete r.outcome; // the machine stays here; the coordinator replays the choices
-  const cpu = process.cpuUsage();
-  // maxRSS is in KiB on Linux
-  return {
-    ...r,
-    pid: process.pid,
-    peakRssKiB: process.resourceUsage().maxRSS,
-    cpuS: (cpu.user + cpu.system) / 1e6,
+/** The unit runner of one worker process: it keeps the last target it built (units of one search share
+ * their spec), so that a target is rebuilt only when the spec changes. */
+function unitRunner(): (job: UnitJob) => UnitResult {
+  let cached: { key: string; target: CheckTarget } | null = null;
+  return (job) => {
+    const key = JSON.stringify(job.spec);
+    if (cached === null || cached.key !== key) cached = { key, target: targetFromSpec(job.spec) };
+    const remainingMs = job.deadlineEpochMs - Date.now();
+    // a unit queued behind others may start after the budget ran out: it then explores nothing
+    const r =
+      remainingMs <= 0
+        ? skippedUnit()
+        : exploreSubtree(cached.target, job.task, job.opts, performance.now() + remainingMs);
+    delete r.outcome; // the machine stays here; the coordinator replays the choices
+    const cpu = process.cpuUsage();
+    // maxRSS is in KiB on Linux
+    return {
+      ...r,
+      pid: process.pid,
+      peakRssKiB: process.resourceUsage().maxRSS,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+    };
   };
 }
 
-workerpool.worker({ runUnit });
+workerpool.worker({ runUnit: unitRunner() });
