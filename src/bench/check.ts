@@ -261,7 +261,7 @@ function abstractStates(quick: boolean): string {
       return m;
     },
   };
-  const r = exhaustive(target, { grain: 1e9, maxSchedules: 1e7, maxMs: quick ? 120_000 : 900_000 });
+  const r = exhaustive(target, { grain: 1e9, maxSchedules: 1e7, maxMs: quick ? 120_000 : 600_000 });
   return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${(r.states / seen.size).toFixed(1)}`;
 }
 
