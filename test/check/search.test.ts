@@ -116,7 +116,7 @@ describe("exhaustive search: reductions and units of work lose no behaviour", ()
         },
         { maxSteps: 20_000, kinds: ["lost_update"] },
       );
-      const r = exhaustive(bad, { grain, maxSchedules: 100_000 });
+      const r = exhaustive(bad, { grain, maxSchedules: 100_000, maxMs: 1e12 });
       expect(r.counterexample?.finding?.kind).toBe("lost_update");
       expect(r.complete).toBe(false);
     }
