@@ -141,6 +141,8 @@ class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
   private armed = false;
   /** The sleep's sequence number (set when armed): its timer wakes only this sleep. */
   seq = 0;
+  /** The sleeping task (k.task, kept here: the timer's handler touches it without the frame). */
+  readonly t: Task;
   constructor(
     readonly k: Ctx,
     /** Absolute expiry, or the sleep's length when `relative` (from the time of the first resume). */
@@ -148,6 +150,7 @@ class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
     readonly relative: boolean,
   ) {
     super(k.task.cpu, "hrtimer", null, 0);
+    this.t = k.task;
   }
   [Symbol.iterator](): this {
     return this;
@@ -159,7 +162,7 @@ class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
       m.armSleep(this, this.relative ? m.now + this.ns : this.ns);
       return ITER_SCHEDULE as IteratorResult<Step, void>;
     }
-    this.k.task.sleepSeq++;
+    this.t.sleepSeq++;
     return ITER_DONE as IteratorResult<Step, void>;
   }
   // a generator's return() and throw() at its `yield SCHEDULE`: it ends there, the timer not cancelled
@@ -192,7 +195,7 @@ class HrtimerWakeup {
     }
     const w = this.w!;
     this.w = null;
-    const t = w.k.task;
+    const t = w.t;
     if (t.sleepSeq === w.seq) this.m.wakeUpProcess(t);
     return ITER_DONE;
   }
@@ -1430,7 +1433,7 @@ export class Machine {
 
   /** The start of a sleep (SleepWait's first resume): the task's state, then its own hrtimer armed. */
   armSleep(w: SleepWait, atNs: number): void {
-    const t = w.k.task;
+    const t = w.t;
     t.state = TASK_INTERRUPTIBLE;
     // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
