@@ -67,6 +67,8 @@ const RING = 4096;
 
 /** VMA objects: D1 frees through RCU (reuse after a grace period), D2 to a typesafe slab (reuse at once). */
 class VmaSlab {
+  /** Every VMA object the slab made (the explore driver tracks their fields). */
+  readonly all: Vma[] = [];
   private free: Vma[] = [];
   private pending: { v: Vma; cpus: number[]; epochs: number[] }[] = [];
   private nextId = 1;
@@ -74,7 +76,7 @@ class VmaSlab {
 
   alloc(): Vma {
     this.reap();
-    const v = this.free.pop() ?? new Vma(this.nextId++);
+    const v = this.free.pop() ?? this.make();
     v.state = VMA_LIVE;
     v.incarnation++;
     v.start = v.end = 0;
@@ -93,6 +95,13 @@ class VmaSlab {
     v.vm_refcnt = 0;
     v.readers = 0;
     v.gen = 0;
+    return v;
+  }
+
+  private make(): Vma {
+    const v = new Vma(this.nextId++);
+    this.all.push(v);
+    if (this.sim.tracking) v.track(this.sim.m);
     return v;
   }
 
@@ -181,6 +190,8 @@ export class MmSim {
   timed: boolean;
   /** Use the generator-free forms of uncontended steps (MmOptions.fastPaths; timed driver only). */
   fastPaths: boolean;
+  /** The shared state records its own footprint (explore driver; see track()). */
+  tracking = false;
   /** Called with every model event's name (warm starts stop the timed run at a named event). */
   onNote: ((fn: string) => void) | null = null;
   private pool: ArrayPool | null;
@@ -243,6 +254,8 @@ export class MmSim {
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
+    if (!this.timed) this.track();
+    else m.hooks.explore.push(() => this.track());
     this.fastPaths = opts.fastPaths ?? true;
     this.rcuDepth = new Int32Array(m.cpus.length);
     this.rcuEpoch = new Int32Array(m.cpus.length);
@@ -256,6 +269,23 @@ export class MmSim {
     const cls = this.sw.vmaLockImpl === "rwsem" ? "&vma->vm_lock->lock" : "vm_lock";
     this.vmaLockStatR = ls.get(`${cls}-R`);
     this.vmaLockStatW = ls.get(`${cls}-W`);
+  }
+
+  /**
+   * Explore driver (from the build, or from a warm start's switch): the shared state of the model
+   * records its own footprint from now on. VMA fields and chains, VMA trees, mm_lock_seq, PTEs and
+   * page tables, TLB entries, anon_vma and mempolicy objects become tracked accessors (src/sim/
+   * tracked.ts); frames record theirs through Frames.sink. The timed driver's objects stay plain.
+   */
+  track(): void {
+    if (this.tracking) return;
+    this.tracking = true;
+    const m = this.m;
+    for (const v of this.slab.all) v.track(m);
+    for (const mm of this.mms) mm.track(m);
+    this.tlbs.host = m;
+    this.rmap.track(m);
+    this.mpol.track(m);
   }
 
   /**
@@ -290,6 +320,7 @@ export class MmSim {
       if (mm.lastStoreCpu !== null) this.pooled.push(mm.lastStoreCpu);
     }
     this.mms.push(mm);
+    if (this.tracking) mm.track(this.m);
     return mm;
   }
 

@@ -6,6 +6,7 @@
 // Replacement is round-robin per set (hardware uses pseudo-LRU): a fill's victim depends only on the
 // set's own fills, never on invalid ways, so a remote invalidation commutes with a local fill of
 // another page, as the explore driver's footprints (pte:MM:VPN) assume.
+import type { FootprintHost } from "../sim/tracked.js";
 
 /** One TLB level: `entries` = sets * ways, sets a power of two. */
 export interface TlbLevel {
@@ -109,6 +110,12 @@ class Level {
 }
 
 export class Tlbs {
+  /**
+   * Explore driver: where lookups, fills and flushes record tlbmm:MM (null in the timed driver). A
+   * lookup or a fill touches the CPU's own entries (fills on different CPUs commute): a read; a
+   * flush drops entries other CPUs' steps may use: a write.
+   */
+  host: FootprintHost | null = null;
   private readonly levels: Level[];
   private readonly l1: Level;
   /** The second level, or null for a one-level TLB. */
@@ -146,6 +153,11 @@ export class Tlbs {
     return { mm: cat((l) => l.mm), vpn: cat((l) => l.vpn), pte: cat((l) => l.pte) };
   }
 
+  private record(mmId: number, write: boolean): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`tlbmm:${mmId}`, write);
+  }
+
   /** Entries one CPU holds in all levels. */
   get entriesPerCpu(): number {
     let n = 0;
@@ -158,6 +170,7 @@ export class Tlbs {
    * refills the first level.
    */
   lookup(cpu: number, mmId: number, vpn: number): number {
+    this.record(mmId, false);
     const tag = mmId + 1;
     const l1 = this.l1;
     const i = l1.find(cpu, tag, vpn);
@@ -183,12 +196,14 @@ export class Tlbs {
 
   /** A page walk's result into every level. */
   fill(cpu: number, mmId: number, vpn: number, pte: number): void {
+    this.record(mmId, false);
     const tag = mmId + 1;
     for (const l of this.levels) l.fill(cpu, tag, vpn, pte);
   }
 
   /** Invalidate (mm, vpn) on `cpu` (invlpg: every level); true if an entry was dropped. */
   flushOne(cpu: number, mmId: number, vpn: number): boolean {
+    this.record(mmId, true);
     const tag = mmId + 1;
     let dropped = false;
     for (const l of this.levels) {
@@ -203,6 +218,7 @@ export class Tlbs {
 
   /** Invalidate every entry of `mm` on `cpu`. */
   flushMm(cpu: number, mmId: number): void {
+    this.record(mmId, true);
     const tag = mmId + 1;
     for (const l of this.levels) {
       const mm = l.mm;

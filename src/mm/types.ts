@@ -1,5 +1,6 @@
 // mm_struct, vm_area_struct and the PTE encoding of the model (include/linux/mm_types.h).
 import type { Ctx } from "../sim/task.js";
+import { type FootprintHost, trackedArray, trackFields } from "../sim/tracked.js";
 import { Atomic } from "../sync/atomic.js";
 import { CacheLine } from "../sync/cacheline.js";
 import { RwSemaphore } from "../sync/rwsem.js";
@@ -40,8 +41,13 @@ export class PageTables {
   private readonly pmdLocks: SpinLock[] = [];
   /** mm->page_table_lock (pud_lock and the non-split paths). */
   readonly page_table_lock: SpinLock;
+  /** Explore driver: where the table accessors below record ptp:MM:IDX and pmd:MM:IDX (null: timed). */
+  host: FootprintHost | null = null;
 
-  constructor(mmId: number, vaPages: number) {
+  constructor(
+    readonly mmId: number,
+    vaPages: number,
+  ) {
     this.pte = new Uint8Array((vaPages >> PTE_TABLE_SHIFT) + 1);
     this.pmd = new Uint8Array((vaPages >> PMD_TABLE_SHIFT) + 1);
     this.page_table_lock = new SpinLock("&mm->page_table_lock", `page_table_lock:${mmId}`);
@@ -55,9 +61,43 @@ export class PageTables {
     return l;
   }
 
+  /** pmd_none is false for the PTE table covering vpn (a read of ptp:MM:IDX). */
+  hasPteTable(vpn: number): boolean {
+    const i = vpn >> PTE_TABLE_SHIFT;
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`ptp:${this.mmId}:${i}`, false);
+    return this.pte[i] !== 0;
+  }
+
+  /** pmd_populate (on) or free_pte_range (off) of PTE table i (a write of ptp:MM:i). */
+  setPteTable(i: number, on: boolean): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`ptp:${this.mmId}:${i}`, true);
+    this.pte[i] = on ? 1 : 0;
+  }
+
+  /** pud_none is false for the PMD table covering vpn (a read of pmd:MM:IDX). */
+  hasPmdTable(vpn: number): boolean {
+    const i = vpn >> PMD_TABLE_SHIFT;
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`pmd:${this.mmId}:${i}`, false);
+    return this.pmd[i] !== 0;
+  }
+
+  /** pud_populate of PMD table i (a write of pmd:MM:i). */
+  setPmdTable(i: number): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`pmd:${this.mmId}:${i}`, true);
+    this.pmd[i] = 1;
+  }
+
   /** Mark the tables of [start, end) present without a fault (fork's copy, mremap's move). */
   populate(start: number, end: number): void {
     if (start >= end) return;
+    const h = this.host;
+    if (h !== null && h.footprint !== null)
+      for (let i = start >> PTE_TABLE_SHIFT; i <= (end - 1) >> PTE_TABLE_SHIFT; i++)
+        h.footprint.touch(`ptp:${this.mmId}:${i}`, true);
     for (let i = start >> PTE_TABLE_SHIFT; i <= (end - 1) >> PTE_TABLE_SHIFT; i++) this.pte[i] = 1;
     for (let i = start >> PMD_TABLE_SHIFT; i <= (end - 1) >> PMD_TABLE_SHIFT; i++) this.pmd[i] = 1;
   }
@@ -155,6 +195,36 @@ export class Vma {
     this.refcnt = new Atomic("vm_refcnt", `vm_refcnt:${id}`);
   }
 
+  /**
+   * Explore driver: the VMA's fields (vma:ID) and its anon_vma_chain become accessors that record
+   * every read and write in the running step's footprint (src/sim/tracked.ts), gen (bumped by every
+   * writer's modification, vmaModify) among them. The oracle's counts of the VMA's users (readers)
+   * and its slab incarnation stay plain: readers' updates of them commute.
+   */
+  track(host: FootprintHost): void {
+    const key = `vma:${this.id}`;
+    trackFields(this, VMA_TRACKED, key, host);
+    const chain = trackedArray(this.anon_vma_chain, key, host);
+    Object.defineProperty(this, "anon_vma_chain", { value: chain, writable: false, enumerable: true });
+    // D2: readers' vm_refcnt updates commute while no writer or detacher excludes them (the flag);
+    // a plain load or store of the count (a writer's wait condition, a reset) is a write of it
+    const rc = this.refcnt;
+    rc.commuting = (n) => (n & VM_REFCNT_EXCLUDE_READERS_FLAG) === 0;
+    Object.defineProperty(this, "vm_refcnt", {
+      configurable: true,
+      get() {
+        const fp = host.footprint;
+        if (fp !== null) fp.touch(rc.key, true);
+        return rc.value;
+      },
+      set(n: number) {
+        const fp = host.footprint;
+        if (fp !== null) fp.touch(rc.key, true);
+        rc.value = n;
+      },
+    });
+  }
+
   get vm_refcnt(): number {
     return this.refcnt.value;
   }
@@ -170,6 +240,25 @@ export class Vma {
     return `vma#${this.id}[${hex(this.start)}-${hex(this.end)})`;
   }
 }
+
+/** A read-only PTE walk longer than this is recorded as a sweep (MmStruct.ptesRead). */
+const READ_SWEEP_KEYS_MAX = 64;
+
+/** The shared fields of a VMA (vma:ID in footprints). */
+const VMA_TRACKED = [
+  "start",
+  "end",
+  "flags",
+  "file",
+  "pgoff",
+  "anon_vma",
+  "vm_policy",
+  "vm_mm",
+  "vm_lock_seq",
+  "detached",
+  "state",
+  "gen",
+] as const satisfies readonly (keyof Vma)[];
 
 /** vma_lock_alloc (kernel/fork.c v6.4): a fresh struct vma_lock with an initialised rw_semaphore. */
 export function newVmaLock(id: number): RwSemaphore {
@@ -190,6 +279,10 @@ export class MmStruct {
   readers = 0;
   /** D2: the task waiting in vma_start_write / vma_mark_detached (mm->vma_writer_wait). */
   vma_writer_wait: Ctx | null = null;
+  /**
+   * The PTEs, one Int32 per page. Model steps use pteGet / pteSet / ptesSweep, which record their
+   * footprint in the explore driver; the raw array is for the oracle, views and snapshots.
+   */
   readonly pte: Int32Array;
   /** CPUs this mm has run on (mm_cpumask). */
   readonly cpumask: Uint8Array;
@@ -226,6 +319,8 @@ export class MmStruct {
   ptl: SpinLock[] = [];
   /** Which PTE and PMD tables exist, and the locks that install them (src/mm/pgtable.ts). */
   readonly pgtables: PageTables;
+  /** Explore driver: where the PTE accessors record pte:MM:VPN and ptp:MM:IDX (null: timed driver). */
+  host: FootprintHost | null = null;
 
   constructor(
     readonly id: number,
@@ -238,6 +333,68 @@ export class MmStruct {
     this.mmap_lock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${id}`);
     this.pgtables = new PageTables(id, vaPages);
     this.mm_count = new Atomic("mm_count", `mm_count:${id}`, 1);
+  }
+
+  /**
+   * Explore driver: the VMA tree (tree:MM), mm_lock_seq (seq:MM) and vma_writer_wait (mm:MM) become
+   * accessors recording their reads and writes, and the PTE and page-table accessors record theirs.
+   */
+  track(host: FootprintHost): void {
+    trackFields(this, ["vmas"], `tree:${this.id}`, host);
+    trackFields(this, ["mm_lock_seq"], `seq:${this.id}`, host);
+    trackFields(this, ["vma_writer_wait", "freedBy"], `mm:${this.id}`, host);
+    this.host = host;
+    this.pgtables.host = host;
+  }
+
+  /** A step's read of the PTE of vpn: pte:MM:VPN, and a read of its page-table page (ptp:MM:IDX). */
+  pteGet(vpn: number): number {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) this.record(h, vpn, false);
+    return this.pte[vpn]!;
+  }
+
+  /** A step's store to the PTE of vpn (set_pte_at, pte_clear, ptep_set_wrprotect). */
+  pteSet(vpn: number, pte: number): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) this.record(h, vpn, true);
+    this.pte[vpn] = pte;
+  }
+
+  /**
+   * A read-only walk over the PTEs [lo, hi) (a walker's pte_none probe, queue_pages_range): a read of
+   * every PTE (pte:MM:VPN) and of its page-table pages when the range is at most READ_SWEEP_KEYS_MAX
+   * PTEs; a longer one is recorded as a sweep (a write of its page-table pages: conservative, and one
+   * key per 512 PTEs). Returns the PTE array to read.
+   */
+  ptesRead(lo: number, hi: number): Int32Array {
+    const h = this.host;
+    if (h === null || h.footprint === null || lo >= hi) return this.pte;
+    if (hi - lo > READ_SWEEP_KEYS_MAX) return this.ptesSweep(lo, hi);
+    const fp = h.footprint;
+    for (let v = lo; v < hi; v++) fp.touch(`pte:${this.id}:${v}`, false);
+    for (let i = lo >> PTE_TABLE_SHIFT; i <= (hi - 1) >> PTE_TABLE_SHIFT; i++)
+      fp.touch(`ptp:${this.id}:${i}`, false);
+    return this.pte;
+  }
+
+  /**
+   * A sweep over the PTEs [lo, hi) (copy_page_range, zap_pte_range, change_pte_range, a page-table
+   * walk): a write of every page-table page it covers (ptp:MM:IDX, 512 PTEs), which conflicts with
+   * every single PTE access in them (those read their ptp key). Returns the PTE array to sweep.
+   */
+  ptesSweep(lo: number, hi: number): Int32Array {
+    const h = this.host;
+    if (h !== null && h.footprint !== null && lo < hi)
+      for (let i = lo >> PTE_TABLE_SHIFT; i <= (hi - 1) >> PTE_TABLE_SHIFT; i++)
+        h.footprint.touch(`ptp:${this.id}:${i}`, true);
+    return this.pte;
+  }
+
+  private record(h: FootprintHost, vpn: number, write: boolean): void {
+    const fp = h.footprint!;
+    fp.touch(`pte:${this.id}:${vpn}`, write);
+    fp.touch(`ptp:${this.id}:${vpn >> PTE_TABLE_SHIFT}`, false);
   }
 
   /** The cache line of mmap_lock's count and of mm_lock_seq. */
@@ -281,6 +438,13 @@ export class MmStruct {
       at = v.end;
     }
     return at + npages <= this.vaPages ? at : -1;
+  }
+
+  /** Append a VMA above every other to a tree nobody else sees yet (dup_mmap's vma_iter_bulk_store): a write of tree:MM. */
+  append(v: Vma): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`tree:${this.id}`, true);
+    this.vmas.push(v);
   }
 
   /** Publish a new VMA array (vma_iter_store / vma_iter_clear): readers keep the old one. */
