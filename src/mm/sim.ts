@@ -13,7 +13,7 @@ import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
 import { type TlbGeometry, Tlbs } from "./tlb.js";
-import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
+import { hex, MmStruct, TrackedVma, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
 export { INVARIANTS, type InvariantKind } from "./oracle.js";
@@ -99,9 +99,9 @@ class VmaSlab {
   }
 
   private make(): Vma {
-    const v = new Vma(this.nextId++);
+    const id = this.nextId++;
+    const v = this.sim.tracking ? new TrackedVma(id, this.sim.m) : new Vma(id);
     this.all.push(v);
-    if (this.sim.tracking) v.track(this.sim.m);
     return v;
   }
 
@@ -122,11 +122,13 @@ class VmaSlab {
     const cpus: number[] = [];
     const epochs: number[] = [];
     const d = this.sim.rcuDepth;
-    for (let c = 0; c < d.length; c++)
+    for (let c = 0; c < d.length; c++) {
+      if (this.sim.tracking) this.sim.rcuTouch(c, false);
       if (d[c]! > 0) {
         cpus.push(c);
         epochs.push(this.sim.rcuEpoch[c]!);
       }
+    }
     this.pending.push({ v, cpus, epochs });
   }
 
@@ -145,11 +147,13 @@ class VmaSlab {
     for (let i = 0; i < p.length; i++) {
       const e = p[i]!;
       let done = true;
-      for (let j = 0; j < e.cpus.length; j++)
+      for (let j = 0; j < e.cpus.length; j++) {
+        if (this.sim.tracking) this.sim.rcuTouch(e.cpus[j]!, false);
         if (ep[e.cpus[j]!] === e.epochs[j]) {
           done = false;
           break;
         }
+      }
       if (done) {
         e.v.state = VMA_FREE;
         this.free.push(e.v);
@@ -281,7 +285,7 @@ export class MmSim {
     if (this.tracking) return;
     this.tracking = true;
     const m = this.m;
-    for (const v of this.slab.all) v.track(m);
+    for (const v of this.slab.all) TrackedVma.from(v, m);
     for (const mm of this.mms) mm.track(m);
     this.tlbs.host = m;
     this.rmap.track(m);
@@ -345,12 +349,20 @@ export class MmSim {
   // ---------------------------------------------------------------- RCU read sections (per CPU)
 
   rcuReadLock(cpu: number): void {
+    if (this.tracking) this.rcuTouch(cpu, true);
     this.rcuDepth[cpu]++;
   }
 
   rcuReadUnlock(cpu: number): void {
+    if (this.tracking) this.rcuTouch(cpu, true);
     if (--this.rcuDepth[cpu]! === 0) this.rcuEpoch[cpu]++;
     else if (this.rcuDepth[cpu]! < 0) this.rcuDepth[cpu] = 0;
+  }
+
+  /** Explore driver: an access to CPU `cpu`'s RCU read-side state (rcu:CPU: nesting and epoch). */
+  rcuTouch(cpu: number, write: boolean): void {
+    const fp = this.m.footprint;
+    if (fp !== null) fp.touch(`rcu:${cpu}`, write);
   }
 
   // ---------------------------------------------------------------- lock statistics

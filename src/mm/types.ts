@@ -95,9 +95,12 @@ export class PageTables {
   populate(start: number, end: number): void {
     if (start >= end) return;
     const h = this.host;
-    if (h !== null && h.footprint !== null)
+    if (h !== null && h.footprint !== null) {
       for (let i = start >> PTE_TABLE_SHIFT; i <= (end - 1) >> PTE_TABLE_SHIFT; i++)
         h.footprint.touch(`ptp:${this.mmId}:${i}`, true);
+      for (let i = start >> PMD_TABLE_SHIFT; i <= (end - 1) >> PMD_TABLE_SHIFT; i++)
+        h.footprint.touch(`pmd:${this.mmId}:${i}`, true);
+    }
     for (let i = start >> PTE_TABLE_SHIFT; i <= (end - 1) >> PTE_TABLE_SHIFT; i++) this.pte[i] = 1;
     for (let i = start >> PMD_TABLE_SHIFT; i <= (end - 1) >> PMD_TABLE_SHIFT; i++) this.pmd[i] = 1;
   }
@@ -147,19 +150,21 @@ export class MmFile {
 export class Vma {
   /** Slab object id (stable across reuse; for reports). */
   readonly id: number;
-  start = 0;
-  end = 0;
-  flags = 0;
-  file: MmFile | null = null;
-  pgoff = 0;
+  // The shared fields (VMA_TRACKED) are declared here and set in the constructor, so that the
+  // explore driver's TrackedVma can give them accessors on its prototype that record vma:ID.
+  declare start: number;
+  declare end: number;
+  declare flags: number;
+  declare file: MmFile | null;
+  declare pgoff: number;
   /** anon_vma id, 0 = NULL. */
-  anon_vma = 0;
+  declare anon_vma: number;
   /** anon_vma_chain: the anon_vmas this VMA is linked to (ids; src/mm/rmap.ts). */
   readonly anon_vma_chain: number[] = [];
   /** vm_policy: a mempolicy id, 0 = NULL (the task/default policy; src/mm/mempolicy.ts). */
-  vm_policy = 0;
-  vm_mm: MmStruct | null = null;
-  vm_lock_seq = -1;
+  declare vm_policy: number;
+  declare vm_mm: MmStruct | null;
+  declare vm_lock_seq: number;
   /**
    * The VMA's first cache line: vm_start, vm_end, vm_mm, vm_page_prot, vm_flags, vm_lock_seq (and
    * 6.4's vm_lock pointer and detached flag) (include/linux/mm_types.h v6.4, v6.15 struct
@@ -173,7 +178,7 @@ export class Vma {
    * faults read). Allocated with the VMA (vma_lock_alloc in vm_area_alloc / vm_area_dup).
    */
   vm_lock: RwSemaphore;
-  detached = false;
+  declare detached: boolean;
   /**
    * D2 (6.15+): refcount_t vm_refcnt, ____cacheline_aligned_in_smp inside the VMA (include/linux/
    * mm_types.h v6.15): 0 detached, 1 attached, +1 per reader, VM_REFCNT_EXCLUDE_READERS_FLAG while
@@ -181,48 +186,30 @@ export class Vma {
    */
   readonly refcnt: Atomic;
   // lifecycle and oracle
-  state = VMA_LIVE;
+  declare state: number;
   /** Bumped at every allocation from the slab (detects reuse). */
   incarnation = 0;
   /** Generation: bumped by every modification (oracle for readers). */
-  gen = 0;
+  declare gen: number;
   /** Threads using the VMA under a VMA read lock (or with the read site disabled). */
   readers = 0;
 
   constructor(id: number) {
     this.id = id;
+    this.start = 0;
+    this.end = 0;
+    this.flags = 0;
+    this.file = null;
+    this.pgoff = 0;
+    this.anon_vma = 0;
+    this.vm_policy = 0;
+    this.vm_mm = null;
+    this.vm_lock_seq = -1;
+    this.detached = false;
+    this.state = VMA_LIVE;
+    this.gen = 0;
     this.vm_lock = newVmaLock(id);
     this.refcnt = new Atomic("vm_refcnt", `vm_refcnt:${id}`);
-  }
-
-  /**
-   * Explore driver: the VMA's fields (vma:ID) and its anon_vma_chain become accessors that record
-   * every read and write in the running step's footprint (src/sim/tracked.ts), gen (bumped by every
-   * writer's modification, vmaModify) among them. The oracle's counts of the VMA's users (readers)
-   * and its slab incarnation stay plain: readers' updates of them commute.
-   */
-  track(host: FootprintHost): void {
-    const key = `vma:${this.id}`;
-    trackFields(this, VMA_TRACKED, key, host);
-    const chain = trackedArray(this.anon_vma_chain, key, host);
-    Object.defineProperty(this, "anon_vma_chain", { value: chain, writable: false, enumerable: true });
-    // D2: readers' vm_refcnt updates commute while no writer or detacher excludes them (the flag);
-    // a plain load or store of the count (a writer's wait condition, a reset) is a write of it
-    const rc = this.refcnt;
-    rc.commuting = (n) => (n & VM_REFCNT_EXCLUDE_READERS_FLAG) === 0;
-    Object.defineProperty(this, "vm_refcnt", {
-      configurable: true,
-      get() {
-        const fp = host.footprint;
-        if (fp !== null) fp.touch(rc.key, true);
-        return rc.value;
-      },
-      set(n: number) {
-        const fp = host.footprint;
-        if (fp !== null) fp.touch(rc.key, true);
-        rc.value = n;
-      },
-    });
   }
 
   get vm_refcnt(): number {
@@ -241,9 +228,6 @@ export class Vma {
   }
 }
 
-/** A read-only PTE walk longer than this is recorded as a sweep (MmStruct.ptesRead). */
-const READ_SWEEP_KEYS_MAX = 64;
-
 /** The shared fields of a VMA (vma:ID in footprints). */
 const VMA_TRACKED = [
   "start",
@@ -259,6 +243,100 @@ const VMA_TRACKED = [
   "state",
   "gen",
 ] as const satisfies readonly (keyof Vma)[];
+
+/**
+ * The explore driver's VMA (src/mm/sim.ts makes these when the model tracks its shared state): the
+ * shared fields (VMA_TRACKED, gen among them: every writer's modification bumps it in vmaModify) are
+ * accessors on the prototype that record vma:ID in the running step's footprint, once per step and
+ * kind; anon_vma_chain records vma:ID too; vm_refcnt's plain loads and stores record its atomic (a
+ * write: its value depends on the order of the readers' updates). The oracle's counts of the VMA's
+ * users (readers) and its slab incarnation stay plain: readers' updates of them commute.
+ */
+export class TrackedVma extends Vma {
+  host: FootprintHost | undefined;
+  private readStep = -1;
+  private writeStep = -1;
+  private readonly fpKey: string;
+
+  constructor(id: number, host: FootprintHost) {
+    super(id);
+    this.host = host;
+    this.fpKey = `vma:${id}`;
+    trackVmaParts(this, host);
+  }
+
+  /** Turn a timed-driver VMA into a tracked one (a warm start's switch to the explore driver). */
+  static from(v: Vma, host: FootprintHost): TrackedVma {
+    if (v instanceof TrackedVma) return v;
+    const vals = VMA_TRACKED.map((f) => v[f]);
+    Object.setPrototypeOf(v, TrackedVma.prototype);
+    const t = v as unknown as TrackedVma & Record<string, unknown>;
+    VMA_TRACKED.forEach((f, i) => {
+      delete t[f];
+      t[`$${f}`] = vals[i];
+    });
+    t.host = host;
+    t.readStep = -1;
+    t.writeStep = -1;
+    Object.defineProperty(t, "fpKey", { value: `vma:${v.id}` });
+    trackVmaParts(t, host);
+    return t;
+  }
+
+  /** Record a read (or write) of vma:ID in the running step's footprint, once per step and kind. */
+  touchVma(write: boolean): void {
+    const h = this.host;
+    if (h === undefined) return;
+    const fp = h.footprint;
+    if (fp === null) return;
+    const step = h.steps;
+    if (this.writeStep === step || (!write && this.readStep === step)) return;
+    if (write) this.writeStep = step;
+    else this.readStep = step;
+    fp.touch(this.fpKey, write);
+  }
+
+  override get vm_refcnt(): number {
+    const fp = this.host?.footprint;
+    if (fp != null) fp.touch(this.refcnt.key, true);
+    return this.refcnt.value;
+  }
+  override set vm_refcnt(n: number) {
+    const fp = this.host?.footprint;
+    if (fp != null) fp.touch(this.refcnt.key, true);
+    this.refcnt.value = n;
+  }
+}
+
+function trackVmaParts(v: TrackedVma, host: FootprintHost): void {
+  const chain = trackedArray(v.anon_vma_chain, `vma:${v.id}`, host);
+  Object.defineProperty(v, "anon_vma_chain", { value: chain, writable: false, enumerable: true });
+  // D2: readers' vm_refcnt updates commute while no writer or detacher excludes them (the flag)
+  v.refcnt.commuting = refcntCommutes;
+}
+
+function refcntCommutes(n: number): boolean {
+  return (n & VM_REFCNT_EXCLUDE_READERS_FLAG) === 0;
+}
+
+// TrackedVma's field accessors: the value lives in `$field` (set first by Vma's constructor)
+for (const f of VMA_TRACKED) {
+  const slot = `$${f}`;
+  Object.defineProperty(TrackedVma.prototype, f, {
+    configurable: true,
+    get(this: TrackedVma & Record<string, unknown>) {
+      this.touchVma(false);
+      return this[slot];
+    },
+    set(this: TrackedVma & Record<string, unknown>, v: unknown) {
+      this.touchVma(true);
+      this[slot] = v;
+    },
+  });
+}
+
+/** A read-only PTE walk longer than this is recorded as a sweep (MmStruct.ptesRead). */
+const READ_SWEEP_KEYS_MAX = 64;
 
 /** vma_lock_alloc (kernel/fork.c v6.4): a fresh struct vma_lock with an initialised rw_semaphore. */
 export function newVmaLock(id: number): RwSemaphore {

@@ -9,6 +9,8 @@ import type { FootprintSink } from "./machine.js";
 /** Where a tracked object's accesses go: the machine's current step footprint (null: none recorded). */
 export interface FootprintHost {
   footprint: FootprintSink | null;
+  /** Steps taken so far (Machine.steps): a tracked object records its key once per step and mode. */
+  readonly steps: number;
 }
 
 /**
@@ -21,6 +23,10 @@ export function trackFields<T extends object>(
   key: string,
   host: FootprintHost,
 ): void {
+  // the step of the last recorded read and write: the fields of an object share its key, and a step
+  // reads them many times (a tree walk, a fault's checks); one record of each kind per step is enough
+  let readStep = -1;
+  let writeStep = -1;
   for (const f of fields) {
     if (Object.getOwnPropertyDescriptor(obj, f)?.get !== undefined) continue;
     let value: unknown = obj[f];
@@ -29,12 +35,18 @@ export function trackFields<T extends object>(
       enumerable: true,
       get() {
         const fp = host.footprint;
-        if (fp !== null) fp.touch(key, false);
+        if (fp !== null && readStep !== host.steps && writeStep !== host.steps) {
+          readStep = host.steps;
+          fp.touch(key, false);
+        }
         return value;
       },
       set(v: unknown) {
         const fp = host.footprint;
-        if (fp !== null) fp.touch(key, true);
+        if (fp !== null && writeStep !== host.steps) {
+          writeStep = host.steps;
+          fp.touch(key, true);
+        }
         value = v;
       },
     });
