@@ -111,9 +111,10 @@ class Level {
 
 export class Tlbs {
   /**
-   * Explore driver: where lookups, fills and flushes record tlbmm:MM (null in the timed driver). A
-   * lookup or a fill touches the CPU's own entries (fills on different CPUs commute): a read; a
-   * flush drops entries other CPUs' steps may use: a write.
+   * Explore driver: where lookups, fills and flushes record tlb:CPU:MM, the entries of mm MM on CPU
+   * CPU (null in the timed driver). Only that CPU's steps look them up and fill them (a read: the
+   * other CPUs' steps never see them); a flush, by the CPU itself or by another one's shootdown,
+   * drops them (a write).
    */
   host: FootprintHost | null = null;
   private readonly levels: Level[];
@@ -153,9 +154,9 @@ export class Tlbs {
     return { mm: cat((l) => l.mm), vpn: cat((l) => l.vpn), pte: cat((l) => l.pte) };
   }
 
-  private record(mmId: number, write: boolean): void {
+  private record(cpu: number, mmId: number, write: boolean): void {
     const h = this.host;
-    if (h !== null && h.footprint !== null) h.footprint.touch(`tlbmm:${mmId}`, write);
+    if (h !== null && h.footprint !== null) h.footprint.touch(`tlb:${cpu}:${mmId}`, write);
   }
 
   /** Entries one CPU holds in all levels. */
@@ -170,7 +171,7 @@ export class Tlbs {
    * refills the first level.
    */
   lookup(cpu: number, mmId: number, vpn: number): number {
-    this.record(mmId, false);
+    this.record(cpu, mmId, false);
     const tag = mmId + 1;
     const l1 = this.l1;
     const i = l1.find(cpu, tag, vpn);
@@ -196,14 +197,14 @@ export class Tlbs {
 
   /** A page walk's result into every level. */
   fill(cpu: number, mmId: number, vpn: number, pte: number): void {
-    this.record(mmId, false);
+    this.record(cpu, mmId, false);
     const tag = mmId + 1;
     for (const l of this.levels) l.fill(cpu, tag, vpn, pte);
   }
 
   /** Invalidate (mm, vpn) on `cpu` (invlpg: every level); true if an entry was dropped. */
   flushOne(cpu: number, mmId: number, vpn: number): boolean {
-    this.record(mmId, true);
+    this.record(cpu, mmId, true);
     const tag = mmId + 1;
     let dropped = false;
     for (const l of this.levels) {
@@ -218,7 +219,7 @@ export class Tlbs {
 
   /** Invalidate every entry of `mm` on `cpu`. */
   flushMm(cpu: number, mmId: number): void {
-    this.record(mmId, true);
+    this.record(cpu, mmId, true);
     const tag = mmId + 1;
     for (const l of this.levels) {
       const mm = l.mm;

@@ -256,12 +256,16 @@ export class TrackedVma extends Vma {
   host: FootprintHost | undefined;
   private readStep = -1;
   private writeStep = -1;
+  private rangeReadStep = -1;
+  private rangeWriteStep = -1;
   private readonly fpKey: string;
+  private readonly rangeKey: string;
 
   constructor(id: number, host: FootprintHost) {
     super(id);
     this.host = host;
     this.fpKey = `vma:${id}`;
+    this.rangeKey = `vmarange:${id}`;
     trackVmaParts(this, host);
   }
 
@@ -278,9 +282,30 @@ export class TrackedVma extends Vma {
     t.host = host;
     t.readStep = -1;
     t.writeStep = -1;
+    t.rangeReadStep = -1;
+    t.rangeWriteStep = -1;
     Object.defineProperty(t, "fpKey", { value: `vma:${v.id}` });
+    Object.defineProperty(t, "rangeKey", { value: `vmarange:${v.id}` });
     trackVmaParts(t, host);
     return t;
+  }
+
+  /**
+   * Record a read (or write) of vm_start / vm_end (vmarange:ID) in the running step's footprint, once
+   * per step and kind. A key of their own: a tree walk passes over the ranges of VMAs it does not
+   * return (the maple tree's pivots in the kernel), which must not conflict with vma_start_write's
+   * store to vm_lock_seq of those VMAs; every store to a range is a write of it.
+   */
+  touchRange(write: boolean): void {
+    const h = this.host;
+    if (h === undefined) return;
+    const fp = h.footprint;
+    if (fp === null) return;
+    const step = h.steps;
+    if (this.rangeWriteStep === step || (!write && this.rangeReadStep === step)) return;
+    if (write) this.rangeWriteStep = step;
+    else this.rangeReadStep = step;
+    fp.touch(this.rangeKey, write);
   }
 
   /** Record a read (or write) of vma:ID in the running step's footprint, once per step and kind. */
@@ -322,14 +347,17 @@ function refcntCommutes(n: number): boolean {
 // TrackedVma's field accessors: the value lives in `$field` (set first by Vma's constructor)
 for (const f of VMA_TRACKED) {
   const slot = `$${f}`;
+  const range = f === "start" || f === "end";
   Object.defineProperty(TrackedVma.prototype, f, {
     configurable: true,
     get(this: TrackedVma & Record<string, unknown>) {
-      this.touchVma(false);
+      if (range) this.touchRange(false);
+      else this.touchVma(false);
       return this[slot];
     },
     set(this: TrackedVma & Record<string, unknown>, v: unknown) {
-      this.touchVma(true);
+      if (range) this.touchRange(true);
+      else this.touchVma(true);
       this[slot] = v;
     },
   });

@@ -6,9 +6,9 @@
 // record theirs), so this test checks the accessors and the primitives, not hand-placed calls.
 // Audited state: every mm's PTEs (pte:MM:VPN, or a sweep's ptp:MM:IDX), its page-table presence
 // (ptp:MM:IDX, pmd:MM:IDX), its VMA tree (tree:MM, element by element), mm_lock_seq (seq:MM),
-// vma_writer_wait and freedBy (mm:MM); every VMA object's fields, gen and anon_vma_chain (vma:ID);
-// every frame's contents, refcount, mapcount and flags (frame:F); every CPU's TLB entries (tlbmm:MM);
-// anon_vma and mempolicy tables (anonvma:ID, mpol:ID); the per-CPU RCU read-side state (rcu:CPU);
+// vma_writer_wait and freedBy (mm:MM); every VMA object's range (vmarange:ID) and its other fields,
+// gen and anon_vma_chain (vma:ID); every frame's contents, refcount, mapcount and flags (frame:F);
+// every CPU's TLB entries (tlb:CPU:MM); anon_vma and mempolicy tables (anonvma:ID, mpol:ID); the per-CPU RCU read-side state (rcu:CPU);
 // and the state of every src/sync primitive reachable from the model (spinlocks, rw_semaphores,
 // atomics and refcounts, wait queues and completions, seqcounts, semaphores): its key must be in the
 // footprint (a read suffices there, as primitives record commuting updates, readers getting in or
@@ -44,6 +44,7 @@ class Recorder implements FootprintSink {
 
 interface VmaState {
   vma: Vma;
+  range: string;
   fields: string;
   readers: string;
 }
@@ -51,8 +52,10 @@ interface VmaState {
 interface Snapshot {
   /** Frame contents, refcount, mapcount and flags (frame:F). */
   frames: { content: Int32Array; refcount: Int32Array; mapcount: Int32Array; flags: Uint8Array; top: number };
-  /** Every CPU's TLB entries (tlbmm:MM of the entry's mm, before and after). */
+  /** Every CPU's TLB entries (tlb:CPU:MM of the entry's CPU and mm, before and after). */
   tlb: { mm: Int32Array; vpn: Int32Array; pte: Int32Array };
+  /** The CPU of each TLB entry of the snapshot. */
+  tlbCpu: Int32Array;
   ptes: Map<MmStruct, Int32Array>;
   tables: Map<MmStruct, { pte: Uint8Array; pmd: Uint8Array }>;
   trees: Map<MmStruct, Vma[]>;
@@ -66,10 +69,13 @@ interface Snapshot {
   sync: Map<object, { key: string; state: string }>;
 }
 
+/** vm_start and vm_end (vmarange:ID). */
+function vmaRange(v: Vma): string {
+  return `${v.start},${v.end}`;
+}
+
 function vmaFields(v: Vma): string {
   return [
-    v.start,
-    v.end,
     v.flags,
     v.vm_lock_seq,
     v.detached,
@@ -177,6 +183,11 @@ function snapshot(m: Machine, sim: MmSim, ids: Ids): Snapshot {
       top: fr.top,
     },
     tlb: t.snapshot(),
+    tlbCpu: Int32Array.from(
+      t.geometry.levels.flatMap((l) =>
+        Array.from({ length: t.ncpu * l.entries }, (_, i) => Math.floor(i / l.entries)),
+      ),
+    ),
     ptes: new Map(),
     tables: new Map(),
     trees: new Map(),
@@ -195,7 +206,8 @@ function snapshot(m: Machine, sim: MmSim, ids: Ids): Snapshot {
     s.seqs.set(mm, mm.mm_lock_seq);
     s.mmFields.set(mm, `${ids.of(mm.vma_writer_wait)},${mm.freedBy}`);
   }
-  for (const v of sim.slab.all) s.vmas.push({ vma: v, fields: vmaFields(v), readers: lockWords(v) });
+  for (const v of sim.slab.all)
+    s.vmas.push({ vma: v, range: vmaRange(v), fields: vmaFields(v), readers: lockWords(v) });
   m.footprint = fp;
   return s;
 }
@@ -218,15 +230,17 @@ function unnamed(before: Snapshot, after: Snapshot, fp: Map<string, boolean>): s
       );
   }
   // a frame handed out in this step (alloc) is the step's own until it is published by a PTE
-  // TLB entries: a change of an entry of mm M (fill, flush) is named by tlbmm:M (a fill on the
-  // CPU's own entry as a read: fills on different CPUs commute, a flush writes)
+  // TLB entries: a change of an entry of mm M on CPU C (fill, flush) is named by tlb:C:M (a fill of
+  // the CPU's own entry as a read: only that CPU's steps use it; a flush writes)
   const tb = before.tlb;
   const ta = after.tlb;
   for (let i = 0; i < tb.mm.length; i++)
     if (tb.mm[i] !== ta.mm[i] || tb.vpn[i] !== ta.vpn[i] || tb.pte[i] !== ta.pte[i])
       for (const tag of new Set([tb.mm[i]!, ta.mm[i]!]))
-        if (tag !== 0 && !fp.has(`tlbmm:${tag - 1}`))
-          out.push(`tlb entry ${i} of mm ${tag - 1} changed (${tb.vpn[i]} -> ${ta.vpn[i]})`);
+        if (tag !== 0 && !fp.has(`tlb:${before.tlbCpu[i]}:${tag - 1}`))
+          out.push(
+            `tlb entry ${i} of mm ${tag - 1} on CPU ${before.tlbCpu[i]} changed (${tb.vpn[i]} -> ${ta.vpn[i]})`,
+          );
   for (const [mm, old] of before.ptes) {
     const now = after.ptes.get(mm);
     if (now === undefined) continue;
@@ -263,6 +277,8 @@ function unnamed(before: Snapshot, after: Snapshot, fp: Map<string, boolean>): s
     const a = va.get(v)!;
     const key = `vma:${v.id}`;
     if (a.fields !== b.fields && !wrote(key)) out.push(`${key} fields ${b.fields} -> ${a.fields}`);
+    if (a.range !== b.range && !wrote(`vmarange:${v.id}`))
+      out.push(`vmarange:${v.id} ${b.range} -> ${a.range}`);
     // the VMA lock's words: src/sync records its own accesses (the rwsem's and the atomic's keys)
     if (a.readers !== b.readers && !fp.has(v.vm_lock.key) && !fp.has(v.refcnt.key))
       out.push(`${key} lock words ${b.readers} -> ${a.readers}`);
@@ -416,7 +432,7 @@ describe("footprint audit: every change of shared mm state is named by its step'
     sim.tlbs.fill(1, mm.id, 5, 8);
     expect(unnamed(b2, snap(), new Map())).toEqual([
       `frame:${f} changed (ref 1 -> 1, map 0 -> 0, flags 0 -> 0)`,
-      `tlb entry ${64 + 5} of mm ${mm.id} changed (0 -> 5)`,
+      `tlb entry ${64 + 5} of mm ${mm.id} on CPU 1 changed (0 -> 5)`,
     ]);
     // src/sync primitives: a lock word changed behind the primitive's back is reported
     const lock = mm.mmap_lock;
@@ -443,7 +459,7 @@ describe("footprint audit: every change of shared mm state is named by its step'
       [`ptp:${mm.id}:0`, false],
       [`vma:${v.id}`, true],
       [`tree:${mm.id}`, true],
-      [`tlbmm:${mm.id}`, true],
+      [`tlb:0:${mm.id}`, true],
       [v.refcnt.key, true],
     ]);
     // a timed build keeps plain fields: nothing to record, nothing recorded
