@@ -171,7 +171,7 @@ export class Tlbs {
    * refills the first level.
    */
   lookup(cpu: number, mmId: number, vpn: number): number {
-    this.record(cpu, mmId, false);
+    if (this.host !== null) this.record(cpu, mmId, false);
     const tag = mmId + 1;
     const l1 = this.l1;
     const i = l1.find(cpu, tag, vpn);
@@ -197,14 +197,14 @@ export class Tlbs {
 
   /** A page walk's result into every level. */
   fill(cpu: number, mmId: number, vpn: number, pte: number): void {
-    this.record(cpu, mmId, false);
+    if (this.host !== null) this.record(cpu, mmId, false);
     const tag = mmId + 1;
     for (const l of this.levels) l.fill(cpu, tag, vpn, pte);
   }
 
   /** Invalidate (mm, vpn) on `cpu` (invlpg: every level); true if an entry was dropped. */
   flushOne(cpu: number, mmId: number, vpn: number): boolean {
-    this.record(cpu, mmId, true);
+    if (this.host !== null) this.record(cpu, mmId, true);
     const tag = mmId + 1;
     let dropped = false;
     for (const l of this.levels) {
@@ -219,7 +219,7 @@ export class Tlbs {
 
   /** Invalidate every entry of `mm` on `cpu`. */
   flushMm(cpu: number, mmId: number): void {
-    this.record(cpu, mmId, true);
+    if (this.host !== null) this.record(cpu, mmId, true);
     const tag = mmId + 1;
     for (const l of this.levels) {
       const mm = l.mm;
