@@ -23,17 +23,15 @@ import { folio_alloc_mpol, vma_alloc_folio } from "./mempolicy.js";
 import { folio_add_lru, folio_batch_move_lru, pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
 import { pmd_alloc, pte_alloc } from "./pgtable.js";
 import { __anon_vma_prepare, folio_add_new_anon_rmap } from "./rmap.js";
-import { fastPath, type MmThread, touch, touchPte, tracing, yieldAt, yp } from "./thread.js";
+import { fastPath, type MmThread, tracing, yieldAt, yp } from "./thread.js";
 import { flush_tlb_page } from "./tlbflush.js";
 import { traced } from "./trace.js";
 import {
   hex,
   MmStruct,
   mkPte,
-  PMD_TABLE_SHIFT,
   PTE_PRESENT,
   PTE_SWAP,
-  PTE_TABLE_SHIFT,
   PTE_WRITE,
   pteFrame,
   rangeRemove,
@@ -46,7 +44,6 @@ import {
   type Vma,
 } from "./types.js";
 import {
-  touchVmaReader,
   VSR_EAGAIN,
   VSR_FAIL,
   VSR_RECYCLED,
@@ -309,11 +306,6 @@ function* lvurTries(th: MmThread, mm: MmStruct, vpn: number, from: number): KGen
     if (!th.timed || th.cost > 0) yield* yieldAt(th, Y_VMA_START_READ);
     const delay = th.timed ? th.sim.injectedDelay(Y_VMA_START_READ.site) : 0;
     if (delay > 0) yield delay; // fault injection: an mdelay() in the window
-    if (tracing(th)) {
-      touchVmaReader(th, v);
-      touch(th, `seq:${mm.id}`, false);
-      touch(th, `tree:${mm.id}`, false);
-    }
     const r = lvurLock(th, mm, vpn, v, inc, rcu);
     if (r === RECYCLED) return yield* lvurDropRecycled(th, v, rcu);
     if (r !== RETRY_WALK) return r;
@@ -355,14 +347,12 @@ function lvurWalk(th: MmThread, mm: MmStruct, vpn: number, rcu: boolean): Vma | 
   const sim = th.sim;
   const sw = sim.sw;
   if (rcu) sim.rcuReadLock(th.cpu);
-  if (tracing(th)) touch(th, `tree:${mm.id}`, false);
   th.cost += sim.costs.lvurNs; // the walk and the checks (atomics are charged on their lines)
   const v = MmStruct.walk(mm.vmas, vpn); // mas_walk
   if (v === null) return inval(th, rcu);
   if (sw.vmaLockImpl === "rwsem") {
     if (!v.anonymous && !sw.eligibleFile) return inval(th, rcu);
     if (sw.anonVmaCheck === "before-lock") {
-      if (tracing(th)) touch(th, `vma:${v.id}`, false);
       if (v.anonymous && v.anon_vma === 0) return inval(th, rcu);
     }
   }
@@ -396,7 +386,6 @@ function lvurLock(
   fl.vmaHow = how;
   if (sw.vmaLockImpl === "rwsem") {
     if (sw.anonVmaCheck === "after-lock") {
-      if (tracing(th)) touch(th, `vma:${v.id}`, false);
       if (v.anonymous && v.anon_vma === 0) return endInval(th, v, rcu);
     }
     if (v.flags & VM_UFFD_MISSING && !sw.eligibleUffd) return endInval(th, v, rcu);
@@ -473,21 +462,20 @@ export function* handle_mm_fault(th: MmThread, v: Vma, vpn: number, flags: numbe
  * (pud_alloc, pmd_alloc: a new 1 GiB range). */
 function hmfEnter(th: MmThread, vpn: number): boolean {
   th.sim.count(VM.PGFAULT);
-  return th.mm.pgtables.pmd[vpn >> PMD_TABLE_SHIFT] === 0;
+  return !th.mm.pgtables.hasPmdTable(vpn);
 }
 
 /** handle_pte_fault's PTE read (after hmfEnter): true when the fault goes to do_anonymous_page. */
 function hmfAnon(th: MmThread, v: Vma, vpn: number): boolean {
   const mm = th.mm;
-  if (tracing(th)) touchPte(th, mm, vpn, false);
-  return mm.pte[vpn] === 0 && v.anonymous && !(v.flags & VM_UFFD_MISSING);
+  return mm.pteGet(vpn) === 0 && v.anonymous && !(v.flags & VM_UFFD_MISSING);
 }
 
 /** handle_pte_fault's other cases (after hmfEnter): userfault, file, swap, write-protect, spurious. */
 function* hmfOther(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
   const sim = th.sim;
   const mm = th.mm;
-  const pte = mm.pte[vpn]!;
+  const pte = mm.pteGet(vpn);
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (pte === 0) {
     if (v.anonymous) return yield* traced(th, "handle_userfault", handle_userfault(th, v, vpn, flags));
@@ -500,7 +488,7 @@ function* hmfOther(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   if (write && !(pte & PTE_WRITE)) {
     const ptl = ptlOf(mm, vpn);
     yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_HPF_PTL);
-    if (mm.pte[vpn] !== pte) {
+    if (mm.pteGet(vpn) !== pte) {
       if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
       return 0;
     }
@@ -543,38 +531,25 @@ function setAnonPte(th: MmThread, mm: MmStruct, v: Vma, vpn: number, frame: numb
   const fr = th.sim.frames;
   folio_add_new_anon_rmap(th, frame, v);
   fr.mapNewAnon(frame);
-  mm.pte[vpn] = mkPte(frame, write);
+  mm.pteSet(vpn, mkPte(frame, write));
 }
 
 /**
  * pte_offset_map_lock() (include/linux/mm.h): the page-table lock of `vpn` at the yield point's site,
- * after the step's cost (timed) or the yield point (explore); records the PTE in the step's
- * footprint.
+ * after the step's cost (timed) or the yield point (explore). The PTE accesses under it record
+ * themselves (MmStruct.pteGet / pteSet).
  */
 function* pte_offset_map_lock(
   th: MmThread,
-  mm: MmStruct,
-  vpn: number,
+  _mm: MmStruct,
+  _vpn: number,
   ptl: SpinLock,
   point: Effect,
 ): KGen<void> {
   if (th.timed) {
     if (th.cost > 0) yield th.charge();
   } else yield point;
-  if (!pte_lock_try(th, mm, vpn, ptl, point.site)) yield* pte_lock_wait(th, mm, vpn, ptl, point.site);
-}
-
-/** pte_offset_map_lock's lock when it is free (no generator): false, nothing done, when taken. */
-function pte_lock_try(th: MmThread, mm: MmStruct, vpn: number, ptl: SpinLock, site: string): boolean {
-  if (!ptl_trylock_fast(th, ptl, site)) return false;
-  if (tracing(th)) touchPte(th, mm, vpn, true);
-  return true;
-}
-
-/** pte_offset_map_lock's lock when it is taken: the time so far passes, then spin. */
-function* pte_lock_wait(th: MmThread, mm: MmStruct, vpn: number, ptl: SpinLock, site: string): KGen<void> {
-  yield* ptl_lock_wait(th, ptl, site);
-  if (tracing(th)) touchPte(th, mm, vpn, true);
+  if (!ptl_trylock_fast(th, ptl, point.site)) yield* ptl_lock_wait(th, ptl, point.site);
 }
 
 /** do_anonymous_page (mm/memory.c): zero page for reads, a new zeroed page for writes. */
@@ -582,13 +557,13 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   const sim = th.sim;
   const mm = th.mm;
   // pte_alloc: the PTE table of this 2 MiB range, before the zero page or a new page
-  if (mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0) yield* pte_alloc(th, mm, vpn);
+  if (!mm.pgtables.hasPteTable(vpn)) yield* pte_alloc(th, mm, vpn);
   if (!(flags & FAULT_FLAG_WRITE)) {
     const ptl = ptlOf(mm, vpn);
     yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
-    if (mm.pte[vpn] === 0) {
+    if (mm.pteGet(vpn) === 0) {
       installCheck(th, mm, v, vpn, flags);
-      mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+      mm.pteSet(vpn, mkPte(ZERO_FRAME, false));
       sim.count(VM.ZERO_PAGE_MAP);
     }
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
@@ -608,10 +583,9 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   const ptl = ptlOf(mm, vpn);
   if (fast) {
     if (th.cost > 0) yield th.charge();
-    if (!pte_lock_try(th, mm, vpn, ptl, Y_ANON_PTL.site))
-      yield* pte_lock_wait(th, mm, vpn, ptl, Y_ANON_PTL.site);
+    if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
   } else yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
-  if (mm.pte[vpn] !== 0) {
+  if (mm.pteGet(vpn) !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
@@ -641,7 +615,7 @@ function* do_wp_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: numb
   const ptl = ptlOf(mm, vpn);
   if (v.flags & VM_SHARED) {
     // wp_page_shared: a shared mapping becomes writable in place
-    mm.pte[vpn] = pte | PTE_WRITE;
+    mm.pteSet(vpn, pte | PTE_WRITE);
     sim.tlbs.flushOne(th.cpu, mm.id, vpn);
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
@@ -649,7 +623,7 @@ function* do_wp_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: numb
   if (frame !== ZERO_FRAME && v.anonymous && fr.reusable(frame)) {
     // wp_page_reuse
     fr.setAnonExclusive(frame);
-    mm.pte[vpn] = pte | PTE_WRITE;
+    mm.pteSet(vpn, pte | PTE_WRITE);
     sim.tlbs.flushOne(th.cpu, mm.id, vpn);
     th.cost += sim.costs.wpReuseNs;
     sim.count(VM.WP_REUSE);
@@ -687,9 +661,9 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   if (!th.timed) yield Y_WP_COPY;
   const ptl = ptlOf(mm, vpn);
   yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_WP_PTL);
-  if (mm.pte[vpn] === orig) {
+  if (mm.pteGet(vpn) === orig) {
     // ptep_clear_flush, then set_pte_at the new page
-    mm.pte[vpn] = 0;
+    mm.pteSet(vpn, 0);
     mm.busy.push(vpn, vpn + 1);
     yield* flush_tlb_page(th, mm, vpn);
     installCheck(th, mm, v, vpn, flags);
@@ -724,8 +698,7 @@ function* do_swap_page(th: MmThread, v: Vma, vpn: number, flags: number, pte: nu
   yield* yieldAt(th, Y_SWAP_PTL);
   const ptl = ptlOf(mm, vpn);
   yield* ptl_lock(th, ptl, "do_swap_page:pte_offset_map_lock");
-  if (tracing(th)) touchPte(th, mm, vpn, true);
-  if (mm.pte[vpn] !== pte) {
+  if (mm.pteGet(vpn) !== pte) {
     putFrame(th, frame, vpn);
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return VM_FAULT_MAJOR;
@@ -764,12 +737,11 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
     th.cost += sim.costs.wpCopyNs;
   }
   // finish_fault: pte_alloc when the PMD entry is still none
-  if (mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0) yield* pte_alloc(th, mm, vpn);
+  if (!mm.pgtables.hasPteTable(vpn)) yield* pte_alloc(th, mm, vpn);
   yield* yieldAt(th, Y_FAULT_PTL);
   const ptl = ptlOf(mm, vpn);
   yield* ptl_lock(th, ptl, "do_fault:pte_offset_map_lock");
-  if (tracing(th)) touchPte(th, mm, vpn, true);
-  if (mm.pte[vpn] !== 0) {
+  if (mm.pteGet(vpn) !== 0) {
     if (cow) putFrame(th, frame, vpn);
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
@@ -778,7 +750,7 @@ function* do_fault(th: MmThread, v: Vma, vpn: number, flags: number): KGen<numbe
   if (cow) setAnonPte(th, mm, v, vpn, frame, true);
   else {
     fr.dupMapping(frame, false);
-    mm.pte[vpn] = mkPte(frame, write && (v.flags & VM_WRITE) !== 0);
+    mm.pteSet(vpn, mkPte(frame, write && (v.flags & VM_WRITE) !== 0));
   }
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return 0;
@@ -802,9 +774,9 @@ function* handle_userfault(th: MmThread, v: Vma, vpn: number, flags: number): KG
   // the monitor's UFFDIO_ZEROPAGE: map the zero page if the address is still unpopulated
   const ptl = ptlOf(mm, vpn);
   yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
-  if (mm.pte[vpn] === 0 && MmStruct.walk(mm.vmas, vpn) === v) {
+  if (mm.pteGet(vpn) === 0 && MmStruct.walk(mm.vmas, vpn) === v) {
     mm.pgtables.populate(vpn, vpn + 1); // mfill_atomic allocates the monitor's tables
-    mm.pte[vpn] = mkPte(ZERO_FRAME, false);
+    mm.pteSet(vpn, mkPte(ZERO_FRAME, false));
   }
   if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
   return VM_FAULT_RETRY;

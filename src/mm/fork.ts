@@ -8,7 +8,7 @@ import { ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
 import { anon_vma_fork } from "./rmap.js";
 import { remove_vma, vm_area_dup } from "./syscalls.js";
-import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
 import { flush_tlb_mm } from "./tlbflush.js";
 import { traced } from "./trace.js";
 import {
@@ -16,7 +16,6 @@ import {
   mkSwapPte,
   PTE_PRESENT,
   PTE_SWAP,
-  PTE_TABLE_SHIFT,
   PTE_WRITE,
   pteChunkEnd,
   pteFrame,
@@ -56,7 +55,6 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     const tmp = vm_area_dup(th, p);
     tmp.vm_mm = mm;
     // anon_vma_fork: the child gets its own anon_vma linked to the parent's
-    if (tracing(th)) touch(th, `vma:${p.id}`, false);
     const av = p.anon_vma;
     anon_vma_fork(th, tmp, p);
     if (av !== 0) th.cost += sim.costs.forkAnonVmaNs;
@@ -64,8 +62,7 @@ export function* dup_mmap(th: MmThread, oldmm: MmStruct): KGen<MmStruct> {
     th.cost += sim.costs.forkPerVmaNs;
     // vma_iter_bulk_store: the child's tree is not visible to anyone else yet (its mmap_lock is held
     // and no task runs on it), and the parent's VMAs come in address order: append
-    touch(th, `tree:${mm.id}`, true);
-    mm.vmas.push(tmp);
+    mm.append(tmp);
     vma_mark_attached(th, tmp);
     // timed driver: that work passes between anon_vma_fork and vma_needs_copy (fb49c455323f's
     // second hazard: a fault may set the parent's anon_vma in between)
@@ -87,20 +84,17 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
   const fr = sim.frames;
   const w = sim.words;
   const cow = !(p.flags & VM_SHARED);
-  const sp = src.pte;
   for (let c = p.start; c < p.end; ) {
     const ce = pteChunkEnd(c, p.end);
-    if (ptesAny(sp, c, ce)) {
+    if (ptesAny(src.ptesRead(c, ce), c, ce)) {
       yield* yieldAt(th, Y_COPY);
       const sl = ptlOf(src, c);
       yield* ptl_lock(th, sl, "copy_pte_range:pte_offset_map_lock");
-      // the parent's PTEs and the child's (found missing by the footprint audit test)
-      if (tracing(th)) {
-        touchPtes(th, src, c, ce);
-        touchPtes(th, dst, c, ce);
-      }
+      // the parent's PTEs (write-protected) and the child's (copied)
+      const sp = src.ptesSweep(c, ce);
+      const dp = dst.ptesSweep(c, ce);
       // copy_pte_range's pte_alloc_map_lock: the child's table for a chunk the parent has one for
-      if (src.pgtables.pte[c >> PTE_TABLE_SHIFT] !== 0) dst.pgtables.populate(c, ce);
+      if (src.pgtables.hasPteTable(c)) dst.pgtables.populate(c, ce);
       for (let v = c; v < ce; v++) {
         let pte = sp[v]!;
         if (pte === 0) continue;
@@ -110,7 +104,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
           const slot = sim.allocSwap();
           const from = pteFrame(pte);
           sim.swapContent.copyWithin(slot * w, from * w, from * w + w);
-          dst.pte[v] = mkSwapPte(slot);
+          dp[v] = mkSwapPte(slot);
           continue;
         }
         if (!(pte & PTE_PRESENT)) continue;
@@ -124,7 +118,7 @@ function* copy_page_range(th: MmThread, dst: MmStruct, src: MmStruct, p: Vma): K
           sp[v] = pte;
           sim.note(th.cpu, "copy_present_pte:wrprotect", v, f);
         }
-        dst.pte[v] = pte;
+        dp[v] = pte;
       }
       if (ptl_unlock(th, sl)) yield PREEMPT_ENABLE;
       // the chunk's copying time passes before the next one (and before the final flush)
@@ -144,15 +138,15 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   for (const v of mm.vmas) {
     for (let c = v.start; c < v.end; ) {
       const ce = pteChunkEnd(c, v.end);
-      if (ptesAny(mm.pte, c, ce)) {
+      if (ptesAny(mm.ptesRead(c, ce), c, ce)) {
         yield* yieldAt(th, Y_EXIT_ZAP);
         const ptl = ptlOf(mm, c);
         yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-        if (tracing(th)) touchPtes(th, mm, c, ce);
+        const pte = mm.ptesSweep(c, ce);
         for (let x = c; x < ce; x++) {
-          const p = mm.pte[x]!;
+          const p = pte[x]!;
           if (p === 0) continue;
-          mm.pte[x] = 0;
+          pte[x] = 0;
           th.cost += sim.costs.exitPerPteNs;
           if (p & PTE_PRESENT) {
             const f = pteFrame(p);
@@ -173,7 +167,6 @@ export function* exit_mmap(th: MmThread, mm: MmStruct): KGen<void> {
   // free_pgtables(mm_wr_locked = true) write-locks each VMA before its page tables go (6.4 19th patch)
   for (const v of mm.vmas) yield* vma_start_write(th, v, "free_pgtables:vma_start_write");
   for (const v of mm.vmas) remove_vma(th, v, true);
-  touch(th, `tree:${mm.id}`, true);
   mm.vmas = [];
   mm.dead = true;
   // the mm_struct goes with its last user (mmput -> __mmdrop): unchecked mms leave the model's list

@@ -118,7 +118,7 @@ export class MmSimulation {
     v.flags = VM_READ | VM_WRITE | (growsdown ? VM_GROWSDOWN : 0);
     v.vm_mm = mm;
     // before the run nobody walks the tree: regions come in address order, append
-    mm.vmas.push(v);
+    mm.append(v);
     vmaAttachBoot(this.sim, v);
     return start;
   }

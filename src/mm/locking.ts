@@ -123,7 +123,6 @@ export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen
   if (held) mm.writerPid = th.pid;
   if (th.sim.sw.vmaLockImpl === "refcnt") {
     // mm_lock_seqcount_begin: a store to the line mm_lock_seq shares with mmap_lock
-    th.sim.m.touch(`seq:${mm.id}`, true);
     th.cost += mm.lockLine.write(th.k);
     mm.mm_lock_seq++;
   }
@@ -132,7 +131,6 @@ export function* mmap_write_lock(th: MmThread, mm: MmStruct, site: string): KGen
 
 /** vma_end_write_all (include/linux/mmap_lock.h 6.4+): advance mm_lock_seq, releasing every VMA write lock at once. */
 export function vma_end_write_all(th: MmThread, mm: MmStruct): void {
-  th.sim.m.touch(`seq:${mm.id}`, true);
   // smp_store_release(&mm->mm_lock_seq, ...): a store to mmap_lock's line (only with per-VMA locks)
   if (th.sim.sw.perVmaLock) th.cost += mm.lockLine.write(th.k);
   mm.mm_lock_seq++;

@@ -4,11 +4,12 @@
 // the VMA, so a fault under the VMA lock could use a freed policy (6c21e066f925, CVE-2023-4611).
 // Nodes are not modelled: a policy is an object with a mode, a reference count and a lifetime.
 import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
+import { type FootprintHost, trackedTable } from "../sim/tracked.js";
 import { kasan_report } from "./debug.js";
 import { ZERO_FRAME } from "./frames.js";
 import { mmap_write_lock, mmap_write_unlock, ptl_lock, ptl_unlock, ptlOf } from "./locking.js";
 import { splitRange } from "./syscalls.js";
-import { type MmThread, touch, touchPtes, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
 import { hex, PTE_PRESENT, pteChunkEnd, pteFrame, ptesAny, type Vma } from "./types.js";
 import { vma_start_write, vmaModify } from "./vma_lock.js";
 
@@ -22,13 +23,25 @@ const Y_MBIND_RANGE = yp("mbind_range");
 /** The machine's mempolicy objects (index = id; 0 is the default policy, never freed). */
 export class Mempolicies {
   /** Reference count per policy; -1 once freed. */
-  readonly refs: number[] = [1];
-  readonly mode: number[] = [0];
-  readonly freedBy: string[] = [""];
+  refs: number[] = [1];
+  mode: number[] = [0];
+  freedBy: string[] = [""];
   /** The policy each frame was placed by (alloc or migration); "where the page is", nodes not modelled. */
   pagePolicy = new Int32Array(1024);
+  /** Explore driver: where placePage records frame:F (the policy table records mpol:ID). */
+  private host: FootprintHost | null = null;
+
+  /** Explore driver: every policy's count, mode and freeing record mpol:ID (src/sim/tracked.ts). */
+  track(host: FootprintHost): void {
+    this.refs = trackedTable(this.refs, "mpol:", host);
+    this.mode = trackedTable(this.mode, "mpol:", host);
+    this.freedBy = trackedTable(this.freedBy, "mpol:", host);
+    this.host = host;
+  }
 
   placePage(frame: number, p: number): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`frame:${frame}`, true);
     if (frame >= this.pagePolicy.length) {
       const n = new Int32Array(Math.max(frame + 1, this.pagePolicy.length * 2));
       n.set(this.pagePolicy);
@@ -60,7 +73,6 @@ export function mpol_get(th: MmThread, p: number): void {
 export function mpol_put(th: MmThread, p: number): void {
   const r = th.sim.mpol;
   if (p === 0 || r.refs[p]! <= 0) return;
-  if (tracing(th)) touch(th, `mpol:${p}`, true);
   if (--r.refs[p]! === 0) {
     r.refs[p] = -1;
     r.freedBy[p] = `${th.k.task.comm}/${th.k.task.pid}`;
@@ -74,7 +86,6 @@ function vma_replace_policy(th: MmThread, v: Vma, pol: number): void {
   vmaModify(th, v, "vma_replace_policy");
   const fresh = r.alloc(r.mode[pol]!); // mpol_dup
   const old = v.vm_policy;
-  if (tracing(th)) touch(th, `mpol:${fresh}`, true);
   v.vm_policy = fresh;
   mpol_put(th, old);
 }
@@ -122,11 +133,9 @@ export function* vma_alloc_folio(th: MmThread, v: Vma, vpn: number): KGen<number
   const sim = th.sim;
   const pol = v.vm_policy;
   if (pol !== 0) {
-    if (tracing(th)) touch(th, `vma:${v.id}`, false);
     const delay = th.timed ? sim.injectedDelay("get_vma_policy:mpol_get") : 0;
     if (delay > 0) th.cost += delay;
     yield* yieldAt(th, Y_MPOL);
-    if (tracing(th)) touch(th, `mpol:${pol}`, false);
     if (sim.mpol.isFreed(pol))
       kasan_report(
         th,
@@ -161,16 +170,15 @@ export function folio_alloc_mpol(th: MmThread, pol: number): number {
 function* queue_pages_range(th: MmThread, vmas: readonly Vma[], out: number[]): KGen<void> {
   const sim = th.sim;
   const mm = th.mm;
-  const pte = mm.pte;
   for (const v of vmas) {
     if (sim.sw.pageWalkLock) yield* vma_start_write(th, v, "walk_page_range:vma_start_write");
     for (let c = v.start; c < v.end; ) {
       const ce = pteChunkEnd(c, v.end);
-      if (ptesAny(pte, c, ce)) {
+      if (ptesAny(mm.ptesRead(c, ce), c, ce)) {
         yield* yieldAt(th, Y_QUEUE);
         const ptl = ptlOf(mm, c);
         yield* ptl_lock(th, ptl, "queue_pages_pte_range:pte_offset_map_lock");
-        if (tracing(th)) touchPtes(th, mm, c, ce);
+        const pte = mm.ptesRead(c, ce);
         for (let x = c; x < ce; x++) {
           const p = pte[x]!;
           if (p & PTE_PRESENT && pteFrame(p) !== ZERO_FRAME) out.push(pteFrame(p));
@@ -184,13 +192,14 @@ function* queue_pages_range(th: MmThread, vmas: readonly Vma[], out: number[]): 
 
 /** migrate_pages (mm/migrate.c), as far as placement goes: each queued page now follows its VMA's policy. */
 function migrate_pages(th: MmThread, vmas: readonly Vma[], queued: readonly number[]): void {
-  const pte = th.mm.pte;
   const q = new Set(queued);
-  for (const v of vmas)
+  for (const v of vmas) {
+    const pte = th.mm.ptesRead(v.start, v.end);
     for (let x = v.start; x < v.end; x++) {
       const f = pteFrame(pte[x]!);
       if (pte[x]! & PTE_PRESENT && q.has(f)) th.sim.mpol.placePage(f, v.vm_policy);
     }
+  }
 }
 
 /** After migrate_pages: every present page of the range must be placed by its VMA's policy. */

@@ -8,7 +8,7 @@
 import { type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { charge, ptl_lock, ptl_unlock } from "./locking.js";
 import { pcp_empty, pcp_take, rmqueue_bulk } from "./page_alloc.js";
-import { type MmThread, touch, tracing } from "./thread.js";
+import type { MmThread } from "./thread.js";
 import { type MmStruct, PMD_TABLE_SHIFT, PTE_TABLE_SHIFT } from "./types.js";
 
 /**
@@ -34,15 +34,14 @@ function pte_free(th: MmThread): void {
 export function* pte_alloc(th: MmThread, mm: MmStruct, vpn: number): KGen<void> {
   const pt = mm.pgtables;
   const i = vpn >> PTE_TABLE_SHIFT;
-  if (pt.pte[i] !== 0) return;
+  if (pt.hasPteTable(vpn)) return;
   yield* pte_alloc_one(th);
   // the allocation's time passes before pmd_lock (it is not held across the allocation)
   yield* charge(th);
   const l = pt.pmdLock(mm.id, vpn);
   yield* ptl_lock(th, l, "pmd_install:pmd_lock");
-  if (tracing(th)) touch(th, `ptp:${mm.id}:${i}`, true);
-  if (pt.pte[i] === 0)
-    pt.pte[i] = 1; // mm_inc_nr_ptes, pmd_populate
+  if (!pt.hasPteTable(vpn))
+    pt.setPteTable(i, true); // mm_inc_nr_ptes, pmd_populate
   else pte_free(th);
   if (ptl_unlock(th, l)) yield PREEMPT_ENABLE;
 }
@@ -55,13 +54,12 @@ export function* pte_alloc(th: MmThread, mm: MmStruct, vpn: number): KGen<void> 
 export function* pmd_alloc(th: MmThread, mm: MmStruct, vpn: number): KGen<void> {
   const pt = mm.pgtables;
   const i = vpn >> PMD_TABLE_SHIFT;
-  if (pt.pmd[i] !== 0) return;
+  if (pt.hasPmdTable(vpn)) return;
   yield* pte_alloc_one(th); // pmd_alloc_one: the same zeroed page from the pcp list
   yield* charge(th);
   const l = pt.page_table_lock;
   yield* ptl_lock(th, l, "__pmd_alloc:page_table_lock");
-  if (tracing(th)) touch(th, `pmd:${mm.id}:${i}`, true);
-  if (pt.pmd[i] === 0) pt.pmd[i] = 1;
+  if (!pt.hasPmdTable(vpn)) pt.setPmdTable(i);
   else pte_free(th);
   if (ptl_unlock(th, l)) yield PREEMPT_ENABLE;
 }
@@ -77,6 +75,6 @@ export function freePteTables(mm: MmStruct, start: number, end: number): void {
     const lo = i << PTE_TABLE_SHIFT;
     // floor and ceiling: a table a remaining VMA still maps part of stays
     const v = mm.findVma(lo);
-    if (v === null || v.start >= lo + (1 << PTE_TABLE_SHIFT)) pt.pte[i] = 0;
+    if (v === null || v.start >= lo + (1 << PTE_TABLE_SHIFT)) pt.setPteTable(i, false);
   }
 }

@@ -5,8 +5,9 @@
 // its own, which is why a page left without a linked VMA makes rmap walks read a freed anon_vma.
 // Simplification: one anon_vma per chain link (no root/parent hierarchy, no degree heuristics).
 import type { KGen } from "../sim/effects.js";
+import { type FootprintHost, trackedTable } from "../sim/tracked.js";
 import { kasan_report } from "./debug.js";
-import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
 import { MmStruct, VM_GROWSDOWN, VM_READ, VM_SHARED, VM_WRITE, type Vma } from "./types.js";
 import { vma_start_write, vmaModify } from "./vma_lock.js";
 
@@ -18,11 +19,25 @@ const Y_REUSABLE = yp("find_mergeable_anon_vma:reusable_anon_vma");
 /** The machine's anon_vma objects (index = id; 0 is NULL) and each frame's anon_vma. */
 export class AnonVmas {
   /** Chain links per anon_vma; -1 once freed. */
-  readonly refs: number[] = [0];
+  refs: number[] = [0];
   /** Who freed each anon_vma (for KASAN's "Freed by task"). */
-  readonly freedBy: string[] = [""];
+  freedBy: string[] = [""];
   /** folio->mapping of anonymous pages: anon_vma id per frame (0: none). */
   pageAnonVma = new Int32Array(1024);
+  /** Explore driver: where setPage / pageOf record frame:F (the anon_vma table records anonvma:ID). */
+  private host: FootprintHost | null = null;
+
+  /** Explore driver: every anon_vma's count and freeing record anonvma:ID (src/sim/tracked.ts). */
+  track(host: FootprintHost): void {
+    this.refs = trackedTable(this.refs, "anonvma:", host);
+    this.freedBy = trackedTable(this.freedBy, "anonvma:", host);
+    this.host = host;
+  }
+
+  private touchFrame(frame: number, write: boolean): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`frame:${frame}`, write);
+  }
 
   alloc(): number {
     this.refs.push(0);
@@ -31,6 +46,7 @@ export class AnonVmas {
   }
 
   setPage(frame: number, av: number): void {
+    this.touchFrame(frame, true);
     if (frame >= this.pageAnonVma.length) {
       const n = new Int32Array(Math.max(frame + 1, this.pageAnonVma.length * 2));
       n.set(this.pageAnonVma);
@@ -40,6 +56,7 @@ export class AnonVmas {
   }
 
   pageOf(frame: number): number {
+    this.touchFrame(frame, false);
     return frame < this.pageAnonVma.length ? this.pageAnonVma[frame]! : 0;
   }
 
@@ -52,7 +69,6 @@ export class AnonVmas {
 function anon_vma_chain_link(th: MmThread, v: Vma, av: number): void {
   const r = th.sim.rmap;
   if (av <= 0 || r.isFreed(av)) return;
-  if (tracing(th)) touch(th, `anonvma:${av}`, true);
   v.anon_vma_chain.push(av);
   r.refs[av]!++;
 }
@@ -70,7 +86,6 @@ export function unlink_anon_vmas(th: MmThread, v: Vma): void {
   const r = th.sim.rmap;
   const t = th.k.task;
   for (const av of v.anon_vma_chain) {
-    if (tracing(th)) touch(th, `anonvma:${av}`, true);
     if (r.refs[av]! > 0 && --r.refs[av]! === 0) {
       r.refs[av] = -1;
       r.freedBy[av] = `${t.comm}/${t.pid}`;
@@ -151,7 +166,6 @@ function anon_vma_compatible(a: Vma, b: Vma): boolean {
  */
 function reusable_anon_vma(th: MmThread, old: Vma, inc: number, a: Vma, b: Vma, vpn: number): number {
   const sim = th.sim;
-  if (tracing(th)) touch(th, `vma:${old.id}`, false);
   if (sim.slab.freed(old, inc)) {
     kasan_report(
       th,
@@ -178,7 +192,6 @@ function reusable_anon_vma(th: MmThread, old: Vma, inc: number, a: Vma, b: Vma, 
  */
 function* find_mergeable_anon_vma(th: MmThread, v: Vma, vpn: number): KGen<number> {
   const mm = v.vm_mm!;
-  if (tracing(th)) touch(th, `tree:${mm.id}`, false);
   const next = MmStruct.walk(mm.vmas, v.end);
   const idx = mm.vmas.indexOf(v);
   const prev = idx > 0 ? mm.vmas[idx - 1]! : null;
@@ -206,7 +219,6 @@ export function* __anon_vma_prepare(th: MmThread, v: Vma, vpn: number): KGen<voi
   let av = yield* find_mergeable_anon_vma(th, v, vpn);
   if (v.anon_vma !== 0) return;
   if (av === 0 || th.sim.rmap.isFreed(av)) av = anon_vma_alloc(th);
-  if (tracing(th)) touch(th, `vma:${v.id}`, true);
   anon_vma_chain_link(th, v, av);
   v.anon_vma = av;
   th.sim.note(th.cpu, "__anon_vma_prepare", v.start, av);
@@ -224,7 +236,6 @@ export function folio_add_new_anon_rmap(th: MmThread, frame: number, v: Vma): vo
 export function folio_lock_anon_vma_read(th: MmThread, frame: number, vpn: number): void {
   const r = th.sim.rmap;
   const av = r.pageOf(frame);
-  if (tracing(th)) touch(th, `anonvma:${av}`, false);
   if (!r.isFreed(av)) return;
   kasan_report(
     th,

@@ -13,7 +13,7 @@ import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
 import { type TlbGeometry, Tlbs } from "./tlb.js";
-import { hex, MmStruct, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
+import { hex, MmStruct, TrackedVma, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
 export { INVARIANTS, type InvariantKind } from "./oracle.js";
@@ -67,6 +67,8 @@ const RING = 4096;
 
 /** VMA objects: D1 frees through RCU (reuse after a grace period), D2 to a typesafe slab (reuse at once). */
 class VmaSlab {
+  /** Every VMA object the slab made (the explore driver tracks their fields). */
+  readonly all: Vma[] = [];
   private free: Vma[] = [];
   private pending: { v: Vma; cpus: number[]; epochs: number[] }[] = [];
   private nextId = 1;
@@ -74,7 +76,7 @@ class VmaSlab {
 
   alloc(): Vma {
     this.reap();
-    const v = this.free.pop() ?? new Vma(this.nextId++);
+    const v = this.free.pop() ?? this.make();
     v.state = VMA_LIVE;
     v.incarnation++;
     v.start = v.end = 0;
@@ -96,6 +98,13 @@ class VmaSlab {
     return v;
   }
 
+  private make(): Vma {
+    const id = this.nextId++;
+    const v = this.sim.tracking ? new TrackedVma(id, this.sim.m) : new Vma(id);
+    this.all.push(v);
+    return v;
+  }
+
   /** vm_area_free: D1 call_rcu (vm_rcu overlays vm_start/vm_end at once); D2 kmem_cache_free. */
   release(v: Vma, viaRcu: boolean): void {
     this.sim.oracle.vmaFree(this.sim, v); // invariant 7
@@ -111,11 +120,13 @@ class VmaSlab {
     const cpus: number[] = [];
     const epochs: number[] = [];
     const d = this.sim.rcuDepth;
-    for (let c = 0; c < d.length; c++)
+    for (let c = 0; c < d.length; c++) {
+      if (this.sim.tracking) this.sim.rcuTouch(c, false);
       if (d[c]! > 0) {
         cpus.push(c);
         epochs.push(this.sim.rcuEpoch[c]!);
       }
+    }
     this.pending.push({ v, cpus, epochs });
   }
 
@@ -134,11 +145,13 @@ class VmaSlab {
     for (let i = 0; i < p.length; i++) {
       const e = p[i]!;
       let done = true;
-      for (let j = 0; j < e.cpus.length; j++)
+      for (let j = 0; j < e.cpus.length; j++) {
+        if (this.sim.tracking) this.sim.rcuTouch(e.cpus[j]!, false);
         if (ep[e.cpus[j]!] === e.epochs[j]) {
           done = false;
           break;
         }
+      }
       if (done) {
         e.v.state = VMA_FREE;
         this.free.push(e.v);
@@ -179,6 +192,8 @@ export class MmSim {
   timed: boolean;
   /** Use the generator-free forms of uncontended steps (MmOptions.fastPaths; timed driver only). */
   fastPaths: boolean;
+  /** The shared state records its own footprint (explore driver; see track()). */
+  tracking = false;
   /** Called with every model event's name (warm starts stop the timed run at a named event). */
   onNote: ((fn: string) => void) | null = null;
   private pool: ArrayPool | null;
@@ -241,6 +256,8 @@ export class MmSim {
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
+    if (!this.timed) this.track();
+    else m.hooks.explore.push(() => this.track());
     this.fastPaths = opts.fastPaths ?? true;
     this.rcuDepth = new Int32Array(m.cpus.length);
     this.rcuEpoch = new Int32Array(m.cpus.length);
@@ -254,6 +271,23 @@ export class MmSim {
     const cls = this.sw.vmaLockImpl === "rwsem" ? "&vma->vm_lock->lock" : "vm_lock";
     this.vmaLockStatR = ls.get(`${cls}-R`);
     this.vmaLockStatW = ls.get(`${cls}-W`);
+  }
+
+  /**
+   * Explore driver (from the build, or from a warm start's switch): the shared state of the model
+   * records its own footprint from now on. VMA fields and chains, VMA trees, mm_lock_seq, PTEs and
+   * page tables, TLB entries, anon_vma and mempolicy objects become tracked accessors (src/sim/
+   * tracked.ts); frames record theirs through Frames.sink. The timed driver's objects stay plain.
+   */
+  track(): void {
+    if (this.tracking) return;
+    this.tracking = true;
+    const m = this.m;
+    for (const v of this.slab.all) TrackedVma.from(v, m);
+    for (const mm of this.mms) mm.track(m);
+    this.tlbs.host = m;
+    this.rmap.track(m);
+    this.mpol.track(m);
   }
 
   /**
@@ -288,6 +322,7 @@ export class MmSim {
       if (mm.lastStoreCpu !== null) this.pooled.push(mm.lastStoreCpu);
     }
     this.mms.push(mm);
+    if (this.tracking) mm.track(this.m);
     return mm;
   }
 
@@ -312,12 +347,20 @@ export class MmSim {
   // ---------------------------------------------------------------- RCU read sections (per CPU)
 
   rcuReadLock(cpu: number): void {
+    if (this.tracking) this.rcuTouch(cpu, true);
     this.rcuDepth[cpu]++;
   }
 
   rcuReadUnlock(cpu: number): void {
+    if (this.tracking) this.rcuTouch(cpu, true);
     if (--this.rcuDepth[cpu]! === 0) this.rcuEpoch[cpu]++;
     else if (this.rcuDepth[cpu]! < 0) this.rcuDepth[cpu] = 0;
+  }
+
+  /** Explore driver: an access to CPU `cpu`'s RCU read-side state (rcu:CPU: nesting and epoch). */
+  rcuTouch(cpu: number, write: boolean): void {
+    const fp = this.m.footprint;
+    if (fp !== null) fp.touch(`rcu:${cpu}`, write);
   }
 
   // ---------------------------------------------------------------- lock statistics

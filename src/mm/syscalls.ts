@@ -17,7 +17,7 @@ import {
 import { mpol_get, mpol_put } from "./mempolicy.js";
 import { freePteTables } from "./pgtable.js";
 import { anon_vma_clone_nofail, dup_anon_vma, folio_lock_anon_vma_read, unlink_anon_vmas } from "./rmap.js";
-import { type MmThread, touchPtes, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
 import { flush_tlb_range } from "./tlbflush.js";
 import {
   type MmFile,
@@ -68,14 +68,12 @@ function protFlags(prot: number): number {
 
 /** vma_link / vma_iter_store (mm/mmap.c 6.4, mm/vma.c 6.15): publish the tree with v added (D2: attach on insertion). */
 function vma_link(th: MmThread, mm: MmStruct, v: Vma): void {
-  th.sim.m.touch(`tree:${mm.id}`, true);
   mm.publish([...mm.vmas, v]);
   vma_mark_attached(th, v);
 }
 
 /** Publish the tree without the given VMAs (vma_iter_clear / vma_iter_store of NULL). */
-function vma_unlink(th: MmThread, mm: MmStruct, gone: readonly Vma[]): void {
-  th.sim.m.touch(`tree:${mm.id}`, true);
+function vma_unlink(_th: MmThread, mm: MmStruct, gone: readonly Vma[]): void {
   mm.publish(mm.vmas.filter((v) => !gone.includes(v)));
 }
 
@@ -183,14 +181,13 @@ function* zap_range(
   out: number[],
 ): KGen<void> {
   const sim = th.sim;
-  const pte = mm.pte;
   for (let c = start; c < end; ) {
     const ce = pteChunkEnd(c, end);
-    if (ptesAny(pte, c, ce)) {
+    if (ptesAny(mm.ptesRead(c, ce), c, ce)) {
       yield* yieldAt(th, Y_ZAP);
       const ptl = ptlOf(mm, c);
       yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-      if (tracing(th)) touchPtes(th, mm, c, ce);
+      const pte = mm.ptesSweep(c, ce);
       for (let v = c; v < ce; v++) {
         const p = pte[v]!;
         if (p === 0) continue;
@@ -288,14 +285,13 @@ export function* do_mprotect(th: MmThread, start: number, npages: number, prot: 
     v.flags = (v.flags & ~(VM_READ | VM_WRITE)) | newFlags;
     if (!removeWrite) continue;
     // change_protection: write-protect present PTEs chunk by chunk, then flush
-    const pte = mm.pte;
     for (let c = v.start; c < v.end; ) {
       const ce = pteChunkEnd(c, v.end);
-      if (ptesAny(pte, c, ce, PTE_WRITE)) {
+      if (ptesAny(mm.ptesRead(c, ce), c, ce, PTE_WRITE)) {
         yield* yieldAt(th, Y_CHANGE);
         const ptl = ptlOf(mm, c);
         yield* ptl_lock(th, ptl, "change_pte_range:pte_offset_map_lock");
-        if (tracing(th)) touchPtes(th, mm, c, ce);
+        const pte = mm.ptesSweep(c, ce);
         for (let x = c; x < ce; x++)
           if (pte[x]! & PTE_WRITE) {
             pte[x] = pte[x]! & ~PTE_WRITE;
@@ -382,9 +378,9 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
   yield* yieldAt(th, Y_ZAP);
   const ptl = ptlOf(mm, start);
   yield* ptl_lock(th, ptl, "zap_pte_range:pte_offset_map_lock");
-  if (tracing(th)) touchPtes(th, mm, start, end);
+  const pte = mm.ptesSweep(start, end);
   for (let v = start; v < end; v++) {
-    const p = mm.pte[v]!;
+    const p = pte[v]!;
     if (!(p & PTE_PRESENT)) continue;
     const f = pteFrame(p);
     if (f === ZERO_FRAME || !fr.mappedOnce(f)) continue;
@@ -392,7 +388,7 @@ function* pageout_range(th: MmThread, mm: MmStruct, start: number, end: number, 
     folio_lock_anon_vma_read(th, f, v);
     const slot = sim.allocSwap();
     fr.swapOut(f, sim.swapContent, slot * w);
-    mm.pte[v] = mkSwapPte(slot);
+    pte[v] = mkSwapPte(slot);
     out.push(f, v);
     th.cost += sim.costs.swapOutNs;
     sim.count(VM.PSWPOUT);
@@ -434,10 +430,11 @@ export function* do_mremap(th: MmThread, old: number, npages: number, flags = 0)
     yield* yieldAt(th, Y_MOVE);
     const a = ptlOf(mm, old + c);
     yield* ptl_lock(th, a, "move_ptes:pte_offset_map_lock");
-    if (tracing(th)) touchPtes(th, mm, old + c, old + ce);
+    const pte = mm.ptesSweep(old + c, old + ce);
+    mm.ptesSweep(to + c, to + ce);
     for (let i = c; i < ce; i++) {
-      mm.pte[to + i] = mm.pte[old + i]!;
-      mm.pte[old + i] = 0;
+      pte[to + i] = pte[old + i]!;
+      pte[old + i] = 0;
     }
     if (ptl_unlock(th, a)) yield PREEMPT_ENABLE;
   }

@@ -75,34 +75,6 @@ export class MmThread {
 }
 
 /**
- * Record a shared-object access of the running step for the explore driver's partial-order
- * reduction (Machine.touch); free in the timed driver. Keys: pte:MM:VPN (PTE, frame contents and
- * TLB entries of one page), tlbmm:MM (whole-mm flushes), tree:MM, seq:MM, vma:ID (also vma->anon_vma,
- * read without the VMA lock).
- */
-export function touch(th: MmThread, key: string, write: boolean): void {
-  th.sim.m.touch(key, write);
-}
-
-/**
- * One page's PTE (pte:MM:VPN), and a read of the page-table page that holds it (ptp:MM:IDX, 512 PTEs),
- * so that a sweep over many PTEs (fork's copy, zaps) records one write per page-table page instead
- * of a key per PTE: sound (every PTE access conflicts with a sweep over its table) and cheap.
- */
-export function touchPte(th: MmThread, mm: MmStruct, vpn: number, write: boolean): void {
-  const m = th.sim.m;
-  m.touch(`pte:${mm.id}:${vpn}`, write);
-  m.touch(`ptp:${mm.id}:${vpn >> 9}`, false);
-}
-
-/** A sweep over the PTEs [lo, hi) of `mm` (copy_page_range, zap_pte_range, change_pte_range). */
-export function touchPtes(th: MmThread, mm: MmStruct, lo: number, hi: number): void {
-  if (lo >= hi) return;
-  const m = th.sim.m;
-  for (let i = lo >> 9; i <= (hi - 1) >> 9; i++) m.touch(`ptp:${mm.id}:${i}`, true);
-}
-
-/**
  * May the caller use a step's generator-free form (MmSim.fastPaths)? Only in the timed driver, and
  * not while model trace slices are recorded (the generator forms emit them).
  */

@@ -6,6 +6,7 @@
 // Replacement is round-robin per set (hardware uses pseudo-LRU): a fill's victim depends only on the
 // set's own fills, never on invalid ways, so a remote invalidation commutes with a local fill of
 // another page, as the explore driver's footprints (pte:MM:VPN) assume.
+import type { FootprintHost } from "../sim/tracked.js";
 
 /** One TLB level: `entries` = sets * ways, sets a power of two. */
 export interface TlbLevel {
@@ -127,6 +128,13 @@ class Level {
 }
 
 export class Tlbs {
+  /**
+   * Explore driver: where lookups, fills and flushes record tlb:CPU:MM, the entries of mm MM on CPU
+   * CPU (null in the timed driver). Only that CPU's steps look them up and fill them (a read: the
+   * other CPUs' steps never see them); a flush, by the CPU itself or by another one's shootdown,
+   * drops them (a write).
+   */
+  host: FootprintHost | null = null;
   private readonly levels: Level[];
   private readonly l1: Level;
   /** The second level, or null for a one-level TLB. */
@@ -164,6 +172,11 @@ export class Tlbs {
     return { mm: cat((l) => l.mm), vpn: cat((l) => l.vpn), pte: cat((l) => l.pte) };
   }
 
+  private record(cpu: number, mmId: number, write: boolean): void {
+    const h = this.host;
+    if (h !== null && h.footprint !== null) h.footprint.touch(`tlb:${cpu}:${mmId}`, write);
+  }
+
   /** Entries one CPU holds in all levels. */
   get entriesPerCpu(): number {
     let n = 0;
@@ -176,6 +189,7 @@ export class Tlbs {
    * refills the first level.
    */
   lookup(cpu: number, mmId: number, vpn: number): number {
+    if (this.host !== null) this.record(cpu, mmId, false);
     const tag = mmId + 1;
     const l1 = this.l1;
     const i = l1.find(cpu, tag, vpn);
@@ -201,12 +215,14 @@ export class Tlbs {
 
   /** A page walk's result into every level. */
   fill(cpu: number, mmId: number, vpn: number, pte: number): void {
+    if (this.host !== null) this.record(cpu, mmId, false);
     const tag = mmId + 1;
     for (const l of this.levels) l.fill(cpu, tag, vpn, pte);
   }
 
   /** Invalidate (mm, vpn) on `cpu` (invlpg: every level); true if an entry was dropped. */
   flushOne(cpu: number, mmId: number, vpn: number): boolean {
+    if (this.host !== null) this.record(cpu, mmId, true);
     const tag = mmId + 1;
     let dropped = false;
     for (const l of this.levels) {
@@ -221,6 +237,7 @@ export class Tlbs {
 
   /** Invalidate every entry of `mm` on `cpu`. */
   flushMm(cpu: number, mmId: number): void {
+    if (this.host !== null) this.record(cpu, mmId, true);
     const tag = mmId + 1;
     for (const l of this.levels) {
       const mm = l.mm;

@@ -6,7 +6,7 @@
 
 import { type KGen, SPIN } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
-import { type MmThread, touch, touchPte, tracing } from "./thread.js";
+import type { MmThread } from "./thread.js";
 import { TLB_SINGLE_PAGE_FLUSH_CEILING } from "./tlb.js";
 import { instant, traced } from "./trace.js";
 import type { MmStruct } from "./types.js";
@@ -66,14 +66,12 @@ function* shootdown(th: MmThread, mm: MmStruct, vpn: number, end: number): KGen<
 
 /** flush_tlb_page / ptep_clear_flush (arch/x86/mm/tlb.c flush_tlb_mm_range, mm/pgtable-generic.c) */
 export function* flush_tlb_page(th: MmThread, mm: MmStruct, vpn: number): KGen<void> {
-  if (tracing(th)) touchPte(th, mm, vpn, true);
   th.sim.note(th.cpu, "flush_tlb_page", vpn);
   yield* traced(th, "flush_tlb_page", shootdown(th, mm, vpn, vpn + 1));
 }
 
 /** flush_tlb_mm (arch/x86/mm/tlb.c): every entry of the mm on every CPU of mm_cpumask. */
 export function* flush_tlb_mm(th: MmThread, mm: MmStruct): KGen<void> {
-  touch(th, `tlbmm:${mm.id}`, true);
   th.sim.note(th.cpu, "flush_tlb_mm", 0, mm.id);
   yield* traced(th, "flush_tlb_mm", shootdown(th, mm, FLUSH_MM, 0));
 }
@@ -84,7 +82,6 @@ export function* flush_tlb_range(th: MmThread, mm: MmStruct, start: number, end:
     yield* flush_tlb_mm(th, mm);
     return;
   }
-  if (tracing(th)) touch(th, `tlbmm:${mm.id}`, true);
   th.sim.note(th.cpu, "flush_tlb_range", start, end - start);
   yield* traced(th, "flush_tlb_range", shootdown(th, mm, start, end));
 }

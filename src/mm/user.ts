@@ -8,7 +8,7 @@ import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
-import { type MmThread, touch, touchPte, tracing, yp } from "./thread.js";
+import { type MmThread, yp } from "./thread.js";
 import { sliceSince, traced, traceLoad, traceStore } from "./trace.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
 
@@ -37,10 +37,6 @@ export function* user_access(
     const pte = sim.tlbs.lookup(th.cpu, th.mm.id, vpn);
     if (pte !== 0 && (!write || pte & PTE_WRITE)) yield th.charge();
   }
-  if (tracing(th)) {
-    touch(th, `tlbmm:${th.mm.id}`, false);
-    touchPte(th, th.mm, vpn, write);
-  }
   const task = th.k.task;
   // exit_to_user_mode: honour need_resched (tasks sharing a CPU are preempted here under NONE)
   if (th.k.cpu.needResched || th.k.cpu.needReschedLazy) yield RET_TO_USER;
@@ -52,11 +48,9 @@ export function* user_access(
     if (pte === 0 || (write && !(pte & PTE_WRITE))) {
       // TLB miss (or a read-only entry for a store): hardware page walk
       th.cost += sim.costs.pageWalkNs;
-      const p = vpn >= 0 && vpn < mm.vaPages ? mm.pte[vpn]! : 0;
+      const p = vpn >= 0 && vpn < mm.vaPages ? mm.pteGet(vpn) : 0;
       if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
         sim.tlbs.fill(cpu, mm.id, vpn, p);
-        // the CPU's own entry: fills on different CPUs commute, a flush (a write) does not
-        if (tracing(th)) touch(th, `tlbmm:${mm.id}`, false);
         mm.cpumask[cpu] = 1;
         pte = p;
       } else {
@@ -102,7 +96,8 @@ function access(
     fr.store(frame, word, val);
     if (sim.m.modelTrace) traceStore(th, vpn, word, val, frame);
     sim.oracle.userStore(th, mm, vpn, word, val); // invariant 4's shadow
-    // a store through a TLB entry the page table no longer backs (write-protected or replaced)
+    // a store through a TLB entry the page table no longer backs (write-protected or replaced): a
+    // diagnostic note for the findings' steps, not the model's behaviour (the raw PTE, unrecorded)
     const cur = mm.pte[vpn]!;
     if (cur >>> 3 !== frame || (cur & (PTE_PRESENT | PTE_WRITE)) !== (PTE_PRESENT | PTE_WRITE))
       sim.note(th.cpu, "store_via_stale_tlb", vpn, frame, true);
@@ -180,7 +175,7 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
     return access(th, mm, vpn, word, write, pte >>> 3);
   }
   if (vpn < 0 || vpn >= mm.vaPages) return UA_SLOW;
-  const p = mm.pte[vpn]!;
+  const p = mm.pteGet(vpn);
   if (!(p & PTE_PRESENT && (!write || p & PTE_WRITE))) return UA_SLOW; // a fault
   // TLB miss: the hardware page walk fills the TLB (user_access yields nowhere on this path either)
   th.cost += thinkNs + sim.costs.pageWalkNs;

@@ -10,7 +10,7 @@ import { atomic_add_return, refcount_inc_not_zero_limited } from "../sync/atomic
 import { down_read_trylock_fast, down_write_nopoint, up_read_fast, up_write_fast } from "../sync/rwsem.js";
 import { kasan_report } from "./debug.js";
 import { charge } from "./locking.js";
-import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
+import { type MmThread, yieldAt, yp } from "./thread.js";
 import {
   VM_REFCNT_EXCLUDE_READERS_FLAG as F,
   type MmStruct,
@@ -18,24 +18,6 @@ import {
   VMA_FREE,
   type Vma,
 } from "./types.js";
-
-/**
- * The explore driver's footprint of a reader-side VMA lock operation (vma_start_read, vma_end_read):
- * readers' count updates commute with each other, so they are reads of the VMA, unless a writer
- * holds the lock, waits for it or excludes readers (then the order decides who waits and who is
- * woken: a write). Writers (vma_start_write, vmaModify) always write the VMA.
- */
-export function touchVmaReader(th: MmThread, v: Vma): void {
-  if (!tracing(th)) return;
-  const mm = v.vm_mm;
-  const l = v.vm_lock;
-  const writer =
-    l.writer !== null ||
-    l.waitList.length > 0 ||
-    (v.vm_refcnt & F) !== 0 ||
-    (mm !== null && mm.vma_writer_wait !== null);
-  touch(th, `vma:${v.id}`, writer);
-}
 
 /** READ_ONCE(vma->vm_lock_seq) == READ_ONCE(mm->mm_lock_seq): two loads, the VMA's first line and mmap_lock's line. */
 function seqMatches(th: MmThread, v: Vma, mm: MmStruct): boolean {
@@ -89,7 +71,7 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
   // D2: 1. early check against the faulting mm
   if (seqMatches(th, v, mm)) return VSR_FAIL;
   // 2. __refcount_inc_not_zero_limited_acquire(&vma->vm_refcnt, &oldcnt, VM_REFCNT_LIMIT)
-  const old = refcount_inc_not_zero_limited(th.k, v.refcnt, VM_REFCNT_LIMIT, th);
+  const old = refcount_inc_not_zero_limited(th.k, v.refcnt, VM_REFCNT_LIMIT, th, true);
   if (old === 0) return VSR_EAGAIN;
   if (old + 1 > VM_REFCNT_LIMIT) return VSR_FAIL;
   // 3. recycled into another mm (SLAB_TYPESAFE_BY_RCU): vm_mm is on the VMA's first line; the
@@ -113,7 +95,7 @@ function vma_refcount_put(th: MmThread, v: Vma): void {
 
 /** vma_refcount_put's decrement: does the new count ask for a wake-up (flag set, at most F + 1)? */
 function vma_refcount_dec(th: MmThread, v: Vma): boolean {
-  const n = atomic_add_return(th.k, v.refcnt, -1, th);
+  const n = atomic_add_return(th.k, v.refcnt, -1, th, true);
   if (n < 0) {
     th.sim.finding("model_bookkeeping", [th.cpu], [v.start], `vm_refcnt of ${v.describe()} below zero`);
     v.vm_refcnt = 0;
@@ -123,7 +105,6 @@ function vma_refcount_dec(th: MmThread, v: Vma): boolean {
 
 /** rcuwait_wake_up(&mm->vma_writer_wait) (kernel/exit.c): reads the waiter of an mm_struct that may be freed. */
 function rcuwait_wake_up(th: MmThread, mm: MmStruct, vpn: number): void {
-  if (tracing(th)) touch(th, `mm:${mm.id}`, false);
   if (mm.freedBy !== null) {
     kasan_report(
       th,
@@ -146,13 +127,11 @@ function rcuwait_wake_up(th: MmThread, mm: MmStruct, vpn: number): void {
 
 /** mmgrab (include/linux/sched/mm.h): pin the mm_struct. */
 export function mmgrab(th: MmThread, mm: MmStruct): void {
-  if (tracing(th)) touch(th, `mm:${mm.id}`, true);
   atomic_add_return(th.k, mm.mm_count, 1, th);
 }
 
 /** mmdrop (include/linux/sched/mm.h): the last reference frees the mm_struct (__mmdrop). */
 export function mmdrop(th: MmThread, mm: MmStruct): void {
-  if (tracing(th)) touch(th, `mm:${mm.id}`, true);
   if (atomic_add_return(th.k, mm.mm_count, -1, th) !== 0) return;
   const t = th.k.task;
   mm.freedBy = `${t.comm}/${t.pid}`;
@@ -171,7 +150,6 @@ export function* vma_put_recycled(th: MmThread, v: Vma): KGen<void> {
   yield* window(th, Y_RECYCLED_PUT, "vma_start_read:vma_refcount_put");
   const grab = th.sim.sw.grabRecycledVmaMm;
   if (grab) mmgrab(th, other);
-  touchVmaReader(th, v);
   if (vma_refcount_dec(th, v)) {
     yield* window(th, Y_RECYCLED_WAKE, "vma_refcount_put:rcuwait_wake_up");
     rcuwait_wake_up(th, other, v.start);
@@ -182,7 +160,6 @@ export function* vma_put_recycled(th: MmThread, v: Vma): KGen<void> {
 /** vma_end_read (include/linux/mm.h 6.4: up_read inside an RCU bracket; 6.15: vma_refcount_put). */
 export function vma_end_read(th: MmThread, v: Vma, how: number): void {
   if (how !== VSR_LOCKED && how !== VSR_SKIPPED) return; // nothing held (already dropped)
-  touchVmaReader(th, v);
   if (v.readers > 0) v.readers--;
   if (how !== VSR_LOCKED) return;
   if (th.sim.sw.vmaLockImpl === "rwsem") {
@@ -212,10 +189,6 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
   const mm = v.vm_mm;
   if (mm === null) return;
   sim.oracle.vmaStartWrite(th, v, site); // invariant 2
-  if (tracing(th)) {
-    touch(th, `vma:${v.id}`, true);
-    touch(th, `seq:${mm.id}`, false);
-  }
   if (sim.disabled.has(site)) return;
   // __is_vma_write_locked: already stamped with the current sequence
   if (seqMatches(th, v, mm)) return;
@@ -226,8 +199,6 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
     // down_write(&vma->vm_lock->lock): waits until every reader has left; new trylocks fail meanwhile
     yield* charge(th);
     yield* down_write_nopoint(k, v.vm_lock, site);
-    // the step that ends a wait writes the VMA too (found missing by the footprint audit test)
-    if (tracing(th)) touch(th, `vma:${v.id}`, true);
     th.cost += v.line.write(k);
     v.vm_lock_seq = mm.mm_lock_seq;
     up_write_fast(k, v.vm_lock, th);
@@ -245,7 +216,6 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
         yield SCHEDULE;
         k.task.state = TASK_RUNNING;
       }
-      if (waited && tracing(th)) touch(th, `vma:${v.id}`, true);
       if (mm.vma_writer_wait === k) mm.vma_writer_wait = null;
       th.cost += v.line.write(k);
       v.vm_lock_seq = mm.mm_lock_seq;
@@ -290,8 +260,7 @@ export function* vma_mark_detached(th: MmThread, v: Vma): KGen<void> {
 
 /** vma_mark_attached (include/linux/mm.h 6.15: refcount 1; 6.4 vma_mark_detached(false): clear the flag). */
 export function vma_mark_attached(th: MmThread, v: Vma): void {
-  // a recycled object's new attach is a write of the VMA a stale reader may still increment
-  if (tracing(th)) touch(th, `vma:${v.id}`, true);
+  // a recycled object's new attach is a write (of the flag, or of the count a stale reader may still increment)
   if (th.sim.sw.vmaLockImpl === "rwsem") {
     th.cost += v.line.write(th.k);
     v.detached = false;
@@ -315,7 +284,6 @@ export function vmaAttached(th: MmThread, v: Vma): boolean {
 
 /** Before a writer modifies a VMA (range, flags, anon_vma, detach): its generation, and the oracle (invariants 1, 2). */
 export function vmaModify(th: MmThread, v: Vma, what: string): void {
-  if (tracing(th)) touch(th, `vma:${v.id}`, true);
-  v.gen++;
+  v.gen++; // a write of the VMA (gen is one of its tracked fields)
   th.sim.oracle.vmaModify(th, v, what);
 }
