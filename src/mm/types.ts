@@ -274,7 +274,7 @@ export class TrackedVma extends Vma {
     if (v instanceof TrackedVma) return v;
     const vals = VMA_TRACKED.map((f) => v[f]);
     Object.setPrototypeOf(v, TrackedVma.prototype);
-    const t = v as unknown as TrackedVma & Record<string, unknown>;
+    const t = v as TrackedVma & Record<string, unknown>; // its prototype is TrackedVma's from here on
     VMA_TRACKED.forEach((f, i) => {
       delete t[f];
       t[`$${f}`] = vals[i];

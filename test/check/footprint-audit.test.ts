@@ -414,7 +414,7 @@ function writers(variant: string): MmScenarioConfig {
 
 describe("footprint audit: every change of shared mm state is named by its step's footprint", () => {
   it("recorder sanity: a change without its key is reported; accessors and primitives name their own", () => {
-    const b = buildMmScenario({ ...FORK_MINI, seed: 1, mode: "explore", latency: false });
+    const b = buildMmScenario({ ...FORK_MINI, tlb: "direct64", seed: 1, mode: "explore", latency: false });
     const m = b.m;
     const sim = b.s.sim;
     const ids = new Ids();
