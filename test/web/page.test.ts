@@ -266,7 +266,9 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       expect(await p.getByTestId("verdict-1").textContent()).not.toContain("soft_lockup");
       // the holdoff band (need_resched pending) on the locked-up CPU crosses the watchdog threshold
       await expect
-        .poll(async () => (await p.getByTestId("timeline-0").getAttribute("data-shown")) ?? "")
+        .poll(async () => (await p.getByTestId("timeline-0").getAttribute("data-shown")) ?? "", {
+          timeout: 20_000,
+        })
         .toMatch(/^threshold cpu\d crossed$/m);
       expect((await p.getByTestId("timeline-1").getAttribute("data-shown")) ?? "").not.toMatch(
         /^threshold cpu\d crossed$/m,
@@ -280,21 +282,26 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.mouse.move(box.x + box.width * 0.3, box.y + 60, { steps: 5 });
       await p.mouse.up();
       await p.waitForTimeout(100);
-      expect(Number(await tl.getAttribute("data-draw-ms"))).toBeLessThan(200);
+      // level of detail, not time (frame costs are measured on iomap-s8 below): at most two
+      // rectangles per pixel column in each row, and rows are at least 9 px high
+      const canvas = (await tl.locator("canvas").boundingBox())!;
+      const rects = Number(await tl.getAttribute("data-rects"));
+      expect(rects).toBeGreaterThan(0);
+      expect(rects).toBeLessThanOrEqual(2 * Math.ceil(canvas.width) * Math.ceil(canvas.height / 9));
       await tl.locator("canvas").dblclick();
       // clicking a finding's time shows that moment on the timeline
       const at = p.getByTestId("card-0").locator("button.link").first();
       const atS = Number.parseFloat((await at.textContent())!); // e.g. "56.8s"
       await at.click();
       await expect
-        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number), { timeout: 20_000 })
         .toSatisfy(([a, b]: number[]) => a! < atS * 1e9 && b! > atS * 1e9 && b! - a! < 10e9);
       // keys: W zooms in, S out, A/D pan, 0 fits
       await tl.locator("canvas").focus();
       const before = (await tl.getAttribute("data-view"))!.split(":").map(Number);
       await p.keyboard.press("w");
       await expect
-        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number), { timeout: 20_000 })
         .toSatisfy(([a, b]: number[]) => b! - a! < before[1]! - before[0]!);
       await p.keyboard.press("0");
       await waitFor(p, "plots", "web-writeback");
