@@ -109,7 +109,7 @@ export interface DmesgLine {
  */
 class IrqReq implements Handler {
   constructor(
-    readonly cpu: Cpu,
+    public cpu: Cpu,
     readonly name: string,
     readonly handler: IrqHandler | null,
     /** Trace flow from the sender (IPIs), 0: none. */
@@ -120,36 +120,83 @@ class IrqReq implements Handler {
   }
   /** The handler's code for the irq frame `f`. */
   start(f: Ctx): KGen<unknown> {
-    return this.handler!(f);
+    if (this.handler === null)
+      return new HrtimerWakeup(f.m).arm(this as unknown as SleepWait) as unknown as KGen<unknown>;
+    return this.handler(f);
   }
 }
 
 const ITER_DONE: IteratorResult<Step, unknown> = Object.freeze({ done: true, value: undefined });
 
+const ITER_SCHEDULE: IteratorResult<Step, unknown> = Object.freeze({ done: false, value: SCHEDULE });
+
 /**
- * The hrtimer of one schedule_hrtimeout() sleep in the timed driver: the queue event, the pending
- * irq and its handler's code (hrtimer_wakeup(): the hrtimer cost, then the wake-up if this sleep
- * is still the task's) in one object, resumed by the CPU loop as a generator would be (two resumes).
+ * One schedule_timeout() / schedule_hrtimeout() sleep, in one object: the sleeping task's code (an
+ * iterator doing what the generator `{ arm the hrtimer; yield SCHEDULE; t.sleepSeq++ }` did: the
+ * first resume arms, the second, when the task runs again, cancels the timer by moving the task's
+ * sleep sequence on) and, in the timed driver, the sleep's hrtimer: its queue event and pending irq,
+ * whose handler (hrtimer_wakeup(), see HrtimerWakeup) runs in the CPU's reused hrtimer irq frame.
  */
-class SleepTimer extends IrqReq {
-  private resumed = false;
+class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
+  private armed = false;
+  /** The sleep's sequence number (set when armed): its timer wakes only this sleep. */
+  seq = 0;
+  /** The sleeping task (k.task, kept here: the timer's handler touches it without the frame). */
+  readonly t: Task;
   constructor(
-    cpu: Cpu,
-    readonly t: Task,
-    readonly seq: number,
+    readonly k: Ctx,
+    /** Absolute expiry, or the sleep's length when `relative` (from the time of the first resume). */
+    readonly ns: number,
+    readonly relative: boolean,
   ) {
-    super(cpu, "hrtimer", null, 0);
+    super(k.task.cpu, "hrtimer", null, 0);
+    this.t = k.task;
   }
-  override start(_f: Ctx): KGen<unknown> {
-    return this as unknown as KGen<unknown>;
+  [Symbol.iterator](): this {
+    return this;
+  }
+  next(): IteratorResult<Step, void> {
+    if (!this.armed) {
+      this.armed = true;
+      const m = this.k.m;
+      m.armSleep(this, this.relative ? m.now + this.ns : this.ns);
+      return ITER_SCHEDULE as IteratorResult<Step, void>;
+    }
+    this.t.sleepSeq++;
+    return ITER_DONE as IteratorResult<Step, void>;
+  }
+  // a generator's return() and throw() at its `yield SCHEDULE`: it ends there, the timer not cancelled
+  return(value?: unknown): IteratorResult<Step, void> {
+    return { done: true, value: value as undefined };
+  }
+  throw(e?: unknown): IteratorResult<Step, void> {
+    throw e;
+  }
+}
+
+/**
+ * hrtimer_wakeup() (kernel/time/hrtimer.c) of a sleep's timer, as the CPU loop resumes it: the first
+ * resume costs the hrtimer's time, the second wakes the task if the timer's sleep is still its
+ * current one. Each CPU keeps one with its hrtimer irq frame (such an irq never nests in itself).
+ */
+class HrtimerWakeup {
+  private w: SleepWait | null = null;
+  private resumed = false;
+  constructor(readonly m: Machine) {}
+  arm(w: SleepWait): this {
+    this.w = w;
+    this.resumed = false;
+    return this;
   }
   next(): IteratorResult<Step, unknown> {
-    const m = this.cpu.m;
     if (!this.resumed) {
       this.resumed = true;
-      return m.hrtimerStep;
+      return this.m.hrtimerStep;
     }
-    if (this.t.sleepSeq === this.seq) m.wakeUpProcess(this.t);
+    const w = this.w!;
+    this.w = null;
+    const t = w.t;
+    if (t.sleepSeq === w.seq) this.m.wakeUpProcess(t);
     return ITER_DONE;
   }
 }
@@ -218,12 +265,18 @@ export class Cpu implements Handler {
   hardirqCount = 0;
   softirqCount = 0;
   private burstFrame: Ctx | null = null;
+  /** The hardirq frame of sleeps' hrtimers (reused: one such irq at a time) and its handler. */
+  readonly hrtimerFrame: Ctx;
+  readonly hrtimerWakeup: HrtimerWakeup;
 
   constructor(
     readonly m: Machine,
     readonly id: number,
   ) {
     this.idle = new Task(m, 0, `swapper/${id}`, this, "idle", 0, true);
+    this.hrtimerFrame = new Ctx(m, CTX_HARDIRQ, this, this.idle);
+    this.hrtimerFrame.name = "hrtimer";
+    this.hrtimerWakeup = new HrtimerWakeup(m);
     this.idle.state = TASK_RUNNING;
     this.curr = this.idle;
     this.frames.push(this.idle.frame);
@@ -976,15 +1029,23 @@ export class Machine {
     c.splitBurst();
     const below = c.top;
     if (below.spinning) this.accountSpin(c, below);
-    const f = new Ctx(this, CTX_HARDIRQ, c, c.curr);
-    f.name = req.name;
+    let f: Ctx;
+    if (req.handler === null && c.hrtimerFrame.gen === null) {
+      // a sleep's hrtimer (SleepWait): the CPU's hrtimer frame, reused (its handler keeps no reference)
+      f = c.hrtimerFrame;
+      f.task = c.curr;
+      f.gen = c.hrtimerWakeup.arm(req as SleepWait) as unknown as KGen<unknown>;
+    } else {
+      f = new Ctx(this, CTX_HARDIRQ, c, c.curr);
+      f.name = req.name;
+      f.gen = req.start(f);
+    }
     f.savedIrqsOff = c.irqsOff;
-    f.gen = req.start(f);
     c.irqsOff = true;
     c.preemptCount += HARDIRQ_OFFSET;
     c.hardirqCount++;
     c.frames.push(f);
-    if (this.mode === "timed") f.remaining = this.cfg.costs.irqEntryNs;
+    f.remaining = this.mode === "timed" ? this.cfg.costs.irqEntryNs : 0;
     this.emit("irq_handler_entry", c.id, req.name);
     if (req.flow !== 0) this.flowEnd(c.id, req.name, req.flow);
   }
@@ -1356,34 +1417,39 @@ export class Machine {
   }
 
   /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
-  *sleepNs(k: Ctx, ns: number): KGen<void> {
-    yield* this.sleepUntil(k, this.now + ns);
+  sleepNs(k: Ctx, ns: number): KGen<void> {
+    return new SleepWait(k, ns, true);
   }
 
   /**
    * schedule_hrtimeout() with HRTIMER_MODE_ABS (kernel/time/hrtimer.c): sleep (TASK_INTERRUPTIBLE)
    * until absolute virtual time `atNs`, woken by an hrtimer on the task's CPU. Timers due at the same
-   * instant on one CPU fire in the order they were armed.
+   * instant on one CPU fire in the order they were armed. (`yield*` it: the sleep is armed at its
+   * first resume, as a generator's body would start there.)
    */
-  *sleepUntil(k: Ctx, atNs: number): KGen<void> {
-    const t = k.task;
+  sleepUntil(k: Ctx, atNs: number): KGen<void> {
+    return new SleepWait(k, atNs, false);
+  }
+
+  /** The start of a sleep (SleepWait's first resume): the task's state, then its own hrtimer armed. */
+  armSleep(w: SleepWait, atNs: number): void {
+    const t = w.t;
     t.state = TASK_INTERRUPTIBLE;
     // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      // hrtimer(): raiseIrq of the sleep's own timer (one object, no closure or generator)
+      // hrtimer(): raiseIrq of the sleep's own timer (the SleepWait itself: no closure or generator)
       const c = t.cpu;
-      const req = new SleepTimer(c, t, seq);
+      w.cpu = c;
+      w.seq = seq;
       const at = Math.max(atNs, this.now);
-      if (c.inDrive && at <= this.now) this.deliverIrq(c, req);
-      else this.queue.push(at, c.id, req, 0);
+      if (c.inDrive && at <= this.now) this.deliverIrq(c, w);
+      else this.queue.push(at, c.id, w, 0);
     } else {
       this.at(atNs, () => {
         if (t.sleepSeq === seq) this.wakeUpProcess(t);
       });
     }
-    yield SCHEDULE;
-    t.sleepSeq++;
   }
 
   private armTick(c: Cpu): void {

@@ -32,9 +32,16 @@ export class Lockdep {
 
   /** lock_release() */
   release(k: Ctx, cls: string): void {
-    for (let i = k.held.length - 1; i >= 0; i--) {
-      if (k.held[i]!.cls === cls) {
-        k.held.splice(i, 1);
+    const held = k.held;
+    const last = held.length - 1;
+    // the innermost lock is the usual one: pop() allocates nothing (splice returns an array)
+    if (last >= 0 && held[last]!.cls === cls) {
+      held.pop();
+      return;
+    }
+    for (let i = last - 1; i >= 0; i--) {
+      if (held[i]!.cls === cls) {
+        held.splice(i, 1);
         return;
       }
     }
