@@ -8,6 +8,7 @@ import { fsBenchmarks } from "./fs.js";
 import { kernelBenchmarks } from "./kernel.js";
 import { limitBenchmarks } from "./limit.js";
 import { mmBenchmarks } from "./mm.js";
+import { pageBenchmarks } from "./page.js";
 import { type SimpyResult, wlPingpong, wlResource, wlTimeouts } from "./simpy.js";
 import { traceBenchmarks } from "./trace.js";
 
@@ -78,3 +79,5 @@ for (const b of [
   if (!want(b.name)) continue;
   console.log(await b.run(quick));
 }
+// the page benchmark builds the page and starts Chromium: only when named (`npm run bench -- page`)
+for (const b of pageBenchmarks) if (only.length > 0 && want(b.name)) console.log(await b.run(quick));

@@ -3,9 +3,11 @@
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { measureZoomFrames } from "../../src/bench/page.js";
 import { resultJson } from "../../src/report/result.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
@@ -264,7 +266,9 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       expect(await p.getByTestId("verdict-1").textContent()).not.toContain("soft_lockup");
       // the holdoff band (need_resched pending) on the locked-up CPU crosses the watchdog threshold
       await expect
-        .poll(async () => (await p.getByTestId("timeline-0").getAttribute("data-shown")) ?? "")
+        .poll(async () => (await p.getByTestId("timeline-0").getAttribute("data-shown")) ?? "", {
+          timeout: 20_000,
+        })
         .toMatch(/^threshold cpu\d crossed$/m);
       expect((await p.getByTestId("timeline-1").getAttribute("data-shown")) ?? "").not.toMatch(
         /^threshold cpu\d crossed$/m,
@@ -278,21 +282,26 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       await p.mouse.move(box.x + box.width * 0.3, box.y + 60, { steps: 5 });
       await p.mouse.up();
       await p.waitForTimeout(100);
-      expect(Number(await tl.getAttribute("data-draw-ms"))).toBeLessThan(200);
+      // level of detail, not time (frame costs are measured on iomap-s8 below): at most two
+      // rectangles per pixel column in each row, and rows are at least 9 px high
+      const canvas = (await tl.locator("canvas").boundingBox())!;
+      const rects = Number(await tl.getAttribute("data-rects"));
+      expect(rects).toBeGreaterThan(0);
+      expect(rects).toBeLessThanOrEqual(2 * Math.ceil(canvas.width) * Math.ceil(canvas.height / 9));
       await tl.locator("canvas").dblclick();
       // clicking a finding's time shows that moment on the timeline
       const at = p.getByTestId("card-0").locator("button.link").first();
       const atS = Number.parseFloat((await at.textContent())!); // e.g. "56.8s"
       await at.click();
       await expect
-        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number), { timeout: 20_000 })
         .toSatisfy(([a, b]: number[]) => a! < atS * 1e9 && b! > atS * 1e9 && b! - a! < 10e9);
       // keys: W zooms in, S out, A/D pan, 0 fits
       await tl.locator("canvas").focus();
       const before = (await tl.getAttribute("data-view"))!.split(":").map(Number);
       await p.keyboard.press("w");
       await expect
-        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number))
+        .poll(async () => (await tl.getAttribute("data-view"))!.split(":").map(Number), { timeout: 20_000 })
         .toSatisfy(([a, b]: number[]) => b! - a! < before[1]! - before[0]!);
       await p.keyboard.press("0");
       await waitFor(p, "plots", "web-writeback");
@@ -338,56 +347,21 @@ describe.skipIf(!chromiumAvailable())("web page", () => {
       // the plots render after the verdict: measure the timeline once the page has settled
       await waitFor(p, "plots", "web-s8");
       await p.evaluate(() => new Promise((r) => requestIdleCallback(() => r(0), { timeout: 5000 })));
-      const tl = p.getByTestId("timeline-0");
-      const box = (await tl.locator("canvas").boundingBox())!;
-      // frame intervals as the compositor sees them (requestAnimationFrame), not JavaScript time
-      await p.evaluate(() => {
-        const w = window as unknown as { frames: number[]; stop: boolean };
-        w.frames = [];
-        w.stop = false;
-        const tick = (t: number) => {
-          w.frames.push(t);
-          if (!w.stop) requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      });
-      await p.mouse.move(box.x + box.width * 0.5, box.y + 80);
-      const rects: number[] = [];
-      const painted: number[] = [];
-      const drawMs: number[] = [];
-      for (let i = 0; i < 24; i++) {
-        await p.mouse.wheel(0, i < 12 ? -250 : 250);
-        await p.waitForTimeout(30);
-        rects.push(Number(await tl.getAttribute("data-rects")));
-        painted.push(Number(await tl.getAttribute("data-painted")));
-        drawMs.push(Number(await tl.getAttribute("data-draw-ms")));
-      }
-      const frames = await p.evaluate(() => {
-        const w = window as unknown as { frames: number[]; stop: boolean };
-        w.stop = true;
-        return w.frames;
-      });
-      const iv = frames.slice(1).map((t, i) => t - frames[i]!);
-      iv.sort((a, b) => a - b);
-      const q = (f: number) => iv[Math.min(iv.length - 1, Math.floor(f * iv.length))]!;
-      const round = (v: number) => Math.round(v * 10) / 10;
-      const figures = {
-        frames: iv.length,
-        p50Ms: round(q(0.5)),
-        p95Ms: round(q(0.95)),
-        maxMs: round(iv[iv.length - 1]!),
-        over50Ms: iv.filter((v) => v > 50).length,
-        rectsMax: Math.max(...rects),
-        paintedMax: Math.max(...painted),
-        drawMsMax: Math.max(...drawMs),
-      };
+      // frame intervals (requestAnimationFrame) and, from Chromium's own trace, the main thread's CPU
+      // time per frame, while wheel-zooming in and out (src/bench/page.ts; `npm run bench -- page`)
+      const figures = await measureZoomFrames(h.browser, p, "timeline-0");
       fs.writeFileSync(path.join(ARTIFACTS, "web-s8-frames.json"), `${JSON.stringify(figures, null, 1)}\n`);
-      console.log(`iomap-s8 zoom frame intervals: ${JSON.stringify(figures)}`);
-      expect(iv.length).toBeGreaterThan(5);
+      console.log(`iomap-s8 zoom frames: ${JSON.stringify(figures)} load1=${os.loadavg()[0]!.toFixed(1)}`);
+      expect(figures.frames).toBeGreaterThan(5);
       // at its widest the view holds more than 10k rectangles
       expect(figures.rectsMax).toBeGreaterThan(10_000);
-      // The worst frame is printed, not asserted: on a loaded 2-core machine a single frame can wait
-      // for the CPU whatever the page does. The median frame is robust: at most two vsyncs.
+      // What a frame costs the page: the renderer main thread's CPU time between two frames (thread
+      // time: not the time it waited for a CPU). At most 50 ms, the issue's bound, in every frame: on
+      // a machine with a core free the frame interval is then at most 50 ms. The intervals themselves
+      // are printed, not bounded: on a loaded 2-core machine (load average 15-27 while this was
+      // written) one frame waits 100-180 ms for a CPU with 1-20 ms of work in it, whatever the page does.
+      expect(figures.cpuMaxMs).toBeLessThanOrEqual(50);
+      // the median interval is robust: at most two vsyncs
       expect(figures.p50Ms).toBeLessThan(34);
       expect(pageErrors(p)).toEqual([]);
     },

@@ -704,31 +704,50 @@ export function lowerBound(a: Float64Array, x: number, lo = 0, hi = a.length): n
   return lo;
 }
 
+/** The rectangles of one lane in view (reused from frame to frame: no allocation per frame). */
+export class RectBuffer {
+  n = 0;
+  s = new Float64Array(4096);
+  e = new Float64Array(4096);
+  /** Index of the interval that gives the rectangle its label. */
+  i = new Int32Array(4096);
+  /** 1 for an interval; below 1, a collapsed pixel column: the share of it that is busy. */
+  busy = new Float64Array(4096);
+  push(s: number, e: number, i: number, busy: number): void {
+    const k = this.n;
+    if (k === this.s.length) {
+      this.s = grow(this.s, k + 1);
+      this.e = grow(this.e, k + 1);
+      this.i = grow(this.i, k + 1);
+      this.busy = grow(this.busy, k + 1);
+    }
+    this.s[k] = s;
+    this.e[k] = e;
+    this.i[k] = i;
+    this.busy[k] = busy;
+    this.n = k + 1;
+  }
+}
+
 /**
- * Level of detail: the rectangles to draw for lane `l` between t0 and t1 at `nsPerPx`. Intervals at
- * least a pixel wide are returned as they are; runs of narrower ones collapse to one pixel column
- * each, found by binary search, so the cost is O(pixels * log n) however many events are in view.
- * Calls `draw(x0ns, x1ns, index, busy)` with x in ns; index is the interval whose label colours it, busy
- * the fraction of the rectangle's time covered by intervals (1 for whole ones, less for collapsed columns).
+ * Level of detail: the rectangles to draw for lane `l` between t0 and t1 at `nsPerPx`, written into
+ * `out` (cleared first); returns their count. Intervals at least a pixel wide are returned as they are;
+ * runs of narrower ones collapse to one pixel column each, found by binary search, so the cost is
+ * O(pixels * log n) however many events are in view. x in ns; `i` is the interval whose label colours
+ * the rectangle, `busy` the fraction of its time covered by intervals (1 for whole ones, less for
+ * collapsed columns).
  */
-export function visibleRects(
-  l: Lane,
-  t0: number,
-  t1: number,
-  nsPerPx: number,
-  draw: (s: number, e: number, i: number, busy: number) => void,
-): number {
-  const { start, end, n } = l;
+export function visibleRectsInto(l: Lane, t0: number, t1: number, nsPerPx: number, out: RectBuffer): number {
+  const { start, end, n, cum } = l;
+  out.n = 0;
   // Sub-rows never overlap, so ends are sorted too: the first interval ending after t0.
   let i = lowerBound(end, t0, 0, n);
-  let drawn = 0;
   const limit = 1_000_000;
-  while (i < n && start[i]! <= t1 && drawn < limit) {
+  while (i < n && start[i]! <= t1 && out.n < limit) {
     const s = start[i]!;
     const e = end[i]!;
     if (e - s >= nsPerPx) {
-      draw(s, e, i, 1);
-      drawn++;
+      out.push(s, e, i, 1);
       i++;
       continue;
     }
@@ -737,16 +756,26 @@ export function visibleRects(
     const col = Math.floor(s / nsPerPx);
     const colEnd = (col + 1) * nsPerPx;
     const j = lowerBound(start, colEnd, i + 1, n);
-    draw(col * nsPerPx, colEnd, i, Math.min(1, (l.cum[j]! - l.cum[i]!) / nsPerPx));
-    drawn++;
+    out.push(col * nsPerPx, colEnd, i, Math.min(1, (cum[j]! - cum[i]!) / nsPerPx));
     // The last interval starting in the column may reach beyond it: draw the rest of it.
-    if (end[j - 1]! > colEnd) {
-      draw(colEnd, end[j - 1]!, j - 1, 1);
-      drawn++;
-    }
+    if (end[j - 1]! > colEnd) out.push(colEnd, end[j - 1]!, j - 1, 1);
     i = j;
   }
-  return drawn;
+  return out.n;
+}
+
+/** visibleRectsInto with a callback per rectangle (start, end, interval index, busy share). */
+export function visibleRects(
+  l: Lane,
+  t0: number,
+  t1: number,
+  nsPerPx: number,
+  draw: (s: number, e: number, i: number, busy: number) => void,
+): number {
+  const out = new RectBuffer();
+  const n = visibleRectsInto(l, t0, t1, nsPerPx, out);
+  for (let k = 0; k < n; k++) draw(out.s[k]!, out.e[k]!, out.i[k]!, out.busy[k]!);
+  return n;
 }
 
 /** Index of the interval of lane `l` covering time t (within `slackNs`), or -1. */

@@ -9,8 +9,9 @@ import {
   MARK_DMESG,
   MARK_FINDING,
   MARK_MODEL,
+  RectBuffer,
   type TimelineData,
-  visibleRects,
+  visibleRectsInto,
 } from "./timeline-data.js";
 
 export class Viewport {
@@ -133,12 +134,45 @@ function tickStep(nsPerPx: number, px: number): number {
   return 10 * p;
 }
 
+/** Fills [x0, x1) x [y0, y1) of a frame's pixels (row stride `stride`) with `v`. */
+function fillRun(
+  px: Uint32Array,
+  stride: number,
+  x0: number,
+  x1: number,
+  y0: number,
+  y1: number,
+  v: number,
+): void {
+  for (let y = y0, o = y0 * stride; y < y1; y++, o += stride) px.fill(v, o + x0, o + x1);
+}
+
+/** A mark drawn as a shape over the frame's pixels: a dmesg triangle, a stale-TLB diamond, a finding. */
+interface MarkShape {
+  kind: number;
+  px: number;
+  group: Group;
+}
+
 export class TimelineView {
   readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly tip: HTMLDivElement;
   private rows: Row[] = [];
   private groups: Group[] = [];
+  /** Per CPU: its group of rows and its first task row (flows and marks look them up per event). */
+  private groupByCpu: (Group | undefined)[] = [];
+  private taskRowByCpu: (Row | undefined)[] = [];
+  /** Per holdoff row: the intervals long enough to reach the threshold line (few; found once). */
+  private longHoldoffs = new Map<Row, Int32Array>();
+  /** One lane's rectangles in view, reused by every row of every frame. */
+  private readonly rects = new RectBuffer();
+  /** Per lane kind, per label: the rectangle colour as one ImageData pixel (0: not looked up yet). */
+  private readonly pixelByKind = new Map<Lane["kind"], Uint32Array>();
+  /** Per string: 1 if a mark with that label is drawn as a diamond, 2 as a tick (0: not looked at yet). */
+  private markShape = new Uint8Array(0);
+  /** Flows in view (indices into data.flows), reused. */
+  private pickedFlows = new Int32Array(MAX_FLOWS + 1);
   private heightPx = 0;
   private widthPx = 0;
   private frame = 0;
@@ -207,6 +241,7 @@ export class TimelineView {
   setData(d: TimelineData): void {
     this.data = d;
     this.colorCache.clear();
+    this.pixelByKind.clear();
     this.layout();
     this.resize();
   }
@@ -246,6 +281,23 @@ export class TimelineView {
     }
     if (group) group.h = y - group.y;
     this.heightPx = y + 6;
+    this.groupByCpu = [];
+    for (const gr of this.groups) if (gr.cpu >= 0) this.groupByCpu[gr.cpu] = gr;
+    this.taskRowByCpu = [];
+    for (const r of this.rows)
+      if (r.lane.kind === "task" && r.lane.sub === 0 && r.lane.cpu >= 0 && !this.taskRowByCpu[r.lane.cpu])
+        this.taskRowByCpu[r.lane.cpu] = r;
+    this.longHoldoffs = new Map();
+    const thr = this.data.thresholdNs;
+    if (thr > 0)
+      for (const r of this.rows) {
+        if (r.lane.kind !== "holdoff") continue;
+        const l = r.lane;
+        const long: number[] = [];
+        for (let i = 0; i < l.n; i++) if (l.end[i]! - l.start[i]! >= thr / 2) long.push(i);
+        this.longHoldoffs.set(r, Int32Array.from(long));
+      }
+    this.markShape = new Uint8Array(this.data.strings.length);
   }
 
   private resize(): void {
@@ -270,6 +322,19 @@ export class TimelineView {
       this.frame = 0;
       this.draw();
     });
+  }
+
+  /** The pixel value of label `label` on lanes of `kind` (a typed array per kind: this runs per rectangle). */
+  private pixelOf(kind: Lane["kind"], label: number): number {
+    let byLabel = this.pixelByKind.get(kind);
+    if (byLabel === undefined || label >= byLabel.length) {
+      const grown = new Uint32Array(Math.max(this.data.strings.length, label + 1));
+      if (byLabel !== undefined) grown.set(byLabel);
+      this.pixelByKind.set(kind, (byLabel = grown));
+    }
+    const v = byLabel[label]!;
+    // opaque colours have alpha 255 in the top byte: 0 is never a colour
+    return v !== 0 ? v : (byLabel[label] = this.pixelColor(this.color(kind, label)));
   }
 
   /** The colour of label `label` on lanes of `kind` (looked up in an array per kind: this runs per rectangle). */
@@ -321,64 +386,14 @@ export class TimelineView {
     px.set(frame.base);
     const dpr = frame.dpr;
     const stride = frame.img.width;
-    const xMin = Math.round(GUTTER_PX * dpr);
-    const xMax = frame.img.width;
     let drawn = 0;
     let painted = 0;
     const labels: { text: string; x: number; y: number; w: number }[] = [];
     for (const r of this.rows) {
-      const lane = r.lane;
-      const kind = lane.kind;
-      const labelled = kind === "task" || kind === "step" || kind === "fn";
-      let lastLabel = -1;
-      let value = 0;
-      // the previous run in this row: [runX0, runX1) x [runY0, runY1) in device pixels, colour runV
-      let runX0 = 0;
-      let runX1 = -1;
-      let runY0 = 0;
-      let runY1 = 0;
-      let runV = 0;
-      const flushRun = () => {
-        if (runX1 <= runX0) return;
-        for (let y = runY0; y < runY1; y++) px.fill(runV, y * stride + runX0, y * stride + runX1);
-        painted++;
-      };
-      drawn += visibleRects(lane, t0, t1, nsPerPx, (s, e, i, busy) => {
-        const label = lane.label[i]!;
-        if (label !== lastLabel) {
-          lastLabel = label;
-          value = this.pixelColor(this.color(kind, label));
-        }
-        const xs = Math.round(Math.max(GUTTER_PX - 1, x(s)));
-        const xe = Math.round(Math.min(W + 1, x(e)));
-        const w = Math.max(1, xe - xs);
-        // a collapsed pixel column (busy < 1): as tall as the share of its time that is busy (at least 2 px)
-        const h = busy < 1 ? Math.max(2, Math.round(r.h * busy)) : r.h;
-        const y0 = Math.round((r.y + r.h - h) * dpr);
-        const y1 = Math.round((r.y + r.h) * dpr);
-        const x0 = Math.max(xMin, Math.round(xs * dpr));
-        const x1 = Math.min(xMax, Math.round((xs + w) * dpr));
-        // a rectangle touching the previous one of its colour and height extends it
-        if (value === runV && y0 === runY0 && y1 === runY1 && x0 <= runX1 && x1 > runX0)
-          runX1 = Math.max(runX1, x1);
-        else {
-          flushRun();
-          runX0 = x0;
-          runX1 = x1;
-          runY0 = y0;
-          runY1 = y1;
-          runV = value;
-        }
-        if (busy >= 1 && labelled && xe - xs > 24)
-          labels.push({
-            text: this.data.strings[label] ?? "",
-            x: xs + 3,
-            y: r.y + r.h / 2,
-            w: xe - xs - 6,
-          });
-      });
-      flushRun();
+      drawn += visibleRectsInto(r.lane, t0, t1, nsPerPx, this.rects);
+      painted += this.paintRow(r, frame, t0, nsPerPx, labels);
     }
+    const shapes = this.paintMarks(t0, t1, x, px, stride, dpr);
     g.putImageData(frame.img, 0, 0);
     g.save();
     g.beginPath();
@@ -395,7 +410,7 @@ export class TimelineView {
       this.shown.push(`label ${text}`);
     }
     this.drawThresholds(t0, t1, x);
-    this.drawMarks(t0, t1, x);
+    this.drawMarkShapes(shapes);
     this.drawFlows(t0, t1, x);
     this.drawNotes(t0, t1, x);
     if (this.viewport.cursorNs !== null) {
@@ -413,6 +428,79 @@ export class TimelineView {
     this.lastDrawn = drawn;
     this.lastPainted = painted;
     this.drawAxis(t0, t1, x);
+  }
+
+  /**
+   * Writes the rectangles of row `r` (in this.rects) into the frame's pixels; returns how many runs it
+   * filled. A method of its own, called once per row: the JIT compiles it as a whole, not as an
+   * inner loop entered by on-stack replacement and left again at the end of every row.
+   */
+  private paintRow(
+    r: Row,
+    frame: { px: Uint32Array; img: ImageData; dpr: number },
+    t0: number,
+    nsPerPx: number,
+    labels: { text: string; x: number; y: number; w: number }[],
+  ): number {
+    const buf = this.rects;
+    const n = buf.n;
+    const lane = r.lane;
+    const kind = lane.kind;
+    const labelled = kind === "task" || kind === "step" || kind === "fn";
+    const px = frame.px;
+    const dpr = frame.dpr;
+    const stride = frame.img.width;
+    const xMin = Math.round(GUTTER_PX * dpr);
+    const xMax = frame.img.width;
+    const W = this.widthPx;
+    const rowY1 = Math.round((r.y + r.h) * dpr);
+    let painted = 0;
+    let lastLabel = -1;
+    let value = 0;
+    // the previous run in this row: [runX0, runX1) x [runY0, rowY1) in device pixels, colour runV
+    let runX0 = 0;
+    let runX1 = -1;
+    let runY0 = 0;
+    let runV = 0;
+    for (let k = 0; k < n; k++) {
+      const s = buf.s[k]!;
+      const e = buf.e[k]!;
+      const i = buf.i[k]!;
+      const busy = buf.busy[k]!;
+      const label = lane.label[i]!;
+      if (label !== lastLabel) {
+        lastLabel = label;
+        value = this.pixelOf(kind, label);
+      }
+      const xs = Math.round(Math.max(GUTTER_PX - 1, GUTTER_PX + (s - t0) / nsPerPx));
+      const xe = Math.round(Math.min(W + 1, GUTTER_PX + (e - t0) / nsPerPx));
+      const w = Math.max(1, xe - xs);
+      // a collapsed pixel column (busy < 1): as tall as the share of its time that is busy (at least 2 px)
+      const h = busy < 1 ? Math.max(2, Math.round(r.h * busy)) : r.h;
+      const y0 = Math.round((r.y + r.h - h) * dpr);
+      const x0 = Math.max(xMin, Math.round(xs * dpr));
+      const x1 = Math.min(xMax, Math.round((xs + w) * dpr));
+      // a rectangle touching the previous one of its colour and height extends it
+      if (value === runV && y0 === runY0 && x0 <= runX1 && x1 > runX0) {
+        if (x1 > runX1) runX1 = x1;
+      } else {
+        if (runX1 > runX0) {
+          fillRun(px, stride, runX0, runX1, runY0, rowY1, runV);
+          painted++;
+        }
+        runX0 = x0;
+        runX1 = x1;
+        runY0 = y0;
+        runV = value;
+      }
+      if (busy >= 1 && labelled && xe - xs > 24)
+        labels.push({ text: this.data.strings[label] ?? "", x: xs + 3, y: r.y + r.h / 2, w: xe - xs - 6 });
+    }
+    if (runX1 > runX0) {
+      fillRun(px, stride, runX0, runX1, runY0, rowY1, runV);
+      painted++;
+    }
+    return painted;
   }
 
   /** Width of `text` in the label font (cached: the same labels come back frame after frame). */
@@ -512,11 +600,13 @@ export class TimelineView {
     const thr = this.data.thresholdNs;
     if (thr <= 0) return;
     const g = this.ctx;
-    for (const r of this.rows) {
-      if (r.lane.kind !== "holdoff") continue;
+    for (const [r, long] of this.longHoldoffs) {
       const l = r.lane;
       let labelEnd = Number.NEGATIVE_INFINITY;
-      for (let i = lowerBound(l.end, t0, 0, l.n); i < l.n && l.start[i]! <= t1; i++) {
+      for (let k = 0; k < long.length; k++) {
+        const i = long[k]!;
+        if (l.end[i]! < t0) continue;
+        if (l.start[i]! > t1) break;
         const s = l.start[i]!;
         const e = l.end[i]!;
         const line = s + thr;
@@ -549,36 +639,42 @@ export class TimelineView {
     if (!f || f.n === 0) return;
     // flows start before they end: those ending in view started at most the longest flow earlier
     const i0 = lowerBound(f.t0, t0 - (t1 - t0), 0, f.n);
-    const g = this.ctx;
-    const picked: number[] = [];
+    const picked = this.pickedFlows;
+    let n = 0;
     for (let i = i0; i < f.n && f.t0[i]! <= t1; i++) {
       if (f.t1[i]! < t0) continue;
-      picked.push(i);
-      if (picked.length > MAX_FLOWS) return; // too dense to read: zoom in to see them
+      if (n > MAX_FLOWS) return; // too dense to read: zoom in to see them
+      picked[n++] = i;
     }
+    if (n > MAX_FLOWS) return;
+    const g = this.ctx;
     g.strokeStyle = FLOW_COLOR;
     g.fillStyle = FLOW_COLOR;
     g.lineWidth = 1;
-    for (const i of picked) {
-      const a = this.rowOf(f.cpu0[i]!, "task");
-      const b = this.rowOf(f.cpu1[i]!, "task");
-      if (!a || !b) continue;
-      const xa = x(f.t0[i]!);
-      const xb = x(f.t1[i]!);
-      const ya = a.y + a.h / 2;
-      const yb = b.y + (b.y > a.y ? 2 : b.h - 2);
-      g.beginPath();
-      g.moveTo(xa, ya);
-      g.bezierCurveTo(xa + 12, ya, xb - 12, yb, xb, yb);
-      g.stroke();
-      const dir = xb >= xa ? 1 : -1;
-      g.beginPath();
-      g.moveTo(xb, yb);
-      g.lineTo(xb - 5 * dir, yb - 3);
-      g.lineTo(xb - 5 * dir, yb + 3);
-      g.fill();
-    }
-    if (picked.length > 0) this.shown.push(`flows ${picked.length}`);
+    for (let k = 0; k < n; k++) this.drawFlow(picked[k]!, x);
+    if (n > 0) this.shown.push(`flows ${n}`);
+  }
+
+  private drawFlow(i: number, x: (t: number) => number): void {
+    const f = this.data.flows;
+    const g = this.ctx;
+    const a = this.taskRowByCpu[f.cpu0[i]!];
+    const b = this.taskRowByCpu[f.cpu1[i]!];
+    if (a === undefined || b === undefined) return;
+    const xa = x(f.t0[i]!);
+    const xb = x(f.t1[i]!);
+    const ya = a.y + a.h / 2;
+    const yb = b.y + (b.y > a.y ? 2 : b.h - 2);
+    g.beginPath();
+    g.moveTo(xa, ya);
+    g.bezierCurveTo(xa + 12, ya, xb - 12, yb, xb, yb);
+    g.stroke();
+    const dir = xb >= xa ? 1 : -1;
+    g.beginPath();
+    g.moveTo(xb, yb);
+    g.lineTo(xb - 5 * dir, yb - 3);
+    g.lineTo(xb - 5 * dir, yb + 3);
+    g.fill();
   }
 
   /** A finding's annotation: a box at the finding and leader lines to its causes. */
@@ -630,65 +726,114 @@ export class TimelineView {
     }
   }
 
-  private drawMarks(t0: number, t1: number, x: (t: number) => number): void {
-    const g = this.ctx;
+  /**
+   * Marks in view: model-event ticks are written into the frame's pixels; dmesg triangles, stale-TLB
+   * diamonds and findings are returned to be drawn as shapes over them. Level of detail: one mark per
+   * pixel, CPU and kind (findings always), at most MAX_MARKS looked at.
+   */
+  private paintMarks(
+    t0: number,
+    t1: number,
+    x: (t: number) => number,
+    px: Uint32Array,
+    stride: number,
+    dpr: number,
+  ): MarkShape[] {
     const m = this.data.marks;
+    const shapes: MarkShape[] = [];
+    const findings: MarkShape[] = [];
     const i0 = lowerBound(m.t, t0, 0, m.n);
-    // Level of detail: one mark per pixel, CPU and kind (findings always), at most MAX_MARKS looked at.
-    const lastPx = new Map<number, number>();
-    const groupOf = new Map(this.groups.map((gr) => [gr.cpu, gr]));
+    const keys = (this.groupByCpu.length + 1) * 8;
+    const lastPx = new Float64Array(keys).fill(Number.NaN);
     const MAX_MARKS = 200_000;
-    const findings: { px: number; cpu: number }[] = [];
-    const staleShown = new Set<string>();
+    const tick = this.pixelColor("#3060c0");
+    const xMin = Math.round(GUTTER_PX * dpr);
+    const xMax = Math.round(this.widthPx * dpr);
+    const strings = this.data.strings;
     for (let i = i0, seen = 0; i < m.n && m.t[i]! <= t1; i++, seen++) {
-      const px = Math.round(x(m.t[i]!));
+      const p = Math.round(x(m.t[i]!));
       const kind = m.kind[i]!;
       const cpu = m.cpu[i]!;
       if (kind === MARK_FINDING) {
-        findings.push({ px, cpu });
+        const gr = this.groupByCpu[cpu];
+        for (const target of gr ? [gr] : this.groups) findings.push({ kind, px: p, group: target });
         continue;
       }
       if (seen >= MAX_MARKS) continue; // past the budget only findings are looked for
+      if (kind !== MARK_DMESG && kind !== MARK_MODEL) continue;
       const key = (cpu + 1) * 8 + kind;
-      if (lastPx.get(key) === px) continue;
-      lastPx.set(key, px);
-      const gr = groupOf.get(cpu);
-      for (const target of gr ? [gr] : cpu < 0 ? this.groups : []) {
-        if (kind === MARK_DMESG) {
-          g.fillStyle = "#e07000";
-          g.beginPath();
-          g.moveTo(px - 4, target.y);
-          g.lineTo(px + 4, target.y);
-          g.lineTo(px, target.y + MARK_PX - 1);
-          g.fill();
-        } else if (kind === MARK_MODEL) {
-          const label = this.data.strings[m.label[i]!] ?? "";
-          if (label.startsWith("store via stale TLB") || label.startsWith("load of a lost write")) {
-            // the accesses a lost update is made of: a magenta diamond
-            g.fillStyle = "#CC0099";
-            g.beginPath();
-            g.moveTo(px, target.y - 1);
-            g.lineTo(px + 4, target.y + 3);
-            g.lineTo(px, target.y + 7);
-            g.lineTo(px - 4, target.y + 3);
-            g.fill();
-            staleShown.add(
-              `mark ${label.slice(0, label.indexOf(":") >= 0 ? label.indexOf(":") : label.length)} cpu${cpu}`,
-            );
-          } else {
-            g.fillStyle = "#3060c0";
-            g.fillRect(px, target.y + 1, 1, MARK_PX - 2);
-          }
+      if (key < keys) {
+        if (lastPx[key] === p) continue;
+        lastPx[key] = p;
+      }
+      const gr = this.groupByCpu[cpu];
+      const targets = gr ? [gr] : cpu < 0 ? this.groups : [];
+      if (kind === MARK_MODEL) {
+        const label = m.label[i]!;
+        let shape = this.markShape[label] ?? 0;
+        if (shape === 0) {
+          const text = strings[label] ?? "";
+          // the accesses a lost update is made of: a magenta diamond; other model events: a tick
+          shape = text.startsWith("store via stale TLB") || text.startsWith("load of a lost write") ? 1 : 2;
+          if (label < this.markShape.length) this.markShape[label] = shape;
         }
+        if (shape === 2) {
+          const x0 = Math.round(p * dpr);
+          const x1 = Math.round((p + 1) * dpr);
+          if (x0 < xMin || x1 > xMax) continue;
+          for (const target of targets)
+            fillRun(
+              px,
+              stride,
+              x0,
+              x1,
+              Math.round((target.y + 1) * dpr),
+              Math.round((target.y + MARK_PX - 1) * dpr),
+              tick,
+            );
+          continue;
+        }
+        const text = strings[label] ?? "";
+        const colon = text.indexOf(":");
+        this.staleShown.add(`mark ${colon >= 0 ? text.slice(0, colon) : text} cpu${cpu}`);
+      }
+      for (const target of targets) shapes.push({ kind, px: p, group: target });
+    }
+    // findings on top of everything, never thinned out
+    for (const f of findings) shapes.push(f);
+    return shapes;
+  }
+
+  /** What paintMarks saw of stale-TLB stores and lost-write loads (tests read it in `shown`). */
+  private readonly staleShown = new Set<string>();
+
+  private drawMarkShapes(shapes: MarkShape[]): void {
+    const g = this.ctx;
+    for (const sh of shapes) {
+      const y = sh.group.y;
+      const p = sh.px;
+      if (sh.kind === MARK_DMESG) {
+        g.fillStyle = "#e07000";
+        g.beginPath();
+        g.moveTo(p - 4, y);
+        g.lineTo(p + 4, y);
+        g.lineTo(p, y + MARK_PX - 1);
+        g.fill();
+      } else if (sh.kind === MARK_MODEL) {
+        g.fillStyle = "#CC0099";
+        g.beginPath();
+        g.moveTo(p, y - 1);
+        g.lineTo(p + 4, y + 3);
+        g.lineTo(p, y + 7);
+        g.lineTo(p - 4, y + 3);
+        g.fill();
+      } else {
+        g.fillStyle = "#d00000";
+        g.fillRect(p - 1, y, 3, sh.group.h);
       }
     }
-    for (const s of staleShown) this.shown.push(s);
-    // Findings on top of everything, never thinned out.
-    g.fillStyle = "#d00000";
-    for (const f of findings) {
-      const gr = groupOf.get(f.cpu);
-      for (const target of gr ? [gr] : this.groups) g.fillRect(f.px - 1, target.y, 3, target.h);
-    }
+    for (const s of this.staleShown) this.shown.push(s);
+    this.staleShown.clear();
   }
 
   private drawGutter(g: CanvasRenderingContext2D): void {
