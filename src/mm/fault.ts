@@ -123,7 +123,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
       if (lvurFastOk(th)) {
         // lvurTries' first try, its steps in this generator: the walk, the yield point (timed: the
         // walk's time passes), the lock
-        const rcu = !sim.disabled.has(LVUR_RCU_SITE);
+        const rcu = sim.disabled.size === 0 || !sim.disabled.has(LVUR_RCU_SITE);
         const w = lvurWalk(th, mm, vpn, rcu);
         if (w !== null) {
           const inc = w.incarnation;
@@ -301,7 +301,8 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
 
 /** lock_vma_under_rcu's walk-and-lock loop from try `from` on. */
 function* lvurTries(th: MmThread, mm: MmStruct, vpn: number, from: number): KGen<Vma | null> {
-  const rcu = !th.sim.disabled.has(LVUR_RCU_SITE);
+  const off = th.sim.disabled;
+  const rcu = off.size === 0 || !off.has(LVUR_RCU_SITE);
   for (let retry = from; retry < MISS_RETRY_LIMIT; retry++) {
     const v = lvurWalk(th, mm, vpn, rcu);
     if (v === null) return null;

@@ -20,21 +20,30 @@ export class Lockdep {
 
   /** lock_acquire(): check and record dependencies, then push on the context's held stack. */
   acquire(k: Ctx, cls: string, site: string, trylock: boolean): void {
+    const held = k.held;
     if (this.enabled && !trylock) {
-      for (const h of k.held) {
+      for (let i = 0; i < held.length; i++) {
+        const h = held[i]!;
         if (h.cls === cls) continue; // recursion on the same class (e.g. rwsem readers) is not an order
         this.addEdge(k, h.cls, h.site, cls, site);
       }
     }
-    if (k.held === NO_LOCKS_HELD) k.held = [];
-    k.held.push({ cls, site });
+    if (held === NO_LOCKS_HELD) k.held = [{ cls, site }];
+    else held.push({ cls, site });
   }
 
   /** lock_release() */
   release(k: Ctx, cls: string): void {
-    for (let i = k.held.length - 1; i >= 0; i--) {
-      if (k.held[i]!.cls === cls) {
-        k.held.splice(i, 1);
+    const held = k.held;
+    const last = held.length - 1;
+    // the innermost lock first (the usual order), without splice's array of removed entries
+    if (last >= 0 && held[last]!.cls === cls) {
+      held.pop();
+      return;
+    }
+    for (let i = last - 1; i >= 0; i--) {
+      if (held[i]!.cls === cls) {
+        held.splice(i, 1);
         return;
       }
     }
@@ -46,7 +55,7 @@ export class Lockdep {
       list = [];
       this.edges.set(from, list);
     }
-    if (list.some((e) => e.to === to)) return;
+    for (let i = 0; i < list.length; i++) if (list[i]!.to === to) return;
     // would from -> to close a cycle? (is there already a path to -> ... -> from)
     const path = this.findPath(to, from);
     list.push({ to, fromSite, toSite, comm: `${k.task.comm}/${k.task.pid}` });

@@ -69,7 +69,8 @@ function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean): boolea
   // Footprint: readers that get in at once (or fail a trylock) commute with each other, so they
   // count as reads of the lock; anything that queues or excludes is a write.
   k.m.touch(sem.key, write || sem.writer !== null || sem.waitList.length > 0);
-  if (!k.m.disabledSites.has(site)) return false;
+  const off = k.m.disabledSites;
+  if (off.size === 0 || !off.has(site)) return false;
   sem.skips.push({ task: k.task, write });
   return true;
 }

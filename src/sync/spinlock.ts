@@ -137,7 +137,7 @@ export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolea
   lock.owner = k;
   lock.heldSince = m.now;
   (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
-  lockdep(m).acquire(k, lock.name, site, true);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, true);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
   return true;
 }
@@ -226,7 +226,7 @@ export function spin_unlock_bh(k: Ctx, lock: SpinLock): KGen<void> {
  */
 export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSink): boolean {
   const m = k.m;
-  if (m.disabledSites.has(site)) {
+  if (m.disabledSites.size !== 0 && m.disabledSites.has(site)) {
     k.preemptDisable();
     m.touch(lock.key);
     lock.skips.push(k);
@@ -237,7 +237,7 @@ export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSi
   m.touch(lock.key);
   const bounce = lock.line.bouncesFor(k);
   acc.cost += lock.line.rmw(k);
-  lockdep(m).acquire(k, lock.name, site, false);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false);
   lock.owner = k;
   lock.heldSince = m.now + acc.cost;
   (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
@@ -261,7 +261,7 @@ export function spin_unlock_fast(k: Ctx, lock: SpinLock, acc: CostSink): boolean
     m.touch(lock.key);
     const now = m.now + acc.cost;
     (lock.stats ??= lockStats(m).get(lock.name)).released(now - lock.heldSince);
-    lockdep(m).release(k, lock.name);
+    (lock.lockdep ??= lockdep(m)).release(k, lock.name);
     m.emit("lock_released", k.cpu.id, lock.name, "");
     const next = lock.waiters.shift();
     if (next === undefined) lock.owner = null;
