@@ -16,6 +16,8 @@ export class Lockdep {
   private readonly edges = new Map<string, Edge[]>();
   private readonly reported = new Set<string>();
   enabled = true;
+  private lastFrom = "";
+  private lastTo = "";
   constructor(private readonly m: Machine) {}
 
   /** lock_acquire(): check and record dependencies, then push on the context's held stack. */
@@ -50,11 +52,16 @@ export class Lockdep {
   }
 
   private addEdge(k: Ctx, from: string, fromSite: string, to: string, toSite: string): void {
+    // the dependency last added or found (edges are never removed): a fault storm takes the same
+    // lock under the same lock every time
+    if (from === this.lastFrom && to === this.lastTo) return;
     let list = this.edges.get(from);
     if (list === undefined) {
       list = [];
       this.edges.set(from, list);
     }
+    this.lastFrom = from;
+    this.lastTo = to;
     for (let i = 0; i < list.length; i++) if (list[i]!.to === to) return;
     // would from -> to close a cycle? (is there already a path to -> ... -> from)
     const path = this.findPath(to, from);
