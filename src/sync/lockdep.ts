@@ -12,6 +12,19 @@ interface Edge {
   comm: string;
 }
 
+/** An entry of a context's held-lock list (Ctx.held). Entries are never written: contexts share them. */
+export interface HeldLock {
+  readonly cls: string;
+  readonly site: string;
+}
+
+/** The held-list entry of (cls, site), kept on the lock object (most locks are taken at one site). */
+export function heldEntry(lock: { heldEntry: HeldLock | null }, cls: string, site: string): HeldLock {
+  const e = lock.heldEntry;
+  if (e !== null && e.site === site && e.cls === cls) return e;
+  return (lock.heldEntry = { cls, site });
+}
+
 export class Lockdep {
   private readonly edges = new Map<string, Edge[]>();
   private readonly reported = new Set<string>();
@@ -21,7 +34,7 @@ export class Lockdep {
   constructor(private readonly m: Machine) {}
 
   /** lock_acquire(): check and record dependencies, then push on the context's held stack. */
-  acquire(k: Ctx, cls: string, site: string, trylock: boolean): void {
+  acquire(k: Ctx, cls: string, site: string, trylock: boolean, entry: HeldLock | null = null): void {
     const held = k.held;
     if (this.enabled && !trylock) {
       for (let i = 0; i < held.length; i++) {
@@ -30,8 +43,9 @@ export class Lockdep {
         this.addEdge(k, h.cls, h.site, cls, site);
       }
     }
-    if (held === NO_LOCKS_HELD) k.held = [{ cls, site }];
-    else held.push({ cls, site });
+    const e = entry ?? { cls, site };
+    if (held === NO_LOCKS_HELD) k.held = [e];
+    else held.push(e);
   }
 
   /** lock_release() */

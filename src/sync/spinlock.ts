@@ -12,7 +12,7 @@ import {
 } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
-import { type Lockdep, lockdep } from "./lockdep.js";
+import { type HeldLock, heldEntry, type Lockdep, lockdep } from "./lockdep.js";
 import { type LockClassStat, lockStats } from "./lockstat.js";
 
 export class SpinLock {
@@ -34,8 +34,9 @@ export class SpinLock {
   /** The last acquisition site and its yield point (most locks are taken at one or two sites). */
   lastSite = "";
   lastPoint: Effect | null = null;
-  /** The machine's lockdep (looked up once). */
+  /** The machine's lockdep (looked up once), and the held-list entry of the last site. */
   lockdep: Lockdep | null = null;
+  heldEntry: HeldLock | null = null;
   constructor(
     readonly name: string,
     instance?: string,
@@ -237,7 +238,7 @@ export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSi
   m.touch(lock.key);
   const bounce = lock.line.bouncesFor(k);
   acc.cost += lock.line.rmw(k);
-  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));
   lock.owner = k;
   lock.heldSince = m.now + acc.cost;
   (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
