@@ -659,6 +659,9 @@ function anonZeroed(th: MmThread, frame: number): number {
  */
 function anonNewPageFast(th: MmThread, v: Vma, vpn: number, flags: number): number {
   if (
+    // asked again here, as do_anonymous_page does at its entry: a warm start may have switched
+    // the machine to the explore driver since do_user_addr_fault began
+    !fastPath(th) ||
     th.mm.pgtables.pte[vpn >> PTE_TABLE_SHIFT] === 0 ||
     !(flags & FAULT_FLAG_WRITE) ||
     v.anon_vma === 0 ||
