@@ -2,15 +2,21 @@
 // - check-forkrace: `faultline check pervma-fork-race` on 6.4.0 with the random and PCT strategies,
 //   median time to the finding over 20 seeds, the shrunk length and exact replay; 6.4.3 for 20 s;
 // - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
-//   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, coverage, schedules/s, memory.
+//   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, states, coverage, time,
+//   memory, beside SPIN's check of the same protocol run right before it (src/bench/spin.ts).
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
+import { exhaustive } from "../check/exhaustive.js";
 import { mmCheckTarget } from "../check/mm.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
+import type { CheckTarget } from "../check/run.js";
 import { loadArg } from "../cli/common.js";
-import type { MmScenarioConfig } from "../mm/scenario.js";
+import type { MmSim } from "../mm/index.js";
+import { buildMmScenario, type MmScenarioConfig } from "../mm/scenario.js";
 import { checkTargetFor } from "../scenario/checktarget.js";
+import type { ExploreStrategy, Machine } from "../sim/machine.js";
 import type { Benchmark } from "./kernel.js";
+import { runSpinAnchor } from "./spin.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -108,7 +114,7 @@ function forkRace(quick: boolean): string {
 }
 
 function exhaustiveLine(head: string, r: CheckResult, cpuS: number): string {
-  return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} workers=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
+  return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} states=${r.states} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} workers=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
 }
 
 function cpuSeconds(): number {
@@ -116,13 +122,32 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** The small configuration, exhaustively, in this thread (the same search the web page runs). */
+/**
+ * SPIN's figures for the same configuration, and faultline's time over SPIN's: `x_spin` (SPIN's
+ * wall time over faultline's) when faultline's search was complete; when it was not, `x_spin_max`
+ * bounds it from above (faultline needed more than its budget).
+ */
+function spinFields(faulters: number, r: CheckResult): string {
+  const a = runSpinAnchor(faulters);
+  if (a === null) return " spin=not_found";
+  const wall = r.elapsedMs / 1000;
+  const ratio = (a.wallS / wall).toFixed(2);
+  return (
+    ` spin_errors=${a.errors} spin_states=${a.statesStored} spin_states_matched=${a.statesMatched}` +
+    ` spin_wall_s=${a.wallS.toFixed(1)} spin_mem_mib=${Math.round(a.memoryMiB)}` +
+    ` ${r.complete ? "x_spin" : "x_spin_max"}=${ratio} spin=${a.version}`
+  );
+}
+
+/** The small configuration, exhaustively, in this thread (the same search the web page runs), SPIN beside it. */
 function exhaustiveSmall(quick: boolean): string {
   const faulters = quick ? 2 : 4;
   const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
   const c0 = cpuSeconds();
   const r = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: quick ? 60 : 900 });
-  return exhaustiveLine(`check-exhaustive faulters=${faulters}`, r, cpuSeconds() - c0);
+  const line = exhaustiveLine(`check-exhaustive faulters=${faulters}`, r, cpuSeconds() - c0);
+  // SPIN right after, on the same machine, in a child process (not in this process's peak RSS)
+  return line + spinFields(faulters, r);
 }
 
 /** The same search on one worker process per core (`faultline check --jobs`). */
@@ -142,9 +167,108 @@ async function exhaustiveParallelSmall(quick: boolean): Promise<string> {
   return `${exhaustiveLine(`check-exhaustive-jobs faulters=${faulters}`, r, cpuS)} worker_peak_rss_mib=${workers}`;
 }
 
+/**
+ * The abstract state of the mm model at a node of the search (a measurement, not used by the search:
+ * it cannot see the tasks' generator locals, so two nodes with the same abstract state may differ).
+ * Every mm's PTEs, page tables, VMA tree, mmap_lock and page-table locks; every VMA's fields, anon_vma
+ * and lock words; every CPU's TLB entries; the frames they reference (refcount, mapcount, flags,
+ * contents) with frame numbers and stored values renamed by first occurrence; every CPU's status,
+ * preemption and interrupt state, current task and contexts (yield point, call stack); every task's
+ * state.
+ */
+function abstractState(m: Machine, sim: MmSim): string {
+  const frames = new Map<number, number>();
+  const values = new Map<number, number>();
+  const fr = (f: number): number => {
+    if (f === 0) return 0;
+    let x = frames.get(f);
+    if (x === undefined) frames.set(f, (x = frames.size + 1));
+    return x;
+  };
+  const pte = (e: number) => `${fr(e >>> 3)}/${e & 7}`;
+  const owner = (o: { owner: unknown }) => (o.owner === null ? 0 : 1);
+  const parts: string[] = [];
+  for (const mm of sim.mms) {
+    const l = mm.mmap_lock;
+    const p = [
+      `mm${mm.id}:${mm.mm_lock_seq},${mm.dead},${mm.users},${mm.vmas.map((v) => v.id).join(".")}`,
+      `mmap_lock:${l.readers},${l.writer === null ? 0 : 1},${l.waitList.length}`,
+      `ptl:${mm.ptl.map(owner).join("")},${owner(mm.pgtables.page_table_lock)}`,
+      `pt:${mm.pgtables.pte.join("")}`,
+    ];
+    for (let v = 0; v < mm.vaPages; v++) if (mm.pte[v] !== 0) p.push(`${v}=${pte(mm.pte[v]!)}`);
+    parts.push(p.join(" "));
+    for (const v of mm.vmas)
+      parts.push(
+        `vma${v.id}:${v.start},${v.end},${v.flags},${v.vm_lock_seq},${v.anon_vma},${v.anon_vma_chain.join(".")},${v.vm_lock.readers},${v.vm_lock.writer === null ? 0 : 1},${v.vm_lock.waitList.length},${v.state}`,
+      );
+  }
+  const t = sim.tlbs.snapshot();
+  const tlb: string[] = [];
+  for (let i = 0; i < t.mm.length; i++)
+    if (t.mm[i] !== 0) tlb.push(`${i}:${t.mm[i]}:${t.vpn[i]}:${pte(t.pte[i]!)}`);
+  parts.push(`tlb ${tlb.join(" ")}`);
+  const f = sim.frames;
+  const fl: string[] = [];
+  for (const [raw, c] of frames) {
+    const w: number[] = [];
+    for (let i = 0; i < f.words; i++) {
+      const x = f.content[raw * f.words + i]!;
+      let y = values.get(x);
+      if (y === undefined) values.set(x, (y = x === 0 ? 0 : values.size + 1));
+      w.push(y);
+    }
+    fl.push(`${c}:${f.refcount[raw]},${f.mapcount[raw]},${f.flags[raw]},${w.join(".")}`);
+  }
+  parts.push(`frames ${fl.join(" ")} allocated=${f.allocated}`);
+  for (const c of m.cpus)
+    parts.push(
+      `cpu${c.id}:${c.status},${c.kicked},${c.preemptCount},${c.irqsOff},${c.curr.pid},${c.frames.map((x) => `${x.kind}/${x.site}/${x.paused}/${x.stack.join(">")}`).join("|")}`,
+    );
+  for (const k of m.tasks)
+    parts.push(`t${k.pid}:${k.state},${k.onRq},${k.frame.site},${k.frame.gen === null}`);
+  return parts.join("\n");
+}
+
+/**
+ * What state matching could save on the 2-faulter configuration: the nodes of the exhaustive
+ * search's tree (one unit of work) against the distinct abstract states among them (abstractState:
+ * an upper bound on what any sound state matching could merge, since generator locals are not in it).
+ */
+function abstractStates(quick: boolean): string {
+  const faulters = quick ? 2 : 3;
+  const cfg: MmScenarioConfig = { ...smallConfig("6.4.3", faulters), mode: "explore", latency: false };
+  const seen = new Set<string>();
+  const target: CheckTarget = {
+    name: "abstract-states",
+    cpus: cfg.cpus,
+    maxSteps: 20_000,
+    build: () => {
+      const b = buildMmScenario(cfg);
+      const m = b.m;
+      const sim = b.s.sim;
+      const explore = m.explore.bind(m);
+      m.explore = (st: ExploreStrategy, n: number) =>
+        explore(
+          {
+            choose: (en, mm) => {
+              seen.add(abstractState(mm, sim));
+              return st.choose(en, mm);
+            },
+          },
+          n,
+        );
+      return m;
+    },
+  };
+  const r = exhaustive(target, { grain: 1e9, maxSchedules: 1e7, maxMs: quick ? 120_000 : 600_000 });
+  return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${(r.states / seen.size).toFixed(1)}`;
+}
+
 export const checkBenchmarks: Benchmark[] = [
   { name: "check-forkrace", run: forkRace },
   // one thread first: peak RSS is the process's, and the worker threads come on top of it
   { name: "check-exhaustive", run: exhaustiveSmall },
   { name: "check-exhaustive-jobs", run: exhaustiveParallelSmall },
+  { name: "check-states", run: abstractStates },
 ];

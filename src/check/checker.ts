@@ -58,6 +58,8 @@ export interface CheckResult {
   stepsExecuted: number;
   /** Exhaustive only: transitions pruned by sleep sets. */
   pruned: number;
+  /** Exhaustive only: states visited (search-tree nodes, ExhaustiveResult.states). */
+  states: number;
   /** Exhaustive only: units of work and rounds of the search, worker threads used. */
   units: number;
   rounds: number;
@@ -170,6 +172,7 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
       schedules,
       complete: false,
       pruned: 0,
+      states: 0,
       maxDepth: bestDepth,
       counterexample: found,
       elapsedMs: performance.now() - t0,
@@ -210,6 +213,7 @@ export function finishCheck(
     complete,
     stepsExecuted: r.stepsExecuted,
     pruned: r.pruned,
+    states: r.states,
     units: r.units,
     rounds: r.rounds,
     jobs,

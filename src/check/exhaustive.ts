@@ -119,6 +119,11 @@ export interface ExhaustiveResult {
   complete: boolean;
   /** Transitions pruned by sleep sets. */
   pruned: number;
+  /**
+   * States visited: the nodes of the search tree, one per step taken beyond a replayed prefix (the
+   * search is stateless: a state reached along two schedules that differ before it counts twice).
+   */
+  states: number;
   maxDepth: number;
   counterexample: RunOutcome | null;
   elapsedMs: number;
@@ -196,6 +201,8 @@ export interface ExportedNode {
 export interface SubtreeResult {
   schedules: number;
   pruned: number;
+  /** Search-tree nodes this unit created (ExhaustiveResult.states). */
+  states: number;
   steps: number;
   maxDepth: number;
   /** Footprint of the prefix's last step (the alternative explored), as keys; null for the root. */
@@ -219,6 +226,7 @@ export function skippedUnit(): SubtreeResult {
   return {
     schedules: 0,
     pruned: 0,
+    states: 0,
     steps: 0,
     maxDepth: 0,
     alternative: null,
@@ -243,6 +251,8 @@ class DfsStrategy implements ExploreStrategy {
     private readonly prefixLen: number,
     private readonly opts: ExhaustiveOptions,
     private readonly onPrune: () => void,
+    /** Called for every node of the search tree this run creates (beyond the unit's fixed prefix). */
+    private readonly onNode: () => void,
     /** The unit's fixed choices, and the sleep set of its last fixed node. */
     private readonly forced: readonly number[] = [],
     private readonly forcedSleep: Map<number, Footprint> | null = null,
@@ -297,6 +307,8 @@ class DfsStrategy implements ExploreStrategy {
           return enabled[0]!;
         }
       }
+      // the unit's own alternative (its last fixed step) is a new node too; earlier fixed steps are replays
+      if (d >= this.forced.length - 1) this.onNode();
       node = {
         // Machine.explore hands every step a fresh array of enabled CPUs: kept as it is
         enabled: enabled as number[],
@@ -352,6 +364,7 @@ export function exploreSubtree(
   const r: SubtreeResult = {
     schedules: 0,
     pruned: 0,
+    states: 0,
     steps: 0,
     maxDepth: 0,
     alternative: null,
@@ -368,6 +381,7 @@ export function exploreSubtree(
       prefixLen,
       opts,
       () => r.pruned++,
+      () => r.states++,
       task.prefix,
       forcedSleep,
       target.footprints === "none",
@@ -425,6 +439,8 @@ export function exploreSubtree(
       const prevCpu = stack.length >= 2 ? stack[stack.length - 2]!.chosen : -1;
       const next = nextAlternative(node, prevCpu, prevPre, opts, null);
       if (next >= 0) {
+        // the alternative is a new node of the search tree, its step taken by the next run
+        r.states++;
         node.chosen = next;
         node.preemptions = prevPre + preemption(node.enabled, prevCpu, next);
         node.clock = null;
@@ -523,6 +539,7 @@ export class ExhaustiveSearch {
   private started = false;
   schedules = 0;
   pruned = 0;
+  states = 0;
   steps = 0;
   maxDepth = 0;
   units = 0;
@@ -542,7 +559,10 @@ export class ExhaustiveSearch {
     if (!this.started) {
       this.started = true;
       this.rounds++;
-      return [{ prefix: [], sleep: [], siblings: [] }];
+      // the first unit too may explore no more schedules than the budget
+      const first: SubtreeTask = { prefix: [], sleep: [], siblings: [] };
+      if (this.o.maxSchedules < this.o.grain) first.limit = this.o.maxSchedules;
+      return [first];
     }
     const tasks: SubtreeTask[] = [];
     for (const n of this.touched) {
@@ -598,6 +618,7 @@ export class ExhaustiveSearch {
       this.units++;
       this.schedules += r.schedules;
       this.pruned += r.pruned;
+      this.states += r.states;
       this.steps += r.steps;
       this.maxDepth = Math.max(this.maxDepth, r.maxDepth);
       if (r.timedOut) this.timedOut = true;
@@ -695,6 +716,7 @@ export function searchResult(
     schedules: search.schedules,
     complete: search.complete,
     pruned: search.pruned,
+    states: search.states,
     maxDepth: search.maxDepth,
     counterexample: cx,
     elapsedMs,

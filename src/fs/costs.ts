@@ -13,7 +13,13 @@
 export interface FsCosts {
   /** __folio_end_writeback + stats of a 4 KiB folio, uncontended, the xa_lock round trip included. [Dave: 715 ms / 10.1 GB = 290 ns/page, idle] */
   folioEndWritebackNs: number;
-  /** part of folioEndWritebackNs spent holding mapping->i_pages xa_lock (tag clear, wb stats). [est 100 ns] */
+  /**
+   * part of folioEndWritebackNs spent holding mapping->i_pages xa_lock in __folio_end_writeback:
+   * folio_xor_flags_has_waiters (one locked RMW), __xa_clear_mark(WRITEBACK), wb_stat_mod +
+   * __wb_writeout_add (per-CPU counter adds). [derived, not timed as a whole (no kprobes, function
+   * tracer or lock_stat on this guest): one xarray mark update at calib/xarray_tag.sh's 26 ns per
+   * entry + one locked RMW at calib/cacheline.c's 3 ns + 3 per-CPU adds counted as 1 ns each = 32 ns]
+   */
   iPagesEndHoldNs: number;
   /** extra per large folio: ifs write_bytes_pending atomic + multi-page stats. [est 50 ns] */
   largeFolioExtraNs: number;
@@ -43,9 +49,15 @@ export interface FsCosts {
   blkMqCompleteRequestNs: number;
   /** write_cache_pages per folio: tag lookup, lock, clear_dirty_for_io, start_writeback, add to bio. [Wang: one flusher at 7666 MiB/s ≈ 1.96 M pages/s -> ~510 ns; 550 ns] */
   writebackPerFolioNs: number;
-  /** part of writebackPerFolioNs holding mapping->i_pages in folio_start_writeback (tags, stats). [est 100 ns; Dave's profile: 35 % of submission in start_writeback] */
+  /**
+   * part of writebackPerFolioNs holding mapping->i_pages in __folio_start_writeback: xas_load,
+   * folio_test_set_writeback (one locked RMW), xas_set_mark(WRITEBACK), xas_clear_mark(DIRTY) and
+   * (TOWRITE), wb_stat_mod. [derived, not timed as a whole: three xarray mark updates at
+   * calib/xarray_tag.sh's 26 ns per entry + one locked RMW at calib/cacheline.c's 3 ns = 81 ns; the
+   * per-CPU add not counted]
+   */
   iPagesStartHoldNs: number;
-  /** tag_pages_for_writeback per page (DIRTY -> TOWRITE under xa_lock_irq, XA_CHECK_SCHED = 4096 per hold). [est 15 ns] */
+  /** tag_pages_for_writeback per page (DIRTY -> TOWRITE under xa_lock_irq, XA_CHECK_SCHED = 4096 per hold). [calib/xarray_tag.sh: ext4 fsync's ext4_writepages -> first ext4_da_write_folios_start interval grows 26.1 ns per dirty page, sync_file_range's (no tagging) 0.3: 25.8 ns] */
   tagPerPageNs: number;
   /** xfs_map_blocks with a valid cached map. [est 30 ns] */
   mapBlocksNs: number;
@@ -66,7 +78,7 @@ export interface FsCosts {
 /** The default profile. */
 export const DEFAULT_FS_COSTS: FsCosts = {
   folioEndWritebackNs: 290,
-  iPagesEndHoldNs: 100,
+  iPagesEndHoldNs: 32,
   largeFolioExtraNs: 50,
   largeFolioPerPageNs: 2,
   waitqueueWalkEntryNs: 336,
@@ -81,8 +93,8 @@ export const DEFAULT_FS_COSTS: FsCosts = {
   cowRemapTxnNs: 50_000,
   blkMqCompleteRequestNs: 1000,
   writebackPerFolioNs: 550,
-  iPagesStartHoldNs: 100,
-  tagPerPageNs: 15,
+  iPagesStartHoldNs: 81,
+  tagPerPageNs: 26,
   mapBlocksNs: 30,
   mapBlocksMissNs: 1000,
   delallocConvertNs: 50_000,
@@ -98,7 +110,7 @@ export type FsCostProfileName = "default" | "this-vm-6.18" | "what-if-slow-vm" |
 export const FS_COST_PROFILES: Record<FsCostProfileName, FsCosts> = {
   default: DEFAULT_FS_COSTS,
   /** This project's 6.18 VM: xfs_end_io at ≈ 170 ns per 4 KiB folio. [cal] */
-  "this-vm-6.18": { ...DEFAULT_FS_COSTS, folioEndWritebackNs: 170, iPagesEndHoldNs: 60 },
+  "this-vm-6.18": { ...DEFAULT_FS_COSTS, folioEndWritebackNs: 170 },
   /** What if a folio cost 5 µs to complete (the low end of the slowness the thread asked about). */
   "what-if-slow-vm": { ...DEFAULT_FS_COSTS, folioEndWritebackNs: 5000 },
   /** What if a folio cost 10 µs (the rate read off Trond's lockup log: an outcome, not a cause). */

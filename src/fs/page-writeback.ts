@@ -22,6 +22,8 @@ import { pageCounters } from "./trace.js";
 
 /** cond_resched() in write_cache_pages between pagevecs (mm/page-writeback.c v5.16 write_cache_pages). */
 export const CR_WCP = condResched("mm/page-writeback.c", 2300);
+/** cond_resched() in tag_pages_for_writeback after every XA_CHECK_SCHED entries (mm/page-writeback.c v5.16 tag_pages_for_writeback). */
+const CR_TAG = condResched("mm/page-writeback.c", 0);
 
 /** Lock sites of the fs model a scenario may disable (m.disabledSites). */
 export const FOLIO_LOCK_SITE = "write_cache_pages:folio_lock";
@@ -127,7 +129,11 @@ export function* write_cache_pages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc,
     const holds = Math.ceil(n / XA_CHECK_SCHED);
     const holdNs = Math.min(n, XA_CHECK_SCHED) * fs.c.tagPerPageNs;
     const lk = spinLockLoop(k, ino.iPages, TAG_PAGES_SITE, fs.m.now, holds, holdNs, 0);
-    yield* chargeSubmit(fs, k, n * fs.c.tagPerPageNs + lk.extraNs, CR_WCP);
+    // each hold ends in xas_unlock_irq + cond_resched(): charge the CPU time hold by hold
+    const total = n * fs.c.tagPerPageNs + lk.extraNs;
+    const per = Math.floor(total / holds);
+    for (let h = 0; h < holds; h++)
+      yield* chargeSubmit(fs, k, h < holds - 1 ? per : total - per * (holds - 1), CR_TAG);
   }
   let i = start;
   let reachedEnd = true;

@@ -9,21 +9,21 @@ export interface MmCosts {
   /**
    * Fault trap and zero-page PTE install, without the VMA lookup and its lock atomics (charged by
    * lvurNs / mmapFindVmaNs and on the lock's cache line). [cal §2: anon first-touch read fault 549 ns
-   * on the per-VMA path, minus lvurNs 63, minus vma_start_read + vma_end_read (2 x 20 ns, src/sync
-   * DEFAULT_CACHE_COSTS.atomicLocalNs)]
+   * on the per-VMA path, minus lvurNs 97, minus vma_start_read + vma_end_read (2 x 3 ns, src/sync
+   * DEFAULT_CACHE_COSTS.atomicLocalNs, calib/cacheline.c)]
    */
   faultBaseNs: number;
   /**
    * lock_vma_under_rcu besides its atomics: rcu_read_lock, mas_walk, the eligibility, range and
    * detached checks. [calib/fault_paths.c: no difference of user-visible operations isolates it on
    * 6.18 (every user fault tries it first); its CPU time is the maple-tree walk that find_vma also
-   * makes, so the walk measured by mmap_path minus its two atomics: 103 - 40]
+   * makes, so the walk measured by mmap_path minus its two atomics: 103 - 2 x 3]
    */
   lvurNs: number;
   /**
    * mmap_read_lock + find_vma + mmap_read_unlock besides the rwsem atomics (charged on mmap_lock's
    * line). [calib/fault_paths.c mmap_path: get_mempolicy(MPOL_F_ADDR) - get_mempolicy(0), 103 ns
-   * with 3 VMAs (126-146 with 10,000), minus down_read + up_read (2 x 20 ns)]
+   * with 3 VMAs (126-146 with 10,000), minus down_read + up_read (2 x 3 ns, calib/cacheline.c)]
    */
   mmapFindVmaNs: number;
   /**
@@ -95,8 +95,8 @@ export interface MmCosts {
 
 export const MM_COSTS_CALIBRATION: MmCosts = {
   faultBaseNs: 446,
-  lvurNs: 63,
-  mmapFindVmaNs: 63,
+  lvurNs: 97,
+  mmapFindVmaNs: 97,
   anonFaultAllocZeroNs: 705,
   rmqueueBulkPerPageNs: 25,
   lruAddPerFolioNs: 20,
@@ -127,11 +127,11 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
 
 export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
   faultBaseNs:
-    "machine calibration §2: anon first-touch read fault (zero page) 549 ns, minus lvurNs and the two VMA-lock atomics (2 x 20 ns)",
+    "machine calibration §2: anon first-touch read fault (zero page) 549 ns, minus lvurNs and the two VMA-lock atomics (2 x 3 ns, calib/cacheline.c)",
   lvurNs:
-    "calib/fault_paths.c: the maple-tree walk (mmap_path 103 ns minus two atomics); the per-VMA path cannot be isolated from user space on 6.18",
+    "calib/fault_paths.c: the maple-tree walk (mmap_path 103 ns minus two atomics of 3 ns, calib/cacheline.c); the per-VMA path cannot be isolated from user space on 6.18",
   mmapFindVmaNs:
-    "calib/fault_paths.c mmap_path: get_mempolicy(MPOL_F_ADDR) minus get_mempolicy(0), 103 ns, minus down_read + up_read (2 x 20 ns)",
+    "calib/fault_paths.c mmap_path: get_mempolicy(MPOL_F_ADDR) minus get_mempolicy(0), 103 ns, minus down_read + up_read (2 x 3 ns, calib/cacheline.c)",
   anonFaultAllocZeroNs:
     "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus the amortised rmqueue_bulk and LRU add (25 + 20 ns)",
   rmqueueBulkPerPageNs: "estimated",

@@ -43,7 +43,6 @@ import {
   VM_SHARED,
   VM_UFFD_MISSING,
   VM_WRITE,
-  VMA_FREE,
   type Vma,
 } from "./types.js";
 import {
@@ -401,13 +400,7 @@ function lvurLock(
   const sw = sim.sw;
   const fl = th.fl;
   const cpu = th.cpu;
-  if (sw.vmaLockImpl === "rwsem" && (v.state === VMA_FREE || v.incarnation !== inc))
-    sim.finding(
-      "vma_lifetime",
-      [cpu],
-      [vpn],
-      `lock_vma_under_rcu touched ${v.describe()} after it was freed`,
-    );
+  if (sw.vmaLockImpl === "rwsem") sim.oracle.vmaTouched(th, v, inc, vpn); // invariant 7
   const how = vma_start_read(th, mm, v, "lock_vma_under_rcu:vma_start_read");
   if (how === VSR_FAIL) return inval(th, rcu);
   if (how === VSR_RECYCLED) return RECYCLED;

@@ -10,7 +10,7 @@ import type { ArrayPool } from "./pool.js";
 import { type MmFaultInjection, MmSim } from "./sim.js";
 import type { MmSwitches } from "./switches.js";
 import { MmThread } from "./thread.js";
-import { tlbGeometry } from "./tlb.js";
+import { defaultTlb, tlbGeometry } from "./tlb.js";
 import { type MmStruct, VM_GROWSDOWN, VM_READ, VM_WRITE } from "./types.js";
 import { vmaAttachBoot } from "./vma_lock.js";
 
@@ -45,7 +45,7 @@ export interface MmSimulationOptions {
   framesHint?: number;
   /** TLB shootdowns: one atomic step (default) or engine IPIs (timed driver). */
   tlbShootdown?: "atomic" | "ipi";
-  /** Data TLB geometry by name (src/mm/tlb.ts TLB_GEOMETRIES; default DEFAULT_TLB, "direct64"). */
+  /** Data TLB geometry by name (src/mm/tlb.ts TLB_GEOMETRIES); default: the arch's (defaultTlb: x86 zen3, arm64 neoverse-n1). */
   tlb?: string;
   /** Use this machine (its cpus, seed and mode win) instead of creating one. */
   machine?: Machine;
@@ -78,7 +78,7 @@ export class MmSimulation {
       wordsPerPage: o.wordsPerPage,
       ...(o.framesHint !== undefined ? { framesHint: o.framesHint } : {}),
       ipiShootdown: o.tlbShootdown === "ipi",
-      tlb: tlbGeometry(o.tlb),
+      tlb: tlbGeometry(o.tlb ?? defaultTlb(o.switches.arch)),
       ...(o.pool !== undefined ? { pool: o.pool } : {}),
       ...(o.inject !== undefined ? { inject: o.inject } : {}),
       ...(o.fastPaths !== undefined ? { fastPaths: o.fastPaths } : {}),

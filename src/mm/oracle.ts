@@ -1,32 +1,43 @@
 // The oracle of the mm model: the invariants a correct kernel keeps (docs/design/mm-model.md §5),
 // checked at hooks the model calls (MmSim.oracle), each broken one reported as a finding (never an
 // exception). The kernel has no such checks: they stand for what KASAN, a lost write or a crash
-// would show later.
+// would show later. Every invariant is checked here; the model only calls the hooks (and keeps the
+// guards that let it go on after a finding, e.g. vma_start_read failing on a freed VMA).
 //
 // Verified, at the hook named:
+//   1 vma_mutual_exclusion         vmaModify: a writer modifies (range, flags, anon_vma, detach) a VMA
+//                                   a fault holds read-locked; vmaWriteLocked: vma_start_write
+//                                   returns while a fault still uses the VMA
+//   2 vma_write_lock_without_mmap_write_lock
+//                                   vmaStartWrite: vma_start_write without mmap_lock held for write;
+//                                   vmaModify: a VMA modified while another task holds mmap_lock for
+//                                   write
 //   3 reader_on_stale_vma          lockedVma: lock_vma_under_rcu returns a live, attached VMA of this
 //                                   mm covering the address; install: the VMA locked is unchanged
 //                                   (generation, incarnation, attached) when a PTE is installed under
 //                                   the VMA lock, and still maps the address under mmap_lock
-//   4 lost_update                  sweepLostUpdates (end of run): every stored word holds the last
-//                                   value stored to it (loads are checked as they happen in
-//                                   src/mm/user.ts against the same shadow)
+//   4 lost_update                  userStore keeps the shadow (the last value stored to each word);
+//                                   userLoad: a load returns it; sweepLostUpdates (end of run):
+//                                   every stored word holds it
 //   5 cow_premise                  cowCopy: no CPU holds a writable TLB entry for a page being copied
 //   6 anon_vma_changed_during_fork forkCopied: the parent's anon_vma is the one anon_vma_fork saw
+//   7 vma_lifetime                 vmaTouched: lock_vma_under_rcu (6.4 rwsem) touches a VMA freed or
+//                                   reused since its walk; vmaStartRead: vma_start_read on a freed
+//                                   VMA; vmaFree: a VMA freed twice; userAccess: a load or store
+//                                   through a stale TLB entry to a freed frame
 //   8 pte_installed_during_teardown install: no PTE appears between zap and free_pgtables
 //   9 vma_lock_counter_identity    faultIdentity: one fault counts exactly one of
 //                                   vma_lock_{abort,success,retry} (6.4 flow; an access-error fallback
 //                                   counts none)
-// Checked in place, where the state is private to the step (not through these hooks):
-//   1, 2 (a VMA modified while read-locked, or write-locked without mmap_lock for write) and 7
-//   (use of a freed VMA) in src/mm/vma_lock.ts vmaModify / the VMA slab; 7 (a store through a
-//   stale TLB entry to a freed frame) in src/mm/user.ts.
 // Not verified: memory ordering (the model is sequentially consistent, so a missing barrier cannot
 // show), the contents of page-table pages (only their presence), lock ordering (lockdep in src/sync
-// does that), TLB entries of huge pages, and anything the kernel does outside the modelled paths.
+// does that), TLB entries of huge pages, what the child of a fork observes (invariant 4 covers the
+// parent's words only), and anything the kernel does outside the modelled paths.
+
+import { holdsMmapWrite } from "./locking.js";
 import type { MmSim } from "./sim.js";
 import type { MmThread } from "./thread.js";
-import { hex, MmStruct, VMA_LIVE, type Vma } from "./types.js";
+import { hex, MmStruct, VMA_FREE, VMA_LIVE, type Vma } from "./types.js";
 import { vmaAttached } from "./vma_lock.js";
 
 /** The invariants of the model (docs/design/mm-model.md §5; finding kinds). */
@@ -65,6 +76,24 @@ export interface MmOracle {
   forkCopied(th: MmThread, p: Vma, av: number): void;
   /** End of run: every shadowed word of mm holds its last stored value (invariant 4); the count lost. */
   sweepLostUpdates(sim: MmSim, mm: MmStruct): number;
+  /** A writer is about to modify `v` (`what`: the step) (invariants 1 and 2). */
+  vmaModify(th: MmThread, v: Vma, what: string): void;
+  /** vma_start_write(v) at `site` begins (invariant 2). */
+  vmaStartWrite(th: MmThread, v: Vma, site: string): void;
+  /** vma_start_write(v) at `site` returns (invariant 1). */
+  vmaWriteLocked(th: MmThread, v: Vma, site: string): void;
+  /** 6.4 vma_start_read(v) begins (invariant 7). */
+  vmaStartRead(th: MmThread, v: Vma): void;
+  /** lock_vma_under_rcu (6.4 rwsem) touches `v`, walked at incarnation `inc`, for vpn (invariant 7). */
+  vmaTouched(th: MmThread, v: Vma, inc: number, vpn: number): void;
+  /** vm_area_free(v) (invariant 7). */
+  vmaFree(sim: MmSim, v: Vma): void;
+  /** A user load or store at vpn goes to `frame` through the CPU's TLB entry (invariant 7). */
+  userAccess(th: MmThread, vpn: number, frame: number, write: boolean): void;
+  /** A user store wrote `val` to word `word` of vpn (the shadow of invariant 4). */
+  userStore(th: MmThread, mm: MmStruct, vpn: number, word: number, val: number): void;
+  /** A user load read `have` from word `word` of vpn in `frame` (invariant 4). */
+  userLoad(th: MmThread, mm: MmStruct, vpn: number, word: number, have: number, frame: number): void;
 }
 
 export const KERNEL_INVARIANTS: MmOracle = {
@@ -184,5 +213,111 @@ export const KERNEL_INVARIANTS: MmOracle = {
       }
     }
     return lost;
+  },
+
+  vmaModify(th, v, what) {
+    const sim = th.sim;
+    const mm = v.vm_mm;
+    if (v.readers > 0 && sim.sw.perVmaLock)
+      sim.finding(
+        "vma_mutual_exclusion",
+        [th.cpu],
+        [v.start],
+        `${what} modified ${v.describe()} while ${v.readers} fault(s) hold its read lock`,
+        { what },
+      );
+    if (mm !== null && !holdsMmapWrite(th, mm) && mm.writerPid !== 0)
+      sim.finding(
+        "vma_write_lock_without_mmap_write_lock",
+        [th.cpu],
+        [v.start],
+        `${what} modified ${v.describe()} while another task holds mmap_lock for write`,
+        { what },
+      );
+  },
+
+  vmaStartWrite(th, v, site) {
+    const mm = v.vm_mm;
+    if (mm !== null && !holdsMmapWrite(th, mm))
+      th.sim.finding(
+        "vma_write_lock_without_mmap_write_lock",
+        [th.cpu],
+        [v.start],
+        `${site}: vma_start_write(${v.describe()}) without mmap_lock held for write`,
+        { site },
+      );
+  },
+
+  vmaWriteLocked(th, v, site) {
+    if (v.readers > 0)
+      th.sim.finding(
+        "vma_mutual_exclusion",
+        [th.cpu],
+        [v.start],
+        `${site}: vma_start_write(${v.describe()}) returned while ${v.readers} fault(s) still use the VMA`,
+        { site },
+      );
+  },
+
+  vmaStartRead(th, v) {
+    if (v.vm_mm === null || v.state === VMA_FREE)
+      th.sim.finding("vma_lifetime", [th.cpu], [v.start], `vma_start_read on freed ${v.describe()}`);
+  },
+
+  vmaTouched(th, v, inc, vpn) {
+    if (v.state === VMA_FREE || v.incarnation !== inc)
+      th.sim.finding(
+        "vma_lifetime",
+        [th.cpu],
+        [vpn],
+        `lock_vma_under_rcu touched ${v.describe()} after it was freed`,
+      );
+  },
+
+  vmaFree(sim, v) {
+    if (v.state !== VMA_LIVE) sim.finding("vma_lifetime", [], [v.start], `${v.describe()} freed twice`);
+  },
+
+  userAccess(th, vpn, frame, write) {
+    if (th.sim.frames.isFree(frame))
+      th.sim.finding(
+        "vma_lifetime",
+        [th.cpu],
+        [vpn],
+        `${write ? "store" : "load"} at ${hex(vpn)} through a stale TLB entry to freed frame ${frame}`,
+        { frame },
+      );
+  },
+
+  userStore(th, mm, vpn, word, val) {
+    const exp = mm.expected;
+    if (exp === null) return;
+    const sidx = vpn * th.sim.words + word;
+    exp[sidx] = val;
+    mm.lastStoreCpu![sidx] = th.cpu;
+    mm.storedBlocks![vpn >> 6] = 1;
+  },
+
+  userLoad(th, mm, vpn, word, have, frame) {
+    const exp = mm.expected;
+    if (exp === null) return;
+    const sim = th.sim;
+    const sidx = vpn * sim.words + word;
+    const e = exp[sidx]!;
+    if (e < 0 || have === e) return;
+    // who: the loader, the CPU whose store was lost, and the CPU that last replaced the page
+    const cpu = th.cpu;
+    const storer = mm.lastStoreCpu![sidx]!;
+    const copier = sim.lastEventCpu("wp_page_copy:install", vpn);
+    const cpus = [cpu];
+    for (const c of [storer, copier]) if (c >= 0 && !cpus.includes(c)) cpus.push(c);
+    sim.finding(
+      "lost_update",
+      cpus,
+      [vpn],
+      `load at ${hex(vpn)} word ${word} on cpu${cpu} read ${have}; the last store (cpu${storer}) wrote ${e}` +
+        (copier >= 0 ? `; cpu${copier} last replaced the page (wp_page_copy)` : ""),
+      { mm: mm.id, word, expected: e, found: have, frame, storeCpu: storer, copyCpu: copier },
+    );
   },
 };

@@ -50,7 +50,7 @@ export interface MmScenarioConfig {
   trace?: TraceSink;
   /** TLB shootdowns: "atomic" (default) or "ipi" (engine IPIs, timed driver only). */
   tlbShootdown?: "atomic" | "ipi";
-  /** Data TLB geometry (src/mm/tlb.ts TLB_GEOMETRIES): "direct64" (default), "zen3", "skylake". */
+  /** Data TLB geometry (src/mm/tlb.ts TLB_GEOMETRIES): "zen3", "skylake", "neoverse-n1", "direct64"; default: the arch's (x86 zen3, arm64 neoverse-n1). */
   tlb?: string;
   /** Record per-fault latency (HDR histogram); default true. */
   latency?: boolean;

@@ -24,7 +24,7 @@ export interface MmOptions {
   disabledSites?: readonly string[];
   /** TLB shootdowns by engine IPIs (timed driver) instead of one atomic step. */
   ipiShootdown?: boolean;
-  /** Data TLB geometry of every CPU (default: TLB_GEOMETRIES[DEFAULT_TLB]). */
+  /** Data TLB geometry of every CPU (default: TLB_GEOMETRIES[DEFAULT_TLB], x86's). */
   tlb?: TlbGeometry;
   /** Words per page (sub-page locations that stores write independently). */
   wordsPerPage?: number;
@@ -98,10 +98,8 @@ class VmaSlab {
 
   /** vm_area_free: D1 call_rcu (vm_rcu overlays vm_start/vm_end at once); D2 kmem_cache_free. */
   release(v: Vma, viaRcu: boolean): void {
-    if (v.state !== VMA_LIVE) {
-      this.sim.finding("vma_lifetime", [], [v.start], `${v.describe()} freed twice`);
-      return;
-    }
+    this.sim.oracle.vmaFree(this.sim, v); // invariant 7
+    if (v.state !== VMA_LIVE) return;
     if (!viaRcu) {
       v.state = VMA_FREE;
       this.free.push(v);

@@ -21,8 +21,9 @@ export interface TlbGeometry {
 }
 
 /**
- * The TLB geometries a scenario can choose (`machine.tlb` / MmScenarioConfig.tlb). "zen3" is the
- * CPU of this project's machine; the default is DEFAULT_TLB.
+ * The TLB geometries a scenario can choose (`machine.tlb` / MmScenarioConfig.tlb). Without a choice
+ * the kernel's arch picks one (defaultTlb): "zen3", the CPU of this project's machine, for x86;
+ * "neoverse-n1" for arm64.
  */
 export const TLB_GEOMETRIES: Readonly<Record<string, TlbGeometry>> = {
   zen3: {
@@ -43,20 +44,37 @@ export const TLB_GEOMETRIES: Readonly<Record<string, TlbGeometry>> = {
     source:
       "Intel Skylake client/server core: L1 dTLB 64 entries 4-way for 4 KiB pages, STLB 1536 entries 12-way (Intel 64 and IA-32 Architectures Optimization Reference Manual, Skylake microarchitecture, TLB parameters table)",
   },
+  "neoverse-n1": {
+    name: "neoverse-n1",
+    levels: [
+      { entries: 48, ways: 48 },
+      { entries: 1280, ways: 5 },
+    ],
+    source:
+      "Arm Neoverse N1 core (Ampere Altra, AWS Graviton2): L1 data TLB 48 entries fully associative, unified L2 TLB 1280 entries 5-way (Arm Neoverse N1 Core Technical Reference Manual, r4p1, Memory Management Unit chapter, TLB organization)",
+  },
   direct64: {
     name: "direct64",
     levels: [{ entries: 64, ways: 1 }],
-    source: "the model's earlier small TLB: 64 entries, direct-mapped, one level (no hardware has it)",
+    source:
+      "the model's earlier small TLB: 64 entries, direct-mapped, one level (no hardware has it; its set conflicts evict entries that real TLBs keep)",
   },
 };
 
-/**
- * The default stays the earlier small TLB: with zen3 or skylake the built-in fork race
- * (pervma-fork-race, 6.4.0) still breaks the COW premise but loses no write over seeds 1-10
- * (direct64: 1-3 lost writes in 9 of 10 seeds); until that is understood the x86 geometries are
- * chosen per scenario (machine.tlb).
- */
-export const DEFAULT_TLB = "direct64";
+/** The geometry a kernel arch runs on when the scenario names none (powerpc: no cited one, the x86 one). */
+export const DEFAULT_TLB_BY_ARCH: Readonly<Record<string, string>> = {
+  x86: "zen3",
+  arm64: "neoverse-n1",
+  powerpc: "zen3",
+};
+
+/** The default geometry (x86's). */
+export const DEFAULT_TLB = DEFAULT_TLB_BY_ARCH.x86!;
+
+/** The geometry name for `arch` (an unknown arch: the x86 one). */
+export function defaultTlb(arch: string | undefined): string {
+  return DEFAULT_TLB_BY_ARCH[arch ?? "x86"] ?? DEFAULT_TLB;
+}
 
 /** Above this many pages a range flush becomes a full flush (tlb_single_page_flush_ceiling). */
 export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;

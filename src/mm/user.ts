@@ -1,7 +1,8 @@
 // User-mode memory accesses through the CPU's TLB, and the system-call entry points user programs
 // (src/workloads) use. Every access is one yield point; a TLB miss walks the page table, and a
 // missing or insufficient PTE raises a page fault (do_user_addr_fault), after which the access is
-// re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4).
+// re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4,
+// src/mm/oracle.ts userStore / userLoad).
 import { type KGen, RET_TO_USER } from "../sim/effects.js";
 import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
@@ -109,55 +110,27 @@ function access(
 ): number {
   const sim = th.sim;
   const fr = sim.frames;
-  const w = sim.words;
-  const cpu = th.cpu;
   if (fr.isFree(frame)) {
-    sim.finding(
-      "vma_lifetime",
-      [cpu],
-      [vpn],
-      `${write ? "store" : "load"} at ${hex(vpn)} through a stale TLB entry to freed frame ${frame}`,
-      { frame },
-    );
+    sim.oracle.userAccess(th, vpn, frame, write); // invariant 7
     return write ? 0 : SEGV;
   }
-  const sidx = vpn * w + word;
-  const exp = mm.expected;
   if (write) {
     const val = sim.nextValue++;
     fr.store(frame, word, val);
     if (sim.m.modelTrace) traceStore(th, vpn, word, val, frame);
-    if (exp !== null) {
-      exp[sidx] = val;
-      mm.lastStoreCpu![sidx] = cpu;
-      mm.storedBlocks![vpn >> 6] = 1;
-    }
+    sim.oracle.userStore(th, mm, vpn, word, val); // invariant 4's shadow
     // a store through a TLB entry the page table no longer backs (write-protected or replaced)
     const cur = mm.pte[vpn]!;
     if (cur >>> 3 !== frame || (cur & (PTE_PRESENT | PTE_WRITE)) !== (PTE_PRESENT | PTE_WRITE))
-      sim.note(cpu, "store_via_stale_tlb", vpn, frame, true);
+      sim.note(th.cpu, "store_via_stale_tlb", vpn, frame, true);
     return val;
   }
   const have = fr.load(frame, word);
-  if (sim.m.modelTrace) traceLoad(th, vpn, word, have, frame, exp !== null ? exp[sidx]! : -1);
-  if (exp !== null) {
-    const e = exp[sidx]!;
-    if (e >= 0 && have !== e) {
-      // who: the loader, the CPU whose store was lost, and the CPU that last replaced the page
-      const storer = mm.lastStoreCpu![sidx]!;
-      const copier = sim.lastEventCpu("wp_page_copy:install", vpn);
-      const cpus = [cpu];
-      for (const c of [storer, copier]) if (c >= 0 && !cpus.includes(c)) cpus.push(c);
-      sim.finding(
-        "lost_update",
-        cpus,
-        [vpn],
-        `load at ${hex(vpn)} word ${word} on cpu${cpu} read ${have}; the last store (cpu${storer}) wrote ${e}` +
-          (copier >= 0 ? `; cpu${copier} last replaced the page (wp_page_copy)` : ""),
-        { mm: mm.id, word, expected: e, found: have, frame, storeCpu: storer, copyCpu: copier },
-      );
-    }
+  if (sim.m.modelTrace) {
+    const exp = mm.expected;
+    traceLoad(th, vpn, word, have, frame, exp !== null ? exp[vpn * sim.words + word]! : -1);
   }
+  sim.oracle.userLoad(th, mm, vpn, word, have, frame); // invariant 4
   return have;
 }
 

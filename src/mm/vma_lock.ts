@@ -1,6 +1,6 @@
 // Per-VMA locks: D1 (6.4-6.14: a src/sync rw_semaphore in a separately allocated struct vma_lock,
 // used with trylock by readers, + vm_lock_seq + detached) and D2 (6.15+: vm_refcnt, a src/sync
-// atomic with the kernel's states), with the oracle checks of invariants 1, 2 and 7. Every atomic
+// atomic with the kernel's states), calling the oracle's hooks of invariants 1, 2 and 7. Every atomic
 // and every read of vm_lock_seq / mm_lock_seq is one access to the cache line the kernel keeps it on
 // (Vma.line, Vma.vm_lock.line, Vma.refcnt.line, MmStruct.lockLine), in the kernel's order.
 // include/linux/mm.h v6.4 (vma_start_read, vma_end_read, vma_start_write); mm/mmap_lock.c v6.15.
@@ -9,7 +9,7 @@ import { TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sim/task.js";
 import { atomic_add_return, refcount_inc_not_zero_limited } from "../sync/atomic.js";
 import { down_read_trylock_fast, down_write_nopoint, up_read_fast, up_write_fast } from "../sync/rwsem.js";
 import { kasan_report } from "./debug.js";
-import { charge, holdsMmapWrite } from "./locking.js";
+import { charge } from "./locking.js";
 import { type MmThread, touch, tracing, yieldAt, yp } from "./thread.js";
 import {
   VM_REFCNT_EXCLUDE_READERS_FLAG as F,
@@ -73,10 +73,8 @@ export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string)
   if (sim.disabled.size !== 0 && sim.disabled.has(site)) return VSR_SKIPPED;
   if (sim.sw.vmaLockImpl === "rwsem") {
     const vmm = v.vm_mm;
-    if (vmm === null || v.state === VMA_FREE) {
-      sim.finding("vma_lifetime", [th.cpu], [v.start], `vma_start_read on freed ${v.describe()}`);
-      return VSR_FAIL;
-    }
+    sim.oracle.vmaStartRead(th, v); // invariant 7
+    if (vmm === null || v.state === VMA_FREE) return VSR_FAIL;
     // 1. early lockless check
     if (seqMatches(th, v, vmm)) return VSR_FAIL;
     // 2. down_read_trylock(&vma->vm_lock->lock): fails when a writer holds it or waits
@@ -213,14 +211,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
   if (!sim.sw.perVmaLock) return; // !CONFIG_PER_VMA_LOCK: an empty stub
   const mm = v.vm_mm;
   if (mm === null) return;
-  if (!holdsMmapWrite(th, mm))
-    sim.finding(
-      "vma_write_lock_without_mmap_write_lock",
-      [th.cpu],
-      [v.start],
-      `${site}: vma_start_write(${v.describe()}) without mmap_lock held for write`,
-      { site },
-    );
+  sim.oracle.vmaStartWrite(th, v, site); // invariant 2
   if (tracing(th)) {
     touch(th, `vma:${v.id}`, true);
     touch(th, `seq:${mm.id}`, false);
@@ -267,14 +258,7 @@ export function* vma_start_write(th: MmThread, v: Vma, site: string): KGen<void>
     if (waited) st.contended(site, sim.m.now - since, false);
     st.acquired(false);
   }
-  if (v.readers > 0)
-    sim.finding(
-      "vma_mutual_exclusion",
-      [th.cpu],
-      [v.start],
-      `${site}: vma_start_write(${v.describe()}) returned while ${v.readers} fault(s) still use the VMA`,
-      { site },
-    );
+  sim.oracle.vmaWriteLocked(th, v, site); // invariant 1
 }
 
 /** vma_mark_detached (include/linux/mm.h 6.4: set the flag; mm/mmap_lock.c 6.15: drop the attach reference, waiting out transient readers). */
@@ -329,29 +313,9 @@ export function vmaAttached(th: MmThread, v: Vma): boolean {
   return th.sim.sw.vmaLockImpl === "rwsem" ? !v.detached : v.vm_refcnt > 0;
 }
 
-/**
- * Oracle before a writer modifies a VMA (range, flags, anon_vma, detach): invariant 1 if a fault is
- * using the VMA under its read lock, invariant 2 if the writer does not hold mmap_lock for write.
- */
+/** Before a writer modifies a VMA (range, flags, anon_vma, detach): its generation, and the oracle (invariants 1, 2). */
 export function vmaModify(th: MmThread, v: Vma, what: string): void {
-  const sim = th.sim;
   if (tracing(th)) touch(th, `vma:${v.id}`, true);
   v.gen++;
-  const mm = v.vm_mm;
-  if (v.readers > 0 && sim.sw.perVmaLock)
-    sim.finding(
-      "vma_mutual_exclusion",
-      [th.cpu],
-      [v.start],
-      `${what} modified ${v.describe()} while ${v.readers} fault(s) hold its read lock`,
-      { what },
-    );
-  if (mm !== null && !holdsMmapWrite(th, mm) && mm.writerPid !== 0)
-    sim.finding(
-      "vma_write_lock_without_mmap_write_lock",
-      [th.cpu],
-      [v.start],
-      `${what} modified ${v.describe()} while another task holds mmap_lock for write`,
-      { what },
-    );
+  th.sim.oracle.vmaModify(th, v, what);
 }

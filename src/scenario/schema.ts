@@ -1,7 +1,7 @@
 // The scenario format: one zod schema, which validates scenario files, types them, and is published
 // as JSON Schema (schema/scenario.schema.json) so that editors can complete scenario files.
 import { z } from "zod";
-import { DEFAULT_TLB, TLB_GEOMETRIES } from "../mm/tlb.js";
+import { DEFAULT_TLB_BY_ARCH, TLB_GEOMETRIES } from "../mm/tlb.js";
 import { STEAL_PROFILE_NAMES } from "../sim/hypervisor.js";
 import { DURATION_RE, parseDurationNs, parseSizeBytes, SIZE_RE } from "./units.js";
 
@@ -90,9 +90,11 @@ export const Machine = z
       .describe("relative random jitter applied to model costs"),
     tlb: z
       .enum(Object.keys(TLB_GEOMETRIES) as [string, ...string[]])
-      .default(DEFAULT_TLB)
+      .optional()
       .describe(
-        "data TLB geometry of every CPU (mm model): zen3 = L1 64 fully associative + L2 2048 8-way (this project's machine), skylake = L1 64 4-way + STLB 1536 12-way, direct64 = one 64-entry direct-mapped level",
+        `data TLB geometry of every CPU (mm model); default: the kernel arch's (${Object.entries(DEFAULT_TLB_BY_ARCH)
+          .map(([a, g]) => `${a} ${g}`)
+          .join(", ")}). zen3 = L1 64 fully associative + L2 2048 8-way (this project's machine), skylake = L1 64 4-way + STLB 1536 12-way, neoverse-n1 = L1 48 fully associative + L2 1280 5-way, direct64 = one 64-entry direct-mapped level (the model's earlier TLB)`,
       ),
     steal: z
       .enum(STEAL_PROFILE_NAMES as [string, ...string[]])

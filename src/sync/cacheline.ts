@@ -5,16 +5,24 @@
 // Used by every lock word and by shared counters (mm_count, refcounts, vm_refcnt).
 import type { Ctx } from "../sim/task.js";
 
+// Measured by calib/cacheline.c (output in calib/cacheline.out.txt: 21 runs on this project's
+// 2-vCPU KVM guest, AMD EPYC host, machine loaded by other jobs, medians). The transfer costs are
+// bimodal on this guest: in about 6 of 21 runs the host had placed the two vCPUs close together
+// (25-50 ns per transfer), in the rest 105-140 ns; the medians below are the usual placement.
 export interface CacheCosts {
-  /** RMW on a line this CPU already owns. [est: ~20 ns for a locked instruction] */
+  /** RMW on a line this CPU already owns. [calib/cacheline.c rmw_local_chain: a dependent chain of `lock xadd`, 3.14 ns] */
   atomicLocalNs: number;
-  /** RMW on a line owned by another CPU (cross-core transfer). [est: 60-120 ns on x86 servers] */
+  /** RMW on a line another CPU wrote last, transfer included. [calib/cacheline.c rmw_pingpong_oneway: `lock cmpxchg` ping-pong / 2, 121.5 ns; rmw_remote_single 130.5 ns above a local RMW] */
   atomicRemoteNs: number;
-  /** Plain read of a line another CPU wrote since (shared transfer). [est] */
+  /** Plain read of a line another CPU wrote since (shared transfer). [calib/cacheline.c read_remote_single: one load timed with rdtscp, 140.3 ns above a local load] */
   readRemoteNs: number;
 }
 
-export const DEFAULT_CACHE_COSTS: CacheCosts = { atomicLocalNs: 20, atomicRemoteNs: 100, readRemoteNs: 60 };
+export const DEFAULT_CACHE_COSTS: CacheCosts = {
+  atomicLocalNs: 3, // calib/cacheline.c rmw_local_chain 3.14 ns
+  atomicRemoteNs: 122, // calib/cacheline.c rmw_pingpong_oneway 121.5 ns
+  readRemoteNs: 140, // calib/cacheline.c read_remote_single 140.3 ns
+};
 
 /** Where a generator-free primitive adds the CPU time its atomics cost (the caller charges it at its next yield). */
 export interface CostSink {

@@ -13,6 +13,7 @@ import { mmCheckTarget } from "../../src/check/mm.js";
 import type { CheckTarget } from "../../src/check/run.js";
 import { buildMmScenario, type MmBuild, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.js";
+import type { Machine } from "../../src/sim/machine.js";
 import { counterTarget } from "./targets.js";
 
 /** The final state of a run, without frame numbers or store values (those depend on allocation order). */
@@ -115,7 +116,7 @@ describe("exhaustive search: reductions and units of work lose no behaviour", ()
         },
         { maxSteps: 20_000, kinds: ["lost_update"] },
       );
-      const r = exhaustive(bad, { grain, maxSchedules: 100_000 });
+      const r = exhaustive(bad, { grain, maxSchedules: 100_000, maxMs: 1e12 });
       expect(r.counterexample?.finding?.kind).toBe("lost_update");
       expect(r.complete).toBe(false);
     }
@@ -150,7 +151,7 @@ describe("exhaustive search: reductions and units of work lose no behaviour", ()
         return b.m;
       },
     };
-    const r = exhaustive(target);
+    const r = exhaustive(target, { maxMs: 1e12 });
     expect(r.complete).toBe(true);
     expect(r.counterexample).toBeNull();
     expect(waited).toBeGreaterThan(0);
@@ -174,5 +175,72 @@ describe("exhaustive search: reductions and units of work lose no behaviour", ()
     expect(s.schedules).toBe(seq.schedules);
     expect(s.units).toBe(seq.units);
     expect(s.rounds).toBe(seq.rounds);
+  });
+});
+
+/** A target that keeps every machine it builds (the search's runs and its footprint probes). */
+function keeping(t: CheckTarget): { target: CheckTarget; machines: Machine[] } {
+  const machines: Machine[] = [];
+  const target: CheckTarget = {
+    name: t.name,
+    cpus: t.cpus,
+    maxSteps: t.maxSteps,
+    ...(t.kinds !== undefined ? { kinds: t.kinds } : {}),
+    build: () => {
+      const m = t.build();
+      machines.push(m);
+      return m;
+    },
+  };
+  return { target, machines };
+}
+
+/** Distinct non-empty prefixes of the runs' schedules: the nodes of the tree the search walked. */
+function treeNodes(machines: readonly Machine[]): number {
+  const nodes = new Set<string>();
+  for (const m of machines) {
+    // footprint probes only replay a known prefix
+    if (m.stopReason === "probed") continue;
+    // a run cut by sleep sets takes one more step after the strategy stopped it: not a node
+    const n = m.stopReason === "pruned" ? m.choices.length - 1 : m.choices.length;
+    let key = "";
+    for (let i = 0; i < n; i++) {
+      key += `${m.choices[i]},`;
+      nodes.add(key);
+    }
+  }
+  return nodes.size;
+}
+
+describe("exhaustive search: the figures it reports", () => {
+  it("property: states are the nodes of the search tree, at any grain", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          counterTarget(2, 2, false),
+          counterTarget(3, 1, false),
+          counterTarget(2, 2, true),
+          counterTarget(3, 1, true, 1),
+        ),
+        fc.integer({ min: 1, max: 30 }),
+        (t, grain) => {
+          const k = keeping(t);
+          const r = exhaustive(k.target, { grain, maxSchedules: 1e6, maxMs: 600_000 });
+          expect(r.complete || r.counterexample !== null).toBe(true);
+          expect(r.states).toBe(treeNodes(k.machines));
+          expect(r.states).toBeGreaterThanOrEqual(r.schedules);
+          expect(r.states).toBeLessThanOrEqual(r.stepsExecuted);
+        },
+      ),
+      { numRuns: 25, seed: 11 },
+    );
+  });
+
+  it("the schedule budget holds in the first unit of work too (a grain larger than the budget)", () => {
+    for (const budget of [1, 5, 17]) {
+      const r = exhaustive(counterTarget(3, 2, true), { grain: 1e9, maxSchedules: budget });
+      expect(r.schedules).toBe(budget);
+      expect(r.complete).toBe(false);
+    }
   });
 });

@@ -40,6 +40,16 @@ describe("mm oracle", () => {
     expect(calls.cowCopy).toBeGreaterThan(0);
     expect(calls.forkCopied).toBeGreaterThan(0);
     expect(calls.sweepLostUpdates).toBe(1);
+    // invariants 1, 2, 4 and 7 (formerly checked in place)
+    expect(calls.userStore).toBeGreaterThan(0);
+    expect(calls.userLoad).toBeGreaterThan(0);
+    expect(calls.vmaStartWrite).toBeGreaterThanOrEqual(3); // 6.4.3's dup_mmap locks each VMA of 3 forks
+    expect(calls.vmaWriteLocked).toBeGreaterThan(0);
+    expect(calls.vmaWriteLocked).toBeLessThanOrEqual(calls.vmaStartWrite!);
+    expect(calls.vmaStartRead).toBeGreaterThan(0);
+    expect(calls.vmaTouched).toBeGreaterThan(0);
+    expect(calls.vmaFree).toBeGreaterThan(0); // the children's VMAs at exit
+    expect(r.findings).toEqual([]);
   });
 
   it("src/mm imports nothing from src/check", () => {

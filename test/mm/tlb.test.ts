@@ -1,15 +1,33 @@
-// TLB geometry (src/mm/tlb.ts): the default is this machine's CPU (an L1 dTLB and a second-level
-// TLB), the earlier 64-entry direct-mapped array is an option; flush semantics are the same in all.
+// TLB geometry (src/mm/tlb.ts): the default is the arch's CPU (x86: this machine's zen3, an L1 dTLB
+// and a second-level TLB; arm64: Neoverse N1), the earlier 64-entry direct-mapped array is an
+// option; flush semantics are the same in all.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runMmScenario } from "../../src/mm/scenario.js";
-import { DEFAULT_TLB, TLB_GEOMETRIES, Tlbs, tlbGeometry } from "../../src/mm/tlb.js";
+import {
+  DEFAULT_TLB,
+  DEFAULT_TLB_BY_ARCH,
+  defaultTlb,
+  TLB_GEOMETRIES,
+  Tlbs,
+  tlbGeometry,
+} from "../../src/mm/tlb.js";
 import { mkPte, PTE_WRITE } from "../../src/mm/types.js";
+
+const HOT_PAGES = new Set([0, 1, 2, 3].map((i) => 0x10 + i));
 
 describe("TLB geometry", () => {
   it("zen3 is an L1 dTLB of 64 entries and a 2048-entry 8-way second level; every geometry is cited", () => {
-    expect(DEFAULT_TLB).toBe("direct64");
-    expect(new Tlbs(1).geometry.name).toBe("direct64");
+    expect(DEFAULT_TLB).toBe("zen3");
+    expect(new Tlbs(1).geometry.name).toBe("zen3");
+    expect(defaultTlb("x86")).toBe("zen3");
+    expect(defaultTlb("arm64")).toBe("neoverse-n1");
+    expect(defaultTlb(undefined)).toBe("zen3");
+    for (const g of Object.values(DEFAULT_TLB_BY_ARCH)) expect(TLB_GEOMETRIES[g]).toBeDefined();
+    expect(TLB_GEOMETRIES["neoverse-n1"]!.levels).toEqual([
+      { entries: 48, ways: 48 },
+      { entries: 1280, ways: 5 },
+    ]);
     const t = new Tlbs(1, TLB_GEOMETRIES.zen3);
     expect(t.geometry.levels).toEqual([
       { entries: 64, ways: 64 },
@@ -18,7 +36,7 @@ describe("TLB geometry", () => {
     expect(t.entriesPerCpu).toBe(2112);
     for (const g of Object.values(TLB_GEOMETRIES)) expect(g.source.length).toBeGreaterThan(20);
     expect(() => tlbGeometry("pentium")).toThrow(
-      /unknown TLB geometry "pentium" \(known: zen3, skylake, direct64\)/,
+      /unknown TLB geometry "pentium" \(known: zen3, skylake, neoverse-n1, direct64\)/,
     );
   });
 
@@ -134,5 +152,59 @@ describe("TLB geometry", () => {
     expect(big.vmstat.pgfault).toBe(small.vmstat.pgfault);
     expect(big.findings).toEqual([]);
     expect(() => run("nope")).toThrow(/unknown TLB geometry/);
+  });
+
+  it("a scenario without machine.tlb runs on its arch's geometry", () => {
+    const geometryOf = (switches: Record<string, unknown>, tlb?: string) =>
+      runMmScenario({
+        variant: "6.4.3",
+        cpus: 1,
+        seed: 1,
+        switches,
+        ...(tlb !== undefined ? { tlb } : {}),
+        workloads: [{ type: "fault-loop", threads: 1, regionSize: 4096 * 8, faultsPerThread: 8 }],
+      }).sim.tlbs.geometry.name;
+    expect(geometryOf({})).toBe("zen3");
+    expect(geometryOf({ arch: "arm64" })).toBe("neoverse-n1");
+    expect(geometryOf({ arch: "arm64" }, "direct64")).toBe("direct64");
+  });
+
+  it("the fork race's premise: a faulter that touched a page since the last flush keeps its entry on zen3, not on direct64", () => {
+    // the faulter (CPU 2) wrote hot page H, then 100 other pages of a 1,024-page region (the
+    // pervma-fork-race workload between two forks); dup_mmap then write-protects H without a flush
+    const H = 0x12;
+    const others = Array.from({ length: 100 }, (_, i) => 0x10 + 4 + ((i * 37) % 1020));
+    expect(others.some((v) => (v & 63) === (H & 63))).toBe(true); // one shares H's direct64 set
+    const hotEntryAtFork = (name: string) => {
+      const t = new Tlbs(4, TLB_GEOMETRIES[name]);
+      t.fill(2, 0, H, mkPte(7, true));
+      for (const v of others) t.fill(2, 0, v, mkPte(v, true));
+      return t.lookup(2, 0, H);
+    };
+    // zen3 / skylake / neoverse-n1: the store goes through the stale writable entry (no fault, no
+    // COW copy, so nothing for the writer's store to be lost from)
+    for (const g of ["zen3", "skylake", "neoverse-n1"])
+      expect(hotEntryAtFork(g) & PTE_WRITE, g).toBe(PTE_WRITE);
+    // direct64: a set conflict evicted it, the walk finds the read-only PTE: a COW fault (the race)
+    expect(hotEntryAtFork("direct64")).toBe(0);
+  });
+
+  it("the built-in 6.4.0 fork race on zen3 breaks the COW premise only on pages nobody writes again, and loses no write (seeds 1-3)", () => {
+    for (const seed of [1, 2, 3]) {
+      const r = runMmScenario({
+        variant: "6.4.0",
+        cpus: 4,
+        seed,
+        tlb: "zen3",
+        workloads: [{ type: "fork-race", forks: 10, writers: 2, faulters: 1, pages: 1024 }],
+        stop: { timeNs: 1e9 },
+      });
+      expect(r.findingCounts.lost_update ?? 0, `seed ${seed}`).toBe(0);
+      const cow = r.findings.filter((f) => f.kind === "cow_premise");
+      expect(cow.length, `seed ${seed}`).toBeGreaterThan(0);
+      // the writers' warm-up entries (every page, kept by the 2,048-entry second level) at the first
+      // fork: never the writers' hot pages 0x10-0x13, which they store to again
+      for (const f of cow) expect(HOT_PAGES.has(Number(f.details.addr0)), f.message).toBe(false);
+    }
   });
 });

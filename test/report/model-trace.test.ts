@@ -188,13 +188,19 @@ describe("VMA-lock wait flows: from the release to the waiter's wake-up, named a
 
   it("munmap on 6.4.3: a fault refused by the write-locked VMA waits for mmap_lock behind munmap", () => {
     const lock = "&mm->mmap_lock";
-    const evs = traceOf("pervma-bug-munmap-detach", "6.4.3", 2);
-    const refused = flowsNamed(evs, lock).filter(
-      (f) =>
-        stackAt(evs, f.start.pid, f.start.t) === "do_vmi_munmap" &&
-        stackAt(evs, f.end.pid, f.end.t) === "lock_mm_and_find_vma>do_user_addr_fault",
-    );
-    expect(refused.length).toBeGreaterThan(0);
-    for (const { end } of refused) expect(contendedAt(evs, end.pid, lock, end.t)).toBe(true);
+    // whether a fault arrives while munmap holds the VMA write-locked depends on the interleaving:
+    // the first of seeds 1..8 that has one (seed 2 did with the estimated cache-line costs)
+    let found = 0;
+    for (let seed = 1; seed <= 8 && found === 0; seed++) {
+      const evs = traceOf("pervma-bug-munmap-detach", "6.4.3", seed);
+      const refused = flowsNamed(evs, lock).filter(
+        (f) =>
+          stackAt(evs, f.start.pid, f.start.t) === "do_vmi_munmap" &&
+          stackAt(evs, f.end.pid, f.end.t) === "lock_mm_and_find_vma>do_user_addr_fault",
+      );
+      for (const { end } of refused) expect(contendedAt(evs, end.pid, lock, end.t)).toBe(true);
+      found = refused.length;
+    }
+    expect(found).toBeGreaterThan(0);
   });
 });
