@@ -119,7 +119,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
       if (lvurFastOk(th)) {
         // lvurTries' first try, its steps in this generator: the walk, the yield point (timed: the
         // walk's time passes), the lock
-        const rcu = !sim.disabled.has(LVUR_RCU_SITE);
+        const rcu = sim.disabled.size === 0 || !sim.disabled.has(LVUR_RCU_SITE);
         const w = lvurWalk(th, mm, vpn, rcu);
         if (w !== null) {
           const inc = w.incarnation;
@@ -163,8 +163,24 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         if (!fast) fault = yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, f));
         else {
           if (hmfEnter(th, vpn)) yield* pmd_alloc(th, mm, vpn);
-          if (hmfAnon(th, v, vpn)) fault = yield* do_anonymous_page(th, v, vpn, f);
-          else fault = yield* hmfOther(th, v, vpn, f);
+          if (!hmfAnon(th, v, vpn)) fault = yield* hmfOther(th, v, vpn, f);
+          else {
+            // do_anonymous_page's write fault in this generator when its steps before the
+            // page-table lock yield nothing (the generator form otherwise)
+            const frame = anonNewPageFast(th, v, vpn, f);
+            if (frame < 0) fault = yield* do_anonymous_page(th, v, vpn, f);
+            else {
+              const ptl = ptlOf(mm, vpn);
+              if (th.cost > 0) yield th.charge();
+              if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
+              if (anonInstallBegin(th, v, vpn, f, frame)) {
+                if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
+                anonInstallEnd(th, v, vpn, frame);
+              }
+              if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
+              fault = 0;
+            }
+          }
         }
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
@@ -297,7 +313,8 @@ export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KG
 
 /** lock_vma_under_rcu's walk-and-lock loop from try `from` on. */
 function* lvurTries(th: MmThread, mm: MmStruct, vpn: number, from: number): KGen<Vma | null> {
-  const rcu = !th.sim.disabled.has(LVUR_RCU_SITE);
+  const off = th.sim.disabled;
+  const rcu = off.size === 0 || !off.has(LVUR_RCU_SITE);
   for (let retry = from; retry < MISS_RETRY_LIMIT; retry++) {
     const v = lvurWalk(th, mm, vpn, rcu);
     if (v === null) return null;
@@ -554,7 +571,6 @@ function* pte_offset_map_lock(
 
 /** do_anonymous_page (mm/memory.c): zero page for reads, a new zeroed page for writes. */
 function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): KGen<number> {
-  const sim = th.sim;
   const mm = th.mm;
   // pte_alloc: the PTE table of this 2 MiB range, before the zero page or a new page
   if (!mm.pgtables.hasPteTable(vpn)) yield* pte_alloc(th, mm, vpn);
@@ -564,7 +580,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
     if (mm.pteGet(vpn) === 0) {
       installCheck(th, mm, v, vpn, flags);
       mm.pteSet(vpn, mkPte(ZERO_FRAME, false));
-      sim.count(VM.ZERO_PAGE_MAP);
+      th.sim.count(VM.ZERO_PAGE_MAP);
     }
     if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
     return 0;
@@ -577,26 +593,70 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   // vma_alloc_zeroed_movable_folio: an order-0 page from this CPU's pcp list
   if (pcp_empty(th)) yield* rmqueue_bulk(th);
   pcp_take(th);
-  const frame = fast && v.vm_policy === 0 ? folio_alloc_mpol(th, 0) : yield* vma_alloc_folio(th, v, vpn);
-  sim.count(VM.PGALLOC_NORMAL);
-  th.cost += sim.costs.anonFaultAllocZeroNs;
+  const frame = anonZeroed(
+    th,
+    fast && v.vm_policy === 0 ? folio_alloc_mpol(th, 0) : yield* vma_alloc_folio(th, v, vpn),
+  );
   const ptl = ptlOf(mm, vpn);
   if (fast) {
     if (th.cost > 0) yield th.charge();
     if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
   } else yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
+  if (anonInstallBegin(th, v, vpn, flags, frame)) {
+    // folio_add_new_anon_rmap, folio_add_lru_vma, set_pte_at (all under the PTL)
+    if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
+    anonInstallEnd(th, v, vpn, frame);
+  }
+  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
+  return 0;
+}
+
+/** The new page of do_anonymous_page's write fault is zeroed (vma_alloc_zeroed_movable_folio). */
+function anonZeroed(th: MmThread, frame: number): number {
+  th.sim.count(VM.PGALLOC_NORMAL);
+  th.cost += th.sim.costs.anonFaultAllocZeroNs;
+  return frame;
+}
+
+/**
+ * do_anonymous_page's write fault up to its page-table lock without a generator (fast paths), when
+ * none of those steps yields: the PTE table present, anon_vma set, a page on this CPU's pcp list,
+ * no mempolicy. Returns the new page, or -1 (nothing done) for do_anonymous_page's generator.
+ */
+function anonNewPageFast(th: MmThread, v: Vma, vpn: number, flags: number): number {
+  if (
+    // asked again here, as do_anonymous_page does at its entry: a warm start may have switched
+    // the machine to the explore driver since do_user_addr_fault began
+    !fastPath(th) ||
+    !th.mm.pgtables.hasPteTable(vpn) ||
+    !(flags & FAULT_FLAG_WRITE) ||
+    v.anon_vma === 0 ||
+    v.vm_policy !== 0 ||
+    pcp_empty(th)
+  )
+    return -1;
+  pcp_take(th);
+  return anonZeroed(th, folio_alloc_mpol(th, 0));
+}
+
+/**
+ * Under the PTL: false (the page put back) when another thread installed the PTE first; else the
+ * oracle's install check, and the caller adds the folio to the LRU batch, then anonInstallEnd.
+ */
+function anonInstallBegin(th: MmThread, v: Vma, vpn: number, flags: number, frame: number): boolean {
+  const mm = th.mm;
   if (mm.pteGet(vpn) !== 0) {
     // another thread installed it first
     putFrame(th, frame, vpn);
-    if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
-    return 0;
+    return false;
   }
   installCheck(th, mm, v, vpn, flags);
-  // folio_add_new_anon_rmap, folio_add_lru_vma, set_pte_at (all under the PTL)
-  if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
-  setAnonPte(th, mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
-  if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
-  return 0;
+  return true;
+}
+
+/** folio_add_new_anon_rmap and set_pte_at of the new anonymous page (under the PTL). */
+function anonInstallEnd(th: MmThread, v: Vma, vpn: number, frame: number): void {
+  setAnonPte(th, th.mm, v, vpn, frame, (v.flags & VM_WRITE) !== 0);
 }
 
 /** put_page with the model's bookkeeping check. */

@@ -366,13 +366,19 @@ export class MmSim {
   // ---------------------------------------------------------------- lock statistics
 
   lockStat(site: string): LockStat {
+    // one entry of cache: a fault storm asks for the same site (its page-table lock) every time
+    if (site === this.lastStatSite) return this.lastStat!;
     let s = this.lockStats.get(site);
     if (s === undefined) {
       s = { acquired: 0, contended: 0, waitNs: 0, waitNsMax: 0 };
       this.lockStats.set(site, s);
     }
+    this.lastStatSite = site;
+    this.lastStat = s;
     return s;
   }
+  private lastStatSite = "";
+  private lastStat: LockStat | null = null;
 
   // ---------------------------------------------------------------- oracle
 

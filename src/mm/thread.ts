@@ -23,6 +23,9 @@ export class UaRequest {
   write = false;
   /** User time before the access (ns). */
   think = 0;
+  /** The access's faults so far (user_access's tries), and the current fault's start time. */
+  tries = 0;
+  t0 = 0;
 }
 
 export class MmThread {

@@ -8,7 +8,7 @@ import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
-import { type MmThread, yp } from "./thread.js";
+import { fastPath, type MmThread, yp } from "./thread.js";
 import { sliceSince, traced, traceLoad, traceStore } from "./trace.js";
 import { hex, type MmStruct, PTE_PRESENT, PTE_WRITE } from "./types.js";
 
@@ -37,44 +37,61 @@ export function* user_access(
     const pte = sim.tlbs.lookup(th.cpu, th.mm.id, vpn);
     if (pte !== 0 && (!write || pte & PTE_WRITE)) yield th.charge();
   }
-  const task = th.k.task;
   // exit_to_user_mode: honour need_resched (tasks sharing a CPU are preempted here under NONE)
   if (th.k.cpu.needResched || th.k.cpu.needReschedLazy) yield RET_TO_USER;
-  task.inUser = true;
+  th.k.task.inUser = true;
   for (let tries = 0; ; tries++) {
-    const mm = th.mm;
-    const cpu = th.cpu;
-    let pte = sim.tlbs.lookup(cpu, mm.id, vpn);
-    if (pte === 0 || (write && !(pte & PTE_WRITE))) {
-      // TLB miss (or a read-only entry for a store): hardware page walk
-      th.cost += sim.costs.pageWalkNs;
-      const p = vpn >= 0 && vpn < mm.vaPages ? mm.pteGet(vpn) : 0;
-      if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
-        sim.tlbs.fill(cpu, mm.id, vpn, p);
-        mm.cpumask[cpu] = 1;
-        pte = p;
-      } else {
-        if (tries >= FAULTS_PER_ACCESS_MAX) {
-          sim.finding(
-            "fault_livelock",
-            [cpu],
-            [vpn],
-            `${FAULTS_PER_ACCESS_MAX} faults for one access at ${hex(vpn)}`,
-          );
-          return SEGV;
-        }
-        task.inUser = false;
-        const t0 = sim.m.now + th.cost;
-        const r = yield* do_user_addr_fault(th, vpn, write);
-        task.inUser = true;
-        if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
-        if (sim.m.modelTrace) sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
-        if (r === FAULT_SEGV) return SEGV;
-        continue;
-      }
-    }
-    return access(th, mm, vpn, word, write, pte >>> 3);
+    const r = uaTry(th, vpn, word, write, tries);
+    if (r !== UA_FAULT) return r;
+    if (uaFaultDone(th, vpn, yield* do_user_addr_fault(th, vpn, write))) return SEGV;
   }
+}
+
+/**
+ * One try of an access (the loop of user_access), without a generator: the TLB, on a miss the
+ * hardware page walk, then the access; or, when the PTE is missing or insufficient, the fault's
+ * entry from user mode (the task leaves user mode, the fault's start time is kept) and UA_FAULT:
+ * the caller runs `yield* do_user_addr_fault(th, vpn, write)` and hands its result to uaFaultDone.
+ */
+function uaTry(th: MmThread, vpn: number, word: number, write: boolean, tries: number): number {
+  const sim = th.sim;
+  const mm = th.mm;
+  const cpu = th.cpu;
+  let pte = sim.tlbs.lookup(cpu, mm.id, vpn);
+  if (pte === 0 || (write && !(pte & PTE_WRITE))) {
+    // TLB miss (or a read-only entry for a store): hardware page walk
+    th.cost += sim.costs.pageWalkNs;
+    const p = vpn >= 0 && vpn < mm.vaPages ? mm.pteGet(vpn) : 0;
+    if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
+      sim.tlbs.fill(cpu, mm.id, vpn, p);
+      mm.cpumask[cpu] = 1;
+      pte = p;
+    } else {
+      if (tries >= FAULTS_PER_ACCESS_MAX) {
+        sim.finding(
+          "fault_livelock",
+          [cpu],
+          [vpn],
+          `${FAULTS_PER_ACCESS_MAX} faults for one access at ${hex(vpn)}`,
+        );
+        return SEGV;
+      }
+      th.k.task.inUser = false;
+      th.uaReq.t0 = sim.m.now + th.cost;
+      return UA_FAULT;
+    }
+  }
+  return access(th, mm, vpn, word, write, pte >>> 3);
+}
+
+/** Back from do_user_addr_fault (result `r`) to user mode: the fault's latency; true on SIGSEGV. */
+function uaFaultDone(th: MmThread, vpn: number, r: number): boolean {
+  const sim = th.sim;
+  th.k.task.inUser = true;
+  const t0 = th.uaReq.t0;
+  if (th.measure && sim.faultLat !== null) sim.faultLat.record(sim.m.now + th.cost - t0);
+  if (sim.m.modelTrace) sliceSince(th, "do_user_addr_fault", t0, hex(vpn));
+  return r === FAULT_SEGV;
 }
 
 function access(
@@ -148,13 +165,22 @@ export const sys = {
 
 /** ua() result: the access needs the generator path, `yield* uaSlow(th)` (the request is saved in the thread). */
 export const UA_SLOW = -3;
+/** ua() / uaFaulted() result: the access faults; run `yield* do_user_addr_fault(th, vpn, write)`, then uaFaulted. */
+export const UA_FAULT = -4;
 
 /**
- * The same access as user_access without creating a generator, when it needs no yield at all: a
- * TLB hit with no CPU time pending, or a TLB miss the hardware page walk serves (timed driver). Any
- * access that faults (or has time to charge first, or meets a pending reschedule) returns UA_SLOW
- * having changed nothing, and continues in user_access: every fault enters do_user_addr_fault.
- * Use it as `let r = ua(th, vpn, word, write, think); if (r === UA_SLOW) r = yield* uaSlow(th);`.
+ * The same access as user_access without its generator, when user_access would yield nowhere
+ * before its fault (timed driver, fast paths on): a TLB hit with no CPU time pending, a TLB miss
+ * the hardware page walk serves, or the first try of an access that faults (UA_FAULT: user_access's
+ * steps up to do_user_addr_fault are done, and the caller enters do_user_addr_fault itself, so the
+ * fault's yields resume through one generator level less). Any other access (time to charge
+ * first, a pending reschedule, the explore driver) returns UA_SLOW having changed nothing, and runs
+ * as user_access. Every fault enters do_user_addr_fault. Use it as
+ * ```
+ * let r = ua(th, vpn, word, write, think);
+ * while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, write));
+ * if (r === UA_SLOW) r = yield* uaSlow(th);
+ * ```
  */
 export function ua(th: MmThread, vpn: number, word: number, write: boolean, thinkNs = 0): number {
   const s = th.uaReq;
@@ -174,15 +200,27 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
     k.task.inUser = true;
     return access(th, mm, vpn, word, write, pte >>> 3);
   }
-  if (vpn < 0 || vpn >= mm.vaPages) return UA_SLOW;
-  const p = mm.pteGet(vpn);
-  if (!(p & PTE_PRESENT && (!write || p & PTE_WRITE))) return UA_SLOW; // a fault
-  // TLB miss: the hardware page walk fills the TLB (user_access yields nowhere on this path either)
-  th.cost += thinkNs + sim.costs.pageWalkNs;
+  // a TLB miss: user_access yields nowhere before its first try
+  if (!fastPath(th)) {
+    // the hardware page walk serves it (the fault path itself stays in user_access)
+    if (vpn < 0 || vpn >= mm.vaPages) return UA_SLOW;
+    const p = mm.pteGet(vpn);
+    if (!(p & PTE_PRESENT && (!write || p & PTE_WRITE))) return UA_SLOW; // a fault
+  }
+  th.cost += thinkNs;
   k.task.inUser = true;
-  sim.tlbs.fill(cpu, mm.id, vpn, p);
-  mm.cpumask[cpu] = 1;
-  return access(th, mm, vpn, word, write, p >>> 3);
+  s.tries = 0;
+  return uaTry(th, vpn, word, write, 0);
+}
+
+/**
+ * After `yield* do_user_addr_fault` for a UA_FAULT of ua(): back to user mode, then the access's
+ * next try (user_access's loop): its value, SEGV, or UA_FAULT again.
+ */
+export function uaFaulted(th: MmThread, r: number): number {
+  const s = th.uaReq;
+  if (uaFaultDone(th, s.vpn, r)) return SEGV;
+  return uaTry(th, s.vpn, s.word, s.write, ++s.tries);
 }
 
 /** The generator path of ua(): user_access with the saved request. */

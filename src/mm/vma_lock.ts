@@ -52,7 +52,7 @@ function* window(th: MmThread, e: ReturnType<typeof yp>, site: string): KGen<voi
 /** vma_start_read (include/linux/mm.h 6.4 D1; mm/mmap_lock.c 6.15 D2). Caller is in an RCU read section. */
 export function vma_start_read(th: MmThread, mm: MmStruct, v: Vma, site: string): number {
   const sim = th.sim;
-  if (sim.disabled.has(site)) return VSR_SKIPPED;
+  if (sim.disabled.size !== 0 && sim.disabled.has(site)) return VSR_SKIPPED;
   if (sim.sw.vmaLockImpl === "rwsem") {
     const vmm = v.vm_mm;
     sim.oracle.vmaStartRead(th, v); // invariant 7

@@ -12,29 +12,47 @@ interface Edge {
   comm: string;
 }
 
+/** An entry of a context's held-lock list (Ctx.held). Entries are never written: contexts share them. */
+export interface HeldLock {
+  readonly cls: string;
+  readonly site: string;
+}
+
+/** The held-list entry of (cls, site), kept on the lock object (most locks are taken at one site). */
+export function heldEntry(lock: { heldEntry: HeldLock | null }, cls: string, site: string): HeldLock {
+  const e = lock.heldEntry;
+  if (e !== null && e.site === site && e.cls === cls) return e;
+  return (lock.heldEntry = { cls, site });
+}
+
 export class Lockdep {
   private readonly edges = new Map<string, Edge[]>();
   private readonly reported = new Set<string>();
   enabled = true;
+  private lastFrom = "";
+  private lastTo = "";
   constructor(private readonly m: Machine) {}
 
   /** lock_acquire(): check and record dependencies, then push on the context's held stack. */
-  acquire(k: Ctx, cls: string, site: string, trylock: boolean): void {
+  acquire(k: Ctx, cls: string, site: string, trylock: boolean, entry: HeldLock | null = null): void {
+    const held = k.held;
     if (this.enabled && !trylock) {
-      for (const h of k.held) {
+      for (let i = 0; i < held.length; i++) {
+        const h = held[i]!;
         if (h.cls === cls) continue; // recursion on the same class (e.g. rwsem readers) is not an order
         this.addEdge(k, h.cls, h.site, cls, site);
       }
     }
-    if (k.held === NO_LOCKS_HELD) k.held = [];
-    k.held.push({ cls, site });
+    const e = entry ?? { cls, site };
+    if (held === NO_LOCKS_HELD) k.held = [e];
+    else held.push(e);
   }
 
   /** lock_release() */
   release(k: Ctx, cls: string): void {
     const held = k.held;
     const last = held.length - 1;
-    // the innermost lock is the usual one: pop() allocates nothing (splice returns an array)
+    // the innermost lock first (the usual order), without splice's array of removed entries
     if (last >= 0 && held[last]!.cls === cls) {
       held.pop();
       return;
@@ -48,12 +66,17 @@ export class Lockdep {
   }
 
   private addEdge(k: Ctx, from: string, fromSite: string, to: string, toSite: string): void {
+    // the dependency last added or found (edges are never removed): a fault storm takes the same
+    // lock under the same lock every time
+    if (from === this.lastFrom && to === this.lastTo) return;
     let list = this.edges.get(from);
     if (list === undefined) {
       list = [];
       this.edges.set(from, list);
     }
-    if (list.some((e) => e.to === to)) return;
+    this.lastFrom = from;
+    this.lastTo = to;
+    for (let i = 0; i < list.length; i++) if (list[i]!.to === to) return;
     // would from -> to close a cycle? (is there already a path to -> ... -> from)
     const path = this.findPath(to, from);
     list.push({ to, fromSite, toSite, comm: `${k.task.comm}/${k.task.pid}` });

@@ -5,7 +5,7 @@
 import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
-import { type Lockdep, lockdep } from "./lockdep.js";
+import { type HeldLock, heldEntry, type Lockdep, lockdep } from "./lockdep.js";
 import { type LockClassStat, lockStats } from "./lockstat.js";
 
 interface Waiter {
@@ -43,6 +43,8 @@ export class RwSemaphore {
   lastSite = "";
   lastPoint: Effect | null = null;
   lockdep: Lockdep | null = null;
+  /** The held-list entry of the last site (lockdep). */
+  heldEntry: HeldLock | null = null;
   constructor(
     readonly name: string,
     instance?: string,
@@ -69,7 +71,8 @@ function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean): boolea
   // Footprint: readers that get in at once (or fail a trylock) commute with each other, so they
   // count as reads of the lock; anything that queues or excludes is a write.
   k.m.touch(sem.key, write || sem.writer !== null || sem.waitList.length > 0);
-  if (!k.m.disabledSites.has(site)) return false;
+  const off = k.m.disabledSites;
+  if (off.size === 0 || !off.has(site)) return false;
   sem.skips.push({ task: k.task, write });
   return true;
 }
@@ -100,7 +103,7 @@ function acquired(
   if (write) sem.writeSince = at;
   else sem.readSince.push(at);
   classStat(k, sem, write).acquired(bounce);
-  if (trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, true);
+  if (trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, true, heldEntry(sem, sem.name, site));
   m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
 }
 

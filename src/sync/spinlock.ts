@@ -12,7 +12,7 @@ import {
 } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
-import { type Lockdep, lockdep } from "./lockdep.js";
+import { type HeldLock, heldEntry, type Lockdep, lockdep } from "./lockdep.js";
 import { type LockClassStat, lockStats } from "./lockstat.js";
 
 export class SpinLock {
@@ -34,8 +34,9 @@ export class SpinLock {
   /** The last acquisition site and its yield point (most locks are taken at one or two sites). */
   lastSite = "";
   lastPoint: Effect | null = null;
-  /** The machine's lockdep (looked up once). */
+  /** The machine's lockdep (looked up once), and the held-list entry of the last site. */
   lockdep: Lockdep | null = null;
+  heldEntry: HeldLock | null = null;
   constructor(
     readonly name: string,
     instance?: string,
@@ -137,7 +138,7 @@ export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolea
   lock.owner = k;
   lock.heldSince = m.now;
   (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
-  lockdep(m).acquire(k, lock.name, site, true);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, true);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
   return true;
 }
@@ -226,7 +227,7 @@ export function spin_unlock_bh(k: Ctx, lock: SpinLock): KGen<void> {
  */
 export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSink): boolean {
   const m = k.m;
-  if (m.disabledSites.has(site)) {
+  if (m.disabledSites.size !== 0 && m.disabledSites.has(site)) {
     k.preemptDisable();
     m.touch(lock.key);
     lock.skips.push(k);
@@ -237,7 +238,7 @@ export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSi
   m.touch(lock.key);
   const bounce = lock.line.bouncesFor(k);
   acc.cost += lock.line.rmw(k);
-  lockdep(m).acquire(k, lock.name, site, false);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));
   lock.owner = k;
   lock.heldSince = m.now + acc.cost;
   (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
@@ -261,7 +262,7 @@ export function spin_unlock_fast(k: Ctx, lock: SpinLock, acc: CostSink): boolean
     m.touch(lock.key);
     const now = m.now + acc.cost;
     (lock.stats ??= lockStats(m).get(lock.name)).released(now - lock.heldSince);
-    lockdep(m).release(k, lock.name);
+    (lock.lockdep ??= lockdep(m)).release(k, lock.name);
     m.emit("lock_released", k.cpu.id, lock.name, "");
     const next = lock.waiters.shift();
     if (next === undefined) lock.owner = null;

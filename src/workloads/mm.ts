@@ -2,11 +2,12 @@
 // space writer beside them, read-first (zero-page) faults, and the multi-threaded fork race of 6.4.0.
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
+import { do_user_addr_fault } from "../mm/fault.js";
 import { MADV_DONTNEED, MADV_PAGEOUT, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
-import { SEGV, sys, UA_SLOW, ua, uaSlow, user_access } from "../mm/user.js";
+import { SEGV, sys, UA_FAULT, UA_SLOW, ua, uaFaulted, uaSlow, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
@@ -250,12 +251,17 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
         if (order !== null) shuffle(order, rng);
         for (let i = 0; i < n && th.faults - f0 < target; i++) {
           const vpn = start + (order !== null ? order[i]! : i);
-          // ua(): the generator-free form of user_access (see src/mm/user.ts)
+          // ua(): the generator-free form of user_access (see src/mm/user.ts); a fault enters
+          // do_user_addr_fault from here
           if (doRead) {
-            if (ua(th, vpn, word, false, think) === UA_SLOW) yield* uaSlow(th);
+            let r = ua(th, vpn, word, false, think);
+            while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, false));
+            if (r === UA_SLOW) yield* uaSlow(th);
           }
           if (doWrite) {
-            if (ua(th, vpn, word, true, think) === UA_SLOW) yield* uaSlow(th);
+            let r = ua(th, vpn, word, true, think);
+            while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, true));
+            if (r === UA_SLOW) yield* uaSlow(th);
           }
           if (w.unmapEvery !== undefined && ++sinceUnmap >= w.unmapEvery && !shared) {
             sinceUnmap = 0;
@@ -463,7 +469,11 @@ function startFork(h: WorkloadHost, w: Fork, _index: number): void {
     yield* startDelay(h, th, w);
     // one write per VMA: anon_vma set and one PTE each (dup_mmap then copies every VMA)
     h.measure(th, false);
-    for (const vpn of vmas) if (ua(th, vpn, 0, true) === UA_SLOW) yield* uaSlow(th);
+    for (const vpn of vmas) {
+      let r = ua(th, vpn, 0, true);
+      while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, true));
+      if (r === UA_SLOW) yield* uaSlow(th);
+    }
     h.measure(th, true);
     for (let f = 0; f < w.count; f++) {
       yield* forkAndWait(h, th, 0);
