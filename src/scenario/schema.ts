@@ -92,9 +92,13 @@ export const Machine = z
       .enum(Object.keys(TLB_GEOMETRIES) as [string, ...string[]])
       .optional()
       .describe(
-        `data TLB geometry of every CPU (mm model); default: the kernel arch's (${Object.entries(DEFAULT_TLB_BY_ARCH)
+        `data TLB geometry of every CPU (mm model); default: the kernel arch's (${Object.entries(
+          DEFAULT_TLB_BY_ARCH,
+        )
           .map(([a, g]) => `${a} ${g}`)
-          .join(", ")}). zen3 = L1 64 fully associative + L2 2048 8-way (this project's machine), skylake = L1 64 4-way + STLB 1536 12-way, neoverse-n1 = L1 48 fully associative + L2 1280 5-way, direct64 = one 64-entry direct-mapped level (the model's earlier TLB)`,
+          .join(
+            ", ",
+          )}). zen3 = L1 64 fully associative + L2 2048 8-way (this project's machine), skylake = L1 64 4-way + STLB 1536 12-way, neoverse-n1 = L1 48 fully associative + L2 1280 5-way, direct64 = one 64-entry direct-mapped level (the model's earlier TLB)`,
       ),
     steal: z
       .enum(STEAL_PROFILE_NAMES as [string, ...string[]])
