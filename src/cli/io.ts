@@ -12,18 +12,6 @@ export class UsageError extends Error {
 
 const openTemps = new Set<string>();
 
-/** Writes bytes to a file descriptor; replaceable so that tests can simulate a full or failing disk. */
-export type WriteFn = (fd: number, data: string) => void;
-const realWrite: WriteFn = (fd, data) => {
-  fs.writeSync(fd, data);
-};
-let writeFn: WriteFn = realWrite;
-
-/** Tests: every file the CLI writes goes through `fn` (undefined restores the real write). */
-export function setWriteFunction(fn: WriteFn | undefined): void {
-  writeFn = fn ?? realWrite;
-}
-
 const SIGNAL_STATUS: Readonly<Record<string, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 /** Runs `work` (which awaits something long: a worker thread, a pool) with SIGINT, SIGTERM and SIGHUP
@@ -170,7 +158,7 @@ export class FileSink implements TextSink {
 
   write(chunk: string): void {
     try {
-      writeFn(this.fd, chunk);
+      fs.writeSync(this.fd, chunk);
     } catch (e) {
       this.abort();
       throw new UsageError(`cannot write ${this.what} ${this.target}: ${describeFsError(e)}`);
@@ -240,7 +228,7 @@ export function appendText(file: string, text: string, what = "file"): void {
   try {
     fd = fs.openSync(file, "a");
     size = fs.fstatSync(fd).size;
-    writeFn(fd, text);
+    fs.writeSync(fd, text);
   } catch (e) {
     if (fd !== undefined) {
       try {

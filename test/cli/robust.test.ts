@@ -4,6 +4,7 @@
 // progress display (a terminal only, never with -q).
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,15 +12,27 @@ import { startProgress } from "../../src/cli/progress.js";
 import { buildOnce, faultline, noStackTrace, ROOT, removeScratch, scratch } from "./helpers.js";
 
 type Main = (argv: readonly string[]) => Promise<number>;
-type SetWrite = (fn: ((fd: number, data: string) => void) | undefined) => void;
 let main: Main;
-let setWriteFunction: SetWrite;
+
+// A full or failing disk: node:fs's writeSync (which every file the CLI writes goes through) replaced
+// for this process and the ES module namespaces synced; undefined restores the real one.
+const fsModule = createRequire(import.meta.url)("node:fs") as typeof fs;
+const realWriteSync = fsModule.writeSync;
+function setWriteFunction(fn: ((fd: number, data: string) => void) | undefined): void {
+  fsModule.writeSync = (
+    fn === undefined
+      ? realWriteSync
+      : (fd: number, data: string) => {
+          fn(fd, data);
+          return Buffer.byteLength(data);
+        }
+  ) as typeof fs.writeSync;
+  syncBuiltinESMExports();
+}
 
 beforeAll(async () => {
   buildOnce();
   main = ((await import(path.join(ROOT, "dist/cli/main.js"))) as { main: Main }).main;
-  setWriteFunction = ((await import(path.join(ROOT, "dist/cli/io.js"))) as { setWriteFunction: SetWrite })
-    .setWriteFunction;
 }, 600_000);
 afterAll(removeScratch);
 
@@ -143,7 +156,7 @@ describe("a disk that fills up or fails", () => {
       written += Buffer.byteLength(data);
       if (written > afterBytes)
         throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      fs.writeSync(fd, data);
+      realWriteSync(fd, data);
     };
   };
 
