@@ -168,7 +168,17 @@ function syncPrimitives(root: object, ids: Ids): Map<object, { key: string; stat
   return out;
 }
 
-function snapshot(m: Machine, sim: MmSim, ids: Ids): Snapshot {
+/** The CPU of each TLB entry, in the order of Tlbs.snapshot() (fixed for a machine: computed once). */
+function tlbCpus(sim: MmSim): Int32Array {
+  const t = sim.tlbs;
+  return Int32Array.from(
+    t.geometry.levels.flatMap((l) =>
+      Array.from({ length: t.ncpu * l.entries }, (_, i) => Math.floor(i / l.entries)),
+    ),
+  );
+}
+
+function snapshot(m: Machine, sim: MmSim, ids: Ids, tlbCpu: Int32Array): Snapshot {
   // the snapshot's own reads must not land in the step's footprint
   const fp = m.footprint;
   m.footprint = null;
@@ -183,11 +193,7 @@ function snapshot(m: Machine, sim: MmSim, ids: Ids): Snapshot {
       top: fr.top,
     },
     tlb: t.snapshot(),
-    tlbCpu: Int32Array.from(
-      t.geometry.levels.flatMap((l) =>
-        Array.from({ length: t.ncpu * l.entries }, (_, i) => Math.floor(i / l.entries)),
-      ),
-    ),
+    tlbCpu,
     ptes: new Map(),
     tables: new Map(),
     trees: new Map(),
@@ -317,13 +323,14 @@ function audit(
     const sim = b.s.sim;
     const inner = new RandomStrategy(seed);
     const ids = new Ids();
+    const tlbCpu = tlbCpus(sim);
     let rec: Recorder | null = null;
     let before: Snapshot | null = null;
     let label = "";
     const close = () => {
       if (rec === null || before === null) return;
       for (const p of before.sync.values()) primitives.add(p.key.replace(/:.*/, ""));
-      for (const p of unnamed(before, snapshot(m, sim, ids), rec.keys))
+      for (const p of unnamed(before, snapshot(m, sim, ids, tlbCpu), rec.keys))
         if (problems.length < 20) problems.push(`seed ${seed} step ${m.steps} (${label}): ${p}`);
     };
     const strat: ExploreStrategy = {
@@ -332,7 +339,7 @@ function audit(
         const c = inner.choose(en);
         rec = new Recorder();
         mm.footprint = rec;
-        before = snapshot(mm, sim, ids);
+        before = snapshot(mm, sim, ids, tlbCpu);
         label = `${c}:${c === mm.timeChoice ? "timer" : (mm.cpus[c]!.top.site ?? "run")}`;
         return c;
       },
@@ -418,7 +425,8 @@ describe("footprint audit: every change of shared mm state is named by its step'
     const m = b.m;
     const sim = b.s.sim;
     const ids = new Ids();
-    const snap = () => snapshot(m, sim, ids);
+    const tlbCpu = tlbCpus(sim);
+    const snap = () => snapshot(m, sim, ids, tlbCpu);
     const before = snap();
     const mm = sim.mms[0]!;
     mm.pte[20] = mm.pte[20]! + 1;
