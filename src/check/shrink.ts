@@ -36,7 +36,14 @@ export function shrink(target: CheckTarget, failing: RunOutcome, maxAttempts = 2
   const tryChoices = (choices: number[], excluded: ReadonlySet<number> = new Set()): boolean => {
     if (attempts >= maxAttempts) return false;
     attempts++;
-    const o = runOnce(target, new ReplayStrategy(choices, excluded), target.maxSteps);
+    // a candidate longer than the best cannot replace it: stop it one step past the best's length.
+    // A run that ends within best.steps steps runs exactly as under target.maxSteps (its end checks
+    // too: explore() skips the deadlock check only at the budget), so every decision is the same
+    const o = runOnce(
+      target,
+      new ReplayStrategy(choices, excluded),
+      Math.min(target.maxSteps, best.steps + 1),
+    );
     if (o.finding === null || o.finding.kind !== kind) return false;
     if (!better(o, best)) return false;
     best = o;
