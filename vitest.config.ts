@@ -12,5 +12,11 @@ export default defineConfig({
     // after the other. The tests are CPU-bound simulations and spawned CLI processes; one worker per
     // core keeps every core busy (VITEST_MAX_WORKERS still overrides this).
     maxWorkers: availableParallelism(),
+    // Each worker runs its files one after the other in one process instead of a fresh process per
+    // file (Vitest's isolate): no per-file process start and module graph load. The model keeps no
+    // module-level mutable state, and the tests that replace process-wide things (node:fs's writeSync
+    // in test/cli/robust.test.ts, stdout/stderr, cwd and environment around in-process CLI runs in
+    // test/cli/bad-input.test.ts) restore them in afterEach/finally.
+    isolate: false,
   },
 });
