@@ -14,7 +14,9 @@ describe("mm benchmarks", () => {
 
   it("faultstorm1 runs the same faults on one CPU, its bursts passing without queue events", () => {
     const line = faultStorm1(true);
-    expect(line).toMatch(/^faultstorm1 faults=65536 events=\d+ faults_per_s=\d+ faults_per_cpu_s=\d+ ns_per_fault=\d+$/);
+    expect(line).toMatch(
+      /^faultstorm1 faults=65536 events=\d+ faults_per_s=\d+ faults_per_cpu_s=\d+ ns_per_fault=\d+$/,
+    );
     // alone on its CPU a fault's bursts end before anything else is due: only ticks go through the queue
     expect(Number(/events=(\d+)/.exec(line)![1])).toBeLessThan(65536 / 100);
   });
@@ -23,7 +25,12 @@ describe("mm benchmarks", () => {
     const line = faultStorm64Mem(true);
     expect(line).toMatch(/^faultstorm64-mem faults=262144 rss_mib=\d+ /);
     expect(Number(/rss_mib=(\d+)/.exec(line)![1])).toBeLessThan(1024);
-    expect(mmBenchmarks.map((b) => b.name)).toEqual(["faultstorm16", "faultstorm1", "faultstorm64-mem", "fork10k"]);
+    expect(mmBenchmarks.map((b) => b.name)).toEqual([
+      "faultstorm16",
+      "faultstorm1",
+      "faultstorm64-mem",
+      "fork10k",
+    ]);
   });
 
   it("fork10k forks a many-VMA process; the simulated fork grows with the VMA count", () => {
