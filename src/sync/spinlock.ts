@@ -17,7 +17,8 @@ import { type LockClassStat, lockStats } from "./lockstat.js";
 
 export class SpinLock {
   owner: Ctx | null = null;
-  readonly waiters: { k: Ctx; since: number; site: string }[] = [];
+  /** Spinning contexts in MCS queue order (the lock goes to the first at unlock). */
+  readonly waiters: Ctx[] = [];
   readonly line = new CacheLine();
   heldSince = 0;
   /** The lock_stat class of this lock (looked up once; a lock lives on one machine). */
@@ -94,7 +95,7 @@ function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean,
   }
   const since = m.now;
   m.emit("contention_begin", k.cpu.id, lock.name, site);
-  lock.waiters.push({ k, since, site });
+  lock.waiters.push(k);
   yield SPIN; // spin_unlock() hands the lock over and kicks us
   stats.contended(site, m.now - since, bounce);
   stats.acquired(true);
@@ -182,9 +183,9 @@ function spinRelease(k: Ctx, lock: SpinLock, now: number, delay: number): void {
   const next = lock.waiters.shift();
   if (next === undefined) lock.owner = null;
   else {
-    lock.owner = next.k;
-    if (m.trace !== null) m.flowTo(next.k, lock.name);
-    m.kickSpinner(next.k, delay + lock.line.rmw(next.k));
+    lock.owner = next;
+    if (m.trace !== null) m.flowTo(next, lock.name);
+    m.kickSpinner(next, delay + lock.line.rmw(next));
   }
 }
 
