@@ -40,6 +40,10 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
       "fs:merge_physical",
       "fs:conversion_before_io",
       "fs:disk_size",
+      "fs:writeback_leak",
+      "fs:ioend_work",
+      "fs:fsync_integrity",
+      "lost_wakeup",
     ],
     footprints: "none",
     spec: { model: "iomap", config: { ...c } as unknown as Record<string, unknown> },
@@ -116,6 +120,8 @@ export const FS_CHECK_KINDS: readonly string[] = [
   "fs:context",
   "fs:ioend_cap",
   "fs:ioend_work",
+  "fs:fsync_integrity",
+  "lost_wakeup",
 ];
 
 /**

@@ -350,6 +350,7 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
   const pc = io.inode.pc;
   const fp = fs.folioPages;
   const error = io.status !== 0;
+  fs.finishing++;
   let charged = 0;
   let bvecs = 0;
   for (const b of io.bios) bvecs += b.bvecs;
@@ -409,6 +410,7 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
     }
   }
   io.phase = IOEND_FINISHED;
+  fs.finishing--;
   pageCounters(fs);
   io.tFinished = fs.m.now;
   fs.m.emit(

@@ -6,6 +6,7 @@ import {
   TASK_RUNNING,
   TASK_UNINTERRUPTIBLE,
   type Task,
+  yieldPoint,
 } from "../sim/index.js";
 import {
   SpinLock,
@@ -123,6 +124,7 @@ export class PageWaitTable {
 export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: number): KGen<void> {
   const pc = ino.pc;
   const table = fs.waitTable;
+  if (fs.waitSplit) return yield* folio_wait_bit_split(fs, k, ino, f);
   while ((pc.flags[f]! & PG_WRITEBACK) !== 0) {
     const q = table.head(ino, f);
     yield* spin_lock_irq(k, q.lock, WAIT_BIT_SITE);
@@ -146,6 +148,45 @@ export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: num
         table.count--;
       }
       break;
+    }
+    k.enter("folio_wait_writeback");
+    yield SCHEDULE;
+    k.leave();
+  }
+}
+
+/** Between the waiter's test of PG_writeback and its __add_wait_queue_entry_tail (a waker may act here). */
+const YP_WAIT_ADD = yieldPoint("folio_wait_bit_common:__add_wait_queue_entry_tail");
+
+/**
+ * folio_wait_writeback -> folio_wait_bit_common (mm/filemap.c v5.16) with a page_wait_table lock
+ * site off (FsModel.waitSplit): folio_set_waiters and folio_trylock_flag's test, then (another step)
+ * __add_wait_queue_entry_tail, then sleep until a waker's wake_page_function removed the entry
+ * (WQ_FLAG_WOKEN): the kernel does not test the bit again after queueing. A waker that cleared
+ * PG_writeback and walked the queue between the two steps finds no entry: the wake-up is lost and the
+ * task sleeps in D for ever (the hung task detector's report; here the lost_wakeup end-of-run check).
+ */
+function* folio_wait_bit_split(fs: FsModel, k: Ctx, ino: XfsInode, f: number): KGen<void> {
+  const pc = ino.pc;
+  const table = fs.waitTable;
+  while ((pc.flags[f]! & PG_WRITEBACK) !== 0) {
+    const q = table.head(ino, f);
+    yield* spin_lock_irq(k, q.lock, WAIT_BIT_SITE);
+    const still = (pc.flags[f]! & PG_WRITEBACK) !== 0;
+    const entry: FolioWaiter = { ino, f, task: k.task };
+    if (still) {
+      pc.setWaiter(f);
+      yield YP_WAIT_ADD;
+      q.entries.push(entry);
+      table.count++;
+    }
+    yield* spin_unlock_irq(k, q.lock);
+    if (!still) break;
+    // for (;;) { set_current_state(); if (!(wait->flags & WQ_FLAG_WOKEN)) io_schedule(); ... }
+    k.task.state = TASK_UNINTERRUPTIBLE;
+    if (!q.entries.includes(entry)) {
+      k.task.state = TASK_RUNNING;
+      continue;
     }
     k.enter("folio_wait_writeback");
     yield SCHEDULE;

@@ -16,6 +16,7 @@
 //   8. i_ioend_work is never pending while i_ioend_list is empty (onQueueWork) -> fs:ioend_work
 //   end of run: no folio left under writeback once the device and the queues are idle
 //                                                                   -> fs:writeback_leak
+//   end of run: no task asleep on a folio whose PG_writeback is clear    -> lost_wakeup
 // Not verified here:
 //   6. sleeping in atomic context: the engine's might_sleep/cond_resched checks report it
 //      (might_sleep findings), not this file;
@@ -24,9 +25,10 @@
 //   the segments cap of dave-v2 (io_segments is an estimate of the bvecs submitted, see buffered-io);
 //   lock ordering and lock-holding rules (src/sync/lockdep covers the locks it knows).
 import type { Ctx } from "../sim/index.js";
-import { CTX_TASK } from "../sim/index.js";
+import { CTX_TASK, TASK_RUNNING } from "../sim/index.js";
 import type { FsModel } from "./fs.js";
 import { IOEND_DEVICE_DONE, IOEND_QUEUED, type Ioend } from "./ioend.js";
+import { PG_WRITEBACK } from "./pagecache.js";
 
 export class FsOracle {
   private readonly reported = new Map<string, number>();
@@ -132,9 +134,22 @@ export class FsOracle {
     if (newSize > size) this.violation("disk_size", k, `i_disk_size ${newSize} > i_size ${size}`);
   }
 
-  /** End of run: nothing left under writeback once idle; i_disk_size <= i_size. */
+  /** End of run: nothing left under writeback once idle; i_disk_size <= i_size; no lost wake-up. */
   finalChecks(): void {
     const fs = this.fs;
+    // a task asleep on a page_wait_table entry of a folio whose PG_writeback is clear, with no
+    // completion between its clear and its folio_wake_bit: nothing will wake it (khungtaskd's
+    // "task blocked for more than N seconds" in a kernel)
+    if (fs.finishing === 0)
+      for (const h of fs.waitTable.heads)
+        for (const e of h.entries)
+          if ((e.ino.pc.flags[e.f]! & PG_WRITEBACK) === 0 && e.task.state !== TASK_RUNNING)
+            fs.m.report({
+              kind: "lost_wakeup",
+              cpus: [e.task.cpu.id],
+              message: `lost wake-up: ${e.task.comm}:${e.task.pid} sleeps in folio_wait_writeback on folio ${e.f} of inode ${e.ino.ino} although PG_writeback is clear (INFO: task ${e.task.comm}:${e.task.pid} blocked for more than 120 seconds)`,
+              details: { pid: e.task.pid, ino: e.ino.ino, folio: e.f },
+            });
     for (const ino of fs.inodes) {
       if (ino.pc.nrWriteback !== 0 && fs.allIdle())
         this.violation(
