@@ -20,6 +20,11 @@ export interface IomapCheckConfig {
   pages: number;
   /** Concurrent fsync callers (one per CPU). */
   fsyncers: number;
+  /**
+   * CPU of the completion interrupts: -1 = the submitting CPU (per-CPU NVMe queues, so each fsync
+   * caller's ioends complete on its own CPU); default the last CPU, which runs no fsync caller.
+   */
+  irqCpu?: number;
   /** Page-cache physical run length in pages (small values give many small bios). */
   physRunPages?: number;
   maxSteps?: number;
@@ -64,7 +69,7 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
       new FsRun(m, {
         variant: iomapVariant(c.variant),
         costs: fsCosts("default"),
-        device: deviceProfile("nvme-pcie3", { irqCpu: cpus - 1, queueDepth: 1 << 20 }),
+        device: deviceProfile("nvme-pcie3", { irqCpu: c.irqCpu ?? cpus - 1, queueDepth: 1 << 20 }),
         fs: { flusherEnabled: false, physRunBytes: (c.physRunPages ?? 1) * 4096, endIoDelayNs: 0 },
         files: [
           {

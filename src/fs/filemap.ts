@@ -19,7 +19,7 @@ import { flushPlug, type Plug } from "./blk.js";
 import type { FsModel } from "./fs.js";
 import type { XfsInode } from "./inode.js";
 import { do_writepages, type Wbc } from "./page-writeback.js";
-import { PG_WRITEBACK } from "./pagecache.js";
+import { PG_WRITEBACK, TAG_WRITEBACK } from "./pagecache.js";
 
 /**
  * vfs_fsync_range -> xfs_file_fsync -> file_write_and_wait_range (fs/sync.c, mm/filemap.c 4.x..newest):
@@ -39,9 +39,15 @@ export function* vfs_fsync_range(fs: FsModel, k: Ctx, ino: XfsInode): KGen<numbe
     written: 0,
   };
   const plug: Plug = { bios: [] };
+  // the data-integrity check's snapshots: the folios dirty at tagging, the folios under writeback
+  // when the wait begins (FsOracle.onFsyncReturn)
+  const snap: number[] = [];
+  wbc.syncSnap = snap;
   yield* do_writepages(fs, k, ino, wbc, plug);
   yield* flushPlug(fs, k, plug);
+  const inFlight = fs.oracle.writebackInFlight(ino);
   yield* filemap_fdatawait_range(fs, k, ino, 0, ino.pc.nrFolios);
+  fs.oracle.onFsyncReturn(k, ino, snap, inFlight);
   k.leave();
   fs.stats.fsyncNs.recordValue(Math.max(1, fs.m.now - t0));
   // file_check_and_advance_wb_err (errseq, invariant 7: reported once)
@@ -62,10 +68,15 @@ export function* filemap_fdatawait_range(
   to: number,
 ): KGen<void> {
   let f = from;
+  const fl = ino.pc.flags;
   for (let guard = 0; guard < 100_000_000; guard++) {
-    f = ino.pc.findSet(f, to, PG_WRITEBACK);
+    // filemap_get_folios_tag(PAGECACHE_TAG_WRITEBACK) (pagevec_lookup_range_tag before 6.2)
+    f = ino.pc.findSet(f, to, TAG_WRITEBACK);
     if (f < 0) return;
     yield* folio_wait_writeback(fs, k, ino, f);
+    // a WRITEBACK mark left on a folio whose PG_writeback is clear (only with an i_pages lock site
+    // off): the lookup moves past it
+    if ((fl[f]! & (PG_WRITEBACK | TAG_WRITEBACK)) === TAG_WRITEBACK) f++;
   }
 }
 
