@@ -406,6 +406,8 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
     yield fs.m.jit(ns);
     fs.oracle.onEndWriteback(k, io, pc.endWriteback(f, e, error, !fs.xaSplit));
     const waitersCleared = pc.lastWaitersCleared;
+    const waking = fs.waitSplit ? { ino: io.inode, lo: f, hi: e } : null;
+    if (waking !== null) fs.waking.push(waking);
     io.endedTo = e;
     // __folio_end_writeback's __xa_clear_mark(PAGECACHE_TAG_WRITEBACK), two steps with an i_pages site off
     if (fs.xaSplit) yield* xa_marks_rmw(k, io.inode, END_WRITEBACK_SITE, f, e, TAG_WRITEBACK, pc.endMarksFn);
@@ -414,6 +416,7 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
       for (const wf of fs.waitTable.waitedFolios(io.inode, f, e))
         charged += yield* folio_wake_bit(fs, k, io.inode, wf);
     }
+    if (waking !== null) fs.waking.splice(fs.waking.indexOf(waking), 1);
     sinceCr += e - f;
     f = e;
     if (crEvery > 0 && sinceCr >= crEvery) {

@@ -199,6 +199,9 @@ function* folio_wait_bit_split(fs: FsModel, k: Ctx, ino: XfsInode, f: number): K
       k.task.state = TASK_RUNNING;
       continue;
     }
+    // the bit is clear and no completion is between clearing it and waking: nobody will wake us
+    if ((pc.flags[f]! & PG_WRITEBACK) === 0 && !fs.waking.some((w) => w.ino === ino && f >= w.lo && f < w.hi))
+      fs.oracle.lostWakeup(k.task, ino, f);
     k.enter("folio_wait_writeback");
     yield SCHEDULE;
     k.leave();

@@ -152,6 +152,11 @@ export class FsModel {
   readonly xaSplit: boolean;
   /** Completions inside iomap_finish_ioend now (between clearing PG_writeback and waking its waiters). */
   finishing = 0;
+  /**
+   * With waitSplit: the folio ranges whose PG_writeback a completion has cleared and whose waiters
+   * it has not yet woken (so a waiter that goes to sleep on a clear bit outside them is lost).
+   */
+  readonly waking: { ino: XfsInode; lo: number; hi: number }[] = [];
   /** Pages added per submission piece at most (submitQuantumNs worth of writebackPerFolioNs). */
   readonly maxPiecePages: number;
 
