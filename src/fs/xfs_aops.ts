@@ -85,6 +85,14 @@ export function* xfs_end_bio(fs: FsModel, k: Ctx, io: Ioend): KGen<void> {
   if (split) yield YP_END_BIO_ADD;
   ino.ioendsAdded++;
   ino.ioendList.push(io);
+  // the test saw a non-empty list, which xfs_end_io spliced away before this add: nothing is queued
+  // or running to take the ioend
+  if (split && !wasEmpty && !ino.work!.pending && ino.endIoRunning === 0)
+    fs.oracle.violation(
+      "ioend_work",
+      k,
+      `inode ${ino.ino}: ioend ${io.id} added to i_ioend_list but i_ioend_work is neither queued nor running: xfs_end_io spliced the list between xfs_end_bio's list_empty test and its list_add_tail (never completed)`,
+    );
   if (fs.m.trace !== null) fs.m.counter(`i_ioend_list ino ${ino.ino}`, -1, ino.ioendList.length);
   io.phase = IOEND_QUEUED;
   fs.stats.ioendsQueued++;
@@ -104,7 +112,14 @@ export function* xfs_end_io(fs: FsModel, k: Ctx, w: WorkStruct): KGen<void> {
     // (another step without the lock) drops whatever a concurrent list_add_tail linked meanwhile
     list = ino.ioendList.slice();
     yield YP_END_IO_INIT;
+    const dropped = ino.ioendList.length - list.length;
     ino.ioendList.length = 0;
+    if (dropped > 0)
+      fs.oracle.violation(
+        "ioend_work",
+        k,
+        `inode ${ino.ino}: ${dropped} ioends added to i_ioend_list by xfs_end_bio never reached xfs_end_io: their list_add_tail came between its list_replace_init and INIT_LIST_HEAD (their folios stay under writeback)`,
+      );
   } else list = ino.ioendList.splice(0); // list_replace_init
   ino.ioendsTaken += list.length;
   if (fs.m.trace !== null) fs.m.counter(`i_ioend_list ino ${ino.ino}`, -1, 0);
