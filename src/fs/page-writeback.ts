@@ -93,7 +93,7 @@ export function* xa_marks_rmw(
  * the folios with the DIRTY mark get the TOWRITE mark, read and written back in two steps.
  * Returns the folios newly tagged.
  */
-function* tag_pages_split(fs: FsModel, k: Ctx, ino: XfsInode, from: number, to: number): KGen<number> {
+function* tag_pages_split(k: Ctx, ino: XfsInode, from: number, to: number): KGen<number> {
   const fl = ino.pc.flags;
   let n = 0;
   for (let lo = from - (from % XA_CHUNK_SIZE); lo < to; lo += XA_CHUNK_SIZE) {
@@ -200,7 +200,7 @@ export function* write_cache_pages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc,
       pc.syncPending.push(wbc.syncSnap);
     }
     // tag_pages_for_writeback: DIRTY -> TOWRITE, cond_resched every XA_CHECK_SCHED (4096) entries
-    const n = fs.xaSplit ? yield* tag_pages_split(fs, k, ino, start, end) : pc.tagRange(start, end);
+    const n = fs.xaSplit ? yield* tag_pages_split(k, ino, start, end) : pc.tagRange(start, end);
     const holds = Math.ceil(n / XA_CHECK_SCHED);
     const holdNs = Math.min(n, XA_CHECK_SCHED) * fs.c.tagPerPageNs;
     const lk = spinLockLoop(k, ino.iPages, TAG_PAGES_SITE, fs.m.now, holds, holdNs, 0);
