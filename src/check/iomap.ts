@@ -20,6 +20,11 @@ export interface IomapCheckConfig {
   pages: number;
   /** Concurrent fsync callers (one per CPU). */
   fsyncers: number;
+  /**
+   * CPU of the completion interrupts: -1 = the submitting CPU (per-CPU NVMe queues, so each fsync
+   * caller's ioends complete on its own CPU); default the last CPU, which runs no fsync caller.
+   */
+  irqCpu?: number;
   /** Page-cache physical run length in pages (small values give many small bios). */
   physRunPages?: number;
   maxSteps?: number;
@@ -40,6 +45,10 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
       "fs:merge_physical",
       "fs:conversion_before_io",
       "fs:disk_size",
+      "fs:writeback_leak",
+      "fs:ioend_work",
+      "fs:fsync_integrity",
+      "lost_wakeup",
     ],
     footprints: "none",
     spec: { model: "iomap", config: { ...c } as unknown as Record<string, unknown> },
@@ -60,7 +69,7 @@ export function iomapCheckTarget(c: IomapCheckConfig): CheckTarget {
       new FsRun(m, {
         variant: iomapVariant(c.variant),
         costs: fsCosts("default"),
-        device: deviceProfile("nvme-pcie3", { irqCpu: cpus - 1, queueDepth: 1 << 20 }),
+        device: deviceProfile("nvme-pcie3", { irqCpu: c.irqCpu ?? cpus - 1, queueDepth: 1 << 20 }),
         fs: { flusherEnabled: false, physRunBytes: (c.physRunPages ?? 1) * 4096, endIoDelayNs: 0 },
         files: [
           {
@@ -116,6 +125,8 @@ export const FS_CHECK_KINDS: readonly string[] = [
   "fs:context",
   "fs:ioend_cap",
   "fs:ioend_work",
+  "fs:fsync_integrity",
+  "lost_wakeup",
 ];
 
 /**

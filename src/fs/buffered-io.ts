@@ -24,11 +24,15 @@ import {
   END_WRITEBACK_SITE,
   START_WRITEBACK_SITE,
   wakeThrottled,
+  xa_marks_rmw,
   YP_FOLIO_LOCK,
 } from "./page-writeback.js";
-import { type PageCache, PG_DIRTY, PG_WRITEBACK } from "./pagecache.js";
+import { type PageCache, PG_DIRTY, PG_WRITEBACK, TAG_TOWRITE, TAG_WRITEBACK } from "./pagecache.js";
 import { pageCounters } from "./trace.js";
 import { xfs_map_blocks } from "./xfs_aops.js";
+
+/** The mark words __folio_start_writeback writes (PAGECACHE_TAG_WRITEBACK and PAGECACHE_TAG_TOWRITE). */
+const MARKS = TAG_WRITEBACK | TAG_TOWRITE;
 
 // Line numbers in the might_sleep splat are approximate positions in the v5.16/v5.17 file.
 const F_BUFFERED = "fs/iomap/buffered-io.c";
@@ -167,6 +171,9 @@ export function* iomap_writepage_map(
       continue;
     }
     addToBio(fs, pc, io, bio, p, bioEnd);
+    // __folio_start_writeback's marks, read and written in two steps with an i_pages site off
+    if (fs.xaSplit)
+      yield* xa_marks_rmw(k, ino, START_WRITEBACK_SITE, p / fp, bioEnd / fp, MARKS, pc.startMarksFn);
     // folio_start_writeback: mapping->i_pages xa_lock_irqsave per folio, inside the per-folio work
     const nf = (bioEnd - p) / fp;
     const c = fs.c;
@@ -202,6 +209,8 @@ export function iomap_alloc_ioend(
   shared: boolean,
 ): Ioend {
   const io = new Ioend(fs.nextIoendId++, ino, p, sector, type, shared);
+  io.endedTo = p / fs.folioPages;
+  ino.liveIoends.add(io);
   io.bios.push(new Bio(io, sector, p, false));
   io.biosPending = 1; // the current bio: completes only after it is submitted
   fs.stats.ioendsBuilt++;
@@ -238,7 +247,7 @@ function addToBio(fs: FsModel, pc: PageCache, io: Ioend, bio: Bio, p: number, e:
   bio.lastFolio = f1 - 1;
   io.pages += e - p;
   io.folios += f1 - f0;
-  fs.oracle.onStartWriteback(io, f0, pc.startWriteback(f0, f1));
+  fs.oracle.onStartWriteback(io, f0, pc.startWriteback(f0, f1, !fs.xaSplit));
 }
 
 function closeIoend(wpc: Wpc, io: Ioend): void {
@@ -350,6 +359,7 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
   const pc = io.inode.pc;
   const fp = fs.folioPages;
   const error = io.status !== 0;
+  fs.finishing++;
   let charged = 0;
   let bvecs = 0;
   for (const b of io.bios) bvecs += b.bvecs;
@@ -394,12 +404,19 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
     const ns = (e - f) * perFolioNs + lk.extraNs;
     charged += ns;
     yield fs.m.jit(ns);
-    fs.oracle.onEndWriteback(k, io, pc.endWriteback(f, e, error));
-    if (pc.lastWaitersCleared > 0) {
+    fs.oracle.onEndWriteback(k, io, pc.endWriteback(f, e, error, !fs.xaSplit));
+    const waitersCleared = pc.lastWaitersCleared;
+    const waking = fs.waitSplit ? { ino: io.inode, lo: f, hi: e } : null;
+    if (waking !== null) fs.waking.push(waking);
+    io.endedTo = e;
+    // __folio_end_writeback's __xa_clear_mark(PAGECACHE_TAG_WRITEBACK), two steps with an i_pages site off
+    if (fs.xaSplit) yield* xa_marks_rmw(k, io.inode, END_WRITEBACK_SITE, f, e, TAG_WRITEBACK, pc.endMarksFn);
+    if (waitersCleared > 0) {
       // folio_wake_bit for each folio whose PG_waiters was set: hashed head lock, walk, wake
       for (const wf of fs.waitTable.waitedFolios(io.inode, f, e))
         charged += yield* folio_wake_bit(fs, k, io.inode, wf);
     }
+    if (waking !== null) fs.waking.splice(fs.waking.indexOf(waking), 1);
     sinceCr += e - f;
     f = e;
     if (crEvery > 0 && sinceCr >= crEvery) {
@@ -409,6 +426,8 @@ export function* iomap_finish_ioend(fs: FsModel, k: Ctx, io: Ioend, nonAtomic: b
     }
   }
   io.phase = IOEND_FINISHED;
+  io.inode.liveIoends.delete(io);
+  fs.finishing--;
   pageCounters(fs);
   io.tFinished = fs.m.now;
   fs.m.emit(

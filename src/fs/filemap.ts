@@ -6,6 +6,7 @@ import {
   TASK_RUNNING,
   TASK_UNINTERRUPTIBLE,
   type Task,
+  yieldPoint,
 } from "../sim/index.js";
 import {
   SpinLock,
@@ -18,7 +19,7 @@ import { flushPlug, type Plug } from "./blk.js";
 import type { FsModel } from "./fs.js";
 import type { XfsInode } from "./inode.js";
 import { do_writepages, type Wbc } from "./page-writeback.js";
-import { PG_WRITEBACK } from "./pagecache.js";
+import { PG_WRITEBACK, TAG_WRITEBACK } from "./pagecache.js";
 
 /**
  * vfs_fsync_range -> xfs_file_fsync -> file_write_and_wait_range (fs/sync.c, mm/filemap.c 4.x..newest):
@@ -38,9 +39,15 @@ export function* vfs_fsync_range(fs: FsModel, k: Ctx, ino: XfsInode): KGen<numbe
     written: 0,
   };
   const plug: Plug = { bios: [] };
+  // the data-integrity check's snapshots: the folios dirty at tagging, the folios under writeback
+  // when the wait begins (FsOracle.onFsyncReturn)
+  const snap: number[] = [];
+  wbc.syncSnap = snap;
   yield* do_writepages(fs, k, ino, wbc, plug);
   yield* flushPlug(fs, k, plug);
+  const inFlight = fs.oracle.writebackInFlight(ino);
   yield* filemap_fdatawait_range(fs, k, ino, 0, ino.pc.nrFolios);
+  fs.oracle.onFsyncReturn(k, ino, snap, inFlight);
   k.leave();
   fs.stats.fsyncNs.recordValue(Math.max(1, fs.m.now - t0));
   // file_check_and_advance_wb_err (errseq, invariant 7: reported once)
@@ -61,10 +68,15 @@ export function* filemap_fdatawait_range(
   to: number,
 ): KGen<void> {
   let f = from;
+  const fl = ino.pc.flags;
   for (let guard = 0; guard < 100_000_000; guard++) {
-    f = ino.pc.findSet(f, to, PG_WRITEBACK);
+    // filemap_get_folios_tag(PAGECACHE_TAG_WRITEBACK) (pagevec_lookup_range_tag before 6.2)
+    f = ino.pc.findSet(f, to, TAG_WRITEBACK);
     if (f < 0) return;
     yield* folio_wait_writeback(fs, k, ino, f);
+    // a WRITEBACK mark left on a folio whose PG_writeback is clear (only with an i_pages lock site
+    // off): the lookup moves past it
+    if ((fl[f]! & (PG_WRITEBACK | TAG_WRITEBACK)) === TAG_WRITEBACK) f++;
   }
 }
 
@@ -123,6 +135,7 @@ export class PageWaitTable {
 export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: number): KGen<void> {
   const pc = ino.pc;
   const table = fs.waitTable;
+  if (fs.waitSplit) return yield* folio_wait_bit_split(fs, k, ino, f);
   while ((pc.flags[f]! & PG_WRITEBACK) !== 0) {
     const q = table.head(ino, f);
     yield* spin_lock_irq(k, q.lock, WAIT_BIT_SITE);
@@ -147,6 +160,48 @@ export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: num
       }
       break;
     }
+    k.enter("folio_wait_writeback");
+    yield SCHEDULE;
+    k.leave();
+  }
+}
+
+/** Between the waiter's test of PG_writeback and its __add_wait_queue_entry_tail (a waker may act here). */
+const YP_WAIT_ADD = yieldPoint("folio_wait_bit_common:__add_wait_queue_entry_tail");
+
+/**
+ * folio_wait_writeback -> folio_wait_bit_common (mm/filemap.c v5.16) with a page_wait_table lock
+ * site off (FsModel.waitSplit): folio_set_waiters and folio_trylock_flag's test, then (another step)
+ * __add_wait_queue_entry_tail, then sleep until a waker's wake_page_function removed the entry
+ * (WQ_FLAG_WOKEN): the kernel does not test the bit again after queueing. A waker that cleared
+ * PG_writeback and walked the queue between the two steps finds no entry: the wake-up is lost and the
+ * task sleeps in D for ever (the hung task detector's report; here the lost_wakeup end-of-run check).
+ */
+function* folio_wait_bit_split(fs: FsModel, k: Ctx, ino: XfsInode, f: number): KGen<void> {
+  const pc = ino.pc;
+  const table = fs.waitTable;
+  while ((pc.flags[f]! & PG_WRITEBACK) !== 0) {
+    const q = table.head(ino, f);
+    yield* spin_lock_irq(k, q.lock, WAIT_BIT_SITE);
+    const still = (pc.flags[f]! & PG_WRITEBACK) !== 0;
+    const entry: FolioWaiter = { ino, f, task: k.task };
+    if (still) {
+      pc.setWaiter(f);
+      yield YP_WAIT_ADD;
+      q.entries.push(entry);
+      table.count++;
+    }
+    yield* spin_unlock_irq(k, q.lock);
+    if (!still) break;
+    // for (;;) { set_current_state(); if (!(wait->flags & WQ_FLAG_WOKEN)) io_schedule(); ... }
+    k.task.state = TASK_UNINTERRUPTIBLE;
+    if (!q.entries.includes(entry)) {
+      k.task.state = TASK_RUNNING;
+      continue;
+    }
+    // the bit is clear and no completion is between clearing it and waking: nobody will wake us
+    if ((pc.flags[f]! & PG_WRITEBACK) === 0 && !fs.waking.some((w) => w.ino === ino && f >= w.lo && f < w.hi))
+      fs.oracle.lostWakeup(k.task, ino, f);
     k.enter("folio_wait_writeback");
     yield SCHEDULE;
     k.leave();

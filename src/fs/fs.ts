@@ -20,12 +20,19 @@ import {
 import { blk_done_softirq } from "./blk.js";
 import type { FsCosts } from "./costs.js";
 import { BlockDevice, type DeviceProfile } from "./device.js";
-import { PageWaitTable } from "./filemap.js";
+import { PageWaitTable, WAIT_BIT_SITE, WAKE_BIT_SITE } from "./filemap.js";
 import { type FlusherWork, wb_workfn } from "./fs-writeback.js";
 import { type Extent, XfsInode } from "./inode.js";
 import type { Bio, Ioend } from "./ioend.js";
 import { FsOracle } from "./oracle.js";
-import { FOLIO_LOCK_SITE } from "./page-writeback.js";
+import {
+  END_WRITEBACK_SITE,
+  FOLIO_LOCK_SITE,
+  START_WRITEBACK_SITE,
+  TAG_PAGES_SITE,
+  XFS_END_BIO_SITE,
+  XFS_END_IO_SITE,
+} from "./page-writeback.js";
 import { PageCache } from "./pagecache.js";
 import { FsStats } from "./stats.js";
 import type { IomapVariant } from "./variant.js";
@@ -126,6 +133,30 @@ export class FsModel {
    * ioend without the lock-and-recheck, so two writers (flusher, fsync) can submit the same folio.
    */
   readonly folioLockOff: boolean;
+  /**
+   * A page_wait_table site is off (folio_wait_bit_common or folio_wake_bit): the waiter's test of
+   * the bit and its __add_wait_queue_entry_tail are two steps, and it sleeps until a waker removes
+   * its entry (WQ_FLAG_WOKEN), as the kernel does. With both sites on, the queue lock makes them one.
+   */
+  readonly waitSplit: boolean;
+  /**
+   * An ip->i_ioend_lock site is off (xfs_end_bio or xfs_end_io): xfs_end_bio's list_empty test and
+   * its list_add_tail, and xfs_end_io's list_replace_init and INIT_LIST_HEAD, are two steps each.
+   */
+  readonly ioendSplit: boolean;
+  /**
+   * A mapping->i_pages site is off (tag_pages_for_writeback, folio_start_writeback,
+   * __folio_end_writeback): the xarray mark words are read and written in two steps (the kernel's
+   * non-atomic __set_bit/__clear_bit), and the sites still on take the real lock around them.
+   */
+  readonly xaSplit: boolean;
+  /** Completions inside iomap_finish_ioend now (between clearing PG_writeback and waking its waiters). */
+  finishing = 0;
+  /**
+   * With waitSplit: the folio ranges whose PG_writeback a completion has cleared and whose waiters
+   * it has not yet woken (so a waiter that goes to sleep on a clear bit outside them is lost).
+   */
+  readonly waking: { ino: XfsInode; lo: number; hi: number }[] = [];
   /** Pages added per submission piece at most (submitQuantumNs worth of writebackPerFolioNs). */
   readonly maxPiecePages: number;
 
@@ -141,6 +172,12 @@ export class FsModel {
     this.folioPages = 1 << cfg.folioOrder;
     this.keepIoends = opts.keepIoends ?? false;
     this.folioLockOff = m.disabledSites.has(FOLIO_LOCK_SITE);
+    const off = m.disabledSites;
+    this.waitSplit = off.has(WAIT_BIT_SITE) || off.has(WAKE_BIT_SITE);
+    this.ioendSplit = off.has(XFS_END_BIO_SITE) || off.has(XFS_END_IO_SITE);
+    // xfs_end_io never runs on two CPUs at once in the kernel: its races on i_ioend_list need that
+    if (this.ioendSplit) m.wq.nonReentrant = true;
+    this.xaSplit = off.has(TAG_PAGES_SITE) || off.has(START_WRITEBACK_SITE) || off.has(END_WRITEBACK_SITE);
     this.maxPiecePages =
       Math.max(1, Math.floor(cfg.submitQuantumNs / Math.max(1, cfg.costs.writebackPerFolioNs))) *
       this.folioPages;

@@ -56,6 +56,13 @@ export class XfsInode {
   readonly iPages: LoopSpinLock;
   /** ip->i_ioend_lock (fs/xfs/xfs_inode.h, v5.2+): guards i_ioend_list (xfs_end_bio, xfs_end_io). */
   readonly ioendLock: SpinLock;
+  /** Ioends xfs_end_bio added to i_ioend_list, and ioends xfs_end_io took from it (end-of-run check). */
+  ioendsAdded = 0;
+  ioendsTaken = 0;
+  /** Ioends built and not yet finished (insertion order), for the fsync data-integrity check. */
+  readonly liveIoends = new Set<Ioend>();
+  /** xfs_end_io runs of this inode now. */
+  endIoRunning = 0;
   /** i_ioend_work (one work item per inode, xfs_end_io). */
   work: WorkStruct | null = null;
   /** mapping->writeback_index (folio index). */

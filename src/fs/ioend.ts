@@ -69,6 +69,8 @@ export class Ioend {
   tFinished = -1;
   /** Head of the merged run this ioend was completed in (its own id when head). */
   mergedInto = -1;
+  /** Folio index up to which iomap_finish_ioend has ended writeback (the ioend's first folio before). */
+  endedTo = 0;
   /** CPU whose completion context finished the bios. */
   doneCpu = -1;
 

@@ -14,8 +14,11 @@
 //   5. the variant's ioend cap (pages or folios, +1 folio for a split folio) (onIoendSubmit)
 //                                                                   -> fs:ioend_cap
 //   8. i_ioend_work is never pending while i_ioend_list is empty (onQueueWork) -> fs:ioend_work
+//  10. data integrity: fsync returns only when every folio dirty at its tagging was submitted and
+//      every folio under writeback when its wait began was ended (onFsyncReturn) -> fs:fsync_integrity
 //   end of run: no folio left under writeback once the device and the queues are idle
 //                                                                   -> fs:writeback_leak
+//   end of run: no task asleep on a folio whose PG_writeback is clear    -> lost_wakeup
 // Not verified here:
 //   6. sleeping in atomic context: the engine's might_sleep/cond_resched checks report it
 //      (might_sleep findings), not this file;
@@ -24,9 +27,11 @@
 //   the segments cap of dave-v2 (io_segments is an estimate of the bvecs submitted, see buffered-io);
 //   lock ordering and lock-holding rules (src/sync/lockdep covers the locks it knows).
 import type { Ctx } from "../sim/index.js";
-import { CTX_TASK } from "../sim/index.js";
+import { CTX_TASK, TASK_RUNNING, type Task } from "../sim/index.js";
 import type { FsModel } from "./fs.js";
-import { IOEND_DEVICE_DONE, IOEND_QUEUED, type Ioend } from "./ioend.js";
+import type { XfsInode } from "./inode.js";
+import { IOEND_DEVICE_DONE, IOEND_FINISHED, IOEND_QUEUED, type Ioend } from "./ioend.js";
+import { PG_WRITEBACK } from "./pagecache.js";
 
 export class FsOracle {
   private readonly reported = new Map<string, number>();
@@ -88,7 +93,12 @@ export class FsOracle {
   /** Invariant 8: queue_work found i_ioend_work pending although i_ioend_list was empty. */
   onQueueWork(k: Ctx, queued: boolean, ino: number): void {
     if (!queued)
-      this.violation("ioend_work", k, `inode ${ino}: i_ioend_work already pending with an empty list`);
+      // as the kernel reports it: xfs_end_bio (fs/xfs/xfs_aops.c v5.16) WARN_ON_ONCE(!queue_work(...))
+      this.violation(
+        "ioend_work",
+        k,
+        `WARNING at fs/xfs/xfs_aops.c xfs_end_bio: WARN_ON_ONCE(!queue_work(...)): inode ${ino}: i_ioend_work already pending with an empty i_ioend_list`,
+      );
   }
 
   /** Invariant 4: a merged run is logically contiguous, same status/flags, physically contiguous by io_sector. */
@@ -132,11 +142,82 @@ export class FsOracle {
     if (newSize > size) this.violation("disk_size", k, `i_disk_size ${newSize} > i_size ${size}`);
   }
 
-  /** End of run: nothing left under writeback once idle; i_disk_size <= i_size. */
+  /** A task sleeps on folio f's page_wait_table entry although its PG_writeback is clear and no waker is left. */
+  lostWakeup(t: Task, ino: XfsInode, f: number): void {
+    this.fs.m.report({
+      kind: "lost_wakeup",
+      cpus: [t.cpu.id],
+      message: `lost wake-up: ${t.comm}:${t.pid} sleeps in folio_wait_writeback on folio ${f} of inode ${ino.ino} although PG_writeback is clear (INFO: task ${t.comm}:${t.pid} blocked for more than 120 seconds)`,
+      details: { pid: t.pid, ino: ino.ino, folio: f },
+    });
+  }
+
+  /** The folios under writeback in ioends of `ino` now: [ioend, first folio past them] pairs. */
+  writebackInFlight(ino: XfsInode): [Ioend, number][] {
+    const out: [Ioend, number][] = [];
+    const fp = this.fs.folioPages;
+    for (const io of ino.liveIoends) if (io.pages > 0) out.push([io, (io.offset + io.pages) / fp]);
+    return out;
+  }
+
+  /**
+   * Invariant 10, data integrity: when fsync returns, every folio dirty when its writeback tagged
+   * the range has been submitted (`pending`, PageCache.syncPending, emptied by startWriteback), and
+   * every folio under writeback when its wait began has been ended (`inFlight`).
+   */
+  onFsyncReturn(k: Ctx, ino: XfsInode, pending: number[], inFlight: [Ioend, number][]): void {
+    const snaps = ino.pc.syncPending;
+    const i = snaps.indexOf(pending);
+    if (i >= 0) snaps.splice(i, 1);
+    if (pending.length > 0)
+      this.violation(
+        "fsync_integrity",
+        k,
+        `fsync returned with folio ${pending[0]} of inode ${ino.ino} never written: dirty when tag_pages_for_writeback ran, write_cache_pages did not submit it (its PAGECACHE_TAG_TOWRITE mark was missing)`,
+        { ino: ino.ino, folio: pending[0]!, count: countRuns(pending) },
+      );
+    for (const [io, end] of inFlight)
+      if (io.phase !== IOEND_FINISHED && io.endedTo < end) {
+        this.violation(
+          "fsync_integrity",
+          k,
+          `fsync returned with folio ${io.endedTo} of inode ${ino.ino} still under writeback (ioend ${io.id}, in flight when filemap_fdatawait_range began): the wait did not find it (its PAGECACHE_TAG_WRITEBACK mark was missing)`,
+          { ino: ino.ino, folio: io.endedTo, ioend: io.id },
+        );
+        break;
+      }
+  }
+
+  /** End of run: nothing left under writeback once idle; i_disk_size <= i_size; no lost wake-up. */
   finalChecks(): void {
     const fs = this.fs;
+    // a task asleep on a page_wait_table entry of a folio whose PG_writeback is clear, with no
+    // completion between its clear and its folio_wake_bit: nothing will wake it (khungtaskd's
+    // "task blocked for more than N seconds" in a kernel)
+    if (fs.finishing === 0)
+      for (const h of fs.waitTable.heads)
+        for (const e of h.entries)
+          if ((e.ino.pc.flags[e.f]! & PG_WRITEBACK) === 0 && e.task.state !== TASK_RUNNING)
+            this.lostWakeup(e.task, e.ino, e.f);
     for (const ino of fs.inodes) {
-      if (ino.pc.nrWriteback !== 0 && fs.allIdle())
+      // every ioend xfs_end_bio queued is processed: one left on i_ioend_list with no work queued
+      // or running, or one that no list holds (dropped between list_replace_init and
+      // INIT_LIST_HEAD), is never completed and its folios stay under writeback
+      const lost = ino.ioendsAdded - ino.ioendsTaken - ino.ioendList.length;
+      if (lost > 0)
+        this.violation(
+          "ioend_work",
+          null,
+          `inode ${ino.ino}: ${lost} ioends added to i_ioend_list by xfs_end_bio never reached xfs_end_io (${ino.pc.nrWriteback} folios left under writeback)`,
+        );
+      else if (ino.ioendList.length > 0 && !ino.work!.pending && ino.endIoRunning === 0)
+        this.violation(
+          "ioend_work",
+          null,
+          `inode ${ino.ino}: ${ino.ioendList.length} ioends on i_ioend_list but i_ioend_work is neither queued nor running: never completed (${ino.pc.nrWriteback} folios left under writeback)`,
+        );
+      // (a completion running now, e.g. a run stopped by time inside xfs_end_io, is not a leak)
+      if (ino.pc.nrWriteback !== 0 && fs.allIdle() && ino.endIoRunning === 0 && fs.finishing === 0)
         this.violation(
           "writeback_leak",
           null,
@@ -146,4 +227,10 @@ export class FsOracle {
         this.violation("disk_size", null, `inode ${ino.ino}: i_disk_size > i_size`);
     }
   }
+}
+
+function countRuns(runs: number[]): number {
+  let n = 0;
+  for (let r = 0; r < runs.length; r += 2) n += runs[r + 1]! - runs[r]!;
+  return n;
 }

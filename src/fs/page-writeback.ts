@@ -10,6 +10,7 @@ import {
   yieldPoint,
 } from "../sim/index.js";
 import { spinLockLoop } from "../sync/looplock.js";
+import { spin_lock_irqsave, spin_unlock_irqrestore } from "../sync/spinlock.js";
 import type { Plug } from "./blk.js";
 import { flushPlug } from "./blk.js";
 import { iomap_writepage_map, submitList, type Wpc } from "./buffered-io.js";
@@ -17,7 +18,7 @@ import { chargeSubmit, flushCost, type SubmitCost } from "./chunks.js";
 import { folio_wait_writeback } from "./filemap.js";
 import type { FsModel } from "./fs.js";
 import type { XfsInode } from "./inode.js";
-import { PG_DIRTY, PG_WRITEBACK, TAG_TOWRITE } from "./pagecache.js";
+import { PG_DIRTY, PG_WRITEBACK, TAG_TOWRITE, XA_CHUNK_SIZE } from "./pagecache.js";
 import { pageCounters } from "./trace.js";
 
 /** cond_resched() in write_cache_pages between pagevecs (mm/page-writeback.c v5.16 write_cache_pages). */
@@ -49,11 +50,80 @@ export const FS_LOCK_SITES: readonly string[] = [
 /** XA_CHECK_SCHED (lib/xarray.c, include/linux/xarray.h): tag_pages_for_writeback drops the lock every 4096 entries. */
 const XA_CHECK_SCHED = 4096;
 export const YP_FOLIO_LOCK = yieldPoint(FOLIO_LOCK_SITE);
+/** Between reading an xa_node's mark words and writing them back (xa_marks_rmw). */
+const YP_XA_MARK_STORE = yieldPoint("xa_mark:node_marks_store");
+
+/**
+ * A mark update of folios [from, to) under mapping->i_pages with an i_pages lock site off
+ * (FsModel.xaSplit): xas_set_mark/xas_clear_mark -> node_set_mark/node_clear_mark
+ * (lib/xarray.c v5.16) are __test_and_set_bit/__test_and_clear_bit on the xa_node's mark words
+ * (one unsigned long per mark, XA_CHUNK_SIZE slots): non-atomic read-modify-writes that only the
+ * xa_lock orders. Per node, the words `words` (TAG_WRITEBACK, TAG_TOWRITE bits) are read in one step
+ * and written back in the next: the other folios of the node get the values read (a concurrent
+ * update of one of them in between is lost or undone), the range's folios get `apply`'s. A site
+ * still on takes the real lock around its read and write, so two locked sides stay ordered. One read
+ * and one write per node for the whole range (the kernel does one per folio): every outcome of this
+ * is one of the kernel's. Leaf words only (the parent nodes' summary marks are not modelled).
+ */
+export function* xa_marks_rmw(
+  k: Ctx,
+  ino: XfsInode,
+  site: string,
+  from: number,
+  to: number,
+  words: number,
+  apply: (a: number, b: number) => void,
+): KGen<void> {
+  const fl = ino.pc.flags;
+  for (let lo = from - (from % XA_CHUNK_SIZE); lo < to; lo += XA_CHUNK_SIZE) {
+    const hi = Math.min(ino.pc.nrFolios, lo + XA_CHUNK_SIZE);
+    const flags = yield* spin_lock_irqsave(k, ino.iPages, site);
+    const word = fl.slice(lo, hi);
+    yield YP_XA_MARK_STORE;
+    const a = Math.max(from, lo);
+    const b = Math.min(to, hi);
+    for (let i = lo; i < hi; i++) if (i < a || i >= b) fl[i] = (fl[i]! & ~words) | (word[i - lo]! & words);
+    apply(a, b);
+    yield* spin_unlock_irqrestore(k, ino.iPages, flags);
+  }
+}
+
+/**
+ * tag_pages_for_writeback (mm/page-writeback.c v5.16) with an i_pages lock site off: per xa_node,
+ * the folios with the DIRTY mark get the TOWRITE mark, read and written back in two steps.
+ * Returns the folios newly tagged.
+ */
+function* tag_pages_split(k: Ctx, ino: XfsInode, from: number, to: number): KGen<number> {
+  const fl = ino.pc.flags;
+  let n = 0;
+  for (let lo = from - (from % XA_CHUNK_SIZE); lo < to; lo += XA_CHUNK_SIZE) {
+    const hi = Math.min(to, lo + XA_CHUNK_SIZE);
+    const a = Math.max(from, lo);
+    if (ino.pc.findSet(a, hi, PG_DIRTY) < 0) continue;
+    const flags = yield* spin_lock_irqsave(k, ino.iPages, TAG_PAGES_SITE);
+    // xas_for_each_marked(&xas, page, end, PAGECACHE_TAG_DIRTY): the DIRTY marks as they are now
+    const end = Math.min(ino.pc.nrFolios, lo + XA_CHUNK_SIZE);
+    const word = fl.slice(lo, end);
+    yield YP_XA_MARK_STORE;
+    for (let i = lo; i < end; i++) {
+      let w = word[i - lo]! & TAG_TOWRITE;
+      if (i >= a && i < hi && (word[i - lo]! & PG_DIRTY) !== 0 && w === 0) {
+        w = TAG_TOWRITE;
+        n++;
+      }
+      fl[i] = (fl[i]! & ~TAG_TOWRITE) | w;
+    }
+    yield* spin_unlock_irqrestore(k, ino.iPages, flags);
+  }
+  return n;
+}
 
 /** writeback_control */
 export interface Wbc {
   syncAll: boolean;
   tagged: boolean;
+  /** An fsync's data-integrity snapshot: filled with the dirty runs at tagging (PageCache.syncPending). */
+  syncSnap?: number[];
   /** Pages still to write (WB_SYNC_NONE stops at <= 0). */
   nrToWrite: number;
   /** Folio range [start, end); cyclic when rangeCyclic. */
@@ -124,8 +194,13 @@ export function* write_cache_pages(fs: FsModel, k: Ctx, ino: XfsInode, wbc: Wbc,
   const tag = wbc.syncAll || wbc.tagged ? TAG_TOWRITE : PG_DIRTY;
   const cost: SubmitCost = { ns: 0 };
   if (tag === TAG_TOWRITE) {
+    if (wbc.syncSnap !== undefined) {
+      // what this fsync must see written: the folios dirty now
+      for (const x of pc.dirtyRuns(start, end)) wbc.syncSnap.push(x);
+      pc.syncPending.push(wbc.syncSnap);
+    }
     // tag_pages_for_writeback: DIRTY -> TOWRITE, cond_resched every XA_CHECK_SCHED (4096) entries
-    const n = pc.tagRange(start, end);
+    const n = fs.xaSplit ? yield* tag_pages_split(k, ino, start, end) : pc.tagRange(start, end);
     const holds = Math.ceil(n / XA_CHECK_SCHED);
     const holdNs = Math.min(n, XA_CHECK_SCHED) * fs.c.tagPerPageNs;
     const lk = spinLockLoop(k, ino.iPages, TAG_PAGES_SITE, fs.m.now, holds, holdNs, 0);

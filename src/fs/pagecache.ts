@@ -15,6 +15,14 @@ export const PG_WAITERS = 8;
 export const PG_ERROR = 16;
 /** In the page cache at all. */
 export const PG_PRESENT = 32;
+/**
+ * PAGECACHE_TAG_WRITEBACK, the xarray mark filemap_fdatawait_range looks folios up by. It moves with
+ * PG_writeback under mapping->i_pages (__folio_start_writeback, __folio_end_writeback); only with
+ * an i_pages lock site off can the two differ (FsModel.xaSplit).
+ */
+export const TAG_WRITEBACK = 64;
+/** XA_CHUNK_SIZE (include/linux/xarray.h, XA_CHUNK_SHIFT 6): slots per xa_node, bits per mark word. */
+export const XA_CHUNK_SIZE = 64;
 
 export class PageCache {
   /** Flag byte per folio. */
@@ -97,7 +105,7 @@ export class PageCache {
   findSet(from: number, to: number, bits: number): number {
     const fl = this.flags;
     const dirtyScan = (bits & ~(PG_DIRTY | TAG_TOWRITE)) === 0;
-    const wbScan = bits === PG_WRITEBACK;
+    const wbScan = bits === TAG_WRITEBACK;
     let lo = from;
     let hi = to;
     if (dirtyScan) {
@@ -201,16 +209,22 @@ export class PageCache {
    * by construction of the caller's run). Returns the number of folios that were already under
    * writeback (invariant 1 violations; 0 when the model is right).
    */
-  startWriteback(from: number, to: number): number {
+  startWriteback(from: number, to: number, marks = true): number {
     const fl = this.flags;
     let bad = 0;
     let cleaned = 0;
+    // with `marks` false only PG_writeback is set: startMarks clears the DIRTY (flag and mark) and
+    // TOWRITE marks and sets the WRITEBACK mark a step later (xa_marks_rmw), so that in between the
+    // folio keeps the DIRTY mark a tagger walks, as the kernel's does until __folio_start_writeback
+    const clear = marks ? PG_DIRTY | TAG_TOWRITE : 0;
+    const set = marks ? PG_WRITEBACK | TAG_WRITEBACK : PG_WRITEBACK;
     for (let i = from; i < to; i++) {
       const x = fl[i]!;
       if ((x & PG_WRITEBACK) !== 0) bad++;
-      if ((x & PG_DIRTY) !== 0) cleaned++;
-      fl[i] = (x & ~(PG_DIRTY | TAG_TOWRITE)) | PG_WRITEBACK;
+      if ((x & clear & PG_DIRTY) !== 0) cleaned++;
+      fl[i] = (x & ~clear) | set;
     }
+    if (marks && this.syncPending.length > 0) this.dropPending(from, to);
     this.nrDirty -= cleaned;
     this.nrWriteback += to - from - bad;
     if (to > from) {
@@ -218,6 +232,29 @@ export class PageCache {
       if (to > this.wbHi) this.wbHi = to;
     }
     return bad;
+  }
+
+  /** startMarks and endMarks bound to this page cache (xa_marks_rmw's `apply`). */
+  readonly startMarksFn = (a: number, b: number): void => this.startMarks(a, b);
+  readonly endMarksFn = (a: number, b: number): void => this.endMarks(a, b);
+
+  /** __folio_start_writeback's mark updates over [from, to) (after startWriteback(.., false)). */
+  startMarks(from: number, to: number): void {
+    const fl = this.flags;
+    let cleaned = 0;
+    for (let i = from; i < to; i++) {
+      const x = fl[i]!;
+      if ((x & PG_DIRTY) !== 0) cleaned++;
+      fl[i] = (x & ~(PG_DIRTY | TAG_TOWRITE)) | TAG_WRITEBACK;
+    }
+    this.nrDirty -= cleaned;
+    if (this.syncPending.length > 0) this.dropPending(from, to);
+  }
+
+  /** __folio_end_writeback's __xa_clear_mark(PAGECACHE_TAG_WRITEBACK) over [from, to). */
+  endMarks(from: number, to: number): void {
+    const fl = this.flags;
+    for (let i = from; i < to; i++) fl[i] = fl[i]! & ~TAG_WRITEBACK;
   }
 
   /** Folios with PG_WAITERS in [from, to) (scanned only when nrWaiters > 0). */
@@ -234,11 +271,11 @@ export class PageCache {
    * no waiter is left; every waiter of these folios is woken). Sets PG_error when `error`.
    * Returns the number of folios that were NOT under writeback (invariant 1 violations).
    */
-  endWriteback(from: number, to: number, error: boolean): number {
+  endWriteback(from: number, to: number, error: boolean, marks = true): number {
     const fl = this.flags;
     let bad = 0;
     let waiters = 0;
-    const clear = PG_WRITEBACK | PG_WAITERS;
+    const clear = marks ? PG_WRITEBACK | TAG_WRITEBACK | PG_WAITERS : PG_WRITEBACK | PG_WAITERS;
     const set = error ? PG_ERROR : 0;
     for (let i = from; i < to; i++) {
       const x = fl[i]!;
@@ -250,6 +287,52 @@ export class PageCache {
     this.nrWaiters -= waiters;
     this.lastWaitersCleared = waiters;
     return bad;
+  }
+
+  /**
+   * The folio runs [lo, hi) (flat pairs) that each fsync in progress must see submitted before it
+   * returns: the dirty folios when its tag_pages_for_writeback ran. startWriteback removes what it
+   * starts (the data-integrity check, FsOracle.onFsyncReturn).
+   */
+  readonly syncPending: number[][] = [];
+
+  /** The runs of dirty folios in [from, to), as flat [lo, hi) pairs. */
+  dirtyRuns(from: number, to: number): number[] {
+    const fl = this.flags;
+    const out: number[] = [];
+    const lo = Math.max(from, this.dirtyLo);
+    const hi = Math.min(to, this.dirtyHi);
+    let start = -1;
+    for (let i = lo; i < hi; i++) {
+      const d = (fl[i]! & PG_DIRTY) !== 0;
+      if (d && start < 0) start = i;
+      else if (!d && start >= 0) {
+        out.push(start, i);
+        start = -1;
+      }
+    }
+    if (start >= 0) out.push(start, hi);
+    return out;
+  }
+
+  /** Remove [from, to) from every pending sync snapshot. */
+  private dropPending(from: number, to: number): void {
+    for (const runs of this.syncPending) {
+      let w = 0;
+      const n = runs.length;
+      const out: number[] = [];
+      for (let r = 0; r < n; r += 2) {
+        const a = runs[r]!;
+        const b = runs[r + 1]!;
+        if (b <= from || a >= to) out.push(a, b);
+        else {
+          if (a < from) out.push(a, from);
+          if (b > to) out.push(to, b);
+        }
+      }
+      for (const x of out) runs[w++] = x;
+      runs.length = w;
+    }
   }
 
   /** Mark a waiter on folio f (folio_wait_bit_common sets PG_waiters). */

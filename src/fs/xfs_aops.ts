@@ -1,7 +1,7 @@
 // fs/xfs/xfs_aops.c: block mapping for writeback (xfs_map_blocks) and the XFS completion path:
 // xfs_end_bio queues the inode's single work item, xfs_end_io splices, sorts and merges the inode's
 // ioends, xfs_end_ioend runs the transactions of a merged run and calls iomap_finish_ioends.
-import { type Ctx, condResched, type KGen, type WorkStruct } from "../sim/index.js";
+import { type Ctx, condResched, type KGen, type WorkStruct, yieldPoint } from "../sim/index.js";
 import { spin_lock_irqsave, spin_unlock_irqrestore } from "../sync/spinlock.js";
 import type { Wpc } from "./buffered-io.js";
 import { iomap_finish_ioends } from "./buffered-io.js";
@@ -17,6 +17,11 @@ import {
 } from "./inode.js";
 import { IOEND_QUEUED, type Ioend, ioendCanMerge } from "./ioend.js";
 import { CR_WCP, XFS_END_BIO_SITE, XFS_END_IO_SITE } from "./page-writeback.js";
+
+/** xfs_end_bio's list_add_tail after its list_empty test (a step of its own with an i_ioend_lock site off). */
+const YP_END_BIO_ADD = yieldPoint("xfs_end_bio:list_add_tail");
+/** xfs_end_io's INIT_LIST_HEAD after list_replace_init read the list (likewise). */
+const YP_END_IO_INIT = yieldPoint("xfs_end_io:INIT_LIST_HEAD");
 
 /** cond_resched() after each xfs_end_ioend in xfs_end_io (v5.17 ebb7fb1557b1; xfs_aops.c:185 per the lkp build report). */
 const CR_XFS_END_IO = condResched("fs/xfs/xfs_aops.c", 185);
@@ -66,11 +71,28 @@ export function* xfs_map_blocks(
 export function* xfs_end_bio(fs: FsModel, k: Ctx, io: Ioend): KGen<void> {
   const ino = io.inode;
   const flags = yield* spin_lock_irqsave(k, ino.ioendLock, XFS_END_BIO_SITE);
+  const split = fs.ioendSplit;
+  // if (list_empty(&ip->i_ioend_list)) WARN_ON_ONCE(!queue_work(...)): the test comes before
+  // queue_work's cost (under the lock, reading it before or after is the same)
+  let wasEmpty = split && ino.ioendList.length === 0;
   yield fs.m.jit(fs.c.queueWorkNs);
-  const wasEmpty = ino.ioendList.length === 0;
+  if (!split) wasEmpty = ino.ioendList.length === 0;
   // invariant 8: the work cannot be pending while the list is empty
   if (wasEmpty) fs.oracle.onQueueWork(k, fs.m.wq.queueWorkOn(k.cpu.id, fs.xfsConv, ino.work!), ino.ino);
+  // without i_ioend_lock on one side, list_add_tail is a step of its own: xfs_end_io may splice
+  // the list between the test and the add (the add then lands on a list no work will look at) or
+  // between its list_replace_init and INIT_LIST_HEAD (the ioend is in neither list)
+  if (split) yield YP_END_BIO_ADD;
+  ino.ioendsAdded++;
   ino.ioendList.push(io);
+  // the test saw a non-empty list, which xfs_end_io spliced away before this add: nothing is queued
+  // or running to take the ioend
+  if (split && !wasEmpty && !ino.work!.pending && ino.endIoRunning === 0)
+    fs.oracle.violation(
+      "ioend_work",
+      k,
+      `inode ${ino.ino}: ioend ${io.id} added to i_ioend_list but i_ioend_work is neither queued nor running: xfs_end_io spliced the list between xfs_end_bio's list_empty test and its list_add_tail (never completed)`,
+    );
   if (fs.m.trace !== null) fs.m.counter(`i_ioend_list ino ${ino.ino}`, -1, ino.ioendList.length);
   io.phase = IOEND_QUEUED;
   fs.stats.ioendsQueued++;
@@ -81,13 +103,32 @@ export function* xfs_end_bio(fs: FsModel, k: Ctx, io: Ioend): KGen<void> {
 export function* xfs_end_io(fs: FsModel, k: Ctx, w: WorkStruct): KGen<void> {
   const ino = w.data as XfsInode;
   const t0CpuNs = k.task.sumExecNs;
+  ino.endIoRunning++;
   if (fs.cfg.endIoDelayNs > 0) yield* fs.m.sleepNs(k, fs.cfg.endIoDelayNs);
   const flags = yield* spin_lock_irqsave(k, ino.ioendLock, XFS_END_IO_SITE);
-  const list = ino.ioendList.splice(0); // list_replace_init
+  let list: Ioend[];
+  if (fs.ioendSplit) {
+    // list_replace_init(&ip->i_ioend_list, &tmp): tmp takes the entries read now; INIT_LIST_HEAD
+    // (another step without the lock) drops whatever a concurrent list_add_tail linked meanwhile
+    list = ino.ioendList.slice();
+    yield YP_END_IO_INIT;
+    const dropped = ino.ioendList.length - list.length;
+    ino.ioendList.length = 0;
+    if (dropped > 0)
+      fs.oracle.violation(
+        "ioend_work",
+        k,
+        `inode ${ino.ino}: ${dropped} ioends added to i_ioend_list by xfs_end_bio never reached xfs_end_io: their list_add_tail came between its list_replace_init and INIT_LIST_HEAD (their folios stay under writeback)`,
+      );
+  } else list = ino.ioendList.splice(0); // list_replace_init
+  ino.ioendsTaken += list.length;
   if (fs.m.trace !== null) fs.m.counter(`i_ioend_list ino ${ino.ino}`, -1, 0);
   yield* spin_unlock_irqrestore(k, ino.ioendLock, flags);
   fs.stats.endIoRuns++;
-  if (list.length === 0) return;
+  if (list.length === 0) {
+    ino.endIoRunning--;
+    return;
+  }
   const n = list.length;
   // iomap_sort_ioends: list_sort by offset
   list.sort((a, b) => a.offset - b.offset || a.id - b.id);
@@ -118,6 +159,7 @@ export function* xfs_end_io(fs: FsModel, k: Ctx, w: WorkStruct): KGen<void> {
       yield CR_XFS_END_IO;
     }
   }
+  ino.endIoRunning--;
   fs.stats.txnsPerEndIoMax = Math.max(fs.stats.txnsPerEndIoMax, txns);
   const cpuNs = k.task.sumExecNs - t0CpuNs;
   fs.stats.addCompletionCpu(ino.ino, cpuNs);
