@@ -28,6 +28,7 @@
 //                       TSC rate measured against CLOCK_MONOTONIC
 //  read_remote_single   the same for one plain (dependent) load of the data line
 #define _GNU_SOURCE
+#include "calib.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -38,32 +39,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, n, sizeof *v, cmpd);
-  return v[n / 2];
-}
-
-static void pin(int cpu) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  if (sched_setaffinity(0, sizeof s, &s) != 0) {
-    perror("sched_setaffinity");
-    exit(1);
-  }
-}
 
 // ---- background load: CPU time of all processes (from /proc/stat) minus this process's, per CPU
 struct load {
@@ -82,7 +57,7 @@ static struct load load_now(void) {
   struct rusage r;
   getrusage(RUSAGE_SELF, &r);
   l.self_s = r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
-  l.wall_s = now_ns() / 1e9;
+  l.wall_s = wall_ns() / 1e9;
   return l;
 }
 static int ncpu;
@@ -116,9 +91,9 @@ static double rmw_local_chain(void) {
   word = 0;
   for (int b = 0; b < BATCHES; b++) {
     uint64_t v = 1;
-    double t0 = now_ns();
+    double t0 = wall_ns();
     for (int i = 0; i < N; i++) v = lock_xadd(&word, (v & 1) | 1);  // next addend depends on the result
-    per_batch[b] = (now_ns() - t0) / N;
+    per_batch[b] = (wall_ns() - t0) / N;
     if (v == 12345) puts("");  // keeps v live
   }
   return median(per_batch, BATCHES);
@@ -129,9 +104,9 @@ static double cas_local_chain(void) {
   word = 0;
   for (int b = 0; b < BATCHES; b++) {
     uint64_t v = word;
-    double t0 = now_ns();
+    double t0 = wall_ns();
     for (int i = 0; i < N; i++) v = lock_cmpxchg(&word, v, v + 1) + 1;  // succeeds: v is the value found
-    per_batch[b] = (now_ns() - t0) / N;
+    per_batch[b] = (wall_ns() - t0) / N;
   }
   return median(per_batch, BATCHES);
 }
@@ -140,14 +115,14 @@ static double spin_pair_local(void) {
   const int N = 20000;
   word = 0;
   for (int b = 0; b < BATCHES; b++) {
-    double t0 = now_ns();
+    double t0 = wall_ns();
     for (int i = 0; i < N; i++) {
       while (lock_cmpxchg(&word, 0, 1) != 0) {
       }
       __asm__ __volatile__("" ::: "memory");
       word = 0;  // release store (queued_spin_unlock: smp_store_release of the locked byte)
     }
-    per_batch[b] = (now_ns() - t0) / N;
+    per_batch[b] = (wall_ns() - t0) / N;
   }
   return median(per_batch, BATCHES);
 }
@@ -198,7 +173,7 @@ static double pingpong(int m) {
   pin(0);
   uint64_t n = 0;  // even turns are this CPU's
   for (int b = -10; b < BATCHES; b++) {  // 10 warm-up batches: the partner starts spinning
-    double t0 = now_ns();
+    double t0 = wall_ns();
     for (int i = 0; i < ROUNDS; i++, n += 2) {
       if (m == 1) {
         while (lock_cmpxchg(&ball, n, n + 1) != n) {
@@ -209,7 +184,7 @@ static double pingpong(int m) {
         ball = n + 1;
       }
     }
-    if (b >= 0) per_batch[b] = (now_ns() - t0) / ROUNDS / 2;  // two one-way transfers per round
+    if (b >= 0) per_batch[b] = (wall_ns() - t0) / ROUNDS / 2;  // two one-way transfers per round
   }
   while (ball != n) {
   }
@@ -219,14 +194,6 @@ static double pingpong(int m) {
 }
 
 static double tsc_per_ns;
-static double tsc_rate(void) {
-  double t0 = now_ns();
-  uint64_t c0 = __rdtsc();
-  while (now_ns() - t0 < 50e6) {
-  }
-  return (__rdtsc() - c0) / (now_ns() - t0);
-}
-
 static inline uint64_t tsc_begin(void) {
   unsigned a;
   _mm_lfence();

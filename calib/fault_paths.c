@@ -22,6 +22,7 @@
 //              path) + (kernel-mode trap - user-mode trap).
 //  Each row at 3 VMAs and after 10,000 more one-page VMAs (a deeper maple tree).
 #define _GNU_SOURCE
+#include "calib.h"
 #include <fcntl.h>
 #include <linux/mempolicy.h>
 #include <linux/userfaultfd.h>
@@ -33,23 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* CPU time of this thread, user + system: excludes the time other jobs on a loaded machine take */
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, n, sizeof(double), cmp);
-  return v[n / 2];
-}
-
 static long pg;
 #define BATCH 20000
 #define FAULT_PAGES 16384
@@ -57,16 +41,16 @@ static long pg;
 static double get_mempolicy_ns(void *addr, int flags) {
   int mode;
   unsigned long mask[16];
-  double t0 = now_ns();
+  double t0 = cpu_ns();
   for (int i = 0; i < BATCH; i++)
     syscall(SYS_get_mempolicy, &mode, mask, 1024, flags ? addr : NULL, flags);
-  return (now_ns() - t0) / BATCH;
+  return (cpu_ns() - t0) / BATCH;
 }
 
 static double dontneed_ns(char *p) {
-  double t0 = now_ns();
+  double t0 = cpu_ns();
   for (int i = 0; i < BATCH; i++) madvise(p, pg, MADV_DONTNEED);
-  return (now_ns() - t0) / BATCH;
+  return (cpu_ns() - t0) / BATCH;
 }
 
 static char *map_pages(long n) {
@@ -83,9 +67,9 @@ static char *map_pages(long n) {
 static double user_fault_ns(void) {
   char *p = map_pages(FAULT_PAGES);
   volatile char s = 0;
-  double t0 = now_ns();
+  double t0 = cpu_ns();
   for (long i = 0; i < FAULT_PAGES; i++) s += p[i * pg];
-  double t = (now_ns() - t0) / FAULT_PAGES;
+  double t = (cpu_ns() - t0) / FAULT_PAGES;
   munmap(p, FAULT_PAGES * pg);
   (void)s;
   return t;
@@ -98,14 +82,14 @@ static double pipe_write_ns(int touched, int *pfd) {
   char b;
   if (touched)
     for (long i = 0; i < FAULT_PAGES; i++) s += p[i * pg];
-  double t0 = now_ns();
+  double t0 = cpu_ns();
   for (long i = 0; i < FAULT_PAGES; i++) {
     if (write(pfd[1], p + i * pg, 1) != 1 || read(pfd[0], &b, 1) != 1) {
       perror("pipe");
       exit(1);
     }
   }
-  double t = (now_ns() - t0) / FAULT_PAGES;
+  double t = (cpu_ns() - t0) / FAULT_PAGES;
   munmap(p, FAULT_PAGES * pg);
   (void)s;
   return t;

@@ -5,31 +5,13 @@
 // each: anon_vma_fork and copy_page_range run), then times fork() returning in the parent and the
 // child's exit + waitpid. Prints one line per (N, touched): median over reps.
 #define _GNU_SOURCE
+#include "calib.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-/* CPU time of this thread, user + system: fork's dup_mmap runs in the parent's context, so this
-   excludes the time other jobs on a loaded machine take from it. */
-static double cpu_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 15;
@@ -49,19 +31,19 @@ int main(int argc, char **argv) {
       double *c = malloc(sizeof(double) * reps);
       for (int r = 0; r < reps; r++) {
         double c0 = cpu_ns();
-        double t0 = now_ns();
+        double t0 = wall_ns();
         pid_t p = fork();
         if (p == 0) _exit(0);
-        double t1 = now_ns();
+        double t1 = wall_ns();
         c[r] = cpu_ns() - c0;
         waitpid(p, NULL, 0);
-        double t2 = now_ns();
+        double t2 = wall_ns();
         f[r] = t1 - t0;
         e[r] = t2 - t1;
       }
-      qsort(f, reps, sizeof(double), cmp);
-      qsort(e, reps, sizeof(double), cmp);
-      qsort(c, reps, sizeof(double), cmp);
+      qsort(f, reps, sizeof(double), calib_cmpd);
+      qsort(e, reps, sizeof(double), calib_cmpd);
+      qsort(c, reps, sizeof(double), calib_cmpd);
       printf("%d %d %.0f %.0f %.0f\n", n, touched, c[reps / 2], f[reps / 2], e[reps / 2]);
       fflush(stdout);
       munmap(base, (size_t)n * pg);

@@ -33,6 +33,7 @@ const V63: MmSwitches = {
   ppcBadAccessFallback: true,
   // D1 has no vm_refcnt (nothing to grab); 6.15 as modelled is 6.15.10+, with the fix
   grabRecycledVmaMm: true,
+  folioBatch31: false,
   arch: "x86",
 };
 
@@ -66,6 +67,7 @@ const V615: MmSwitches = {
   dropLockOnRetry: true,
   badAccessUnderVmaLock: true,
   detachedBeforeRange: true,
+  folioBatch31: true,
 };
 
 export const MM_VARIANTS: readonly MmVariant[] = [
@@ -160,6 +162,7 @@ const SWITCH_HELP: Readonly<Record<keyof MmSwitches, { values?: readonly string[
     summary:
       "6.15: vma_start_read pins a recycled VMA's mm (mmgrab) while it drops its reference (9bbffee67ffd)",
   },
+  folioBatch31: { summary: "lru_add folio batches of 31 folios (9cecde80aae0, 6.9+); else 15" },
   arch: { values: ["x86", "arm64", "powerpc"], summary: "fault handler shape" },
 };
 

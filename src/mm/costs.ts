@@ -1,7 +1,7 @@
 // Cost table of the mm model, one entry per modelled step. Units are last in every name; every entry
 // names its source: "cal §n" = the calibration measurements of this project's machine (Linux 6.18 in
 // a 2-vCPU KVM guest; docs/design/mm-model.md lists them), calib/*.c = a program in this repository
-// measuring that kernel, or "est" = estimated. Calibration §3 is validation data and is
+// measuring that kernel (calib/*.sh with its .out.txt), or "est" = estimated. Calibration §3 is validation data and is
 // deliberately not used here. Lock words and other shared cache lines cost what src/sync's
 // CacheLine model says (atomicLocalNs / atomicRemoteNs, serialised transfers).
 
@@ -27,13 +27,23 @@ export interface MmCosts {
    */
   mmapFindVmaNs: number;
   /**
-   * Anonymous page allocation, zeroing and memcg charge, besides the amortised rmqueue_bulk and
-   * LRU-batch work charged under their locks. [cal §2 (a) 1299 - read fault 549 - 45 amortised]
+   * Anonymous page allocation, zeroing and memcg charge, besides the per-page rmqueue_bulk and
+   * lru_add work charged under their locks. [cal §2 (a) 1299 (512 MiB of first touches: every page
+   * came through a pcp refill and an lru_add batch) - read fault 549 - rmqueueBulkPerPageNs -
+   * lruAddPerFolioNs]
    */
   anonFaultAllocZeroNs: number;
-  /** rmqueue_bulk per page moved to a pcp list, under zone->lock. [est: ~25 ns, 63 pages a batch] */
+  /**
+   * rmqueue_bulk per page moved to a pcp list, under zone->lock (__rmqueue, list_add_tail).
+   * [measured: calib/page_batches.sh, output calib/page_batches.out.txt: the interval between
+   * consecutive kmem:mm_page_alloc_zone_locked events of one refill on 6.18, the probe's cost
+   * removed (events in 1..4 tracefs instances, line at k = 0); median of the runs' figures]
+   */
   rmqueueBulkPerPageNs: number;
-  /** lru_add_fn per folio in folio_batch_move_lru, under lru_lock. [est: ~20 ns, 15 folios a batch] */
+  /**
+   * lru_add per folio in folio_batch_move_lru, under lru_lock (lruvec_add_folio, memcg LRU sizes).
+   * [measured: calib/page_batches.sh (pagemap:mm_lru_insertion), as rmqueueBulkPerPageNs]
+   */
   lruAddPerFolioNs: number;
   /**
    * pte_alloc_one / pmd_alloc_one besides the pcp list: clearing the 4 KiB page (__GFP_ZERO) and the
@@ -97,9 +107,9 @@ export const MM_COSTS_CALIBRATION: MmCosts = {
   faultBaseNs: 446,
   lvurNs: 97,
   mmapFindVmaNs: 97,
-  anonFaultAllocZeroNs: 705,
-  rmqueueBulkPerPageNs: 25,
-  lruAddPerFolioNs: 20,
+  anonFaultAllocZeroNs: 553,
+  rmqueueBulkPerPageNs: 96,
+  lruAddPerFolioNs: 101,
   pageTableAllocNs: 405,
   wpCopyNs: 1561,
   wpReuseNs: 72,
@@ -133,9 +143,11 @@ export const MM_COST_SOURCES: Readonly<Record<keyof MmCosts, string>> = {
   mmapFindVmaNs:
     "calib/fault_paths.c mmap_path: get_mempolicy(MPOL_F_ADDR) minus get_mempolicy(0), 103 ns, minus down_read + up_read (2 x 3 ns, calib/cacheline.c)",
   anonFaultAllocZeroNs:
-    "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus the amortised rmqueue_bulk and LRU add (25 + 20 ns)",
-  rmqueueBulkPerPageNs: "estimated",
-  lruAddPerFolioNs: "estimated",
+    "machine calibration §2 (a) 1299 ns minus the read fault 549 ns minus rmqueue_bulk's and lru_add's per-page work (96 + 101 ns, calib/page_batches.sh)",
+  rmqueueBulkPerPageNs:
+    "calib/page_batches.sh (calib/page_batches.out.txt): interval between consecutive kmem:mm_page_alloc_zone_locked events of one rmqueue_bulk on 6.18, probe removed (1..4 tracefs instances, line at k = 0), median of the runs",
+  lruAddPerFolioNs:
+    "calib/page_batches.sh (calib/page_batches.out.txt): interval between consecutive pagemap:mm_lru_insertion events of one folio_batch_move_lru on 6.18, probe removed (1..4 tracefs instances, line at k = 0), median of the runs",
   pageTableAllocNs:
     "machine calibration §2: memset of one mapped 4 KiB page (the page table's __GFP_ZERO clearing)",
   wpCopyNs: "machine calibration §2 (d) COW fault 2110 ns minus 549 ns",

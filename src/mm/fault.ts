@@ -715,8 +715,9 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
   pcp_take(th);
   const copy = fr.alloc();
   sim.count(VM.PGALLOC_NORMAL);
+  let holder = -1;
   if (old !== ZERO_FRAME) {
-    sim.oracle.cowCopy(th, mm, vpn, old); // invariant 5: nobody may still write the old page
+    holder = sim.oracle.cowCopy(th, mm, vpn, old); // invariant 5: nobody may still write the old page
     fr.copy(copy, old);
   }
   sim.note(cpu, "wp_page_copy:copy", vpn, old);
@@ -731,6 +732,7 @@ function* wp_page_copy(th: MmThread, v: Vma, vpn: number, flags: number, orig: n
     mm.busy.push(vpn, vpn + 1);
     yield* flush_tlb_page(th, mm, vpn);
     installCheck(th, mm, v, vpn, flags);
+    if (old !== ZERO_FRAME) sim.oracle.cowInstalled(th, vpn, old, holder);
     // folio_add_new_anon_rmap, folio_add_lru_vma (the batch may drain), then set_pte_at
     if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
     setAnonPte(th, mm, v, vpn, copy, true);

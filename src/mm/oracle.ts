@@ -19,7 +19,10 @@
 //   4 lost_update                  userStore keeps the shadow (the last value stored to each word);
 //                                   userLoad: a load returns it; sweepLostUpdates (end of run):
 //                                   every stored word holds it
-//   5 cow_premise                  cowCopy: no CPU holds a writable TLB entry for a page being copied
+//   5 cow_premise                  cowCopy/cowInstalled: no CPU held a writable TLB entry for the
+//                                   frame wp_page_copy copied, when that copy is installed (a copy
+//                                   that fails pte_same is discarded: a second COW fault on the page,
+//                                   or one racing a reuse, copies the old frame legitimately)
 //   6 anon_vma_changed_during_fork forkCopied: the parent's anon_vma is the one anon_vma_fork saw
 //   7 vma_lifetime                 vmaTouched: lock_vma_under_rcu (6.4 rwsem) touches a VMA freed or
 //                                   reused since its walk; vmaStartRead: vma_start_read on a freed
@@ -70,8 +73,13 @@ export interface MmOracle {
   install(th: MmThread, mm: MmStruct, v: Vma, vpn: number, underVmaLock: boolean): void;
   /** The per-VMA attempt of one fault is over (invariant 9). */
   faultIdentity(th: MmThread, vpn: number, before: number, accessFallback: boolean): void;
-  /** wp_page_copy is about to copy frame `old` mapped at vpn (invariant 5). */
-  cowCopy(th: MmThread, mm: MmStruct, vpn: number, old: number): void;
+  /**
+   * wp_page_copy is about to copy frame `old` mapped at vpn (invariant 5): the CPU holding a
+   * writable TLB entry for that frame there, or -1, for cowInstalled.
+   */
+  cowCopy(th: MmThread, mm: MmStruct, vpn: number, old: number): number;
+  /** wp_page_copy installs its copy of `old` (pte_same held); `holder` is what cowCopy returned. */
+  cowInstalled(th: MmThread, vpn: number, old: number, holder: number): void;
   /** dup_mmap copied `p`, whose anon_vma was `av` at anon_vma_fork (invariant 6). */
   forkCopied(th: MmThread, p: Vma, av: number): void;
   /** End of run: every shadowed word of mm holds its last stored value (invariant 4); the count lost. */
@@ -154,8 +162,13 @@ export const KERNEL_INVARIANTS: MmOracle = {
   },
 
   cowCopy(th, mm, vpn, old) {
+    // an entry for the frame being copied (another CPU's COW copy of the page may already be
+    // installed and writable at vpn)
+    return th.sim.writableTlbHolder(mm, vpn, old);
+  },
+
+  cowInstalled(th, vpn, old, holder) {
     const sim = th.sim;
-    const holder = sim.writableTlbHolder(mm, vpn);
     if (holder >= 0)
       sim.finding(
         "cow_premise",

@@ -20,6 +20,9 @@ export const PCP_BATCH = 63;
 /** PAGEVEC_SIZE (include/linux/pagevec.h v6.4): the per-CPU lru_add folio batch holds 15 folios. */
 export const PAGEVEC_SIZE = 15;
 
+/** PAGEVEC_SIZE from v6.9 (9cecde80aae0 "mm: increase folio batch size"): 31 folios. */
+export const PAGEVEC_SIZE_6_9 = 31;
+
 const ZONE_SITE = "rmqueue_bulk:zone_lock";
 const LRU_SITE = "folio_batch_move_lru:lru_lock";
 
@@ -79,10 +82,10 @@ export function* rmqueue_bulk(th: MmThread): KGen<void> {
 
 /**
  * folio_add_lru (mm/swap.c v6.4): one more folio in this CPU's batch; true when the batch is full
- * and the caller must `yield* folio_batch_move_lru(th)`.
+ * (folio_batch_add returns no space left) and the caller must `yield* folio_batch_move_lru(th)`.
  */
 export function folio_add_lru(th: MmThread): boolean {
-  return ++th.sim.pageAlloc.lruBatch[th.cpu]! >= PAGEVEC_SIZE;
+  return ++th.sim.pageAlloc.lruBatch[th.cpu]! >= (th.sim.sw.folioBatch31 ? PAGEVEC_SIZE_6_9 : PAGEVEC_SIZE);
 }
 
 /** folio_batch_move_lru (mm/swap.c v6.4): the whole batch onto the LRU list under lru_lock. */

@@ -262,6 +262,7 @@ export interface ScalabilityRow {
   /** User faults per simulated second. */
   faultsPerS: number;
   p50Ns: number;
+  p90Ns: number;
   p99Ns: number;
   maxNs: number;
   /** Faults that completed while the writer held mmap_lock for write. */
@@ -308,6 +309,7 @@ export function faultScalability(o: {
         sharedVma: o.sharedVma ?? false,
         faultsPerS: Math.round(r.faultsPerSimS),
         p50Ns: r.faultLatency.p50,
+        p90Ns: r.faultLatency.p90,
         p99Ns: r.faultLatency.p99,
         maxNs: r.faultLatency.max,
         faultsDuringWrite: r.vmstat.model_faults_during_mmap_write,

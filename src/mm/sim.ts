@@ -13,7 +13,17 @@ import { type ArrayPool, newRingArrays, type RingArrays } from "./pool.js";
 import { AnonVmas } from "./rmap.js";
 import type { MmSwitches } from "./switches.js";
 import { type TlbGeometry, Tlbs } from "./tlb.js";
-import { hex, MmStruct, TrackedVma, VMA_FREE, VMA_LIVE, VMA_RCU_PENDING, Vma } from "./types.js";
+import {
+  hex,
+  MmStruct,
+  PTE_SHIFT,
+  PTE_WRITE,
+  TrackedVma,
+  VMA_FREE,
+  VMA_LIVE,
+  VMA_RCU_PENDING,
+  Vma,
+} from "./types.js";
 import { type VM, Vmstat } from "./vmstat.js";
 
 export { INVARIANTS, type InvariantKind } from "./oracle.js";
@@ -505,13 +515,15 @@ export class MmSim {
     return this.oracle.sweepLostUpdates(this, mm);
   }
 
-  /** Is any CPU holding a writable TLB entry for (mm, vpn)? Returns the CPU or -1. */
-  writableTlbHolder(mm: MmStruct, vpn: number, except = -1): number {
+  /**
+   * Is any CPU holding a writable TLB entry for (mm, vpn) that maps `frame` (any frame if -1)?
+   * Returns the CPU or -1.
+   */
+  writableTlbHolder(mm: MmStruct, vpn: number, frame = -1): number {
     const t = this.tlbs;
     for (let c = 0; c < t.ncpu; c++) {
-      if (c === except) continue;
       const pte = t.peek(c, mm.id, vpn);
-      if (pte & 2) return c;
+      if (pte & PTE_WRITE && (frame < 0 || pte >> PTE_SHIFT === frame)) return c;
     }
     return -1;
   }

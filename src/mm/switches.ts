@@ -51,6 +51,11 @@ export interface MmSwitches {
    * vma_refcount_put (9bbffee67ffd, 6.15.10 / 6.16.1); false: the put wakes that mm's writer unpinned.
    */
   grabRecycledVmaMm: boolean;
+  /**
+   * The per-CPU lru_add folio batch holds PAGEVEC_SIZE = 31 folios (9cecde80aae0 "mm: increase folio
+   * batch size", v6.9); false: 15, as include/linux/pagevec.h had it up to 6.8.
+   */
+  folioBatch31: boolean;
   /** Architecture of the fault handler: x86 do_user_addr_fault, arm64 do_page_fault, powerpc ___do_page_fault. */
   arch: Arch;
 }

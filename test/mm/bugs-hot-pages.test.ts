@@ -101,11 +101,17 @@ describe("the fork race at a VMA's last page", () => {
   }
 
   it("6.4.0 loses the writers' stores to the region's last page, and only there", () => {
-    // 3 of these 8 seeds when this test was written (4, 6, 7): the last page is copied last
-    expect(lostAtLastPage("6.4.0", [1, 2, 3, 4, 5, 6, 7, 8])).toBeGreaterThanOrEqual(2);
+    // the last page is copied last; 4 of these 16 seeds (1, 10, 12, 13) with the measured page
+    // allocator costs (calib/page_batches.sh); 3 of the first 8 with the earlier estimates
+    expect(
+      lostAtLastPage(
+        "6.4.0",
+        Array.from({ length: 16 }, (_, i) => i + 1),
+      ),
+    ).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it("6.4.3 never loses a store there", () => {
-    expect(lostAtLastPage("6.4.3", [4, 6, 7])).toBe(0);
+    expect(lostAtLastPage("6.4.3", [1, 10, 12, 13])).toBe(0);
   }, 120_000);
 });

@@ -2,7 +2,7 @@
 // zone->lock, new folios reach the LRU 15 at a time under lru_lock, and the PTE is set under the
 // page table's ptlock; all three are src/sync spinlocks with lock_stat rows of their own.
 import { describe, expect, it } from "vitest";
-import { PAGEVEC_SIZE, PCP_BATCH } from "../../src/mm/page_alloc.js";
+import { PAGEVEC_SIZE, PAGEVEC_SIZE_6_9, PCP_BATCH } from "../../src/mm/page_alloc.js";
 import { runMmScenario } from "../../src/mm/scenario.js";
 
 describe("page allocation and LRU batches", () => {
@@ -25,6 +25,24 @@ describe("page allocation and LRU batches", () => {
     // hold times are recorded for every class
     for (const cls of ["ptlock", "&zone->lock", "&lruvec->lru_lock"])
       expect(row(cls)!["holdtime-total"]).toBeGreaterThan(0);
+  });
+
+  it("the lru_add batch holds 15 folios up to 6.8 and 31 from 6.9 (6.15), as the switch says", () => {
+    const lruAcquisitions = (variant: string, switches: Record<string, unknown> = {}) => {
+      const r = runMmScenario({
+        variant,
+        switches,
+        cpus: 2,
+        seed: 3,
+        workloads: [{ type: "fault-loop", threads: 2, regionSize: 4096 * 1000, faultsPerThread: 1000 }],
+      });
+      expect(r.completed).toBe(true);
+      return r.lockStat.find((x) => x.class === "&lruvec->lru_lock")!.acquisitions;
+    };
+    expect(lruAcquisitions("6.4.3")).toBe(2 * Math.floor(1000 / PAGEVEC_SIZE));
+    expect(lruAcquisitions("6.15")).toBe(2 * Math.floor(1000 / PAGEVEC_SIZE_6_9));
+    expect(lruAcquisitions("6.15", { folioBatch31: false })).toBe(2 * Math.floor(1000 / PAGEVEC_SIZE));
+    expect(lruAcquisitions("6.4.3", { folioBatch31: true })).toBe(2 * Math.floor(1000 / PAGEVEC_SIZE_6_9));
   });
 
   it("64 threads on private VMAs meet on the zone and LRU locks, 1 thread never waits", () => {

@@ -45,16 +45,23 @@ describe("determinism", () => {
     const seeds = Array.from({ length: 16 }, (_, i) => i + 1);
     if (!seeds.includes(s.seed ?? 1)) seeds.push(s.seed ?? 1);
     let lost = 0;
+    let premise = 0;
     for (const seed of seeds) {
       const bad = runScenario(s, { seed });
-      // the COW premise breaks on every seed; whether a store is lost depends on the interleaving
-      expect(bad.findings.some((f) => f.kind === "cow_premise")).toBe(true);
-      if (bad.findings.some((f) => f.kind === "lost_update")) lost++;
-      else expect(seed).not.toBe(s.seed ?? 1); // the scenario's own seed shows the lost write
+      // the COW premise breaks on most seeds (15 of 16 with the measured allocator costs); a lost
+      // store needs it (a copy installed while another CPU could still write the old page), and
+      // whether one is lost depends on the interleaving
+      const cow = bad.findings.some((f) => f.kind === "cow_premise");
+      if (cow) premise++;
+      if (bad.findings.some((f) => f.kind === "lost_update")) {
+        lost++;
+        expect(cow).toBe(true);
+      } else expect(seed).not.toBe(s.seed ?? 1); // the scenario's own seed shows the lost write
       const fixed = runScenario({ ...s, kernel: { ...s.kernel, variant: "6.4.3" } }, { seed });
       expect(fixed.findings).toEqual([]);
     }
     expect(lost).toBeGreaterThan(seeds.length / 2);
+    expect(premise).toBeGreaterThan(seeds.length / 2);
   });
   it("the engine demo reports the soft lockup exactly as dmesg prints it", () => {
     const r = JSON.parse(run("softlockup-demo", 1)) as RunResult;
