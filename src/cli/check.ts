@@ -109,6 +109,10 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
     lines.push(
       `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} ${(r.workerPeakRssMiB ?? []).length === 0 ? "in this process" : `on ${plural(r.workerPeakRssMiB!.length, "worker process", "worker processes")}`}`,
     );
+    if (r.storedStates !== undefined)
+      lines.push(
+        `  states     ${fmtInt(r.storedStates)} stored of ${fmtInt(r.keyedNodes ?? 0)} quiescent nodes, ${fmtInt(r.matched ?? 0)} pruned as explored before (stateful: never "verified")`,
+      );
   }
   const workers = r.workerPeakRssMiB ?? [];
   lines.push(
@@ -183,6 +187,10 @@ export function registerCheckCommands(program: Command): void {
       `exhaustive: worker processes (default: one per core, here ${defaultJobs()}); results do not depend on it`,
     )
     .option("--grain <n>", "exhaustive: schedules per unit of work handed to a worker", String(DEFAULT_GRAIN))
+    .option(
+      "--stateful",
+      "exhaustive: prune nodes whose whole state was explored before (quiescent nodes only; one process)",
+    )
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
@@ -240,6 +248,7 @@ export function registerCheckCommands(program: Command): void {
           progress.update(p.schedules, `${(p.elapsedMs / 1000).toFixed(1)} s, depth ${fmtInt(p.bestDepth)}`),
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
+        stateful: o.stateful === true,
         strategy: o.strategy as StrategyName,
         budget,
         timeS: floatOption(o.time, "--time", 0.001, 86_400),
