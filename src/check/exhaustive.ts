@@ -539,7 +539,8 @@ export function exploreSubtree(
       // the subtree below the matched state is not explored again: its transitions race with this
       // path as they did with the first one's, and they are in every open node's subtree now
       if (opts.dpor) addSummaryBacktrackPoints(stack, target.cpus + 1, table!, strat.matched, floor, escaped);
-      for (const n of stack) if (n.entry !== null) for (const id of strat.matched.summary) n.entry.summary.add(id);
+      for (const n of stack)
+        if (n.entry !== null) for (const id of strat.matched.summary) n.entry.summary.add(id);
     }
     const limit = Math.min(opts.grain, task.limit ?? opts.grain);
     if (r.schedules >= limit || performance.now() >= deadlineMs) {

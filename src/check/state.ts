@@ -30,8 +30,6 @@ const SKIP: Record<string, ReadonlySet<string>> = {
     "fastForwards",
     "steps",
     "resumptions",
-    "watchdogs",
-    "hv",
   ]),
   Cpu: new Set(["m", "holdoff", "busyNs", "reschedBusyNs", "nrSwitches", "hardirqCount", "softirqCount"]),
   MmSim: new Set([
@@ -69,8 +67,14 @@ export function unquiescent(m: Machine, initialTasks: number): string | null {
  * The key of the machine's state (a SHA-256 of its serialization), or null when the node is not
  * quiescent (see unquiescent). `roots` are the model's objects (e.g. the mm simulation).
  */
-export function stateKey(m: Machine, roots: readonly unknown[], initialTasks: number): string | null {
-  if (unquiescent(m, initialTasks) !== null) return null;
+export function stateKey(
+  m: Machine,
+  roots: readonly unknown[],
+  initialTasks: number,
+  force = false,
+  raw = false,
+): string | null {
+  if (!force && unquiescent(m, initialTasks) !== null) return null;
   const fp = m.footprint;
   m.footprint = null; // reading tracked fields must not record accesses
   try {
@@ -146,6 +150,7 @@ export function stateKey(m: Machine, roots: readonly unknown[], initialTasks: nu
     };
     walk(m);
     for (const r of roots) walk(r);
+    if (raw) return out.join(" ");
     return createHash("sha256").update(out.join(" ")).digest("base64");
   } finally {
     m.footprint = fp;
