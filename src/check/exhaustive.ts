@@ -317,7 +317,16 @@ class DfsStrategy implements ExploreStrategy {
     private readonly table: StateTable | null = null,
     private readonly roots: readonly unknown[] = [],
     private readonly initialTasks = 0,
-  ) {}
+  ) {
+    if (table !== null)
+      for (let i = 0; i < prefixLen && i < stack.length; i++) {
+        const e = stack[i]!.entry;
+        if (e !== null) this.entries.push(e);
+      }
+  }
+
+  /** Stateful search: the entries of the nodes above the current step (their subtrees hold it). */
+  private readonly entries: StateEntry[] = [];
 
   /** Stateful search: the visited state this run's last node matched (its subtree was not explored). */
   matched: StateEntry | null = null;
@@ -387,6 +396,7 @@ class DfsStrategy implements ExploreStrategy {
         clock: null,
         entry: this.entry,
       };
+      if (this.entry !== null) this.entries.push(this.entry);
       this.entry = null;
       this.stack[d] = node;
     }
@@ -439,15 +449,10 @@ class DfsStrategy implements ExploreStrategy {
     const node = this.stack[this.depth - 1]!;
     const fp = this.recorder.take();
     node.done.set(node.chosen, fp);
-    if (this.table !== null) {
+    if (this.table !== null && this.entries.length > 0) {
       // the transition is in the subtree of every node up to its own
-      let id = -1;
-      for (let i = 0; i < this.depth; i++) {
-        const e = this.stack[i]!.entry;
-        if (e === null) continue;
-        if (id < 0) id = this.table.transition(node.chosen, fp);
-        e.summary.add(id);
-      }
+      const id = this.table.transition(node.chosen, fp);
+      for (const e of this.entries) e.summary.add(id);
     }
   }
 }

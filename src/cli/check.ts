@@ -96,6 +96,10 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
     lines.push(`             ${cx.finding.message}`);
   } else if (r.verdict === "verified") {
     lines.push("  verdict    no violation: the bounded state space was covered completely");
+  } else if (r.complete && r.storedStates !== undefined) {
+    lines.push(
+      "  verdict    no violation found: the stateful search finished (a search, not a proof: see README)",
+    );
   } else {
     lines.push("  verdict    no violation found within the budget");
   }
