@@ -9,7 +9,6 @@
 // SKIP, which record what happened (traces, statistics, the schedule) and are never read back by a
 // step. Functions are not readable either: the ones reachable are the handlers and hooks the build
 // installed, the same in every run.
-import { createHash } from "node:crypto";
 import { type Machine, taskNotStarted } from "../sim/machine.js";
 
 /** Fields that only record (never read by a step), by the class that owns them. */
@@ -45,6 +44,27 @@ const SKIP: Record<string, ReadonlySet<string>> = {
   ]),
 };
 
+/**
+ * A 53-bit string hash (cyrb53, public domain: two 32-bit multiply-xorshift lanes mixed at the end);
+ * a key is two of them with different seeds and the text's length, about 106 bits (not
+ * cryptographic: a collision would prune a state never explored). Runs in the browser too (no
+ * node:crypto: the web page runs the same search).
+ */
+function hash53(str: string, seed: number): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
 /** Why a node has no key (counted by the search), or null. */
 export function unquiescent(m: Machine, initialTasks: number): string | null {
   if (m.queue.size > 0) return "timer";
@@ -64,7 +84,7 @@ export function unquiescent(m: Machine, initialTasks: number): string | null {
 }
 
 /**
- * The key of the machine's state (a SHA-256 of its serialization), or null when the node is not
+ * The key of the machine's state (a hash of its serialization, see hash53), or null when the node is not
  * quiescent (see unquiescent). `roots` are the model's objects (e.g. the mm simulation).
  */
 export function stateKey(
@@ -150,8 +170,9 @@ export function stateKey(
     };
     walk(m);
     for (const r of roots) walk(r);
-    if (raw) return out.join(" ");
-    return createHash("sha256").update(out.join(" ")).digest("base64");
+    const text = out.join(" ");
+    if (raw) return text;
+    return `${hash53(text, 0).toString(36)}.${hash53(text, 0x9e3779b9).toString(36)}.${text.length}`;
   } finally {
     m.footprint = fp;
   }
