@@ -1,6 +1,8 @@
 // Benchmarks of the mm model, one line each (`npm run bench`):
 // - faultstorm16: 16 CPUs, 16 threads first-touching private anonymous regions (6.4.3), simulated
 //   faults per wall-clock second (target: at least one million);
+// - faultstorm1: the same faults on one CPU, where no fault waits for the event queue: the model's own
+//   cost per fault;
 // - faultstorm64-mem: 64 threads, one million faults in all, and the memory the run needed;
 // - fork10k: wall time of 5 forks of a process with 10,000 one-page VMAs (6.4.3; target under 10 s),
 //   with the simulated time of one fork.
@@ -45,6 +47,27 @@ export function faultStorm16(quick = false): string {
   return `faultstorm16 faults=${r.faults} events=${r.events} faults_per_s=${Math.round(r.faults / s)}${perCpu} sim_faults_per_s=${Math.round(r.faults / sim)} p99_ns=${r.faultLatency.p99}`;
 }
 
+/**
+ * The same faults on one CPU (one thread, 1/4 of faultstorm16's faults): nothing else runs, so every
+ * burst ends before the next queued event and passes without a queue round trip. What a fault costs
+ * in the model's own code, beside faultstorm16's cost with 16 CPUs interleaving through the queue:
+ * `faultstorm1 faults=F events=E faults_per_cpu_s=R ns_per_fault=N`.
+ */
+export function faultStorm1(quick = false): string {
+  const per = quick ? 65536 : 262144;
+  storm(1, 16384); // warm the JIT
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  const r = storm(1, per);
+  const s = (performance.now() - t0) / 1000;
+  const cpu = c0 < 0 ? -1 : cpuSeconds() - c0;
+  const perCpu =
+    cpu > 0
+      ? ` faults_per_cpu_s=${Math.round(r.faults / cpu)} ns_per_fault=${Math.round((cpu * 1e9) / r.faults)}`
+      : "";
+  return `faultstorm1 faults=${r.faults} events=${r.events} faults_per_s=${Math.round(r.faults / s)}${perCpu}`;
+}
+
 /** 64 threads, one million faults: `faultstorm64-mem faults=F rss_mib=M heap_model_mib=H`. */
 export function faultStorm64Mem(quick = false): string {
   const per = quick ? 4096 : 15625;
@@ -80,6 +103,7 @@ export function fork10k(quick = false): string {
 
 export const mmBenchmarks: Benchmark[] = [
   { name: "faultstorm16", run: faultStorm16 },
+  { name: "faultstorm1", run: faultStorm1 },
   { name: "faultstorm64-mem", run: faultStorm64Mem },
   { name: "fork10k", run: fork10k },
 ];

@@ -71,6 +71,7 @@ export function runWithTrace(
   traceFile?: string,
   quiet = false,
   level?: TraceLevel,
+  fastPaths?: boolean,
 ): RunResult {
   const writer = traceFile
     ? new ChromeTraceWriter(
@@ -85,6 +86,7 @@ export function runWithTrace(
       seed,
       sets: setLabels(l.sets),
       trace: writer ?? null,
+      ...(fastPaths !== undefined ? { fastPaths } : {}),
       onProgress: (simNs) => progress.update(simNs),
     });
     writer?.finish();
@@ -108,8 +110,9 @@ export async function runTraced(
   traceFile: string,
   quiet = false,
   level?: TraceLevel,
+  fastPaths?: boolean,
 ): Promise<RunResult> {
-  if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet, level);
+  if (!fs.existsSync(RUN_WORKER)) return runWithTrace(l, seed, traceFile, quiet, level, fastPaths);
   const sink = new FileSink(traceFile, "trace");
   const progress = simProgress(l, quiet);
   const data: RunWorkerData = {
@@ -121,6 +124,7 @@ export async function runTraced(
     fd: sink.fd,
     meta: { scenario: l.scenario.name, variant: l.scenario.kernel.variant, seed: String(seed) },
     ...(level !== undefined ? { level } : {}),
+    ...(fastPaths !== undefined ? { fastPaths } : {}),
   };
   try {
     const result = await interruptible(

@@ -111,6 +111,10 @@ export function buildProgram(): Command {
       "what --trace records: sched (scheduler, irqs, locks), model (also kernel-function slices, flows; default), all (also every user load/store)",
     )
     .option("--report <dir>", "write an HTML report with plots into DIR")
+    .option(
+      "--no-fast-paths",
+      "run every step of the mm model in its generator form (the results are byte-identical; slower)",
+    )
     .option("-q, --quiet", "print nothing but errors")
     .addHelpText("after", EXAMPLES_RUN)
     .action(async (arg: string, o) => {
@@ -119,9 +123,10 @@ export function buildProgram(): Command {
       const seed = pickSeed(l.scenario, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
       const level = traceLevelOption(o.traceLevel);
       if (o.report) ensureDir(o.report, "report directory");
+      const fast = o.fastPaths === false ? false : undefined;
       const r = o.trace
-        ? await runTraced(l, seed, o.trace, o.quiet === true, level)
-        : runWithTrace(l, seed, undefined, o.quiet === true);
+        ? await runTraced(l, seed, o.trace, o.quiet === true, level, fast)
+        : runWithTrace(l, seed, undefined, o.quiet === true, undefined, fast);
       if (o.json) writeJsonOption(o.json, resultJson(r));
       if (!o.quiet && o.json !== "-") out(textReport(r));
       if (o.report) {

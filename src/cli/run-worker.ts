@@ -20,6 +20,8 @@ export interface RunWorkerData {
   fd: number;
   meta: Record<string, string>;
   level?: TraceLevel;
+  /** false: the mm model's generator-free fast paths off (`run --no-fast-paths`). */
+  fastPaths?: boolean;
 }
 
 export type RunWorkerMessage =
@@ -51,6 +53,7 @@ try {
     seed: d.seed,
     sets: d.labels,
     trace: writer,
+    ...(d.fastPaths !== undefined ? { fastPaths: d.fastPaths } : {}),
     onProgress: (simNs) => {
       // about 100 messages over a run at most
       if (simNs - last >= (s.stop.time ?? 600e9) / 100) {

@@ -123,7 +123,10 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         const w = lvurWalk(th, mm, vpn, rcu);
         if (w !== null) {
           const inc = w.incarnation;
+          // yieldAt(th, Y_VMA_START_READ) in this generator: the charge, then the yield point if a
+          // warm start switched the machine to the explore driver at that charge
           if (th.cost > 0) yield th.charge();
+          if (!th.timed) yield Y_VMA_START_READ;
           const r = lvurLock(th, mm, vpn, w, inc, rcu);
           v =
             r === RETRY_WALK
@@ -587,18 +590,19 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   }
   // generator-free forms (timed driver): anon_vma set (anonPrepare yields nothing), no mempolicy
   // (vma_alloc_folio yields nothing), pte_offset_map_lock's steps in this generator
-  const fast = fastPath(th);
-  const r = fast && v.anon_vma !== 0 ? 0 : yield* anonPrepare(th, v, vpn, flags);
+  const r = fastPath(th) && v.anon_vma !== 0 ? 0 : yield* anonPrepare(th, v, vpn, flags);
   if (r !== 0) return r;
   // vma_alloc_zeroed_movable_folio: an order-0 page from this CPU's pcp list
   if (pcp_empty(th)) yield* rmqueue_bulk(th);
   pcp_take(th);
+  // asked again after rmqueue_bulk's yields: a warm start may have switched the machine to the
+  // explore driver there, whose steps pause at pte_offset_map_lock's yield point
   const frame = anonZeroed(
     th,
-    fast && v.vm_policy === 0 ? folio_alloc_mpol(th, 0) : yield* vma_alloc_folio(th, v, vpn),
+    fastPath(th) && v.vm_policy === 0 ? folio_alloc_mpol(th, 0) : yield* vma_alloc_folio(th, v, vpn),
   );
   const ptl = ptlOf(mm, vpn);
-  if (fast) {
+  if (fastPath(th)) {
     if (th.cost > 0) yield th.charge();
     if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
   } else yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);

@@ -91,16 +91,8 @@ export function tracing(th: MmThread): boolean {
   return th.sim.m.footprint !== null;
 }
 
-const effects = new Map<string, Effect>();
-/** The interned yield effect of a site. */
-export function yp(site: string): Effect {
-  let e = effects.get(site);
-  if (e === undefined) {
-    e = yieldPoint(site);
-    effects.set(site, e);
-  }
-  return e;
-}
+/** The interned yield effect of a site (the engine's one intern table, yieldPoint). */
+export const yp: (site: string) => Effect = yieldPoint;
 
 /**
  * A yield point: charge the accumulated CPU time (timed driver), then let another CPU act

@@ -80,11 +80,18 @@ export function defaultTlb(arch: string | undefined): string {
 /** Above this many pages a range flush becomes a full flush (tlb_single_page_flush_ceiling). */
 export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 
-/** One level of every CPU's TLB: entry i of CPU c, set s, way w at (c * sets + s) * ways + w. */
+/**
+ * One level of every CPU's TLB: entry i of CPU c, set s, way w at (c * sets + s) * ways + w.
+ * A wide set (8 ways or more: a fully associative L1 has 64) also keeps, per CPU and set, how many
+ * valid entries fall in each of a few hash buckets of their vpn, so that a lookup of a vpn whose
+ * bucket is empty (most misses) is answered without walking the ways. The counts are derived from
+ * the entries and never change which entry a lookup finds or a fill replaces.
+ */
 class Level {
   readonly sets: number;
   readonly ways: number;
   readonly setMask: number;
+  readonly setBits: number;
   readonly perCpu: number;
   /** mm id + 1 of each entry (0 = invalid). */
   readonly mm: Int32Array;
@@ -92,22 +99,43 @@ class Level {
   readonly pte: Int32Array;
   /** The next way to replace, per CPU and set. */
   readonly next: Uint8Array;
+  /** Valid entries per (CPU, set, vpn bucket), or null for narrow sets (a walk of the ways is cheap). */
+  readonly bucketCount: Uint8Array | null;
+  readonly bucketMask: number;
 
   constructor(ncpu: number, l: TlbLevel) {
     this.ways = l.ways;
     this.sets = l.entries / l.ways;
     this.setMask = this.sets - 1;
+    this.setBits = Math.log2(this.sets);
     this.perCpu = l.entries;
     this.mm = new Int32Array(ncpu * l.entries);
     this.vpn = new Int32Array(ncpu * l.entries);
     this.pte = new Int32Array(ncpu * l.entries);
     this.next = new Uint8Array(ncpu * this.sets);
+    if (l.ways >= 8) {
+      let b = 1;
+      while (b < 4 * l.ways) b *= 2;
+      this.bucketMask = b - 1;
+      this.bucketCount = new Uint8Array(ncpu * this.sets * b);
+    } else {
+      this.bucketMask = 0;
+      this.bucketCount = null;
+    }
+  }
+
+  /** The bucket counter of `vpn` in set `set` (= cpu * sets + vpn's set index). */
+  private bucket(set: number, vpn: number): number {
+    return set * (this.bucketMask + 1) + ((vpn >>> this.setBits) & this.bucketMask);
   }
 
   /** Index of (mm tag, vpn) on `cpu`, or -1. */
   find(cpu: number, tag: number, vpn: number): number {
     const ways = this.ways;
-    const base = (cpu * this.sets + (vpn & this.setMask)) * ways;
+    const set = cpu * this.sets + (vpn & this.setMask);
+    const bc = this.bucketCount;
+    if (bc !== null && bc[this.bucket(set, vpn)] === 0) return -1;
+    const base = set * ways;
     for (let i = base; i < base + ways; i++) if (this.vpn[i] === vpn && this.mm[i] === tag) return i;
     return -1;
   }
@@ -120,10 +148,25 @@ class Level {
       const w = this.next[set]!;
       this.next[set] = w + 1 === this.ways ? 0 : w + 1;
       i = set * this.ways + w;
+      const bc = this.bucketCount;
+      if (bc !== null) {
+        if (this.mm[i] !== 0) bc[this.bucket(set, this.vpn[i]!)]--;
+        bc[this.bucket(set, vpn)]++;
+      }
       this.mm[i] = tag;
       this.vpn[i] = vpn;
     }
     this.pte[i] = pte;
+  }
+
+  /** Invalidate entry i (valid) of `cpu`. */
+  invalidate(cpu: number, i: number): void {
+    const bc = this.bucketCount;
+    if (bc !== null) {
+      const vpn = this.vpn[i]!;
+      bc[this.bucket(cpu * this.sets + (vpn & this.setMask), vpn)]--;
+    }
+    this.mm[i] = 0;
   }
 }
 
@@ -228,7 +271,7 @@ export class Tlbs {
     for (const l of this.levels) {
       const i = l.find(cpu, tag, vpn);
       if (i >= 0) {
-        l.mm[i] = 0;
+        l.invalidate(cpu, i);
         dropped = true;
       }
     }
@@ -242,7 +285,7 @@ export class Tlbs {
     for (const l of this.levels) {
       const mm = l.mm;
       const base = cpu * l.perCpu;
-      for (let i = base; i < base + l.perCpu; i++) if (mm[i] === tag) mm[i] = 0;
+      for (let i = base; i < base + l.perCpu; i++) if (mm[i] === tag) l.invalidate(cpu, i);
     }
   }
 }

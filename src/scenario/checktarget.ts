@@ -29,6 +29,11 @@ export interface CheckTargetOptions {
   catalog?: Catalog;
   /** Warm start (overrides the scenario's check.warmStart; null: none). */
   warmStart?: WarmStart | null;
+  /**
+   * mm model: the generator-free forms of uncontended fault steps in a warm start's timed prefix
+   * (MmScenarioConfig.fastPaths; default on). The explore driver never uses them.
+   */
+  fastPaths?: boolean;
 }
 
 /** The warm start a scenario asks for (check.warmStart), if any. */
@@ -62,6 +67,7 @@ export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget 
     preempt: s.machine.preemption,
     costs,
     workloads: s.workloads.filter((w) => w.enabled).map(toMmWorkload),
+    ...(o.fastPaths !== undefined ? { fastPaths: o.fastPaths } : {}),
   };
   const warm = o.warmStart === undefined ? scenarioWarmStart(s) : (o.warmStart ?? undefined);
   return fromConfig(cfg, s.name, o.maxSteps ?? DEFAULT_MAX_STEPS, o.kinds, warm);

@@ -17,7 +17,8 @@ import { type LockClassStat, lockStats } from "./lockstat.js";
 
 export class SpinLock {
   owner: Ctx | null = null;
-  readonly waiters: { k: Ctx; since: number; site: string }[] = [];
+  /** Spinning contexts in MCS queue order (the lock goes to the first at unlock). */
+  readonly waiters: Ctx[] = [];
   readonly line = new CacheLine();
   heldSince = 0;
   /** The lock_stat class of this lock (looked up once; a lock lives on one machine). */
@@ -89,15 +90,12 @@ function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean,
   // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
   (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false);
   if (lock.owner === null && lock.waiters.length === 0) {
-    lock.owner = k;
-    lock.heldSince = m.now;
-    stats.acquired(bounce);
-    m.emit("lock_acquired", k.cpu.id, lock.name, site);
+    spinTake(k, lock, site, bounce, m.now);
     return ret;
   }
   const since = m.now;
   m.emit("contention_begin", k.cpu.id, lock.name, site);
-  lock.waiters.push({ k, since, site });
+  lock.waiters.push(k);
   yield SPIN; // spin_unlock() hands the lock over and kicks us
   stats.contended(site, m.now - since, bounce);
   stats.acquired(true);
@@ -118,6 +116,17 @@ export function spin_lock_nopoint(k: Ctx, lock: SpinLock, site: string): KGen<vo
   return raw_spin_lock(k, lock, site, false, undefined);
 }
 
+/**
+ * The uncontended end of every acquisition (queued_spin_lock's fast path, a successful trylock): the
+ * owner, the hold time's start (`at`), lock_stat's acquisition (a cache-line bounce or not).
+ */
+function spinTake(k: Ctx, lock: SpinLock, site: string, bounce: boolean, at: number): void {
+  lock.owner = k;
+  lock.heldSince = at;
+  (lock.stats ??= lockStats(k.m).get(lock.name)).acquired(bounce);
+  k.m.emit("lock_acquired", k.cpu.id, lock.name, site);
+}
+
 /** spin_trylock() */
 export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolean> {
   const m = k.m;
@@ -135,11 +144,8 @@ export function* spin_trylock(k: Ctx, lock: SpinLock, site: string): KGen<boolea
     yield PREEMPT_ENABLE;
     return false;
   }
-  lock.owner = k;
-  lock.heldSince = m.now;
-  (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
   (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, true);
-  m.emit("lock_acquired", k.cpu.id, lock.name, site);
+  spinTake(k, lock, site, bounce, m.now);
   return true;
 }
 
@@ -148,26 +154,46 @@ const THEN_PREEMPT_ENABLE = 0; // spin_unlock(), spin_unlock_irqrestore() with i
 const THEN_IRQ_PREEMPT_ENABLE = 1; // spin_unlock_irq(), spin_unlock_irqrestore() with irqs on before
 const THEN_BH_ENABLE = 2; // spin_unlock_bh()
 
+/**
+ * The start of every spin_unlock flavour: true when this context's acquisition was skipped (its site
+ * switched off), after forgetting it; otherwise checks that the context holds the lock.
+ */
+function unlockSkipped(k: Ctx, lock: SpinLock): boolean {
+  const skip = lock.skips.length > 0 ? lock.skips.indexOf(k) : -1;
+  if (skip >= 0) {
+    lock.skips.splice(skip, 1);
+    return true;
+  }
+  if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
+  return false;
+}
+
+/**
+ * The release of raw_spin_unlock() (kernel/locking/qspinlock.c queued_spin_unlock, after its yield
+ * point), the one step both unlock forms run: the footprint, lock_stat's hold time (ending at
+ * `now`), lockdep's release, then the hand-over to the first spinner, who sees the lock word change
+ * (one cache-line transfer) once `delay` (the releaser's pending CPU time) has passed.
+ */
+function spinRelease(k: Ctx, lock: SpinLock, now: number, delay: number): void {
+  const m = k.m;
+  m.touch(lock.key);
+  (lock.stats ??= lockStats(m).get(lock.name)).released(now - lock.heldSince);
+  (lock.lockdep ??= lockdep(m)).release(k, lock.name);
+  m.emit("lock_released", k.cpu.id, lock.name, "");
+  const next = lock.waiters.shift();
+  if (next === undefined) lock.owner = null;
+  else {
+    lock.owner = next;
+    if (m.trace !== null) m.flowTo(next, lock.name);
+    m.kickSpinner(next, delay + lock.line.rmw(next));
+  }
+}
+
 /** raw_spin_unlock(): hand the lock to the first spinner or free it; then the flavour's enables. */
 function* raw_spin_unlock(k: Ctx, lock: SpinLock, then: number): KGen<void> {
-  const skip = lock.skips.length > 0 ? lock.skips.indexOf(k) : -1;
-  if (skip >= 0) lock.skips.splice(skip, 1);
-  else {
-    const m = k.m;
-    if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
+  if (!unlockSkipped(k, lock)) {
     yield lock.unlockPoint;
-    m.touch(lock.key);
-    (lock.stats ??= lockStats(m).get(lock.name)).released(m.now - lock.heldSince);
-    (lock.lockdep ??= lockdep(m)).release(k, lock.name);
-    m.emit("lock_released", k.cpu.id, lock.name, "");
-    const next = lock.waiters.shift();
-    if (next === undefined) lock.owner = null;
-    else {
-      lock.owner = next.k;
-      if (m.trace !== null) m.flowTo(next.k, lock.name);
-      // the waiter sees the lock word change: one cache-line transfer to it
-      m.kickSpinner(next.k, lock.line.rmw(next.k));
-    }
+    spinRelease(k, lock, k.m.now, 0);
   }
   if (then === THEN_BH_ENABLE) {
     yield BH_ENABLE;
@@ -239,10 +265,7 @@ export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSi
   const bounce = lock.line.bouncesFor(k);
   acc.cost += lock.line.rmw(k);
   (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));
-  lock.owner = k;
-  lock.heldSince = m.now + acc.cost;
-  (lock.stats ??= lockStats(m).get(lock.name)).acquired(bounce);
-  m.emit("lock_acquired", k.cpu.id, lock.name, site);
+  spinTake(k, lock, site, bounce, m.now + acc.cost);
   return true;
 }
 
@@ -255,22 +278,7 @@ export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSi
  */
 export function spin_unlock_fast(k: Ctx, lock: SpinLock, acc: CostSink): boolean {
   const m = k.m;
-  const skip = lock.skips.length > 0 ? lock.skips.indexOf(k) : -1;
-  if (skip >= 0) lock.skips.splice(skip, 1);
-  else {
-    if (lock.owner !== k) throw new Error(`spin_unlock(${lock.name}) by a context that does not hold it`);
-    m.touch(lock.key);
-    const now = m.now + acc.cost;
-    (lock.stats ??= lockStats(m).get(lock.name)).released(now - lock.heldSince);
-    (lock.lockdep ??= lockdep(m)).release(k, lock.name);
-    m.emit("lock_released", k.cpu.id, lock.name, "");
-    const next = lock.waiters.shift();
-    if (next === undefined) lock.owner = null;
-    else {
-      lock.owner = next.k;
-      m.kickSpinner(next.k, acc.cost + lock.line.rmw(next.k));
-    }
-  }
+  if (!unlockSkipped(k, lock)) spinRelease(k, lock, m.now + acc.cost, acc.cost);
   const c = k.cpu;
   if (c.preemptCount === 1 && c.needResched && m.preemptible()) return true;
   c.preemptCount--;

@@ -124,7 +124,7 @@ function syncState(o: object, ids: Ids): { key: string; state: string } | null {
   if (o instanceof SpinLock)
     return {
       key: o.key,
-      state: `owner ${ids.of(o.owner)} waiters ${o.waiters.map((w) => ids.of(w.k)).join("+")} skips ${o.skips.length}`,
+      state: `owner ${ids.of(o.owner)} waiters ${o.waiters.map((w) => ids.of(w)).join("+")} skips ${o.skips.length}`,
     };
   if (o instanceof RwSemaphore)
     return {

@@ -176,6 +176,20 @@ describe("run", () => {
     expect(j.scenario.seed).toBe(3);
     expect(j.scenario.sets).toEqual(["kernel.variant=6.4.3"]);
   });
+  it("--no-fast-paths gives the byte-identical JSON, with and without a sched-level trace", () => {
+    const dir = scratch("nofast");
+    const out = (name: string, extra: string[]) => {
+      const f = path.join(dir, name);
+      const r = faultline(["run", "pervma-fork-race", "--kernel", "6.4.0", "--json", f, "-q", ...extra]);
+      expect(r.code).toBe(1); // 6.4.0 loses a write
+      return fs.readFileSync(f, "utf8");
+    };
+    const fast = out("fast.json", []);
+    expect(out("slow.json", ["--no-fast-paths"])).toBe(fast);
+    const t = path.join(dir, "t.json");
+    expect(out("slow-traced.json", ["--no-fast-paths", "--trace", t, "--trace-level", "sched"])).toBe(fast);
+    expect(faultline(["run", "--help"]).stdout).toMatch(/--no-fast-paths/);
+  });
   it("--report writes a self-contained HTML report with SVG plots", () => {
     const dir = scratch("report");
     const r = faultline(["run", "softlockup-demo", "--report", path.join(dir, "rep")]);

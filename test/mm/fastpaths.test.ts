@@ -5,8 +5,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { check } from "../../src/check/checker.js";
 import { runMmScenario } from "../../src/mm/scenario.js";
 import { resultJson } from "../../src/report/result.js";
+import { checkTargetFor } from "../../src/scenario/checktarget.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
 import { runScenario } from "../../src/scenario/run.js";
@@ -80,5 +82,37 @@ describe("fast paths on and off give the same results JSON", () => {
       }),
       { numRuns: 20, seed: 5 },
     );
+  });
+  it("a warm start's timed prefix switches to the explore driver in the same state (mid-fault too)", () => {
+    // the prefix runs in the timed driver, where the fast paths are on by default; the switch lands
+    // wherever the warm start's time falls, often inside a fault whose first steps ran generator-free
+    const text = readFileSync(path.join(DIR, "pervma-fork-race.yaml"), "utf8");
+    const result = (variant: string, timeNs: number, seed: number, fastPaths: boolean) => {
+      const s = loadScenario(text, {
+        file: "pervma-fork-race",
+        catalog: catalog(),
+        sets: [{ path: "kernel.variant", value: variant }],
+      });
+      const t = checkTargetFor(s, { seed: 1, warmStart: { timeNs }, fastPaths });
+      const r = check(t, { strategy: "random", budget: 40, timeS: 1e9, seed, shrink: false });
+      const { elapsedMs: _e, schedulesPerS: _r, ...rest } = r;
+      return JSON.stringify(rest);
+    };
+    let violations = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom("6.4.0", "6.4.3"),
+        fc.integer({ min: 1_000, max: 400_000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (variant, timeNs, seed) => {
+          const on = result(variant, timeNs, seed, true);
+          expect(result(variant, timeNs, seed, false)).toBe(on);
+          if (on.includes('"verdict":"violation"')) violations++;
+        },
+      ),
+      { numRuns: 8, seed: 17 },
+    );
+    // the comparison is over searches that do something: some of them reach the race
+    expect(violations).toBeGreaterThan(0);
   });
 });

@@ -208,3 +208,123 @@ describe("TLB geometry", () => {
     }
   });
 });
+
+/** The TLB without its vpn-bucket counts: every lookup walks the ways (the reference for the counts). */
+class PlainTlb {
+  private readonly lv: {
+    sets: number;
+    ways: number;
+    mm: number[];
+    vpn: number[];
+    pte: number[];
+    next: number[];
+  }[];
+  constructor(ncpu: number, name: string) {
+    this.lv = TLB_GEOMETRIES[name]!.levels.map((l) => {
+      const sets = l.entries / l.ways;
+      const n = ncpu * l.entries;
+      return {
+        sets,
+        ways: l.ways,
+        mm: Array(n).fill(0),
+        vpn: Array(n).fill(0),
+        pte: Array(n).fill(0),
+        next: Array(ncpu * sets).fill(0),
+      };
+    });
+  }
+  private find(l: PlainTlb["lv"][number], cpu: number, tag: number, vpn: number): number {
+    const base = (cpu * l.sets + (vpn & (l.sets - 1))) * l.ways;
+    for (let i = base; i < base + l.ways; i++) if (l.vpn[i] === vpn && l.mm[i] === tag) return i;
+    return -1;
+  }
+  private put(l: PlainTlb["lv"][number], cpu: number, tag: number, vpn: number, pte: number): void {
+    let i = this.find(l, cpu, tag, vpn);
+    if (i < 0) {
+      const set = cpu * l.sets + (vpn & (l.sets - 1));
+      const w = l.next[set]!;
+      l.next[set] = (w + 1) % l.ways;
+      i = set * l.ways + w;
+      l.mm[i] = tag;
+      l.vpn[i] = vpn;
+    }
+    l.pte[i] = pte;
+  }
+  lookup(cpu: number, mm: number, vpn: number): number {
+    const [l1, l2] = this.lv;
+    const i = this.find(l1!, cpu, mm + 1, vpn);
+    if (i >= 0) return l1!.pte[i]!;
+    if (l2 === undefined) return 0;
+    const j = this.find(l2, cpu, mm + 1, vpn);
+    if (j < 0) return 0;
+    this.put(l1!, cpu, mm + 1, vpn, l2.pte[j]!);
+    return l2.pte[j]!;
+  }
+  fill(cpu: number, mm: number, vpn: number, pte: number): void {
+    for (const l of this.lv) this.put(l, cpu, mm + 1, vpn, pte);
+  }
+  peek(cpu: number, mm: number, vpn: number): number {
+    for (const l of this.lv) {
+      const i = this.find(l, cpu, mm + 1, vpn);
+      if (i >= 0) return l.pte[i]!;
+    }
+    return 0;
+  }
+  flushOne(cpu: number, mm: number, vpn: number): boolean {
+    let d = false;
+    for (const l of this.lv) {
+      const i = this.find(l, cpu, mm + 1, vpn);
+      if (i >= 0) {
+        l.mm[i] = 0;
+        d = true;
+      }
+    }
+    return d;
+  }
+  flushMm(cpu: number, mm: number): void {
+    for (const l of this.lv)
+      for (let i = cpu * l.sets * l.ways; i < (cpu + 1) * l.sets * l.ways; i++)
+        if (l.mm[i] === mm + 1) l.mm[i] = 0;
+  }
+}
+
+describe("TLB lookups skip a wide set whose vpn bucket is empty", () => {
+  it("every geometry answers every lookup, fill and flush as a plain walk of the ways does (property)", () => {
+    const op = fc.tuple(
+      fc.constantFrom("lookup", "fill", "flushOne", "flushMm"),
+      fc.integer({ min: 0, max: 1 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.oneof(
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 4 }).map((k) => 7 + 256 * k),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(TLB_GEOMETRIES)),
+        fc.array(op, { maxLength: 600 }),
+        (name, ops) => {
+          const t = new Tlbs(2, TLB_GEOMETRIES[name]);
+          const p = new PlainTlb(2, name);
+          let n = 1;
+          for (const [o, cpu, mm, vpn] of ops) {
+            if (o === "lookup") expect(t.lookup(cpu, mm, vpn)).toBe(p.lookup(cpu, mm, vpn));
+            else if (o === "fill") {
+              const pte = mkPte(n++, (n & 1) === 0);
+              t.fill(cpu, mm, vpn, pte);
+              p.fill(cpu, mm, vpn, pte);
+            } else if (o === "flushOne") expect(t.flushOne(cpu, mm, vpn)).toBe(p.flushOne(cpu, mm, vpn));
+            else {
+              t.flushMm(cpu, mm);
+              p.flushMm(cpu, mm);
+            }
+          }
+          for (let cpu = 0; cpu < 2; cpu++)
+            for (let mm = 0; mm < 3; mm++)
+              for (let v = 0; v <= 300; v++) expect(t.peek(cpu, mm, v)).toBe(p.peek(cpu, mm, v));
+        },
+      ),
+      { numRuns: 150, seed: 23 },
+    );
+  });
+});
