@@ -114,7 +114,11 @@ function forkRace(quick: boolean): string {
 }
 
 function exhaustiveLine(head: string, r: CheckResult, cpuS: number): string {
-  return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} states=${r.states} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} workers=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
+  const st =
+    r.storedStates !== undefined
+      ? ` matched=${r.matched} stored_states=${r.storedStates} quiescent_nodes=${r.keyedNodes}`
+      : "";
+  return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} states=${r.states}${st} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} workers=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
 }
 
 function cpuSeconds(): number {
@@ -146,8 +150,17 @@ function exhaustiveSmall(quick: boolean): string {
   const c0 = cpuSeconds();
   const r = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: quick ? 60 : 900 });
   const line = exhaustiveLine(`check-exhaustive faulters=${faulters}`, r, cpuSeconds() - c0);
+  // the stateful search of the same configuration (state matching at quiescent nodes); 300 s for 4 faulters
+  const c1 = cpuSeconds();
+  const rs = check(t, {
+    strategy: "exhaustive",
+    budget: 10_000_000,
+    timeS: quick ? 60 : 300,
+    stateful: true,
+  });
+  const stateful = exhaustiveLine(`check-exhaustive-stateful faulters=${faulters}`, rs, cpuSeconds() - c1);
   // SPIN right after, on the same machine, in a child process (not in this process's peak RSS)
-  return line + spinFields(faulters, r);
+  return `${line + spinFields(faulters, r)}\n${stateful}`;
 }
 
 /** The same search on one worker process per core (`faultline check --jobs`). */

@@ -29,6 +29,12 @@ export interface CheckOptions {
   jobs: number;
   /** PCT: steps a CPU may take in a row before it is demoted (spinning threads). */
   pctSpinBound: number;
+  /**
+   * Exhaustive: state matching at quiescent nodes (src/check/state.ts); one unit of work in the
+   * calling thread. Its complete searches say "no violation found", never "verified" (docs: the
+   * soundness argument rests on assumptions tests check, not on a proof).
+   */
+  stateful: boolean;
   /** Called about every 200 ms of search (and once at the end) with the search's figures so far. */
   onProgress?: (p: CheckProgress) => void;
 }
@@ -64,6 +70,10 @@ export interface CheckResult {
   units: number;
   rounds: number;
   jobs: number;
+  /** Exhaustive, stateful: nodes pruned by a state match, states stored, nodes with a state key. */
+  matched?: number;
+  storedStates?: number;
+  keyedNodes?: number;
   /** checkAsync with worker processes: each worker's peak RSS (MiB) and their CPU time (s). */
   workerPeakRssMiB?: number[];
   workerCpuS?: number;
@@ -86,6 +96,7 @@ export function defaultCheckOptions(over: Partial<CheckOptions> = {}): CheckOpti
     shrink: true,
     grain: DEFAULT_GRAIN,
     jobs: 1,
+    stateful: false,
     ...over,
   };
 }
@@ -97,6 +108,7 @@ export function exhaustiveOpts(o: CheckOptions, t0: number) {
     maxMs: o.timeS * 1000,
     preemptionBound: o.preemptionBound,
     grain: o.grain,
+    stateful: o.stateful,
     ...(onProgress !== undefined
       ? {
           onProgress: (schedules: number, bestDepth = 0) =>
@@ -178,6 +190,9 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
       elapsedMs: performance.now() - t0,
       stepsExecuted,
       units: 0,
+      matched: 0,
+      storedStates: 0,
+      keyedNodes: 0,
       rounds: 0,
     },
     1,
@@ -205,7 +220,7 @@ export function finishCheck(
     cx = makeCounterexample(target, out.choices, out.labels, out.finding!);
   }
   return {
-    verdict: found !== null ? "violation" : complete ? "verified" : "no violation found",
+    verdict: found !== null ? "violation" : complete && !o.stateful ? "verified" : "no violation found",
     strategy: o.strategy,
     schedules,
     elapsedMs: searchMs,
@@ -215,6 +230,7 @@ export function finishCheck(
     pruned: r.pruned,
     states: r.states,
     units: r.units,
+    ...(o.stateful ? { matched: r.matched, storedStates: r.storedStates, keyedNodes: r.keyedNodes } : {}),
     rounds: r.rounds,
     jobs,
     foundAt: found !== null ? schedules - 1 : -1,

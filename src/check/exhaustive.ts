@@ -6,6 +6,7 @@
 // Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
 import type { ExploreStrategy, FootprintSink, Machine } from "../sim/machine.js";
 import { type CheckTarget, endRun, isViolation, type RunOutcome, runOnce } from "./run.js";
+import { stateKey } from "./state.js";
 
 /**
  * The footprint of one step: its shared-object accesses, each key once, encoded as
@@ -91,6 +92,41 @@ interface Node {
   preemptions: number;
   /** DPOR: vector clock of this node's step (valid while `chosen` is unchanged). */
   clock: Int32Array | null;
+  /** Stateful search: the visited state this node registered (its subtree's summary grows here). */
+  entry: StateEntry | null;
+}
+
+/**
+ * A state the stateful search has visited (src/check/state.ts gives its key): the sleep set it was
+ * explored with, whether its subtree is still being explored, and the summary of that subtree: every
+ * transition (CPU and footprint) taken below it, so that a later visit pruned here can still add the
+ * backtrack points those transitions would have added (Yang, Chen, Gopalakrishnan and Kirby,
+ * "Efficient Stateful Dynamic Partial Order Reduction", SPIN 2008).
+ */
+interface StateEntry {
+  sleep: Set<number>;
+  open: boolean;
+  summary: Set<number>;
+}
+
+/** The visited states of one stateful search, and the transitions of their summaries (interned). */
+export class StateTable {
+  readonly states = new Map<string, StateEntry>();
+  private readonly ids = new Map<string, number>();
+  readonly transitions: { cpu: number; fp: Footprint }[] = [];
+  matched = 0;
+  /** Nodes that had a key (quiescent), of all nodes created. */
+  keyed = 0;
+  transition(cpu: number, fp: Footprint): number {
+    const k = `${cpu}:${fp.join(",")}`;
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      id = this.transitions.length;
+      this.ids.set(k, id);
+      this.transitions.push({ cpu, fp });
+    }
+    return id;
+  }
 }
 
 export interface ExhaustiveOptions {
@@ -111,6 +147,12 @@ export interface ExhaustiveOptions {
   grain: number;
   /** Called after each unit of work with the schedules explored so far and the deepest schedule. */
   onProgress?: (schedules: number, maxDepth: number) => void;
+  /**
+   * State matching (src/check/state.ts): a node whose state was explored before with a sleep set
+   * contained in its own is not explored again. One unit of work in this thread (the table of
+   * visited states lives here); needs CheckTarget.stateRoots.
+   */
+  stateful: boolean;
 }
 
 export interface ExhaustiveResult {
@@ -132,6 +174,11 @@ export interface ExhaustiveResult {
   /** Units of work (subtrees) explored, and rounds of them. */
   units: number;
   rounds: number;
+  /** Stateful search: nodes pruned because their state was explored before, and distinct states kept. */
+  matched: number;
+  storedStates: number;
+  /** Stateful search: nodes quiescent enough to have a state key. */
+  keyedNodes: number;
 }
 
 export const DEFAULT_GRAIN = 1000;
@@ -144,13 +191,17 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
     sleepSets: opts.sleepSets ?? true,
     dpor: opts.dpor ?? true,
     grain: Math.max(1, opts.grain ?? DEFAULT_GRAIN),
+    stateful: opts.stateful ?? false,
     ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
   };
   if (Number.isFinite(o.preemptionBound)) {
     // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
     o.sleepSets = false;
     o.dpor = false;
+    o.stateful = false;
   }
+  // the table of visited states is one unit's: the whole search is one unit of work
+  if (o.stateful) o.grain = Number.MAX_SAFE_INTEGER;
   return o;
 }
 
@@ -219,6 +270,10 @@ export interface SubtreeResult {
   timedOut: boolean;
   /** Not explored at all: the wall-time budget had run out before the unit started. */
   skipped?: boolean;
+  /** Stateful search (one unit): nodes pruned by a state match, states stored, nodes with a key. */
+  matched?: number;
+  storedStates?: number;
+  keyedNodes?: number;
 }
 
 /** The result of a unit that was not started because the wall-time budget had run out. */
@@ -258,7 +313,23 @@ class DfsStrategy implements ExploreStrategy {
     private readonly forcedSleep: Map<number, Footprint> | null = null,
     /** The model records no footprints (CheckTarget.footprints "none"): every step writes "model". */
     private readonly allDependent = false,
-  ) {}
+    /** Stateful search: the visited states, the model's roots and the tasks the machine started with. */
+    private readonly table: StateTable | null = null,
+    private readonly roots: readonly unknown[] = [],
+    private readonly initialTasks = 0,
+  ) {
+    if (table !== null)
+      for (let i = 0; i < prefixLen && i < stack.length; i++) {
+        const e = stack[i]!.entry;
+        if (e !== null) this.entries.push(e);
+      }
+  }
+
+  /** Stateful search: the entries of the nodes above the current step (their subtrees hold it). */
+  private readonly entries: StateEntry[] = [];
+
+  /** Stateful search: the visited state this run's last node matched (its subtree was not explored). */
+  matched: StateEntry | null = null;
 
   choose(enabled: readonly number[], m: Machine): number {
     // the footprint of the previous step is complete now
@@ -306,6 +377,11 @@ class DfsStrategy implements ExploreStrategy {
           m.stop("pruned");
           return enabled[0]!;
         }
+        if (this.table !== null) {
+          const entry = this.visit(m, sleep);
+          if (entry === "matched") return enabled[0]!;
+          this.entry = entry;
+        }
       }
       // the unit's own alternative (its last fixed step) is a new node too; earlier fixed steps are replays
       if (d >= this.forced.length - 1) this.onNode();
@@ -318,7 +394,10 @@ class DfsStrategy implements ExploreStrategy {
         chosen,
         preemptions: preOf(chosen),
         clock: null,
+        entry: this.entry,
       };
+      if (this.entry !== null) this.entries.push(this.entry);
+      this.entry = null;
       this.stack[d] = node;
     }
     this.depth++;
@@ -329,12 +408,52 @@ class DfsStrategy implements ExploreStrategy {
     return node.chosen;
   }
 
+  private entry: StateEntry | null = null;
+
+  /**
+   * Stateful search, at a new node: its state's key; "matched" (the run stops here) when the state
+   * was explored before, its subtree finished, with a sleep set contained in this node's; otherwise
+   * the entry this node registers (null: no key, or a visit that cannot be pruned nor registered).
+   */
+  private visit(m: Machine, sleep: Map<number, Footprint>): StateEntry | null | "matched" {
+    const table = this.table!;
+    const key = stateKey(m, this.roots, this.initialTasks);
+    if (key === null) return null;
+    table.keyed++;
+    const old = table.states.get(key);
+    if (old !== undefined) {
+      if (old.open) return null; // on the current path (a cycle) or not finished: no summary yet
+      let covered = true;
+      for (const c of old.sleep)
+        if (!sleep.has(c)) {
+          covered = false;
+          break;
+        }
+      if (covered) {
+        table.matched++;
+        this.matched = old;
+        m.stop("pruned");
+        return "matched";
+      }
+    }
+    // first visit, or explored before with transitions asleep that are awake now: explore it (again)
+    const e: StateEntry = { sleep: new Set(sleep.keys()), open: true, summary: new Set() };
+    table.states.set(key, e);
+    return e;
+  }
+
   closeStep(m: Machine): void {
     m.footprint = null;
     if (!this.recording) return;
     this.recording = false;
     const node = this.stack[this.depth - 1]!;
-    node.done.set(node.chosen, this.recorder.take());
+    const fp = this.recorder.take();
+    node.done.set(node.chosen, fp);
+    if (this.table !== null && this.entries.length > 0) {
+      // the transition is in the subtree of every node up to its own
+      const id = this.table.transition(node.chosen, fp);
+      for (const e of this.entries) e.summary.add(id);
+    }
   }
 }
 
@@ -375,7 +494,11 @@ export function exploreSubtree(
   };
   r.steps += probeSteps;
   let prefixLen = 0;
+  if (opts.stateful && target.stateRoots === undefined)
+    throw new Error(`exhaustive: target ${target.name} cannot be searched statefully (no state roots)`);
+  const table = opts.stateful ? new StateTable() : null;
   for (;;) {
+    const m = target.build();
     const strat = new DfsStrategy(
       stack,
       prefixLen,
@@ -385,8 +508,10 @@ export function exploreSubtree(
       task.prefix,
       forcedSleep,
       target.footprints === "none",
+      table,
+      table !== null ? target.stateRoots!(m) : [],
+      m.tasks.length,
     );
-    const m = target.build();
     m.stopOnFinding = true;
     m.stopFilter = (f) => isViolation(target, f);
     m.explore(strat, target.maxSteps);
@@ -415,6 +540,13 @@ export function exploreSubtree(
     stack.length = strat.depth;
     // the time step (Machine.timeChoice = cpus) is one more thread of the vector clocks
     if (opts.dpor) addBacktrackPoints(stack, target.cpus + 1, Math.max(0, prefixLen - 1), floor, escaped);
+    if (strat.matched !== null) {
+      // the subtree below the matched state is not explored again: its transitions race with this
+      // path as they did with the first one's, and they are in every open node's subtree now
+      if (opts.dpor) addSummaryBacktrackPoints(stack, target.cpus + 1, table!, strat.matched, floor, escaped);
+      for (const n of stack)
+        if (n.entry !== null) for (const id of strat.matched.summary) n.entry.summary.add(id);
+    }
     const limit = Math.min(opts.grain, task.limit ?? opts.grain);
     if (r.schedules >= limit || performance.now() >= deadlineMs) {
       r.timedOut = r.schedules < limit;
@@ -448,9 +580,17 @@ export function exploreSubtree(
         found = true;
         break;
       }
-      stack.pop();
+      const done = stack.pop()!;
+      if (done.entry !== null) done.entry.open = false;
     }
-    if (!found) return r;
+    if (!found) {
+      if (table !== null) {
+        r.matched = table.matched;
+        r.storedStates = table.states.size;
+        r.keyedNodes = table.keyed;
+      }
+      return r;
+    }
   }
 }
 
@@ -544,6 +684,9 @@ export class ExhaustiveSearch {
   maxDepth = 0;
   units = 0;
   rounds = 0;
+  matched = 0;
+  storedStates = 0;
+  keyedNodes = 0;
   violation: SubtreeResult | null = null;
   timedOut = false;
   /** Work was left when a budget ran out. */
@@ -620,6 +763,9 @@ export class ExhaustiveSearch {
       this.pruned += r.pruned;
       this.states += r.states;
       this.steps += r.steps;
+      this.matched += r.matched ?? 0;
+      this.storedStates += r.storedStates ?? 0;
+      this.keyedNodes += r.keyedNodes ?? 0;
       this.maxDepth = Math.max(this.maxDepth, r.maxDepth);
       if (r.timedOut) this.timedOut = true;
       if (r.violation !== null) {
@@ -723,6 +869,9 @@ export function searchResult(
     stepsExecuted: search.steps,
     units: search.units,
     rounds: search.rounds,
+    matched: search.matched,
+    storedStates: search.storedStates,
+    keyedNodes: search.keyedNodes,
   };
 }
 
@@ -852,5 +1001,44 @@ function addBacktrackPoints(
     n.clock = c;
     cpuClock[p] = c;
     if (fi !== undefined) for (let x = 0; x < fi.length; x++) accesses.record(fi[x]!, i);
+  }
+}
+
+/**
+ * Stateful search: the races the transitions of a matched state's subtree (its summary) would have
+ * had with the path on the stack, had the subtree been explored below it again. Each transition of
+ * CPU p is treated as if it ran right after the stack: its race is the last step of another CPU
+ * that conflicts with it and is not ordered before p's last step on the stack (vector clocks of
+ * addBacktrackPoints, which must have run on this stack). Steps of the subtree that would order
+ * the two are ignored, so this adds at least the backtrack points an exploration would (Yang et al.,
+ * SPIN 2008, with a conservative summary).
+ */
+function addSummaryBacktrackPoints(
+  stack: Node[],
+  nCpus: number,
+  table: StateTable,
+  entry: StateEntry,
+  floor: number,
+  escaped: [number, number][],
+): void {
+  const none = new Int32Array(nCpus).fill(-1);
+  const last: Int32Array[] = new Array(nCpus).fill(none);
+  for (let i = 0; i < stack.length; i++) last[stack[i]!.chosen] = stack[i]!.clock ?? none;
+  for (const id of entry.summary) {
+    const { cpu: p, fp } = table.transitions[id]!;
+    const pre = last[p]!;
+    for (let j = stack.length - 1; j >= 0; j--) {
+      const n = stack[j]!;
+      const q = n.chosen;
+      if (q === p || pre[q]! >= j) continue;
+      const fj = n.done.get(q);
+      if (fj === undefined || independent(fj, fp)) continue;
+      const add = n.enabled.includes(p) ? [p] : n.enabled;
+      for (const a of add) {
+        if (j < floor) escaped.push([j, a]);
+        else n.backtrack.add(a);
+      }
+      break;
+    }
   }
 }

@@ -16,6 +16,7 @@ export function mmCheckTarget(
   // runs the checker is done with give their address-space arrays to the next build
   const pool = new ArrayPool();
   const sims = new WeakMap<Machine, MmSim>();
+  const scenarios = new WeakMap<Machine, unknown>();
   const warm = opts.warmStart;
   return {
     name: opts.name ?? `mm:${cfg.variant}`,
@@ -23,6 +24,7 @@ export function mmCheckTarget(
       if (warm === undefined) {
         const b = buildMmScenario(explore, undefined, pool);
         sims.set(b.m, b.s.sim);
+        scenarios.set(b.m, b.s);
         return b.m;
       }
       // warm start: the timed driver (watchdogs off: they would fire as timers) up to the event
@@ -43,8 +45,10 @@ export function mmCheckTarget(
         sim.onNote = f;
       });
       sims.set(m, sim);
+      scenarios.set(m, b.s);
       return m;
     },
+    stateRoots: (m) => [scenarios.get(m)],
     inspect: (m, vpn) => {
       const s = sims.get(m);
       return s ? mmStepState(s, vpn) : { pte: "", tlb: [], vma: "" };

@@ -116,7 +116,8 @@ export async function checkAsync(
   opts: Partial<CheckOptions> = {},
 ): Promise<CheckResult> {
   const o = defaultCheckOptions(opts);
-  if (o.strategy !== "exhaustive") return check(target, o);
+  // the stateful search keeps its table of visited states in this thread
+  if (o.strategy !== "exhaustive" || o.stateful) return check(target, o);
   const t0 = performance.now();
   const jobs = target.spec !== undefined ? o.jobs : 1;
   const r = await exhaustiveParallel(target, { ...exhaustiveOpts(o, t0), jobs });

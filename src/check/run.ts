@@ -19,6 +19,11 @@ export interface CheckTarget {
    * for the counterexample step view.
    */
   inspect?(m: Machine, vpn: number): StepState;
+  /**
+   * Optional: the model's objects whose state, with the machine's, is the whole state of a run (the
+   * stateful exhaustive search reads it, src/check/state.ts).
+   */
+  stateRoots?(m: Machine): unknown[];
   /** Step budget of one run. */
   readonly maxSteps: number;
   /** Number of CPUs (for PCT). */

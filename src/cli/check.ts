@@ -96,6 +96,10 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
     lines.push(`             ${cx.finding.message}`);
   } else if (r.verdict === "verified") {
     lines.push("  verdict    no violation: the bounded state space was covered completely");
+  } else if (r.complete && r.storedStates !== undefined) {
+    lines.push(
+      "  verdict    no violation found: the stateful search finished (a search, not a proof: see README)",
+    );
   } else {
     lines.push("  verdict    no violation found within the budget");
   }
@@ -109,6 +113,10 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
     lines.push(
       `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} ${(r.workerPeakRssMiB ?? []).length === 0 ? "in this process" : `on ${plural(r.workerPeakRssMiB!.length, "worker process", "worker processes")}`}`,
     );
+    if (r.storedStates !== undefined)
+      lines.push(
+        `  states     ${fmtInt(r.storedStates)} stored of ${fmtInt(r.keyedNodes ?? 0)} quiescent nodes, ${fmtInt(r.matched ?? 0)} pruned as explored before (stateful: never "verified")`,
+      );
   }
   const workers = r.workerPeakRssMiB ?? [];
   lines.push(
@@ -183,6 +191,10 @@ export function registerCheckCommands(program: Command): void {
       `exhaustive: worker processes (default: one per core, here ${defaultJobs()}); results do not depend on it`,
     )
     .option("--grain <n>", "exhaustive: schedules per unit of work handed to a worker", String(DEFAULT_GRAIN))
+    .option(
+      "--stateful",
+      "exhaustive: prune nodes whose whole state was explored before (quiescent nodes only; one process)",
+    )
     .option("--kind <finding>", "only these finding kinds count as violations (repeatable)", collect, [])
     .option("--no-shrink", "keep the counterexample as found")
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
@@ -240,6 +252,7 @@ export function registerCheckCommands(program: Command): void {
           progress.update(p.schedules, `${(p.elapsedMs / 1000).toFixed(1)} s, depth ${fmtInt(p.bestDepth)}`),
         jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
         grain: intOption(o.grain, "--grain", 1, 100_000_000),
+        stateful: o.stateful === true,
         strategy: o.strategy as StrategyName,
         budget,
         timeS: floatOption(o.time, "--time", 0.001, 86_400),

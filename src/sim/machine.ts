@@ -369,6 +369,11 @@ class TaskStart {
   }
 }
 
+/** The task has never run: its frame still holds the start of its body (state matching, src/check/state.ts). */
+export function taskNotStarted(t: Task): boolean {
+  return t.frame.gen instanceof TaskStart;
+}
+
 // The fair run queue: a binary min-heap ordered by (vruntime, pid), as the kernel's rbtree orders
 // by vruntime (O(log n) per pick instead of a scan of every runnable task). A queued task's vruntime
 // never changes while it is queued (only the running task's does), so the heap stays valid.
@@ -1226,6 +1231,7 @@ export class Machine {
           c.status = CPU_READY;
           return;
         }
+        if (f.task.quiescent !== null && f.kind === CTX_TASK) f.task.quiescent = null;
         const r = f.gen.next(f.resume);
         f.resume = undefined;
         this.resumptions++;

@@ -201,6 +201,12 @@ export class Task {
   sleepSeq = 0;
   /** RCU read-side nesting of this task (rcu_preempt_depth / preempt-disabled sections). */
   rcuReadDepth = 0;
+  /**
+   * Explore driver, state matching (src/check/state.ts): set by the task's code right before a yield
+   * at which its future depends on nothing but the shared state and this string (the loop state of a
+   * workload between two operations); the machine clears it when it resumes the task.
+   */
+  quiescent: string | null = null;
 
   constructor(
     m: Machine,

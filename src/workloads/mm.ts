@@ -256,12 +256,21 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           if (doRead) {
             let r = ua(th, vpn, word, false, think);
             while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, false));
-            if (r === UA_SLOW) yield* uaSlow(th);
+            if (r === UA_SLOW) {
+              // explore driver: suspended at user_access's first yield, the loop's future is this
+              if (!th.timed && order === null)
+                th.k.task.quiescent = `fault-loop:${index}.${t}:${pass}:${i}:${start}:${sinceUnmap}:${f0}:r`;
+              yield* uaSlow(th);
+            }
           }
           if (doWrite) {
             let r = ua(th, vpn, word, true, think);
             while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, true));
-            if (r === UA_SLOW) yield* uaSlow(th);
+            if (r === UA_SLOW) {
+              if (!th.timed && order === null)
+                th.k.task.quiescent = `fault-loop:${index}.${t}:${pass}:${i}:${start}:${sinceUnmap}:${f0}:w`;
+              yield* uaSlow(th);
+            }
           }
           if (w.unmapEvery !== undefined && ++sinceUnmap >= w.unmapEvery && !shared) {
             sinceUnmap = 0;

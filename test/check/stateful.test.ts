@@ -1,0 +1,252 @@
+// The stateful exhaustive search (src/check/state.ts, ExhaustiveOptions.stateful): a node whose
+// state was explored before is pruned, and nothing reachable is lost. Budgets are schedules, never
+// wall time.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { check } from "../../src/check/checker.js";
+import { replay } from "../../src/check/counterexample.js";
+import { exhaustive } from "../../src/check/exhaustive.js";
+import { mmCheckTarget } from "../../src/check/mm.js";
+import type { CheckTarget } from "../../src/check/run.js";
+import { stateKey, unquiescent } from "../../src/check/state.js";
+import { buildMmScenario, type MmBuild, type MmScenarioConfig } from "../../src/mm/scenario.js";
+import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.js";
+import type { FaultLoop } from "../../src/workloads/mm.js";
+
+/** The final state of a run, without frame numbers or store values, and the kinds of its findings. */
+function digest(b: MmBuild): string {
+  const sim = b.s.sim;
+  const parts: string[] = [];
+  for (const mm of sim.mms) {
+    const w = sim.words;
+    for (let vpn = 0; vpn < mm.vaPages; vpn++) {
+      const p = mm.pte[vpn]!;
+      if (p === 0) continue;
+      let ok = "";
+      if (p & PTE_PRESENT && mm.expected !== null) {
+        const f = pteFrame(p);
+        for (let i = 0; i < w; i++)
+          ok += sim.frames.content[f * w + i] === mm.expected[vpn * w + i] ? "=" : "x";
+      }
+      parts.push(`${mm.id}:${vpn}:${p & (PTE_PRESENT | PTE_WRITE | PTE_SWAP)}${ok}`);
+    }
+  }
+  const kinds = [...new Set(b.m.findings.map((f) => f.kind))].sort();
+  return `${parts.join(" ")} | ${kinds.join(",")}`;
+}
+
+/** A target whose finished runs add their final-state digest to `states` (nothing counts as a violation). */
+function digestTarget(cfg: MmScenarioConfig): { target: CheckTarget; states: Set<string> } {
+  const states = new Set<string>();
+  const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
+  const roots = new WeakMap<object, unknown>();
+  const target: CheckTarget = {
+    name: "digest",
+    cpus: cfg.cpus,
+    maxSteps: 20_000,
+    kinds: ["none"],
+    build: () => {
+      const b = buildMmScenario(explore);
+      b.m.hooks.end.push(() => states.add(digest(b)));
+      roots.set(b.m, b.s);
+      return b.m;
+    },
+    stateRoots: (m) => [roots.get(m)],
+  };
+  return { target, states };
+}
+
+function faultLoops(own: number, shared: number, per: number): FaultLoop[] {
+  const w: FaultLoop[] = [];
+  if (own > 0)
+    w.push({ type: "fault-loop", threads: own, regionSize: 2 << 20, faultsPerThread: per, access: "write" });
+  if (shared > 0)
+    w.push({
+      type: "fault-loop",
+      threads: shared,
+      regionSize: 2 << 20,
+      faultsPerThread: per,
+      access: "write",
+      sharedVma: true,
+    });
+  return w;
+}
+
+/** One thread writing two pages while the process forks; without the fork's VMA write locks. */
+const faultsAndFork: MmScenarioConfig = {
+  variant: "6.4.3",
+  cpus: 2,
+  seed: 1,
+  disableLockSites: ["dup_mmap:vma_start_write"],
+  workloads: [
+    { type: "fault-loop", threads: 1, regionSize: 8192, faultsPerThread: 2, access: "write" },
+    { type: "fork", count: 1 },
+  ],
+};
+
+const BIG = { maxSchedules: 1e6, maxMs: 1e12 };
+
+describe("stateful exhaustive search", () => {
+  it("prunes revisited states of four faulters (two on one VMA) and reaches the same final states", () => {
+    const cfg: MmScenarioConfig = { variant: "6.4.3", cpus: 4, seed: 1, workloads: faultLoops(2, 2, 2) };
+    const a = digestTarget(cfg);
+    const ra = exhaustive(a.target, BIG);
+    const b = digestTarget(cfg);
+    const rb = exhaustive(b.target, { ...BIG, stateful: true });
+    expect(ra.complete && rb.complete).toBe(true);
+    expect(rb.matched).toBeGreaterThan(0);
+    expect(rb.states).toBeLessThan(ra.states);
+    expect(rb.storedStates).toBeGreaterThan(10);
+    expect([...b.states].sort()).toEqual([...a.states].sort());
+    expect(a.states.size).toBe(1);
+  });
+
+  it("with DPOR and sleep sets: the same final states as plain enumeration", () => {
+    const plain = digestTarget(faultsAndFork);
+    exhaustive(plain.target, { ...BIG, dpor: false, sleepSets: false });
+    const st = digestTarget(faultsAndFork);
+    const r = exhaustive(st.target, { ...BIG, stateful: true });
+    expect(r.complete).toBe(true);
+    expect([...st.states].sort()).toEqual([...plain.states].sort());
+  });
+
+  it("property: on small fault-loop configurations it reaches the final states and findings of the stateless search", () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.constantFrom("6.4.3", "6.4.0"),
+        fc.boolean(),
+        (own, shared, per, variant, dpor) => {
+          if (own + shared < 2) return;
+          const cfg: MmScenarioConfig = {
+            variant,
+            cpus: own + shared,
+            seed: 1,
+            workloads: faultLoops(own, shared, per),
+          };
+          const a = digestTarget(cfg);
+          const ra = exhaustive(a.target, { ...BIG, maxSchedules: 3000, dpor, sleepSets: dpor });
+          const b = digestTarget(cfg);
+          const rb = exhaustive(b.target, {
+            ...BIG,
+            maxSchedules: 3000,
+            dpor,
+            sleepSets: dpor,
+            stateful: true,
+          });
+          if (!ra.complete) return;
+          expect(rb.complete).toBe(true);
+          expect(rb.schedules).toBeLessThanOrEqual(ra.schedules);
+          expect([...b.states].sort()).toEqual([...a.states].sort());
+          matched += rb.matched;
+        },
+      ),
+      { numRuns: 10, seed: 13 },
+    );
+    // some of these configurations revisit states: the matching itself was exercised
+    expect(matched).toBeGreaterThan(0);
+  });
+
+  it("finds the lost write of 6.4.3 without dup_mmap:vma_start_write, and its counterexample replays and shrinks", () => {
+    const bad: MmScenarioConfig = {
+      variant: "6.4.3",
+      cpus: 3,
+      seed: 1,
+      disableLockSites: ["dup_mmap:vma_start_write"],
+      workloads: [{ type: "fork-race-mini" }],
+    };
+    const t = mmCheckTarget(bad, { maxSteps: 20_000, kinds: ["lost_update"] });
+    const r = check(t, { strategy: "exhaustive", budget: 100_000, timeS: 1e9, stateful: true });
+    expect(r.verdict).toBe("violation");
+    expect(r.counterexample!.finding.kind).toBe("lost_update");
+    const plain = check(t, { strategy: "exhaustive", budget: 100_000, timeS: 1e9 });
+    expect(plain.counterexample!.finding.kind).toBe("lost_update");
+    expect(r.counterexample!.steps).toBeLessThanOrEqual(r.original!.steps);
+    const rep = replay(t, r.counterexample!);
+    expect(rep.reproduced).toBe(true);
+    expect(rep.mismatches).toBe(0);
+  });
+
+  it("a complete stateful search says 'no violation found', never 'verified'", () => {
+    const cfg: MmScenarioConfig = { variant: "6.4.3", cpus: 2, seed: 1, workloads: faultLoops(2, 0, 1) };
+    const t = mmCheckTarget(cfg, { maxSteps: 20_000 });
+    const plain = check(t, { strategy: "exhaustive", budget: 10_000, timeS: 1e9 });
+    const st = check(t, { strategy: "exhaustive", budget: 10_000, timeS: 1e9, stateful: true });
+    expect(plain.verdict).toBe("verified");
+    expect(st.complete).toBe(true);
+    expect(st.verdict).toBe("no violation found");
+    expect(st.storedStates).toBeGreaterThan(0);
+  });
+
+  it("keys exist only at quiescent nodes; a declaration lasts until the task runs again", () => {
+    const cfg: MmScenarioConfig = {
+      variant: "6.4.3",
+      cpus: 3,
+      seed: 1,
+      workloads: [...faultLoops(2, 0, 2), { type: "fork", count: 1 }],
+    };
+    const b = buildMmScenario({ ...cfg, mode: "explore", latency: false });
+    const m = b.m;
+    const init = m.tasks.length;
+    let keyed = 0;
+    let declared = 0;
+    let i = 0;
+    m.explore(
+      {
+        choose: (en, mm) => {
+          for (const t of mm.tasks)
+            if (t.quiescent !== null) {
+              declared++;
+              // suspended at user_access's first yield, where the fault loop declared its state
+              expect(t.frame.site).toBe("user_access");
+              expect(t.frame.gen).not.toBeNull();
+            }
+          const k = stateKey(mm, [b.s], init);
+          expect(k === null).toBe(unquiescent(mm, init) !== null);
+          if (k !== null) keyed++;
+          // the last enabled CPU first: the forker (CPU 2) runs its fork to the end early
+          return en[i++ % 3 === 0 ? 0 : en.length - 1]!;
+        },
+      },
+      20_000,
+    );
+    expect(declared).toBeGreaterThan(0);
+    expect(keyed).toBeGreaterThan(0);
+    expect(
+      m.tasks.every((t) => t.frame.gen === null || t.quiescent === null || t.frame.site === "user_access"),
+    ).toBe(true);
+  });
+
+  it("equal states give equal keys, different states different keys", () => {
+    const cfg: MmScenarioConfig = { variant: "6.4.3", cpus: 2, seed: 1, workloads: faultLoops(2, 0, 1) };
+    /** The keys of a run that runs CPU `first` whenever it can (null: no key there). */
+    const keys = (first: number): (string | null)[] => {
+      const b = buildMmScenario({ ...cfg, mode: "explore", latency: false });
+      const out: (string | null)[] = [];
+      const init = b.m.tasks.length;
+      b.m.explore(
+        {
+          choose: (en, mm) => {
+            out.push(stateKey(mm, [b.s], init));
+            return en.includes(first) ? first : en[0]!;
+          },
+        },
+        20_000,
+      );
+      return out;
+    };
+    const a = keys(0);
+    expect(keys(0)).toEqual(a);
+    const c = keys(1);
+    // both start in the same state; halfway one faulter has finished and the other has not started
+    expect(c[0]).toBe(a[0]);
+    const mid = (k: (string | null)[]) => k.filter((x, i) => i > 0 && x !== null);
+    expect(mid(a).length).toBeGreaterThan(0);
+    expect(mid(c).length).toBeGreaterThan(0);
+    for (const x of mid(a)) expect(mid(c)).not.toContain(x);
+    expect(mid(a)).not.toContain(a[0]);
+  });
+});
