@@ -61,6 +61,8 @@ export interface CheckResult {
   schedulesPerS: number;
   /** Exhaustive only: the bounded space was covered completely. */
   complete: boolean;
+  /** Exhaustive only: runs cut by the step budget with CPUs still able to move (never complete then). */
+  cutRuns?: number;
   stepsExecuted: number;
   /** Exhaustive only: transitions pruned by sleep sets. */
   pruned: number;
@@ -230,6 +232,7 @@ export function finishCheck(
     pruned: r.pruned,
     states: r.states,
     units: r.units,
+    ...((r.cutRuns ?? 0) > 0 ? { cutRuns: r.cutRuns } : {}),
     ...(o.stateful ? { matched: r.matched, storedStates: r.storedStates, keyedNodes: r.keyedNodes } : {}),
     rounds: r.rounds,
     jobs,

@@ -167,6 +167,8 @@ export interface ExhaustiveResult {
    */
   states: number;
   maxDepth: number;
+  /** Runs cut by the step budget with CPUs still able to move (then the search is not complete). */
+  cutRuns?: number;
   counterexample: RunOutcome | null;
   elapsedMs: number;
   /** Steps executed in all runs (re-execution included). */
@@ -268,6 +270,12 @@ export interface SubtreeResult {
   outcome?: RunOutcome;
   /** Stopped by the wall-time budget. */
   timedOut: boolean;
+  /**
+   * Runs cut by the step budget (target.maxSteps) with CPUs still able to move. DPOR and sleep sets
+   * only reason about steps a run took: a CPU that never ran before the cut (a writer spinning first
+   * keeps the others off the CPU) adds no backtrack point, so such a search cannot be complete.
+   */
+  cutRuns?: number;
   /** Not explored at all: the wall-time budget had run out before the unit started. */
   skipped?: boolean;
   /** Stateful search (one unit): nodes pruned by a state match, states stored, nodes with a key. */
@@ -515,6 +523,8 @@ export function exploreSubtree(
     m.stopOnFinding = true;
     m.stopFilter = (f) => isViolation(target, f);
     m.explore(strat, target.maxSteps);
+    if (!m.stopped && m.steps >= target.maxSteps && m.enabledCpus().length > 0)
+      r.cutRuns = (r.cutRuns ?? 0) + 1;
     strat.closeStep(m);
     endRun(target, m);
     r.schedules++;
@@ -689,6 +699,8 @@ export class ExhaustiveSearch {
   keyedNodes = 0;
   violation: SubtreeResult | null = null;
   timedOut = false;
+  /** Runs cut by the step budget (SubtreeResult.cutRuns): the search is then not complete. */
+  cutRuns = 0;
   /** Work was left when a budget ran out. */
   private unfinished = false;
 
@@ -768,6 +780,11 @@ export class ExhaustiveSearch {
       this.keyedNodes += r.keyedNodes ?? 0;
       this.maxDepth = Math.max(this.maxDepth, r.maxDepth);
       if (r.timedOut) this.timedOut = true;
+      if ((r.cutRuns ?? 0) > 0) {
+        // what lies past the step budget, and every CPU the cut kept off, is unexplored
+        this.cutRuns += r.cutRuns!;
+        this.unfinished = true;
+      }
       if (r.violation !== null) {
         // the first violation in unit order ends the search; later units do not count
         this.violation = r;
@@ -869,6 +886,7 @@ export function searchResult(
     stepsExecuted: search.steps,
     units: search.units,
     rounds: search.rounds,
+    cutRuns: search.cutRuns,
     matched: search.matched,
     storedStates: search.storedStates,
     keyedNodes: search.keyedNodes,

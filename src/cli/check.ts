@@ -108,7 +108,7 @@ export function checkReport(what: string, r: CheckResult, outFile: string | unde
   );
   if (r.strategy === "exhaustive") {
     lines.push(
-      `  coverage   ${r.complete ? "complete" : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
+      `  coverage   ${r.complete ? "complete" : (r.cutRuns ?? 0) > 0 ? `incomplete (${plural(r.cutRuns!, "run")} cut by the step budget with CPUs still able to move: raise --max-steps)` : "incomplete (budget ran out)"}; ${fmtInt(r.pruned)} redundant schedules cut by sleep sets`,
     );
     lines.push(
       `  search     ${plural(r.units, "unit")} of work in ${plural(r.rounds, "round")} ${(r.workerPeakRssMiB ?? []).length === 0 ? "in this process" : `on ${plural(r.workerPeakRssMiB!.length, "worker process", "worker processes")}`}`,
