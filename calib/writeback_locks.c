@@ -14,7 +14,7 @@
 //  waitq_walk_warm     per entry of a walk over a list of 64-byte wait entries on separate lines
 //                      with a key compare (wake_page_function's folio/bit test), list in cache
 //  waitq_walk_cold     the same after evicting the caches (32 MiB touched): one miss per entry
-#define _GNU_SOURCE
+#include "calib.h"
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,49 +27,19 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-/* CPU time of this thread: excludes the time other jobs of a loaded machine take from it. */
-static double cpu_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, n, sizeof *v, cmpd);
-  return v[n / 2];
-}
-
-static void pin(int cpu) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  sched_setaffinity(0, sizeof s, &s);
-}
-
 // ---- spinlock round trip, one CPU
 static _Alignas(64) atomic_int lockword;
 static double spin_pair_local(void) {
   const int B = 200, N = 10000;
   double best = 1e18;
   for (int b = 0; b < B; b++) {
-    double t0 = now_ns();
+    double t0 = wall_ns();
     for (int i = 0; i < N; i++) {
       int z = 0;
       while (!atomic_compare_exchange_weak_explicit(&lockword, &z, 1, memory_order_acquire, memory_order_relaxed)) z = 0;
       atomic_store_explicit(&lockword, 0, memory_order_release);
     }
-    double d = (now_ns() - t0) / N;
+    double d = (wall_ns() - t0) / N;
     if (d < best) best = d;
   }
   return best;
@@ -102,13 +72,13 @@ static double line_transfer(void) {
   // batches of 100 round trips; the fastest batch is one where both threads ran throughout
   double per = 1e18;
   for (int b = 0; b < N / 100; b++) {
-    double t0 = now_ns();
+    double t0 = wall_ns();
     for (int i = 0; i < 100; i++) {
       atomic_store_explicit(&ball, 1, memory_order_release);
       while (atomic_load_explicit(&ball, memory_order_acquire) == 1) {
       }
     }
-    double d = (now_ns() - t0) / 100 / 2;  // two transfers per round trip
+    double d = (wall_ns() - t0) / 100 / 2;  // two transfers per round trip
     if (d < per) per = d;
   }
   pp_stop = 1;
@@ -141,8 +111,8 @@ static double futex_wake_one(double *getpid_ns) {
     // wait until the sleeper announced itself, then give it time to be asleep in the kernel
     while (!atomic_load(&waiting)) sched_yield();
     atomic_store(&waiting, 0);
-    double s = now_ns();
-    while (now_ns() - s < 20000) {
+    double s = wall_ns();
+    while (wall_ns() - s < 20000) {
     }
     double t0 = cpu_ns();
     long woke = futex(&fword, FUTEX_WAKE_PRIVATE, 1);
@@ -203,11 +173,11 @@ static double waitq_walk(int cold, int nent) {
   for (int r = 0; r < R; r++) {
     if (cold)
       for (size_t k = 0; k < evsz; k += 64) sink += ev[k]++;
-    double t0 = now_ns();
+    double t0 = wall_ns();
     long hits = 0;
     for (struct entry *e = (struct entry *)(mem + slot * order[0]); e; e = e->next)
       if (e->folio == (void *)(uintptr_t)0 && e->bit == 13) hits++;  // no entry matches: walk them all
-    best[r] = (now_ns() - t0) / nent;  // the median over R walks below
+    best[r] = (wall_ns() - t0) / nent;  // the median over R walks below
     sink += hits;
   }
   free(ev);

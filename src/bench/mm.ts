@@ -32,15 +32,22 @@ function storm(threads: number, faultsPerThread: number, variant = "6.4.3") {
   });
 }
 
-/** 16-CPU fault storm: `faultstorm16 faults=F events=E faults_per_s=R`. */
-export function faultStorm16(quick = false): string {
-  const per = quick ? 16384 : 65536;
-  storm(16, 4096); // warm the JIT
+/**
+ * A storm of `threads` x `per` faults after a JIT warm-up of `threads` x `warm`: the result, its wall
+ * seconds, and its CPU seconds (-1 where the host has none).
+ */
+function timedStorm(threads: number, per: number, warm: number) {
+  storm(threads, warm); // warm the JIT
   const c0 = cpuSeconds();
   const t0 = performance.now();
-  const r = storm(16, per);
+  const r = storm(threads, per);
   const s = (performance.now() - t0) / 1000;
-  const cpu = c0 < 0 ? -1 : cpuSeconds() - c0;
+  return { r, s, cpu: c0 < 0 ? -1 : cpuSeconds() - c0 };
+}
+
+/** 16-CPU fault storm: `faultstorm16 faults=F events=E faults_per_s=R`. */
+export function faultStorm16(quick = false): string {
+  const { r, s, cpu } = timedStorm(16, quick ? 16384 : 65536, 4096);
   const sim = r.simNs / 1e9;
   // faults_per_s is per wall second; faults_per_cpu_s does not depend on other load on the machine
   const perCpu = cpu > 0 ? ` faults_per_cpu_s=${Math.round(r.faults / cpu)}` : "";
@@ -54,13 +61,7 @@ export function faultStorm16(quick = false): string {
  * `faultstorm1 faults=F events=E faults_per_cpu_s=R ns_per_fault=N`.
  */
 export function faultStorm1(quick = false): string {
-  const per = quick ? 65536 : 262144;
-  storm(1, 16384); // warm the JIT
-  const c0 = cpuSeconds();
-  const t0 = performance.now();
-  const r = storm(1, per);
-  const s = (performance.now() - t0) / 1000;
-  const cpu = c0 < 0 ? -1 : cpuSeconds() - c0;
+  const { r, s, cpu } = timedStorm(1, quick ? 65536 : 262144, 16384);
   const perCpu =
     cpu > 0
       ? ` faults_per_cpu_s=${Math.round(r.faults / cpu)} ns_per_fault=${Math.round((cpu * 1e9) / r.faults)}`

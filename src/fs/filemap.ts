@@ -127,15 +127,24 @@ export class PageWaitTable {
   }
 }
 
+/** Between the waiter's test of PG_writeback and its __add_wait_queue_entry_tail (a waker may act here). */
+const YP_WAIT_ADD = yieldPoint("folio_wait_bit_common:__add_wait_queue_entry_tail");
+
 /**
  * folio_wait_writeback -> folio_wait_bit_common (mm/page-writeback.c, mm/filemap.c 5.16+;
  * wait_on_page_writeback -> wait_on_page_bit_common before): under the hashed head's lock set
  * PG_waiters and queue an entry, then sleep (D) until PG_writeback clears.
+ *
+ * With a page_wait_table lock site off (FsModel.waitSplit) the test and __add_wait_queue_entry_tail
+ * are two steps, and the task sleeps until a waker's wake_page_function removed the entry
+ * (WQ_FLAG_WOKEN): the kernel does not test the bit again after queueing. A waker that cleared
+ * PG_writeback and walked the queue between the two steps finds no entry: the wake-up is lost and the
+ * task sleeps in D for ever (the hung task detector's report; here the lost_wakeup check).
  */
 export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: number): KGen<void> {
   const pc = ino.pc;
   const table = fs.waitTable;
-  if (fs.waitSplit) return yield* folio_wait_bit_split(fs, k, ino, f);
+  const split = fs.waitSplit;
   while ((pc.flags[f]! & PG_WRITEBACK) !== 0) {
     const q = table.head(ino, f);
     yield* spin_lock_irq(k, q.lock, WAIT_BIT_SITE);
@@ -143,15 +152,28 @@ export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: num
     const entry: FolioWaiter = { ino, f, task: k.task };
     if (still) {
       pc.setWaiter(f);
+      if (split) yield YP_WAIT_ADD;
       q.entries.push(entry);
       table.count++;
     }
     yield* spin_unlock_irq(k, q.lock);
     if (!still) break;
-    // set_current_state before the final test: a waker that cleared the bit meanwhile has already
-    // removed the entry (and found this task running); the test sees the bit clear
     k.task.state = TASK_UNINTERRUPTIBLE;
-    if ((pc.flags[f]! & PG_WRITEBACK) === 0) {
+    if (split) {
+      // for (;;) { set_current_state(); if (!(wait->flags & WQ_FLAG_WOKEN)) io_schedule(); ... }
+      if (!q.entries.includes(entry)) {
+        k.task.state = TASK_RUNNING;
+        continue;
+      }
+      // the bit is clear and no completion is between clearing it and waking: nobody will wake us
+      if (
+        (pc.flags[f]! & PG_WRITEBACK) === 0 &&
+        !fs.waking.some((w) => w.ino === ino && f >= w.lo && f < w.hi)
+      )
+        fs.oracle.lostWakeup(k.task, ino, f);
+    } else if ((pc.flags[f]! & PG_WRITEBACK) === 0) {
+      // set_current_state before the final test: a waker that cleared the bit meanwhile has already
+      // removed the entry (and found this task running); the test sees the bit clear
       k.task.state = TASK_RUNNING;
       const i = q.entries.indexOf(entry);
       if (i >= 0) {
@@ -160,48 +182,6 @@ export function* folio_wait_writeback(fs: FsModel, k: Ctx, ino: XfsInode, f: num
       }
       break;
     }
-    k.enter("folio_wait_writeback");
-    yield SCHEDULE;
-    k.leave();
-  }
-}
-
-/** Between the waiter's test of PG_writeback and its __add_wait_queue_entry_tail (a waker may act here). */
-const YP_WAIT_ADD = yieldPoint("folio_wait_bit_common:__add_wait_queue_entry_tail");
-
-/**
- * folio_wait_writeback -> folio_wait_bit_common (mm/filemap.c v5.16) with a page_wait_table lock
- * site off (FsModel.waitSplit): folio_set_waiters and folio_trylock_flag's test, then (another step)
- * __add_wait_queue_entry_tail, then sleep until a waker's wake_page_function removed the entry
- * (WQ_FLAG_WOKEN): the kernel does not test the bit again after queueing. A waker that cleared
- * PG_writeback and walked the queue between the two steps finds no entry: the wake-up is lost and the
- * task sleeps in D for ever (the hung task detector's report; here the lost_wakeup end-of-run check).
- */
-function* folio_wait_bit_split(fs: FsModel, k: Ctx, ino: XfsInode, f: number): KGen<void> {
-  const pc = ino.pc;
-  const table = fs.waitTable;
-  while ((pc.flags[f]! & PG_WRITEBACK) !== 0) {
-    const q = table.head(ino, f);
-    yield* spin_lock_irq(k, q.lock, WAIT_BIT_SITE);
-    const still = (pc.flags[f]! & PG_WRITEBACK) !== 0;
-    const entry: FolioWaiter = { ino, f, task: k.task };
-    if (still) {
-      pc.setWaiter(f);
-      yield YP_WAIT_ADD;
-      q.entries.push(entry);
-      table.count++;
-    }
-    yield* spin_unlock_irq(k, q.lock);
-    if (!still) break;
-    // for (;;) { set_current_state(); if (!(wait->flags & WQ_FLAG_WOKEN)) io_schedule(); ... }
-    k.task.state = TASK_UNINTERRUPTIBLE;
-    if (!q.entries.includes(entry)) {
-      k.task.state = TASK_RUNNING;
-      continue;
-    }
-    // the bit is clear and no completion is between clearing it and waking: nobody will wake us
-    if ((pc.flags[f]! & PG_WRITEBACK) === 0 && !fs.waking.some((w) => w.ino === ino && f >= w.lo && f < w.hi))
-      fs.oracle.lostWakeup(k.task, ino, f);
     k.enter("folio_wait_writeback");
     yield SCHEDULE;
     k.leave();

@@ -11,63 +11,9 @@ import {
 } from "../../src/check/exhaustive.js";
 import { mmCheckTarget } from "../../src/check/mm.js";
 import type { CheckTarget } from "../../src/check/run.js";
-import { buildMmScenario, type MmBuild, type MmScenarioConfig } from "../../src/mm/scenario.js";
-import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.js";
+import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import type { Machine } from "../../src/sim/machine.js";
-import { counterTarget } from "./targets.js";
-
-/** The final state of a run, without frame numbers or store values (those depend on allocation order). */
-function digest(b: MmBuild): string {
-  const sim = b.s.sim;
-  const parts: string[] = [];
-  for (const mm of sim.mms) {
-    const w = sim.words;
-    for (let vpn = 0; vpn < mm.vaPages; vpn++) {
-      const p = mm.pte[vpn]!;
-      if (p === 0) continue;
-      let ok = "";
-      if (p & PTE_PRESENT && mm.expected !== null) {
-        const f = pteFrame(p);
-        for (let i = 0; i < w; i++)
-          ok += sim.frames.content[f * w + i] === mm.expected[vpn * w + i] ? "=" : "x";
-      }
-      parts.push(`${mm.id}:${vpn}:${p & (PTE_PRESENT | PTE_WRITE | PTE_SWAP)}${ok}`);
-    }
-  }
-  const kinds = [...new Set(b.m.findings.map((f) => f.kind))].sort();
-  return `${parts.join(" ")} | ${kinds.join(",")}`;
-}
-
-/** A target whose complete runs add their final-state digest to `states`. */
-function digestTarget(cfg: MmScenarioConfig): { target: CheckTarget; states: Set<string> } {
-  const states = new Set<string>();
-  const base = mmCheckTarget(cfg, { maxSteps: 20_000, kinds: ["none"] });
-  const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
-  const target: CheckTarget = {
-    name: base.name,
-    cpus: base.cpus,
-    maxSteps: base.maxSteps,
-    kinds: ["none"],
-    build: () => {
-      const b = buildMmScenario(explore);
-      b.m.hooks.end.push(() => states.add(digest(b)));
-      return b.m;
-    },
-  };
-  return { target, states };
-}
-
-/** One thread writing two pages while the process forks; without the fork's VMA write locks. */
-const faultsAndFork: MmScenarioConfig = {
-  variant: "6.4.3",
-  cpus: 2,
-  seed: 1,
-  disableLockSites: ["dup_mmap:vma_start_write"],
-  workloads: [
-    { type: "fault-loop", threads: 1, regionSize: 8192, faultsPerThread: 2, access: "write" },
-    { type: "fork", count: 1 },
-  ],
-};
+import { counterTarget, digestTarget, faultsAndFork } from "./targets.js";
 
 describe("exhaustive search: reductions and units of work lose no behaviour", () => {
   const cfg = faultsAndFork;

@@ -1,5 +1,7 @@
 // Small check targets built directly on the engine, with known answers.
 import type { CheckTarget } from "../../src/check/run.js";
+import { buildMmScenario, type MmBuild, type MmScenarioConfig } from "../../src/mm/scenario.js";
+import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.js";
 import { yieldPoint } from "../../src/sim/effects.js";
 import { Machine } from "../../src/sim/machine.js";
 import { SpinLock, spin_lock, spin_unlock } from "../../src/sync/spinlock.js";
@@ -80,3 +82,58 @@ export function abbaTarget(): CheckTarget {
     },
   };
 }
+
+/** The final state of a run, without frame numbers or store values, and the kinds of its findings. */
+export function digest(b: MmBuild): string {
+  const sim = b.s.sim;
+  const parts: string[] = [];
+  for (const mm of sim.mms) {
+    const w = sim.words;
+    for (let vpn = 0; vpn < mm.vaPages; vpn++) {
+      const p = mm.pte[vpn]!;
+      if (p === 0) continue;
+      let ok = "";
+      if (p & PTE_PRESENT && mm.expected !== null) {
+        const f = pteFrame(p);
+        for (let i = 0; i < w; i++)
+          ok += sim.frames.content[f * w + i] === mm.expected[vpn * w + i] ? "=" : "x";
+      }
+      parts.push(`${mm.id}:${vpn}:${p & (PTE_PRESENT | PTE_WRITE | PTE_SWAP)}${ok}`);
+    }
+  }
+  const kinds = [...new Set(b.m.findings.map((f) => f.kind))].sort();
+  return `${parts.join(" ")} | ${kinds.join(",")}`;
+}
+
+/** A target whose finished runs add their final-state digest to `states` (nothing counts as a violation). */
+export function digestTarget(cfg: MmScenarioConfig): { target: CheckTarget; states: Set<string> } {
+  const states = new Set<string>();
+  const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
+  const roots = new WeakMap<object, unknown>();
+  const target: CheckTarget = {
+    name: "digest",
+    cpus: cfg.cpus,
+    maxSteps: 20_000,
+    kinds: ["none"],
+    build: () => {
+      const b = buildMmScenario(explore);
+      b.m.hooks.end.push(() => states.add(digest(b)));
+      roots.set(b.m, b.s);
+      return b.m;
+    },
+    stateRoots: (m) => [roots.get(m)],
+  };
+  return { target, states };
+}
+
+/** One thread writing two pages while the process forks; without the fork's VMA write locks. */
+export const faultsAndFork: MmScenarioConfig = {
+  variant: "6.4.3",
+  cpus: 2,
+  seed: 1,
+  disableLockSites: ["dup_mmap:vma_start_write"],
+  workloads: [
+    { type: "fault-loop", threads: 1, regionSize: 8192, faultsPerThread: 2, access: "write" },
+    { type: "fork", count: 1 },
+  ],
+};
