@@ -1,5 +1,5 @@
-// Shared by the CLI tests: build dist/ once (a lock directory keeps parallel test files from building
-// at the same time), run `node bin/faultline.js ...`, and make scratch directories.
+// Shared by the CLI tests: build dist/ unless it is current (a lock directory keeps parallel test files
+// from building at the same time), run `node bin/faultline.js ...`, and make scratch directories.
 import { execFileSync, type SpawnSyncReturns, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,7 +18,20 @@ function newestSource(dir: string): number {
   return t;
 }
 
-/** Runs `npm run build` unless dist/ is newer than src/ (once per test run, across files). */
+function oldestFile(dir: string): number {
+  let t = Number.POSITIVE_INFINITY;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.min(t, e.isDirectory() ? oldestFile(p) : fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Runs tsc -> dist/ unless dist/ is newer than src/ (once per test run, across files): every file of
+ * dist/ newer than every file of src/ (as `npm ci` or `npm run build` leave it: CI builds before it
+ * tests), or the stamp of an earlier build by this function newer than src/.
+ */
 export function buildOnce(): void {
   fs.mkdirSync(path.dirname(LOCK), { recursive: true });
   for (let i = 0; ; i++) {
@@ -31,7 +44,11 @@ export function buildOnce(): void {
     }
   }
   try {
-    const fresh = fs.existsSync(STAMP) && fs.statSync(STAMP).mtimeMs > newestSource(path.join(ROOT, "src"));
+    const src = newestSource(path.join(ROOT, "src"));
+    const dist = path.join(ROOT, "dist");
+    const fresh =
+      (fs.existsSync(STAMP) && fs.statSync(STAMP).mtimeMs > src) ||
+      (fs.existsSync(dist) && oldestFile(dist) > src);
     if (!fresh) {
       try {
         execFileSync(

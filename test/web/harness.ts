@@ -1,5 +1,6 @@
-// Shared set-up of the web page tests: build the page once (vite), serve it with `faultline serve`'s
-// server on 127.0.0.1 and a free port, and drive Debian's Chromium through playwright-core.
+// Shared set-up of the web page tests: build the page with vite unless web/dist/ is current, serve it
+// with `faultline serve`'s server on 127.0.0.1 and a free port, and drive Debian's Chromium through
+// playwright-core.
 import * as fs from "node:fs";
 import type { Server } from "node:http";
 import * as path from "node:path";
@@ -23,8 +24,29 @@ export function chromiumAvailable(): boolean {
   return fs.existsSync(CHROMIUM);
 }
 
+/** Newest (max) or oldest (min) modification time of the files under `p` (a file or a folder). */
+function mtime(p: string, pick: (a: number, b: number) => number, start: number): number {
+  if (!fs.statSync(p).isDirectory()) return fs.statSync(p).mtimeMs;
+  let t = start;
+  for (const e of fs.readdirSync(p)) t = pick(t, mtime(path.join(p, e), pick, start));
+  return t;
+}
+
+/**
+ * web/dist/ as `npm run build` (and so `npm ci`) leaves it is newer than everything the page is built
+ * from: then the tests serve it as it is, otherwise they build it first.
+ */
+function webDistFresh(): boolean {
+  const dist = path.join(ROOT, "web", "dist");
+  if (!fs.existsSync(path.join(dist, "index.html"))) return false;
+  const inputs = ["src", "scenarios", "web/src", "web/index.html", "web/vite.config.ts", "package-lock.json"];
+  const newest = Math.max(...inputs.map((p) => mtime(path.join(ROOT, p), Math.max, 0)));
+  return mtime(dist, Math.min, Number.POSITIVE_INFINITY) > newest;
+}
+
 export async function startHarness(): Promise<Harness> {
-  await build({ configFile: path.join(ROOT, "web", "vite.config.ts"), logLevel: "error" });
+  if (!webDistFresh())
+    await build({ configFile: path.join(ROOT, "web", "vite.config.ts"), logLevel: "error" });
   const server: Server & { url: string } = await startServer({
     root: path.join(ROOT, "web", "dist"),
     port: 0,

@@ -1,4 +1,4 @@
-// The web page end to end in a real headless Chromium: built once with vite, served by the
+// The web page end to end in a real headless Chromium: built with vite (unless current), served by the
 // `faultline serve` server on 127.0.0.1 and a free port. Screenshots go to test-artifacts/.
 
 import { spawnSync } from "node:child_process";
