@@ -43,7 +43,7 @@ describe("the hrtimer base", () => {
     const m = machine();
     const woke: string[] = [];
     const expiries = [3, 1, 2, 1, 3, 2];
-    expiries.forEach((e, i) =>
+    for (const [i, e] of expiries.entries())
       m.createTask(
         `t${i}`,
         0,
@@ -52,8 +52,7 @@ describe("the hrtimer base", () => {
           woke.push(`t${i}@${e}`);
         },
         FIFO,
-      ),
-    );
+      );
     m.run(10_000_000);
     expect(woke).toEqual(["t1@1", "t3@1", "t2@2", "t5@2", "t0@3", "t4@3"]);
     // three expiries, three interrupts
