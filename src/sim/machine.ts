@@ -183,43 +183,56 @@ class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
  * the head instead of shifting the array: 100 woken sleepers would be copied on every pick).
  */
 export class TaskQueue implements Iterable<Task> {
-  private items: Task[] = [];
+  // slots [head, tail) hold the tasks; the array is never truncated (truncating frees its backing
+  // store, and the next push allocates one again: garbage on every empty-to-one transition)
+  private readonly items: (Task | null)[] = [];
   private head = 0;
+  private tail = 0;
   get length(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
   first(): Task {
     return this.items[this.head]!;
   }
   push(t: Task): void {
-    this.items.push(t);
+    if (this.head === this.tail) this.head = this.tail = 0;
+    this.items[this.tail++] = t;
   }
   /** Insert after every task of priority >= t.rtPrio (FIFO among equals). */
   insertByPrio(t: Task): void {
+    if (this.head === this.tail) this.head = this.tail = 0;
     const q = this.items;
-    let i = q.length;
-    while (i > this.head && q[i - 1]!.rtPrio < t.rtPrio) i--;
-    if (i === q.length) q.push(t);
-    else q.splice(i, 0, t);
+    let i = this.tail;
+    while (i > this.head && q[i - 1]!.rtPrio < t.rtPrio) {
+      q[i] = q[i - 1]!;
+      i--;
+    }
+    q[i] = t;
+    this.tail++;
   }
   remove(t: Task): void {
     const q = this.items;
     if (q[this.head] === t) {
-      q[this.head++] = undefined as unknown as Task;
-      if (this.head === q.length) {
-        q.length = 0;
+      q[this.head++] = null;
+      if (this.head === this.tail) this.head = this.tail = 0;
+      else if (this.head >= 1024 && this.head * 2 >= this.tail) {
+        // compact: move the live slots to the front
+        const n = this.tail - this.head;
+        for (let i = 0; i < n; i++) q[i] = q[this.head + i]!;
+        for (let i = n; i < this.tail; i++) q[i] = null;
         this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= q.length) {
-        q.splice(0, this.head);
-        this.head = 0;
+        this.tail = n;
       }
       return;
     }
-    const i = q.indexOf(t, this.head);
-    if (i >= 0) q.splice(i, 1);
+    let i = this.head;
+    while (i < this.tail && q[i] !== t) i++;
+    if (i === this.tail) return;
+    for (; i < this.tail - 1; i++) q[i] = q[i + 1]!;
+    q[--this.tail] = null;
   }
   *[Symbol.iterator](): Iterator<Task> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+    for (let i = this.head; i < this.tail; i++) yield this.items[i]!;
   }
 }
 
@@ -258,8 +271,9 @@ export class Cpu implements Handler {
   /** When the current burst started (steal time: the work done is measured from here). */
   burstStart = 0;
   /** Pending interrupts, taken in order from pendingHead (a queue without Array.shift's copying). */
-  pendingIrqs: IrqReq[] = [];
+  pendingIrqs: (IrqReq | null)[] = [];
   pendingHead = 0;
+  pendingTail = 0;
   softirqPending = 0;
   needResched = false;
   needReschedLazy = false;
@@ -278,6 +292,8 @@ export class Cpu implements Handler {
   stopper!: Task;
   /** Explore driver: something happened that lets this CPU take a step. */
   kicked = false;
+  /** Timed driver: a kick (KickEvent) of this CPU is in the queue. */
+  kickQueued = false;
   inDrive = false;
   /** Time consumed per context kind (ns), and idle time. */
   readonly busyNs = [0, 0, 0];
@@ -458,6 +474,7 @@ class KickEvent implements Handler {
   constructor(readonly m: Machine) {}
   fire(cpu: number): void {
     const c = this.m.cpus[cpu]!;
+    c.kickQueued = false;
     if (c.status === CPU_IDLE || c.status === CPU_SPIN || c.status === CPU_READY) this.m.drive(c);
   }
 }
@@ -1035,7 +1052,7 @@ export class Machine {
 
   deliverIrq(c: Cpu, req: IrqReq): void {
     if (this.footprint !== null) this.touch(`rq:${c.id}`);
-    c.pendingIrqs.push(req);
+    c.pendingIrqs[c.pendingTail++] = req;
     if (c.inDrive) return; // the running loop takes it at its next check
     if (this.mode === "explore") {
       c.kicked = true;
@@ -1203,13 +1220,16 @@ export class Machine {
     try {
       for (let guard = 0; ; guard++) {
         if (guard > 50_000_000) throw new Error(`cpu ${c.id}: runaway loop without time passing`);
-        if (c.pendingHead < c.pendingIrqs.length && !c.irqsOff) {
-          const req = c.pendingIrqs[c.pendingHead++]!;
-          if (c.pendingHead === c.pendingIrqs.length) {
-            c.pendingIrqs.length = 0;
-            c.pendingHead = 0;
+        if (c.pendingHead < c.pendingTail && !c.irqsOff) {
+          const irqs = c.pendingIrqs;
+          const req = irqs[c.pendingHead]!;
+          irqs[c.pendingHead++] = null;
+          if (c.pendingHead === c.pendingTail) {
+            c.pendingHead = c.pendingTail = 0;
           } else if (c.pendingHead >= 1024) {
-            c.pendingIrqs.splice(0, c.pendingHead);
+            irqs.copyWithin(0, c.pendingHead, c.pendingTail);
+            c.pendingTail -= c.pendingHead;
+            irqs.fill(null, c.pendingTail);
             c.pendingHead = 0;
           }
           this.enterHardirq(c, req);
@@ -1410,6 +1430,9 @@ export class Machine {
       c.kicked = true;
       return;
     }
+    // a kick already queued (for now: kicks are never for later) drives the CPU with what this one adds
+    if (c.kickQueued) return;
+    c.kickQueued = true;
     this.queue.push(this.now, c.id, this.kickEvent, c.id);
   }
 
@@ -1666,8 +1689,10 @@ export class Machine {
     const keep: { t: number; lane: number; h: Handler; arg: number }[] = [];
     while (q.pop()) {
       const h = q.outHandler!;
-      if (h === this.kickEvent) this.cpus[q.outArg]!.kicked = true;
-      else if (!(h instanceof Cpu) && !this.tickEvents.includes(h))
+      if (h === this.kickEvent) {
+        this.cpus[q.outArg]!.kicked = true;
+        this.cpus[q.outArg]!.kickQueued = false;
+      } else if (!(h instanceof Cpu) && !this.tickEvents.includes(h))
         keep.push({ t: q.outTime, lane: MAX_LANE, h, arg: q.outArg });
     }
     for (const e of keep) q.push(e.t, e.lane, e.h, e.arg);
