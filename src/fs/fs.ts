@@ -175,8 +175,6 @@ export class FsModel {
     const off = m.disabledSites;
     this.waitSplit = off.has(WAIT_BIT_SITE) || off.has(WAKE_BIT_SITE);
     this.ioendSplit = off.has(XFS_END_BIO_SITE) || off.has(XFS_END_IO_SITE);
-    // xfs_end_io never runs on two CPUs at once in the kernel: its races on i_ioend_list need that
-    if (this.ioendSplit) m.wq.nonReentrant = true;
     this.xaSplit = off.has(TAG_PAGES_SITE) || off.has(START_WRITEBACK_SITE) || off.has(END_WRITEBACK_SITE);
     this.maxPiecePages =
       Math.max(1, Math.floor(cfg.submitQuantumNs / Math.max(1, cfg.costs.writebackPerFolioNs))) *

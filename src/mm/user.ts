@@ -43,7 +43,7 @@ export function* user_access(
   for (let tries = 0; ; tries++) {
     const r = uaTry(th, vpn, word, write, tries);
     if (r !== UA_FAULT) return r;
-    if (uaFaultDone(th, vpn, yield* do_user_addr_fault(th, vpn, write))) return SEGV;
+    if (uaFaultDone(th, vpn, (yield th.k.subcall(do_user_addr_fault(th, vpn, write))) as number)) return SEGV;
   }
 }
 
@@ -178,7 +178,7 @@ export const UA_FAULT = -4;
  * as user_access. Every fault enters do_user_addr_fault. Use it as
  * ```
  * let r = ua(th, vpn, word, write, think);
- * while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, write));
+ * while (r === UA_FAULT) r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, write))) as number);
  * if (r === UA_SLOW) r = yield* uaSlow(th);
  * ```
  */

@@ -396,6 +396,7 @@ export const Fsync = z
     cpu: cpuField.default(0),
     file: z.string().min(1),
     at: Duration,
+    comm: z.string().min(1).max(15).default("fsync").describe("task name as dmesg prints it"),
   })
   .describe("one fsync(2) of a file at a given time");
 

@@ -12,6 +12,7 @@ export const OP_SPIN = 8; // busy-wait until Machine.kickSpinner() is called for
 export const OP_RET_TO_USER = 9; // exit to user mode: resched if needed (lazy flag included)
 export const OP_RUN_SOFTIRQ = 10; // ksoftirqd: run pending softirqs in a softirq frame on this task
 export const OP_ENTER_KERNEL = 11; // user -> kernel (syscall or fault entry)
+export const OP_CALL = 12; // run the frame's callee (Ctx.callee) as a sub-generator: see subcall()
 
 export interface Effect {
   readonly op: number;
@@ -34,6 +35,8 @@ export const RET_TO_USER = eff(OP_RET_TO_USER, "exit_to_user_mode");
 export const ENTER_KERNEL = eff(OP_ENTER_KERNEL, "enter_from_user_mode");
 export const RUN_SOFTIRQ = eff(OP_RUN_SOFTIRQ, "run_ksoftirqd");
 export const YIELD = eff(OP_YIELD, "yield");
+/** The effect subcall() yields (compared by identity in the CPU loop). */
+export const CALL = eff(OP_CALL, "call");
 
 const yieldPoints = new Map<string, Effect>();
 /** A named yield point (interned: one object per name). */

@@ -8,6 +8,7 @@ import {
   validateMachineConfig,
 } from "./config.js";
 import {
+  CALL,
   condResched,
   type Effect,
   type KGen,
@@ -1232,9 +1233,11 @@ export class Machine {
           return;
         }
         if (f.task.quiescent !== null && f.kind === CTX_TASK) f.task.quiescent = null;
-        const r = f.gen.next(f.resume);
+        let r = f.gen.next(f.resume);
         f.resume = undefined;
         this.resumptions++;
+        // a subcall made or a subcall's generator ended: go on at once, as yield* would
+        if (r.done ? f.callers !== null && f.callers.length !== 0 : r.value === CALL) r = this.subcalls(f, r);
         if (r.done) {
           f.gen = null;
           if (f.kind !== CTX_TASK) this.irqExit(c, f);
@@ -1256,6 +1259,27 @@ export class Machine {
       c.inDrive = false;
       this.currentCpu = prevCpu;
       if (c.status === CPU_RUNNING) c.status = CPU_READY;
+    }
+  }
+
+  /**
+   * Ctx.subcall: start the callee (`r` is CALL), or resume the caller with a callee's return value
+   * (`r` done with callers waiting), as often as that repeats; the first other result is returned.
+   */
+  private subcalls(f: Ctx, r: IteratorResult<Step, unknown>): IteratorResult<Step, unknown> {
+    for (;;) {
+      if (r.done) {
+        const cs = f.callers;
+        if (cs === null || cs.length === 0) return r;
+        f.gen = cs.pop()!;
+        r = f.gen.next(r.value);
+      } else if (r.value === CALL) {
+        (f.callers ??= []).push(f.gen!);
+        f.gen = f.callee;
+        f.callee = null;
+        r = f.gen!.next(undefined);
+      } else return r;
+      this.resumptions++;
     }
   }
 

@@ -2,7 +2,7 @@
 // task, or a hardirq/softirq frame pushed on a CPU. Kernel model functions receive the Ctx as `k`,
 // read `k.cpu` (smp_processor_id), `k.task` (current) and `k.m` (the machine), and keep a call
 // stack of function names for call traces in watchdog reports.
-import type { KGen } from "./effects.js";
+import { CALL, type Effect, type KGen } from "./effects.js";
 import type { Cpu, Machine } from "./machine.js";
 
 export const TASK_RUNNING = 0;
@@ -54,6 +54,10 @@ export class Ctx {
   flowIn = 0;
   /** The name of that flow (the lock handed over, "wakeup"): its end carries the same name. */
   flowInName = "";
+  /** The generator subcall() hands to the CPU loop (set just before it yields CALL). */
+  callee: KGen<unknown> | null = null;
+  /** Generators suspended in a subcall, outermost first (null until the frame first makes one). */
+  callers: KGen<unknown>[] | null = null;
   /** Trace (model level): start time of each stack entry pushed by enter()/call(), -1: not timed. */
   private starts: number[] | null = null;
 
@@ -77,6 +81,19 @@ export class Ctx {
   /** irqs_disabled() */
   irqsDisabled(): boolean {
     return this.cpu.irqsOff;
+  }
+
+  /**
+   * Run `g` to its end as `yield* g` would, as a sub-generator the CPU loop resumes directly:
+   * `const r = (yield k.subcall(g)) as T`. The loop starts g at once and hands its return value
+   * back at once (no step, no interrupt or time in between: the same steps, in the same order),
+   * but each of g's yields then reaches the loop without resuming this generator on the way
+   * (`yield*` resumes every level of the chain at every yield). For hot calls (a fault from a
+   * user-access loop).
+   */
+  subcall(g: KGen<unknown>): Effect {
+    this.callee = g;
+    return CALL;
   }
 
   /** Push a function name on the call stack; pair with leave(). */

@@ -77,13 +77,6 @@ export class WorkqueueSystem {
    * by the kernel model of the run (its version) before work is queued.
    */
   cpuIntensiveThreshNs = 0;
-  /**
-   * Queue a work item still running on another CPU's pool to that pool (__queue_work's
-   * non-reentrancy, kernel/workqueue.c since 2.6.36, for every workqueue since 3.7). Off by default:
-   * the built-in scenarios' results were measured without it (one item can then run on two CPUs at
-   * once); the writeback model turns it on with an i_ioend_lock site off, whose races depend on it.
-   */
-  nonReentrant = false;
   /** Work items auto-marked CPU_INTENSIVE, per function ("hogged CPU" counts). */
   readonly cpuHogs = new Map<string, number>();
 
@@ -104,9 +97,10 @@ export class WorkqueueSystem {
     if (work.pending) return false;
     work.pending = true;
     let pool = this.pools[cpu]!;
-    // __queue_work (kernel/workqueue.c, 2.6.36+): a work item still running on another CPU's pool
-    // is queued there (non-reentrancy: the same item never runs on two CPUs at once)
-    if (this.nonReentrant && work.runningOn !== undefined && work.runningOn >= 0 && work.runningOn !== cpu)
+    // __queue_work (kernel/workqueue.c, 2.6.36+; every workqueue non-reentrant since 3.7, commit
+    // dbf2576e37da): a work item still running on another CPU's pool is queued there, so one item
+    // never runs on two CPUs at once
+    if (work.runningOn !== undefined && work.runningOn >= 0 && work.runningOn !== cpu)
       pool = this.pools[work.runningOn]!;
     if (pool.worklist.length === 0 && pool.nrRunning === 0) pool.watchdogTs = this.m.now;
     const from = this.m.currentCpu;

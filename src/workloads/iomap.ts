@@ -58,7 +58,7 @@ export type TaskSpec =
       startNs?: number;
       comm?: string;
     }
-  | { kind: "fsync"; cpu: number; file: string; atNs: number }
+  | { kind: "fsync"; cpu: number; file: string; atNs: number; comm?: string }
   /** NFS COMMIT stream: fsync `file` every `everyNs` while any writer is still writing (nfsd). */
   | { kind: "committer"; cpu: number; file: string; everyNs: number }
   /** nfsd threads serving one client stream of WRITE RPCs and COMMITs (see nfsdThread). */
@@ -185,7 +185,7 @@ export class FsRun {
         this.user(t.comm ?? "fio", t.cpu, (k) => this.writer(k, t));
         return;
       case "fsync":
-        this.user("nfsd", t.cpu, (k) => this.fsyncAt(k, t.file, t.atNs));
+        this.user(t.comm ?? "fsync", t.cpu, (k) => this.fsyncAt(k, t.file, t.atNs));
         return;
       case "sync":
         this.user("sync", t.cpu, (k) => this.syncAt(k, t.atNs));

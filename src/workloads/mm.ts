@@ -255,7 +255,8 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           // do_user_addr_fault from here
           if (doRead) {
             let r = ua(th, vpn, word, false, think);
-            while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, false));
+            while (r === UA_FAULT)
+              r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, false))) as number);
             if (r === UA_SLOW) {
               // explore driver: suspended at user_access's first yield, the loop's future is this
               if (!th.timed && order === null)
@@ -265,7 +266,8 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           }
           if (doWrite) {
             let r = ua(th, vpn, word, true, think);
-            while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, true));
+            while (r === UA_FAULT)
+              r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, true))) as number);
             if (r === UA_SLOW) {
               if (!th.timed && order === null)
                 th.k.task.quiescent = `fault-loop:${index}.${t}:${pass}:${i}:${start}:${sinceUnmap}:${f0}:w`;
@@ -487,7 +489,8 @@ function startFork(h: WorkloadHost, w: Fork, _index: number): void {
     h.measure(th, false);
     for (const vpn of vmas) {
       let r = ua(th, vpn, 0, true);
-      while (r === UA_FAULT) r = uaFaulted(th, yield* do_user_addr_fault(th, vpn, true));
+      while (r === UA_FAULT)
+        r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, true))) as number);
       if (r === UA_SLOW) yield* uaSlow(th);
     }
     h.measure(th, true);

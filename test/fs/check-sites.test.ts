@@ -112,3 +112,31 @@ describe("mapping->i_pages marks: folio_start_writeback and __folio_end_writebac
       expect(r.counterexample!.labels.join(" ")).toContain("xa_mark:node_marks_store");
     });
 });
+
+describe("the fsync task's name (workloads[].comm) in the lost wake-up's hung-task line", () => {
+  const SMALL: [string, string][] = [
+    ["kernel.variant", "5.17"],
+    ["fs.files[0].size", "256KiB"],
+    ["fs.files[0].predirty", "256KiB"],
+    ["fs.files[0].extentSize", "64KiB"],
+    ["fs.endIoDelay", "0"],
+    ["fs.dirtyExpire", "0"],
+    ["workloads[1].enabled", "false"],
+    ["kernel.disableLockSites", "[folio_wait_bit_common:spin_lock_irq]"],
+  ];
+  for (const [sets, comm] of [
+    [[], "fsync"],
+    [[["workloads[0].comm", "xfs_io"]], "xfs_io"],
+  ] as [[string, string][], string][])
+    it(`${comm}: the finding names the task as dmesg would`, () => {
+      const r = check(checkTargetFor(load("iomap-s2", [...SMALL, ...sets]), { seed: 1 }), {
+        strategy: "random",
+        budget: 300,
+        timeS: 1e12,
+      });
+      expect(r.verdict).toBe("violation");
+      expect(r.counterexample!.finding.message).toMatch(
+        new RegExp(`INFO: task ${comm}:\\d+ blocked for more than`),
+      );
+    });
+});

@@ -2,6 +2,7 @@
 // reports on every check while a pool is stuck; a work item queued again while it runs is run next
 // by the same worker (never concurrently); from v6.5 a per-CPU work item that hogs the CPU is marked
 // CPU_INTENSIVE and the pool's other work gets a worker.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { condResched, type KGen } from "../../src/sim/effects.js";
 import type { Ctx } from "../../src/sim/task.js";
@@ -92,5 +93,48 @@ describe("a work item queued again while it runs (find_worker_executing_work)", 
     expect(maxRunning).toBe(1);
     expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.end);
     expect(runs[1]!.comm).toBe(runs[0]!.comm);
+  });
+});
+
+describe("non-reentrancy across CPUs (__queue_work, every workqueue since 3.7)", () => {
+  it("an item queued from any CPU while it runs on another runs there next, never on two CPUs at once", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 40 }), cpu: fc.integer({ min: 0, max: 3 }) }), {
+          minLength: 2,
+          maxLength: 12,
+        }),
+        fc.integer({ min: 1, max: 8 }),
+        (queues, sleepMs) => {
+          const m = bootKernel({ cpus: 4, hz: 1000, seed: 1, hungTaskTimeoutS: 0 });
+          const wq = m.wq.allocWorkqueue("events");
+          let running = 0;
+          let maxRunning = 0;
+          let ran = 0;
+          const w: WorkStruct = {
+            func: "w_fn",
+            pending: false,
+            *fn(k: Ctx): KGen<void> {
+              running++;
+              maxRunning = Math.max(maxRunning, running);
+              yield* k.m.sleepNs(k, sleepMs * 1e6);
+              running--;
+              ran++;
+            },
+          };
+          let accepted = 0;
+          for (const q of queues)
+            m.at(q.at * 1e6, () => {
+              if (m.wq.queueWorkOn(q.cpu, wq, w)) accepted++;
+            });
+          m.run(10e9);
+          m.finish();
+          expect(maxRunning).toBe(1);
+          // every accepted queueing ran exactly once (a pending item is not queued twice)
+          expect(ran).toBe(accepted);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

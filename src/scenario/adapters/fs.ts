@@ -36,7 +36,7 @@ export function toTaskSpec(w: Workload): TaskSpec {
         commitEveryBytes: w.commitEvery,
       };
     case "fsync":
-      return { kind: "fsync", cpu: w.cpu, file: w.file, atNs: w.at };
+      return { kind: "fsync", cpu: w.cpu, file: w.file, atNs: w.at, comm: w.comm };
     case "sync":
       return { kind: "sync", cpu: w.cpu, atNs: w.at };
     case "probe":

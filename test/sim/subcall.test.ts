@@ -1,0 +1,107 @@
+// Ctx.subcall: a sub-generator the CPU loop resumes directly must give exactly what `yield* g` gives
+// (the same steps at the same times, the same return values), in both drivers, whatever the nesting,
+// with interrupts, sleeps, preemption points and spinlocks inside the callees.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type KGen, type Machine, type Rng, yieldPoint } from "../../src/sim/index.js";
+import type { Ctx } from "../../src/sim/task.js";
+import { bootKernel, SpinLock, spin_lock, spin_unlock } from "../../src/sync/index.js";
+
+/** A call tree: each node spends `cost`, may pass a yield point, sleep or take a lock, then calls its children. */
+interface Node {
+  cost: number;
+  yieldPoint: boolean;
+  sleepNs: number;
+  lock: boolean;
+  children: Node[];
+}
+
+/** Trees up to `depth` levels below the root. */
+function nodeArb(depth: number): fc.Arbitrary<Node> {
+  return fc.record({
+    cost: fc.integer({ min: 0, max: 5000 }),
+    yieldPoint: fc.boolean(),
+    sleepNs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20_000 })),
+    lock: fc.boolean(),
+    children: depth === 0 ? fc.constant([]) : fc.array(nodeArb(depth - 1), { maxLength: 3 }),
+  });
+}
+const treesArb = fc.array(nodeArb(3), { minLength: 1, maxLength: 3 });
+
+function* body(k: Ctx, n: Node, lock: SpinLock, sub: boolean, log: string[], depth: number): KGen<number> {
+  let sum = n.cost;
+  if (n.cost > 0) yield n.cost;
+  if (n.yieldPoint) yield yieldPoint(`node:${depth}`);
+  if (n.sleepNs > 0) yield* k.m.sleepNs(k, n.sleepNs);
+  if (n.lock) {
+    yield* spin_lock(k, lock, "node:lock");
+    yield 100;
+    yield* spin_unlock(k, lock);
+  }
+  for (const c of n.children) {
+    const g = body(k, c, lock, sub, log, depth + 1);
+    // the two forms under test
+    const r = sub ? ((yield k.subcall(g)) as number) : yield* g;
+    log.push(`${k.task.comm}@${k.m.now}:${depth}:${r}`);
+    sum += r;
+  }
+  return sum;
+}
+
+function runTree(trees: Node[], sub: boolean, mode: "timed" | "explore", seed: number): string[] {
+  const m: Machine = bootKernel({ cpus: 2, seed, hz: 1000, mode, hungTaskTimeoutS: 0 });
+  const lock = new SpinLock("tree_lock");
+  const log: string[] = [];
+  trees.forEach((t, i) =>
+    m.createTask(`t${i}`, i % 2, function* (k) {
+      for (let rep = 0; rep < 2; rep++) {
+        const g = body(k, t, lock, sub, log, 0);
+        const r = sub ? ((yield k.subcall(g)) as number) : yield* g;
+        log.push(`${k.task.comm}@${k.m.now}:top:${r}`);
+      }
+    }),
+  );
+  if (mode === "timed") m.run(10e9);
+  else {
+    const rng: Rng = m.rng("choices");
+    m.explore({ choose: (enabled) => enabled[rng.int(enabled.length)]! }, 20_000);
+  }
+  m.finish();
+  log.push(`end@${m.now} steps=${m.steps} switches=${m.cpus.map((c) => c.nrSwitches).join(",")}`);
+  return log;
+}
+
+describe("Ctx.subcall", () => {
+  it("timed driver: the same log, times and return values as yield*", () => {
+    fc.assert(
+      fc.property(treesArb, fc.integer({ min: 1, max: 1000 }), (trees, seed) => {
+        expect(runTree(trees, true, "timed", seed)).toEqual(runTree(trees, false, "timed", seed));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("explore driver: the same steps as yield* under the same choices", () => {
+    fc.assert(
+      fc.property(treesArb, fc.integer({ min: 1, max: 1000 }), (trees, seed) => {
+        expect(runTree(trees, true, "explore", seed)).toEqual(runTree(trees, false, "explore", seed));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("a nested subcall returns through every level (the return value reaches the outermost caller)", () => {
+    const leaf: Node = { cost: 10, yieldPoint: false, sleepNs: 0, lock: false, children: [] };
+    let t: Node = leaf;
+    for (let i = 0; i < 6; i++)
+      t = { cost: 1, yieldPoint: false, sleepNs: 0, lock: false, children: [t, leaf] };
+    const log = runTree([t], true, "timed", 1);
+    // 6 levels of 1 + two leaves of 10 at each level below the top: 6 + 7 * 10
+    const tops = log
+      .filter((l) => l.includes(":top:"))
+      .map((l) => /@(\d+):top:(\d+)$/.exec(l)!.slice(1).map(Number));
+    expect(tops.map((x) => x[1])).toEqual([76, 76]);
+    // the second call starts when the first returns: 76 ns of cost apart
+    expect(tops[1]![0]! - tops[0]![0]!).toBe(76);
+  });
+});
