@@ -17,6 +17,7 @@ export function mmCheckTarget(
   const pool = new ArrayPool();
   const sims = new WeakMap<Machine, MmSim>();
   const scenarios = new WeakMap<Machine, unknown>();
+  const releases = new WeakMap<Machine, () => void>();
   const warm = opts.warmStart;
   return {
     name: opts.name ?? `mm:${cfg.variant}`,
@@ -25,6 +26,7 @@ export function mmCheckTarget(
         const b = buildMmScenario(explore, undefined, pool);
         sims.set(b.m, b.s.sim);
         scenarios.set(b.m, b.s);
+        releases.set(b.m, b.release);
         return b.m;
       }
       // warm start: the timed driver (watchdogs off: they would fire as timers) up to the event
@@ -46,6 +48,7 @@ export function mmCheckTarget(
       });
       sims.set(m, sim);
       scenarios.set(m, b.s);
+      releases.set(m, b.release);
       return m;
     },
     stateRoots: (m) => [scenarios.get(m)],
@@ -55,7 +58,10 @@ export function mmCheckTarget(
     },
     recycle: (m) => {
       sims.get(m)?.recycle();
+      releases.get(m)?.();
       sims.delete(m);
+      scenarios.delete(m);
+      releases.delete(m);
     },
     maxSteps: opts.maxSteps ?? cfg.stop?.maxSteps ?? 200_000,
     cpus: cfg.cpus,

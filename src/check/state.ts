@@ -70,7 +70,7 @@ export function unquiescent(m: Machine, initialTasks: number): string | null {
   if (m.queue.size > 0) return "timer";
   for (const c of m.cpus) {
     if (c.frames.length > 1) return "irq";
-    if (c.pendingHead < c.pendingIrqs.length || c.softirqPending !== 0) return "irq";
+    if (c.pendingHead < c.pendingTail || c.softirqPending !== 0) return "irq";
   }
   const tasks = m.tasks;
   for (let i = 0; i < tasks.length; i++) {

@@ -128,20 +128,16 @@ export function* iomap_writepage_map(
     let segEnd = Math.min(pEnd, map.off + map.len, eof);
     const sector = (map.pblk + (p - map.off)) * 8;
     let io = wpc.ioend;
-    if (
+    // iomap_can_add_to_ioend: a new ioend is needed for the block at p (allocated below, once the
+    // folio is locked and still dirty: iomap_add_to_ioend runs only for such a folio)
+    const fresh =
       io === null ||
       io.shared !== map.shared ||
       io.type !== map.type ||
       io.end !== p ||
       io.endSector !== sector ||
-      ioendCapacityPages(v, io, fp) <= 0
-    ) {
-      if (io !== null) closeIoend(wpc, io);
-      io = iomap_alloc_ioend(fs, ino, p, sector, map.type, map.shared);
-      wpc.ioend = io;
-      cost.ns += fs.c.bioAllocNs;
-    }
-    const capPages = ioendCapacityPages(v, io, fp);
+      ioendCapacityPages(v, io, fp) <= 0;
+    const capPages = ioendCapacityPages(v, fresh ? EMPTY_IOEND : io!, fp);
     // the cap is checked per folio: a folio that crosses it still joins (rounded up to whole folios)
     if (capPages < Number.POSITIVE_INFINITY)
       segEnd = Math.min(segEnd, p + Math.max(1, Math.ceil(capPages / fp)) * fp);
@@ -149,28 +145,35 @@ export function* iomap_writepage_map(
     // charge at most a submission quantum per piece, so that write_cache_pages' per-pagevec
     // cond_resched is seen within submitQuantumNs however large the bio grows
     segEnd = Math.min(segEnd, p + fs.maxPiecePages);
-    const bio = io.bio;
-    let bioEnd = bioCapacityEnd(fs, pc, bio, p, segEnd);
+    let bioEnd = bioCapacityEnd(fs, pc, fresh ? EMPTY_BIO : io!.bio, p, segEnd);
     // each folio is locked and re-checked (dirty, not under writeback) right before it is added:
     // another writer (fsync vs flusher) may have taken it while this task was charged CPU time
     // folio_lock: another CPU may act here (explore driver step boundary)
     yield YP_FOLIO_LOCK;
     if (bioEnd > p && !fs.folioLockOff) {
       const okEnd = pc.runEnd(p / fp, bioEnd / fp, PG_DIRTY, PG_WRITEBACK) * fp;
+      // taken by another writer: skipped, and the open ioend stays open
       if (okEnd <= p) break;
       bioEnd = okEnd;
     }
+    if (fresh) {
+      if (io !== null) closeIoend(wpc, io);
+      io = iomap_alloc_ioend(fs, ino, p, sector, map.type, map.shared);
+      wpc.ioend = io;
+      cost.ns += fs.c.bioAllocNs;
+    }
+    const bio = io!.bio;
     if (bioEnd <= p) {
       // bio full: chain a new one (5.16-6.8) or close the ioend (newest)
       if (v.chainBios) {
-        yield* iomap_chain_bio(fs, k, io, plug, cost);
+        yield* iomap_chain_bio(fs, k, io!, plug, cost);
       } else {
-        closeIoend(wpc, io);
+        closeIoend(wpc, io!);
         wpc.ioend = null;
       }
       continue;
     }
-    addToBio(fs, pc, io, bio, p, bioEnd);
+    addToBio(fs, pc, io!, bio, p, bioEnd);
     // __folio_start_writeback's marks, read and written in two steps with an i_pages site off
     if (fs.xaSplit)
       yield* xa_marks_rmw(k, ino, START_WRITEBACK_SITE, p / fp, bioEnd / fp, MARKS, pc.startMarksFn);
@@ -218,8 +221,19 @@ export function iomap_alloc_ioend(
   return io;
 }
 
+/** The counters of an ioend with nothing added yet (its capacity before it is allocated). */
+const EMPTY_IOEND = { bytes: 0, segments: 0, pages: 0, folios: 0 } as const;
+/** A bio with nothing added yet (the capacity of a new ioend's bio before it is allocated). */
+const EMPTY_BIO = { bvecs: 0, lastFolio: -1, pages: 0 } as const;
+
 /** Last page + 1 that fits in `bio` from page p (multipage bvecs: one slot per physical run). */
-function bioCapacityEnd(fs: FsModel, pc: PageCache, bio: Bio, p: number, limit: number): number {
+function bioCapacityEnd(
+  fs: FsModel,
+  pc: PageCache,
+  bio: Pick<Bio, "bvecs" | "lastFolio" | "pages">,
+  p: number,
+  limit: number,
+): number {
   const fp = fs.folioPages;
   const f = p / fp;
   const free = BIO_MAX_VECS - bio.bvecs;
@@ -284,6 +298,8 @@ export function* submitList(fs: FsModel, k: Ctx, wpc: Wpc, plug: Plug): KGen<voi
  */
 export function* iomap_submit_ioend(fs: FsModel, k: Ctx, io: Ioend, plug: Plug): KGen<void> {
   const ino = io.inode;
+  // an ioend exists only once a block of a locked, dirty folio was added to it (iomap_add_to_ioend)
+  if (io.pages === 0) throw new Error(`model bug: ioend ${io.id} of inode ${ino.ino} submitted empty`);
   io.append = io.end * 4096 > ino.diskSize;
   const v = fs.v;
   io.toWq =

@@ -112,7 +112,11 @@ export class Ioend {
  * iomap_can_add_to_ioend fail (fs/iomap/buffered-io.c 5.16..6.8, fs/iomap/ioend.c newest).
  * Infinity = no cap. 0 = start a new ioend now.
  */
-export function ioendCapacityPages(v: IomapVariant, io: Ioend, folioPages: number): number {
+export function ioendCapacityPages(
+  v: IomapVariant,
+  io: Pick<Ioend, "bytes" | "segments" | "pages" | "folios">,
+  folioPages: number,
+): number {
   const cap = v.ioendCap;
   switch (cap.kind) {
     case "none":

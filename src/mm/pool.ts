@@ -41,6 +41,7 @@ export class ArrayPool {
 
   private readonly i32 = new Map<number, Int32Array[]>();
   private readonly i16 = new Map<number, Int16Array[]>();
+  private readonly u8 = new Map<number, Uint8Array[]>();
 
   /** A zeroed Int32Array of length n. */
   int32(n: number): Int32Array {
@@ -57,9 +58,20 @@ export class ArrayPool {
     return a;
   }
 
+  /** A zeroed Uint8Array of length n. */
+  uint8(n: number): Uint8Array {
+    const a = this.u8.get(n)?.pop();
+    if (a === undefined) return new Uint8Array(n);
+    a.fill(0);
+    return a;
+  }
+
   /** Take arrays back (their owner will never touch them again). */
-  give(a: Int32Array | Int16Array): void {
-    const m = (a instanceof Int32Array ? this.i32 : this.i16) as Map<number, (Int32Array | Int16Array)[]>;
+  give(a: Int32Array | Int16Array | Uint8Array): void {
+    const m = (a instanceof Int32Array ? this.i32 : a instanceof Int16Array ? this.i16 : this.u8) as Map<
+      number,
+      (Int32Array | Int16Array | Uint8Array)[]
+    >;
     let l = m.get(a.length);
     if (l === undefined) m.set(a.length, (l = []));
     if (l.length < 64) l.push(a);

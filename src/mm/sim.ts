@@ -262,7 +262,7 @@ export class MmSim {
       m.mode === "explore" ? 64 : Math.max(1024, Math.min(opts.framesHint ?? 0, 1 << 24)),
     );
     this.frames.sink = m;
-    this.tlbs = new Tlbs(m.cpus.length, opts.tlb);
+    this.tlbs = new Tlbs(m.cpus.length, opts.tlb, this.pool);
     this.pageAlloc = new PageAlloc(m.cpus.length);
     this.slab = new VmaSlab(this);
     this.timed = m.mode === "timed";
@@ -310,6 +310,7 @@ export class MmSim {
     this.pool = null;
     for (const a of this.pooled) pool.give(a);
     pool.giveRing(this.ring);
+    this.tlbs.recycle(pool);
     this.pooled.length = 0;
   }
 

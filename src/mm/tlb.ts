@@ -7,6 +7,7 @@
 // set's own fills, never on invalid ways, so a remote invalidation commutes with a local fill of
 // another page, as the explore driver's footprints (pte:MM:VPN) assume.
 import type { FootprintHost } from "../sim/tracked.js";
+import type { ArrayPool } from "./pool.js";
 
 /** One TLB level: `entries` = sets * ways, sets a power of two. */
 export interface TlbLevel {
@@ -103,21 +104,23 @@ class Level {
   readonly bucketCount: Uint8Array | null;
   readonly bucketMask: number;
 
-  constructor(ncpu: number, l: TlbLevel) {
+  constructor(ncpu: number, l: TlbLevel, pool: ArrayPool | null) {
     this.ways = l.ways;
     this.sets = l.entries / l.ways;
     this.setMask = this.sets - 1;
     this.setBits = Math.log2(this.sets);
     this.perCpu = l.entries;
-    this.mm = new Int32Array(ncpu * l.entries);
-    this.vpn = new Int32Array(ncpu * l.entries);
-    this.pte = new Int32Array(ncpu * l.entries);
-    this.next = new Uint8Array(ncpu * this.sets);
+    const i32 = (n: number) => (pool !== null ? pool.int32(n) : new Int32Array(n));
+    const u8 = (n: number) => (pool !== null ? pool.uint8(n) : new Uint8Array(n));
+    this.mm = i32(ncpu * l.entries);
+    this.vpn = i32(ncpu * l.entries);
+    this.pte = i32(ncpu * l.entries);
+    this.next = u8(ncpu * this.sets);
     if (l.ways >= 8) {
       let b = 1;
       while (b < 4 * l.ways) b *= 2;
       this.bucketMask = b - 1;
-      this.bucketCount = new Uint8Array(ncpu * this.sets * b);
+      this.bucketCount = u8(ncpu * this.sets * b);
     } else {
       this.bucketMask = 0;
       this.bucketCount = null;
@@ -127,6 +130,15 @@ class Level {
   /** The bucket counter of `vpn` in set `set` (= cpu * sets + vpn's set index). */
   private bucket(set: number, vpn: number): number {
     return set * (this.bucketMask + 1) + ((vpn >>> this.setBits) & this.bucketMask);
+  }
+
+  /** Give the level's arrays to `pool` (the level is never used again). */
+  recycle(pool: ArrayPool): void {
+    pool.give(this.mm);
+    pool.give(this.vpn);
+    pool.give(this.pte);
+    pool.give(this.next);
+    if (this.bucketCount !== null) pool.give(this.bucketCount);
   }
 
   /** Index of (mm tag, vpn) on `cpu`, or -1. */
@@ -186,6 +198,8 @@ export class Tlbs {
   constructor(
     readonly ncpu: number,
     readonly geometry: TlbGeometry = TLB_GEOMETRIES[DEFAULT_TLB]!,
+    /** Take the entry arrays from here, zeroed (race-checker builds; recycle() gives them back). */
+    pool: ArrayPool | null = null,
   ) {
     const ls = geometry.levels;
     if (ls.length < 1 || ls.length > 2) throw new RangeError(`TLB ${geometry.name}: one or two levels`);
@@ -196,9 +210,14 @@ export class Tlbs {
           `TLB ${geometry.name}: ${l.entries} entries in ${l.ways} ways is not a power-of-two number of sets`,
         );
     }
-    this.levels = ls.map((l) => new Level(ncpu, l));
+    this.levels = ls.map((l) => new Level(ncpu, l, pool));
     this.l1 = this.levels[0]!;
     this.l2 = this.levels[1] ?? null;
+  }
+
+  /** The run is over and nothing will look at these TLBs again: their arrays go to `pool`. */
+  recycle(pool: ArrayPool): void {
+    for (const l of this.levels) l.recycle(pool);
   }
 
   /** A copy of every level's entries, first level first (the footprint audit compares them around a step). */

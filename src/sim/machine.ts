@@ -27,6 +27,7 @@ import {
   SCHEDULE,
   type Step,
 } from "./effects.js";
+import { Hrtimer, HrtimerCpuBase, HrtimerInterrupt } from "./hrtimer.js";
 import { Hypervisor, stealProfile } from "./hypervisor.js";
 import { Rng } from "./prng.js";
 import { EventQueue, type Handler, MAX_LANE } from "./queue.js";
@@ -112,18 +113,13 @@ class IrqReq implements Handler {
   constructor(
     public cpu: Cpu,
     readonly name: string,
+    /** The handler; null for the local timer interrupt of the CPU's hrtimer base (hrtimer_interrupt()). */
     readonly handler: IrqHandler | null,
     /** Trace flow from the sender (IPIs), 0: none. */
     readonly flow: number,
   ) {}
   fire(): void {
     this.cpu.m.deliverIrq(this.cpu, this);
-  }
-  /** The handler's code for the irq frame `f`. */
-  start(f: Ctx): KGen<unknown> {
-    if (this.handler === null)
-      return new HrtimerWakeup(f.m).arm(this as unknown as SleepWait) as unknown as KGen<unknown>;
-    return this.handler(f);
   }
 }
 
@@ -133,16 +129,17 @@ const ITER_SCHEDULE: IteratorResult<Step, unknown> = Object.freeze({ done: false
 
 /**
  * One schedule_timeout() / schedule_hrtimeout() sleep, in one object: the sleeping task's code (an
- * iterator doing what the generator `{ arm the hrtimer; yield SCHEDULE; t.sleepSeq++ }` did: the
- * first resume arms, the second, when the task runs again, cancels the timer by moving the task's
- * sleep sequence on) and, in the timed driver, the sleep's hrtimer: its queue event and pending irq,
- * whose handler (hrtimer_wakeup(), see HrtimerWakeup) runs in the CPU's reused hrtimer irq frame.
+ * iterator doing what the generator `{ arm the hrtimer; yield SCHEDULE; hrtimer_cancel }` would: the
+ * first resume arms, the second, when the task runs again, cancels the timer if it has not fired and
+ * moves the task's sleep sequence on) and, in the timed driver, the sleep's hrtimer_sleeper: a timer
+ * on the CPU's hrtimer base whose function is hrtimer_wakeup() (run by hrtimer_interrupt(), see
+ * src/sim/hrtimer.ts).
  */
-class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
+class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
   private armed = false;
   /** The sleep's sequence number (set when armed): its timer wakes only this sleep. */
-  seq = 0;
-  /** The sleeping task (k.task, kept here: the timer's handler touches it without the frame). */
+  sleepSeq = 0;
+  /** The sleeping task (k.task, kept here: the timer's function touches it without the frame). */
   readonly t: Task;
   constructor(
     readonly k: Ctx,
@@ -150,7 +147,7 @@ class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
     readonly ns: number,
     readonly relative: boolean,
   ) {
-    super(k.task.cpu, "hrtimer", null, 0);
+    super(k.task.cpu, null);
     this.t = k.task;
   }
   [Symbol.iterator](): this {
@@ -163,8 +160,15 @@ class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
       m.armSleep(this, this.relative ? m.now + this.ns : this.ns);
       return ITER_SCHEDULE as IteratorResult<Step, void>;
     }
+    // schedule_hrtimeout_range_clock(): hrtimer_cancel() once the task runs again (a no-op after expiry)
+    if (this.enqueued) this.cpu.hrtimerBase.cancel(this);
     this.t.sleepSeq++;
     return ITER_DONE as IteratorResult<Step, void>;
+  }
+  /** hrtimer_wakeup() (kernel/time/hrtimer.c): wake the sleeper if the timer's sleep is still its current one. */
+  override wakeup(): void {
+    const t = this.t;
+    if (t.sleepSeq === this.sleepSeq) this.k.m.wakeUpProcess(t);
   }
   // a generator's return() and throw() at its `yield SCHEDULE`: it ends there, the timer not cancelled
   return(value?: unknown): IteratorResult<Step, void> {
@@ -176,29 +180,60 @@ class SleepWait extends IrqReq implements Iterator<Step, void, unknown> {
 }
 
 /**
- * hrtimer_wakeup() (kernel/time/hrtimer.c) of a sleep's timer, as the CPU loop resumes it: the first
- * resume costs the hrtimer's time, the second wakes the task if the timer's sleep is still its
- * current one. Each CPU keeps one with its hrtimer irq frame (such an irq never nests in itself).
+ * A run queue of the stop or FIFO class: tasks in order from `head` (picking the first task moves
+ * the head instead of shifting the array: 100 woken sleepers would be copied on every pick).
  */
-class HrtimerWakeup {
-  private w: SleepWait | null = null;
-  private resumed = false;
-  constructor(readonly m: Machine) {}
-  arm(w: SleepWait): this {
-    this.w = w;
-    this.resumed = false;
-    return this;
+export class TaskQueue implements Iterable<Task> {
+  // slots [head, tail) hold the tasks; the array is never truncated (truncating frees its backing
+  // store, and the next push allocates one again: garbage on every empty-to-one transition)
+  private readonly items: (Task | null)[] = [];
+  private head = 0;
+  private tail = 0;
+  get length(): number {
+    return this.tail - this.head;
   }
-  next(): IteratorResult<Step, unknown> {
-    if (!this.resumed) {
-      this.resumed = true;
-      return this.m.hrtimerStep;
+  first(): Task {
+    return this.items[this.head]!;
+  }
+  push(t: Task): void {
+    if (this.head === this.tail) this.head = this.tail = 0;
+    this.items[this.tail++] = t;
+  }
+  /** Insert after every task of priority >= t.rtPrio (FIFO among equals). */
+  insertByPrio(t: Task): void {
+    if (this.head === this.tail) this.head = this.tail = 0;
+    const q = this.items;
+    let i = this.tail;
+    while (i > this.head && q[i - 1]!.rtPrio < t.rtPrio) {
+      q[i] = q[i - 1]!;
+      i--;
     }
-    const w = this.w!;
-    this.w = null;
-    const t = w.t;
-    if (t.sleepSeq === w.seq) this.m.wakeUpProcess(t);
-    return ITER_DONE;
+    q[i] = t;
+    this.tail++;
+  }
+  remove(t: Task): void {
+    const q = this.items;
+    if (q[this.head] === t) {
+      q[this.head++] = null;
+      if (this.head === this.tail) this.head = this.tail = 0;
+      else if (this.head >= 1024 && this.head * 2 >= this.tail) {
+        // compact: move the live slots to the front
+        const n = this.tail - this.head;
+        for (let i = 0; i < n; i++) q[i] = q[this.head + i]!;
+        for (let i = n; i < this.tail; i++) q[i] = null;
+        this.head = 0;
+        this.tail = n;
+      }
+      return;
+    }
+    let i = this.head;
+    while (i < this.tail && q[i] !== t) i++;
+    if (i === this.tail) return;
+    for (; i < this.tail - 1; i++) q[i] = q[i + 1]!;
+    q[--this.tail] = null;
+  }
+  *[Symbol.iterator](): Iterator<Task> {
+    for (let i = this.head; i < this.tail; i++) yield this.items[i]!;
   }
 }
 
@@ -237,8 +272,9 @@ export class Cpu implements Handler {
   /** When the current burst started (steal time: the work done is measured from here). */
   burstStart = 0;
   /** Pending interrupts, taken in order from pendingHead (a queue without Array.shift's copying). */
-  pendingIrqs: IrqReq[] = [];
+  pendingIrqs: (IrqReq | null)[] = [];
   pendingHead = 0;
+  pendingTail = 0;
   softirqPending = 0;
   needResched = false;
   needReschedLazy = false;
@@ -247,8 +283,8 @@ export class Cpu implements Handler {
   reschedKind = CTX_TASK;
   readonly holdoff = new HoldoffRecord();
   /** Runnable tasks other than curr, per class (rqFair is a heap by vruntime, see fairPush). */
-  readonly rqStop: Task[] = [];
-  readonly rqFifo: Task[] = [];
+  readonly rqStop = new TaskQueue();
+  readonly rqFifo = new TaskQueue();
   readonly rqFair: Task[] = [];
   minVruntime = 0;
   tickArmed = false;
@@ -257,6 +293,8 @@ export class Cpu implements Handler {
   stopper!: Task;
   /** Explore driver: something happened that lets this CPU take a step. */
   kicked = false;
+  /** Timed driver: a kick (KickEvent) of this CPU is in the queue. */
+  kickQueued = false;
   inDrive = false;
   /** Time consumed per context kind (ns), and idle time. */
   readonly busyNs = [0, 0, 0];
@@ -266,9 +304,10 @@ export class Cpu implements Handler {
   hardirqCount = 0;
   softirqCount = 0;
   private burstFrame: Ctx | null = null;
-  /** The hardirq frame of sleeps' hrtimers (reused: one such irq at a time) and its handler. */
+  /** The CPU's hrtimer base (timed driver), its interrupt's hardirq frame (reused: it never nests) and code. */
+  readonly hrtimerBase: HrtimerCpuBase;
   readonly hrtimerFrame: Ctx;
-  readonly hrtimerWakeup: HrtimerWakeup;
+  readonly hrtimerInterrupt: HrtimerInterrupt;
 
   constructor(
     readonly m: Machine,
@@ -277,7 +316,8 @@ export class Cpu implements Handler {
     this.idle = new Task(m, 0, `swapper/${id}`, this, "idle", 0, true);
     this.hrtimerFrame = new Ctx(m, CTX_HARDIRQ, this, this.idle);
     this.hrtimerFrame.name = "hrtimer";
-    this.hrtimerWakeup = new HrtimerWakeup(m);
+    this.hrtimerBase = new HrtimerCpuBase(m, this, new IrqReq(this, "hrtimer", null, 0));
+    this.hrtimerInterrupt = new HrtimerInterrupt(this.hrtimerBase, this.hrtimerFrame);
     this.idle.state = TASK_RUNNING;
     this.curr = this.idle;
     this.frames.push(this.idle.frame);
@@ -435,6 +475,7 @@ class KickEvent implements Handler {
   constructor(readonly m: Machine) {}
   fire(cpu: number): void {
     const c = this.m.cpus[cpu]!;
+    c.kickQueued = false;
     if (c.status === CPU_IDLE || c.status === CPU_SPIN || c.status === CPU_READY) this.m.drive(c);
   }
 }
@@ -534,7 +575,7 @@ export class Machine {
   /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
   resumptions = 0;
   taint = "";
-  /** The first resume of a sleep's hrtimer handler: the hrtimer cost (see SleepTimer). */
+  /** The cost of running one hrtimer_sleeper's timer in hrtimer_interrupt() (src/sim/hrtimer.ts). */
   readonly hrtimerStep: IteratorResult<Step, unknown>;
 
   constructor(cfg: Partial<MachineConfig> = {}) {
@@ -772,11 +813,7 @@ export class Machine {
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length + 1);
     if (t.policy === "stop") c.rqStop.push(t);
     else if (t.policy === "fifo") {
-      const q = c.rqFifo;
-      let i = q.length;
-      while (i > 0 && q[i - 1]!.rtPrio < t.rtPrio) i--;
-      if (i === q.length) q.push(t);
-      else q.splice(i, 0, t);
+      c.rqFifo.insertByPrio(t);
     } else {
       // place_entity(): a waking fair task gets at least min_vruntime - half a slice
       const floor = c.minVruntime - this.sliceNs() / 2;
@@ -790,13 +827,7 @@ export class Machine {
     t.onRq = false;
     if (t.policy !== "stop" && t.policy !== "fifo") fairRemove(c.rqFair, t);
     else {
-      const q = t.policy === "stop" ? c.rqStop : c.rqFifo;
-      // the picked task is usually at the head (FIFO and stop classes): shift() allocates nothing
-      if (q[0] === t) q.shift();
-      else {
-        const i = q.indexOf(t);
-        if (i >= 0) q.splice(i, 1);
-      }
+      (t.policy === "stop" ? c.rqStop : c.rqFifo).remove(t);
     }
     if (this.traceSink !== null)
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length);
@@ -860,8 +891,8 @@ export class Machine {
   currentCpu: Cpu | null = null;
 
   private pickNext(c: Cpu): Task {
-    if (c.rqStop.length > 0) return c.rqStop[0]!;
-    if (c.rqFifo.length > 0) return c.rqFifo[0]!;
+    if (c.rqStop.length > 0) return c.rqStop.first();
+    if (c.rqFifo.length > 0) return c.rqFifo.first();
     // the fair task with the least (vruntime, pid): the heap's root
     const q = c.rqFair;
     return q.length === 0 ? c.idle : q[0]!;
@@ -1022,7 +1053,7 @@ export class Machine {
 
   deliverIrq(c: Cpu, req: IrqReq): void {
     if (this.footprint !== null) this.touch(`rq:${c.id}`);
-    c.pendingIrqs.push(req);
+    c.pendingIrqs[c.pendingTail++] = req;
     if (c.inDrive) return; // the running loop takes it at its next check
     if (this.mode === "explore") {
       c.kicked = true;
@@ -1036,15 +1067,16 @@ export class Machine {
     const below = c.top;
     if (below.spinning) this.accountSpin(c, below);
     let f: Ctx;
-    if (req.handler === null && c.hrtimerFrame.gen === null) {
-      // a sleep's hrtimer (SleepWait): the CPU's hrtimer frame, reused (its handler keeps no reference)
+    if (req.handler === null) {
+      // the local timer interrupt of the CPU's hrtimer base: hrtimer_interrupt() in the reused frame
       f = c.hrtimerFrame;
+      if (f.gen !== null) throw new Error(`cpu ${c.id}: hrtimer interrupt nested in itself`);
       f.task = c.curr;
-      f.gen = c.hrtimerWakeup.arm(req as SleepWait) as unknown as KGen<unknown>;
+      f.gen = c.hrtimerInterrupt.begin() as unknown as KGen<unknown>;
     } else {
       f = new Ctx(this, CTX_HARDIRQ, c, c.curr);
       f.name = req.name;
-      f.gen = req.start(f);
+      f.gen = req.handler(f);
     }
     f.savedIrqsOff = c.irqsOff;
     c.irqsOff = true;
@@ -1189,13 +1221,16 @@ export class Machine {
     try {
       for (let guard = 0; ; guard++) {
         if (guard > 50_000_000) throw new Error(`cpu ${c.id}: runaway loop without time passing`);
-        if (c.pendingHead < c.pendingIrqs.length && !c.irqsOff) {
-          const req = c.pendingIrqs[c.pendingHead++]!;
-          if (c.pendingHead === c.pendingIrqs.length) {
-            c.pendingIrqs.length = 0;
-            c.pendingHead = 0;
+        if (c.pendingHead < c.pendingTail && !c.irqsOff) {
+          const irqs = c.pendingIrqs;
+          const req = irqs[c.pendingHead]!;
+          irqs[c.pendingHead++] = null;
+          if (c.pendingHead === c.pendingTail) {
+            c.pendingHead = c.pendingTail = 0;
           } else if (c.pendingHead >= 1024) {
-            c.pendingIrqs.splice(0, c.pendingHead);
+            irqs.copyWithin(0, c.pendingHead, c.pendingTail);
+            c.pendingTail -= c.pendingHead;
+            irqs.fill(null, c.pendingTail);
             c.pendingHead = 0;
           }
           this.enterHardirq(c, req);
@@ -1419,6 +1454,9 @@ export class Machine {
       c.kicked = true;
       return;
     }
+    // a kick already queued (for now: kicks are never for later) drives the CPU with what this one adds
+    if (c.kickQueued) return;
+    c.kickQueued = true;
     this.queue.push(this.now, c.id, this.kickEvent, c.id);
   }
 
@@ -1441,9 +1479,17 @@ export class Machine {
     this.queue.push(Math.max(at, this.now), MAX_LANE, new TimerEvent(fn), 0);
   }
 
-  /** An hrtimer that fires as a hardirq on `cpu` at `at` and runs `handler` there. */
+  /**
+   * An hrtimer on `cpu`'s base expiring at `at` whose function `handler` runs in hrtimer_interrupt()'s
+   * hardirq frame (timed driver; `name` is kept for the explore driver, where it is a plain irq now).
+   */
   hrtimer(cpu: number, at: number, name: string, handler: IrqHandler): void {
-    this.raiseIrq(cpu, name, handler, Math.max(at, this.now));
+    if (this.mode !== "timed") {
+      this.raiseIrq(cpu, name, handler, Math.max(at, this.now));
+      return;
+    }
+    const c = this.cpus[cpu]!;
+    c.hrtimerBase.start(new Hrtimer(c, handler), Math.max(at, this.now));
   }
 
   /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
@@ -1454,33 +1500,38 @@ export class Machine {
   /**
    * schedule_hrtimeout() with HRTIMER_MODE_ABS (kernel/time/hrtimer.c): sleep (TASK_INTERRUPTIBLE)
    * until absolute virtual time `atNs`, woken by an hrtimer on the task's CPU. Timers due at the same
-   * instant on one CPU fire in the order they were armed. (`yield*` it: the sleep is armed at its
-   * first resume, as a generator's body would start there.)
+   * instant on one CPU fire in the order they were armed, in one hrtimer interrupt. (`yield*` it: the
+   * sleep is armed at its first resume, as a generator's body would start there.)
    */
   sleepUntil(k: Ctx, atNs: number): KGen<void> {
     return new SleepWait(k, atNs, false);
   }
 
-  /** The start of a sleep (SleepWait's first resume): the task's state, then its own hrtimer armed. */
+  /** The start of a sleep (SleepWait's first resume): the task's state, then its hrtimer_sleeper started. */
   armSleep(w: SleepWait, atNs: number): void {
     const t = w.t;
     t.state = TASK_INTERRUPTIBLE;
-    // the timer belongs to this sleep only: a task woken early cancels it (hrtimer_cancel)
+    // the timer belongs to this sleep only: a task that returns from it cancels it (hrtimer_cancel)
     const seq = ++t.sleepSeq;
     if (this.mode === "timed") {
-      // hrtimer(): raiseIrq of the sleep's own timer (the SleepWait itself: no closure or generator)
       const c = t.cpu;
       w.cpu = c;
-      w.seq = seq;
-      const at = Math.max(atNs, this.now);
-      if (c.inDrive && at <= this.now) this.deliverIrq(c, w);
-      else this.queue.push(at, c.id, w, 0);
+      w.sleepSeq = seq;
+      c.hrtimerBase.start(w, Math.max(atNs, this.now));
     } else {
       this.at(atNs, () => {
         if (t.sleepSeq === seq) this.wakeUpProcess(t);
       });
     }
   }
+
+  /** hrtimer_interrupt() gave up after three retries (kernel/time/hrtimer.c: pr_warn_once). */
+  hrtimerHang(c: Cpu, deltaNs: number): void {
+    if (this.hrtimerHangWarned) return;
+    this.hrtimerHangWarned = true;
+    this.printk(c.id, `hrtimer: interrupt took ${deltaNs} ns`);
+  }
+  private hrtimerHangWarned = false;
 
   private armTick(c: Cpu): void {
     if (this.mode !== "timed") return;
@@ -1662,8 +1713,10 @@ export class Machine {
     const keep: { t: number; lane: number; h: Handler; arg: number }[] = [];
     while (q.pop()) {
       const h = q.outHandler!;
-      if (h === this.kickEvent) this.cpus[q.outArg]!.kicked = true;
-      else if (!(h instanceof Cpu) && !this.tickEvents.includes(h))
+      if (h === this.kickEvent) {
+        this.cpus[q.outArg]!.kicked = true;
+        this.cpus[q.outArg]!.kickQueued = false;
+      } else if (!(h instanceof Cpu) && !this.tickEvents.includes(h))
         keep.push({ t: q.outTime, lane: MAX_LANE, h, arg: q.outArg });
     }
     for (const e of keep) q.push(e.t, e.lane, e.h, e.arg);

@@ -13,6 +13,66 @@ export interface FootprintHost {
   readonly steps: number;
 }
 
+/** The fields of one trackFields call: they share the object's key and its last recorded steps. */
+interface TrackGroup {
+  readonly key: string;
+  readonly host: FootprintHost;
+  readStep: number;
+  writeStep: number;
+}
+
+/** A tracked field's value and its group. */
+interface TrackSlot {
+  readonly g: TrackGroup;
+  value: unknown;
+}
+
+/** Where a tracked object keeps its fields' slots (a property every tracked object gets first). */
+const SLOTS: unique symbol = Symbol("tracked slots");
+
+type Tracked = { [SLOTS]: Record<string, TrackSlot> };
+
+/**
+ * The accessor pair of field `f`, one for every object that tracks a field of that name (memoised
+ * pure functions): V8 keeps accessors in the object's hidden class, so functions made per object
+ * would give every tracked object a hidden class of its own, and those (old-generation) classes,
+ * reaching the object's machine through the functions' closures, kept every explore-driver build
+ * alive until the next full collection (all of it copied by every scavenge on the way).
+ */
+const accessorsByField = new Map<string, PropertyDescriptor>();
+
+function fieldAccessors(f: string): PropertyDescriptor {
+  let d = accessorsByField.get(f);
+  if (d === undefined) {
+    d = {
+      configurable: true,
+      enumerable: true,
+      get(this: Tracked) {
+        const slot = this[SLOTS][f]!;
+        const g = slot.g;
+        const fp = g.host.footprint;
+        if (fp !== null && g.readStep !== g.host.steps && g.writeStep !== g.host.steps) {
+          g.readStep = g.host.steps;
+          fp.touch(g.key, false);
+        }
+        return slot.value;
+      },
+      set(this: Tracked, v: unknown) {
+        const slot = this[SLOTS][f]!;
+        const g = slot.g;
+        const fp = g.host.footprint;
+        if (fp !== null && g.writeStep !== g.host.steps) {
+          g.writeStep = g.host.steps;
+          fp.touch(g.key, true);
+        }
+        slot.value = v;
+      },
+    };
+    accessorsByField.set(f, d);
+  }
+  return d;
+}
+
 /**
  * Make `fields` of `obj` accessors that record `key` in `host`'s current footprint: a read as a read,
  * a store as a write. Values are kept; a field that is already an accessor is left as it is.
@@ -25,31 +85,17 @@ export function trackFields<T extends object>(
 ): void {
   // the step of the last recorded read and write: the fields of an object share its key, and a step
   // reads them many times (a tree walk, a fault's checks); one record of each kind per step is enough
-  let readStep = -1;
-  let writeStep = -1;
+  const g: TrackGroup = { key, host, readStep: -1, writeStep: -1 };
+  const t = obj as T & Partial<Tracked>;
+  let slots = t[SLOTS];
+  if (slots === undefined) {
+    slots = Object.create(null) as Record<string, TrackSlot>;
+    Object.defineProperty(t, SLOTS, { value: slots });
+  }
   for (const f of fields) {
     if (Object.getOwnPropertyDescriptor(obj, f)?.get !== undefined) continue;
-    let value: unknown = obj[f];
-    Object.defineProperty(obj, f, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        const fp = host.footprint;
-        if (fp !== null && readStep !== host.steps && writeStep !== host.steps) {
-          readStep = host.steps;
-          fp.touch(key, false);
-        }
-        return value;
-      },
-      set(v: unknown) {
-        const fp = host.footprint;
-        if (fp !== null && writeStep !== host.steps) {
-          writeStep = host.steps;
-          fp.touch(key, true);
-        }
-        value = v;
-      },
-    });
+    slots[f] = { g, value: obj[f] };
+    Object.defineProperty(obj, f, fieldAccessors(f));
   }
 }
 

@@ -369,23 +369,30 @@ function startMmapWriter(h: WorkloadHost, w: MmapWriter, _index: number): void {
 /** Fork once and let the child exit after `lifeNs`; the parent waits for the child (fork + waitpid). */
 function* forkAndWait(h: WorkloadHost, th: MmThread, lifeNs: number): KGen<void> {
   const child = yield* sys.fork(th);
-  let exited = false;
-  h.spawn(
-    `${th.name}-child`,
-    child,
-    function* (c) {
-      if (lifeNs > 0) yield* h.sleep(c, lifeNs);
-      yield* sys.exit_mmap(c, child);
-      exited = true;
-      h.wake(th);
-    },
-    th.cpu,
-  );
-  for (let guard = 0; !exited && guard < 1_000_000; guard++) {
+  const wait = { exited: false };
+  // an arrow, not a generator closure: V8 gives each generator closure a hidden class of its own,
+  // which would keep the parent thread (and the whole model) alive until a full collection
+  h.spawn(`${th.name}-child`, child, (c) => forkChild(h, th, c, child, lifeNs, wait), th.cpu);
+  for (let guard = 0; !wait.exited && guard < 1_000_000; guard++) {
     th.k.task.state = TASK_UNINTERRUPTIBLE;
     yield SCHEDULE;
   }
   th.k.task.state = 0;
+}
+
+/** The child of forkAndWait: lives `lifeNs`, exits (exit_mmap) and wakes the parent. */
+function* forkChild(
+  h: WorkloadHost,
+  parent: MmThread,
+  c: MmThread,
+  child: MmStruct,
+  lifeNs: number,
+  wait: { exited: boolean },
+): KGen<void> {
+  if (lifeNs > 0) yield* h.sleep(c, lifeNs);
+  yield* sys.exit_mmap(c, child);
+  wait.exited = true;
+  h.wake(parent);
 }
 
 function startForkRace(h: WorkloadHost, w: ForkRace, index: number): void {

@@ -110,6 +110,7 @@ export function digestTarget(cfg: MmScenarioConfig): { target: CheckTarget; stat
   const states = new Set<string>();
   const explore: MmScenarioConfig = { ...cfg, mode: "explore", latency: false };
   const roots = new WeakMap<object, unknown>();
+  const builds = new WeakMap<object, MmBuild>();
   const target: CheckTarget = {
     name: "digest",
     cpus: cfg.cpus,
@@ -119,9 +120,15 @@ export function digestTarget(cfg: MmScenarioConfig): { target: CheckTarget; stat
       const b = buildMmScenario(explore);
       b.m.hooks.end.push(() => states.add(digest(b)));
       roots.set(b.m, b.s);
+      builds.set(b.m, b);
       return b.m;
     },
     stateRoots: (m) => [roots.get(m)],
+    // as mmCheckTarget does: a finished build lets go of its model (MmBuild.release)
+    recycle: (m) => {
+      builds.get(m)?.release();
+      builds.delete(m);
+    },
   };
   return { target, states };
 }

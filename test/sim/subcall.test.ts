@@ -52,15 +52,14 @@ function runTree(trees: Node[], sub: boolean, mode: "timed" | "explore", seed: n
   const m: Machine = bootKernel({ cpus: 2, seed, hz: 1000, mode, hungTaskTimeoutS: 0 });
   const lock = new SpinLock("tree_lock");
   const log: string[] = [];
-  trees.forEach((t, i) =>
+  for (const [i, t] of trees.entries())
     m.createTask(`t${i}`, i % 2, function* (k) {
       for (let rep = 0; rep < 2; rep++) {
         const g = body(k, t, lock, sub, log, 0);
         const r = sub ? ((yield k.subcall(g)) as number) : yield* g;
         log.push(`${k.task.comm}@${k.m.now}:top:${r}`);
       }
-    }),
-  );
+    });
   if (mode === "timed") m.run(10e9);
   else {
     const rng: Rng = m.rng("choices");

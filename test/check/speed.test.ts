@@ -1,0 +1,68 @@
+// Cheaper schedules for the exhaustive search (issue 13, exhaustive speed): builds that let go of
+// their model after the run (MmBuild.release) and TLB arrays taken from the target's pool change what
+// a schedule costs, never what the search explores or what a run computes.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { smallConfig } from "../../src/bench/check.js";
+import { exhaustive } from "../../src/check/exhaustive.js";
+import { mmCheckTarget } from "../../src/check/mm.js";
+import { ArrayPool } from "../../src/mm/pool.js";
+import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
+import { digest } from "./targets.js";
+
+describe("exhaustive search: cheaper schedules, the same search", () => {
+  it("explores what it explored before (schedules, states, steps, pruned: main at 908b259)", () => {
+    const cases: [string, number, number, number, [number, number, number, number, boolean]][] = [
+      ["6.4.3", 1, 1e7, 1000, [28, 293, 486, 0, true]],
+      ["6.4.3", 2, 1e7, 1000, [1606, 21786, 46364, 5, true]],
+      // the benchmark's 4-faulter configuration, its first 400 schedules in units of 100
+      ["6.4.3", 4, 400, 100, [400, 6127, 17943, 12, false]],
+    ];
+    for (const [kernel, faulters, budget, grain, want] of cases) {
+      const t = mmCheckTarget(smallConfig(kernel, faulters), { maxSteps: 20_000 });
+      const r = exhaustive(t, { maxSchedules: budget, maxMs: 1e12, grain });
+      expect([r.schedules, r.states, r.stepsExecuted, r.pruned, r.complete]).toEqual(want);
+      expect(r.counterexample).toBeNull();
+    }
+  });
+
+  it("property: a run on pooled arrays of released builds ends where a fresh build's run ends", () => {
+    const cfg: MmScenarioConfig = { ...smallConfig("6.4.3", 2), mode: "explore", latency: false };
+    const run = (pool: ArrayPool | undefined, choices: number[]) => {
+      const b = buildMmScenario(cfg, undefined, pool);
+      let i = 0;
+      b.m.explore({ choose: (en) => en[choices[i++ % choices.length]! % en.length]! }, 20_000);
+      b.m.finish();
+      const out = `${digest(b)} | ${b.m.steps} | ${b.m.stepLabels.join(",")}`;
+      if (pool !== undefined) {
+        b.s.sim.recycle();
+        b.release();
+      }
+      return out;
+    };
+    const pool = new ArrayPool();
+    fc.assert(
+      fc.property(fc.array(fc.nat(7), { minLength: 1, maxLength: 40 }), (choices) => {
+        // the pool holds the previous run's arrays (TLBs, page tables, oracle shadows): reused, zeroed
+        expect(run(pool, choices)).toBe(run(undefined, choices));
+      }),
+      { numRuns: 40, seed: 13 },
+    );
+  });
+
+  it("release() leaves the run's result as it was, and a second release does nothing", () => {
+    const cfg: MmScenarioConfig = { ...smallConfig("6.4.3", 2), mode: "explore", latency: false };
+    const b = buildMmScenario(cfg);
+    b.m.explore({ choose: (en) => en[en.length - 1]! }, 20_000);
+    b.m.finish();
+    const before = digest(b);
+    const r1 = b.result();
+    b.release();
+    b.release();
+    expect(digest(b)).toBe(before);
+    const r2 = b.result();
+    expect(r2.steps).toBe(r1.steps);
+    expect(r2.completed).toBe(true);
+    expect(r2.vmstat).toEqual(r1.vmstat);
+  });
+});
