@@ -162,18 +162,20 @@ export function* iomap_writepage_map(
       wpc.ioend = io;
       cost.ns += fs.c.bioAllocNs;
     }
-    const bio = io!.bio;
+    // the open ioend: the one allocated above, or the one that can take the block
+    const open = io!;
+    const bio = open.bio;
     if (bioEnd <= p) {
       // bio full: chain a new one (5.16-6.8) or close the ioend (newest)
       if (v.chainBios) {
-        yield* iomap_chain_bio(fs, k, io!, plug, cost);
+        yield* iomap_chain_bio(fs, k, open, plug, cost);
       } else {
-        closeIoend(wpc, io!);
+        closeIoend(wpc, open);
         wpc.ioend = null;
       }
       continue;
     }
-    addToBio(fs, pc, io!, bio, p, bioEnd);
+    addToBio(fs, pc, open, bio, p, bioEnd);
     // __folio_start_writeback's marks, read and written in two steps with an i_pages site off
     if (fs.xaSplit)
       yield* xa_marks_rmw(k, ino, START_WRITEBACK_SITE, p / fp, bioEnd / fp, MARKS, pc.startMarksFn);

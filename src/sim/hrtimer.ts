@@ -6,7 +6,7 @@
 // due, in expiry order, each charging its own cost, then re-reads the clock and loops for timers
 // that expired while it ran.
 import type { KGen, Step } from "./effects.js";
-import type { Cpu, IrqHandler, Machine } from "./machine.js";
+import type { Cpu, IrqHandler, IrqReq, Machine } from "./machine.js";
 import type { Handler } from "./queue.js";
 import type { Ctx } from "./task.js";
 
@@ -85,7 +85,7 @@ export class HrtimerCpuBase implements Handler {
     readonly m: Machine,
     readonly c: Cpu,
     /** The interrupt the device raises (the CPU's pending-irq entry for hrtimer_interrupt()). */
-    readonly irq: { cpu: Cpu; name: string },
+    readonly irq: IrqReq,
   ) {}
 
   /** timerqueue_getnext(): the earliest enqueued timer (the first armed of the earliest expiry), or null. */
@@ -236,7 +236,7 @@ export class HrtimerCpuBase implements Handler {
     if (c.inDrive && at <= m.now) {
       this.token = 0;
       this.irqPending = true;
-      m.deliverIrq(c, this.irq as never);
+      m.deliverIrq(c, this.irq);
       return;
     }
     const when = at > m.now ? at : m.now;
@@ -259,7 +259,7 @@ export class HrtimerCpuBase implements Handler {
     if (token !== this.token) return;
     this.token = 0;
     this.irqPending = true;
-    this.m.deliverIrq(this.c, this.irq as never);
+    this.m.deliverIrq(this.c, this.irq);
   }
 }
 

@@ -109,7 +109,7 @@ export interface DmesgLine {
  * One pending interrupt on a CPU; also the queue event that delivers it when it is raised for later
  * (one object per interrupt, not a request and an event).
  */
-class IrqReq implements Handler {
+export class IrqReq implements Handler {
   constructor(
     public cpu: Cpu,
     readonly name: string,

@@ -21,6 +21,19 @@ function load(name: string, sets: [string, string][]) {
   });
 }
 
+/** iomap-s2 on 5.17 scaled down to 256 KiB in `extentSize` extents, completions at once, no probe. */
+function smallS2(extentSize: string): [string, string][] {
+  return [
+    ["kernel.variant", "5.17"],
+    ["fs.files[0].size", "256KiB"],
+    ["fs.files[0].predirty", "256KiB"],
+    ["fs.files[0].extentSize", extentSize],
+    ["fs.endIoDelay", "0"],
+    ["fs.dirtyExpire", "0"],
+    ["workloads[1].enabled", "false"],
+  ];
+}
+
 function search(c: IomapCheckConfig, strategy: "random" | "pct", budget: number) {
   return check(iomapCheckTarget(c), { strategy, budget, timeS: 1e12 });
 }
@@ -84,15 +97,7 @@ describe("ip->i_ioend_lock: xfs_end_bio and xfs_end_io (two fsync callers, compl
 describe("mapping->i_pages marks: folio_start_writeback and __folio_end_writeback (iomap-s2 scaled down)", () => {
   // 256 KiB in 8 KiB extents: 32 ioends in one xa_node, more bios than the plug holds (16), so the
   // fsync's first ioends complete on CPU 2 while it still starts writeback on later folios
-  const SMALL: [string, string][] = [
-    ["kernel.variant", "5.17"],
-    ["fs.files[0].size", "256KiB"],
-    ["fs.files[0].predirty", "256KiB"],
-    ["fs.files[0].extentSize", "8KiB"],
-    ["fs.endIoDelay", "0"],
-    ["fs.dirtyExpire", "0"],
-    ["workloads[1].enabled", "false"],
-  ];
+  const SMALL = smallS2("8KiB");
   const target = (sites: string) =>
     checkTargetFor(load("iomap-s2", [...SMALL, ["kernel.disableLockSites", `[${sites}]`]]), { seed: 1 });
   it("with the lock, 300 random and 300 PCT schedules find nothing", () => {
@@ -115,13 +120,7 @@ describe("mapping->i_pages marks: folio_start_writeback and __folio_end_writebac
 
 describe("the fsync task's name (workloads[].comm) in the lost wake-up's hung-task line", () => {
   const SMALL: [string, string][] = [
-    ["kernel.variant", "5.17"],
-    ["fs.files[0].size", "256KiB"],
-    ["fs.files[0].predirty", "256KiB"],
-    ["fs.files[0].extentSize", "64KiB"],
-    ["fs.endIoDelay", "0"],
-    ["fs.dirtyExpire", "0"],
-    ["workloads[1].enabled", "false"],
+    ...smallS2("64KiB"),
     ["kernel.disableLockSites", "[folio_wait_bit_common:spin_lock_irq]"],
   ];
   for (const [sets, comm] of [
