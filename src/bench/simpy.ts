@@ -36,8 +36,11 @@ export interface SimpyResult {
   extra: Record<string, number>;
 }
 
-function machine(cpus: number): Machine {
-  return new Machine({ cpus, preempt: "none", seed: 1, jitter: 0 });
+/** `passSteps` false: every step goes through the CPU loop (Machine.passSteps; the results are the same). */
+function machine(cpus: number, passSteps: boolean): Machine {
+  const m = new Machine({ cpus, preempt: "none", seed: 1, jitter: 0 });
+  m.passSteps = passSteps;
+  return m;
 }
 
 function result(name: string, m: Machine, checksum: number, extra: Record<string, number>): SimpyResult {
@@ -59,8 +62,8 @@ function instant(k: Ctx): number {
 
 const FIFO = { policy: "fifo", rtPrio: 1 } as const;
 
-export function wlTimeouts(n = 1000, T = 20000): SimpyResult {
-  const m = machine(1);
+export function wlTimeouts(n = 1000, T = 20000, passSteps = true): SimpyResult {
+  const m = machine(1, passSteps);
   let acc = 0;
   let timeouts = 0;
   for (let i = 0; i < n; i++) {
@@ -84,8 +87,8 @@ export function wlTimeouts(n = 1000, T = 20000): SimpyResult {
   return result("timeouts", m, acc, { timeouts });
 }
 
-export function wlResource(cpus = 64, T = 400000): SimpyResult {
-  const m = machine(1);
+export function wlResource(cpus = 64, T = 400000, passSteps = true): SimpyResult {
+  const m = machine(1, passSteps);
   const lock = new Semaphore("bench_sem", 1);
   let acquired = 0;
   let waitSum = 0;
@@ -115,8 +118,8 @@ export function wlResource(cpus = 64, T = 400000): SimpyResult {
   return result("resource", m, checksum, { acquired, wait_sum: waitSum, contended: lock.contended });
 }
 
-export function wlPingpong(M = 200000): SimpyResult {
-  const m = machine(2);
+export function wlPingpong(M = 200000, passSteps = true): SimpyResult {
+  const m = machine(2, passSteps);
   const ping = new Completion("ping");
   const pong = new Completion("pong");
   let rt = 0;

@@ -318,6 +318,11 @@ export class HrtimerInterrupt {
         // __run_hrtimer(): __remove_hrtimer(), then the timer's function
         base.removeFirst(t);
         if (t.handler === null) {
+          // the timer's cost, then hrtimer_wakeup() (in place when the CPU loop would resume us at once)
+          if (m.passCost(this.frame, m.cfg.costs.hrtimerNs)) {
+            t.wakeup();
+            continue;
+          }
           this.running = t;
           return m.hrtimerStep;
         }

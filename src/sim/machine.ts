@@ -570,6 +570,11 @@ export class Machine {
   fastForwards = 0;
   /** End of the current timed run: fast-forwarding never passes it. */
   runUntil = Number.POSITIVE_INFINITY;
+  /**
+   * Kernel code passes its steps in place when the CPU loop would do them and resume it at once
+   * (canPass); off, every step goes through the loop (the results are the same: a test compares).
+   */
+  passSteps = true;
   /** Steps run by the explore driver. */
   steps = 0;
   /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
@@ -1446,6 +1451,81 @@ export class Machine {
       out.push(` ${close}`);
     }
     return out;
+  }
+
+  // ---------------------------------------------------------------- steps passed in place
+
+  /**
+   * Can the running code of `k` pass a step in place, without yielding it to the CPU loop? Only in
+   * the timed driver, with `passSteps` on, while `k` runs as its CPU's top frame inside the loop,
+   * with nothing left to charge and no interrupt the loop would take first (none pending, or irqs
+   * off), and the run not stopped: then the loop, given the step, would do it and resume `k` at
+   * once, and the pass* methods below do the same thing in place (see the engine guide).
+   */
+  private canPass(k: Ctx): boolean {
+    if (!this.passSteps || this.mode !== "timed" || this.stopped) return false;
+    const c = k.cpu;
+    return (
+      c.inDrive &&
+      this.currentCpu === c &&
+      c.frames[c.frames.length - 1] === k &&
+      k.remaining === 0 &&
+      (c.pendingHead === c.pendingTail || c.irqsOff)
+    );
+  }
+
+  /**
+   * `yield ns` in place: true when the burst ends before every queued event and within the run (the
+   * loop's startBurst() would complete it without a queue round trip), after doing what it does.
+   */
+  passCost(k: Ctx, ns: number): boolean {
+    if (!this.canPass(k) || this.hv !== null) return false;
+    if (ns <= 0) return true;
+    const end = this.now + ns;
+    if (end >= this.queue.peekTime() || end > this.runUntil) return false;
+    this.now = end;
+    this.account(k.cpu, k, ns);
+    this.fastForwards++;
+    return true;
+  }
+
+  /** `yield point` (an OP_YIELD effect) in place: the timed driver only notes the site. */
+  passPoint(k: Ctx, point: Effect): boolean {
+    if (!this.canPass(k)) return false;
+    k.site = point.site;
+    return true;
+  }
+
+  /** `yield PREEMPT_ENABLE` in place, when it is no preemption point (it would not call schedule()). */
+  passPreemptEnable(k: Ctx): boolean {
+    if (!this.canPass(k)) return false;
+    const c = k.cpu;
+    const pc = c.preemptCount - 1;
+    if ((pc & PREEMPT_MASK) === PREEMPT_MASK) return false; // the loop reports the underflow
+    if (pc === 0 && c.needResched && k.kind === CTX_TASK && !c.irqsOff && this.preemptible()) return false;
+    c.preemptCount = pc;
+    return true;
+  }
+
+  /** `yield IRQ_ENABLE` in place, when no interrupt is pending (the loop would take it next). */
+  passIrqEnable(k: Ctx): boolean {
+    if (!this.canPass(k)) return false;
+    const c = k.cpu;
+    if (c.pendingHead !== c.pendingTail) return false;
+    c.irqsOff = false;
+    return true;
+  }
+
+  /**
+   * `yield mightSleep(...)` in place, when the debug check passes silently and the model is not
+   * VOLUNTARY (where might_sleep() is a cond_resched()).
+   */
+  passMightSleep(k: Ctx): boolean {
+    if (!this.canPass(k) || this.cfg.preempt === "voluntary") return false;
+    if (!this.cfg.debugAtomicSleep) return true;
+    const c = k.cpu;
+    const rcuNest = this.preemptible() ? c.curr.rcuReadDepth : 0;
+    return c.preemptCount === 0 && !c.irqsOff && rcuNest === 0;
   }
 
   /** Wake a CPU that is idle or spinning so it runs now (never re-entrantly). */

@@ -121,19 +121,19 @@ function* rwsemAcquire(
   trylock: boolean,
   point: boolean,
 ): KGen<boolean> {
-  if (!trylock) yield DOWN_MIGHT_SLEEP;
+  const m = k.m;
+  if (!trylock && !m.passMightSleep(k)) yield DOWN_MIGHT_SLEEP;
   if (point) {
     if (sem.lastSite !== site) {
       sem.lastSite = site;
       sem.lastPoint = yieldPoint(site);
     }
-    yield sem.lastPoint!;
+    if (!m.passPoint(k, sem.lastPoint!)) yield sem.lastPoint!;
   }
   if (skipped(k, sem, site, write)) return true;
-  const m = k.m;
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) yield cost;
   if (!trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, false);
   const free = sem.writer === null && sem.waitList.length === 0 && (!write || sem.readers === 0);
   if (free) {
@@ -214,12 +214,12 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
 export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return;
   const m = k.m;
-  yield sem.upReadPoint;
+  if (!m.passPoint(k, sem.upReadPoint)) yield sem.upReadPoint;
   // a reader leaving without waking anyone commutes with other readers
   m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
   const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) yield cost;
   sem.readers--;
   const since = sem.readSince.shift() ?? m.now;
   classStat(k, sem, false).released(m.now - since);
@@ -232,11 +232,11 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
 export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, true)) return;
   const m = k.m;
-  yield sem.upWritePoint;
+  if (!m.passPoint(k, sem.upWritePoint)) yield sem.upWritePoint;
   m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
   const cost = sem.line.rmw(k);
-  if (cost > 0) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) yield cost;
   sem.writer = null;
   classStat(k, sem, true).released(m.now - sem.writeSince);
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);

@@ -76,8 +76,11 @@ function sitePoint(lock: SpinLock, site: string): Effect {
  * Returns `ret` (the saved irq flags of the _irqsave flavour).
  */
 function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean, ret: T): KGen<T> {
-  if (point) yield sitePoint(lock, site);
   const m = k.m;
+  if (point) {
+    const p = sitePoint(lock, site);
+    if (!m.passPoint(k, p)) yield p;
+  }
   m.touch(lock.key);
   if (m.disabledSites.has(site)) {
     lock.skips.push(k);
@@ -85,7 +88,7 @@ function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean,
   }
   const bounce = lock.line.bouncesFor(k);
   const cost = lock.line.rmw(k);
-  if (cost > 0) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) yield cost;
   const stats = (lock.stats ??= lockStats(m).get(lock.name));
   // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
   (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false);
@@ -191,16 +194,17 @@ function spinRelease(k: Ctx, lock: SpinLock, now: number, delay: number): void {
 
 /** raw_spin_unlock(): hand the lock to the first spinner or free it; then the flavour's enables. */
 function* raw_spin_unlock(k: Ctx, lock: SpinLock, then: number): KGen<void> {
+  const m = k.m;
   if (!unlockSkipped(k, lock)) {
-    yield lock.unlockPoint;
-    spinRelease(k, lock, k.m.now, 0);
+    if (!m.passPoint(k, lock.unlockPoint)) yield lock.unlockPoint;
+    spinRelease(k, lock, m.now, 0);
   }
   if (then === THEN_BH_ENABLE) {
     yield BH_ENABLE;
     return;
   }
-  if (then === THEN_IRQ_PREEMPT_ENABLE) yield IRQ_ENABLE;
-  yield PREEMPT_ENABLE;
+  if (then === THEN_IRQ_PREEMPT_ENABLE && !m.passIrqEnable(k)) yield IRQ_ENABLE;
+  if (!m.passPreemptEnable(k)) yield PREEMPT_ENABLE;
 }
 
 /** spin_unlock() */

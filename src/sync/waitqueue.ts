@@ -84,9 +84,10 @@ function* __wait_event(
   exclusive: boolean,
   done: Completion | null,
 ): KGen<void> {
-  yield WAIT_MIGHT_SLEEP;
-  yield wq.waitPoint;
-  k.m.touch(wq.key);
+  const m = k.m;
+  if (!m.passMightSleep(k)) yield WAIT_MIGHT_SLEEP;
+  if (!m.passPoint(k, wq.waitPoint)) yield wq.waitPoint;
+  m.touch(wq.key);
   if (!cond()) {
     registry(k.m).add(wq);
     const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
@@ -96,8 +97,8 @@ function* __wait_event(
       k.task.state = TASK_UNINTERRUPTIBLE;
       if (cond()) break;
       yield SCHEDULE;
-      yield wq.wokenPoint;
-      k.m.touch(wq.key);
+      if (!m.passPoint(k, wq.wokenPoint)) yield wq.wokenPoint;
+      m.touch(wq.key);
     }
     // finish_wait()
     k.task.state = TASK_RUNNING;

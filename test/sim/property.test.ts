@@ -28,6 +28,7 @@ import {
   bootKernel,
   down_read,
   down_write,
+  lockStats,
   RwSemaphore,
   rcu,
   SpinLock,
@@ -202,11 +203,13 @@ function runProgram(
   p: Program,
   mode: "timed" | "explore",
   replay: readonly number[] | null = null,
-): { trace: string; choices: number[] } {
+  passSteps = true,
+): { trace: string; choices: number[]; state: string } {
   const m = bootKernel(
     { cpus: p.cpus, preempt: p.preempt, seed: p.seed, mode, jitter: 0.05 },
     { rcuBackgroundNs: 20_000_000 },
   );
+  m.passSteps = passSteps;
   const sink = new InvariantSink();
   const mem = new MemoryTrace();
   m.trace = new TeeTrace([sink, mem]);
@@ -422,7 +425,19 @@ function runProgram(
   }
   // every task that ran left preempt_count at 0
   for (const t of workers) expect(t.savedPreemptCount).toBe(0);
-  return { trace: JSON.stringify(mem.events), choices: m.choices.slice() };
+  // what the trace does not show: lock_stat, the holdoff records, the queue and switch counts
+  const state = JSON.stringify({
+    now: m.now,
+    events: m.queue.popped,
+    lockStat: lockStats(m).rows(),
+    cpus: m.cpus.map((c) => ({
+      switches: c.nrSwitches,
+      busy: c.busyNs,
+      holdoff: c.holdoff.maxNs,
+      hist: c.holdoff.hist.map((h) => (h === null ? null : [h.totalCount, h.mean, h.maxValue])),
+    })),
+  });
+  return { trace: JSON.stringify(mem.events), choices: m.choices.slice(), state };
 }
 
 // PROP_RUNS / PROP_SEED widen the search locally (e.g. PROP_RUNS=3000); CI keeps the fixed seeds.
@@ -460,6 +475,21 @@ describe("random programs never break engine invariants", () => {
       }),
       { numRuns: Math.max(10, RUNS >> 2), seed: SEED ?? 778 },
     );
+  });
+
+  it("timed driver: steps passed in place (Machine.passSteps) give the identical event stream and state", () => {
+    let passed = 0;
+    fc.assert(
+      fc.property(programArb, (p) => {
+        const on = runProgram(structuredClone(p), "timed");
+        const off = runProgram(structuredClone(p), "timed", null, false);
+        expect(on.trace).toBe(off.trace);
+        expect(on.state).toBe(off.state);
+        passed++;
+      }),
+      { numRuns: Math.max(10, RUNS >> 1), seed: SEED ?? 779 },
+    );
+    expect(passed).toBeGreaterThan(0);
   });
 
   it("explore driver", () => {
