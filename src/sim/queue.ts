@@ -15,6 +15,7 @@ export const MAX_LANE = 2047;
 /** Width of the timing wheel in time units (a power of two). */
 const WHEEL_SLOTS = 4096;
 const WHEEL_WORDS = WHEEL_SLOTS >> 5;
+const WHEEL_MASK = WHEEL_SLOTS - 1;
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U32 = new Uint32Array(0);
 
@@ -113,7 +114,9 @@ export class EventQueue {
    * since pop() merges both tiers by (time, key), instead of a walk along a long slot list.
    */
   private wheelInsert(s: number, time: number, key: number): boolean {
-    const idx = time % WHEEL_SLOTS;
+    // time mod WHEEL_SLOTS for an integer time below 2^53: ToInt32 keeps the time mod 2^32, whose low
+    // bits these are (a double's % is a call to fmod)
+    const idx = time & WHEEL_MASK;
     const eTime = this.eTime;
     const eKey = this.eKey;
     const eNext = this.eNext;
@@ -150,7 +153,7 @@ export class EventQueue {
   /** Slot of the earliest wheel event (wCount > 0): scan the bitmap from the cursor's slot. */
   private wheelMin(): number {
     if (this.wMin >= 0) return this.wMin;
-    const start = Math.ceil(this.cursor) % WHEEL_SLOTS;
+    const start = Math.ceil(this.cursor) & WHEEL_MASK;
     const bits = this.wBits;
     let w = start >> 5;
     let word = bits[w]! & (~0 << (start & 31));
