@@ -137,6 +137,8 @@ const ITER_SCHEDULE: IteratorResult<Step, unknown> = Object.freeze({ done: false
  */
 class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
   private armed = false;
+  /** The sleep has returned (its iterator is done): the frame's next sleep may reuse this object. */
+  ended = false;
   /** The sleep's sequence number (set when armed): its timer wakes only this sleep. */
   sleepSeq = 0;
   /** The sleeping task (k.task, kept here: the timer's function touches it without the frame). */
@@ -144,16 +146,25 @@ class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
   constructor(
     readonly k: Ctx,
     /** Absolute expiry, or the sleep's length when `relative` (from the time of the first resume). */
-    readonly ns: number,
-    readonly relative: boolean,
+    public ns: number,
+    public relative: boolean,
   ) {
     super(k.task.cpu, null);
     this.t = k.task;
+  }
+  /** A new sleep in this object (one that has ended, its timer out of the base). */
+  reuse(ns: number, relative: boolean): this {
+    this.ns = ns;
+    this.relative = relative;
+    this.armed = false;
+    this.ended = false;
+    return this;
   }
   [Symbol.iterator](): this {
     return this;
   }
   next(): IteratorResult<Step, void> {
+    if (this.ended) return ITER_DONE as IteratorResult<Step, void>;
     if (!this.armed) {
       this.armed = true;
       const m = this.k.m;
@@ -163,6 +174,7 @@ class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
     // schedule_hrtimeout_range_clock(): hrtimer_cancel() once the task runs again (a no-op after expiry)
     if (this.enqueued) this.cpu.hrtimerBase.cancel(this);
     this.t.sleepSeq++;
+    this.ended = true;
     return ITER_DONE as IteratorResult<Step, void>;
   }
   /** hrtimer_wakeup() (kernel/time/hrtimer.c): wake the sleeper if the timer's sleep is still its current one. */
@@ -172,6 +184,7 @@ class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
   }
   // a generator's return() and throw() at its `yield SCHEDULE`: it ends there, the timer not cancelled
   return(value?: unknown): IteratorResult<Step, void> {
+    this.ended = true;
     return { done: true, value: value as undefined };
   }
   throw(e?: unknown): IteratorResult<Step, void> {
@@ -1574,7 +1587,21 @@ export class Machine {
 
   /** schedule_timeout(): sleep for `ns` (TASK_INTERRUPTIBLE), woken by an hrtimer. */
   sleepNs(k: Ctx, ns: number): KGen<void> {
-    return new SleepWait(k, ns, true);
+    return this.sleepWait(k, ns, true);
+  }
+
+  /**
+   * The frame's sleep object: the last one again when it has ended and its timer is out of the base
+   * (a task sleeps once at a time), else a new one (an allocation and its garbage per sleep less).
+   */
+  private sleepWait(k: Ctx, ns: number, relative: boolean): SleepWait {
+    // timed driver only: the explore driver's state keys (src/check/state.ts) read every field
+    if (this.mode !== "timed") return new SleepWait(k, ns, relative);
+    const w = k.sleep as SleepWait | null;
+    if (w?.ended && w.bucket === null) return w.reuse(ns, relative);
+    const nw = new SleepWait(k, ns, relative);
+    k.sleep = nw;
+    return nw;
   }
 
   /**
@@ -1584,7 +1611,7 @@ export class Machine {
    * sleep is armed at its first resume, as a generator's body would start there.)
    */
   sleepUntil(k: Ctx, atNs: number): KGen<void> {
-    return new SleepWait(k, atNs, false);
+    return this.sleepWait(k, atNs, false);
   }
 
   /** The start of a sleep (SleepWait's first resume): the task's state, then its hrtimer_sleeper started. */
@@ -1779,6 +1806,7 @@ export class Machine {
     if (this.tasks.some((t) => t.comm === "khungtaskd") || this.cfg.watchdogThreshS > 0)
       throw new Error("enterExplore(): the timed run must have the watchdogs off");
     this.mode = "explore";
+    for (const t of this.tasks) t.frame.sleep = null;
     this.stopped = false;
     this.stopReason = "";
     this.runUntil = Number.POSITIVE_INFINITY;

@@ -58,6 +58,8 @@ export class Ctx {
   callee: KGen<unknown> | null = null;
   /** Generators suspended in a subcall, outermost first (null until the frame first makes one). */
   callers: KGen<unknown>[] | null = null;
+  /** The frame's last schedule_timeout()/schedule_hrtimeout() sleep object (Machine.sleepNs reuses it). */
+  sleep: object | null = null;
   /** Trace (model level): start time of each stack entry pushed by enter()/call(), -1: not timed. */
   private starts: number[] | null = null;
 
