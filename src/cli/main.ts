@@ -113,7 +113,7 @@ export function buildProgram(): Command {
     .option("--report <dir>", "write an HTML report with plots into DIR")
     .option(
       "--no-fast-paths",
-      "run every step of the mm model in its generator form (the results are byte-identical; slower)",
+      "run every step of the mm model in its generator form and every engine step through the CPU loop (the results are byte-identical; slower)",
     )
     .option("-q, --quiet", "print nothing but errors")
     .addHelpText("after", EXAMPLES_RUN)

@@ -78,6 +78,8 @@ export function runScenario(s: Scenario, opts: RunOptions): RunResult {
       preempt: s.machine.preemption,
       seed: opts.seed,
       mode: "timed",
+      // the engine's steps passed in place go with the model's fast paths (same results either way)
+      passSteps: opts.fastPaths ?? true,
       watchdogThreshS: s.machine.watchdogThresh,
       watchdogStyle: s.machine.watchdogStyle,
       rcuStallTimeoutS: s.machine.rcuStallTimeout,

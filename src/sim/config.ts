@@ -70,6 +70,11 @@ export interface MachineConfig {
   /** Steal-time profile of the vCPUs (src/sim/hypervisor.ts STEAL_PROFILES; "none" = no hypervisor). */
   steal: string;
   costs: EngineCosts;
+  /**
+   * Kernel code passes steps in place when the CPU loop would only do them and resume it (Machine
+   * passSteps; the results are the same either way: off runs every step through the loop).
+   */
+  passSteps: boolean;
   /** Names printed in watchdog splats. */
   hardwareName: string;
   kernelRelease: string;
@@ -92,6 +97,7 @@ export function defaultMachineConfig(over: Partial<MachineConfig> = {}): Machine
     debugAtomicSleep: true,
     jitter: 0.05,
     steal: "none",
+    passSteps: true,
     hardwareName: "faultline simulated machine",
     kernelRelease: "faultline",
     ...over,

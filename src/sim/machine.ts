@@ -587,7 +587,7 @@ export class Machine {
    * Kernel code passes its steps in place when the CPU loop would do them and resume it at once
    * (canPass); off, every step goes through the loop (the results are the same: a test compares).
    */
-  passSteps = true;
+  passSteps: boolean;
   /** Steps run by the explore driver. */
   steps = 0;
   /** Generator resumptions of kernel code (tasks, irq and softirq frames), both drivers. */
@@ -601,6 +601,7 @@ export class Machine {
     validateMachineConfig(this.cfg);
     if (this.cfg.cpus > MAX_LANE) throw new RangeError("too many CPUs for the event queue lanes");
     this.mode = this.cfg.mode;
+    this.passSteps = this.cfg.passSteps;
     // explore runs are short-lived and keep few timers; timed runs grow as needed
     this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
