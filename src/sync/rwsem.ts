@@ -5,6 +5,7 @@
 import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
+import { removeAt } from "./list.js";
 import { type HeldLock, heldEntry, type Lockdep, lockdep } from "./lockdep.js";
 import { type LockClassStat, lockStats } from "./lockstat.js";
 
@@ -203,7 +204,7 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
       i++;
       continue;
     }
-    sem.waitList.splice(i, 1);
+    removeAt(sem.waitList, i);
     sem.readers++;
     w.granted = true;
     k.m.wakeUpProcess(w.task, sem.name);

@@ -4,6 +4,7 @@
 import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import type { Machine } from "../sim/machine.js";
 import { type Ctx, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
+import { removeAt } from "./list.js";
 
 interface WaitEntry {
   task: Task;
@@ -56,7 +57,7 @@ export function wake_up(m: Machine, wq: WaitQueueHead, nrExclusive = 1): number 
       continue;
     }
     woken++;
-    wq.entries.splice(i, 1);
+    removeAt(wq.entries, i);
     if (e.exclusive && --excl === 0) break;
   }
   wq.wakeups++;
@@ -103,7 +104,7 @@ function* __wait_event(
     // finish_wait()
     k.task.state = TASK_RUNNING;
     const i = wq.entries.indexOf(entry);
-    if (i >= 0) wq.entries.splice(i, 1);
+    if (i >= 0) removeAt(wq.entries, i);
   }
   if (done !== null && done.done !== Number.MAX_SAFE_INTEGER) done.done--;
 }
