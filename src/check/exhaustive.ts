@@ -89,7 +89,7 @@ interface Node {
   /** DPOR: CPUs that must be tried from this node (the first choice, plus races found later). */
   backtrack: Set<number>;
   /** Transitions that need not be explored from here, with their footprints. */
-  sleep: Map<number, Footprint>;
+  sleep: ReadonlyMap<number, Footprint>;
   /** Transitions already explored from here, with their footprints. */
   done: Map<number, Footprint>;
   chosen: number;
@@ -215,7 +215,7 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
 /** Footprints as they travel between the search's units of work: [cpu, "key" / "key!" strings]. */
 export type FootprintEntries = [number, string[]][];
 
-function entriesOf(m: Map<number, Footprint>, keys: FootprintKeys): FootprintEntries {
+function entriesOf(m: ReadonlyMap<number, Footprint>, keys: FootprintKeys): FootprintEntries {
   return [...m].map(([c, f]) => [c, keys.keysOf(f)]);
 }
 
@@ -306,8 +306,8 @@ export function skippedUnit(): SubtreeResult {
   };
 }
 
-/** The sleep set of most nodes (never written: a node that needs one gets its own). */
-const NO_SLEEP: Map<number, Footprint> = new Map();
+/** The sleep set of most nodes (read-only: a node that needs one gets its own). */
+const NO_SLEEP: ReadonlyMap<number, Footprint> = new Map();
 
 /** Drives one run along a prefix, then extends it, recording nodes and footprints. */
 class DfsStrategy implements ExploreStrategy {
@@ -358,7 +358,7 @@ class DfsStrategy implements ExploreStrategy {
       const prevPre = parent?.preemptions ?? 0;
       const preOf = (c: number) =>
         prevPre + (prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
-      let sleep = NO_SLEEP;
+      let sleep: ReadonlyMap<number, Footprint> = NO_SLEEP;
       let chosen = -1;
       if (d < this.forced.length) {
         // a fixed step of this unit of work
@@ -370,17 +370,13 @@ class DfsStrategy implements ExploreStrategy {
         if (d === this.forced.length - 1 && this.forcedSleep !== null) sleep = this.forcedSleep;
       } else {
         if (parent !== null && this.opts.sleepSets) {
+          let own: Map<number, Footprint> | undefined;
           const fpChosen = parent.done.get(parent.chosen)!;
           for (const [u, fu] of parent.sleep)
-            if (u !== parent.chosen && independent(fu, fpChosen)) {
-              if (sleep === NO_SLEEP) sleep = new Map();
-              sleep.set(u, fu);
-            }
+            if (u !== parent.chosen && independent(fu, fpChosen)) (own ??= new Map()).set(u, fu);
           for (const [u, fu] of parent.done)
-            if (u !== parent.chosen && independent(fu, fpChosen)) {
-              if (sleep === NO_SLEEP) sleep = new Map();
-              sleep.set(u, fu);
-            }
+            if (u !== parent.chosen && independent(fu, fpChosen)) (own ??= new Map()).set(u, fu);
+          if (own !== undefined) sleep = own;
         }
         for (const c of enabled) {
           if (sleep.has(c) || preOf(c) > this.opts.preemptionBound) continue;
@@ -431,7 +427,7 @@ class DfsStrategy implements ExploreStrategy {
    * was explored before, its subtree finished, with a sleep set contained in this node's; otherwise
    * the entry this node registers (null: no key, or a visit that cannot be pruned nor registered).
    */
-  private visit(m: Machine, sleep: Map<number, Footprint>): StateEntry | null | "matched" {
+  private visit(m: Machine, sleep: ReadonlyMap<number, Footprint>): StateEntry | null | "matched" {
     const table = this.table!;
     const key = stateKey(m, this.roots, this.initialTasks);
     if (key === null) return null;
@@ -659,8 +655,8 @@ function nextAlternative(
   node: {
     enabled: readonly number[];
     backtrack: Set<number>;
-    sleep: Map<number, unknown>;
-    done: Map<number, unknown>;
+    sleep: ReadonlyMap<number, unknown>;
+    done: ReadonlyMap<number, unknown>;
   },
   prevCpu: number,
   prevPre: number,
