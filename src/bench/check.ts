@@ -2,8 +2,9 @@
 // - check-forkrace: `faultline check pervma-fork-race` on 6.4.0 with the random and PCT strategies,
 //   median time to the finding over 20 seeds, the shrunk length and exact replay; 6.4.3 for 20 s;
 // - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
-//   (3 VMAs, 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, states, coverage, time,
-//   memory, beside SPIN's check of the same protocol run right before it (src/bench/spin.ts).
+//   (3 VMAs, 2, 3 and 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, states, coverage,
+//   time, memory, beside SPIN's check of the same protocol with as many faulters, run right after it
+//   (src/bench/spin.ts).
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
 import { exhaustive } from "../check/exhaustive.js";
@@ -143,41 +144,53 @@ function spinFields(faulters: number, r: CheckResult): string {
   );
 }
 
-/** The small configuration, exhaustively, in this thread (the same search the web page runs), SPIN beside it. */
+/**
+ * The small configuration, exhaustively, in this thread (the same search the web page runs), SPIN's
+ * check of the same number of faulters right after each. `--quick`: 2 faulters. Otherwise 2, 3 and 4
+ * faulters (the growth of the search; the 4-faulter one within 900 s), each beside SPIN. Then the
+ * stateful search of the largest configuration that completes (2 or 3 faulters).
+ */
 function exhaustiveSmall(quick: boolean): string {
-  const faulters = quick ? 2 : 4;
+  const lines: string[] = [];
+  for (const faulters of quick ? [2] : [2, 3, 4]) {
+    const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
+    const c0 = cpuSeconds();
+    const r = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: quick ? 60 : 900 });
+    const line = exhaustiveLine(`check-exhaustive faulters=${faulters}`, r, cpuSeconds() - c0);
+    // SPIN right after, on the same machine, in a child process (not in this process's peak RSS)
+    lines.push(line + spinFields(faulters, r));
+  }
+  // the stateful search (state matching at quiescent nodes) of a configuration it can finish
+  const faulters = quick ? 2 : 3;
   const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
-  const c0 = cpuSeconds();
-  const r = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: quick ? 60 : 900 });
-  const line = exhaustiveLine(`check-exhaustive faulters=${faulters}`, r, cpuSeconds() - c0);
-  // the stateful search of the same configuration (state matching at quiescent nodes); 300 s for 4 faulters
   const c1 = cpuSeconds();
-  const rs = check(t, {
-    strategy: "exhaustive",
-    budget: 10_000_000,
-    timeS: quick ? 60 : 300,
-    stateful: true,
-  });
-  const stateful = exhaustiveLine(`check-exhaustive-stateful faulters=${faulters}`, rs, cpuSeconds() - c1);
-  // SPIN right after, on the same machine, in a child process (not in this process's peak RSS)
-  return `${line + spinFields(faulters, r)}\n${stateful}`;
+  const rs = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: 900, stateful: true });
+  lines.push(exhaustiveLine(`check-exhaustive-stateful faulters=${faulters}`, rs, cpuSeconds() - c1));
+  return lines.join("\n");
 }
 
-/** The same search on one worker process per core (`faultline check --jobs`). */
+/**
+ * The same search on one worker process per core (`faultline check --jobs`), beside SPIN with as many
+ * faulters: 2 faulters with `--quick`, otherwise 3 (complete) and 4 (within 900 s).
+ */
 async function exhaustiveParallelSmall(quick: boolean): Promise<string> {
-  const faulters = quick ? 2 : 4;
-  const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
-  const c0 = cpuSeconds();
-  const r = await checkAsync(t, {
-    strategy: "exhaustive",
-    budget: 10_000_000,
-    timeS: quick ? 60 : 900,
-    jobs: defaultJobs(),
-  });
-  // CPU time of the coordinator and the worker processes; the coordinator's peak RSS, then each worker's
-  const workers = (r.workerPeakRssMiB ?? []).join("+") || "none";
-  const cpuS = cpuSeconds() - c0 + (r.workerCpuS ?? 0);
-  return `${exhaustiveLine(`check-exhaustive-jobs faulters=${faulters}`, r, cpuS)} worker_peak_rss_mib=${workers}`;
+  const lines: string[] = [];
+  for (const faulters of quick ? [2] : [3, 4]) {
+    const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
+    const c0 = cpuSeconds();
+    const r = await checkAsync(t, {
+      strategy: "exhaustive",
+      budget: 10_000_000,
+      timeS: quick ? 60 : 900,
+      jobs: defaultJobs(),
+    });
+    // CPU time of the coordinator and the worker processes; the coordinator's peak RSS, then each worker's
+    const workers = (r.workerPeakRssMiB ?? []).join("+") || "none";
+    const cpuS = cpuSeconds() - c0 + (r.workerCpuS ?? 0);
+    const line = exhaustiveLine(`check-exhaustive-jobs faulters=${faulters}`, r, cpuS);
+    lines.push(`${line} worker_peak_rss_mib=${workers}${spinFields(faulters, r)}`);
+  }
+  return lines.join("\n");
 }
 
 /**

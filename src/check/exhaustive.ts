@@ -10,42 +10,47 @@ import { stateKey } from "./state.js";
 
 /**
  * The footprint of one step: its shared-object accesses, each key once, encoded as
- * (key id << 1) | write. Key ids are interned per process and only ever compared.
+ * (key id << 1) | write. Key ids are interned by one unit of work's FootprintKeys and only ever
+ * compared; footprints leave a unit as key strings (FootprintEntries).
  */
 export type Footprint = Int32Array;
 
-const keyIds = new Map<string, number>();
-const keyNames: string[] = [];
+/** The footprint keys of one unit of work, interned as small integers (one table per unit: no shared state). */
+export class FootprintKeys {
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
 
-/** The interned id of a footprint key. */
-export function footprintKeyId(key: string): number {
-  let id = keyIds.get(key);
-  if (id === undefined) {
-    id = keyNames.length;
-    keyIds.set(key, id);
-    keyNames.push(key);
+  /** The interned id of a footprint key. */
+  id(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(key, id);
+      this.names.push(key);
+    }
+    return id;
   }
-  return id;
-}
 
-/** A footprint as readable "key" / "key!" (write) strings, in the order of first access. */
-export function footprintKeys(fp: Footprint): string[] {
-  return Array.from(fp, (e) => keyNames[e >>> 1]! + (e & 1 ? "!" : ""));
-}
+  /** A footprint as readable "key" / "key!" (write) strings, in the order of first access. */
+  keysOf(fp: Footprint): string[] {
+    return Array.from(fp, (e) => this.names[e >>> 1]! + (e & 1 ? "!" : ""));
+  }
 
-/** Build a footprint from "key" / "key!" strings (the inverse of footprintKeys). */
-export function footprintOf(keys: readonly string[]): Footprint {
-  const r = new FootprintRecorder();
-  for (const k of keys) r.touch(k.endsWith("!") ? k.slice(0, -1) : k, k.endsWith("!"));
-  return r.take();
+  /** Build a footprint from "key" / "key!" strings (the inverse of keysOf). */
+  footprintOf(keys: readonly string[]): Footprint {
+    const r = new FootprintRecorder(this);
+    for (const k of keys) r.touch(k.endsWith("!") ? k.slice(0, -1) : k, k.endsWith("!"));
+    return r.take();
+  }
 }
 
 /** Collects one step's accesses (Machine.footprint) into a reusable buffer. */
 class FootprintRecorder implements FootprintSink {
   private buf = new Int32Array(32);
   private n = 0;
+  constructor(private readonly keys: FootprintKeys) {}
   touch(key: string, write: boolean): void {
-    const e = footprintKeyId(key) << 1;
+    const e = this.keys.id(key) << 1;
     const buf = this.buf;
     for (let i = 0; i < this.n; i++) {
       if ((buf[i]! | 1) === (e | 1)) {
@@ -84,7 +89,7 @@ interface Node {
   /** DPOR: CPUs that must be tried from this node (the first choice, plus races found later). */
   backtrack: Set<number>;
   /** Transitions that need not be explored from here, with their footprints. */
-  sleep: Map<number, Footprint>;
+  sleep: ReadonlyMap<number, Footprint>;
   /** Transitions already explored from here, with their footprints. */
   done: Map<number, Footprint>;
   chosen: number;
@@ -210,12 +215,12 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
 /** Footprints as they travel between the search's units of work: [cpu, "key" / "key!" strings]. */
 export type FootprintEntries = [number, string[]][];
 
-function entriesOf(m: Map<number, Footprint>): FootprintEntries {
-  return [...m].map(([c, f]) => [c, footprintKeys(f)]);
+function entriesOf(m: ReadonlyMap<number, Footprint>, keys: FootprintKeys): FootprintEntries {
+  return [...m].map(([c, f]) => [c, keys.keysOf(f)]);
 }
 
-function mapOf(e: FootprintEntries): Map<number, Footprint> {
-  return new Map(e.map(([c, k]) => [c, footprintOf(k)]));
+function mapOf(e: FootprintEntries, keys: FootprintKeys): Map<number, Footprint> {
+  return new Map(e.map(([c, k]) => [c, keys.footprintOf(k)]));
 }
 
 /**
@@ -301,15 +306,17 @@ export function skippedUnit(): SubtreeResult {
   };
 }
 
-/** The sleep set of most nodes (never written: a node that needs one gets its own). */
-const NO_SLEEP: Map<number, Footprint> = new Map();
+/** The sleep set of most nodes (read-only: a node that needs one gets its own). */
+const NO_SLEEP: ReadonlyMap<number, Footprint> = new Map();
 
 /** Drives one run along a prefix, then extends it, recording nodes and footprints. */
 class DfsStrategy implements ExploreStrategy {
   depth = 0;
   private recording = false;
-  private readonly recorder = new FootprintRecorder();
+  private readonly recorder: FootprintRecorder;
   constructor(
+    /** The unit's footprint keys. */
+    keys: FootprintKeys,
     private readonly stack: Node[],
     private readonly prefixLen: number,
     private readonly opts: ExhaustiveOptions,
@@ -326,6 +333,7 @@ class DfsStrategy implements ExploreStrategy {
     private readonly roots: readonly unknown[] = [],
     private readonly initialTasks = 0,
   ) {
+    this.recorder = new FootprintRecorder(keys);
     if (table !== null)
       for (let i = 0; i < prefixLen && i < stack.length; i++) {
         const e = stack[i]!.entry;
@@ -350,7 +358,7 @@ class DfsStrategy implements ExploreStrategy {
       const prevPre = parent?.preemptions ?? 0;
       const preOf = (c: number) =>
         prevPre + (prevCpu >= 0 && c !== prevCpu && enabled.includes(prevCpu) ? 1 : 0);
-      let sleep = NO_SLEEP;
+      let sleep: ReadonlyMap<number, Footprint> = NO_SLEEP;
       let chosen = -1;
       if (d < this.forced.length) {
         // a fixed step of this unit of work
@@ -362,17 +370,13 @@ class DfsStrategy implements ExploreStrategy {
         if (d === this.forced.length - 1 && this.forcedSleep !== null) sleep = this.forcedSleep;
       } else {
         if (parent !== null && this.opts.sleepSets) {
+          let own: Map<number, Footprint> | undefined;
           const fpChosen = parent.done.get(parent.chosen)!;
           for (const [u, fu] of parent.sleep)
-            if (u !== parent.chosen && independent(fu, fpChosen)) {
-              if (sleep === NO_SLEEP) sleep = new Map();
-              sleep.set(u, fu);
-            }
+            if (u !== parent.chosen && independent(fu, fpChosen)) (own ??= new Map()).set(u, fu);
           for (const [u, fu] of parent.done)
-            if (u !== parent.chosen && independent(fu, fpChosen)) {
-              if (sleep === NO_SLEEP) sleep = new Map();
-              sleep.set(u, fu);
-            }
+            if (u !== parent.chosen && independent(fu, fpChosen)) (own ??= new Map()).set(u, fu);
+          if (own !== undefined) sleep = own;
         }
         for (const c of enabled) {
           if (sleep.has(c) || preOf(c) > this.opts.preemptionBound) continue;
@@ -423,7 +427,7 @@ class DfsStrategy implements ExploreStrategy {
    * was explored before, its subtree finished, with a sleep set contained in this node's; otherwise
    * the entry this node registers (null: no key, or a visit that cannot be pruned nor registered).
    */
-  private visit(m: Machine, sleep: Map<number, Footprint>): StateEntry | null | "matched" {
+  private visit(m: Machine, sleep: ReadonlyMap<number, Footprint>): StateEntry | null | "matched" {
     const table = this.table!;
     const key = stateKey(m, this.roots, this.initialTasks);
     if (key === null) return null;
@@ -478,11 +482,14 @@ export function exploreSubtree(
   deadlineMs = Number.POSITIVE_INFINITY,
 ): SubtreeResult {
   const floor = task.prefix.length;
-  const forcedSleep = floor > 0 ? mapOf(task.sleep) : null;
+  // the unit's own tables: interned footprint keys and the race analysis's access history
+  const keys = new FootprintKeys();
+  const accesses = new AccessTable();
+  const forcedSleep = floor > 0 ? mapOf(task.sleep, keys) : null;
   let probeSteps = 0;
   if (forcedSleep !== null && opts.sleepSets)
     for (const u of task.siblings) {
-      const p = probeFootprint(target, [...task.prefix.slice(0, -1), u]);
+      const p = probeFootprint(target, [...task.prefix.slice(0, -1), u], keys);
       probeSteps += p.steps;
       if (p.footprint !== null) forcedSleep.set(u, p.footprint);
     }
@@ -508,6 +515,7 @@ export function exploreSubtree(
   for (;;) {
     const m = target.build();
     const strat = new DfsStrategy(
+      keys,
       stack,
       prefixLen,
       opts,
@@ -533,7 +541,7 @@ export function exploreSubtree(
     if (strat.depth < floor)
       throw new Error(`exhaustive: a run ended inside the prefix of its unit (${floor} steps)`);
     if (r.alternative === null && floor > 0)
-      r.alternative = footprintKeys(stack[floor - 1]!.done.get(task.prefix[floor - 1]!)!);
+      r.alternative = keys.keysOf(stack[floor - 1]!.done.get(task.prefix[floor - 1]!)!);
     const finding = m.findings.find((f) => isViolation(target, f)) ?? null;
     if (finding !== null) {
       r.violation = m.choices.slice();
@@ -549,7 +557,8 @@ export function exploreSubtree(
     target.recycle?.(m);
     stack.length = strat.depth;
     // the time step (Machine.timeChoice = cpus) is one more thread of the vector clocks
-    if (opts.dpor) addBacktrackPoints(stack, target.cpus + 1, Math.max(0, prefixLen - 1), floor, escaped);
+    if (opts.dpor)
+      addBacktrackPoints(accesses, stack, target.cpus + 1, Math.max(0, prefixLen - 1), floor, escaped);
     if (strat.matched !== null) {
       // the subtree below the matched state is not explored again: its transitions race with this
       // path as they did with the first one's, and they are in every open node's subtree now
@@ -566,8 +575,8 @@ export function exploreSubtree(
           path: stack.slice(0, d).map((x) => x.chosen),
           enabled: n.enabled,
           backtrack: [...n.backtrack],
-          sleep: entriesOf(n.sleep),
-          done: entriesOf(n.done),
+          sleep: entriesOf(n.sleep, keys),
+          done: entriesOf(n.done, keys),
           preemptions: d > 0 ? stack[d - 1]!.preemptions : 0,
         });
       }
@@ -608,8 +617,9 @@ export function exploreSubtree(
 function probeFootprint(
   target: CheckTarget,
   choices: readonly number[],
+  keys: FootprintKeys,
 ): { footprint: Footprint | null; steps: number } {
-  const rec = new FootprintRecorder();
+  const rec = new FootprintRecorder(keys);
   let i = 0;
   const m = target.build();
   m.explore(
@@ -645,8 +655,8 @@ function nextAlternative(
   node: {
     enabled: readonly number[];
     backtrack: Set<number>;
-    sleep: Map<number, unknown>;
-    done: Map<number, unknown>;
+    sleep: ReadonlyMap<number, unknown>;
+    done: ReadonlyMap<number, unknown>;
   },
   prevCpu: number,
   prevPre: number,
@@ -957,8 +967,6 @@ class AccessTable {
   }
 }
 
-const accesses = new AccessTable();
-
 /**
  * DPOR race analysis of the run on the stack: for every step i, find the last earlier step j of
  * another CPU that conflicts with it and does not happen before CPU(i)'s previous point (vector
@@ -970,6 +978,7 @@ const accesses = new AccessTable();
  * last step and later ones against prefix steps go to `escaped` for the coordinator.
  */
 function addBacktrackPoints(
+  accesses: AccessTable,
   stack: Node[],
   nCpus: number,
   from: number,

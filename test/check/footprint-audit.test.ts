@@ -18,7 +18,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { footprintKeys } from "../../src/check/exhaustive.js";
+import { FootprintKeys } from "../../src/check/exhaustive.js";
 import { RandomStrategy } from "../../src/check/strategy.js";
 import type { MmSim } from "../../src/mm/index.js";
 import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
@@ -432,7 +432,7 @@ describe("footprint audit: every change of shared mm state is named by its step'
     mm.pte[20] = mm.pte[20]! + 1;
     expect(unnamed(before, snap(), new Map())).toEqual([`pte:${mm.id}:20 changed 0 -> 1`]);
     expect(unnamed(before, snap(), new Map([[`pte:${mm.id}:20`, true]]))).toEqual([]);
-    expect(footprintKeys(new Int32Array(0))).toEqual([]);
+    expect(new FootprintKeys().keysOf(new Int32Array(0))).toEqual([]);
     // frames and TLB entries: a change without its key is reported
     const f = sim.frames.alloc();
     const b2 = snap();

@@ -7,6 +7,7 @@ import {
   ExhaustiveSearch,
   exhaustive,
   exploreSubtree,
+  FootprintKeys,
   type SubtreeResult,
 } from "../../src/check/exhaustive.js";
 import { mmCheckTarget } from "../../src/check/mm.js";
@@ -157,6 +158,32 @@ function treeNodes(machines: readonly Machine[]): number {
   }
   return nodes.size;
 }
+
+describe("exhaustive search: footprint keys belong to one unit of work", () => {
+  it("each table interns from 0, round-trips keys, and a unit's result does not depend on earlier units", () => {
+    const a = new FootprintKeys();
+    const b = new FootprintKeys();
+    const fa = a.footprintOf(["vma:1", "pte:0:16!", "vma:1!"]);
+    b.footprintOf(["tree:0"]);
+    const fb = b.footprintOf(["vma:1", "pte:0:16!"]);
+    expect(Array.from(fa)).toEqual([1, 3]); // vma:1 (id 0) written, pte:0:16 (id 1) written
+    expect(Array.from(fb)).toEqual([2, 5]); // ids 1 and 2 in the other table
+    expect(a.keysOf(fa)).toEqual(["vma:1!", "pte:0:16!"]);
+    expect(b.keysOf(fb)).toEqual(["vma:1", "pte:0:16!"]);
+    // the same unit explored first, and again after units of another target: the same result
+    const t = counterTarget(3, 2, true);
+    const other = counterTarget(2, 3, false);
+    const task = { prefix: [], sleep: [], siblings: [] };
+    const o = new ExhaustiveSearch({ grain: 5 }).o;
+    const first = exploreSubtree(t, task, o);
+    exploreSubtree(other, task, o);
+    const again = exploreSubtree(t, task, o);
+    delete first.outcome;
+    delete again.outcome;
+    expect(again).toEqual(first);
+    expect(first.exported.length).toBeGreaterThan(0);
+  });
+});
 
 describe("exhaustive search: the figures it reports", () => {
   it("property: states are the nodes of the search tree, at any grain", () => {
