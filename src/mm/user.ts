@@ -54,10 +54,22 @@ export function* user_access(
  * the caller runs `yield* do_user_addr_fault(th, vpn, write)` and hands its result to uaFaultDone.
  */
 function uaTry(th: MmThread, vpn: number, word: number, write: boolean, tries: number): number {
+  return uaTryAfter(th, vpn, word, write, tries, th.sim.tlbs.lookup(th.cpu, th.mm.id, vpn));
+}
+
+/** uaTry after its TLB lookup (`pte`, 0 on a miss): the page walk on a miss, the access or the fault. */
+function uaTryAfter(
+  th: MmThread,
+  vpn: number,
+  word: number,
+  write: boolean,
+  tries: number,
+  tlbPte: number,
+): number {
   const sim = th.sim;
   const mm = th.mm;
   const cpu = th.cpu;
-  let pte = sim.tlbs.lookup(cpu, mm.id, vpn);
+  let pte = tlbPte;
   if (pte === 0 || (write && !(pte & PTE_WRITE))) {
     // TLB miss (or a read-only entry for a store): hardware page walk
     th.cost += sim.costs.pageWalkNs;
@@ -210,7 +222,8 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
   th.cost += thinkNs;
   k.task.inUser = true;
   s.tries = 0;
-  return uaTry(th, vpn, word, write, 0);
+  // user_access's first try; its TLB lookup is the one above (nothing has run since)
+  return uaTryAfter(th, vpn, word, write, 0, pte);
 }
 
 /**
