@@ -12,13 +12,13 @@ import { bootKernel, lockStats, SpinLock, spin_lock, spin_unlock } from "../../s
 interface Op {
   cost: number;
   /** After the cost: 0 nothing, 1 a yield point, 2 a sleep, 3 a locked section, 4 an irq raised on this CPU now. */
-  then: number;
+  next: number;
   arg: number;
 }
 
 const opArb: fc.Arbitrary<Op> = fc.record({
   cost: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 40 })),
-  then: fc.integer({ min: 0, max: 4 }),
+  next: fc.integer({ min: 0, max: 4 }),
   arg: fc.integer({ min: 1, max: 20_000 }),
 });
 const progsArb = fc.array(fc.array(opArb, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 5 });
@@ -39,13 +39,13 @@ function run(progs: Op[][], pass: boolean, preempt: "none" | "full", seed: numbe
         for (const op of prog) {
           yield* spend(k, op.cost, pass);
           log.push(`${k.task.comm}@${k.m.now}/${k.cpu.id}`);
-          if (op.then === 1) yield yieldPoint("pass:point");
-          else if (op.then === 2) yield* k.m.sleepNs(k, op.arg);
-          else if (op.then === 3) {
+          if (op.next === 1) yield yieldPoint("pass:point");
+          else if (op.next === 2) yield* k.m.sleepNs(k, op.arg);
+          else if (op.next === 3) {
             yield* spin_lock(k, lock, "pass:lock");
             yield* spend(k, op.arg % 500, pass);
             yield* spin_unlock(k, lock);
-          } else if (op.then === 4)
+          } else if (op.next === 4)
             m.raiseIrq(k.cpu.id, "pass-irq", function* (h) {
               log.push(`irq@${h.m.now}/${h.cpu.id}`);
               yield 50;
