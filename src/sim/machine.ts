@@ -1343,6 +1343,13 @@ export class Machine {
         (f.callers ??= []).push(f.gen!);
         f.gen = f.callee;
         f.callee = null;
+        const first = f.calleeFirst;
+        if (first !== null) {
+          // subcallFrom: the caller started the callee; go on with what that gave
+          f.calleeFirst = null;
+          r = first;
+          continue;
+        }
         r = f.gen!.next(undefined);
       } else return r;
       this.resumptions++;
