@@ -43,7 +43,9 @@ export function* user_access(
   for (let tries = 0; ; tries++) {
     const r = uaTry(th, vpn, word, write, tries);
     if (r !== UA_FAULT) return r;
-    if (uaFaultDone(th, vpn, (yield th.k.subcall(do_user_addr_fault(th, vpn, write))) as number)) return SEGV;
+    const g = do_user_addr_fault(th, vpn, write);
+    const f = g.next();
+    if (uaFaultDone(th, vpn, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number)) return SEGV;
   }
 }
 
@@ -190,7 +192,11 @@ export const UA_FAULT = -4;
  * as user_access. Every fault enters do_user_addr_fault. Use it as
  * ```
  * let r = ua(th, vpn, word, write, think);
- * while (r === UA_FAULT) r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, write))) as number);
+ * while (r === UA_FAULT) {
+ *   const g = do_user_addr_fault(th, vpn, write);
+ *   const f = g.next(); // started here: a fault that yields nowhere costs the loop no yield
+ *   r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+ * }
  * if (r === UA_SLOW) r = yield* uaSlow(th);
  * ```
  */
