@@ -115,7 +115,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
     if (fast) {
       // lock_vma_under_rcu's time point here, its first try without a generator when that try
       // needs no yield (the generator form goes on from where the try left off)
-      if (th.cost > 0) yield th.charge();
+      if (th.cost > 0 && !th.pass()) yield th.due;
       if (lvurFastOk(th)) {
         // lvurTries' first try, its steps in this generator: the walk, the yield point (timed: the
         // walk's time passes), the lock
@@ -125,7 +125,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
           const inc = w.incarnation;
           // yieldAt(th, Y_VMA_START_READ) in this generator: the charge, then the yield point if a
           // warm start switched the machine to the explore driver at that charge
-          if (th.cost > 0) yield th.charge();
+          if (th.cost > 0 && !th.pass()) yield th.due;
           if (!th.timed) yield Y_VMA_START_READ;
           const r = lvurLock(th, mm, vpn, w, inc, rcu);
           v =
@@ -174,7 +174,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
             if (frame < 0) fault = yield* do_anonymous_page(th, v, vpn, f);
             else {
               const ptl = ptlOf(mm, vpn);
-              if (th.cost > 0) yield th.charge();
+              if (th.cost > 0 && !th.pass()) yield th.due;
               if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
               if (anonInstallBegin(th, v, vpn, f, frame)) {
                 if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
@@ -186,7 +186,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
           }
         }
         // timed driver: the fault's CPU time passes while the VMA read lock is held
-        if (th.timed && th.cost > 0 && fl.vmaHow >= 0) yield th.charge();
+        if (th.timed && th.cost > 0 && fl.vmaHow >= 0 && !th.pass()) yield th.due;
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
         vma_end_read(th, v, fl.vmaHow);
         fl.vmaHow = -1;
@@ -310,7 +310,7 @@ function expand_stack(th: MmThread, v: Vma, vpn: number): boolean {
 export function* lock_vma_under_rcu(th: MmThread, mm: MmStruct, vpn: number): KGen<Vma | null> {
   // timed driver: the trap's CPU time (and the user time before it) passes before the walk, so the
   // previous fault's vma_end_read and this trylock are two accesses at two different times
-  if (th.timed && th.cost > 0) yield th.charge();
+  if (th.timed && th.cost > 0 && !th.pass()) yield th.due;
   return yield* lvurTries(th, mm, vpn, 0);
 }
 
@@ -567,7 +567,7 @@ function* pte_offset_map_lock(
   point: Effect,
 ): KGen<void> {
   if (th.timed) {
-    if (th.cost > 0) yield th.charge();
+    if (th.cost > 0 && !th.pass()) yield th.due;
   } else yield point;
   if (!ptl_trylock_fast(th, ptl, point.site)) yield* ptl_lock_wait(th, ptl, point.site);
 }
@@ -603,7 +603,7 @@ function* do_anonymous_page(th: MmThread, v: Vma, vpn: number, flags: number): K
   );
   const ptl = ptlOf(mm, vpn);
   if (fastPath(th)) {
-    if (th.cost > 0) yield th.charge();
+    if (th.cost > 0 && !th.pass()) yield th.due;
     if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
   } else yield* pte_offset_map_lock(th, mm, vpn, ptl, Y_ANON_PTL);
   if (anonInstallBegin(th, v, vpn, flags, frame)) {

@@ -69,10 +69,9 @@ export function ptl_unlock(th: MmThread, l: SpinLock): boolean {
 
 /** Charge the CPU time accumulated so far (timed driver) before entering a src/sync primitive. */
 export function* charge(th: MmThread): KGen<void> {
-  const c = th.cost;
-  if (c > 0) {
-    th.cost = 0;
-    if (th.sim.timed) yield th.sim.m.jit(c);
+  if (th.cost > 0) {
+    if (!th.sim.timed) th.cost = 0;
+    else if (!th.pass()) yield th.due;
   }
 }
 

@@ -68,6 +68,21 @@ export class MmThread {
     return this.sim.m.jit(c);
   }
 
+  /**
+   * The accumulated CPU time passes (with the machine's jitter) without a yield where the machine
+   * can let it pass at once (Machine.passNow: nothing else can happen before it ends; fast paths on):
+   * true. Otherwise false, and the caller yields `due`, as it would have yielded charge():
+   * `if (th.cost > 0 && !th.pass()) yield th.due;`
+   */
+  pass(): boolean {
+    const ns = this.charge();
+    if (fastPath(this) && this.sim.m.passNow(this.k, ns)) return true;
+    this.due = ns;
+    return false;
+  }
+  /** The CPU time a failed pass() leaves for the caller to yield. */
+  due = 0;
+
   get cpu(): number {
     return this.k.cpu.id;
   }
@@ -99,10 +114,11 @@ export const yp: (site: string) => Effect = yieldPoint;
  * (explore driver). `e` is an interned yield effect (yp(site)).
  */
 export function* yieldAt(th: MmThread, e: Effect): KGen<void> {
-  const c = th.cost;
-  if (c > 0) {
-    th.cost = 0;
-    yield th.sim.timed ? th.sim.m.jit(c) : 0;
+  if (th.cost > 0) {
+    if (!th.sim.timed) {
+      th.cost = 0;
+      yield 0;
+    } else if (!th.pass()) yield th.due;
   }
   if (!th.sim.timed) yield e;
 }

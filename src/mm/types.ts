@@ -421,8 +421,12 @@ export class MmStruct {
    * the per-VMA path read mm_lock_seq from this line, mmap_write_unlock stores to it.
    */
   readonly mmap_lock: RwSemaphore;
-  /** Split PTE locks, one per page-table page (pte_lockptr), made on first use. */
-  ptl: SpinLock[] = [];
+  /**
+   * Split PTE locks, one per page-table page (pte_lockptr), made on first use. The array has its
+   * length from the start: filled sparsely from empty, V8 turned it into a dictionary (a hash
+   * lookup per fault in a storm over many threads' regions).
+   */
+  ptl: SpinLock[];
   /** Which PTE and PMD tables exist, and the locks that install them (src/mm/pgtable.ts). */
   readonly pgtables: PageTables;
   /** Explore driver: where the PTE accessors record pte:MM:VPN and ptp:MM:IDX (null: timed driver). */
@@ -438,6 +442,7 @@ export class MmStruct {
     this.cpumask = new Uint8Array(ncpu);
     this.mmap_lock = new RwSemaphore("&mm->mmap_lock", `mmap_lock:${id}`);
     this.pgtables = new PageTables(id, vaPages);
+    this.ptl = new Array<SpinLock>((vaPages >> PTE_TABLE_SHIFT) + 1);
     this.mm_count = new Atomic("mm_count", `mm_count:${id}`, 1);
   }
 

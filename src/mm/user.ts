@@ -43,7 +43,9 @@ export function* user_access(
   for (let tries = 0; ; tries++) {
     const r = uaTry(th, vpn, word, write, tries);
     if (r !== UA_FAULT) return r;
-    if (uaFaultDone(th, vpn, (yield th.k.subcall(do_user_addr_fault(th, vpn, write))) as number)) return SEGV;
+    const g = do_user_addr_fault(th, vpn, write);
+    const f = g.next();
+    if (uaFaultDone(th, vpn, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number)) return SEGV;
   }
 }
 
@@ -54,10 +56,22 @@ export function* user_access(
  * the caller runs `yield* do_user_addr_fault(th, vpn, write)` and hands its result to uaFaultDone.
  */
 function uaTry(th: MmThread, vpn: number, word: number, write: boolean, tries: number): number {
+  return uaTryAfter(th, vpn, word, write, tries, th.sim.tlbs.lookup(th.cpu, th.mm.id, vpn));
+}
+
+/** uaTry after its TLB lookup (`pte`, 0 on a miss): the page walk on a miss, the access or the fault. */
+function uaTryAfter(
+  th: MmThread,
+  vpn: number,
+  word: number,
+  write: boolean,
+  tries: number,
+  tlbPte: number,
+): number {
   const sim = th.sim;
   const mm = th.mm;
   const cpu = th.cpu;
-  let pte = sim.tlbs.lookup(cpu, mm.id, vpn);
+  let pte = tlbPte;
   if (pte === 0 || (write && !(pte & PTE_WRITE))) {
     // TLB miss (or a read-only entry for a store): hardware page walk
     th.cost += sim.costs.pageWalkNs;
@@ -178,7 +192,11 @@ export const UA_FAULT = -4;
  * as user_access. Every fault enters do_user_addr_fault. Use it as
  * ```
  * let r = ua(th, vpn, word, write, think);
- * while (r === UA_FAULT) r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, write))) as number);
+ * while (r === UA_FAULT) {
+ *   const g = do_user_addr_fault(th, vpn, write);
+ *   const f = g.next(); // started here: a fault that yields nowhere costs the loop no yield
+ *   r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+ * }
  * if (r === UA_SLOW) r = yield* uaSlow(th);
  * ```
  */
@@ -210,7 +228,8 @@ export function ua(th: MmThread, vpn: number, word: number, write: boolean, thin
   th.cost += thinkNs;
   k.task.inUser = true;
   s.tries = 0;
-  return uaTry(th, vpn, word, write, 0);
+  // user_access's first try; its TLB lookup is the one above (nothing has run since)
+  return uaTryAfter(th, vpn, word, write, 0, pte);
 }
 
 /**

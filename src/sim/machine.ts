@@ -364,11 +364,8 @@ export class Cpu implements Handler {
   startBurst(f: Ctx): boolean {
     const m = this.m;
     const end = m.hv === null ? m.now + f.remaining : m.hv.finishAt(this.id, m.now, f.remaining);
-    if (end < m.queue.peekTime() && end <= m.runUntil) {
-      m.now = end;
-      m.account(this, f, f.remaining);
+    if (this.fastForward(f, f.remaining, end)) {
       f.remaining = 0;
-      m.fastForwards++;
       return false;
     }
     this.status = CPU_BURST;
@@ -376,6 +373,19 @@ export class Cpu implements Handler {
     this.burstStart = m.now;
     this.burstEnd = end;
     this.m.queue.push(this.burstEnd, this.id, this, ++this.token);
+    return true;
+  }
+
+  /**
+   * A burst of `ns` on frame `f` ending at `end`, completed on the spot when it ends before every
+   * queued event (and within the run): time advances to its end. False (nothing done) otherwise.
+   */
+  fastForward(f: Ctx, ns: number, end: number): boolean {
+    const m = this.m;
+    if (!(end < m.queue.peekTime() && end <= m.runUntil)) return false;
+    m.now = end;
+    m.account(this, f, ns);
+    m.fastForwards++;
     return true;
   }
 
@@ -628,6 +638,27 @@ export class Machine {
       this.rngs.set(name, r);
     }
     return r;
+  }
+
+  /**
+   * `yield ns` from the running frame `k`, without the yield, when the yield would do nothing but
+   * let the time pass (timed driver): no interrupt waiting to be taken, the run not stopped, and a
+   * burst of `ns` that ends before every queued event (Cpu.startBurst's fast-forward). True: the time
+   * has passed and the caller goes on; false: nothing was done and the caller yields `ns`. The steps,
+   * times and results are those of the yield; what is saved is the generators' suspend and resume
+   * (a hot path's CPU time that passes where nothing else can happen).
+   */
+  passNow(k: Ctx, ns: number): boolean {
+    const c = k.cpu;
+    if (this.mode !== "timed" || this.currentCpu !== c || c.top !== k) return false;
+    if (c.pendingHead < c.pendingTail && !c.irqsOff) return false;
+    if (ns > 0) {
+      if (this.stopped) return false;
+      if (!c.fastForward(k, ns, this.hv === null ? this.now + ns : this.hv.finishAt(c.id, this.now, ns)))
+        return false;
+    }
+    if (k.task.quiescent !== null && k.kind === CTX_TASK) k.task.quiescent = null;
+    return true;
   }
 
   /** A cost with the configured jitter applied (timed driver only; explore ignores time). */
@@ -1331,6 +1362,13 @@ export class Machine {
         (f.callers ??= []).push(f.gen!);
         f.gen = f.callee;
         f.callee = null;
+        const first = f.calleeFirst;
+        if (first !== null) {
+          // subcallFrom: the caller started the callee; go on with what that gave
+          f.calleeFirst = null;
+          r = first;
+          continue;
+        }
         r = f.gen!.next(undefined);
       } else return r;
       this.resumptions++;

@@ -38,11 +38,13 @@ export class Rng {
   private s2: number;
   private s3: number;
 
+  // The state words are kept as int32 (the same bits as uint32): values of 2^31 and more would be
+  // heap numbers in V8, and a stream that draws per event allocated one per draw.
   constructor(seed: number, name = "") {
     let x = (splitmix32(seed >>> 0) ^ hashString(name)) >>> 0;
-    this.s0 = x = splitmix32(x);
-    this.s1 = x = splitmix32(x);
-    this.s2 = x = splitmix32(x);
+    this.s0 = (x = splitmix32(x)) | 0;
+    this.s1 = (x = splitmix32(x)) | 0;
+    this.s2 = (x = splitmix32(x)) | 0;
     this.s3 = splitmix32(x) | 1;
   }
 
@@ -55,7 +57,7 @@ export class Rng {
     this.s1 ^= this.s2;
     this.s0 ^= this.s3;
     this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
+    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
     return r;
   }
 

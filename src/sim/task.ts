@@ -2,7 +2,7 @@
 // task, or a hardirq/softirq frame pushed on a CPU. Kernel model functions receive the Ctx as `k`,
 // read `k.cpu` (smp_processor_id), `k.task` (current) and `k.m` (the machine), and keep a call
 // stack of function names for call traces in watchdog reports.
-import { CALL, type Effect, type KGen } from "./effects.js";
+import { CALL, type Effect, type KGen, type Step } from "./effects.js";
 import type { Cpu, Machine } from "./machine.js";
 
 export const TASK_RUNNING = 0;
@@ -56,6 +56,8 @@ export class Ctx {
   flowInName = "";
   /** The generator subcall() hands to the CPU loop (set just before it yields CALL). */
   callee: KGen<unknown> | null = null;
+  /** subcallFrom(): what the callee's first resume (by its caller) gave, for the CPU loop to go on with. */
+  calleeFirst: IteratorResult<Step, unknown> | null = null;
   /** Generators suspended in a subcall, outermost first (null until the frame first makes one). */
   callers: KGen<unknown>[] | null = null;
   /** The frame's last schedule_timeout()/schedule_hrtimeout() sleep object (Machine.sleepNs reuses it). */
@@ -95,6 +97,18 @@ export class Ctx {
    */
   subcall(g: KGen<unknown>): Effect {
     this.callee = g;
+    return CALL;
+  }
+
+  /**
+   * subcall() of a generator the caller has already started: `r = g.next()` gave `r`, not done
+   * (the caller started g itself, so that a g that ends at once costs no yield at all):
+   * `const v = (yield k.subcallFrom(g, r)) as T`. The CPU loop goes on with `r` as if it had
+   * started g itself (subcall starts g at once: nothing can happen in between).
+   */
+  subcallFrom(g: KGen<unknown>, r: IteratorResult<Step, unknown>): Effect {
+    this.callee = g;
+    this.calleeFirst = r;
     return CALL;
   }
 

@@ -255,8 +255,12 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           // do_user_addr_fault from here
           if (doRead) {
             let r = ua(th, vpn, word, false, think);
-            while (r === UA_FAULT)
-              r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, false))) as number);
+            while (r === UA_FAULT) {
+              // do_user_addr_fault started here: a fault that yields nowhere costs no yield of this loop
+              const g = do_user_addr_fault(th, vpn, false);
+              const f = g.next();
+              r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+            }
             if (r === UA_SLOW) {
               // explore driver: suspended at user_access's first yield, the loop's future is this
               if (!th.timed && order === null)
@@ -266,8 +270,12 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           }
           if (doWrite) {
             let r = ua(th, vpn, word, true, think);
-            while (r === UA_FAULT)
-              r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, true))) as number);
+            while (r === UA_FAULT) {
+              // do_user_addr_fault started here: a fault that yields nowhere costs no yield of this loop
+              const g = do_user_addr_fault(th, vpn, true);
+              const f = g.next();
+              r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+            }
             if (r === UA_SLOW) {
               if (!th.timed && order === null)
                 th.k.task.quiescent = `fault-loop:${index}.${t}:${pass}:${i}:${start}:${sinceUnmap}:${f0}:w`;
@@ -489,8 +497,11 @@ function startFork(h: WorkloadHost, w: Fork, _index: number): void {
     h.measure(th, false);
     for (const vpn of vmas) {
       let r = ua(th, vpn, 0, true);
-      while (r === UA_FAULT)
-        r = uaFaulted(th, (yield th.k.subcall(do_user_addr_fault(th, vpn, true))) as number);
+      while (r === UA_FAULT) {
+        const g = do_user_addr_fault(th, vpn, true);
+        const f = g.next();
+        r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+      }
       if (r === UA_SLOW) yield* uaSlow(th);
     }
     h.measure(th, true);

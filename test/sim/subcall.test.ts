@@ -1,6 +1,7 @@
 // Ctx.subcall: a sub-generator the CPU loop resumes directly must give exactly what `yield* g` gives
 // (the same steps at the same times, the same return values), in both drivers, whatever the nesting,
-// with interrupts, sleeps, preemption points and spinlocks inside the callees.
+// with interrupts, sleeps, preemption points and spinlocks inside the callees; so must
+// Ctx.subcallFrom, the same with the callee started by its caller (and no yield when it ends at once).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type KGen, type Machine, type Rng, yieldPoint } from "../../src/sim/index.js";
@@ -28,7 +29,17 @@ function nodeArb(depth: number): fc.Arbitrary<Node> {
 }
 const treesArb = fc.array(nodeArb(3), { minLength: 1, maxLength: 3 });
 
-function* body(k: Ctx, n: Node, lock: SpinLock, sub: boolean, log: string[], depth: number): KGen<number> {
+/** How a call is made: `yield*`, `yield k.subcall(g)`, or g started here and `yield k.subcallFrom(g, r)` if it yields. */
+type Form = "yield*" | "subcall" | "from";
+
+function* callIn(k: Ctx, g: KGen<number>, form: Form): KGen<number> {
+  if (form === "yield*") return yield* g;
+  if (form === "subcall") return (yield k.subcall(g)) as number;
+  const r = g.next();
+  return (r.done ? r.value : yield k.subcallFrom(g, r)) as number;
+}
+
+function* body(k: Ctx, n: Node, lock: SpinLock, sub: Form, log: string[], depth: number): KGen<number> {
   let sum = n.cost;
   if (n.cost > 0) yield n.cost;
   if (n.yieldPoint) yield yieldPoint(`node:${depth}`);
@@ -40,23 +51,22 @@ function* body(k: Ctx, n: Node, lock: SpinLock, sub: boolean, log: string[], dep
   }
   for (const c of n.children) {
     const g = body(k, c, lock, sub, log, depth + 1);
-    // the two forms under test
-    const r = sub ? ((yield k.subcall(g)) as number) : yield* g;
+    // the forms under test (callIn's own level is a yield* in each: the same for all of them)
+    const r = yield* callIn(k, g, sub);
     log.push(`${k.task.comm}@${k.m.now}:${depth}:${r}`);
     sum += r;
   }
   return sum;
 }
 
-function runTree(trees: Node[], sub: boolean, mode: "timed" | "explore", seed: number): string[] {
+function runTree(trees: Node[], sub: Form, mode: "timed" | "explore", seed: number): string[] {
   const m: Machine = bootKernel({ cpus: 2, seed, hz: 1000, mode, hungTaskTimeoutS: 0 });
   const lock = new SpinLock("tree_lock");
   const log: string[] = [];
   for (const [i, t] of trees.entries())
     m.createTask(`t${i}`, i % 2, function* (k) {
       for (let rep = 0; rep < 2; rep++) {
-        const g = body(k, t, lock, sub, log, 0);
-        const r = sub ? ((yield k.subcall(g)) as number) : yield* g;
+        const r = yield* callIn(k, body(k, t, lock, sub, log, 0), sub);
         log.push(`${k.task.comm}@${k.m.now}:top:${r}`);
       }
     });
@@ -71,10 +81,12 @@ function runTree(trees: Node[], sub: boolean, mode: "timed" | "explore", seed: n
 }
 
 describe("Ctx.subcall", () => {
-  it("timed driver: the same log, times and return values as yield*", () => {
+  it("timed driver: the same log, times and return values as yield* (subcall and subcallFrom)", () => {
     fc.assert(
       fc.property(treesArb, fc.integer({ min: 1, max: 1000 }), (trees, seed) => {
-        expect(runTree(trees, true, "timed", seed)).toEqual(runTree(trees, false, "timed", seed));
+        const want = runTree(trees, "yield*", "timed", seed);
+        expect(runTree(trees, "subcall", "timed", seed)).toEqual(want);
+        expect(runTree(trees, "from", "timed", seed)).toEqual(want);
       }),
       { numRuns: 150 },
     );
@@ -83,7 +95,9 @@ describe("Ctx.subcall", () => {
   it("explore driver: the same steps as yield* under the same choices", () => {
     fc.assert(
       fc.property(treesArb, fc.integer({ min: 1, max: 1000 }), (trees, seed) => {
-        expect(runTree(trees, true, "explore", seed)).toEqual(runTree(trees, false, "explore", seed));
+        const want = runTree(trees, "yield*", "explore", seed);
+        expect(runTree(trees, "subcall", "explore", seed)).toEqual(want);
+        expect(runTree(trees, "from", "explore", seed)).toEqual(want);
       }),
       { numRuns: 150 },
     );
@@ -94,7 +108,7 @@ describe("Ctx.subcall", () => {
     let t: Node = leaf;
     for (let i = 0; i < 6; i++)
       t = { cost: 1, yieldPoint: false, sleepNs: 0, lock: false, children: [t, leaf] };
-    const log = runTree([t], true, "timed", 1);
+    const log = runTree([t], "subcall", "timed", 1);
     // 6 levels of 1 + two leaves of 10 at each level below the top: 6 + 7 * 10
     const tops = log
       .filter((l) => l.includes(":top:"))
