@@ -70,13 +70,13 @@ export class MmThread {
 
   /**
    * The accumulated CPU time passes (with the machine's jitter) without a yield where the machine
-   * can let it pass at once (Machine.passNow: nothing else can happen before it ends; fast paths on):
+   * can let it pass at once (Machine.passCost: nothing else can happen before it ends; fast paths on):
    * true. Otherwise false, and the caller yields `due`, as it would have yielded charge():
    * `if (th.cost > 0 && !th.pass()) yield th.due;`
    */
   pass(): boolean {
     const ns = this.charge();
-    if (fastPath(this) && this.sim.m.passNow(this.k, ns)) return true;
+    if (fastPath(this) && this.sim.m.passCost(this.k, ns)) return true;
     this.due = ns;
     return false;
   }

@@ -640,27 +640,6 @@ export class Machine {
     return r;
   }
 
-  /**
-   * `yield ns` from the running frame `k`, without the yield, when the yield would do nothing but
-   * let the time pass (timed driver): no interrupt waiting to be taken, the run not stopped, and a
-   * burst of `ns` that ends before every queued event (Cpu.startBurst's fast-forward). True: the time
-   * has passed and the caller goes on; false: nothing was done and the caller yields `ns`. The steps,
-   * times and results are those of the yield; what is saved is the generators' suspend and resume
-   * (a hot path's CPU time that passes where nothing else can happen).
-   */
-  passNow(k: Ctx, ns: number): boolean {
-    const c = k.cpu;
-    if (this.mode !== "timed" || this.currentCpu !== c || c.top !== k) return false;
-    if (c.pendingHead < c.pendingTail && !c.irqsOff) return false;
-    if (ns > 0) {
-      if (this.stopped) return false;
-      if (!c.fastForward(k, ns, this.hv === null ? this.now + ns : this.hv.finishAt(c.id, this.now, ns)))
-        return false;
-    }
-    if (k.task.quiescent !== null && k.kind === CTX_TASK) k.task.quiescent = null;
-    return true;
-  }
-
   /** A cost with the configured jitter applied (timed driver only; explore ignores time). */
   jit(ns: number): number {
     return this.cfg.jitter > 0 ? this.jitterRng.jitter(ns, this.cfg.jitter) : ns;
@@ -1359,7 +1338,10 @@ export class Machine {
         f.gen = cs.pop()!;
         r = f.gen.next(r.value);
       } else if (r.value === CALL) {
-        (f.callers ??= []).push(f.gen!);
+        const cs = (f.callers ??= []);
+        cs.push(f.gen!);
+        const via = f.calleeVia;
+        if (via !== null && via.length !== 0) while (via.length !== 0) cs.push(via.pop()!);
         f.gen = f.callee;
         f.callee = null;
         const first = f.calleeFirst;
@@ -1528,16 +1510,20 @@ export class Machine {
 
   /**
    * `yield ns` in place: true when the burst ends before every queued event and within the run (the
-   * loop's startBurst() would complete it without a queue round trip), after doing what it does.
+   * loop's startBurst() would complete it without a queue round trip, through the same
+   * Cpu.fastForward, the hypervisor's steal included), after doing what it does. False: nothing was
+   * done and the caller yields `ns`.
    */
   passCost(k: Ctx, ns: number): boolean {
-    if (!this.canPass(k) || this.hv !== null) return false;
-    if (ns <= 0) return true;
-    const end = this.now + ns;
-    if (end >= this.queue.peekTime() || end > this.runUntil) return false;
-    this.now = end;
-    this.account(k.cpu, k, ns);
-    this.fastForwards++;
+    if (!this.canPass(k)) return false;
+    const c = k.cpu;
+    if (
+      ns > 0 &&
+      !c.fastForward(k, ns, this.hv === null ? this.now + ns : this.hv.finishAt(c.id, this.now, ns))
+    )
+      return false;
+    // The loop clears a task's declared quiescent state when it resumes the task (drive()).
+    if (k.task.quiescent !== null && k.kind === CTX_TASK) k.task.quiescent = null;
     return true;
   }
 

@@ -58,6 +58,11 @@ export class Ctx {
   callee: KGen<unknown> | null = null;
   /** subcallFrom(): what the callee's first resume (by its caller) gave, for the CPU loop to go on with. */
   calleeFirst: IteratorResult<Step, unknown> | null = null;
+  /**
+   * subcallFrom() of a generator whose first resume made a subcall itself: the generators between
+   * the caller and the innermost callee, innermost first (null or empty: none).
+   */
+  calleeVia: KGen<unknown>[] | null = null;
   /** Generators suspended in a subcall, outermost first (null until the frame first makes one). */
   callers: KGen<unknown>[] | null = null;
   /** The frame's last schedule_timeout()/schedule_hrtimeout() sleep object (Machine.sleepNs reuses it). */
@@ -107,6 +112,12 @@ export class Ctx {
    * started g itself (subcall starts g at once: nothing can happen in between).
    */
   subcallFrom(g: KGen<unknown>, r: IteratorResult<Step, unknown>): Effect {
+    if (!r.done && r.value === CALL) {
+      // g's first resume made a subcall of its own (callee and calleeFirst name that one): g waits
+      // between this caller and it (the CPU loop pushes it after the caller, innermost last)
+      (this.calleeVia ??= []).push(g);
+      return CALL;
+    }
     this.callee = g;
     this.calleeFirst = r;
     return CALL;

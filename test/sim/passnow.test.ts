@@ -1,4 +1,4 @@
-// Machine.passNow: letting CPU time pass without a yield, where the yield would only have let it
+// Machine.passCost: letting CPU time pass without a yield, where the yield would only have let it
 // pass, must give exactly what `yield ns` gives: the same steps at the same times, the same queue
 // events, context switches, CPU time per task and per CPU, lock statistics, with ticks, sleeps,
 // spinlocks, interrupts raised on the CPU itself and preemption in between.
@@ -23,9 +23,9 @@ const opArb: fc.Arbitrary<Op> = fc.record({
 });
 const progsArb = fc.array(fc.array(opArb, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 5 });
 
-/** The CPU time of `ns` passes: as a yield, or through passNow where it can. */
+/** The CPU time of `ns` passes: as a yield, or through passCost where it can. */
 function* spend(k: Ctx, ns: number, pass: boolean): KGen<void> {
-  if (pass && k.m.passNow(k, ns)) return;
+  if (pass && k.m.passCost(k, ns)) return;
   yield ns;
 }
 
@@ -63,7 +63,7 @@ function run(progs: Op[][], pass: boolean, preempt: "none" | "full", seed: numbe
   return log;
 }
 
-describe("Machine.passNow", () => {
+describe("Machine.passCost", () => {
   for (const preempt of ["none", "full"] as const)
     it(`gives what the yield gives (preempt ${preempt})`, () => {
       fc.assert(
@@ -78,13 +78,13 @@ describe("Machine.passNow", () => {
     const m = bootKernel({ cpus: 2, seed: 1, hz: 1000, hungTaskTimeoutS: 0 });
     const seen: [number, boolean][] = [];
     m.createTask("a", 0, function* (k) {
-      seen.push([m.now, m.passNow(k, 100)]); // nothing queued before the tick: passes
+      seen.push([m.now, m.passCost(k, 100)]); // nothing queued before the tick: passes
       m.raiseIrq(0, "self", function* () {
         yield 10;
       });
-      seen.push([m.now, m.passNow(k, 100)]); // an irq waits to be taken: the yield must take it
+      seen.push([m.now, m.passCost(k, 100)]); // an irq waits to be taken: the yield must take it
       yield 100;
-      seen.push([m.now, m.passNow(k, 5e6)]); // past the next tick: the tick comes first
+      seen.push([m.now, m.passCost(k, 5e6)]); // past the next tick: the tick comes first
       yield 5e6;
     });
     m.run(1e7);

@@ -103,6 +103,22 @@ describe("Ctx.subcall", () => {
     );
   });
 
+  it("subcallFrom of a callee whose first resume made a subcall itself (levels in between kept in order)", () => {
+    // the shrunk counterexample that found it: the root's first resume starts its child (which
+    // sleeps at once), so the top's subcallFrom gets the root's CALL, not a step
+    const sleeper: Node = { cost: 0, yieldPoint: false, sleepNs: 1, lock: false, children: [] };
+    const root: Node = { cost: 0, yieldPoint: false, sleepNs: 0, lock: false, children: [sleeper] };
+    const three: Node = { cost: 0, yieldPoint: false, sleepNs: 0, lock: false, children: [root, sleeper] };
+    for (const mode of ["timed", "explore"] as const)
+      for (const trees of [[root], [three], [three, root]])
+        for (const seed of [1, 2, 3]) {
+          const want = runTree(trees, "yield*", mode, seed);
+          expect(want.filter((l) => l.includes(":top:")).length).toBe(2 * trees.length);
+          expect(runTree(trees, "from", mode, seed)).toEqual(want);
+          expect(runTree(trees, "subcall", mode, seed)).toEqual(want);
+        }
+  });
+
   it("a nested subcall returns through every level (the return value reaches the outermost caller)", () => {
     const leaf: Node = { cost: 10, yieldPoint: false, sleepNs: 0, lock: false, children: [] };
     let t: Node = leaf;
