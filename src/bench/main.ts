@@ -63,19 +63,36 @@ const args = new Set(process.argv.slice(2));
 const only = [...args].filter((a) => !a.startsWith("-"));
 const quick = args.has("--quick");
 const repeat = quick ? 1 : 3;
-const want = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
-
-if (want("timeouts")) console.log(simpyLine("timeouts", () => wlTimeouts(), repeat));
-if (want("resource")) console.log(simpyLine("resource", () => wlResource(), repeat));
-if (want("pingpong")) console.log(simpyLine("pingpong", () => wlPingpong(), repeat));
-for (const b of [
+const benchmarks = [
   ...limitBenchmarks,
   ...kernelBenchmarks,
   ...mmBenchmarks,
   ...fsBenchmarks,
   ...checkBenchmarks,
   ...traceBenchmarks,
-]) {
+];
+const allNames = [
+  "timeouts",
+  "resource",
+  "pingpong",
+  ...benchmarks.map((b) => b.name),
+  ...pageBenchmarks.map((b) => b.name),
+];
+/** A NAME that is a benchmark's whole name selects that one; any other NAME every benchmark it starts. */
+const selects = (o: string, name: string) => (allNames.includes(o) ? name === o : name.startsWith(o));
+for (const o of only)
+  if (!allNames.some((n) => selects(o, n))) {
+    console.error(
+      `bench: no benchmark is named ${o} or starts with it; the benchmarks: ${allNames.join(", ")}`,
+    );
+    process.exit(2);
+  }
+const want = (name: string) => only.length === 0 || only.some((o) => selects(o, name));
+
+if (want("timeouts")) console.log(simpyLine("timeouts", () => wlTimeouts(), repeat));
+if (want("resource")) console.log(simpyLine("resource", () => wlResource(), repeat));
+if (want("pingpong")) console.log(simpyLine("pingpong", () => wlPingpong(), repeat));
+for (const b of benchmarks) {
   if (!want(b.name)) continue;
   console.log(await b.run(quick));
 }
