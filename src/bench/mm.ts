@@ -34,11 +34,10 @@ function storm(threads: number, faultsPerThread: number, variant = "6.4.3") {
 
 /**
  * A storm of `threads` x `per` faults after a JIT warm-up of two storms of `threads` x `warm`: the
- * result, its wall seconds, and its CPU seconds (-1 where the host has none). Two, because the first
- * run of a process creates its tasks, contexts and CPUs before V8 widens some of their number fields
- * from small integers to doubles (Task.vruntime, Ctx.remaining, ...); the next run's objects have
- * the widened shapes, and the code optimized during the first run was thrown away at its start and
- * compiled again (measured: 31 deoptimizations and 61 compilations in the run after a single warm-up,
+ * result, its wall seconds, and its CPU seconds (-1 where the host has none). Two, because much of
+ * the code optimized during a process's first run is thrown away at the next run's start ("wrong
+ * map": the next run's objects have other hidden classes; the cause is not found) and compiled again
+ * (measured: 31 deoptimizations and 61 compilations in the run after a single warm-up,
  * 5,130 ns per fault there against 1,864 in the run after it). Only the runs after the second are
  * the model's steady state, as a sweep's worker processes see it.
  */
