@@ -50,21 +50,36 @@ function lockStorm(cpus: number, quick: boolean): string {
 
 function runLockStorm(cpus: number, simNs: number): { m: Machine; ops: number } {
   const m = bootKernel({ cpus, preempt: "none", seed: 1 });
-  const lock = new SpinLock("bench_lock");
-  const sem = new RwSemaphore("bench_sem");
+  const ops = spawnLockStorm(m, cpus, "bench");
+  m.run(simNs);
+  return { m, ops: ops() };
+}
+
+/**
+ * The lock storm's tasks on `m`: one per CPU, each taking a spinlock and then an rwsem (for write on
+ * every 8th CPU, for read on the others) with short bursts between, forever. The objects are named
+ * `${name}_lock`, `${name}_sem` and `${name}/N`, the sites `${name}:spin_lock` and so on. Returns the
+ * count of completed operations so far.
+ */
+export function spawnLockStorm(m: Machine, cpus: number, name: string): () => number {
+  const lock = new SpinLock(`${name}_lock`);
+  const sem = new RwSemaphore(`${name}_sem`);
+  const siteLock = `${name}:spin_lock`;
+  const siteWrite = `${name}:down_write`;
+  const siteRead = `${name}:down_read`;
   let ops = 0;
   for (let c = 0; c < cpus; c++) {
-    m.createTask(`bench/${c}`, c, function* (k) {
+    m.createTask(`${name}/${c}`, c, function* (k) {
       for (;;) {
-        yield* spin_lock(k, lock, "bench:spin_lock");
+        yield* spin_lock(k, lock, siteLock);
         yield 200;
         yield* spin_unlock(k, lock);
         if (c % 8 === 0) {
-          yield* down_write(k, sem, "bench:down_write");
+          yield* down_write(k, sem, siteWrite);
           yield 500;
           yield* up_write(k, sem);
         } else {
-          yield* down_read(k, sem, "bench:down_read");
+          yield* down_read(k, sem, siteRead);
           yield 300;
           yield* up_read(k, sem);
         }
@@ -74,8 +89,7 @@ function runLockStorm(cpus: number, simNs: number): { m: Machine; ops: number } 
       }
     });
   }
-  m.run(simNs);
-  return { m, ops };
+  return () => ops;
 }
 
 /**

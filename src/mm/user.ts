@@ -3,7 +3,7 @@
 // missing or insufficient PTE raises a page fault (do_user_addr_fault), after which the access is
 // re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4,
 // src/mm/oracle.ts userStore / userLoad).
-import { type KGen, RET_TO_USER } from "../sim/effects.js";
+import { type Effect, type KGen, RET_TO_USER } from "../sim/effects.js";
 import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_mbind } from "./mempolicy.js";
@@ -43,10 +43,21 @@ export function* user_access(
   for (let tries = 0; ; tries++) {
     const r = uaTry(th, vpn, word, write, tries);
     if (r !== UA_FAULT) return r;
-    const g = do_user_addr_fault(th, vpn, write);
-    const f = g.next();
-    if (uaFaultDone(th, vpn, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number)) return SEGV;
+    const c = faultCall(th, vpn, write);
+    if (uaFaultDone(th, vpn, typeof c === "number" ? c : ((yield c) as number))) return SEGV;
   }
+}
+
+/**
+ * do_user_addr_fault() entered from a user-access loop, started here so that a fault that yields
+ * nowhere costs the loop no yield: its fault flags when it ended at once, otherwise the effect to
+ * yield for the rest of it (Ctx.subcallFrom), whose resume gives the flags:
+ * `const c = faultCall(th, vpn, write); const flags = typeof c === "number" ? c : ((yield c) as number);`
+ */
+export function faultCall(th: MmThread, vpn: number, write: boolean): number | Effect {
+  const g = do_user_addr_fault(th, vpn, write);
+  const f = g.next();
+  return f.done ? f.value : th.k.subcallFrom(g, f);
 }
 
 /**
@@ -193,9 +204,8 @@ export const UA_FAULT = -4;
  * ```
  * let r = ua(th, vpn, word, write, think);
  * while (r === UA_FAULT) {
- *   const g = do_user_addr_fault(th, vpn, write);
- *   const f = g.next(); // started here: a fault that yields nowhere costs the loop no yield
- *   r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+ *   const c = faultCall(th, vpn, write);
+ *   r = uaFaulted(th, typeof c === "number" ? c : ((yield c) as number));
  * }
  * if (r === UA_SLOW) r = yield* uaSlow(th);
  * ```

@@ -363,7 +363,7 @@ export class Cpu implements Handler {
    */
   startBurst(f: Ctx): boolean {
     const m = this.m;
-    const end = m.hv === null ? m.now + f.remaining : m.hv.finishAt(this.id, m.now, f.remaining);
+    const end = this.endOf(f.remaining);
     if (this.fastForward(f, f.remaining, end)) {
       f.remaining = 0;
       return false;
@@ -374,6 +374,12 @@ export class Cpu implements Handler {
     this.burstEnd = end;
     this.m.queue.push(this.burstEnd, this.id, this, ++this.token);
     return true;
+  }
+
+  /** When a burst of `ns` of CPU time started now ends (later under the hypervisor's steal). */
+  endOf(ns: number): number {
+    const m = this.m;
+    return m.hv === null ? m.now + ns : m.hv.finishAt(this.id, m.now, ns);
   }
 
   /**
@@ -1341,7 +1347,7 @@ export class Machine {
         const cs = (f.callers ??= []);
         cs.push(f.gen!);
         const via = f.calleeVia;
-        if (via !== null && via.length !== 0) while (via.length !== 0) cs.push(via.pop()!);
+        if (via !== null) while (via.length !== 0) cs.push(via.pop()!);
         f.gen = f.callee;
         f.callee = null;
         const first = f.calleeFirst;
@@ -1381,8 +1387,7 @@ export class Machine {
         c.preemptCount--;
         if ((c.preemptCount & PREEMPT_MASK) === PREEMPT_MASK)
           throw new Error(`cpu ${c.id}: preempt_count underflow`);
-        if (c.preemptCount === 0 && this.preemptible() && c.needResched && f.kind === CTX_TASK && !c.irqsOff)
-          this.schedule(c, true);
+        if (this.preemptsAt(c, f, c.preemptCount)) this.schedule(c, true);
         return;
       case OP_IRQ_ENABLE:
         c.irqsOff = false;
@@ -1434,11 +1439,23 @@ export class Machine {
 
   /** __might_sleep() / __might_resched() (kernel/sched/core.c) with CONFIG_DEBUG_ATOMIC_SLEEP. */
   private mightSleepCheck(c: Cpu, f: Ctx, e: Effect, offset: number): void {
-    if (!this.cfg.debugAtomicSleep) return;
+    if (!this.cfg.debugAtomicSleep || this.maySleep(c, offset)) return;
+    this.bugSleepingInIrq(c, f, e.file ? `${e.file}:${e.line}` : e.site);
+  }
+
+  /** __might_resched()'s test: preempt_count as expected (`offset`), irqs on, no RCU read side. */
+  private maySleep(c: Cpu, offset: number): boolean {
     // with PREEMPT_RCU an rcu_read_lock() section is invalid context too (rcu_preempt_depth())
     const rcuNest = this.preemptible() ? c.curr.rcuReadDepth : 0;
-    if (c.preemptCount === offset && !c.irqsOff && rcuNest === 0) return;
-    this.bugSleepingInIrq(c, f, e.file ? `${e.file}:${e.line}` : e.site);
+    return c.preemptCount === offset && !c.irqsOff && rcuNest === 0;
+  }
+
+  /**
+   * preempt_enable() leaving preempt_count at `count`: a preemption point (preempt_schedule()) when
+   * that is 0, the model is preemptible, a reschedule is due, and a task runs with irqs on.
+   */
+  private preemptsAt(c: Cpu, f: Ctx, count: number): boolean {
+    return count === 0 && this.preemptible() && c.needResched && f.kind === CTX_TASK && !c.irqsOff;
   }
 
   private bugSleepingInIrq(c: Cpu, f: Ctx, where: string): void {
@@ -1517,14 +1534,7 @@ export class Machine {
   passCost(k: Ctx, ns: number): boolean {
     if (!this.canPass(k)) return false;
     const c = k.cpu;
-    if (
-      ns > 0 &&
-      !c.fastForward(k, ns, this.hv === null ? this.now + ns : this.hv.finishAt(c.id, this.now, ns))
-    )
-      return false;
-    // The loop clears a task's declared quiescent state when it resumes the task (drive()).
-    if (k.task.quiescent !== null && k.kind === CTX_TASK) k.task.quiescent = null;
-    return true;
+    return ns <= 0 || c.fastForward(k, ns, c.endOf(ns));
   }
 
   /** `yield point` (an OP_YIELD effect) in place: the timed driver only notes the site. */
@@ -1540,7 +1550,7 @@ export class Machine {
     const c = k.cpu;
     const pc = c.preemptCount - 1;
     if ((pc & PREEMPT_MASK) === PREEMPT_MASK) return false; // the loop reports the underflow
-    if (pc === 0 && c.needResched && k.kind === CTX_TASK && !c.irqsOff && this.preemptible()) return false;
+    if (this.preemptsAt(c, k, pc)) return false;
     c.preemptCount = pc;
     return true;
   }
@@ -1560,10 +1570,7 @@ export class Machine {
    */
   passMightSleep(k: Ctx): boolean {
     if (!this.canPass(k) || this.cfg.preempt === "voluntary") return false;
-    if (!this.cfg.debugAtomicSleep) return true;
-    const c = k.cpu;
-    const rcuNest = this.preemptible() ? c.curr.rcuReadDepth : 0;
-    return c.preemptCount === 0 && !c.irqsOff && rcuNest === 0;
+    return !this.cfg.debugAtomicSleep || this.maySleep(k.cpu, 0);
   }
 
   /** Wake a CPU that is idle or spinning so it runs now (never re-entrantly). */

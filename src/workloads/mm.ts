@@ -2,12 +2,11 @@
 // space writer beside them, read-first (zero-page) faults, and the multi-threaded fork race of 6.4.0.
 // The shapes follow the scenario schema's workload types (fault-loop, mmap-writer, fork-race, fork).
 
-import { do_user_addr_fault } from "../mm/fault.js";
 import { MADV_DONTNEED, MADV_PAGEOUT, MREMAP_DONTUNMAP, PROT_READ, PROT_WRITE } from "../mm/syscalls.js";
 import type { MmThread } from "../mm/thread.js";
 import type { MmStruct } from "../mm/types.js";
 import { MmFile } from "../mm/types.js";
-import { SEGV, sys, UA_FAULT, UA_SLOW, ua, uaFaulted, uaSlow, user_access } from "../mm/user.js";
+import { faultCall, SEGV, sys, UA_FAULT, UA_SLOW, ua, uaFaulted, uaSlow, user_access } from "../mm/user.js";
 import type { KGen } from "../sim/effects.js";
 import { SCHEDULE } from "../sim/effects.js";
 import type { Rng } from "../sim/prng.js";
@@ -256,10 +255,8 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           if (doRead) {
             let r = ua(th, vpn, word, false, think);
             while (r === UA_FAULT) {
-              // do_user_addr_fault started here: a fault that yields nowhere costs no yield of this loop
-              const g = do_user_addr_fault(th, vpn, false);
-              const f = g.next();
-              r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+              const c = faultCall(th, vpn, false);
+              r = uaFaulted(th, typeof c === "number" ? c : ((yield c) as number));
             }
             if (r === UA_SLOW) {
               // explore driver: suspended at user_access's first yield, the loop's future is this
@@ -271,10 +268,8 @@ function startFaultLoop(h: WorkloadHost, w: FaultLoop, index: number): void {
           if (doWrite) {
             let r = ua(th, vpn, word, true, think);
             while (r === UA_FAULT) {
-              // do_user_addr_fault started here: a fault that yields nowhere costs no yield of this loop
-              const g = do_user_addr_fault(th, vpn, true);
-              const f = g.next();
-              r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+              const c = faultCall(th, vpn, true);
+              r = uaFaulted(th, typeof c === "number" ? c : ((yield c) as number));
             }
             if (r === UA_SLOW) {
               if (!th.timed && order === null)
@@ -498,9 +493,8 @@ function startFork(h: WorkloadHost, w: Fork, _index: number): void {
     for (const vpn of vmas) {
       let r = ua(th, vpn, 0, true);
       while (r === UA_FAULT) {
-        const g = do_user_addr_fault(th, vpn, true);
-        const f = g.next();
-        r = uaFaulted(th, (f.done ? f.value : yield th.k.subcallFrom(g, f)) as number);
+        const c = faultCall(th, vpn, true);
+        r = uaFaulted(th, typeof c === "number" ? c : ((yield c) as number));
       }
       if (r === UA_SLOW) yield* uaSlow(th);
     }

@@ -16,22 +16,9 @@
 // and local_irq_enable that are no preemption point or irq window): the same events, switches,
 // checksums and lock_stat rows, fewer resumptions. The counts with it off are the ones above.
 import { describe, expect, it } from "vitest";
+import { spawnLockStorm } from "../../src/bench/kernel.js";
 import { wlPingpong, wlResource, wlTimeouts } from "../../src/bench/simpy.js";
-import { condResched } from "../../src/sim/effects.js";
-import {
-  bootKernel,
-  down_read,
-  down_write,
-  lockStats,
-  RwSemaphore,
-  SpinLock,
-  spin_lock,
-  spin_unlock,
-  up_read,
-  up_write,
-} from "../../src/sync/index.js";
-
-const CR = condResched("test/engine.c", 1);
+import { bootKernel, lockStats } from "../../src/sync/index.js";
 
 describe("the engine's event structure is unchanged by its speed-ups", () => {
   it("SimPy's workloads: the same events, resumptions and switches", () => {
@@ -64,33 +51,12 @@ describe("the engine's event structure is unchanged by its speed-ups", () => {
     (passSteps, resumptions) => {
       const m = bootKernel({ cpus: 4, preempt: "none", seed: 3 });
       m.passSteps = passSteps;
-      const lock = new SpinLock("pin_lock");
-      const sem = new RwSemaphore("pin_sem");
-      let ops = 0;
-      for (let c = 0; c < 4; c++)
-        m.createTask(`pin/${c}`, c, function* (k) {
-          for (;;) {
-            yield* spin_lock(k, lock, "pin:spin_lock");
-            yield 200;
-            yield* spin_unlock(k, lock);
-            if (c === 0) {
-              yield* down_write(k, sem, "pin:down_write");
-              yield 500;
-              yield* up_write(k, sem);
-            } else {
-              yield* down_read(k, sem, "pin:down_read");
-              yield 300;
-              yield* up_read(k, sem);
-            }
-            yield 1000;
-            yield CR;
-            ops++;
-          }
-        });
+      // one writer (CPU 0) and three readers
+      const ops = spawnLockStorm(m, 4, "pin");
       m.run(5e6);
       // pinned under src/sync DEFAULT_CACHE_COSTS (calib/cacheline.c since session 5): a change of those
       // cost inputs moves these counts; a speed-up of the engine must not
-      expect({ ops, events: m.queue.popped, res: m.resumptions, stats: lockStats(m).rows() }).toEqual({
+      expect({ ops: ops(), events: m.queue.popped, res: m.resumptions, stats: lockStats(m).rows() }).toEqual({
         ops: 4663,
         // 42211 before session 7 merged a CPU's kicks queued for the same instant (a second KickEvent
         // drove a CPU the first had already run): ops, resumptions and every lock_stat row unchanged
