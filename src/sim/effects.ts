@@ -62,3 +62,50 @@ export function mightSleep(file: string, line: number): Effect {
 export type Step = number | Effect;
 /** A kernel coroutine returning T. */
 export type KGen<T = void> = Generator<Step, T, unknown>;
+
+/**
+ * The steps of a call that were all done in place (Machine.pass*), returning `value`: an iterator
+ * that is done at once, so `yield* f` yields nothing and gives `value` (the src/sync primitives
+ * return one instead of a generator when no step had to go to the CPU loop: no generator object
+ * to make and resume). Shared instances for undefined, true and false (see `finished`).
+ */
+export class Finished<T> {
+  readonly r: IteratorResult<Step, T>;
+  constructor(readonly value: T) {
+    this.r = Object.freeze({ done: true, value });
+  }
+  next(): IteratorResult<Step, T> {
+    return this.r;
+  }
+  return(value: T): IteratorResult<Step, T> {
+    return { done: true, value };
+  }
+  throw(e?: unknown): IteratorResult<Step, T> {
+    throw e;
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+const FINISHED_VOID = new Finished<undefined>(undefined);
+const FINISHED_TRUE = new Finished<boolean>(true);
+const FINISHED_FALSE = new Finished<boolean>(false);
+
+/** A call whose steps were all done in place, returning `value` (`yield*` it as the generator it stands for). */
+export function finished<T>(value: T): KGen<T> {
+  const f =
+    value === undefined
+      ? FINISHED_VOID
+      : value === true
+        ? FINISHED_TRUE
+        : value === false
+          ? FINISHED_FALSE
+          : new Finished(value);
+  return f as unknown as KGen<T>;
+}
+
+/** Did the call return `finished(...)` (all its steps done in place)? Its value is then `.value`. */
+export function isFinished<T>(g: KGen<T>): g is KGen<T> & Finished<T> {
+  return g instanceof Finished;
+}

@@ -2,7 +2,7 @@
 // blocks new readers (readers queue behind it, and read trylock fails while anyone waits); FIFO
 // hand-off: a releasing owner grants the lock to the head waiter (a writer, or every queued reader,
 // as rwsem_mark_wake() does since 5.3). Sleeping waiters; contention statistics per class.
-import { type Effect, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
+import { type Effect, finished, type KGen, mightSleep, SCHEDULE, yieldPoint } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import { CacheLine, type CostSink } from "./cacheline.js";
 import { removeAt } from "./list.js";
@@ -112,9 +112,11 @@ function acquired(
  * The one path of all four acquisitions: might_sleep() for the blocking forms, the yield point (when
  * `point`), the lock word's cache line, lockdep's order check, then the fast path, the trylock
  * failure, or the wait. A waiting writer blocks new readers: readers get in at once only with no
- * writer and no waiter. One generator (the down_* forms return it): one yield* level per resume.
+ * writer and no waiter. The steps are done in place until one must go to the CPU loop (Machine's
+ * pass*): an acquisition whose steps all pass returns `finished(...)`, no generator; otherwise the
+ * generator from that step on yields it and goes on with the same step functions (as spinlock.ts).
  */
-function* rwsemAcquire(
+function rwsemAcquire(
   k: Ctx,
   sem: RwSemaphore,
   site: string,
@@ -122,29 +124,111 @@ function* rwsemAcquire(
   trylock: boolean,
   point: boolean,
 ): KGen<boolean> {
-  const m = k.m;
-  if (!trylock && !m.passMightSleep(k)) yield DOWN_MIGHT_SLEEP;
+  if (!trylock && !k.m.passMightSleep(k)) return acquireAfterMightSleep(k, sem, site, write, point);
+  return acquirePoint(k, sem, site, write, trylock, point);
+}
+
+function* acquireAfterMightSleep(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  point: boolean,
+): KGen<boolean> {
+  yield DOWN_MIGHT_SLEEP;
+  return yield* acquirePoint(k, sem, site, write, false, point);
+}
+
+/** The site's yield point (when `point`), then acquireWord. */
+function acquirePoint(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+  point: boolean,
+): KGen<boolean> {
   if (point) {
     if (sem.lastSite !== site) {
       sem.lastSite = site;
       sem.lastPoint = yieldPoint(site);
     }
-    if (!m.passPoint(k, sem.lastPoint!)) yield sem.lastPoint!;
+    const p = sem.lastPoint!;
+    if (!k.m.passPoint(k, p)) return acquireAfterPoint(k, sem, site, write, trylock, p);
   }
-  if (skipped(k, sem, site, write)) return true;
+  return acquireWord(k, sem, site, write, trylock);
+}
+
+function* acquireAfterPoint(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+  p: Effect,
+): KGen<boolean> {
+  yield p;
+  return yield* acquireWord(k, sem, site, write, trylock);
+}
+
+/** The site switch, the count's RMW on its cache line (its cost), then acquireTake. */
+function acquireWord(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+): KGen<boolean> {
+  if (skipped(k, sem, site, write)) return finished(true);
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) yield cost;
-  if (!trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, false);
+  if (cost > 0 && !k.m.passCost(k, cost)) return acquireAfterCost(k, sem, site, write, trylock, bounce, cost);
+  return acquireTake(k, sem, site, write, trylock, bounce);
+}
+
+function* acquireAfterCost(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+  bounce: boolean,
+  cost: number,
+): KGen<boolean> {
+  yield cost;
+  return yield* acquireTake(k, sem, site, write, trylock, bounce);
+}
+
+/** lockdep's order check, then the lock if it is free, the trylock's failure, or the wait. */
+function acquireTake(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+  bounce: boolean,
+): KGen<boolean> {
+  if (!trylock) (sem.lockdep ??= lockdep(k.m)).acquire(k, sem.name, site, false);
   const free = sem.writer === null && sem.waitList.length === 0 && (!write || sem.readers === 0);
   if (free) {
     if (write) sem.writer = k.task;
     else sem.readers++;
     acquired(k, sem, site, write, bounce, trylock);
-    return true;
+    return finished(true);
   }
-  if (trylock) return false;
-  // rwsem_down_read_slowpath() / rwsem_down_write_slowpath(): queue, sleep until granted
+  if (trylock) return finished(false);
+  return acquireWait(k, sem, site, write, bounce);
+}
+
+/** rwsem_down_read_slowpath() / rwsem_down_write_slowpath(): queue, sleep until granted. */
+function* acquireWait(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  bounce: boolean,
+): KGen<boolean> {
+  const m = k.m;
   const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
   sem.waitList.push(w);
   m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
@@ -211,16 +295,37 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
   }
 }
 
-/** up_read() */
-export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
-  if (takeSkip(k, sem, false)) return;
+/** up_read() (steps in place as the acquisitions': a generator only from the first step the CPU loop must see) */
+export function up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
+  if (takeSkip(k, sem, false)) return finished(undefined);
+  if (!k.m.passPoint(k, sem.upReadPoint)) return upReadAfterPoint(k, sem);
+  return upReadWord(k, sem);
+}
+
+function* upReadAfterPoint(k: Ctx, sem: RwSemaphore): KGen<void> {
+  yield sem.upReadPoint;
+  yield* upReadWord(k, sem);
+}
+
+/** After up_read()'s yield point: the count's RMW (its cost), then upReadRelease. */
+function upReadWord(k: Ctx, sem: RwSemaphore): KGen<void> {
   const m = k.m;
-  if (!m.passPoint(k, sem.upReadPoint)) yield sem.upReadPoint;
   // a reader leaving without waking anyone commutes with other readers
   m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
   if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
   const cost = sem.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) return upReadAfterCost(k, sem, cost);
+  upReadRelease(k, sem);
+  return finished(undefined);
+}
+
+function* upReadAfterCost(k: Ctx, sem: RwSemaphore, cost: number): KGen<void> {
+  yield cost;
+  upReadRelease(k, sem);
+}
+
+function upReadRelease(k: Ctx, sem: RwSemaphore): void {
+  const m = k.m;
   sem.readers--;
   const since = sem.readSince.shift() ?? m.now;
   classStat(k, sem, false).released(m.now - since);
@@ -229,15 +334,36 @@ export function* up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (sem.readers === 0) rwsemWake(k, sem);
 }
 
-/** up_write() */
-export function* up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
-  if (takeSkip(k, sem, true)) return;
+/** up_write() (steps in place as up_read()'s) */
+export function up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
+  if (takeSkip(k, sem, true)) return finished(undefined);
+  if (!k.m.passPoint(k, sem.upWritePoint)) return upWriteAfterPoint(k, sem);
+  return upWriteWord(k, sem);
+}
+
+function* upWriteAfterPoint(k: Ctx, sem: RwSemaphore): KGen<void> {
+  yield sem.upWritePoint;
+  yield* upWriteWord(k, sem);
+}
+
+/** After up_write()'s yield point: the count's RMW (its cost), then upWriteRelease. */
+function upWriteWord(k: Ctx, sem: RwSemaphore): KGen<void> {
   const m = k.m;
-  if (!m.passPoint(k, sem.upWritePoint)) yield sem.upWritePoint;
   m.touch(sem.key);
   if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
   const cost = sem.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) return upWriteAfterCost(k, sem, cost);
+  upWriteRelease(k, sem);
+  return finished(undefined);
+}
+
+function* upWriteAfterCost(k: Ctx, sem: RwSemaphore, cost: number): KGen<void> {
+  yield cost;
+  upWriteRelease(k, sem);
+}
+
+function upWriteRelease(k: Ctx, sem: RwSemaphore): void {
+  const m = k.m;
   sem.writer = null;
   classStat(k, sem, true).released(m.now - sem.writeSince);
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);

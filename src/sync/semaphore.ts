@@ -4,7 +4,7 @@
 // (__up(): waiter->up = true; wake_up_process()), so waiters are served strictly in FIFO order.
 // sem->lock is a raw spinlock taken with interrupts off, as in the kernel; semaphores themselves
 // are not tracked by lockdep (neither are they in the kernel).
-import { type KGen, SCHEDULE } from "../sim/effects.js";
+import { isFinished, type KGen, SCHEDULE } from "../sim/effects.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import {
   SpinLock,
@@ -38,11 +38,32 @@ export class Semaphore {
   }
 }
 
-/** down(): take a unit, sleeping (TASK_UNINTERRUPTIBLE) in FIFO order while none is free. */
-export function* down(k: Ctx, sem: Semaphore, site: string): KGen<void> {
-  const flags = yield* spin_lock_irqsave(k, sem.lock, site);
-  if (sem.count > 0) sem.count--;
-  else yield* __down(k, sem, site);
+/**
+ * down(): take a unit, sleeping (TASK_UNINTERRUPTIBLE) in FIFO order while none is free. Like the
+ * spinlock's, its steps are done in place until one must go to the CPU loop (see spinlock.ts): an
+ * uncontended down() whose steps all pass makes no generator.
+ */
+export function down(k: Ctx, sem: Semaphore, site: string): KGen<void> {
+  const g = spin_lock_irqsave(k, sem.lock, site);
+  return isFinished(g) ? downLocked(k, sem, site, g.value) : downAfterLock(k, sem, site, g);
+}
+
+function* downAfterLock(k: Ctx, sem: Semaphore, site: string, lock: KGen<boolean>): KGen<void> {
+  const flags = yield* lock;
+  yield* downLocked(k, sem, site, flags);
+}
+
+/** down() with sem->lock held (`flags`: the irq state spin_lock_irqsave() saved). */
+function downLocked(k: Ctx, sem: Semaphore, site: string, flags: boolean): KGen<void> {
+  if (sem.count > 0) {
+    sem.count--;
+    return spin_unlock_irqrestore(k, sem.lock, flags);
+  }
+  return downSleep(k, sem, site, flags);
+}
+
+function* downSleep(k: Ctx, sem: Semaphore, site: string, flags: boolean): KGen<void> {
+  yield* __down(k, sem, site);
   yield* spin_unlock_irqrestore(k, sem.lock, flags);
 }
 
@@ -69,14 +90,24 @@ export function* down_trylock(k: Ctx, sem: Semaphore, site: string): KGen<boolea
   return count < 0;
 }
 
-/** up(): give the unit to the first waiter if any (__up), else raise count. */
-export function* up(k: Ctx, sem: Semaphore, site: string): KGen<void> {
-  const flags = yield* spin_lock_irqsave(k, sem.lock, site);
+/** up(): give the unit to the first waiter if any (__up), else raise count (steps in place as down()'s). */
+export function up(k: Ctx, sem: Semaphore, site: string): KGen<void> {
+  const g = spin_lock_irqsave(k, sem.lock, site);
+  return isFinished(g) ? upLocked(k, sem, g.value) : upAfterLock(k, sem, g);
+}
+
+function* upAfterLock(k: Ctx, sem: Semaphore, lock: KGen<boolean>): KGen<void> {
+  const flags = yield* lock;
+  yield* upLocked(k, sem, flags);
+}
+
+/** up() with sem->lock held. */
+function upLocked(k: Ctx, sem: Semaphore, flags: boolean): KGen<void> {
   const waiter = sem.waitList.shift();
   if (waiter === undefined) sem.count++;
   else {
     waiter.up = true;
     k.m.wakeUpProcess(waiter.task, sem.name);
   }
-  yield* spin_unlock_irqrestore(k, sem.lock, flags);
+  return spin_unlock_irqrestore(k, sem.lock, flags);
 }

@@ -4,6 +4,7 @@
 import {
   BH_ENABLE,
   type Effect,
+  finished,
   IRQ_ENABLE,
   type KGen,
   PREEMPT_ENABLE,
@@ -35,6 +36,9 @@ export class SpinLock {
   /** The last acquisition site and its yield point (most locks are taken at one or two sites). */
   lastSite = "";
   lastPoint: Effect | null = null;
+  /** The site before the last one and its yield point. */
+  prevSite = "";
+  prevPoint: Effect | null = null;
   /** The machine's lockdep (looked up once), and the held-list entry of the last site. */
   lockdep: Lockdep | null = null;
   heldEntry: HeldLock | null = null;
@@ -50,10 +54,14 @@ export class SpinLock {
   }
 }
 
-// Each lock and unlock is one generator (raw_spin_lock / raw_spin_unlock with what the flavour does
-// around it): every yield inside resumes through one level of yield* less than a call chain would.
-// The flavours are plain functions that do their part before the lock (preemption, irqs, bh off)
-// and return that generator; `yield* spin_lock(...)` runs it at once, as a generator function would.
+// Each lock and unlock does its steps in place where the CPU loop would resume it at once (Machine's
+// pass*: the yield point, the lock word's cost, the enables) and returns `finished(ret)` when all of
+// them passed: no generator is made. The first step that must go to the CPU loop returns a generator
+// that yields it and goes on with the same step functions (lockWord, lockTake, unlockEnables), so the
+// steps, their order and their times are those of one generator written straight through; with
+// `passSteps` off (or in the explore driver) every step is yielded, as before. The flavours are plain
+// functions that do their part before the lock (preemption, irqs, bh off) and return what the lock
+// returns: `yield* spin_lock(...)` runs it at once.
 
 /** spin_lock(): disables preemption, then takes the lock or spins in FIFO order. */
 export function spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
@@ -61,11 +69,17 @@ export function spin_lock(k: Ctx, lock: SpinLock, site: string): KGen<void> {
   return raw_spin_lock(k, lock, site, true, undefined);
 }
 
-/** The site's yield point (the lock remembers the last site's: one Map lookup less per acquisition). */
+/**
+ * The site's yield point: the lock remembers its last two sites' (a lock taken at two sites in turn,
+ * such as a semaphore's down() and up(), then costs no Map lookup per acquisition either).
+ */
 function sitePoint(lock: SpinLock, site: string): Effect {
   if (lock.lastSite !== site) {
+    const p = lock.prevSite === site ? lock.prevPoint! : yieldPoint(site);
+    lock.prevSite = lock.lastSite;
+    lock.prevPoint = lock.lastPoint;
     lock.lastSite = site;
-    lock.lastPoint = yieldPoint(site);
+    lock.lastPoint = p;
   }
   return lock.lastPoint!;
 }
@@ -75,27 +89,68 @@ function sitePoint(lock: SpinLock, site: string): Effect {
  * line, lockdep's order check, then the lock or a FIFO spin until spin_unlock() hands it over.
  * Returns `ret` (the saved irq flags of the _irqsave flavour).
  */
-function* raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean, ret: T): KGen<T> {
-  const m = k.m;
+function raw_spin_lock<T>(k: Ctx, lock: SpinLock, site: string, point: boolean, ret: T): KGen<T> {
   if (point) {
     const p = sitePoint(lock, site);
-    if (!m.passPoint(k, p)) yield p;
+    if (!k.m.passPoint(k, p)) return lockAfterPoint(k, lock, site, p, ret);
   }
+  return lockWord(k, lock, site, ret);
+}
+
+function* lockAfterPoint<T>(k: Ctx, lock: SpinLock, site: string, p: Effect, ret: T): KGen<T> {
+  yield p;
+  return yield* lockWord(k, lock, site, ret);
+}
+
+/** After the yield point: the footprint, the site switch, the lock word's RMW (its cost), then lockTake. */
+function lockWord<T>(k: Ctx, lock: SpinLock, site: string, ret: T): KGen<T> {
+  const m = k.m;
   m.touch(lock.key);
-  if (m.disabledSites.has(site)) {
+  if (m.disabledSites.size !== 0 && m.disabledSites.has(site)) {
     lock.skips.push(k);
-    return ret;
+    return finished(ret);
   }
   const bounce = lock.line.bouncesFor(k);
   const cost = lock.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) yield cost;
+  if (cost > 0 && !m.passCost(k, cost)) return lockAfterCost(k, lock, site, bounce, cost, ret);
+  return lockTake(k, lock, site, bounce, ret);
+}
+
+function* lockAfterCost<T>(
+  k: Ctx,
+  lock: SpinLock,
+  site: string,
+  bounce: boolean,
+  cost: number,
+  ret: T,
+): KGen<T> {
+  yield cost;
+  return yield* lockTake(k, lock, site, bounce, ret);
+}
+
+/** After the lock word's cost: lockdep's order check, then the lock if it is free, else the spin. */
+function lockTake<T>(k: Ctx, lock: SpinLock, site: string, bounce: boolean, ret: T): KGen<T> {
+  const m = k.m;
   const stats = (lock.stats ??= lockStats(m).get(lock.name));
   // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
-  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false);
+  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));
   if (lock.owner === null && lock.waiters.length === 0) {
     spinTake(k, lock, site, bounce, m.now);
-    return ret;
+    return finished(ret);
   }
+  return lockSpin(k, lock, site, bounce, stats, ret);
+}
+
+/** The lock is held or has spinners: spin in FIFO order until spin_unlock() hands it over. */
+function* lockSpin<T>(
+  k: Ctx,
+  lock: SpinLock,
+  site: string,
+  bounce: boolean,
+  stats: LockClassStat,
+  ret: T,
+): KGen<T> {
+  const m = k.m;
   const since = m.now;
   m.emit("contention_begin", k.cpu.id, lock.name, site);
   lock.waiters.push(k);
@@ -193,18 +248,41 @@ function spinRelease(k: Ctx, lock: SpinLock, now: number, delay: number): void {
 }
 
 /** raw_spin_unlock(): hand the lock to the first spinner or free it; then the flavour's enables. */
-function* raw_spin_unlock(k: Ctx, lock: SpinLock, then: number): KGen<void> {
+function raw_spin_unlock(k: Ctx, lock: SpinLock, then: number): KGen<void> {
   const m = k.m;
   if (!unlockSkipped(k, lock)) {
-    if (!m.passPoint(k, lock.unlockPoint)) yield lock.unlockPoint;
+    if (!m.passPoint(k, lock.unlockPoint)) return unlockAfterPoint(k, lock, then);
     spinRelease(k, lock, m.now, 0);
   }
-  if (then === THEN_BH_ENABLE) {
-    yield BH_ENABLE;
-    return;
-  }
-  if (then === THEN_IRQ_PREEMPT_ENABLE && !m.passIrqEnable(k)) yield IRQ_ENABLE;
-  if (!m.passPreemptEnable(k)) yield PREEMPT_ENABLE;
+  return unlockEnables(k, then);
+}
+
+function* unlockAfterPoint(k: Ctx, lock: SpinLock, then: number): KGen<void> {
+  yield lock.unlockPoint;
+  spinRelease(k, lock, k.m.now, 0);
+  yield* unlockEnables(k, then);
+}
+
+/** What the unlock flavour does after raw_spin_unlock(): local_bh_enable(), or local_irq_enable() and preempt_enable(). */
+function unlockEnables(k: Ctx, then: number): KGen<void> {
+  if (then === THEN_BH_ENABLE) return bhEnable();
+  const m = k.m;
+  if (then === THEN_IRQ_PREEMPT_ENABLE && !m.passIrqEnable(k)) return irqThenPreemptEnable(k);
+  if (!m.passPreemptEnable(k)) return preemptEnable();
+  return finished(undefined);
+}
+
+function* bhEnable(): KGen<void> {
+  yield BH_ENABLE;
+}
+
+function* irqThenPreemptEnable(k: Ctx): KGen<void> {
+  yield IRQ_ENABLE;
+  if (!k.m.passPreemptEnable(k)) yield PREEMPT_ENABLE;
+}
+
+function* preemptEnable(): KGen<void> {
+  yield PREEMPT_ENABLE;
 }
 
 /** spin_unlock() */

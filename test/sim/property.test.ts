@@ -1,6 +1,6 @@
 // Property test: random well-formed kernel programs (bursts, spinlocks in every flavour, rwsems,
-// sleeps, wake-ups, irqs and softirqs, preempt/irq/bh sections, cond_resched, might_sleep) on 1-8
-// CPUs, in every preemption model and in both drivers, never break the engine's own invariants.
+// counting semaphores, sleeps, wake-ups, irqs and softirqs, preempt/irq/bh sections, cond_resched,
+// might_sleep) on 1-8 CPUs, in every preemption model and in both drivers, never break the engine's own invariants.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -26,11 +26,13 @@ import {
 } from "../../src/sim/index.js";
 import {
   bootKernel,
+  down,
   down_read,
   down_write,
   lockStats,
   RwSemaphore,
   rcu,
+  Semaphore,
   SpinLock,
   spin_lock,
   spin_lock_bh,
@@ -40,6 +42,7 @@ import {
   spin_unlock_bh,
   spin_unlock_irq,
   spin_unlock_irqrestore,
+  up,
   up_read,
   up_write,
   WaitQueueHead,
@@ -57,6 +60,7 @@ type Op =
   | { t: "burst"; ns: number }
   | { t: "spin"; lock: number; fl: Flavour; ns: number; nested: number | null }
   | { t: "rw"; sem: number; write: boolean; ns: number; inner: number | null }
+  | { t: "sema"; ns: number }
   | { t: "sleep"; ns: number }
   | { t: "wait" }
   | { t: "post" }
@@ -110,6 +114,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       inner: fc.option(fc.integer({ min: 0, max: N_LOCKS - 1 })),
     }),
   },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("sema" as const), ns }) },
   {
     weight: 2,
     arbitrary: fc.record({ t: fc.constant("sleep" as const), ns: fc.integer({ min: 1, max: 2_000_000 }) }),
@@ -215,6 +220,7 @@ function runProgram(
   m.trace = new TeeTrace([sink, mem]);
   const locks = Array.from({ length: N_LOCKS }, (_, i) => new SpinLock(`lock${i}`));
   const sems = Array.from({ length: N_SEMS }, (_, i) => new RwSemaphore(`sem${i}`));
+  const csem = new Semaphore("csem", 1);
   const wq = new WaitQueueHead("tokens");
   let tokens = 0;
   let waiters = 0;
@@ -271,6 +277,11 @@ function runProgram(
         else yield* up_read(k, s);
         return;
       }
+      case "sema":
+        yield* down(k, csem, "csem:down");
+        yield op.ns;
+        yield* up(k, csem, "csem:up");
+        return;
       case "sleep":
         yield* k.m.sleepNs(k, op.ns);
         return;
@@ -413,6 +424,8 @@ function runProgram(
     expect(l.owner).toBe(null);
     expect(l.waiters.length).toBe(0);
   }
+  expect(csem.count).toBe(1);
+  expect(csem.waitList.length).toBe(0);
   for (const s of sems) {
     expect(s.locked).toBe(false);
     expect(s.waitList.length).toBe(0);
