@@ -621,7 +621,6 @@ export class Machine {
     // explore runs are short-lived and keep few timers; timed runs grow as needed
     this.queue = new EventQueue(this.mode === "explore" ? 32 : 256);
     this.tickNs = Math.round(1e9 / this.cfg.hz);
-    this.baseSliceNs = 750_000 * (1 + Math.floor(Math.log2(Math.min(this.cfg.cpus, 8))));
     this.hrtimerStep = Object.freeze({ done: false, value: this.cfg.costs.hrtimerNs });
     this.jitterRng = this.rng("jitter");
     this.hv =
@@ -869,11 +868,11 @@ export class Machine {
       this.counter("runnable", c.id, c.rqStop.length + c.rqFifo.length + c.rqFair.length);
   }
 
-  /** EEVDF base slice: 0.75 ms x (1 + ilog2(min(nCPU, 8))) (kernel/sched/fair.c, 6.6+), computed once. */
+  /** EEVDF base slice: 0.75 ms x (1 + ilog2(min(nCPU, 8))) (kernel/sched/fair.c, 6.6+). */
   sliceNs(): number {
-    return this.baseSliceNs;
+    const n = Math.min(this.cfg.cpus, 8);
+    return 750_000 * (1 + Math.floor(Math.log2(n)));
   }
-  private readonly baseSliceNs: number;
 
   /** resched_curr() / resched_curr_lazy() */
   reschedCurr(c: Cpu, lazy: boolean): void {
