@@ -186,6 +186,11 @@ function acquireWord(
   return acquireTake(k, sem, site, write, trylock, bounce);
 }
 
+/**
+ * The acquisition from its cost on (`cost` > 0: yield it, then acquireTry), or from its wait (`cost`
+ * -1: acquireTry said WAIT): one generator for both, so a contended acquisition whose cost had to
+ * go to the CPU loop makes one generator, not two.
+ */
 function* acquireAfterCost(
   k: Ctx,
   sem: RwSemaphore,
@@ -195,11 +200,50 @@ function* acquireAfterCost(
   bounce: boolean,
   cost: number,
 ): KGen<boolean> {
-  yield cost;
-  return yield* acquireTake(k, sem, site, write, trylock, bounce);
+  if (cost >= 0) {
+    yield cost;
+    const r = acquireTry(k, sem, site, write, trylock, bounce);
+    if (r !== WAIT) return r;
+  }
+  // rwsem_down_read_slowpath() / rwsem_down_write_slowpath(): queue, sleep until granted
+  const w = waitBegin(k, sem, site, write);
+  for (;;) {
+    k.task.state = TASK_UNINTERRUPTIBLE;
+    if (w.granted) break;
+    yield SCHEDULE;
+  }
+  waitEnd(k, sem, site, write, bounce, w);
+  return true;
 }
 
-/** lockdep's order check, then the lock if it is free, the trylock's failure, or the wait. */
+/** acquireTry(): the lock is taken, the acquisition must wait. */
+const WAIT = 2;
+
+/**
+ * lockdep's order check, then the lock if it is free (true), the trylock's failure (false), or WAIT
+ * (the caller queues and sleeps: waitBegin, waitEnd).
+ */
+function acquireTry(
+  k: Ctx,
+  sem: RwSemaphore,
+  site: string,
+  write: boolean,
+  trylock: boolean,
+  bounce: boolean,
+): boolean | typeof WAIT {
+  if (!trylock) (sem.lockdep ??= lockdep(k.m)).acquire(k, sem.name, site, false);
+  const free = sem.writer === null && sem.waitList.length === 0 && (!write || sem.readers === 0);
+  if (free) {
+    if (write) sem.writer = k.task;
+    else sem.readers++;
+    acquired(k, sem, site, write, bounce, trylock);
+    return true;
+  }
+  if (trylock) return false;
+  return WAIT;
+}
+
+/** After the count's cost: acquireTry, its result as finished(), or the wait (acquireAfterCost from the wait). */
 function acquireTake(
   k: Ctx,
   sem: RwSemaphore,
@@ -208,40 +252,27 @@ function acquireTake(
   trylock: boolean,
   bounce: boolean,
 ): KGen<boolean> {
-  if (!trylock) (sem.lockdep ??= lockdep(k.m)).acquire(k, sem.name, site, false);
-  const free = sem.writer === null && sem.waitList.length === 0 && (!write || sem.readers === 0);
-  if (free) {
-    if (write) sem.writer = k.task;
-    else sem.readers++;
-    acquired(k, sem, site, write, bounce, trylock);
-    return finished(true);
-  }
-  if (trylock) return finished(false);
-  return acquireWait(k, sem, site, write, bounce);
+  const r = acquireTry(k, sem, site, write, trylock, bounce);
+  if (r !== WAIT) return finished(r);
+  return acquireAfterCost(k, sem, site, write, trylock, bounce, -1);
 }
 
-/** rwsem_down_read_slowpath() / rwsem_down_write_slowpath(): queue, sleep until granted. */
-function* acquireWait(
-  k: Ctx,
-  sem: RwSemaphore,
-  site: string,
-  write: boolean,
-  bounce: boolean,
-): KGen<boolean> {
+/** The slow path's start: the waiter queued at the tail of the wait list. */
+function waitBegin(k: Ctx, sem: RwSemaphore, site: string, write: boolean): Waiter {
   const m = k.m;
   const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
   sem.waitList.push(w);
   m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
-  for (;;) {
-    k.task.state = TASK_UNINTERRUPTIBLE;
-    if (w.granted) break;
-    yield SCHEDULE;
-  }
+  return w;
+}
+
+/** The slow path's end: granted by a releaser (lock_stat's contention, the acquisition). */
+function waitEnd(k: Ctx, sem: RwSemaphore, site: string, write: boolean, bounce: boolean, w: Waiter): void {
+  const m = k.m;
   k.task.state = 0;
   classStat(k, sem, write).contended(site, m.now - w.since, bounce);
   m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
   acquired(k, sem, site, write, true, false);
-  return true;
 }
 
 /** down_read() (also down_read_killable: signals are not modelled here) */

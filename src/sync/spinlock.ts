@@ -112,10 +112,15 @@ function lockWord<T>(k: Ctx, lock: SpinLock, site: string, ret: T): KGen<T> {
   }
   const bounce = lock.line.bouncesFor(k);
   const cost = lock.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) return lockAfterCost(k, lock, site, bounce, cost, ret);
+  if (cost > 0 && !m.passCost(k, cost)) return lockAfterCost(k, lock, site, bounce, cost, ret, null);
   return lockTake(k, lock, site, bounce, ret);
 }
 
+/**
+ * The acquisition from its cost on (`cost` > 0: yield it, then lockOrder and the lock if free), or
+ * from its spin (`cost` -1, `stats` given: lockTake found the lock taken): one generator for both,
+ * so a contended lock whose cost had to go to the CPU loop makes one generator, not two.
+ */
 function* lockAfterCost<T>(
   k: Ctx,
   lock: SpinLock,
@@ -123,45 +128,63 @@ function* lockAfterCost<T>(
   bounce: boolean,
   cost: number,
   ret: T,
+  stats: LockClassStat | null,
 ): KGen<T> {
-  yield cost;
-  return yield* lockTake(k, lock, site, bounce, ret);
+  if (cost >= 0) {
+    yield cost;
+    stats = lockOrder(k, lock, site);
+    if (lock.owner === null && lock.waiters.length === 0) {
+      spinTake(k, lock, site, bounce, k.m.now);
+      return ret;
+    }
+  }
+  const since = spinBegin(k, lock, site);
+  yield SPIN; // spin_unlock() hands the lock over and kicks us
+  spinEnd(k, lock, site, since, bounce, stats!);
+  return ret;
+}
+
+/** lock_stat's class, then lock_acquire(): lockdep validates the order before the lock is taken (and before any wait). */
+function lockOrder(k: Ctx, lock: SpinLock, site: string): LockClassStat {
+  const stats = (lock.stats ??= lockStats(k.m).get(lock.name));
+  (lock.lockdep ??= lockdep(k.m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));
+  return stats;
 }
 
 /** After the lock word's cost: lockdep's order check, then the lock if it is free, else the spin. */
 function lockTake<T>(k: Ctx, lock: SpinLock, site: string, bounce: boolean, ret: T): KGen<T> {
-  const m = k.m;
-  const stats = (lock.stats ??= lockStats(m).get(lock.name));
-  // lock_acquire(): lockdep validates the order before the lock is taken (and before any wait)
-  (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));
+  const stats = lockOrder(k, lock, site);
   if (lock.owner === null && lock.waiters.length === 0) {
-    spinTake(k, lock, site, bounce, m.now);
+    spinTake(k, lock, site, bounce, k.m.now);
     return finished(ret);
   }
-  return lockSpin(k, lock, site, bounce, stats, ret);
+  return lockAfterCost(k, lock, site, bounce, -1, ret, stats);
 }
 
-/** The lock is held or has spinners: spin in FIFO order until spin_unlock() hands it over. */
-function* lockSpin<T>(
+/** The start of the FIFO spin: queued behind the other spinners; returns when it began. */
+function spinBegin(k: Ctx, lock: SpinLock, site: string): number {
+  const m = k.m;
+  m.emit("contention_begin", k.cpu.id, lock.name, site);
+  lock.waiters.push(k);
+  return m.now;
+}
+
+/** The spin's end: spin_unlock() handed the lock over (lock_stat's contention, the hold time's start). */
+function spinEnd(
   k: Ctx,
   lock: SpinLock,
   site: string,
+  since: number,
   bounce: boolean,
   stats: LockClassStat,
-  ret: T,
-): KGen<T> {
+): void {
   const m = k.m;
-  const since = m.now;
-  m.emit("contention_begin", k.cpu.id, lock.name, site);
-  lock.waiters.push(k);
-  yield SPIN; // spin_unlock() hands the lock over and kicks us
   stats.contended(site, m.now - since, bounce);
   stats.acquired(true);
   lock.heldSince = m.now;
   m.emit("contention_end", k.cpu.id, lock.name, site);
   if (k.flowIn !== 0) m.flowIn(k);
   m.emit("lock_acquired", k.cpu.id, lock.name, site);
-  return ret;
 }
 
 /**
