@@ -296,7 +296,7 @@ function* lock_mm_and_find_vma(th: MmThread, mm: MmStruct, vpn: number): KGen<Vm
 /** expand_stack -> expand_downwards (mm/mmap.c, all versions; 6.4.1+ only under the write lock): grow a VM_GROWSDOWN VMA down to vpn. */
 function expand_stack(th: MmThread, v: Vma, vpn: number): boolean {
   const mm = v.vm_mm!;
-  const idx = mm.vmas.indexOf(v);
+  const idx = MmStruct.indexOf(mm.vmas, v);
   const prevEnd = idx > 0 ? mm.vmas[idx - 1]!.end : 0;
   if (vpn < prevEnd + 1) return false; // stack guard gap of one page
   vmaModify(th, v, "expand_downwards");

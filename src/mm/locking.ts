@@ -69,10 +69,20 @@ export function ptl_unlock(th: MmThread, l: SpinLock): boolean {
 
 /** Charge the CPU time accumulated so far (timed driver) before entering a src/sync primitive. */
 export function* charge(th: MmThread): KGen<void> {
-  if (th.cost > 0) {
-    if (!th.sim.timed) th.cost = 0;
-    else if (!th.pass()) yield th.due;
+  if (!charged(th)) yield th.due;
+}
+
+/**
+ * charge() without a generator: true when nothing is left to charge (no time, the explore driver,
+ * or the time passed in place: MmThread.pass); false when the caller must `yield th.due`.
+ */
+export function charged(th: MmThread): boolean {
+  if (th.cost <= 0) return true;
+  if (!th.sim.timed) {
+    th.cost = 0;
+    return true;
   }
+  return th.pass();
 }
 
 /** mm->mmap_lock: one lock class for every mm (as lockdep sees it). */

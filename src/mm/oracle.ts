@@ -197,22 +197,26 @@ export const KERNEL_INVARIANTS: MmOracle = {
     let lost = 0;
     const busy = mm.busy;
     const blocks = mm.storedBlocks!;
+    const ptes = mm.pte;
     for (let vpn = 0; vpn < mm.vaPages; vpn++) {
       // a block of 64 pages nobody ever stored to expects nothing
       if (blocks[vpn >> 6] === 0) {
         vpn |= 63;
         continue;
       }
-      let inTransit = false;
-      for (let b = 0; b < busy.length; b += 2) if (vpn >= busy[b]! && vpn < busy[b + 1]!) inTransit = true;
-      if (inTransit) continue;
-      const pte = mm.pte[vpn]!;
-      for (let i = 0; i < w; i++) {
-        const e = exp[vpn * w + i]!;
+      if (busy.length !== 0) {
+        let inTransit = false;
+        for (let b = 0; b < busy.length; b += 2) if (vpn >= busy[b]! && vpn < busy[b + 1]!) inTransit = true;
+        if (inTransit) continue;
+      }
+      const pte = ptes[vpn]!;
+      // the page's words: in its frame (present), its swap slot (swapped), or none (0)
+      const mem = pte & 1 ? fr.content : pte & 4 ? sim.swapContent : null;
+      const at = (pte >>> 3) * w;
+      for (let i = 0, x = vpn * w; i < w; i++, x++) {
+        const e = exp[x]!;
         if (e <= 0) continue;
-        let have = 0;
-        if (pte & 1) have = fr.content[(pte >>> 3) * w + i]!;
-        else if (pte & 4) have = sim.swapContent[(pte >>> 3) * w + i]!;
+        const have = mem !== null ? mem[at + i]! : 0;
         if (have !== e) {
           lost++;
           sim.finding(

@@ -7,7 +7,7 @@
 // modelled), and page-table pages are not allocated.
 import { IRQ_ENABLE, type KGen, PREEMPT_ENABLE } from "../sim/effects.js";
 import { SpinLock, spin_lock_fast, spin_lock_nopoint, spin_unlock_fast } from "../sync/spinlock.js";
-import { charge } from "./locking.js";
+import { charged } from "./locking.js";
 import type { MmThread } from "./thread.js";
 
 /**
@@ -40,23 +40,27 @@ export class PageAlloc {
   }
 }
 
-/** spin_lock_irqsave on one of the allocator's locks, the generator-free acquire first. */
-function* lockIrqsave(th: MmThread, l: SpinLock, site: string): KGen<boolean> {
-  const k = th.k;
-  const flags = k.localIrqSave();
-  if (!spin_lock_fast(k, l, site, th)) {
-    yield* charge(th);
-    yield* spin_lock_nopoint(k, l, site);
-  }
-  return flags;
+/** spin_lock_irqsave's contended half (after spin_lock_fast refused): the time so far passes, then spin. */
+function* lockIrqsaveWait(th: MmThread, l: SpinLock, site: string): KGen<void> {
+  if (!charged(th)) yield th.due;
+  yield* spin_lock_nopoint(th.k, l, site);
 }
 
-/** The critical section's CPU time passes with the lock held (so others queue), then the release. */
-function* unlockIrqrestore(th: MmThread, l: SpinLock, flags: boolean): KGen<void> {
-  yield* charge(th);
-  const resched = spin_unlock_fast(th.k, l, th);
-  if (!flags) yield IRQ_ENABLE;
-  if (resched) yield PREEMPT_ENABLE;
+/** unlockIrqrestore(): the caller yields IRQ_ENABLE (local_irq_restore with an interrupt pending). */
+const U_IRQ_ENABLE = 1;
+/** unlockIrqrestore(): the caller yields PREEMPT_ENABLE (a reschedule is due at preempt_enable()). */
+const U_PREEMPT_ENABLE = 2;
+
+/**
+ * spin_unlock_irqrestore on one of the allocator's locks, after the critical section's CPU time
+ * passed with the lock held (so others queue): the release, and local_irq_restore passed in place
+ * when the CPU loop would only do it (Machine.passIrqEnable). Returns what the caller must still
+ * yield, in this order: `if (u & U_IRQ_ENABLE) yield IRQ_ENABLE; if (u & U_PREEMPT_ENABLE) yield PREEMPT_ENABLE;`
+ */
+function unlockIrqrestore(th: MmThread, l: SpinLock, flags: boolean): number {
+  const k = th.k;
+  const resched = spin_unlock_fast(k, l, th);
+  return (!flags && !k.m.passIrqEnable(k) ? U_IRQ_ENABLE : 0) | (resched ? U_PREEMPT_ENABLE : 0);
 }
 
 /**
@@ -74,10 +78,14 @@ export function pcp_take(th: MmThread): void {
 /** rmqueue_bulk (mm/page_alloc.c v6.4): refill the pcp list with pcp->batch pages under zone->lock. */
 export function* rmqueue_bulk(th: MmThread): KGen<void> {
   const pa = th.sim.pageAlloc;
-  const flags = yield* lockIrqsave(th, pa.zoneLock, ZONE_SITE);
+  const flags = th.k.localIrqSave();
+  if (!spin_lock_fast(th.k, pa.zoneLock, ZONE_SITE, th)) yield* lockIrqsaveWait(th, pa.zoneLock, ZONE_SITE);
   th.cost += PCP_BATCH * th.sim.costs.rmqueueBulkPerPageNs;
   pa.pcpCount[th.cpu] += PCP_BATCH;
-  yield* unlockIrqrestore(th, pa.zoneLock, flags);
+  if (!charged(th)) yield th.due;
+  const u = unlockIrqrestore(th, pa.zoneLock, flags);
+  if (u & U_IRQ_ENABLE) yield IRQ_ENABLE;
+  if (u & U_PREEMPT_ENABLE) yield PREEMPT_ENABLE;
 }
 
 /**
@@ -91,8 +99,12 @@ export function folio_add_lru(th: MmThread): boolean {
 /** folio_batch_move_lru (mm/swap.c v6.4): the whole batch onto the LRU list under lru_lock. */
 export function* folio_batch_move_lru(th: MmThread): KGen<void> {
   const pa = th.sim.pageAlloc;
-  const flags = yield* lockIrqsave(th, pa.lruLock, LRU_SITE);
+  const flags = th.k.localIrqSave();
+  if (!spin_lock_fast(th.k, pa.lruLock, LRU_SITE, th)) yield* lockIrqsaveWait(th, pa.lruLock, LRU_SITE);
   th.cost += pa.lruBatch[th.cpu]! * th.sim.costs.lruAddPerFolioNs;
   pa.lruBatch[th.cpu] = 0;
-  yield* unlockIrqrestore(th, pa.lruLock, flags);
+  if (!charged(th)) yield th.due;
+  const u = unlockIrqrestore(th, pa.lruLock, flags);
+  if (u & U_IRQ_ENABLE) yield IRQ_ENABLE;
+  if (u & U_PREEMPT_ENABLE) yield PREEMPT_ENABLE;
 }

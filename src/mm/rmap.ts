@@ -193,7 +193,7 @@ function reusable_anon_vma(th: MmThread, old: Vma, inc: number, a: Vma, b: Vma, 
 function* find_mergeable_anon_vma(th: MmThread, v: Vma, vpn: number): KGen<number> {
   const mm = v.vm_mm!;
   const next = MmStruct.walk(mm.vmas, v.end);
-  const idx = mm.vmas.indexOf(v);
+  const idx = MmStruct.indexOf(mm.vmas, v);
   const prev = idx > 0 ? mm.vmas[idx - 1]! : null;
   const nextInc = next?.incarnation ?? 0;
   const prevInc = prev?.incarnation ?? 0;

@@ -527,6 +527,24 @@ export class MmStruct {
     return null;
   }
 
+  /**
+   * vmas.indexOf(v) by binary search on v.start (the array is ordered by start), with indexOf's
+   * result when v is not where the search looks (not in the array, or the order broken mid-change).
+   */
+  static indexOf(vmas: readonly Vma[], v: Vma): number {
+    let lo = 0;
+    let hi = vmas.length - 1;
+    const start = v.start;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = vmas[mid]!;
+      if (m === v) return mid;
+      if (start < m.start) hi = mid - 1;
+      else lo = mid + 1;
+    }
+    return vmas.indexOf(v);
+  }
+
   /** find_vma: the first VMA ending above vpn. */
   findVma(vpn: number): Vma | null {
     const vmas = this.vmas;

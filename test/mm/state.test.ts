@@ -90,6 +90,31 @@ describe("MmStruct", () => {
     expect(MmStruct.walk(old, 15)).toBe(a);
     expect(MmStruct.walk(mm.vmas, 15)).toBe(null);
   });
+
+  it("finds a VMA's index as indexOf does (binary search, indexOf's answer off the search path)", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 500 }), { minLength: 0, maxLength: 40 }),
+        fc.integer({ min: 0, max: 45 }),
+        fc.boolean(),
+        (starts, pick, disorder) => {
+          const sorted = [...starts].sort((x, y) => x - y);
+          const vmas = sorted.map((s, i) => {
+            const v = new Vma(i + 1);
+            v.start = s * 2;
+            v.end = s * 2 + 1;
+            return v;
+          });
+          // a start changed in place out of order (mid-change), and a VMA not in the array
+          if (disorder && vmas.length > 2) vmas[1]!.start = vmas[vmas.length - 1]!.start + 1;
+          const stray = new Vma(999);
+          stray.start = vmas[0]?.start ?? 0;
+          const v = pick < vmas.length ? vmas[pick]! : stray;
+          expect(MmStruct.indexOf(vmas, v)).toBe(vmas.indexOf(v));
+        },
+      ),
+    );
+  });
 });
 
 describe("variants", () => {
