@@ -8,9 +8,11 @@
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
 import { exhaustive } from "../check/exhaustive.js";
+import { CpuHistories } from "../check/history.js";
 import { mmCheckTarget } from "../check/mm.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
 import type { CheckTarget } from "../check/run.js";
+import { stateKey } from "../check/state.js";
 import { loadArg } from "../cli/common.js";
 import type { MmSim } from "../mm/index.js";
 import { buildMmScenario, type MmScenarioConfig } from "../mm/scenario.js";
@@ -202,7 +204,7 @@ async function exhaustiveParallelSmall(quick: boolean): Promise<string> {
  * preemption and interrupt state, current task and contexts (yield point, call stack); every task's
  * state.
  */
-function abstractState(m: Machine, sim: MmSim): string {
+export function abstractState(m: Machine, sim: MmSim): string {
   const frames = new Map<number, number>();
   const values = new Map<number, number>();
   const fr = (f: number): number => {
@@ -265,6 +267,14 @@ function abstractStates(quick: boolean): string {
   const faulters = quick ? 2 : 3;
   const cfg: MmScenarioConfig = { ...smallConfig("6.4.3", faulters), mode: "explore", latency: false };
   const seen = new Set<string>();
+  // with the CPUs' read histories (src/check/history.ts): key names only (an upper bound of any
+  // history of values read), provenance names (what the stateful search can use), and the generic
+  // state key of the stateful search (time and every field but the write-only ones) with the latter
+  const withKeys = new Set<string>();
+  const withProv = new Set<string>();
+  const fullProv = new Set<string>();
+  let noKey = 0;
+  let timers = 0;
   const target: CheckTarget = {
     name: "abstract-states",
     cpus: cfg.cpus,
@@ -273,13 +283,33 @@ function abstractStates(quick: boolean): string {
       const b = buildMmScenario(cfg);
       const m = b.m;
       const sim = b.s.sim;
+      const hk = new CpuHistories(m, "keys");
+      const hp = new CpuHistories(m, "provenance");
       const explore = m.explore.bind(m);
       m.explore = (st: ExploreStrategy, n: number) =>
         explore(
           {
             choose: (en, mm) => {
-              seen.add(abstractState(mm, sim));
-              return st.choose(en, mm);
+              hk.end();
+              hp.end();
+              // the measurement's own reads of tracked fields are no step's accesses
+              const fp = mm.footprint;
+              mm.footprint = null;
+              const a = abstractState(mm, sim);
+              seen.add(a);
+              const kk = hk.key();
+              const kp = hp.key();
+              if (kk === null || kp === null) noKey++;
+              else {
+                withKeys.add(`${a}\n${kk}`);
+                withProv.add(`${a}\n${kp}`);
+                if (mm.queue.size > 0) timers++;
+                fullProv.add(`${stateKey(mm, [b.s], 0, true)}\n${kp}`);
+              }
+              mm.footprint = fp;
+              const c = st.choose(en, mm);
+              mm.footprint = hk.begin(c, hp.begin(c, mm.footprint));
+              return c;
             },
           },
           n,
@@ -288,7 +318,8 @@ function abstractStates(quick: boolean): string {
     },
   };
   const r = exhaustive(target, { grain: 1e9, maxSchedules: 1e7, maxMs: quick ? 120_000 : 600_000 });
-  return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${(r.states / seen.size).toFixed(1)}`;
+  const per = (n: number) => (r.states / n).toFixed(1);
+  return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${per(seen.size)} with_read_keys=${withKeys.size} nodes_per=${per(withKeys.size)} with_read_provenance=${withProv.size} nodes_per=${per(withProv.size)} full_key_with_provenance=${fullProv.size} nodes_per=${per(fullProv.size)} nodes_without_key=${noKey} nodes_with_timers=${timers}`;
 }
 
 export const checkBenchmarks: Benchmark[] = [
