@@ -65,7 +65,13 @@ describe("read histories", () => {
     expect([...plain].sort()).toEqual(["x=0 y=0", "x=0 y=1"]);
     for (const dpor of [false, true]) {
       const st = new Set<string>();
-      const r = exhaustive(localTarget(st), { ...BIG, dpor, sleepSets: dpor, stateful: true });
+      const r = exhaustive(localTarget(st), {
+        ...BIG,
+        dpor,
+        sleepSets: dpor,
+        stateful: true,
+        stateKey: "history",
+      });
       expect(r.complete).toBe(true);
       expect([...st].sort()).toEqual([...plain].sort());
       // nodes in the middle of operations have keys
@@ -179,7 +185,12 @@ describe("read histories", () => {
           const ra = exhaustive(a.target, { ...BIG, maxSchedules: 2000 });
           if (!ra.complete) return;
           const b = digestTarget(cfg);
-          const rb = exhaustive(b.target, { ...BIG, maxSchedules: 2000, stateful: true });
+          const rb = exhaustive(b.target, {
+            ...BIG,
+            maxSchedules: 2000,
+            stateful: true,
+            stateKey: "history",
+          });
           expect(rb.complete).toBe(true);
           expect(rb.schedules).toBeLessThanOrEqual(ra.schedules);
           expect([...b.states].sort()).toEqual([...a.states].sort());
