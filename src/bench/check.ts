@@ -274,7 +274,9 @@ export function abstractState(m: Machine, sim: MmSim): string {
 /**
  * What state matching could save on the 2-faulter configuration: the nodes of the exhaustive
  * search's tree (one unit of work) against the distinct abstract states among them (abstractState:
- * an upper bound on what any sound state matching could merge, since generator locals are not in it).
+ * an upper bound on what any sound state matching could merge, since generator locals are not in it),
+ * then with the CPUs' read histories (src/check/history.ts) beside it: key names only, provenance
+ * names, and the stateful search's history key (generic state walk and provenance chains).
  */
 function abstractStates(quick: boolean): string {
   const faulters = quick ? 2 : 3;
