@@ -8,9 +8,11 @@
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
 import { exhaustive } from "../check/exhaustive.js";
+import { CpuHistories } from "../check/history.js";
 import { mmCheckTarget } from "../check/mm.js";
 import { checkAsync, defaultJobs } from "../check/parallel.js";
 import type { CheckTarget } from "../check/run.js";
+import { stateKey } from "../check/state.js";
 import { loadArg } from "../cli/common.js";
 import type { MmSim } from "../mm/index.js";
 import { buildMmScenario, type MmScenarioConfig } from "../mm/scenario.js";
@@ -117,7 +119,7 @@ function forkRace(quick: boolean): string {
 function exhaustiveLine(head: string, r: CheckResult, cpuS: number): string {
   const st =
     r.storedStates !== undefined
-      ? ` matched=${r.matched} stored_states=${r.storedStates} quiescent_nodes=${r.keyedNodes}`
+      ? ` matched=${r.matched} stored_states=${r.storedStates} keyed_nodes=${r.keyedNodes}`
       : "";
   return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} states=${r.states}${st} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} workers=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
 }
@@ -160,12 +162,25 @@ function exhaustiveSmall(quick: boolean): string {
     // SPIN right after, on the same machine, in a child process (not in this process's peak RSS)
     lines.push(line + spinFields(faulters, r));
   }
-  // the stateful search (state matching at quiescent nodes) of a configuration it can finish
+  // the stateful search (state matching at quiescent nodes, `--stateful`) of a configuration it can finish
   const faulters = quick ? 2 : 3;
   const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
   const c1 = cpuSeconds();
   const rs = check(t, { strategy: "exhaustive", budget: 10_000_000, timeS: 900, stateful: true });
   lines.push(exhaustiveLine(`check-exhaustive-stateful faulters=${faulters}`, rs, cpuSeconds() - c1));
+  // with keys in the middle of operations (read histories, src/check/history.ts): 2 faulters (a walk
+  // of the whole state at every node; 3 faulters do not finish in 900 s)
+  const th = mmCheckTarget(smallConfig("6.4.3", 2), { maxSteps: 20_000 });
+  const c2 = cpuSeconds();
+  const rh = exhaustive(th, {
+    maxSchedules: 10_000_000,
+    maxMs: 900_000,
+    stateful: true,
+    stateKey: "history",
+  });
+  lines.push(
+    `check-exhaustive-stateful-history faulters=2 complete=${rh.complete} schedules=${rh.schedules} states=${rh.states} matched=${rh.matched} stored_states=${rh.storedStates} keyed_nodes=${rh.keyedNodes} pruned=${rh.pruned} steps=${rh.stepsExecuted} wall_s=${(rh.elapsedMs / 1000).toFixed(1)} cpu_s=${(cpuSeconds() - c2).toFixed(1)} peak_rss_mib=${peakRssMiB()}`,
+  );
   return lines.join("\n");
 }
 
@@ -202,7 +217,7 @@ async function exhaustiveParallelSmall(quick: boolean): Promise<string> {
  * preemption and interrupt state, current task and contexts (yield point, call stack); every task's
  * state.
  */
-function abstractState(m: Machine, sim: MmSim): string {
+export function abstractState(m: Machine, sim: MmSim): string {
   const frames = new Map<number, number>();
   const values = new Map<number, number>();
   const fr = (f: number): number => {
@@ -259,12 +274,22 @@ function abstractState(m: Machine, sim: MmSim): string {
 /**
  * What state matching could save on the 2-faulter configuration: the nodes of the exhaustive
  * search's tree (one unit of work) against the distinct abstract states among them (abstractState:
- * an upper bound on what any sound state matching could merge, since generator locals are not in it).
+ * an upper bound on what any sound state matching could merge, since generator locals are not in it),
+ * then with the CPUs' read histories (src/check/history.ts) beside it: key names only, provenance
+ * names, and the stateful search's history key (generic state walk and provenance chains).
  */
 function abstractStates(quick: boolean): string {
   const faulters = quick ? 2 : 3;
   const cfg: MmScenarioConfig = { ...smallConfig("6.4.3", faulters), mode: "explore", latency: false };
   const seen = new Set<string>();
+  // with the CPUs' read histories (src/check/history.ts): key names only (an upper bound of any
+  // history of values read), provenance names (what the stateful search can use), and the generic
+  // state key of the stateful search (time and every field but the write-only ones) with the latter
+  const withKeys = new Set<string>();
+  const withProv = new Set<string>();
+  const fullProv = new Set<string>();
+  let noKey = 0;
+  let timers = 0;
   const target: CheckTarget = {
     name: "abstract-states",
     cpus: cfg.cpus,
@@ -273,13 +298,33 @@ function abstractStates(quick: boolean): string {
       const b = buildMmScenario(cfg);
       const m = b.m;
       const sim = b.s.sim;
+      const hk = new CpuHistories(m, "keys");
+      const hp = new CpuHistories(m, "provenance");
       const explore = m.explore.bind(m);
       m.explore = (st: ExploreStrategy, n: number) =>
         explore(
           {
             choose: (en, mm) => {
-              seen.add(abstractState(mm, sim));
-              return st.choose(en, mm);
+              hk.end();
+              hp.end();
+              // the measurement's own reads of tracked fields are no step's accesses
+              const fp = mm.footprint;
+              mm.footprint = null;
+              const a = abstractState(mm, sim);
+              seen.add(a);
+              const kk = hk.key();
+              const kp = hp.key();
+              if (kk === null || kp === null) noKey++;
+              else {
+                withKeys.add(`${a}\n${kk}`);
+                withProv.add(`${a}\n${kp}`);
+                if (mm.queue.size > 0) timers++;
+                fullProv.add(`${stateKey(mm, [b.s], 0, true)}\n${kp}`);
+              }
+              mm.footprint = fp;
+              const c = st.choose(en, mm);
+              mm.footprint = hk.begin(c, hp.begin(c, mm.footprint));
+              return c;
             },
           },
           n,
@@ -288,7 +333,8 @@ function abstractStates(quick: boolean): string {
     },
   };
   const r = exhaustive(target, { grain: 1e9, maxSchedules: 1e7, maxMs: quick ? 120_000 : 600_000 });
-  return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${(r.states / seen.size).toFixed(1)}`;
+  const per = (n: number) => (r.states / n).toFixed(1);
+  return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${per(seen.size)} with_read_keys=${withKeys.size} nodes_per=${per(withKeys.size)} with_read_provenance=${withProv.size} nodes_per=${per(withProv.size)} full_key_with_provenance=${fullProv.size} nodes_per=${per(fullProv.size)} nodes_without_key=${noKey} nodes_with_timers=${timers}`;
 }
 
 export const checkBenchmarks: Benchmark[] = [

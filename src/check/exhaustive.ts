@@ -5,8 +5,9 @@
 // independent when their footprints (the shared objects each step touched, recorded through
 // Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
 import type { ExploreStrategy, FootprintSink, Machine } from "../sim/machine.js";
+import { CpuHistories } from "./history.js";
 import { type CheckTarget, endRun, isViolation, type RunOutcome, runOnce } from "./run.js";
-import { stateKey } from "./state.js";
+import { historyKey, stateKey } from "./state.js";
 
 /**
  * The footprint of one step: its shared-object accesses, each key once, encoded as
@@ -158,6 +159,14 @@ export interface ExhaustiveOptions {
    * visited states lives here); needs CheckTarget.stateRoots.
    */
   stateful: boolean;
+  /**
+   * The stateful search's key: "quiescent" (default, the CLI's `--stateful`) keys only nodes where
+   * every task is between operations; "history" keys every node without a timer or interrupt
+   * pending, tasks in the middle of operations named by their CPUs' read histories
+   * (src/check/history.ts). On pervma-check-small the latter keys every node and matches none, at
+   * a walk of the whole state per node (docs/readme/30-check.md): a measurement, not a default.
+   */
+  stateKey: "history" | "quiescent";
 }
 
 export interface ExhaustiveResult {
@@ -199,6 +208,7 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
     dpor: opts.dpor ?? true,
     grain: Math.max(1, opts.grain ?? DEFAULT_GRAIN),
     stateful: opts.stateful ?? false,
+    stateKey: opts.stateKey ?? "quiescent",
     ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
   };
   if (Number.isFinite(o.preemptionBound)) {
@@ -332,6 +342,8 @@ class DfsStrategy implements ExploreStrategy {
     private readonly table: StateTable | null = null,
     private readonly roots: readonly unknown[] = [],
     private readonly initialTasks = 0,
+    /** Stateful search with history keys: the read histories of this run's CPUs. */
+    private readonly hist: CpuHistories | null = null,
   ) {
     this.recorder = new FootprintRecorder(keys);
     if (table !== null)
@@ -350,6 +362,7 @@ class DfsStrategy implements ExploreStrategy {
   choose(enabled: readonly number[], m: Machine): number {
     // the footprint of the previous step is complete now
     this.closeStep(m);
+    this.hist?.end();
     const d = this.depth;
     let node = this.stack[d];
     if (d >= this.prefixLen || node === undefined) {
@@ -416,7 +429,9 @@ class DfsStrategy implements ExploreStrategy {
     // a replayed prefix step's footprint is known from the run that chose it (determinism)
     this.recording = !(d < this.prefixLen - 1 && node.done.has(node.chosen));
     m.footprint = this.recording ? this.recorder : null;
-    if (this.recording && this.allDependent) this.recorder.touch("model", true);
+    // the read histories need every step's accesses, replayed ones too
+    if (this.hist !== null) m.footprint = this.hist.begin(node.chosen, m.footprint);
+    if (this.allDependent && (this.recording || this.hist !== null)) m.footprint!.touch("model", true);
     return node.chosen;
   }
 
@@ -429,7 +444,8 @@ class DfsStrategy implements ExploreStrategy {
    */
   private visit(m: Machine, sleep: ReadonlyMap<number, Footprint>): StateEntry | null | "matched" {
     const table = this.table!;
-    const key = stateKey(m, this.roots, this.initialTasks);
+    const key =
+      this.hist !== null ? historyKey(m, this.roots, this.hist) : stateKey(m, this.roots, this.initialTasks);
     if (key === null) return null;
     table.keyed++;
     const old = table.states.get(key);
@@ -527,6 +543,9 @@ export function exploreSubtree(
       table,
       table !== null ? target.stateRoots!(m) : [],
       m.tasks.length,
+      table !== null && opts.stateKey === "history"
+        ? new CpuHistories(m, "provenance", target.counters?.(m) ?? null)
+        : null,
     );
     m.stopOnFinding = true;
     m.stopFilter = (f) => isViolation(target, f);
@@ -566,6 +585,11 @@ export function exploreSubtree(
       for (const n of stack)
         if (n.entry !== null) for (const id of strat.matched.summary) n.entry.summary.add(id);
     }
+    if (table !== null) {
+      r.matched = table.matched;
+      r.storedStates = table.states.size;
+      r.keyedNodes = table.keyed;
+    }
     const limit = Math.min(opts.grain, task.limit ?? opts.grain);
     if (r.schedules >= limit || performance.now() >= deadlineMs) {
       r.timedOut = r.schedules < limit;
@@ -602,14 +626,7 @@ export function exploreSubtree(
       const done = stack.pop()!;
       if (done.entry !== null) done.entry.open = false;
     }
-    if (!found) {
-      if (table !== null) {
-        r.matched = table.matched;
-        r.storedStates = table.states.size;
-        r.keyedNodes = table.keyed;
-      }
-      return r;
-    }
+    if (!found) return r;
   }
 }
 

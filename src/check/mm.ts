@@ -52,6 +52,11 @@ export function mmCheckTarget(
       return m;
     },
     stateRoots: (m) => [scenarios.get(m)],
+    counters: (m) => {
+      const s = sims.get(m)!;
+      // user.ts: `const val = sim.nextValue++` (every store a fresh value)
+      return () => `${s.nextValue}`;
+    },
     inspect: (m, vpn) => {
       const s = sims.get(m);
       return s ? mmStepState(s, vpn) : { pte: "", tlb: [], vma: "" };

@@ -24,6 +24,13 @@ export interface CheckTarget {
    * stateful exhaustive search reads it, src/check/state.ts).
    */
   stateRoots?(m: Machine): unknown[];
+  /**
+   * Optional: the values of the model's allocation counters that steps read without a footprint
+   * (the next value a user store writes), as one string. The stateful search's read histories
+   * (src/check/history.ts) fold a counter's value into the chain of a step that changed it: such
+   * counters are only read to be advanced.
+   */
+  counters?(m: Machine): () => string;
   /** Step budget of one run. */
   readonly maxSteps: number;
   /** Number of CPUs (for PCT). */

@@ -10,6 +10,7 @@
 // step. Functions are not readable either: the ones reachable are the handlers and hooks the build
 // installed, the same in every run.
 import { type Machine, taskNotStarted } from "../sim/machine.js";
+import type { CpuHistories } from "./history.js";
 
 /** Fields that only record (never read by a step), by the class that owns them. */
 const SKIP: Record<string, ReadonlySet<string>> = {
@@ -31,6 +32,10 @@ const SKIP: Record<string, ReadonlySet<string>> = {
     "resumptions",
   ]),
   Cpu: new Set(["m", "holdoff", "busyNs", "reschedBusyNs", "nrSwitches", "hardirqCount", "softirqCount"]),
+  // the footprint bookkeeping of a tracked VMA: the step of its last recorded read and write of
+  // each key, compared only with the running step's number (src/mm/types.ts), so every value left
+  // at a node acts alike (the next step's number is larger than all of them)
+  TrackedVma: new Set(["readStep", "writeStep", "rangeReadStep", "rangeWriteStep"]),
   MmSim: new Set([
     "m",
     "costs",
@@ -43,6 +48,28 @@ const SKIP: Record<string, ReadonlySet<string>> = {
     "pooled",
   ]),
 };
+
+/**
+ * Time-valued fields (virtual time, the scheduler's clocks, the times a wait or a hold began, a
+ * request's start, a thread's cost): left out only by the measurement `timeFree` (npm run bench --
+ * check-states), never by the search, which keeps them (nothing shows they reach statistics only).
+ */
+const TIME: Record<string, ReadonlySet<string>> = {
+  Machine: new Set(["now"]),
+  Task: new Set(["vruntime", "execStart", "sliceExec", "sumExecNs", "lastSwitchTime"]),
+  Cpu: new Set(["minVruntime", "idleSince", "clock"]),
+  RwSemaphore: new Set(["writeSince"]),
+  SpinLock: new Set(["heldSince"]),
+  UaRequest: new Set(["t0"]),
+  MmThread: new Set(["cost"]),
+};
+
+/**
+ * Objects of these classes are not read at all: lock_stat's per-class counters (src/sync/lockstat.ts:
+ * written by the primitives, read only by reports) and the cache-line cost model (src/sync/cacheline.ts:
+ * it computes costs, and the explore driver drops a cost's magnitude, Machine.drive).
+ */
+const SKIP_CLASS: ReadonlySet<string> = new Set(["LockClassStat", "CacheLine"]);
 
 /**
  * A 53-bit string hash (cyrb53, public domain: two 32-bit multiply-xorshift lanes mixed at the end);
@@ -93,6 +120,7 @@ export function stateKey(
   initialTasks: number,
   force = false,
   raw = false,
+  timeFree = false,
 ): string | null {
   if (!force && unquiescent(m, initialTasks) !== null) return null;
   const fp = m.footprint;
@@ -159,10 +187,15 @@ export function stateKey(
         return;
       }
       const name = o.constructor?.name ?? "";
+      if (SKIP_CLASS.has(name)) {
+        out.push(`${name}{}`);
+        return;
+      }
       const skip = SKIP[name];
+      const time = timeFree ? TIME[name] : undefined;
       out.push(`${name}{`);
       for (const k of Object.keys(o)) {
-        if (skip?.has(k)) continue;
+        if (skip?.has(k) || time?.has(k)) continue;
         out.push(k);
         walk((o as Record<string, unknown>)[k]);
       }
@@ -176,4 +209,19 @@ export function stateKey(
   } finally {
     m.footprint = fp;
   }
+}
+
+/**
+ * The key of a node in the middle of operations: the generic state (stateKey, forced) and the read
+ * histories of the CPUs whose code is inside something (src/check/history.ts), which name their
+ * generators' locals. Null when a timer is queued or an interrupt is pending (their handlers and
+ * arguments are closures the walk cannot read) or when the histories cannot name the locals (a task
+ * moved between CPUs).
+ */
+export function historyKey(m: Machine, roots: readonly unknown[], hist: CpuHistories): string | null {
+  if (m.queue.size > 0) return null;
+  for (const c of m.cpus) if (c.pendingHead < c.pendingTail || c.softirqPending !== 0) return null;
+  const h = hist.key();
+  if (h === null) return null;
+  return `${stateKey(m, roots, 0, true)}/${h}`;
 }

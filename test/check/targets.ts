@@ -124,6 +124,11 @@ export function digestTarget(cfg: MmScenarioConfig): { target: CheckTarget; stat
       return b.m;
     },
     stateRoots: (m) => [roots.get(m)],
+    // as mmCheckTarget does: the next value a user store writes is read without a footprint
+    counters: (m) => {
+      const sim = builds.get(m)!.s.sim;
+      return () => `${sim.nextValue}`;
+    },
     // as mmCheckTarget does: a finished build lets go of its model (MmBuild.release)
     recycle: (m) => {
       builds.get(m)?.release();
