@@ -23,27 +23,12 @@
 
 import type { FootprintSink } from "../sim/machine.js";
 import { type Machine, taskNotStarted } from "../sim/machine.js";
-
-/** One string hash lane (cyrb53's first lane mixed with the second at the end), 53 bits. */
-function h53(str: string, seed: number): number {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
+import { hash53 } from "./state.js";
 
 /** A chain value: two 53-bit lanes as one string (about 106 bits). */
 function chain(prev: string, text: string): string {
   const s = `${prev}|${text}`;
-  return `${h53(s, 1).toString(36)}.${h53(s, 0x9e3779b9).toString(36)}`;
+  return `${hash53(s, 1).toString(36)}.${hash53(s, 0x9e3779b9).toString(36)}`;
 }
 
 export type HistoryMode = "provenance" | "keys";

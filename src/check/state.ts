@@ -77,7 +77,7 @@ const SKIP_CLASS: ReadonlySet<string> = new Set(["LockClassStat", "CacheLine"]);
  * cryptographic: a collision would prune a state never explored). Runs in the browser too (no
  * node:crypto: the web page runs the same search).
  */
-function hash53(str: string, seed: number): number {
+export function hash53(str: string, seed: number): number {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
   for (let i = 0; i < str.length; i++) {

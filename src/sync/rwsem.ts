@@ -329,30 +329,51 @@ function grantReaders(k: Ctx, sem: RwSemaphore): void {
 /** up_read() (steps in place as the acquisitions': a generator only from the first step the CPU loop must see) */
 export function up_read(k: Ctx, sem: RwSemaphore): KGen<void> {
   if (takeSkip(k, sem, false)) return finished(undefined);
-  if (!k.m.passPoint(k, sem.upReadPoint)) return upReadAfterPoint(k, sem);
-  return upReadWord(k, sem);
+  return up(k, sem, false);
 }
 
-function* upReadAfterPoint(k: Ctx, sem: RwSemaphore): KGen<void> {
-  yield sem.upReadPoint;
-  yield* upReadWord(k, sem);
+/** up_write() (steps in place as up_read()'s) */
+export function up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
+  if (takeSkip(k, sem, true)) return finished(undefined);
+  return up(k, sem, true);
 }
 
-/** After up_read()'s yield point: the count's RMW (its cost), then upReadRelease. */
-function upReadWord(k: Ctx, sem: RwSemaphore): KGen<void> {
+/** up_read()/up_write(): the yield point, the count's RMW (its cost), then the release. */
+function up(k: Ctx, sem: RwSemaphore, write: boolean): KGen<void> {
+  if (!k.m.passPoint(k, write ? sem.upWritePoint : sem.upReadPoint)) return upAfterPoint(k, sem, write);
+  return upWord(k, sem, write);
+}
+
+function* upAfterPoint(k: Ctx, sem: RwSemaphore, write: boolean): KGen<void> {
+  yield write ? sem.upWritePoint : sem.upReadPoint;
+  yield* upWord(k, sem, write);
+}
+
+/** After the yield point: the count's RMW (its cost), then upReadRelease/upWriteRelease. */
+function upWord(k: Ctx, sem: RwSemaphore, write: boolean): KGen<void> {
   const m = k.m;
-  // a reader leaving without waking anyone commutes with other readers
-  m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
-  if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
+  if (write) {
+    m.touch(sem.key);
+    if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
+  } else {
+    // a reader leaving without waking anyone commutes with other readers
+    m.touch(sem.key, sem.readers <= 1 && sem.waitList.length > 0);
+    if (sem.readers <= 0) throw new Error(`up_read(${sem.name}) without readers`);
+  }
   const cost = sem.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) return upReadAfterCost(k, sem, cost);
-  upReadRelease(k, sem);
+  if (cost > 0 && !m.passCost(k, cost)) return upAfterCost(k, sem, write, cost);
+  upRelease(k, sem, write);
   return finished(undefined);
 }
 
-function* upReadAfterCost(k: Ctx, sem: RwSemaphore, cost: number): KGen<void> {
+function* upAfterCost(k: Ctx, sem: RwSemaphore, write: boolean, cost: number): KGen<void> {
   yield cost;
-  upReadRelease(k, sem);
+  upRelease(k, sem, write);
+}
+
+function upRelease(k: Ctx, sem: RwSemaphore, write: boolean): void {
+  if (write) upWriteRelease(k, sem);
+  else upReadRelease(k, sem);
 }
 
 function upReadRelease(k: Ctx, sem: RwSemaphore): void {
@@ -363,34 +384,6 @@ function upReadRelease(k: Ctx, sem: RwSemaphore): void {
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);
   m.emit("lock_released", k.cpu.id, sem.name, "", 1);
   if (sem.readers === 0) rwsemWake(k, sem);
-}
-
-/** up_write() (steps in place as up_read()'s) */
-export function up_write(k: Ctx, sem: RwSemaphore): KGen<void> {
-  if (takeSkip(k, sem, true)) return finished(undefined);
-  if (!k.m.passPoint(k, sem.upWritePoint)) return upWriteAfterPoint(k, sem);
-  return upWriteWord(k, sem);
-}
-
-function* upWriteAfterPoint(k: Ctx, sem: RwSemaphore): KGen<void> {
-  yield sem.upWritePoint;
-  yield* upWriteWord(k, sem);
-}
-
-/** After up_write()'s yield point: the count's RMW (its cost), then upWriteRelease. */
-function upWriteWord(k: Ctx, sem: RwSemaphore): KGen<void> {
-  const m = k.m;
-  m.touch(sem.key);
-  if (sem.writer !== k.task) throw new Error(`up_write(${sem.name}) by a task that does not hold it`);
-  const cost = sem.line.rmw(k);
-  if (cost > 0 && !m.passCost(k, cost)) return upWriteAfterCost(k, sem, cost);
-  upWriteRelease(k, sem);
-  return finished(undefined);
-}
-
-function* upWriteAfterCost(k: Ctx, sem: RwSemaphore, cost: number): KGen<void> {
-  yield cost;
-  upWriteRelease(k, sem);
 }
 
 function upWriteRelease(k: Ctx, sem: RwSemaphore): void {

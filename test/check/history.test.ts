@@ -12,7 +12,7 @@ import { historyKey, stateKey } from "../../src/check/state.js";
 import type { MmScenarioConfig } from "../../src/mm/scenario.js";
 import { yieldPoint } from "../../src/sim/effects.js";
 import { Machine } from "../../src/sim/machine.js";
-import { digestTarget, faultsAndFork } from "./targets.js";
+import { digestTarget, faultLoops, faultsAndFork } from "./targets.js";
 
 const YP = yieldPoint("hist:step");
 
@@ -155,24 +155,7 @@ describe("read histories", () => {
             c.own + c.shared + (c.fork ? 1 : 0) + c.per <= 4,
         ),
         ({ own, shared, per, fork, variant }) => {
-          const workloads: MmScenarioConfig["workloads"] = [];
-          if (own > 0)
-            workloads.push({
-              type: "fault-loop",
-              threads: own,
-              regionSize: 2 << 20,
-              faultsPerThread: per,
-              access: "write",
-            });
-          if (shared > 0)
-            workloads.push({
-              type: "fault-loop",
-              threads: shared,
-              regionSize: 2 << 20,
-              faultsPerThread: per,
-              access: "write",
-              sharedVma: true,
-            });
+          const workloads = faultLoops(own, shared, per);
           const cfg: MmScenarioConfig = fork
             ? {
                 ...faultsAndFork,

@@ -9,24 +9,7 @@ import { exhaustive } from "../../src/check/exhaustive.js";
 import { mmCheckTarget } from "../../src/check/mm.js";
 import { stateKey, unquiescent } from "../../src/check/state.js";
 import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
-import type { FaultLoop } from "../../src/workloads/mm.js";
-import { digestTarget, faultsAndFork } from "./targets.js";
-
-function faultLoops(own: number, shared: number, per: number): FaultLoop[] {
-  const w: FaultLoop[] = [];
-  if (own > 0)
-    w.push({ type: "fault-loop", threads: own, regionSize: 2 << 20, faultsPerThread: per, access: "write" });
-  if (shared > 0)
-    w.push({
-      type: "fault-loop",
-      threads: shared,
-      regionSize: 2 << 20,
-      faultsPerThread: per,
-      access: "write",
-      sharedVma: true,
-    });
-  return w;
-}
+import { digestTarget, faultLoops, faultsAndFork } from "./targets.js";
 
 const BIG = { maxSchedules: 1e6, maxMs: 1e12 };
 

@@ -5,6 +5,7 @@ import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.j
 import { yieldPoint } from "../../src/sim/effects.js";
 import { Machine } from "../../src/sim/machine.js";
 import { SpinLock, spin_lock, spin_unlock } from "../../src/sync/spinlock.js";
+import type { FaultLoop } from "../../src/workloads/mm.js";
 
 const YP_LOAD = yieldPoint("counter:load");
 const YP_STORE = yieldPoint("counter:store");
@@ -149,3 +150,20 @@ export const faultsAndFork: MmScenarioConfig = {
     { type: "fork", count: 1 },
   ],
 };
+
+/** Fault loops of `own` threads on their own VMAs and `shared` threads on one VMA, `per` write faults each. */
+export function faultLoops(own: number, shared: number, per: number): FaultLoop[] {
+  const w: FaultLoop[] = [];
+  if (own > 0)
+    w.push({ type: "fault-loop", threads: own, regionSize: 2 << 20, faultsPerThread: per, access: "write" });
+  if (shared > 0)
+    w.push({
+      type: "fault-loop",
+      threads: shared,
+      regionSize: 2 << 20,
+      faultsPerThread: per,
+      access: "write",
+      sharedVma: true,
+    });
+  return w;
+}
