@@ -24,7 +24,12 @@ interface SemaphoreWaiter {
 export class Semaphore {
   count: number;
   readonly lock: SpinLock;
-  readonly waitList: SemaphoreWaiter[] = [];
+  /**
+   * The wait list in FIFO order: slots [waitHead, length) (up() takes the first by moving the head:
+   * Array.shift() copies every waiter behind it, 60 of them in `resource`).
+   */
+  readonly waitList: (SemaphoreWaiter | null)[] = [];
+  waitHead = 0;
   /** down() calls that had to sleep. */
   contended = 0;
   constructor(
@@ -101,10 +106,29 @@ function* upAfterLock(k: Ctx, sem: Semaphore, lock: KGen<boolean>): KGen<void> {
   yield* upLocked(k, sem, flags);
 }
 
+/** The first waiter, out of the wait list (null: none). */
+function waitListPop(sem: Semaphore): SemaphoreWaiter | null {
+  const wl = sem.waitList;
+  const h = sem.waitHead;
+  if (h === wl.length) return null;
+  const w = wl[h]!;
+  wl[h] = null;
+  if (h + 1 === wl.length) {
+    wl.length = 0;
+    sem.waitHead = 0;
+  } else if (h + 1 >= 64 && (h + 1) * 2 >= wl.length) {
+    // the dead slots are at least half: move the waiters to the front
+    wl.copyWithin(0, h + 1);
+    wl.length -= h + 1;
+    sem.waitHead = 0;
+  } else sem.waitHead = h + 1;
+  return w;
+}
+
 /** up() with sem->lock held. */
 function upLocked(k: Ctx, sem: Semaphore, flags: boolean): KGen<void> {
-  const waiter = sem.waitList.shift();
-  if (waiter === undefined) sem.count++;
+  const waiter = waitListPop(sem);
+  if (waiter === null) sem.count++;
   else {
     waiter.up = true;
     k.m.wakeUpProcess(waiter.task, sem.name);
