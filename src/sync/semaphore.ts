@@ -116,10 +116,11 @@ function waitListPop(sem: Semaphore): SemaphoreWaiter | null {
   if (h + 1 === wl.length) {
     wl.length = 0;
     sem.waitHead = 0;
-  } else if (h + 1 >= 64 && (h + 1) * 2 >= wl.length) {
-    // the dead slots are at least half: move the waiters to the front
-    wl.copyWithin(0, h + 1);
-    wl.length -= h + 1;
+  } else if (h + 1 >= 1024 && (h + 1) * 2 >= wl.length) {
+    // the dead slots are at least half: move the waiters to the front (a loop: copyWithin is slower)
+    const n = wl.length - (h + 1);
+    for (let i = 0; i < n; i++) wl[i] = wl[h + 1 + i]!;
+    wl.length = n;
     sem.waitHead = 0;
   } else sem.waitHead = h + 1;
   return w;
