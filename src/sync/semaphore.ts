@@ -67,13 +67,12 @@ function downLocked(k: Ctx, sem: Semaphore, site: string, flags: boolean): KGen<
   return downSleep(k, sem, site, flags);
 }
 
+/**
+ * ___down_common(sem, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT), entered and left with sem->lock
+ * held, then down()'s spin_unlock_irqrestore(): one generator, so a sleeper's every resume goes
+ * through one level less of yield* than with ___down_common() a generator of its own.
+ */
 function* downSleep(k: Ctx, sem: Semaphore, site: string, flags: boolean): KGen<void> {
-  yield* __down(k, sem, site);
-  yield* spin_unlock_irqrestore(k, sem.lock, flags);
-}
-
-/** ___down_common(sem, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT): called and returns with sem->lock held. */
-function* __down(k: Ctx, sem: Semaphore, site: string): KGen<void> {
   const waiter: SemaphoreWaiter = { task: k.task, up: false };
   sem.waitList.push(waiter);
   sem.contended++;
@@ -82,8 +81,9 @@ function* __down(k: Ctx, sem: Semaphore, site: string): KGen<void> {
     yield* spin_unlock_irq(k, sem.lock);
     yield SCHEDULE;
     yield* spin_lock_irq(k, sem.lock, site);
-    if (waiter.up) return;
+    if (waiter.up) break;
   }
+  yield* spin_unlock_irqrestore(k, sem.lock, flags);
 }
 
 /** down_trylock(): true when the unit could NOT be taken (the kernel's convention). */

@@ -97,14 +97,16 @@ function* __wait_event(
       wq.registeredIn = m;
     }
     const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
+    // prepare_to_wait(): queue and set the state before testing the condition (no lost wake-up);
+    // the entry is new at the first pass, and at a later one a wake-up may have taken it off
+    wq.entries.push(entry);
     for (;;) {
-      // prepare_to_wait(): queue and set the state before testing the condition (no lost wake-up)
-      if (!wq.entries.includes(entry)) wq.entries.push(entry);
       k.task.state = TASK_UNINTERRUPTIBLE;
       if (cond()) break;
       yield SCHEDULE;
       if (!m.passPoint(k, wq.wokenPoint)) yield wq.wokenPoint;
       m.touch(wq.key);
+      if (!wq.entries.includes(entry)) wq.entries.push(entry);
     }
     // finish_wait()
     k.task.state = TASK_RUNNING;
