@@ -30,6 +30,10 @@ export class Semaphore {
    */
   readonly waitList: (SemaphoreWaiter | null)[] = [];
   waitHead = 0;
+  /** The waiters in FIFO order (the live part of waitList). */
+  waiters(): SemaphoreWaiter[] {
+    return this.waitList.slice(this.waitHead) as SemaphoreWaiter[];
+  }
   /** down() calls that had to sleep. */
   contended = 0;
   constructor(
