@@ -5,7 +5,7 @@
 import { runSimpyAnchor, type SimpyAnchor } from "./anchor.js";
 import { checkBenchmarks } from "./check.js";
 import { fsBenchmarks } from "./fs.js";
-import { kernelBenchmarks } from "./kernel.js";
+import { kernelBenchmarks, WARMUP_RUNS } from "./kernel.js";
 import { limitBenchmarks } from "./limit.js";
 import { mmBenchmarks } from "./mm.js";
 import { pageBenchmarks } from "./page.js";
@@ -23,12 +23,23 @@ function cpuSeconds(): number {
 }
 
 /**
- * One SimPy workload on Machine, `repeat` times, each run right after SimPy ran the same workload
- * (so both see the same load on the machine). `x_simpy` is SimPy's median wall time over Machine's
- * for the same workload (same checksum): SimPy's events per second as Machine processes them,
- * divided by SimPy's own.
+ * One SimPy workload on Machine: WARMUP_RUNS runs that warm the JIT (not measured; the first one's
+ * CPU time is printed as first_run_cpu_s), then `repeat` measured runs, each right after SimPy ran
+ * the same workload (so both see the same load on the machine); the line gives the medians.
+ * `x_simpy` is SimPy's median wall time over Machine's for the same workload (same checksum):
+ * SimPy's events per second as Machine processes them, divided by SimPy's own. The SimPy side needs
+ * no warm-up: each anchor is a fresh CPython process (no JIT; its specializing interpreter adapts
+ * within the first few executions of each instruction), whose first run is its steady state (five
+ * runs in one process, CPU s: resource 1.37 then 1.44 1.78 1.41 1.50, pingpong 1.52 then 1.70
+ * 1.92 1.50 1.62, timeouts 8.29 then 7.86 8.47 7.93 7.73: the first is within the spread).
  */
 function simpyLine(name: string, f: () => SimpyResult, repeat: number): string {
+  let firstCpu = 0;
+  for (let i = 0; i < WARMUP_RUNS; i++) {
+    const c0 = cpuSeconds();
+    f();
+    if (i === 0) firstCpu = cpuSeconds() - c0;
+  }
   const walls: number[] = [];
   const cpus: number[] = [];
   const anchors: SimpyAnchor[] = [];
@@ -46,7 +57,8 @@ function simpyLine(name: string, f: () => SimpyResult, repeat: number): string {
   const wall = median(walls);
   let line =
     `${name} checksum=${r.checksum >>> 0} events=${r.events} events_per_s=${Math.round(r.events / wall)}` +
-    ` resumptions=${r.resumptions} switches=${r.switches} wall_s=${wall.toFixed(3)} cpu_s=${median(cpus).toFixed(3)}`;
+    ` resumptions=${r.resumptions} switches=${r.switches} wall_s=${wall.toFixed(3)} cpu_s=${median(cpus).toFixed(3)}` +
+    ` first_run_cpu_s=${firstCpu.toFixed(3)} warmup_runs=${WARMUP_RUNS} measured_runs=${repeat}`;
   if (anchors.length > 0) {
     const simpyRate = median(anchors.map((a) => a.eventsPerS));
     const a = anchors[anchors.length - 1]!;

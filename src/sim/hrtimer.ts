@@ -46,22 +46,32 @@ class ExpiryList {
   expires = 0;
   head: Hrtimer | null = null;
   tail: Hrtimer | null = null;
+  /** The next list in the same slot of the base's expiry index (see HrtimerCpuBase.slotOf). */
+  chain: ExpiryList | null = null;
 }
+
+/** 2^32, to take the high word of an integer time held in a double. */
+const TWO_32 = 4294967296;
 
 /**
  * struct hrtimer_cpu_base (include/linux/hrtimer_defs.h, v6.6) with its one clock base's timerqueue
  * and the clock event device's programmed expiry; it is the device's queue event too (`fire`). The
  * timerqueue (an rbtree ordered by expiry, equal keys in arm order) is kept as a min-heap of
  * distinct expiries (keys inline in a typed array), each with the list of its timers in arm order:
- * timers armed for the same instant (1000 sleepers at 100 instants) cost a map lookup and a list
+ * timers armed for the same instant (1000 sleepers at 100 instants) cost a lookup and a list
  * append instead of a heap sift each. A cancelled timer is unlinked from its list; a list left empty
- * is dropped when it reaches the top.
+ * is dropped when it reaches the top. The lookup (expiry -> its list) is a hash index chained through
+ * the lists themselves (`slots`, `chain`), not a Map keyed by a double: times past 2^31 ns are heap
+ * numbers, which a Map hashes and compares slowly (the Map's get was 6.8 % of `timeouts`); the index
+ * only finds lists, it decides no order.
  */
 export class HrtimerCpuBase implements Handler {
   private hExp = new Float64Array(64);
   private readonly hL: (ExpiryList | null)[] = [];
   private n = 0;
-  private readonly byExpiry = new Map<number, ExpiryList>();
+  /** The expiry index: slot -> lists chained by `chain` (power-of-two size, at most one list per slot on average). */
+  private slots: (ExpiryList | null)[] = new Array(64).fill(null);
+  private slotShift = 32 - 6;
   private readonly spare: ExpiryList[] = [];
   /** Timers enqueued. */
   size = 0;
@@ -106,8 +116,9 @@ export class HrtimerCpuBase implements Handler {
   start(t: Hrtimer, expires: number): void {
     if (t.bucket !== null) this.cancel(t);
     t.expires = expires;
-    let l = this.byExpiry.get(expires);
-    if (l === undefined) l = this.newList(expires);
+    let l = this.slots[this.slotOf(expires)] as ExpiryList | null;
+    while (l !== null && l.expires !== expires) l = l.chain;
+    if (l === null) l = this.newList(expires);
     t.bucket = l;
     t.nextT = null;
     const tail = l.tail;
@@ -154,10 +165,23 @@ export class HrtimerCpuBase implements Handler {
     this.size--;
   }
 
+  /**
+   * The index slot of an expiry: a multiplicative hash of its low and high 32-bit words (expiries are
+   * often multiples of a round number of ns, whose low bits are all 0), top bits of the product.
+   */
+  private slotOf(expires: number): number {
+    const lo = expires | 0;
+    const hi = (expires / TWO_32) | 0;
+    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.slotShift;
+  }
+
   private newList(expires: number): ExpiryList {
     const l = this.spare.pop() ?? new ExpiryList();
     l.expires = expires;
-    this.byExpiry.set(expires, l);
+    if (this.n >= this.slots.length) this.growSlots();
+    const si = this.slotOf(expires);
+    l.chain = this.slots[si] as ExpiryList | null;
+    this.slots[si] = l;
     if (this.n === this.hExp.length) {
       const e = new Float64Array(this.hExp.length * 2);
       e.set(this.hExp);
@@ -179,12 +203,32 @@ export class HrtimerCpuBase implements Handler {
     return l;
   }
 
-  /** The earliest expiry's list is empty: out of the heap and the map, kept for reuse. */
+  /** Twice the index's slots (the lists in the heap are the lists in the index). */
+  private growSlots(): void {
+    const size = this.slots.length * 2;
+    this.slots = new Array(size).fill(null);
+    this.slotShift--;
+    for (let i = 0; i < this.n; i++) {
+      const l = this.hL[i]!;
+      const si = this.slotOf(l.expires);
+      l.chain = this.slots[si] as ExpiryList | null;
+      this.slots[si] = l;
+    }
+  }
+
+  /** The earliest expiry's list is empty: out of the heap and the index, kept for reuse. */
   private dropTop(): void {
     const hExp = this.hExp;
     const hL = this.hL;
     const top = hL[0]!;
-    this.byExpiry.delete(top.expires);
+    const si = this.slotOf(top.expires);
+    let p = this.slots[si]!;
+    if (p === top) this.slots[si] = top.chain;
+    else {
+      while (p.chain !== top) p = p.chain!;
+      p.chain = top.chain;
+    }
+    top.chain = null;
     this.spare.push(top);
     const n = --this.n;
     if (n === 0) {
@@ -240,22 +284,89 @@ export class HrtimerCpuBase implements Handler {
       return;
     }
     const when = at > m.now ? at : m.now;
-    const queued = this.queued.get(when);
-    if (queued !== undefined) {
-      this.token = queued;
+    // the device's events still queued, in time order: is one queued for `when`?
+    const qt = this.qTime;
+    let i = this.qTail;
+    while (i > this.qHead && qt[i - 1]! > when) i--;
+    if (i > this.qHead && qt[i - 1] === when) {
+      this.token = this.qTok[i - 1]!;
       return;
     }
     this.token = ++this.lastToken;
-    this.queued.set(when, this.token);
+    this.queuedInsert(i, when, this.token);
     m.queue.push(when, c.id, this, this.token);
   }
-  /** Tokens of the device's events in the machine queue, by time (at most one per time). */
-  private readonly queued = new Map<number, number>();
+  /**
+   * Times and tokens of the device's events in the machine queue (at most one per time), in time
+   * order in slots [qHead, qTail): they pop in that order (one CPU's lane), so the one that fires is
+   * the first. A few entries at most (a sleep's expiry and the watchdog's), so a sorted array
+   * scanned from its end costs less than a Map keyed by a double.
+   */
+  private qTime = new Float64Array(8);
+  private qTok = new Float64Array(8);
+  private qHead = 0;
+  private qTail = 0;
   private lastToken = 0;
+
+  /** Insert (`when`, `token`) at slot `i` of the queued events, keeping their time order. */
+  private queuedInsert(i: number, when: number, token: number): void {
+    let qt = this.qTime;
+    let qk = this.qTok;
+    if (i === this.qHead && i > 0) {
+      // before every queued event (a sleep's expiry before the watchdog's): in the free slot ahead
+      this.qHead = --i;
+      qt[i] = when;
+      qk[i] = token;
+      return;
+    }
+    if (this.qTail === qt.length) {
+      // move the live entries to the front, in place or into arrays twice as long
+      const n = this.qTail - this.qHead;
+      if (n * 2 > qt.length) {
+        const t = new Float64Array(qt.length * 2);
+        const k = new Float64Array(qt.length * 2);
+        t.set(qt.subarray(this.qHead, this.qTail));
+        k.set(qk.subarray(this.qHead, this.qTail));
+        this.qTime = qt = t;
+        this.qTok = qk = k;
+      } else {
+        qt.copyWithin(0, this.qHead, this.qTail);
+        qk.copyWithin(0, this.qHead, this.qTail);
+      }
+      i -= this.qHead;
+      this.qHead = 0;
+      this.qTail = n;
+    }
+    for (let j = this.qTail; j > i; j--) {
+      qt[j] = qt[j - 1]!;
+      qk[j] = qk[j - 1]!;
+    }
+    qt[i] = when;
+    qk[i] = token;
+    this.qTail++;
+  }
+
+  /** The device's event at `when` popped: out of the queued events (the first, being the earliest). */
+  private queuedRemove(when: number): void {
+    const qt = this.qTime;
+    const qk = this.qTok;
+    let i = this.qHead;
+    while (i < this.qTail && qt[i] !== when) i++;
+    if (i === this.qTail) return;
+    if (i === this.qHead) this.qHead++;
+    else {
+      for (let j = i; j < this.qTail - 1; j++) {
+        qt[j] = qt[j + 1]!;
+        qk[j] = qk[j + 1]!;
+      }
+      this.qTail--;
+    }
+    if (this.qHead === this.qTail) this.qHead = this.qTail = 0;
+  }
 
   /** The device fires: the local timer interrupt is raised on the CPU. */
   fire(token: number): void {
-    this.queued.delete(this.m.queue.outTime);
+    this.queuedRemove(this.m.queue.outTime);
     if (token !== this.token) return;
     this.token = 0;
     this.irqPending = true;

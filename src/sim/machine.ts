@@ -835,7 +835,7 @@ export class Machine {
     if (this.footprint !== null) this.touch(`rq:${c.id}`);
     if (c.curr === t) return true; // woken before it got to schedule(): stays on the CPU
     this.enqueue(c, t);
-    this.emit("sched_wakeup", c.id, t.comm, "", t.pid, c.id);
+    if (this.traceSink !== null) this.emit("sched_wakeup", c.id, t.comm, "", t.pid, c.id);
     if (this.traceSink !== null) this.flowTo(t.frame, flow);
     this.checkPreemptWakeup(c, t);
     return true;
@@ -1119,7 +1119,7 @@ export class Machine {
     c.hardirqCount++;
     c.frames.push(f);
     f.remaining = this.mode === "timed" ? this.cfg.costs.irqEntryNs : 0;
-    this.emit("irq_handler_entry", c.id, req.name);
+    if (this.traceSink !== null) this.emit("irq_handler_entry", c.id, req.name);
     if (req.flow !== 0) this.flowEnd(c.id, req.name, req.flow);
   }
 
@@ -1188,7 +1188,7 @@ export class Machine {
   private irqExit(c: Cpu, f: Ctx): void {
     c.frames.pop();
     if (f.kind === CTX_HARDIRQ) {
-      this.emit("irq_handler_exit", c.id, f.name);
+      if (this.traceSink !== null) this.emit("irq_handler_exit", c.id, f.name);
       c.preemptCount -= HARDIRQ_OFFSET;
       c.irqsOff = f.savedIrqsOff;
       if (!c.inInterrupt() && c.softirqPending !== 0) {

@@ -34,6 +34,8 @@ export class EventQueue {
   private wHead: Int32Array = EMPTY_I32;
   private wTail: Int32Array = EMPTY_I32;
   private wBits: Uint32Array = EMPTY_U32;
+  /** One bit per word of wBits that is not 0 (the scan for the earliest slot skips empty words by it). */
+  private wSum: Uint32Array = EMPTY_U32;
   private wCount = 0;
   /** Wheel slot holding the earliest wheel event, or -1 when unknown. */
   private wMin = -1;
@@ -126,6 +128,7 @@ export class EventQueue {
       this.wHead = new Int32Array(WHEEL_SLOTS).fill(-1);
       this.wTail = new Int32Array(WHEEL_SLOTS).fill(-1);
       this.wBits = new Uint32Array(WHEEL_WORDS);
+      this.wSum = new Uint32Array(WHEEL_WORDS >> 5);
     }
     const head = this.wHead[idx]!;
     if (head < 0) {
@@ -133,6 +136,7 @@ export class EventQueue {
       this.wHead[idx] = s;
       this.wTail[idx] = s;
       this.wBits[idx >> 5]! |= 1 << (idx & 31);
+      this.wSum[idx >> 10]! |= 1 << ((idx >> 5) & 31);
     } else {
       const tail = this.wTail[idx]!;
       if (eKey[tail]! < key) {
@@ -150,22 +154,37 @@ export class EventQueue {
     return true;
   }
 
-  /** Slot of the earliest wheel event (wCount > 0): scan the bitmap from the cursor's slot. */
+  /**
+   * Slot of the earliest wheel event (wCount > 0): the first set bit of the bitmap from the cursor's
+   * slot on, round to the slots before it (times past the window's wrap), found through wSum's words.
+   */
   private wheelMin(): number {
     if (this.wMin >= 0) return this.wMin;
     const start = Math.ceil(this.cursor) & WHEEL_MASK;
     const bits = this.wBits;
-    let w = start >> 5;
-    let word = bits[w]! & (~0 << (start & 31));
-    for (let i = 0; i <= WHEEL_WORDS; i++) {
-      if (word !== 0) {
-        this.wMin = (w << 5) + (31 - Math.clz32(word & -word));
-        return this.wMin;
+    const w0 = start >> 5;
+    const word = bits[w0]! & (~0 << (start & 31));
+    if (word !== 0) return (this.wMin = (w0 << 5) + (31 - Math.clz32(word & -word)));
+    // the next non-empty word after w0, then from word 0 on (w0 itself last: its slots before start)
+    let w = this.nextWord(w0 + 1, WHEEL_WORDS);
+    if (w < 0) w = this.nextWord(0, w0 + 1);
+    if (w < 0) throw new Error("EventQueue: wheel count and bitmap disagree");
+    const b = bits[w]!;
+    return (this.wMin = (w << 5) + (31 - Math.clz32(b & -b)));
+  }
+
+  /** The first word index in [from, to) whose wBits word is not 0, or -1. */
+  private nextWord(from: number, to: number): number {
+    const sum = this.wSum;
+    for (let j = from >> 5; j << 5 < to; j++) {
+      let s = sum[j]!;
+      if (j === from >> 5) s &= ~0 << (from & 31);
+      if (s !== 0) {
+        const w = (j << 5) + (31 - Math.clz32(s & -s));
+        return w < to ? w : -1;
       }
-      w = (w + 1) % WHEEL_WORDS;
-      word = bits[w]!;
     }
-    throw new Error("EventQueue: wheel count and bitmap disagree");
+    return -1;
   }
 
   /**
@@ -183,7 +202,8 @@ export class EventQueue {
         this.wHead[idx] = next;
         if (next < 0) {
           this.wTail[idx] = -1;
-          this.wBits[idx >> 5]! &= ~(1 << (idx & 31));
+          const w = idx >> 5;
+          if ((this.wBits[w]! &= ~(1 << (idx & 31))) === 0) this.wSum[w >> 5]! &= ~(1 << (w & 31));
           this.wMin = -1;
         }
         this.wCount--;

@@ -45,15 +45,21 @@ const PENDING_MAX = 4096;
 
 /**
  * Holdoff samples of one CPU, split by the context that held the CPU off. A sample is counted per
- * distinct value first (a Map update, against about 130 ns for an HDR recordValue(): its bucket
- * index takes a log2 and two pows) and added to the histogram with recordValueWithCount() when
- * `hist` is read or PENDING_MAX distinct values wait: an HDR histogram's state (counts, min, max,
- * total, size after auto-resizing) does not depend on the order of its samples, so `hist` is the
- * histogram that recording each sample at once gives.
+ * distinct value first (against about 130 ns for an HDR recordValue(): its bucket index takes a log2
+ * and two pows) and added to the histogram with recordValueWithCount() when `hist` is read or
+ * PENDING_MAX distinct values wait: an HDR histogram's state (counts, min, max, total, size after
+ * auto-resizing) does not depend on the order of its samples, so `hist` is the histogram that
+ * recording each sample at once gives. The count of the last value per context is kept apart from
+ * the Map (a run of equal samples costs a compare each instead of a Map get and set: 99.99 % of
+ * `pingpong`'s 600,517 samples repeat the one before, 88 % of `resource`'s, all but 16 of
+ * `kernel-lockstorm16`'s) and goes into the Map when another value comes or the histogram is read.
  */
 export class HoldoffRecord {
   private readonly hists: (Histogram | null)[] = [null, null, null];
   private readonly pending: Map<number, number>[] = [new Map(), new Map(), new Map()];
+  /** The last value recorded per context (0: none) and how many times in a row it came. */
+  private readonly lastV = [0, 0, 0];
+  private readonly lastN = [0, 0, 0];
   readonly maxNs = [0, 0, 0];
   /** Time at which the longest holdoff ended, per context. */
   readonly maxAt = [0, 0, 0];
@@ -66,16 +72,32 @@ export class HoldoffRecord {
 
   record(kind: number, ns: number, at: number): void {
     const v = Math.max(1, Math.round(ns));
-    const p = this.pending[kind]!;
-    p.set(v, (p.get(v) ?? 0) + 1);
-    if (p.size >= PENDING_MAX) this.flush(kind);
+    if (this.lastV[kind] === v) this.lastN[kind]!++;
+    else {
+      this.spill(kind);
+      this.lastV[kind] = v;
+      this.lastN[kind] = 1;
+    }
     if (ns > this.maxNs[kind]!) {
       this.maxNs[kind] = ns;
       this.maxAt[kind] = at;
     }
   }
 
+  /** The last value's run into the Map (and the Map into the histogram when it is full). */
+  private spill(kind: number): void {
+    const n = this.lastN[kind]!;
+    if (n === 0) return;
+    const v = this.lastV[kind]!;
+    this.lastV[kind] = 0;
+    this.lastN[kind] = 0;
+    const p = this.pending[kind]!;
+    p.set(v, (p.get(v) ?? 0) + n);
+    if (p.size >= PENDING_MAX) this.flush(kind);
+  }
+
   private flush(kind: number): void {
+    this.spill(kind);
     const p = this.pending[kind]!;
     if (p.size === 0) return;
     let h = this.hists[kind];

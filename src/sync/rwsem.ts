@@ -105,7 +105,7 @@ function acquired(
   else sem.readSince.push(at);
   classStat(k, sem, write).acquired(bounce);
   if (trylock) (sem.lockdep ??= lockdep(m)).acquire(k, sem.name, site, true, heldEntry(sem, sem.name, site));
-  m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
+  if (m.trace !== null) m.emit("lock_acquired", k.cpu.id, sem.name, site, write ? 0 : 1);
 }
 
 /**
@@ -262,7 +262,7 @@ function waitBegin(k: Ctx, sem: RwSemaphore, site: string, write: boolean): Wait
   const m = k.m;
   const w: Waiter = { task: k.task, k, write, granted: false, since: m.now, site };
   sem.waitList.push(w);
-  m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
+  if (m.trace !== null) m.emit("contention_begin", k.cpu.id, sem.name, site, write ? 0 : 1);
   return w;
 }
 
@@ -271,7 +271,7 @@ function waitEnd(k: Ctx, sem: RwSemaphore, site: string, write: boolean, bounce:
   const m = k.m;
   k.task.state = 0;
   classStat(k, sem, write).contended(site, m.now - w.since, bounce);
-  m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
+  if (m.trace !== null) m.emit("contention_end", k.cpu.id, sem.name, site, write ? 0 : 1);
   acquired(k, sem, site, write, true, false);
 }
 
@@ -382,7 +382,7 @@ function upReadRelease(k: Ctx, sem: RwSemaphore): void {
   const since = sem.readSince.shift() ?? m.now;
   classStat(k, sem, false).released(m.now - since);
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);
-  m.emit("lock_released", k.cpu.id, sem.name, "", 1);
+  if (m.trace !== null) m.emit("lock_released", k.cpu.id, sem.name, "", 1);
   if (sem.readers === 0) rwsemWake(k, sem);
 }
 
@@ -391,7 +391,7 @@ function upWriteRelease(k: Ctx, sem: RwSemaphore): void {
   sem.writer = null;
   classStat(k, sem, true).released(m.now - sem.writeSince);
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);
-  m.emit("lock_released", k.cpu.id, sem.name, "", 0);
+  if (m.trace !== null) m.emit("lock_released", k.cpu.id, sem.name, "", 0);
   rwsemWake(k, sem);
 }
 
@@ -449,7 +449,7 @@ export function up_read_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
   const since = sem.readSince.shift() ?? m.now;
   classStat(k, sem, false).released(m.now + acc.cost - since);
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);
-  m.emit("lock_released", k.cpu.id, sem.name, "", 1);
+  if (m.trace !== null) m.emit("lock_released", k.cpu.id, sem.name, "", 1);
   if (sem.readers === 0) rwsemWake(k, sem);
 }
 
@@ -471,6 +471,6 @@ export function up_write_fast(k: Ctx, sem: RwSemaphore, acc: CostSink): void {
   sem.writer = null;
   classStat(k, sem, true).released(m.now + acc.cost - sem.writeSince);
   (sem.lockdep ??= lockdep(m)).release(k, sem.name);
-  m.emit("lock_released", k.cpu.id, sem.name, "", 0);
+  if (m.trace !== null) m.emit("lock_released", k.cpu.id, sem.name, "", 0);
   rwsemWake(k, sem);
 }

@@ -24,7 +24,16 @@ interface SemaphoreWaiter {
 export class Semaphore {
   count: number;
   readonly lock: SpinLock;
-  readonly waitList: SemaphoreWaiter[] = [];
+  /**
+   * The wait list in FIFO order: slots [waitHead, length) (up() takes the first by moving the head:
+   * Array.shift() copies every waiter behind it, 60 of them in `resource`).
+   */
+  readonly waitList: (SemaphoreWaiter | null)[] = [];
+  waitHead = 0;
+  /** The waiters in FIFO order (the live part of waitList). */
+  waiters(): SemaphoreWaiter[] {
+    return this.waitList.slice(this.waitHead) as SemaphoreWaiter[];
+  }
   /** down() calls that had to sleep. */
   contended = 0;
   constructor(
@@ -62,13 +71,12 @@ function downLocked(k: Ctx, sem: Semaphore, site: string, flags: boolean): KGen<
   return downSleep(k, sem, site, flags);
 }
 
+/**
+ * ___down_common(sem, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT), entered and left with sem->lock
+ * held, then down()'s spin_unlock_irqrestore(): one generator, so a sleeper's every resume goes
+ * through one level less of yield* than with ___down_common() a generator of its own.
+ */
 function* downSleep(k: Ctx, sem: Semaphore, site: string, flags: boolean): KGen<void> {
-  yield* __down(k, sem, site);
-  yield* spin_unlock_irqrestore(k, sem.lock, flags);
-}
-
-/** ___down_common(sem, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT): called and returns with sem->lock held. */
-function* __down(k: Ctx, sem: Semaphore, site: string): KGen<void> {
   const waiter: SemaphoreWaiter = { task: k.task, up: false };
   sem.waitList.push(waiter);
   sem.contended++;
@@ -77,8 +85,9 @@ function* __down(k: Ctx, sem: Semaphore, site: string): KGen<void> {
     yield* spin_unlock_irq(k, sem.lock);
     yield SCHEDULE;
     yield* spin_lock_irq(k, sem.lock, site);
-    if (waiter.up) return;
+    if (waiter.up) break;
   }
+  yield* spin_unlock_irqrestore(k, sem.lock, flags);
 }
 
 /** down_trylock(): true when the unit could NOT be taken (the kernel's convention). */
@@ -101,10 +110,30 @@ function* upAfterLock(k: Ctx, sem: Semaphore, lock: KGen<boolean>): KGen<void> {
   yield* upLocked(k, sem, flags);
 }
 
+/** The first waiter, out of the wait list (null: none). */
+function waitListPop(sem: Semaphore): SemaphoreWaiter | null {
+  const wl = sem.waitList;
+  const h = sem.waitHead;
+  if (h === wl.length) return null;
+  const w = wl[h]!;
+  wl[h] = null;
+  if (h + 1 === wl.length) {
+    wl.length = 0;
+    sem.waitHead = 0;
+  } else if (h + 1 >= 1024 && (h + 1) * 2 >= wl.length) {
+    // the dead slots are at least half: move the waiters to the front (a loop: copyWithin is slower)
+    const n = wl.length - (h + 1);
+    for (let i = 0; i < n; i++) wl[i] = wl[h + 1 + i]!;
+    wl.length = n;
+    sem.waitHead = 0;
+  } else sem.waitHead = h + 1;
+  return w;
+}
+
 /** up() with sem->lock held. */
 function upLocked(k: Ctx, sem: Semaphore, flags: boolean): KGen<void> {
-  const waiter = sem.waitList.shift();
-  if (waiter === undefined) sem.count++;
+  const waiter = waitListPop(sem);
+  if (waiter === null) sem.count++;
   else {
     waiter.up = true;
     k.m.wakeUpProcess(waiter.task, sem.name);

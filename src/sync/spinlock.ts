@@ -164,7 +164,7 @@ function lockTake<T>(k: Ctx, lock: SpinLock, site: string, bounce: boolean, ret:
 /** The start of the FIFO spin: queued behind the other spinners; returns when it began. */
 function spinBegin(k: Ctx, lock: SpinLock, site: string): number {
   const m = k.m;
-  m.emit("contention_begin", k.cpu.id, lock.name, site);
+  if (m.trace !== null) m.emit("contention_begin", k.cpu.id, lock.name, site);
   lock.waiters.push(k);
   return m.now;
 }
@@ -182,9 +182,9 @@ function spinEnd(
   stats.contended(site, m.now - since, bounce);
   stats.acquired(true);
   lock.heldSince = m.now;
-  m.emit("contention_end", k.cpu.id, lock.name, site);
+  if (m.trace !== null) m.emit("contention_end", k.cpu.id, lock.name, site);
   if (k.flowIn !== 0) m.flowIn(k);
-  m.emit("lock_acquired", k.cpu.id, lock.name, site);
+  if (m.trace !== null) m.emit("lock_acquired", k.cpu.id, lock.name, site);
 }
 
 /**
@@ -205,7 +205,7 @@ function spinTake(k: Ctx, lock: SpinLock, site: string, bounce: boolean, at: num
   lock.owner = k;
   lock.heldSince = at;
   (lock.stats ??= lockStats(k.m).get(lock.name)).acquired(bounce);
-  k.m.emit("lock_acquired", k.cpu.id, lock.name, site);
+  if (k.m.trace !== null) k.m.emit("lock_acquired", k.cpu.id, lock.name, site);
 }
 
 /** spin_trylock() */
@@ -260,7 +260,7 @@ function spinRelease(k: Ctx, lock: SpinLock, now: number, delay: number): void {
   m.touch(lock.key);
   (lock.stats ??= lockStats(m).get(lock.name)).released(now - lock.heldSince);
   (lock.lockdep ??= lockdep(m)).release(k, lock.name);
-  m.emit("lock_released", k.cpu.id, lock.name, "");
+  if (m.trace !== null) m.emit("lock_released", k.cpu.id, lock.name, "");
   const next = lock.waiters.shift();
   if (next === undefined) lock.owner = null;
   else {

@@ -22,6 +22,8 @@ export class WaitQueueHead {
   readonly key: string;
   readonly waitPoint: Effect;
   readonly wokenPoint: Effect;
+  /** The machine whose registry (below) holds this queue already (a wait then skips the Set's add). */
+  registeredIn: Machine | null = null;
   constructor(readonly name: string) {
     this.key = `wq:${name}`;
     this.waitPoint = yieldPoint(`${name}:wait_event`);
@@ -90,16 +92,21 @@ function* __wait_event(
   if (!m.passPoint(k, wq.waitPoint)) yield wq.waitPoint;
   m.touch(wq.key);
   if (!cond()) {
-    registry(k.m).add(wq);
+    if (wq.registeredIn !== m) {
+      registry(m).add(wq);
+      wq.registeredIn = m;
+    }
     const entry: WaitEntry = { task: k.task, exclusive, cond, since: k.m.now };
+    // prepare_to_wait(): queue and set the state before testing the condition (no lost wake-up);
+    // the entry is new at the first pass, and at a later one a wake-up may have taken it off
+    wq.entries.push(entry);
     for (;;) {
-      // prepare_to_wait(): queue and set the state before testing the condition (no lost wake-up)
-      if (!wq.entries.includes(entry)) wq.entries.push(entry);
       k.task.state = TASK_UNINTERRUPTIBLE;
       if (cond()) break;
       yield SCHEDULE;
       if (!m.passPoint(k, wq.wokenPoint)) yield wq.wokenPoint;
       m.touch(wq.key);
+      if (!wq.entries.includes(entry)) wq.entries.push(entry);
     }
     // finish_wait()
     k.task.state = TASK_RUNNING;

@@ -144,7 +144,10 @@ function syncState(o: object, ids: Ids): { key: string; state: string } | null {
   if (o instanceof Semaphore)
     return {
       key: o.lock.key,
-      state: `count ${o.count} waiters ${o.waitList.map((w) => ids.of(w.task)).join("+")}`,
+      state: `count ${o.count} waiters ${o
+        .waiters()
+        .map((w) => ids.of(w.task))
+        .join("+")}`,
     };
   return null;
 }

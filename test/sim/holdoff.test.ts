@@ -42,6 +42,38 @@ describe("HoldoffRecord", () => {
     );
   });
 
+  it("the same histogram when values come in runs (the last value's count is kept apart), read midway too", () => {
+    const run = fc.tuple(
+      fc.integer({ min: 0, max: 2 }),
+      fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 4_000_000_000 })),
+      fc.integer({ min: 1, max: 6 }),
+    );
+    fc.assert(
+      fc.property(fc.array(run, { maxLength: 200 }), fc.integer({ min: 0, max: 200 }), (runs, readAt) => {
+        const r = new HoldoffRecord();
+        const direct = [newHistogram(), newHistogram(), newHistogram()];
+        runs.forEach(([kind, ns, times], i) => {
+          for (let j = 0; j < times; j++) {
+            r.record(kind, ns, 0);
+            direct[kind]!.recordValue(Math.max(1, Math.round(ns)));
+          }
+          if (i === readAt) void r.hist; // reading flushes the pending counts; recording goes on after
+        });
+        for (let kind = 0; kind < 3; kind++) {
+          const h = r.hist[kind];
+          const d = direct[kind]!;
+          if (d.totalCount === 0) {
+            expect(h).toBeNull();
+            continue;
+          }
+          expect(h!.totalCount).toBe(d.totalCount);
+          expect(h!.outputPercentileDistribution()).toBe(d.outputPercentileDistribution());
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it("the same histogram when more distinct values arrive than it gathers before adding them", () => {
     const r = new HoldoffRecord();
     const d = newHistogram();

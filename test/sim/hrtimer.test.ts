@@ -2,8 +2,10 @@
 // CPU, in expiry then arm order (hrtimer_interrupt() -> __hrtimer_run_queues(), kernel/time/hrtimer.c),
 // re-reads the clock and retries for timers that expired while it ran, gives up after three attempts
 // (hang), and a sleep that ends early takes its timer out (hrtimer_cancel()).
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KGen } from "../../src/sim/effects.js";
+import { Hrtimer } from "../../src/sim/hrtimer.js";
 import { Machine } from "../../src/sim/machine.js";
 import type { Ctx } from "../../src/sim/task.js";
 
@@ -144,5 +146,82 @@ describe("the hrtimer base", () => {
       return log.join(",");
     };
     expect(run()).toBe(run());
+  });
+});
+
+describe("the hrtimer base's indexes", () => {
+  it("finds each expiry's list and keeps expiry-then-arm order under random arms and cancels", () => {
+    // thousands of distinct expiries (the expiry index grows), big and fractional times, repeats
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant("start" as const), t: fc.nat(60), e: fc.nat(3000) }),
+            fc.record({ op: fc.constant("cancel" as const), t: fc.nat(60) }),
+            fc.record({ op: fc.constant("pop" as const) }),
+          ),
+          { maxLength: 600 },
+        ),
+        fc.constantFrom(1, 10_000_000, 0.37, 2 ** 33 + 0.5),
+        (ops, scale) => {
+          const m = machine();
+          const base = m.cpus[0]!.hrtimerBase;
+          const timers = Array.from({ length: 61 }, () => new Hrtimer(m.cpus[0]!, null));
+          // the reference: enqueued timers with their expiry and arm sequence
+          const ref = new Map<Hrtimer, { e: number; seq: number }>();
+          let seq = 0;
+          const refFirst = () => {
+            let best: Hrtimer | null = null;
+            for (const [t, v] of ref) {
+              const b = best === null ? null : ref.get(best)!;
+              if (b === null || v.e < b.e || (v.e === b.e && v.seq < b.seq)) best = t;
+            }
+            return best;
+          };
+          for (const o of ops) {
+            if (o.op === "start") {
+              const e = 1e12 + o.e * scale;
+              base.start(timers[o.t]!, e);
+              ref.set(timers[o.t]!, { e, seq: seq++ });
+            } else if (o.op === "cancel") {
+              base.cancel(timers[o.t]!);
+              ref.delete(timers[o.t]!);
+            } else {
+              const f = base.first();
+              if (f !== null) {
+                base.removeFirst(f);
+                ref.delete(f);
+              }
+            }
+            expect(base.first()).toBe(refFirst());
+            expect(base.size).toBe(ref.size);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("programs one device event per time, reusing the one still queued for a time", () => {
+    const m = machine();
+    const c = m.cpus[0]!;
+    const base = c.hrtimerBase;
+    const pushed: number[] = [];
+    const push = m.queue.push.bind(m.queue);
+    m.queue.push = (time, lane, h, arg) => {
+      if (h === base) pushed.push(time);
+      push(time, lane, h, arg);
+    };
+    // earlier and earlier, then the same times again: each time pushed once while it is queued
+    for (const at of [9e6, 5e6, 7e6, 3e6, 9e6, 5e6, 3e6, 1e6, 11e6]) base.program(at);
+    expect(pushed).toEqual([9e6, 5e6, 7e6, 3e6, 1e6, 11e6]);
+    // only the last programming (11 ms) raises the interrupt; the others pop as no-ops
+    m.run(10e6);
+    expect(base.nrEvents).toBe(0);
+    base.program(10.5e6); // 11 ms is still queued: a new event before it
+    base.program(11e6); // and 11 ms's again, not a new one
+    expect(pushed).toEqual([9e6, 5e6, 7e6, 3e6, 1e6, 11e6, 10.5e6]);
+    m.run(20e6);
+    expect(base.nrEvents).toBe(1);
   });
 });
