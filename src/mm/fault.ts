@@ -145,20 +145,9 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
     const before = th.faultStartCount;
     let accessFallback = false;
     if (v !== null) {
-      if (access_error(th, write, v) && sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
-        // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
-        ppc_bad_access_under_vma_lock(th, v);
-        vma_end_read(th, v, fl.vmaHow);
-        fl.vmaHow = -1;
-        return bad_area(th, vpn);
-      }
       if (access_error(th, write, v)) {
-        vma_end_read(th, v, fl.vmaHow);
-        fl.vmaHow = -1;
-        if (sw.badAccessUnderVmaLock) {
-          lockEvent(th, VM.VMA_LOCK_SUCCESS);
-          return bad_area(th, vpn);
-        }
+        const r = vmaAccessError(th, v, vpn);
+        if (r >= 0) return r;
         accessFallback = true;
       } else {
         const f = flags | FAULT_FLAG_VMA_LOCK;
@@ -202,7 +191,44 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
     }
     checkIdentity(th, vpn, before, accessFallback);
   }
-  // lock_mmap: the mmap_lock path, retried while handle_mm_fault returns VM_FAULT_RETRY
+  return yield* lock_mmap(th, vpn, write, flags);
+}
+
+/**
+ * do_user_addr_fault's access error under the VMA lock: the lock goes, then bad_area (its result),
+ * or -1 for the fallback to the mmap_lock path (6.4: lock_mmap retries the access check there).
+ */
+function vmaAccessError(th: MmThread, v: Vma, vpn: number): number {
+  const sw = th.sim.sw;
+  const fl = th.fl;
+  if (sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
+    // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
+    ppc_bad_access_under_vma_lock(th, v);
+    vma_end_read(th, v, fl.vmaHow);
+    fl.vmaHow = -1;
+    return bad_area(th, vpn);
+  }
+  vma_end_read(th, v, fl.vmaHow);
+  fl.vmaHow = -1;
+  if (sw.badAccessUnderVmaLock) {
+    lockEvent(th, VM.VMA_LOCK_SUCCESS);
+    return bad_area(th, vpn);
+  }
+  return -1;
+}
+
+/**
+ * do_user_addr_fault's lock_mmap: the mmap_lock path (arch/x86/mm/fault.c), retried while
+ * handle_mm_fault returns VM_FAULT_RETRY. A generator of its own, so that the per-VMA attempt's
+ * generator (every fault's) stays small: fewer registers to allocate and save per fault, and less
+ * code for the optimizing compiler.
+ */
+function* lock_mmap(th: MmThread, vpn: number, write: boolean, flags: number): KGen<number> {
+  const sim = th.sim;
+  const sw = sim.sw;
+  const mm = th.mm;
+  const fl = th.fl;
+  let fault = 0;
   for (let attempt = 0; ; attempt++) {
     if (attempt > 16) {
       sim.finding(
