@@ -88,7 +88,9 @@ function uaTryAfter(
     th.cost += sim.costs.pageWalkNs;
     const p = vpn >= 0 && vpn < mm.vaPages ? mm.pteGet(vpn) : 0;
     if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
-      sim.tlbs.fill(cpu, mm.id, vpn, p);
+      // tlbPte 0: the lookup just before missed in every level (nothing ran since)
+      if (tlbPte === 0) sim.tlbs.fillMissed(cpu, mm.id, vpn, p);
+      else sim.tlbs.fill(cpu, mm.id, vpn, p);
       mm.cpumask[cpu] = 1;
       pte = p;
     } else {
