@@ -305,97 +305,86 @@ function fastDone(th: MmThread, vpn: number, v: Vma, fault: number): number {
 
 /**
  * faultFast's fault from where it was handed over (FaultResume): the step that had to go to the CPU
- * loop, then faultFast's functions again, up to the end or the next hand-over.
+ * loop (resumeStep), then faultFast's functions again (resumeAfter), up to the end or the next
+ * hand-over. Its generator callees run as Ctx.subcall (the same steps as yield*), and what each
+ * stage needs is in MmThread.fr: this generator, made for most faults of a storm on many CPUs, keeps
+ * a small frame.
  */
 export function* faultResume(th: MmThread, vpn: number, write: boolean): KGen<number> {
   const s = th.fr;
   for (;;) {
-    let r: number;
-    switch (s.stage) {
-      case ST_P1:
-        yield th.due;
-        r = fastWalk(th, vpn, write);
-        break;
-      case ST_WALK:
-        r = fastLocked(th, vpn, write, yield* lvurTries(th, th.mm, vpn, 0));
-        break;
-      case ST_P2: {
-        const w = s.v!;
-        const inc = s.inc;
-        const rcu = s.rcu;
-        yield th.due;
-        // a warm start may have switched the machine to the explore driver at that charge
-        if (!th.timed) yield Y_VMA_START_READ;
-        r = fastLock(th, vpn, write, w, inc, rcu);
-        break;
-      }
-      case ST_LVUR: {
-        const w = s.v!;
-        const v =
-          s.r === RETRY_WALK ? yield* lvurTries(th, th.mm, vpn, 1) : yield* lvurDropRecycled(th, w, s.rcu);
-        r = fastLocked(th, vpn, write, v);
-        break;
-      }
-      case ST_MMAP:
-        return yield* lock_mmap(th, vpn, write, s.flags);
-      case ST_PMD: {
-        const v = s.v!;
-        yield* pmd_alloc(th, th.mm, vpn);
-        r = fastPte(th, vpn, v);
-        break;
-      }
-      case ST_OTHER: {
-        const v = s.v!;
-        r = fastEnd(th, vpn, v, yield* hmfOther(th, v, vpn, s.flags | FAULT_FLAG_VMA_LOCK));
-        break;
-      }
-      case ST_ANON: {
-        const v = s.v!;
-        r = fastEnd(th, vpn, v, yield* do_anonymous_page(th, v, vpn, s.flags | FAULT_FLAG_VMA_LOCK));
-        break;
-      }
-      case ST_P3: {
-        const v = s.v!;
-        const frame = s.frame;
-        const ptl = s.ptl!;
-        yield th.due;
-        r = fastPtl(th, vpn, v, frame, ptl);
-        break;
-      }
-      case ST_PTL: {
-        const v = s.v!;
-        const frame = s.frame;
-        const ptl = s.ptl!;
-        yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
-        r = fastInstall(th, vpn, v, frame, ptl);
-        break;
-      }
-      case ST_LRU: {
-        const v = s.v!;
-        const frame = s.frame;
-        const ptl = s.ptl!;
-        yield* folio_batch_move_lru(th);
-        anonInstallEnd(th, v, vpn, frame);
-        r = fastUnlock(th, vpn, v, ptl);
-        break;
-      }
-      case ST_PREEMPT: {
-        const v = s.v!;
-        yield PREEMPT_ENABLE;
-        r = fastEnd(th, vpn, v, 0);
-        break;
-      }
-      case ST_P4: {
-        const v = s.v!;
-        const fault = s.fault;
-        yield th.due;
-        r = fastDone(th, vpn, v, fault);
-        break;
-      }
-      default:
-        throw new Error(`faultResume: stage ${s.stage}`);
-    }
+    const st = s.stage;
+    const x = yield resumeStep(th, vpn, write, st);
+    if (st === ST_MMAP) return x as number;
+    // a warm start may have switched the machine to the explore driver at that charge
+    if (st === ST_P2 && !th.timed) yield Y_VMA_START_READ;
+    const r = resumeAfter(th, vpn, write, st, x);
     if (r !== FAULT_STAGED) return r;
+  }
+}
+
+/** What faultResume yields at stage `st`: the time due, preempt_enable(), or a generator callee (Ctx.subcall). */
+function resumeStep(th: MmThread, vpn: number, write: boolean, st: number): Effect | number {
+  const s = th.fr;
+  const k = th.k;
+  switch (st) {
+    case ST_P1:
+    case ST_P2:
+    case ST_P3:
+    case ST_P4:
+      return th.due;
+    case ST_PREEMPT:
+      return PREEMPT_ENABLE;
+    case ST_WALK:
+      return k.subcall(lvurTries(th, th.mm, vpn, 0));
+    case ST_LVUR:
+      return k.subcall(s.r === RETRY_WALK ? lvurTries(th, th.mm, vpn, 1) : lvurDropRecycled(th, s.v!, s.rcu));
+    case ST_MMAP:
+      return k.subcall(lock_mmap(th, vpn, write, s.flags));
+    case ST_PMD:
+      return k.subcall(pmd_alloc(th, th.mm, vpn));
+    case ST_OTHER:
+      return k.subcall(hmfOther(th, s.v!, vpn, s.flags | FAULT_FLAG_VMA_LOCK));
+    case ST_ANON:
+      return k.subcall(do_anonymous_page(th, s.v!, vpn, s.flags | FAULT_FLAG_VMA_LOCK));
+    case ST_PTL:
+      return k.subcall(ptl_lock_wait(th, s.ptl!, Y_ANON_PTL.site));
+    case ST_LRU:
+      return k.subcall(folio_batch_move_lru(th));
+    default:
+      throw new Error(`faultResume: stage ${st}`);
+  }
+}
+
+/** The steps after stage `st` (`x`: what the yield gave back, a callee's result), to the next hand-over or the end. */
+function resumeAfter(th: MmThread, vpn: number, write: boolean, st: number, x: unknown): number {
+  const s = th.fr;
+  switch (st) {
+    case ST_P1:
+      return fastWalk(th, vpn, write);
+    case ST_WALK:
+    case ST_LVUR:
+      return fastLocked(th, vpn, write, x as Vma | null);
+    case ST_P2:
+      return fastLock(th, vpn, write, s.v!, s.inc, s.rcu);
+    case ST_PMD:
+      return fastPte(th, vpn, s.v!);
+    case ST_OTHER:
+    case ST_ANON:
+      return fastEnd(th, vpn, s.v!, x as number);
+    case ST_P3:
+      return fastPtl(th, vpn, s.v!, s.frame, s.ptl!);
+    case ST_PTL:
+      return fastInstall(th, vpn, s.v!, s.frame, s.ptl!);
+    case ST_LRU:
+      anonInstallEnd(th, s.v!, vpn, s.frame);
+      return fastUnlock(th, vpn, s.v!, s.ptl!);
+    case ST_PREEMPT:
+      return fastEnd(th, vpn, s.v!, 0);
+    case ST_P4:
+      return fastDone(th, vpn, s.v!, s.fault);
+    default:
+      throw new Error(`faultResume: stage ${st}`);
   }
 }
 
