@@ -103,88 +103,35 @@ export function fault_enter(th: MmThread, vpn: number, write: boolean): void {
  * signalling; arm64 do_page_fault has the same shape, its access_error differs). Every user fault of
  * both drivers enters here: lock_vma_under_rcu, handle_mm_fault under the VMA lock, vma_end_read;
  * or the mmap_lock path (lock_mm_and_find_vma) when the VMA lock was refused or the fault must retry.
+ * With fast paths on, the per-VMA attempt runs as faultFast (no generator) and goes on in
+ * faultResume from the first step that must yield; below is its generator form.
  */
 export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): KGen<number> {
+  const f0 = faultFast(th, vpn, write);
+  if (f0 === FAULT_STAGED) return yield* faultResume(th, vpn, write);
+  if (f0 !== FAULT_GENERIC) return f0;
   fault_enter(th, vpn, write);
   const sim = th.sim;
   const sw = sim.sw;
   const mm = th.mm;
-  const fast = fastPath(th);
   let v: Vma | null = null;
-  if (sw.perVmaLock) {
-    if (fast) {
-      // lock_vma_under_rcu's time point here, its first try without a generator when that try
-      // needs no yield (the generator form goes on from where the try left off)
-      if (th.cost > 0 && !th.pass()) yield th.due;
-      if (lvurFastOk(th)) {
-        // lvurTries' first try, its steps in this generator: the walk, the yield point (timed: the
-        // walk's time passes), the lock
-        const rcu = sim.disabled.size === 0 || !sim.disabled.has(LVUR_RCU_SITE);
-        const w = lvurWalk(th, mm, vpn, rcu);
-        if (w !== null) {
-          const inc = w.incarnation;
-          // yieldAt(th, Y_VMA_START_READ) in this generator: the charge, then the yield point if a
-          // warm start switched the machine to the explore driver at that charge
-          if (th.cost > 0 && !th.pass()) yield th.due;
-          if (!th.timed) yield Y_VMA_START_READ;
-          const r = lvurLock(th, mm, vpn, w, inc, rcu);
-          v =
-            r === RETRY_WALK
-              ? yield* lvurTries(th, mm, vpn, 1)
-              : r === RECYCLED
-                ? yield* lvurDropRecycled(th, w, rcu)
-                : r;
-        }
-      } else v = yield* lvurTries(th, mm, vpn, 0);
-    } else v = yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, mm, vpn));
-  }
+  if (sw.perVmaLock) v = yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, mm, vpn));
   let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   const fl = th.fl;
-  let fault = 0;
   if (sw.perVmaLock) {
     const before = th.faultStartCount;
     let accessFallback = false;
     if (v !== null) {
-      if (access_error(th, write, v) && sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
-        // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
-        ppc_bad_access_under_vma_lock(th, v);
-        vma_end_read(th, v, fl.vmaHow);
-        fl.vmaHow = -1;
-        return bad_area(th, vpn);
-      }
       if (access_error(th, write, v)) {
-        vma_end_read(th, v, fl.vmaHow);
-        fl.vmaHow = -1;
-        if (sw.badAccessUnderVmaLock) {
-          lockEvent(th, VM.VMA_LOCK_SUCCESS);
-          return bad_area(th, vpn);
-        }
+        const r = vmaAccessError(th, v, vpn);
+        if (r >= 0) return r;
         accessFallback = true;
       } else {
-        const f = flags | FAULT_FLAG_VMA_LOCK;
-        // generator-free form: handle_mm_fault's entry here, then its handler (one generator level less)
-        if (!fast) fault = yield* traced(th, "handle_mm_fault", handle_mm_fault(th, v, vpn, f));
-        else {
-          if (hmfEnter(th, vpn)) yield* pmd_alloc(th, mm, vpn);
-          if (!hmfAnon(th, v, vpn)) fault = yield* hmfOther(th, v, vpn, f);
-          else {
-            // do_anonymous_page's write fault in this generator when its steps before the
-            // page-table lock yield nothing (the generator form otherwise)
-            const frame = anonNewPageFast(th, v, vpn, f);
-            if (frame < 0) fault = yield* do_anonymous_page(th, v, vpn, f);
-            else {
-              const ptl = ptlOf(mm, vpn);
-              if (th.cost > 0 && !th.pass()) yield th.due;
-              if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) yield* ptl_lock_wait(th, ptl, Y_ANON_PTL.site);
-              if (anonInstallBegin(th, v, vpn, f, frame)) {
-                if (folio_add_lru(th)) yield* folio_batch_move_lru(th);
-                anonInstallEnd(th, v, vpn, frame);
-              }
-              if (ptl_unlock(th, ptl)) yield PREEMPT_ENABLE;
-              fault = 0;
-            }
-          }
-        }
+        const fault = yield* traced(
+          th,
+          "handle_mm_fault",
+          handle_mm_fault(th, v, vpn, flags | FAULT_FLAG_VMA_LOCK),
+        );
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0 && !th.pass()) yield th.due;
         // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
@@ -202,7 +149,280 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
     }
     checkIdentity(th, vpn, before, accessFallback);
   }
-  // lock_mmap: the mmap_lock path, retried while handle_mm_fault returns VM_FAULT_RETRY
+  return yield* lock_mmap(th, vpn, write, flags);
+}
+
+// ---------------------------------------------------------------- the per-VMA attempt without a generator
+
+/** faultFast's results besides the fault's own: go on in faultResume; or (nothing done) run do_user_addr_fault's generator form. */
+export const FAULT_STAGED = -1;
+export const FAULT_GENERIC = -2;
+
+// Where faultFast handed a fault over to faultResume (FaultResume.stage): what is to be yielded
+// there, then the steps after it (faultFast's functions again, up to the next hand-over).
+const ST_P1 = 1; // lock_vma_under_rcu's time point (th.due), then the walk
+const ST_WALK = 2; // lvurTries from the first try (lvurFastOk refused)
+const ST_P2 = 3; // vma_start_read's time point (th.due, the yield point after a switch to explore), then the lock
+const ST_LVUR = 4; // lvurLock found a detached VMA (walk again) or a recycled one (drop it)
+const ST_MMAP = 5; // the mmap_lock path
+const ST_PMD = 6; // pmd_alloc, then handle_pte_fault
+const ST_OTHER = 7; // handle_pte_fault's other cases
+const ST_ANON = 8; // do_anonymous_page's generator form
+const ST_P3 = 9; // the page-table lock's time point (th.due), then the lock
+const ST_PTL = 10; // the page-table lock is taken: spin
+const ST_LRU = 11; // the LRU batch is full: folio_batch_move_lru, then set_pte
+const ST_PREEMPT = 12; // preempt_enable() at spin_unlock is a preemption point
+const ST_P4 = 13; // vma_end_read's time point (th.due), then the end
+
+function staged(th: MmThread, stage: number): number {
+  th.fr.stage = stage;
+  return FAULT_STAGED;
+}
+
+/**
+ * do_user_addr_fault's per-VMA attempt without a generator (fast paths on, per-VMA locks): the
+ * same steps as the generator form, in the same order, each time point passed in place. Returns
+ * the fault's result; or FAULT_STAGED at the first step that must go to the CPU loop (a time point
+ * that does not pass, a lock to wait for, a step only a generator form has), where faultResume goes
+ * on; or FAULT_GENERIC, having done nothing, when the generator form must run.
+ */
+export function faultFast(th: MmThread, vpn: number, write: boolean): number {
+  if (!th.sim.sw.perVmaLock || !fastPath(th)) return FAULT_GENERIC;
+  fault_enter(th, vpn, write);
+  th.fr.flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
+  // lock_vma_under_rcu's time point: the trap's CPU time (and the user time before it) passes
+  // before the walk, so the previous fault's vma_end_read and this trylock are two accesses at
+  // two different times
+  if (th.cost > 0 && !th.pass()) return staged(th, ST_P1);
+  return fastWalk(th, vpn, write);
+}
+
+/** lock_vma_under_rcu's first try (lvurTries' steps): the walk, vma_start_read's time point, the lock. */
+function fastWalk(th: MmThread, vpn: number, write: boolean): number {
+  if (!lvurFastOk(th)) return staged(th, ST_WALK);
+  const sim = th.sim;
+  const rcu = sim.disabled.size === 0 || !sim.disabled.has(LVUR_RCU_SITE);
+  const w = lvurWalk(th, th.mm, vpn, rcu);
+  if (w === null) return fastLocked(th, vpn, write, null);
+  const inc = w.incarnation;
+  // yieldAt(th, Y_VMA_START_READ): the charge (no yield so far: the timed driver still runs)
+  if (th.cost > 0 && !th.pass()) {
+    const s = th.fr;
+    s.v = w;
+    s.inc = inc;
+    s.rcu = rcu;
+    return staged(th, ST_P2);
+  }
+  return fastLock(th, vpn, write, w, inc, rcu);
+}
+
+function fastLock(th: MmThread, vpn: number, write: boolean, w: Vma, inc: number, rcu: boolean): number {
+  const r = lvurLock(th, th.mm, vpn, w, inc, rcu);
+  if (r === RETRY_WALK || r === RECYCLED) {
+    const s = th.fr;
+    s.v = w;
+    s.rcu = rcu;
+    s.r = r;
+    return staged(th, ST_LVUR);
+  }
+  return fastLocked(th, vpn, write, r);
+}
+
+/** After lock_vma_under_rcu (v: the read-locked VMA, or null): the access check, handle_mm_fault's entry. */
+function fastLocked(th: MmThread, vpn: number, write: boolean, v: Vma | null): number {
+  if (v === null) {
+    checkIdentity(th, vpn, th.faultStartCount, false);
+    return staged(th, ST_MMAP);
+  }
+  if (access_error(th, write, v)) {
+    const r = vmaAccessError(th, v, vpn);
+    if (r >= 0) return r;
+    checkIdentity(th, vpn, th.faultStartCount, true);
+    return staged(th, ST_MMAP);
+  }
+  th.fr.v = v;
+  if (hmfEnter(th, vpn)) return staged(th, ST_PMD);
+  return fastPte(th, vpn, v);
+}
+
+/** handle_pte_fault after handle_mm_fault's entry: do_anonymous_page's write fault up to its page-table lock. */
+function fastPte(th: MmThread, vpn: number, v: Vma): number {
+  const s = th.fr;
+  if (!hmfAnon(th, v, vpn)) return staged(th, ST_OTHER);
+  const frame = anonNewPageFast(th, v, vpn, s.flags | FAULT_FLAG_VMA_LOCK);
+  if (frame < 0) return staged(th, ST_ANON);
+  const ptl = ptlOf(th.mm, vpn);
+  s.frame = frame;
+  s.ptl = ptl;
+  if (th.cost > 0 && !th.pass()) return staged(th, ST_P3);
+  return fastPtl(th, vpn, v, frame, ptl);
+}
+
+function fastPtl(th: MmThread, vpn: number, v: Vma, frame: number, ptl: SpinLock): number {
+  if (!ptl_trylock_fast(th, ptl, Y_ANON_PTL.site)) return staged(th, ST_PTL);
+  return fastInstall(th, vpn, v, frame, ptl);
+}
+
+/** Under the page-table lock: folio_add_new_anon_rmap, folio_add_lru_vma, set_pte_at, then the unlock. */
+function fastInstall(th: MmThread, vpn: number, v: Vma, frame: number, ptl: SpinLock): number {
+  if (anonInstallBegin(th, v, vpn, th.fr.flags | FAULT_FLAG_VMA_LOCK, frame)) {
+    if (folio_add_lru(th)) return staged(th, ST_LRU);
+    anonInstallEnd(th, v, vpn, frame);
+  }
+  return fastUnlock(th, vpn, v, ptl);
+}
+
+function fastUnlock(th: MmThread, vpn: number, v: Vma, ptl: SpinLock): number {
+  if (ptl_unlock(th, ptl)) return staged(th, ST_PREEMPT);
+  return fastEnd(th, vpn, v, 0);
+}
+
+/** handle_mm_fault returned `fault`: the time point before vma_end_read (the lock held meanwhile). */
+function fastEnd(th: MmThread, vpn: number, v: Vma, fault: number): number {
+  if (th.timed && th.cost > 0 && th.fl.vmaHow >= 0 && !th.pass()) {
+    th.fr.fault = fault;
+    return staged(th, ST_P4);
+  }
+  return fastDone(th, vpn, v, fault);
+}
+
+/** vma_end_read and the attempt's result (6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it). */
+function fastDone(th: MmThread, vpn: number, v: Vma, fault: number): number {
+  const fl = th.fl;
+  vma_end_read(th, v, fl.vmaHow);
+  fl.vmaHow = -1;
+  if (!(fault & VM_FAULT_RETRY)) {
+    lockEvent(th, VM.VMA_LOCK_SUCCESS);
+    if (th.mm.writerPid !== 0) th.sim.count(VM.FAULTS_DURING_MMAP_WRITE);
+    checkIdentity(th, vpn, th.faultStartCount, false);
+    return fault & VM_FAULT_SIGSEGV ? bad_area(th, vpn) : FAULT_OK;
+  }
+  lockEvent(th, VM.VMA_LOCK_RETRY);
+  if (fault & VM_FAULT_MAJOR) th.fr.flags |= FAULT_FLAG_TRIED; // 46e714c729c8
+  checkIdentity(th, vpn, th.faultStartCount, false);
+  return staged(th, ST_MMAP);
+}
+
+/**
+ * faultFast's fault from where it was handed over (FaultResume): the step that had to go to the CPU
+ * loop (resumeStep), then faultFast's functions again (resumeAfter), up to the end or the next
+ * hand-over. Its generator callees run as Ctx.subcall (the same steps as yield*), and what each
+ * stage needs is in MmThread.fr: this generator, made for most faults of a storm on many CPUs, keeps
+ * a small frame.
+ */
+export function* faultResume(th: MmThread, vpn: number, write: boolean): KGen<number> {
+  const s = th.fr;
+  for (;;) {
+    const st = s.stage;
+    const x = yield resumeStep(th, vpn, write, st);
+    if (st === ST_MMAP) return x as number;
+    // a warm start may have switched the machine to the explore driver at that charge
+    if (st === ST_P2 && !th.timed) yield Y_VMA_START_READ;
+    const r = resumeAfter(th, vpn, write, st, x);
+    if (r !== FAULT_STAGED) return r;
+  }
+}
+
+/** What faultResume yields at stage `st`: the time due, preempt_enable(), or a generator callee (Ctx.subcall). */
+function resumeStep(th: MmThread, vpn: number, write: boolean, st: number): Effect | number {
+  const s = th.fr;
+  const k = th.k;
+  switch (st) {
+    case ST_P1:
+    case ST_P2:
+    case ST_P3:
+    case ST_P4:
+      return th.due;
+    case ST_PREEMPT:
+      return PREEMPT_ENABLE;
+    case ST_WALK:
+      return k.subcall(lvurTries(th, th.mm, vpn, 0));
+    case ST_LVUR:
+      return k.subcall(s.r === RETRY_WALK ? lvurTries(th, th.mm, vpn, 1) : lvurDropRecycled(th, s.v!, s.rcu));
+    case ST_MMAP:
+      return k.subcall(lock_mmap(th, vpn, write, s.flags));
+    case ST_PMD:
+      return k.subcall(pmd_alloc(th, th.mm, vpn));
+    case ST_OTHER:
+      return k.subcall(hmfOther(th, s.v!, vpn, s.flags | FAULT_FLAG_VMA_LOCK));
+    case ST_ANON:
+      return k.subcall(do_anonymous_page(th, s.v!, vpn, s.flags | FAULT_FLAG_VMA_LOCK));
+    case ST_PTL:
+      return k.subcall(ptl_lock_wait(th, s.ptl!, Y_ANON_PTL.site));
+    case ST_LRU:
+      return k.subcall(folio_batch_move_lru(th));
+    default:
+      throw new Error(`faultResume: stage ${st}`);
+  }
+}
+
+/** The steps after stage `st` (`x`: what the yield gave back, a callee's result), to the next hand-over or the end. */
+function resumeAfter(th: MmThread, vpn: number, write: boolean, st: number, x: unknown): number {
+  const s = th.fr;
+  switch (st) {
+    case ST_P1:
+      return fastWalk(th, vpn, write);
+    case ST_WALK:
+    case ST_LVUR:
+      return fastLocked(th, vpn, write, x as Vma | null);
+    case ST_P2:
+      return fastLock(th, vpn, write, s.v!, s.inc, s.rcu);
+    case ST_PMD:
+      return fastPte(th, vpn, s.v!);
+    case ST_OTHER:
+    case ST_ANON:
+      return fastEnd(th, vpn, s.v!, x as number);
+    case ST_P3:
+      return fastPtl(th, vpn, s.v!, s.frame, s.ptl!);
+    case ST_PTL:
+      return fastInstall(th, vpn, s.v!, s.frame, s.ptl!);
+    case ST_LRU:
+      anonInstallEnd(th, s.v!, vpn, s.frame);
+      return fastUnlock(th, vpn, s.v!, s.ptl!);
+    case ST_PREEMPT:
+      return fastEnd(th, vpn, s.v!, 0);
+    case ST_P4:
+      return fastDone(th, vpn, s.v!, s.fault);
+    default:
+      throw new Error(`faultResume: stage ${st}`);
+  }
+}
+
+/**
+ * do_user_addr_fault's access error under the VMA lock: the lock goes, then bad_area (its result),
+ * or -1 for the fallback to the mmap_lock path (6.4: lock_mmap retries the access check there).
+ */
+function vmaAccessError(th: MmThread, v: Vma, vpn: number): number {
+  const sw = th.sim.sw;
+  const fl = th.fl;
+  if (sw.arch === "powerpc" && !sw.ppcBadAccessFallback) {
+    // powerpc ___do_page_fault as first posted (v4 31/33): bad_access() under the VMA lock
+    ppc_bad_access_under_vma_lock(th, v);
+    vma_end_read(th, v, fl.vmaHow);
+    fl.vmaHow = -1;
+    return bad_area(th, vpn);
+  }
+  vma_end_read(th, v, fl.vmaHow);
+  fl.vmaHow = -1;
+  if (sw.badAccessUnderVmaLock) {
+    lockEvent(th, VM.VMA_LOCK_SUCCESS);
+    return bad_area(th, vpn);
+  }
+  return -1;
+}
+
+/**
+ * do_user_addr_fault's lock_mmap: the mmap_lock path (arch/x86/mm/fault.c), retried while
+ * handle_mm_fault returns VM_FAULT_RETRY. A generator of its own, so that the per-VMA attempt's
+ * generator (every fault's) stays small: fewer registers to allocate and save per fault, and less
+ * code for the optimizing compiler.
+ */
+function* lock_mmap(th: MmThread, vpn: number, write: boolean, flags: number): KGen<number> {
+  const sim = th.sim;
+  const sw = sim.sw;
+  const mm = th.mm;
+  const fl = th.fl;
+  let fault = 0;
   for (let attempt = 0; ; attempt++) {
     if (attempt > 16) {
       sim.finding(

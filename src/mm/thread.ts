@@ -2,8 +2,9 @@
 // since the last yield point (charged, with jitter, at the next one).
 import { type Effect, type KGen, yieldPoint } from "../sim/effects.js";
 import type { Ctx } from "../sim/task.js";
+import type { SpinLock } from "../sync/spinlock.js";
 import type { MmSim } from "./sim.js";
-import type { MmStruct } from "./types.js";
+import type { MmStruct, Vma } from "./types.js";
 
 /** How a thread's current fault holds its locks (src/mm/fault.ts). */
 export class FaultLock {
@@ -14,6 +15,28 @@ export class FaultLock {
   incarnation = 0;
   /** mmap_lock is held for read (false: the site is switched off). */
   mmapHeld = false;
+}
+
+/**
+ * Where do_user_addr_fault's generator-free form (src/mm/fault.ts faultFast) handed a fault over to
+ * its generator (faultResume): the stage, and what the steps after it need.
+ */
+export class FaultResume {
+  stage = 0;
+  /** The VMA walked (before its lock) or read-locked. */
+  v: Vma | null = null;
+  /** The walk's incarnation of v, and whether the RCU read section is taken (its site on). */
+  inc = 0;
+  rcu = false;
+  /** lvurLock's result when it was not a VMA (walk again, recycled). */
+  r = 0;
+  /** The fault flags (FAULT_FLAG_TRIED added after a retry). */
+  flags = 0;
+  /** The new anonymous page, and its page-table lock. */
+  frame = 0;
+  ptl: SpinLock | null = null;
+  /** handle_mm_fault's result. */
+  fault = 0;
 }
 
 /** The access ua() could not complete without a generator (src/mm/user.ts uaSlow). */
@@ -42,6 +65,8 @@ export class MmThread {
   readonly fl = new FaultLock();
   /** The access ua() handed to uaSlow. */
   readonly uaReq = new UaRequest();
+  /** Where faultFast handed the current fault over to faultResume. */
+  readonly fr = new FaultResume();
   /** Timed driver (costs matter) or explore driver (yield points matter); see MmSim.timed. */
   timed: boolean;
   /** Record fault latencies of this thread. */

@@ -154,20 +154,24 @@ class Level {
 
   /** Store (tag, vpn) -> pte: in place if present, else over the set's round-robin victim. */
   fill(cpu: number, tag: number, vpn: number, pte: number): void {
-    let i = this.find(cpu, tag, vpn);
-    if (i < 0) {
-      const set = cpu * this.sets + (vpn & this.setMask);
-      const w = this.next[set]!;
-      this.next[set] = w + 1 === this.ways ? 0 : w + 1;
-      i = set * this.ways + w;
-      const bc = this.bucketCount;
-      if (bc !== null) {
-        if (this.mm[i] !== 0) bc[this.bucket(set, this.vpn[i]!)]--;
-        bc[this.bucket(set, vpn)]++;
-      }
-      this.mm[i] = tag;
-      this.vpn[i] = vpn;
+    const i = this.find(cpu, tag, vpn);
+    if (i < 0) this.fillNew(cpu, tag, vpn, pte);
+    else this.pte[i] = pte;
+  }
+
+  /** fill() of an entry the level does not hold (find() gave -1): over the set's round-robin victim. */
+  fillNew(cpu: number, tag: number, vpn: number, pte: number): void {
+    const set = cpu * this.sets + (vpn & this.setMask);
+    const w = this.next[set]!;
+    this.next[set] = w + 1 === this.ways ? 0 : w + 1;
+    const i = set * this.ways + w;
+    const bc = this.bucketCount;
+    if (bc !== null) {
+      if (this.mm[i] !== 0) bc[this.bucket(set, this.vpn[i]!)]--;
+      bc[this.bucket(set, vpn)]++;
     }
+    this.mm[i] = tag;
+    this.vpn[i] = vpn;
     this.pte[i] = pte;
   }
 
@@ -280,6 +284,18 @@ export class Tlbs {
     if (this.host !== null) this.record(cpu, mmId, false);
     const tag = mmId + 1;
     for (const l of this.levels) l.fill(cpu, tag, vpn, pte);
+  }
+
+  /**
+   * fill() right after a lookup() of (mm, vpn) on `cpu` that missed in every level (returned 0), with
+   * no TLB change in between: no level holds the entry, so each takes it over its victim without
+   * searching its set again (the same entries as fill()).
+   */
+  fillMissed(cpu: number, mmId: number, vpn: number, pte: number): void {
+    if (this.host !== null) this.record(cpu, mmId, false);
+    const tag = mmId + 1;
+    this.l1.fillNew(cpu, tag, vpn, pte);
+    if (this.l2 !== null) this.l2.fillNew(cpu, tag, vpn, pte);
   }
 
   /** Invalidate (mm, vpn) on `cpu` (invlpg: every level); true if an entry was dropped. */

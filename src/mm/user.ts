@@ -4,7 +4,7 @@
 // re-executed. Every store writes a fresh value; loads are checked against the shadow (invariant 4,
 // src/mm/oracle.ts userStore / userLoad).
 import { type Effect, type KGen, RET_TO_USER } from "../sim/effects.js";
-import { do_user_addr_fault, FAULT_SEGV } from "./fault.js";
+import { do_user_addr_fault, FAULT_SEGV, FAULT_STAGED, faultFast, faultResume } from "./fault.js";
 import { dup_mmap, exit_mmap } from "./fork.js";
 import { do_mbind } from "./mempolicy.js";
 import { do_brk, do_madvise, do_mmap, do_mprotect, do_mremap, do_munmap, type MmapOpts } from "./syscalls.js";
@@ -53,9 +53,13 @@ export function* user_access(
  * nowhere costs the loop no yield: its fault flags when it ended at once, otherwise the effect to
  * yield for the rest of it (Ctx.subcallFrom), whose resume gives the flags:
  * `const c = faultCall(th, vpn, write); const flags = typeof c === "number" ? c : ((yield c) as number);`
+ * With fast paths on, the per-VMA attempt runs as faultFast, without a generator, and only a fault
+ * with a step for the CPU loop makes one (faultResume, from that step on).
  */
 export function faultCall(th: MmThread, vpn: number, write: boolean): number | Effect {
-  const g = do_user_addr_fault(th, vpn, write);
+  const r = faultFast(th, vpn, write);
+  if (r >= 0) return r;
+  const g = r === FAULT_STAGED ? faultResume(th, vpn, write) : do_user_addr_fault(th, vpn, write);
   const f = g.next();
   return f.done ? f.value : th.k.subcallFrom(g, f);
 }
@@ -88,7 +92,9 @@ function uaTryAfter(
     th.cost += sim.costs.pageWalkNs;
     const p = vpn >= 0 && vpn < mm.vaPages ? mm.pteGet(vpn) : 0;
     if (p & PTE_PRESENT && (!write || p & PTE_WRITE)) {
-      sim.tlbs.fill(cpu, mm.id, vpn, p);
+      // tlbPte 0: the lookup just before missed in every level (nothing ran since)
+      if (tlbPte === 0) sim.tlbs.fillMissed(cpu, mm.id, vpn, p);
+      else sim.tlbs.fill(cpu, mm.id, vpn, p);
       mm.cpumask[cpu] = 1;
       pte = p;
     } else {
