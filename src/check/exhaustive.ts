@@ -5,6 +5,7 @@
 // independent when their footprints (the shared objects each step touched, recorded through
 // Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
 import type { ExploreStrategy, FootprintSink, Machine } from "../sim/machine.js";
+import type { RaceCensus } from "./census.js";
 import { CpuHistories } from "./history.js";
 import { type CheckTarget, endRun, isViolation, type RunOutcome, runOnce } from "./run.js";
 import { historyKey, stateKey } from "./state.js";
@@ -167,6 +168,11 @@ export interface ExhaustiveOptions {
    * a walk of the whole state per node (docs/readme/30-check.md): a measurement, not a default.
    */
   stateKey: "history" | "quiescent";
+  /**
+   * A measurement (src/check/census.ts): which footprint keys make the races and the backtrack
+   * points the search explores. In-thread searches only (a worker process has its own).
+   */
+  census?: RaceCensus;
 }
 
 export interface ExhaustiveResult {
@@ -210,6 +216,7 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
     stateful: opts.stateful ?? false,
     stateKey: opts.stateKey ?? "quiescent",
     ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+    ...(opts.census !== undefined ? { census: opts.census } : {}),
   };
   if (Number.isFinite(o.preemptionBound)) {
     // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
@@ -573,11 +580,22 @@ export function exploreSubtree(
       };
       return r;
     }
-    target.recycle?.(m);
     stack.length = strat.depth;
+    const census = opts.census;
+    if (census !== undefined) census.run(stack, m.stepLabels);
+    target.recycle?.(m);
     // the time step (Machine.timeChoice = cpus) is one more thread of the vector clocks
     if (opts.dpor)
-      addBacktrackPoints(accesses, stack, target.cpus + 1, Math.max(0, prefixLen - 1), floor, escaped);
+      addBacktrackPoints(
+        accesses,
+        stack,
+        target.cpus + 1,
+        Math.max(0, prefixLen - 1),
+        floor,
+        escaped,
+        census,
+        keys,
+      );
     if (strat.matched !== null) {
       // the subtree below the matched state is not explored again: its transitions race with this
       // path as they did with the first one's, and they are in every open node's subtree now
@@ -613,7 +631,9 @@ export function exploreSubtree(
       const prevPre = stack.length >= 2 ? stack[stack.length - 2]!.preemptions : 0;
       const prevCpu = stack.length >= 2 ? stack[stack.length - 2]!.chosen : -1;
       const next = nextAlternative(node, prevCpu, prevPre, opts, null);
+      if (census !== undefined) census.leave(node, node.chosen);
       if (next >= 0) {
+        if (census !== undefined) census.explore(node, next);
         // the alternative is a new node of the search tree, its step taken by the next run
         r.states++;
         node.chosen = next;
@@ -1001,6 +1021,8 @@ function addBacktrackPoints(
   from: number,
   floor: number,
   escaped: [number, number][],
+  census?: RaceCensus,
+  keys?: FootprintKeys,
 ): void {
   const len = stack.length;
   const none = new Int32Array(nCpus).fill(-1);
@@ -1036,6 +1058,10 @@ function addBacktrackPoints(
     if (race >= 0 && i >= floor - 1) {
       const node = stack[race]!;
       const add = node.enabled.includes(p) ? [p] : node.enabled;
+      if (census !== undefined) {
+        const fresh = add.map((a) => race >= floor && !node.backtrack.has(a));
+        census.race(node, node.done.get(node.chosen)!, n, fi!, add, fresh, keys!);
+      }
       for (const a of add) {
         if (race < floor) escaped.push([race, a]);
         else node.backtrack.add(a);
