@@ -99,7 +99,7 @@ export class RaceCensus {
   /** The node's current alternative is done (the node moves on or is popped). */
   leave(node: object, cpu: number): void {
     const alt = this.alts.get(node)?.get(cpu);
-    if (alt !== undefined && alt.explored) alt.subtree = this.schedules - alt.start;
+    if (alt?.explored) alt.subtree = this.schedules - alt.start;
   }
 
   private label(l: string | undefined): string {
