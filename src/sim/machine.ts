@@ -266,6 +266,11 @@ export interface MachineHooks {
 /** Receives the shared-object accesses of the explore driver's current step (Machine.touch). */
 export interface FootprintSink {
   touch(key: string, write: boolean): void;
+  /**
+   * A commutative update of `key` (Machine.touchUpdate): independent of other updates of the key,
+   * dependent on its reads and writes. A sink without it records a write.
+   */
+  update?(key: string): void;
 }
 
 export interface ExploreStrategy {
@@ -746,6 +751,18 @@ export class Machine {
   touch(key: string, write = true): void {
     const fp = this.footprint;
     if (fp !== null) fp.touch(key, write);
+  }
+
+  /**
+   * Record that the running step updates a shared object in a way that commutes with every other
+   * update of it recorded so (any two of them, in either order, leave states no later step can tell
+   * apart), while its reads and writes do not commute with it. Free in the timed driver.
+   */
+  touchUpdate(key: string): void {
+    const fp = this.footprint;
+    if (fp === null) return;
+    if (fp.update !== undefined) fp.update(key);
+    else fp.touch(key, true);
   }
 
   // ---------------------------------------------------------------- tasks
