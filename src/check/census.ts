@@ -2,12 +2,13 @@
 // is given): for every backtrack point DPOR adds, the footprint keys by which the racing steps
 // conflict, grouped by kind (a key without its numeric parts: `pte:0:16` is `pte`,
 // `rwsem:mmap_lock:0` is `rwsem:mmap_lock`) and access (`ww`: both steps write the key, `rw`: the
-// earlier step reads it and the later writes, `wr`: the earlier writes and the later reads); and for
+// earlier step reads it and the later writes, `wr`: the earlier writes and the later reads; `u` a
+// commutative update); and for
 // every alternative the search explores (each run after a unit's first starts at one), the reasons
 // it was added for. With that: which dependences make the schedules, and how many alternatives would
 // have no reason left if the steps of one kind were independent (to first order: the race analysis
 // would then pick other, earlier conflicting steps, which this does not replay).
-import type { FootprintKeys } from "./exhaustive.js";
+import { conflicting, type FootprintKeys } from "./exhaustive.js";
 
 /** One backtrack point (node, CPU): the reasons it was added for, and when it was explored. */
 interface Alternative {
@@ -108,11 +109,11 @@ export class RaceCensus {
 
   private signature(fj: Int32Array, fi: Int32Array, keys: FootprintKeys): string[] {
     const out = new Set<string>();
+    const kind = (e: number) => "rwu"[e & 3];
     for (const x of fj)
       for (const y of fi) {
-        if (x >>> 1 !== y >>> 1 || ((x | y) & 1) === 0) continue;
-        const k = keyKind(keys.keysOf(Int32Array.of(x & ~1))[0]!);
-        out.add(`${k}/${x & 1 ? "w" : "r"}${y & 1 ? "w" : "r"}`);
+        if (!conflicting(x, y)) continue;
+        out.add(`${keyKind(keys.keyOf(x))}/${kind(x)}${kind(y)}`);
       }
     return [...out].sort();
   }
