@@ -765,6 +765,27 @@ export class Machine {
     else fp.touch(key, true);
   }
 
+  /**
+   * Record that the running step takes a free lock `o` (its key) that it may release before the
+   * step ends: a read of the key, which becomes a write if the step ends with `o` still locked
+   * (Machine.step). A lock taken and released within one step leaves it as the step found it.
+   */
+  touchHeldRead(o: { readonly key: string; readonly locked: boolean }): void {
+    const fp = this.footprint;
+    if (fp === null) return;
+    fp.touch(o.key, false);
+    this.heldReads.push(o);
+  }
+
+  /** The locks the running step took as reads (touchHeldRead); those still locked at its end are writes. */
+  private readonly heldReads: { readonly key: string; readonly locked: boolean }[] = [];
+
+  private endHeldReads(): void {
+    const fp = this.footprint;
+    if (fp !== null) for (const o of this.heldReads) if (o.locked) fp.touch(o.key, true);
+    this.heldReads.length = 0;
+  }
+
   // ---------------------------------------------------------------- tasks
 
   /** Create a task pinned to `cpu` running `fn`; it starts runnable. */
@@ -1806,6 +1827,7 @@ export class Machine {
     f.paused = false;
     this.now += 1;
     this.drive(c);
+    if (this.heldReads.length !== 0) this.endHeldReads();
   }
 
   /** The time step: virtual time jumps to the earliest timer, which fires (its wake-ups kick CPUs). */
@@ -1821,6 +1843,7 @@ export class Machine {
     if (!q.pop()) throw new Error("explore: the time step was chosen with no timer pending");
     this.now = Math.max(this.now + 1, q.outTime);
     q.outHandler!.fire(q.outArg);
+    if (this.heldReads.length !== 0) this.endHeldReads();
   }
 
   /**
