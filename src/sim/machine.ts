@@ -271,6 +271,11 @@ export interface FootprintSink {
    * dependent on its reads and writes. A sink without it records a write.
    */
   update?(key: string): void;
+  /**
+   * A lock the step takes free (Machine.touchHeldRead): a read of its key, unless the step ends with
+   * it held (then the machine records a write). A sink without it records a write.
+   */
+  heldRead?(key: string): void;
 }
 
 export interface ExploreStrategy {
@@ -773,7 +778,11 @@ export class Machine {
   touchHeldRead(o: { readonly key: string; readonly locked: boolean }): void {
     const fp = this.footprint;
     if (fp === null) return;
-    fp.touch(o.key, false);
+    if (fp.heldRead === undefined) {
+      fp.touch(o.key, true);
+      return;
+    }
+    fp.heldRead(o.key);
     this.heldReads.push(o);
   }
 
