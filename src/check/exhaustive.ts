@@ -72,7 +72,7 @@ class FootprintRecorder implements FootprintSink {
   private n = 0;
   constructor(
     private readonly keys: FootprintKeys,
-    /** Record updates as writes (ExhaustiveOptions.commute off). */
+    /** Record updates and locks taken free as writes (ExhaustiveOptions.commute off). */
     private readonly updatesAsWrites = false,
   ) {}
   touch(key: string, write: boolean): void {
@@ -80,6 +80,9 @@ class FootprintRecorder implements FootprintSink {
   }
   update(key: string): void {
     this.add(this.keys.id(key), this.updatesAsWrites ? WRITE : UPDATE);
+  }
+  heldRead(key: string): void {
+    this.add(this.keys.id(key), this.updatesAsWrites ? WRITE : READ);
   }
   private add(id: number, kind: number): void {
     const buf = this.buf;
@@ -206,8 +209,9 @@ export interface ExhaustiveOptions {
    */
   census?: RaceCensus;
   /**
-   * Commutative updates (Machine.touchUpdate) are independent of each other (default); off, they
-   * count as writes (the search without that reduction, for comparison).
+   * Commutative updates (Machine.touchUpdate) are independent of each other, and a lock a step takes
+   * free and releases before it ends is a read of its key (Machine.touchHeldRead), the default; off,
+   * both count as writes (the search without these reductions, for comparison).
    */
   commute: boolean;
 }
