@@ -4,7 +4,9 @@
 // - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
 //   (3 VMAs, 2, 3 and 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, states, coverage,
 //   time, memory, beside SPIN's check of the same protocol with as many faulters, run right after it
-//   (src/bench/spin.ts).
+//   (src/bench/spin.ts);
+// - check-census: which footprint keys make the races and the alternatives of the complete search
+//   of the small configuration (2 and 3 faulters; src/check/census.ts).
 import { RaceCensus } from "../check/census.js";
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
