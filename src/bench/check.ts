@@ -4,7 +4,10 @@
 // - check-exhaustive: bounded exhaustive search (DPOR + sleep sets) of the small configuration
 //   (3 VMAs, 2, 3 and 4 faulting threads x 2 faults, a fork) on 6.4.3: schedules, states, coverage,
 //   time, memory, beside SPIN's check of the same protocol with as many faulters, run right after it
-//   (src/bench/spin.ts).
+//   (src/bench/spin.ts);
+// - check-census: which footprint keys make the races and the alternatives of the complete search
+//   of the small configuration (2 and 3 faulters; src/check/census.ts).
+import { RaceCensus } from "../check/census.js";
 import { type CheckResult, check } from "../check/checker.js";
 import { replay } from "../check/counterexample.js";
 import { exhaustive } from "../check/exhaustive.js";
@@ -337,10 +340,31 @@ function abstractStates(quick: boolean): string {
   return `check-states faulters=${faulters} complete=${r.complete} schedules=${r.schedules} tree_nodes=${r.states} abstract_states=${seen.size} nodes_per_abstract_state=${per(seen.size)} with_read_keys=${withKeys.size} nodes_per=${per(withKeys.size)} with_read_provenance=${withProv.size} nodes_per=${per(withProv.size)} full_key_with_provenance=${fullProv.size} nodes_per=${per(fullProv.size)} nodes_without_key=${noKey} nodes_with_timers=${timers}`;
 }
 
+/**
+ * The dependence census (src/check/census.ts) of the complete exhaustive search of the small
+ * configuration, in one unit of work in this thread: which footprint keys make the races and the
+ * alternatives explored. `--quick`: 2 faulters; otherwise 2 and 3.
+ */
+function census(quick: boolean): string {
+  const lines: string[] = [];
+  for (const faulters of quick ? [2] : [2, 3]) {
+    const t = mmCheckTarget(smallConfig("6.4.3", faulters), { maxSteps: 20_000 });
+    const c = new RaceCensus();
+    const c0 = cpuSeconds();
+    const r = exhaustive(t, { grain: 1e9, maxSchedules: 1e7, maxMs: 3_600_000, census: c });
+    lines.push(
+      `check-census faulters=${faulters} complete=${r.complete} schedules=${r.schedules} states=${r.states} pruned=${r.pruned} cpu_s=${(cpuSeconds() - c0).toFixed(1)}`,
+    );
+    lines.push(c.report());
+  }
+  return lines.join("\n");
+}
+
 export const checkBenchmarks: Benchmark[] = [
   { name: "check-forkrace", run: forkRace },
   // one thread first: peak RSS is the process's, and the worker threads come on top of it
   { name: "check-exhaustive", run: exhaustiveSmall },
   { name: "check-exhaustive-jobs", run: exhaustiveParallelSmall },
   { name: "check-states", run: abstractStates },
+  { name: "check-census", run: census },
 ];

@@ -5,16 +5,29 @@
 // independent when their footprints (the shared objects each step touched, recorded through
 // Machine.touch) have no conflicting access; steps of the same CPU are always dependent.
 import type { ExploreStrategy, FootprintSink, Machine } from "../sim/machine.js";
+import type { RaceCensus } from "./census.js";
 import { CpuHistories } from "./history.js";
 import { type CheckTarget, endRun, isViolation, type RunOutcome, runOnce } from "./run.js";
 import { historyKey, stateKey } from "./state.js";
 
 /**
  * The footprint of one step: its shared-object accesses, each key once, encoded as
- * (key id << 1) | write. Key ids are interned by one unit of work's FootprintKeys and only ever
- * compared; footprints leave a unit as key strings (FootprintEntries).
+ * (key id << 2) | kind (READ, WRITE or UPDATE). Key ids are interned by one unit of work's
+ * FootprintKeys and only ever compared; footprints leave a unit as key strings (FootprintEntries).
  */
 export type Footprint = Int32Array;
+
+/** Access kinds of a footprint entry: two accesses of a key conflict unless both are reads or both updates. */
+const READ = 0;
+const WRITE = 1;
+/** A commutative update (Machine.touchUpdate): independent of other updates of the key. */
+const UPDATE = 2;
+const SUFFIX = ["", "!", "+"];
+
+/** Two accesses of one step to a key: what the step did to it in all. */
+function mergeKinds(a: number, b: number): number {
+  return a === b ? a : WRITE;
+}
 
 /** The footprint keys of one unit of work, interned as small integers (one table per unit: no shared state). */
 export class FootprintKeys {
@@ -32,15 +45,23 @@ export class FootprintKeys {
     return id;
   }
 
-  /** A footprint as readable "key" / "key!" (write) strings, in the order of first access. */
+  /** A footprint as readable "key" / "key!" (write) / "key+" (update) strings, in the order of first access. */
   keysOf(fp: Footprint): string[] {
-    return Array.from(fp, (e) => this.names[e >>> 1]! + (e & 1 ? "!" : ""));
+    return Array.from(fp, (e) => this.names[e >>> 2]! + SUFFIX[e & 3]);
   }
 
-  /** Build a footprint from "key" / "key!" strings (the inverse of keysOf). */
+  /** The key of a footprint entry. */
+  keyOf(e: number): string {
+    return this.names[e >>> 2]!;
+  }
+
+  /** Build a footprint from "key" / "key!" / "key+" strings (the inverse of keysOf). */
   footprintOf(keys: readonly string[]): Footprint {
     const r = new FootprintRecorder(this);
-    for (const k of keys) r.touch(k.endsWith("!") ? k.slice(0, -1) : k, k.endsWith("!"));
+    for (const k of keys) {
+      if (k.endsWith("+")) r.update(k.slice(0, -1));
+      else r.touch(k.endsWith("!") ? k.slice(0, -1) : k, k.endsWith("!"));
+    }
     return r.take();
   }
 }
@@ -49,13 +70,26 @@ export class FootprintKeys {
 class FootprintRecorder implements FootprintSink {
   private buf = new Int32Array(32);
   private n = 0;
-  constructor(private readonly keys: FootprintKeys) {}
+  constructor(
+    private readonly keys: FootprintKeys,
+    /** Record updates and locks taken free as writes (ExhaustiveOptions.commute off). */
+    private readonly updatesAsWrites = false,
+  ) {}
   touch(key: string, write: boolean): void {
-    const e = this.keys.id(key) << 1;
+    this.add(this.keys.id(key), write ? WRITE : READ);
+  }
+  update(key: string): void {
+    this.add(this.keys.id(key), this.updatesAsWrites ? WRITE : UPDATE);
+  }
+  heldRead(key: string): void {
+    this.add(this.keys.id(key), this.updatesAsWrites ? WRITE : READ);
+  }
+  private add(id: number, kind: number): void {
     const buf = this.buf;
     for (let i = 0; i < this.n; i++) {
-      if ((buf[i]! | 1) === (e | 1)) {
-        if (write) buf[i] = e | 1;
+      const x = buf[i]!;
+      if (x >>> 2 === id) {
+        buf[i] = (id << 2) | mergeKinds(x & 3, kind);
         return;
       }
     }
@@ -63,7 +97,7 @@ class FootprintRecorder implements FootprintSink {
       this.buf = new Int32Array(buf.length * 2);
       this.buf.set(buf);
     }
-    this.buf[this.n++] = write ? e | 1 : e;
+    this.buf[this.n++] = (id << 2) | kind;
   }
   /** The footprint so far; the recorder starts empty again. */
   take(): Footprint {
@@ -73,14 +107,16 @@ class FootprintRecorder implements FootprintSink {
   }
 }
 
-/** No key of one footprint is written by one step and accessed by the other. */
+/** Two accesses of the same key conflict: one writes, or one reads and the other updates. */
+export function conflicting(x: number, y: number): boolean {
+  return x >>> 2 === y >>> 2 && (((x | y) & WRITE) !== 0 || (x & 3) !== (y & 3));
+}
+
+/** No key of one footprint is accessed by the two steps in conflicting ways (a write, or a read and an update). */
 export function independent(a: Footprint, b: Footprint): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
-    for (let j = 0; j < b.length; j++) {
-      const y = b[j]!;
-      if ((x | 1) === (y | 1) && ((x | y) & 1) !== 0) return false;
-    }
+    for (let j = 0; j < b.length; j++) if (conflicting(x, b[j]!)) return false;
   }
   return true;
 }
@@ -167,6 +203,17 @@ export interface ExhaustiveOptions {
    * a walk of the whole state per node (docs/readme/30-check.md): a measurement, not a default.
    */
   stateKey: "history" | "quiescent";
+  /**
+   * A measurement (src/check/census.ts): which footprint keys make the races and the backtrack
+   * points the search explores. In-thread searches only (a worker process has its own).
+   */
+  census?: RaceCensus;
+  /**
+   * Commutative updates (Machine.touchUpdate) are independent of each other, and a lock a step takes
+   * free and releases before it ends is a read of its key (Machine.touchHeldRead), the default; off,
+   * both count as writes (the search without these reductions, for comparison).
+   */
+  commute: boolean;
 }
 
 export interface ExhaustiveResult {
@@ -209,7 +256,9 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
     grain: Math.max(1, opts.grain ?? DEFAULT_GRAIN),
     stateful: opts.stateful ?? false,
     stateKey: opts.stateKey ?? "quiescent",
+    commute: opts.commute ?? true,
     ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+    ...(opts.census !== undefined ? { census: opts.census } : {}),
   };
   if (Number.isFinite(o.preemptionBound)) {
     // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
@@ -345,7 +394,7 @@ class DfsStrategy implements ExploreStrategy {
     /** Stateful search with history keys: the read histories of this run's CPUs. */
     private readonly hist: CpuHistories | null = null,
   ) {
-    this.recorder = new FootprintRecorder(keys);
+    this.recorder = new FootprintRecorder(keys, !opts.commute);
     if (table !== null)
       for (let i = 0; i < prefixLen && i < stack.length; i++) {
         const e = stack[i]!.entry;
@@ -505,7 +554,7 @@ export function exploreSubtree(
   let probeSteps = 0;
   if (forcedSleep !== null && opts.sleepSets)
     for (const u of task.siblings) {
-      const p = probeFootprint(target, [...task.prefix.slice(0, -1), u], keys);
+      const p = probeFootprint(target, [...task.prefix.slice(0, -1), u], keys, opts.commute);
       probeSteps += p.steps;
       if (p.footprint !== null) forcedSleep.set(u, p.footprint);
     }
@@ -573,11 +622,22 @@ export function exploreSubtree(
       };
       return r;
     }
-    target.recycle?.(m);
     stack.length = strat.depth;
+    const census = opts.census;
+    if (census !== undefined) census.run(stack, m.stepLabels);
+    target.recycle?.(m);
     // the time step (Machine.timeChoice = cpus) is one more thread of the vector clocks
     if (opts.dpor)
-      addBacktrackPoints(accesses, stack, target.cpus + 1, Math.max(0, prefixLen - 1), floor, escaped);
+      addBacktrackPoints(
+        accesses,
+        stack,
+        target.cpus + 1,
+        Math.max(0, prefixLen - 1),
+        floor,
+        escaped,
+        census,
+        keys,
+      );
     if (strat.matched !== null) {
       // the subtree below the matched state is not explored again: its transitions race with this
       // path as they did with the first one's, and they are in every open node's subtree now
@@ -613,7 +673,9 @@ export function exploreSubtree(
       const prevPre = stack.length >= 2 ? stack[stack.length - 2]!.preemptions : 0;
       const prevCpu = stack.length >= 2 ? stack[stack.length - 2]!.chosen : -1;
       const next = nextAlternative(node, prevCpu, prevPre, opts, null);
+      if (census !== undefined) census.leave(node, node.chosen);
       if (next >= 0) {
+        if (census !== undefined) census.explore(node, next);
         // the alternative is a new node of the search tree, its step taken by the next run
         r.states++;
         node.chosen = next;
@@ -635,8 +697,9 @@ function probeFootprint(
   target: CheckTarget,
   choices: readonly number[],
   keys: FootprintKeys,
+  commute: boolean,
 ): { footprint: Footprint | null; steps: number } {
-  const rec = new FootprintRecorder(keys);
+  const rec = new FootprintRecorder(keys, !commute);
   let i = 0;
   const m = target.build();
   m.explore(
@@ -933,14 +996,16 @@ function replayChoices(target: CheckTarget, choices: readonly number[]): RunOutc
 }
 
 /**
- * Per-key access history of the run being analysed: the last write to each key and the reads since
- * (keys are interned ids; a stamp marks entries of the current analysis, so nothing is cleared).
+ * Per-key access history of the run being analysed: the last write to each key, and the reads and
+ * the updates since (keys are interned ids; a stamp marks entries of the current analysis, so
+ * nothing is cleared).
  */
 class AccessTable {
   private stamp = 0;
   private at = new Int32Array(256);
   private lastWrite = new Int32Array(256);
   private reads: number[][] = [];
+  private updates: number[][] = [];
 
   reset(): void {
     this.stamp++;
@@ -962,25 +1027,37 @@ class AccessTable {
       const r = this.reads[k];
       if (r === undefined) this.reads[k] = [];
       else r.length = 0;
+      const u = this.updates[k];
+      if (u === undefined) this.updates[k] = [];
+      else u.length = 0;
     }
   }
 
-  /** Call `f` with every earlier step that conflicts with access `e` and is not ordered before another one that does. */
+  /**
+   * Call `f` with every earlier step that conflicts with access `e` and is not ordered before another
+   * one that does: the last write, the reads since (for a write or an update), the updates since (for
+   * a write or a read). Every earlier access conflicts with the last write, so is ordered before it.
+   */
   conflicts(e: number, f: (j: number) => void): void {
-    const k = e >>> 1;
+    const k = e >>> 2;
     this.slot(k);
     const lw = this.lastWrite[k]!;
     if (lw >= 0) f(lw);
-    if (e & 1) for (const j of this.reads[k]!) f(j);
+    const kind = e & 3;
+    if (kind !== READ) for (const j of this.reads[k]!) f(j);
+    if (kind !== UPDATE) for (const j of this.updates[k]!) f(j);
   }
 
   record(e: number, i: number): void {
-    const k = e >>> 1;
+    const k = e >>> 2;
     this.slot(k);
-    if (e & 1) {
+    const kind = e & 3;
+    if (kind === WRITE) {
       this.lastWrite[k] = i;
       this.reads[k]!.length = 0;
-    } else this.reads[k]!.push(i);
+      this.updates[k]!.length = 0;
+    } else if (kind === READ) this.reads[k]!.push(i);
+    else this.updates[k]!.push(i);
   }
 }
 
@@ -1001,6 +1078,8 @@ function addBacktrackPoints(
   from: number,
   floor: number,
   escaped: [number, number][],
+  census?: RaceCensus,
+  keys?: FootprintKeys,
 ): void {
   const len = stack.length;
   const none = new Int32Array(nCpus).fill(-1);
@@ -1036,6 +1115,10 @@ function addBacktrackPoints(
     if (race >= 0 && i >= floor - 1) {
       const node = stack[race]!;
       const add = node.enabled.includes(p) ? [p] : node.enabled;
+      if (census !== undefined) {
+        const fresh = add.map((a) => race >= floor && !node.backtrack.has(a));
+        census.race(node, node.done.get(node.chosen)!, n, fi!, add, fresh, keys!);
+      }
       for (const a of add) {
         if (race < floor) escaped.push([race, a]);
         else node.backtrack.add(a);

@@ -41,6 +41,22 @@ class Tee implements FootprintSink {
     this.keys.set(key, (this.keys.get(key) ?? false) || write);
     this.inner?.touch(key, write);
   }
+  /** A lock taken free: a read, unless the step ends with it held (the machine then records a write). */
+  heldRead(key: string): void {
+    if (!this.keys.has(key)) this.keys.set(key, false);
+    const inner = this.inner;
+    if (inner === null) return;
+    if (inner.heldRead !== undefined) inner.heldRead(key);
+    else inner.touch(key, true);
+  }
+  /** A commutative update changes the value: a write for the histories, an update for the search. */
+  update(key: string): void {
+    this.keys.set(key, true);
+    const inner = this.inner;
+    if (inner === null) return;
+    if (inner.update !== undefined) inner.update(key);
+    else inner.touch(key, true);
+  }
 }
 
 /** The read histories of one run's CPUs (one object per build; nothing shared between runs). */

@@ -30,12 +30,16 @@ const SKIP: Record<string, ReadonlySet<string>> = {
     "fastForwards",
     "steps",
     "resumptions",
+    "heldReads", // empty between steps
   ]),
   Cpu: new Set(["m", "holdoff", "busyNs", "reschedBusyNs", "nrSwitches", "hardirqCount", "softirqCount"]),
   // the footprint bookkeeping of a tracked VMA: the step of its last recorded read and write of
   // each key, compared only with the running step's number (src/mm/types.ts), so every value left
   // at a node acts alike (the next step's number is larger than all of them)
   TrackedVma: new Set(["readStep", "writeStep", "rangeReadStep", "rangeWriteStep"]),
+  // the same for a spinlock: the step that took it free (src/sync/spinlock.ts lockTouch), compared
+  // only with the running step's number at its release
+  SpinLock: new Set(["readAt"]),
   MmSim: new Set([
     "m",
     "costs",

@@ -266,6 +266,16 @@ export interface MachineHooks {
 /** Receives the shared-object accesses of the explore driver's current step (Machine.touch). */
 export interface FootprintSink {
   touch(key: string, write: boolean): void;
+  /**
+   * A commutative update of `key` (Machine.touchUpdate): independent of other updates of the key,
+   * dependent on its reads and writes. A sink without it records a write.
+   */
+  update?(key: string): void;
+  /**
+   * A lock the step takes free (Machine.touchHeldRead): a read of its key, unless the step ends with
+   * it held (then the machine records a write). A sink without it records a write.
+   */
+  heldRead?(key: string): void;
 }
 
 export interface ExploreStrategy {
@@ -746,6 +756,43 @@ export class Machine {
   touch(key: string, write = true): void {
     const fp = this.footprint;
     if (fp !== null) fp.touch(key, write);
+  }
+
+  /**
+   * Record that the running step updates a shared object in a way that commutes with every other
+   * update of it recorded so (any two of them, in either order, leave states no later step can tell
+   * apart), while its reads and writes do not commute with it. Free in the timed driver.
+   */
+  touchUpdate(key: string): void {
+    const fp = this.footprint;
+    if (fp === null) return;
+    if (fp.update !== undefined) fp.update(key);
+    else fp.touch(key, true);
+  }
+
+  /**
+   * Record that the running step takes a free lock `o` (its key) that it may release before the
+   * step ends: a read of the key, which becomes a write if the step ends with `o` still locked
+   * (Machine.step). A lock taken and released within one step leaves it as the step found it.
+   */
+  touchHeldRead(o: { readonly key: string; readonly locked: boolean }): void {
+    const fp = this.footprint;
+    if (fp === null) return;
+    if (fp.heldRead === undefined) {
+      fp.touch(o.key, true);
+      return;
+    }
+    fp.heldRead(o.key);
+    this.heldReads.push(o);
+  }
+
+  /** The locks the running step took as reads (touchHeldRead); those still locked at its end are writes. */
+  private readonly heldReads: { readonly key: string; readonly locked: boolean }[] = [];
+
+  private endHeldReads(): void {
+    const fp = this.footprint;
+    if (fp !== null) for (const o of this.heldReads) if (o.locked) fp.touch(o.key, true);
+    this.heldReads.length = 0;
   }
 
   // ---------------------------------------------------------------- tasks
@@ -1789,6 +1836,7 @@ export class Machine {
     f.paused = false;
     this.now += 1;
     this.drive(c);
+    if (this.heldReads.length !== 0) this.endHeldReads();
   }
 
   /** The time step: virtual time jumps to the earliest timer, which fires (its wake-ups kick CPUs). */
@@ -1804,6 +1852,7 @@ export class Machine {
     if (!q.pop()) throw new Error("explore: the time step was chosen with no timer pending");
     this.now = Math.max(this.now + 1, q.outTime);
     q.outHandler!.fire(q.outArg);
+    if (this.heldReads.length !== 0) this.endHeldReads();
   }
 
   /**

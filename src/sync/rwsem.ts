@@ -68,10 +68,16 @@ export class RwSemaphore {
   }
 }
 
-function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean): boolean {
-  // Footprint: readers that get in at once (or fail a trylock) commute with each other, so they
-  // count as reads of the lock; anything that queues or excludes is a write.
-  k.m.touch(sem.key, write || sem.writer !== null || sem.waitList.length > 0);
+function skipped(k: Ctx, sem: RwSemaphore, site: string, write: boolean, trylock: boolean): boolean {
+  // Footprint: readers that get in at once commute with each other, so they count as reads of the
+  // lock. A reader that must queue (a writer holds the lock or anyone waits) commutes with another
+  // reader that must queue: the two orders leave the wait list with the two readers swapped, and
+  // nothing tells them apart (every release grants all queued readers at once whatever their order,
+  // grantReaders, and their wake-ups touch their own CPUs' run queues; a writer's place is the same),
+  // so it is an update. Anything else that queues or excludes is a write.
+  const busy = sem.writer !== null || sem.waitList.length > 0;
+  if (busy && !write && !trylock) k.m.touchUpdate(sem.key);
+  else k.m.touch(sem.key, write || busy);
   const off = k.m.disabledSites;
   if (off.size === 0 || !off.has(site)) return false;
   sem.skips.push({ task: k.task, write });
@@ -179,7 +185,7 @@ function acquireWord(
   write: boolean,
   trylock: boolean,
 ): KGen<boolean> {
-  if (skipped(k, sem, site, write)) return finished(true);
+  if (skipped(k, sem, site, write, trylock)) return finished(true);
   const bounce = sem.line.bouncesFor(k);
   const cost = sem.line.rmw(k);
   if (cost > 0 && !k.m.passCost(k, cost)) return acquireAfterCost(k, sem, site, write, trylock, bounce, cost);
@@ -426,7 +432,7 @@ export function* downgrade_write(k: Ctx, sem: RwSemaphore): KGen<void> {
  * failing trylock is a plain read of the line and a succeeding one an RMW.
  */
 export function down_read_trylock_fast(k: Ctx, sem: RwSemaphore, site: string, acc: CostSink): boolean {
-  if (skipped(k, sem, site, false)) return true;
+  if (skipped(k, sem, site, false, true)) return true;
   if (sem.writer !== null || sem.waitList.length > 0) {
     acc.cost += sem.line.read(k);
     return false;

@@ -42,6 +42,8 @@ export class SpinLock {
   /** The machine's lockdep (looked up once), and the held-list entry of the last site. */
   lockdep: Lockdep | null = null;
   heldEntry: HeldLock | null = null;
+  /** Explore driver: the step (Machine.steps) that took the lock free, as a read of its key; -1 none. */
+  readAt = -1;
   constructor(
     readonly name: string,
     instance?: string,
@@ -105,11 +107,12 @@ function* lockAfterPoint<T>(k: Ctx, lock: SpinLock, site: string, p: Effect, ret
 /** After the yield point: the footprint, the site switch, the lock word's RMW (its cost), then lockTake. */
 function lockWord<T>(k: Ctx, lock: SpinLock, site: string, ret: T): KGen<T> {
   const m = k.m;
-  m.touch(lock.key);
   if (m.disabledSites.size !== 0 && m.disabledSites.has(site)) {
+    m.touch(lock.key);
     lock.skips.push(k);
     return finished(ret);
   }
+  lockTouch(k, lock);
   const bounce = lock.line.bouncesFor(k);
   const cost = lock.line.rmw(k);
   if (cost > 0 && !m.passCost(k, cost)) return lockAfterCost(k, lock, site, bounce, cost, ret, null);
@@ -142,6 +145,21 @@ function* lockAfterCost<T>(
   yield SPIN; // spin_unlock() hands the lock over and kicks us
   spinEnd(k, lock, site, since, bounce, stats!);
   return ret;
+}
+
+/**
+ * The footprint of an acquisition (after the site switch): a lock taken free is a read of its key
+ * until the step ends with it held (Machine.touchHeldRead): a step that takes and releases it leaves
+ * the lock word as it found it, and commutes with another such step; one that has to spin (the
+ * lock is held, or others spin) queues behind them, a write.
+ */
+function lockTouch(k: Ctx, lock: SpinLock): void {
+  const m = k.m;
+  if (m.footprint === null) return;
+  if (lock.owner === null && lock.waiters.length === 0) {
+    lock.readAt = m.steps;
+    m.touchHeldRead(lock);
+  } else m.touch(lock.key);
 }
 
 /** lock_stat's class, then lock_acquire(): lockdep validates the order before the lock is taken (and before any wait). */
@@ -257,7 +275,12 @@ function unlockSkipped(k: Ctx, lock: SpinLock): boolean {
  */
 function spinRelease(k: Ctx, lock: SpinLock, now: number, delay: number): void {
   const m = k.m;
-  m.touch(lock.key);
+  if (m.footprint !== null) {
+    // released in the step that took it free: nobody else ran, the lock is as that step found it
+    if (lock.readAt === m.steps && lock.waiters.length === 0) m.touch(lock.key, false);
+    else m.touch(lock.key);
+    lock.readAt = -1;
+  }
   (lock.stats ??= lockStats(m).get(lock.name)).released(now - lock.heldSince);
   (lock.lockdep ??= lockdep(m)).release(k, lock.name);
   if (m.trace !== null) m.emit("lock_released", k.cpu.id, lock.name, "");
@@ -366,7 +389,7 @@ export function spin_lock_fast(k: Ctx, lock: SpinLock, site: string, acc: CostSi
   }
   if (lock.owner !== null || lock.waiters.length > 0) return false;
   k.preemptDisable();
-  m.touch(lock.key);
+  lockTouch(k, lock);
   const bounce = lock.line.bouncesFor(k);
   acc.cost += lock.line.rmw(k);
   (lock.lockdep ??= lockdep(m)).acquire(k, lock.name, site, false, heldEntry(lock, lock.name, site));

@@ -8,6 +8,7 @@ import {
   exhaustive,
   exploreSubtree,
   FootprintKeys,
+  independent,
   type SubtreeResult,
 } from "../../src/check/exhaustive.js";
 import { mmCheckTarget } from "../../src/check/mm.js";
@@ -166,10 +167,19 @@ describe("exhaustive search: footprint keys belong to one unit of work", () => {
     const fa = a.footprintOf(["vma:1", "pte:0:16!", "vma:1!"]);
     b.footprintOf(["tree:0"]);
     const fb = b.footprintOf(["vma:1", "pte:0:16!"]);
-    expect(Array.from(fa)).toEqual([1, 3]); // vma:1 (id 0) written, pte:0:16 (id 1) written
-    expect(Array.from(fb)).toEqual([2, 5]); // ids 1 and 2 in the other table
+    expect(Array.from(fa)).toEqual([1, 5]); // (id << 2) | kind: vma:1 (id 0) written, pte:0:16 (id 1) written
+    expect(Array.from(fb)).toEqual([4, 9]); // ids 1 and 2 in the other table, read and written
     expect(a.keysOf(fa)).toEqual(["vma:1!", "pte:0:16!"]);
     expect(b.keysOf(fb)).toEqual(["vma:1", "pte:0:16!"]);
+    // a commutative update ("+") round-trips; with a read of the same key in one step it is a write
+    expect(a.keysOf(a.footprintOf(["rwsem:x+", "vma:1"]))).toEqual(["rwsem:x+", "vma:1"]);
+    expect(a.keysOf(a.footprintOf(["rwsem:x+", "rwsem:x"]))).toEqual(["rwsem:x!"]);
+    // updates commute with updates only
+    const u = a.footprintOf(["rwsem:x+"]);
+    expect(independent(u, a.footprintOf(["rwsem:x+"]))).toBe(true);
+    expect(independent(u, a.footprintOf(["rwsem:x"]))).toBe(false);
+    expect(independent(u, a.footprintOf(["rwsem:x!"]))).toBe(false);
+    expect(independent(a.footprintOf(["rwsem:x"]), a.footprintOf(["rwsem:x"]))).toBe(true);
     // the same unit explored first, and again after units of another target: the same result
     const t = counterTarget(3, 2, true);
     const other = counterTarget(2, 3, false);

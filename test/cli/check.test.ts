@@ -292,8 +292,8 @@ describe("faultline check", () => {
       "workloads[0].threads=1",
       "--set",
       "workloads[1].threads=1",
-      // one fault on the shared VMA: 276 schedules in 58 units of work over 7 rounds (with two, the
-      // 1,606 schedules of the check-exhaustive benchmark: the same test at six times the cost)
+      // one fault on the shared VMA: 253 schedules in 48 units of work over 7 rounds (with two, the
+      // 1,502 schedules of the check-exhaustive benchmark: the same test at six times the cost)
       "--set",
       "workloads[1].faultsPerThread=1",
       "--set",
