@@ -66,7 +66,26 @@ export class RaceCensus {
     const sig = this.signature(fj, fi, keys);
     for (const k of new Set(sig.map((s) => s.split("/")[0]!)))
       this.raceKinds.set(k, (this.raceKinds.get(k) ?? 0) + 1);
-    const reason = sig.join("+");
+    this.reason(node, this.label(this.labels.get(later)), sig.join("+"), add, fresh);
+  }
+
+  /**
+   * A CPU (or the time step) still enabled when a run ended: its next step never ran, so it is
+   * taken to conflict with the earlier step `node` (reason "pending"); `add` and `fresh` as in race().
+   */
+  pending(node: object, add: readonly number[], fresh: readonly boolean[]): void {
+    this.races++;
+    this.raceKinds.set("pending", (this.raceKinds.get("pending") ?? 0) + 1);
+    this.reason(node, "(pending)", "pending", add, fresh);
+  }
+
+  private reason(
+    node: object,
+    later: string,
+    reason: string,
+    add: readonly number[],
+    fresh: readonly boolean[],
+  ): void {
     let m = this.alts.get(node);
     if (m === undefined) this.alts.set(node, (m = new Map()));
     for (let x = 0; x < add.length; x++) {
@@ -77,7 +96,7 @@ export class RaceCensus {
         this.newPoints++;
         alt = {
           reasons: [],
-          labels: `${this.label(this.labels.get(node))} x ${this.label(this.labels.get(later))}`,
+          labels: `${this.label(this.labels.get(node))} x ${later}`,
           explored: false,
           start: 0,
           subtree: 0,

@@ -599,8 +599,10 @@ export function exploreSubtree(
     m.stopOnFinding = true;
     m.stopFilter = (f) => isViolation(target, f);
     m.explore(strat, target.maxSteps);
-    if (!m.stopped && m.steps >= target.maxSteps && m.enabledCpus().length > 0)
-      r.cutRuns = (r.cutRuns ?? 0) + 1;
+    // CPUs (and the time step) still enabled when the run ended (a workload that loops while the
+    // others run, a stop condition): their next steps never ran, so no race of theirs was seen
+    const pending = m.enabledCpus();
+    if (!m.stopped && m.steps >= target.maxSteps && pending.length > 0) r.cutRuns = (r.cutRuns ?? 0) + 1;
     strat.closeStep(m);
     endRun(target, m);
     r.schedules++;
@@ -638,6 +640,8 @@ export function exploreSubtree(
         census,
         keys,
       );
+    if (opts.dpor && pending.length > 0)
+      addPendingBacktrackPoints(stack, target.cpus + 1, pending, floor, escaped, census);
     if (strat.matched !== null) {
       // the subtree below the matched state is not explored again: its transitions race with this
       // path as they did with the first one's, and they are in every open node's subtree now
@@ -1128,6 +1132,48 @@ function addBacktrackPoints(
     n.clock = c;
     cpuClock[p] = c;
     if (fi !== undefined) for (let x = 0; x < fi.length; x++) accesses.record(fi[x]!, i);
+  }
+}
+
+/**
+ * The races of the steps that never ran: a CPU (or the time step) still enabled when the run ended
+ * has a next step whose footprint is unknown, so it is taken to conflict with every step. Its race
+ * is the last step of another CPU not ordered before its own last step (vector clocks of
+ * addBacktrackPoints, which must have run on this stack); it is tried there (Flanagan and
+ * Godefroid's analysis of next(s, p) for every process p, with a conservative dependence). Without
+ * this, a run that ends while a CPU waits (a writer that loops until the faulters finish) hides
+ * every interleaving of that CPU's steps.
+ */
+function addPendingBacktrackPoints(
+  stack: Node[],
+  nCpus: number,
+  pending: readonly number[],
+  floor: number,
+  escaped: [number, number][],
+  census?: RaceCensus,
+): void {
+  const none = new Int32Array(nCpus).fill(-1);
+  const last: Int32Array[] = new Array(nCpus).fill(none);
+  for (let i = 0; i < stack.length; i++) last[stack[i]!.chosen] = stack[i]!.clock ?? none;
+  for (const p of pending) {
+    const pre = last[p]!;
+    for (let j = stack.length - 1; j >= 0; j--) {
+      const n = stack[j]!;
+      const q = n.chosen;
+      if (q === p || pre[q]! >= j) continue;
+      const add = n.enabled.includes(p) ? [p] : n.enabled;
+      if (census !== undefined)
+        census.pending(
+          n,
+          add,
+          add.map((a) => j >= floor && !n.backtrack.has(a)),
+        );
+      for (const a of add) {
+        if (j < floor) escaped.push([j, a]);
+        else n.backtrack.add(a);
+      }
+      break;
+    }
   }
 }
 
