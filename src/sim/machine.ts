@@ -193,25 +193,62 @@ class SleepWait extends Hrtimer implements Iterator<Step, void, unknown> {
 }
 
 /**
- * A run queue of the stop or FIFO class: tasks in order from `head` (picking the first task moves
- * the head instead of shifting the array: 100 woken sleepers would be copied on every pick).
+ * A FIFO taken from its head: slots [head, tail) hold the items, and taking the first moves the head
+ * instead of shifting the array (100 woken sleepers, or a semaphore's 60 waiters, would be copied on
+ * every take). The array is never truncated (truncating frees its backing store, and the next push
+ * allocates one again: garbage on every empty-to-one transition); dead slots at the front are
+ * compacted away once they are at least half of it.
  */
-export class TaskQueue implements Iterable<Task> {
-  // slots [head, tail) hold the tasks; the array is never truncated (truncating frees its backing
-  // store, and the next push allocates one again: garbage on every empty-to-one transition)
-  private readonly items: (Task | null)[] = [];
-  private head = 0;
-  private tail = 0;
+export class HeadQueue<T> implements Iterable<T> {
+  protected readonly items: (T | null)[] = [];
+  protected head = 0;
+  protected tail = 0;
   get length(): number {
     return this.tail - this.head;
   }
-  first(): Task {
+  first(): T {
     return this.items[this.head]!;
   }
-  push(t: Task): void {
+  push(x: T): void {
     if (this.head === this.tail) this.head = this.tail = 0;
-    this.items[this.tail++] = t;
+    this.items[this.tail++] = x;
   }
+  /** Take the first item (null: empty). */
+  shift(): T | null {
+    if (this.head === this.tail) return null;
+    const q = this.items;
+    const x = q[this.head]!;
+    q[this.head++] = null;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    else if (this.head >= 1024 && this.head * 2 >= this.tail) {
+      // compact: move the live slots to the front
+      const n = this.tail - this.head;
+      for (let i = 0; i < n; i++) q[i] = q[this.head + i]!;
+      for (let i = n; i < this.tail; i++) q[i] = null;
+      this.head = 0;
+      this.tail = n;
+    }
+    return x;
+  }
+  remove(x: T): void {
+    const q = this.items;
+    if (q[this.head] === x) {
+      this.shift();
+      return;
+    }
+    let i = this.head;
+    while (i < this.tail && q[i] !== x) i++;
+    if (i === this.tail) return;
+    for (; i < this.tail - 1; i++) q[i] = q[i + 1]!;
+    q[--this.tail] = null;
+  }
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = this.head; i < this.tail; i++) yield this.items[i]!;
+  }
+}
+
+/** A run queue of the stop or FIFO class: tasks in order from the head. */
+export class TaskQueue extends HeadQueue<Task> {
   /** Insert after every task of priority >= t.rtPrio (FIFO among equals). */
   insertByPrio(t: Task): void {
     if (this.head === this.tail) this.head = this.tail = 0;
@@ -223,30 +260,6 @@ export class TaskQueue implements Iterable<Task> {
     }
     q[i] = t;
     this.tail++;
-  }
-  remove(t: Task): void {
-    const q = this.items;
-    if (q[this.head] === t) {
-      q[this.head++] = null;
-      if (this.head === this.tail) this.head = this.tail = 0;
-      else if (this.head >= 1024 && this.head * 2 >= this.tail) {
-        // compact: move the live slots to the front
-        const n = this.tail - this.head;
-        for (let i = 0; i < n; i++) q[i] = q[this.head + i]!;
-        for (let i = n; i < this.tail; i++) q[i] = null;
-        this.head = 0;
-        this.tail = n;
-      }
-      return;
-    }
-    let i = this.head;
-    while (i < this.tail && q[i] !== t) i++;
-    if (i === this.tail) return;
-    for (; i < this.tail - 1; i++) q[i] = q[i + 1]!;
-    q[--this.tail] = null;
-  }
-  *[Symbol.iterator](): Iterator<Task> {
-    for (let i = this.head; i < this.tail; i++) yield this.items[i]!;
   }
 }
 

@@ -5,6 +5,7 @@
 // sem->lock is a raw spinlock taken with interrupts off, as in the kernel; semaphores themselves
 // are not tracked by lockdep (neither are they in the kernel).
 import { isFinished, type KGen, SCHEDULE } from "../sim/effects.js";
+import { HeadQueue } from "../sim/machine.js";
 import { type Ctx, TASK_UNINTERRUPTIBLE, type Task } from "../sim/task.js";
 import {
   SpinLock,
@@ -24,15 +25,11 @@ interface SemaphoreWaiter {
 export class Semaphore {
   count: number;
   readonly lock: SpinLock;
-  /**
-   * The wait list in FIFO order: slots [waitHead, length) (up() takes the first by moving the head:
-   * Array.shift() copies every waiter behind it, 60 of them in `resource`).
-   */
-  readonly waitList: (SemaphoreWaiter | null)[] = [];
-  waitHead = 0;
-  /** The waiters in FIFO order (the live part of waitList). */
+  /** The wait list, in FIFO order (up() takes the first). */
+  readonly waitList = new HeadQueue<SemaphoreWaiter>();
+  /** The waiters in FIFO order. */
   waiters(): SemaphoreWaiter[] {
-    return this.waitList.slice(this.waitHead) as SemaphoreWaiter[];
+    return [...this.waitList];
   }
   /** down() calls that had to sleep. */
   contended = 0;
@@ -110,29 +107,9 @@ function* upAfterLock(k: Ctx, sem: Semaphore, lock: KGen<boolean>): KGen<void> {
   yield* upLocked(k, sem, flags);
 }
 
-/** The first waiter, out of the wait list (null: none). */
-function waitListPop(sem: Semaphore): SemaphoreWaiter | null {
-  const wl = sem.waitList;
-  const h = sem.waitHead;
-  if (h === wl.length) return null;
-  const w = wl[h]!;
-  wl[h] = null;
-  if (h + 1 === wl.length) {
-    wl.length = 0;
-    sem.waitHead = 0;
-  } else if (h + 1 >= 1024 && (h + 1) * 2 >= wl.length) {
-    // the dead slots are at least half: move the waiters to the front (a loop: copyWithin is slower)
-    const n = wl.length - (h + 1);
-    for (let i = 0; i < n; i++) wl[i] = wl[h + 1 + i]!;
-    wl.length = n;
-    sem.waitHead = 0;
-  } else sem.waitHead = h + 1;
-  return w;
-}
-
 /** up() with sem->lock held. */
 function upLocked(k: Ctx, sem: Semaphore, flags: boolean): KGen<void> {
-  const waiter = waitListPop(sem);
+  const waiter = sem.waitList.shift();
   if (waiter === null) sem.count++;
   else {
     waiter.up = true;
