@@ -1118,15 +1118,12 @@ function addBacktrackPoints(
     // races between two fixed prefix steps were handled by the unit that explored that prefix
     if (race >= 0 && i >= floor - 1) {
       const node = stack[race]!;
-      const add = node.enabled.includes(p) ? [p] : node.enabled;
+      const add = alternativesAt(node, p);
       if (census !== undefined) {
         const fresh = add.map((a) => race >= floor && !node.backtrack.has(a));
         census.race(node, node.done.get(node.chosen)!, n, fi!, add, fresh, keys!);
       }
-      for (const a of add) {
-        if (race < floor) escaped.push([race, a]);
-        else node.backtrack.add(a);
-      }
+      backtrackAt(node, race, add, floor, escaped);
     }
     c[p] = i;
     n.clock = c;
@@ -1152,26 +1149,19 @@ function addPendingBacktrackPoints(
   escaped: [number, number][],
   census?: RaceCensus,
 ): void {
-  const none = new Int32Array(nCpus).fill(-1);
-  const last: Int32Array[] = new Array(nCpus).fill(none);
-  for (let i = 0; i < stack.length; i++) last[stack[i]!.chosen] = stack[i]!.clock ?? none;
+  const last = lastClocks(stack, nCpus);
   for (const p of pending) {
     const pre = last[p]!;
     for (let j = stack.length - 1; j >= 0; j--) {
       const n = stack[j]!;
-      const q = n.chosen;
-      if (q === p || pre[q]! >= j) continue;
-      const add = n.enabled.includes(p) ? [p] : n.enabled;
-      if (census !== undefined)
-        census.pending(
-          n,
-          add,
-          add.map((a) => j >= floor && !n.backtrack.has(a)),
-        );
-      for (const a of add) {
-        if (j < floor) escaped.push([j, a]);
-        else n.backtrack.add(a);
-      }
+      if (n.chosen === p || pre[n.chosen]! >= j) continue;
+      const add = alternativesAt(n, p);
+      census?.pending(
+        n,
+        add,
+        add.map((a) => j >= floor && !n.backtrack.has(a)),
+      );
+      backtrackAt(n, j, add, floor, escaped);
       break;
     }
   }
@@ -1194,9 +1184,7 @@ function addSummaryBacktrackPoints(
   floor: number,
   escaped: [number, number][],
 ): void {
-  const none = new Int32Array(nCpus).fill(-1);
-  const last: Int32Array[] = new Array(nCpus).fill(none);
-  for (let i = 0; i < stack.length; i++) last[stack[i]!.chosen] = stack[i]!.clock ?? none;
+  const last = lastClocks(stack, nCpus);
   for (const id of entry.summary) {
     const { cpu: p, fp } = table.transitions[id]!;
     const pre = last[p]!;
@@ -1206,12 +1194,35 @@ function addSummaryBacktrackPoints(
       if (q === p || pre[q]! >= j) continue;
       const fj = n.done.get(q);
       if (fj === undefined || independent(fj, fp)) continue;
-      const add = n.enabled.includes(p) ? [p] : n.enabled;
-      for (const a of add) {
-        if (j < floor) escaped.push([j, a]);
-        else n.backtrack.add(a);
-      }
+      backtrackAt(n, j, alternativesAt(n, p), floor, escaped);
       break;
     }
+  }
+}
+
+/** Each CPU's vector clock at its last step on the stack (addBacktrackPoints must have run on it). */
+function lastClocks(stack: Node[], nCpus: number): Int32Array[] {
+  const none = new Int32Array(nCpus).fill(-1);
+  const last: Int32Array[] = new Array(nCpus).fill(none);
+  for (let i = 0; i < stack.length; i++) last[stack[i]!.chosen] = stack[i]!.clock ?? none;
+  return last;
+}
+
+/** CPU `p` races with the step of node `n`: the CPUs to try there (p, or every CPU enabled there if p was not). */
+function alternativesAt(n: Node, p: number): number[] {
+  return n.enabled.includes(p) ? [p] : n.enabled;
+}
+
+/** Backtrack points `add` at node `n` (depth `j`); below the unit's `floor` they go to `escaped` for the coordinator. */
+function backtrackAt(
+  n: Node,
+  j: number,
+  add: readonly number[],
+  floor: number,
+  escaped: [number, number][],
+): void {
+  for (const a of add) {
+    if (j < floor) escaped.push([j, a]);
+    else n.backtrack.add(a);
   }
 }

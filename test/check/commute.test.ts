@@ -27,7 +27,7 @@ import {
   spin_unlock,
   spin_unlock_fast,
 } from "../../src/sync/spinlock.js";
-import { digestTarget, faultLoops } from "./targets.js";
+import { digestTarget, faultLoops, forkRaceMiniWithoutStartWrite } from "./targets.js";
 
 type Mode = "R" | "W";
 
@@ -207,16 +207,7 @@ describe("commutative updates in the exhaustive search lose no behaviour", () =>
         { variant: "6.4.0", cpus: 3, seed: 1, workloads: [{ type: "fork-race-mini" }] },
         { maxSteps: 20_000 },
       ),
-      mmCheckTarget(
-        {
-          variant: "6.4.3",
-          cpus: 3,
-          seed: 1,
-          disableLockSites: ["dup_mmap:vma_start_write"],
-          workloads: [{ type: "fork-race-mini" }],
-        },
-        { maxSteps: 20_000, kinds: ["lost_update"] },
-      ),
+      forkRaceMiniWithoutStartWrite(),
       // bug d8ab9f7b644a: dup_anon_vma without the VMA lock
       checkTargetFor(
         builtIn("pervma-bug-dup-anon-vma-mini", "kernel.switches.lockVmaInDupAnonVma", "false"),

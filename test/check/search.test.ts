@@ -15,7 +15,7 @@ import { mmCheckTarget } from "../../src/check/mm.js";
 import type { CheckTarget } from "../../src/check/run.js";
 import { buildMmScenario, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import type { Machine } from "../../src/sim/machine.js";
-import { counterTarget, digestTarget, faultsAndFork } from "./targets.js";
+import { counterTarget, digestTarget, faultsAndFork, forkRaceMiniWithoutStartWrite } from "./targets.js";
 
 describe("exhaustive search: reductions and units of work lose no behaviour", () => {
   const cfg = faultsAndFork;
@@ -54,16 +54,7 @@ describe("exhaustive search: reductions and units of work lose no behaviour", ()
 
   it("6.4.3 without dup_mmap:vma_start_write loses a write in the fork race at every grain", () => {
     for (const grain of [1, 4, 1000]) {
-      const bad = mmCheckTarget(
-        {
-          variant: "6.4.3",
-          cpus: 3,
-          seed: 1,
-          disableLockSites: ["dup_mmap:vma_start_write"],
-          workloads: [{ type: "fork-race-mini" }],
-        },
-        { maxSteps: 20_000, kinds: ["lost_update"] },
-      );
+      const bad = forkRaceMiniWithoutStartWrite();
       const r = exhaustive(bad, { grain, maxSchedules: 100_000, maxMs: 1e12 });
       expect(r.counterexample?.finding?.kind).toBe("lost_update");
       expect(r.complete).toBe(false);

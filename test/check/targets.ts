@@ -1,4 +1,5 @@
 // Small check targets built directly on the engine, with known answers.
+import { mmCheckTarget } from "../../src/check/mm.js";
 import type { CheckTarget } from "../../src/check/run.js";
 import { buildMmScenario, type MmBuild, type MmScenarioConfig } from "../../src/mm/scenario.js";
 import { PTE_PRESENT, PTE_SWAP, PTE_WRITE, pteFrame } from "../../src/mm/types.js";
@@ -166,4 +167,18 @@ export function faultLoops(own: number, shared: number, per: number): FaultLoop[
       sharedVma: true,
     });
   return w;
+}
+
+/** The fork race's mini workload on 6.4.3 without dup_mmap's vma_start_write: the write it loses (lost_update). */
+export function forkRaceMiniWithoutStartWrite(): CheckTarget {
+  return mmCheckTarget(
+    {
+      variant: "6.4.3",
+      cpus: 3,
+      seed: 1,
+      disableLockSites: ["dup_mmap:vma_start_write"],
+      workloads: [{ type: "fork-race-mini" }],
+    },
+    { maxSteps: 20_000, kinds: ["lost_update"] },
+  );
 }
