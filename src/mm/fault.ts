@@ -116,7 +116,7 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
   const mm = th.mm;
   let v: Vma | null = null;
   if (sw.perVmaLock) v = yield* traced(th, "lock_vma_under_rcu", lock_vma_under_rcu(th, mm, vpn));
-  let flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
+  const flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   const fl = th.fl;
   if (sw.perVmaLock) {
     const before = th.faultStartCount;
@@ -134,17 +134,10 @@ export function* do_user_addr_fault(th: MmThread, vpn: number, write: boolean): 
         );
         // timed driver: the fault's CPU time passes while the VMA read lock is held
         if (th.timed && th.cost > 0 && fl.vmaHow >= 0 && !th.pass()) yield th.due;
-        // 6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it (fl.vmaHow -1 then)
-        vma_end_read(th, v, fl.vmaHow);
-        fl.vmaHow = -1;
-        if (!(fault & VM_FAULT_RETRY)) {
-          lockEvent(th, VM.VMA_LOCK_SUCCESS);
-          if (mm.writerPid !== 0) sim.count(VM.FAULTS_DURING_MMAP_WRITE);
-          checkIdentity(th, vpn, before, false);
-          return fault & VM_FAULT_SIGSEGV ? bad_area(th, vpn) : FAULT_OK;
-        }
-        lockEvent(th, VM.VMA_LOCK_RETRY);
-        if (fault & VM_FAULT_MAJOR) flags |= FAULT_FLAG_TRIED; // 46e714c729c8
+        th.fr.flags = flags;
+        const r = vmaAttemptDone(th, vpn, v, fault);
+        if (r !== FAULT_STAGED) return r;
+        return yield* lock_mmap(th, vpn, write, th.fr.flags);
       }
     }
     checkIdentity(th, vpn, before, accessFallback);
@@ -283,11 +276,15 @@ function fastEnd(th: MmThread, vpn: number, v: Vma, fault: number): number {
     th.fr.fault = fault;
     return staged(th, ST_P4);
   }
-  return fastDone(th, vpn, v, fault);
+  return vmaAttemptDone(th, vpn, v, fault);
 }
 
-/** vma_end_read and the attempt's result (6.4 always ends the read here; 6.6+ only if handle_mm_fault did not drop it). */
-function fastDone(th: MmThread, vpn: number, v: Vma, fault: number): number {
+/**
+ * vma_end_read and the per-VMA attempt's result (6.4 always ends the read here; 6.6+ only if
+ * handle_mm_fault did not drop it, fl.vmaHow -1 then), for both forms of do_user_addr_fault: the
+ * fault's result, or FAULT_STAGED (stage ST_MMAP) for the mmap_lock path with th.fr.flags.
+ */
+function vmaAttemptDone(th: MmThread, vpn: number, v: Vma, fault: number): number {
   const fl = th.fl;
   vma_end_read(th, v, fl.vmaHow);
   fl.vmaHow = -1;
@@ -382,7 +379,7 @@ function resumeAfter(th: MmThread, vpn: number, write: boolean, st: number, x: u
     case ST_PREEMPT:
       return fastEnd(th, vpn, s.v!, 0);
     case ST_P4:
-      return fastDone(th, vpn, s.v!, s.fault);
+      return vmaAttemptDone(th, vpn, s.v!, s.fault);
     default:
       throw new Error(`faultResume: stage ${st}`);
   }
