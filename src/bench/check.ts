@@ -23,11 +23,7 @@ import { checkTargetFor } from "../scenario/checktarget.js";
 import type { ExploreStrategy, Machine } from "../sim/machine.js";
 import type { Benchmark } from "./kernel.js";
 import { runSpinAnchor } from "./spin.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { cpuSeconds, median } from "./stats.js";
 
 function peakRssMiB(): number {
   const p = (globalThis as { process?: { resourceUsage?: () => { maxRSS: number } } }).process;
@@ -125,11 +121,6 @@ function exhaustiveLine(head: string, r: CheckResult, cpuS: number): string {
       ? ` matched=${r.matched} stored_states=${r.storedStates} keyed_nodes=${r.keyedNodes}`
       : "";
   return `${head} verdict=${r.verdict.replace(/ /g, "_")} complete=${r.complete} schedules=${r.schedules} states=${r.states}${st} schedules_per_s=${Math.round(r.schedulesPerS)} pruned=${r.pruned} steps=${r.stepsExecuted} units=${r.units} rounds=${r.rounds} workers=${r.jobs} wall_s=${(r.elapsedMs / 1000).toFixed(1)} cpu_s=${cpuS.toFixed(1)} peak_rss_mib=${peakRssMiB()}`;
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 /**

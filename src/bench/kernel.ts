@@ -14,6 +14,7 @@ import {
   up_read,
   up_write,
 } from "../sync/index.js";
+import { cpuSeconds, median } from "./stats.js";
 
 export interface Benchmark {
   name: string;
@@ -21,16 +22,6 @@ export interface Benchmark {
 }
 
 const CR = condResched("bench/kernel.c", 1);
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** JIT warm-up runs of the same workload before the measured ones (see lockStorm). */
 export const WARMUP_RUNS = 2;

@@ -6,11 +6,7 @@
 // (process CPU time, median of 5), comparable with the ns_per_event (CPU) of the engine benchmarks.
 import { EventQueue, type Handler } from "../sim/queue.js";
 import type { Benchmark } from "./kernel.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from "./stats.js";
 
 const NOP: Handler = { fire() {} };
 

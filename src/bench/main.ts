@@ -10,17 +10,8 @@ import { limitBenchmarks } from "./limit.js";
 import { mmBenchmarks } from "./mm.js";
 import { pageBenchmarks } from "./page.js";
 import { type SimpyResult, wlPingpong, wlResource, wlTimeouts } from "./simpy.js";
+import { cpuSeconds, median } from "./stats.js";
 import { traceBenchmarks } from "./trace.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
 
 /**
  * One SimPy workload on Machine: WARMUP_RUNS runs that warm the JIT (not measured; the first one's

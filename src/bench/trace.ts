@@ -15,11 +15,7 @@ import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import type { Scenario } from "../scenario/schema.js";
 import type { Benchmark } from "./kernel.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from "./stats.js";
 
 function load(name: string, variant: string): Scenario {
   const src = resolveScenario(name);
