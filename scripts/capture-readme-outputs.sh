@@ -44,8 +44,8 @@ show() { echo "\$ faultline $*" | sed "s#$tmp/##g"; }
   fl check pervma-check-small --strategy exhaustive --set 'workloads[1].enabled=false' --set machine.cpus=3
   echo "(exit status $?)"; } > "$out/CHECK_EXHAUSTIVE_OUTPUT.txt"
 if [ "$quick" = 0 ]; then
-  { show check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
-    fl check pervma-check-small --strategy exhaustive --budget 1000000 --time 600
+  { show check pervma-check-small --strategy exhaustive --budget 100000000 --time 300
+    fl check pervma-check-small --strategy exhaustive --budget 100000000 --time 300
     echo "(exit status $?)"; } > "$out/CHECK_EXHAUSTIVE_FULL_OUTPUT.txt"
 fi
 if [ "$bench" = 1 ]; then
