@@ -51,7 +51,8 @@ export async function exhaustiveParallel(
 ): Promise<ParallelResult> {
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
   const search = new ExhaustiveSearch(opts);
-  const { onProgress, ...plain } = search.o;
+  // functions stay here: the clock (a worker reads its own) and the progress display
+  const { onProgress, clock: _clock, ...plain } = search.o;
   const t0 = performance.now();
   let pool: ReturnType<typeof workerpool.pool> | null = null;
   const peaks = new Map<number, number>();
