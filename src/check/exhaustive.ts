@@ -227,6 +227,11 @@ function clockOf(o: ExhaustiveOptions): () => number {
 }
 
 export interface ExhaustiveResult {
+  /**
+   * The search matched states (ExhaustiveOptions.stateful as it ran: a preemption bound turns it
+   * off); a complete stateful search is never reported as verified.
+   */
+  stateful: boolean;
   schedules: number;
   /** Every schedule within the bounds was explored (no budget ran out). */
   complete: boolean;
@@ -1029,6 +1034,7 @@ export function searchResult(
   if (search.violation !== null)
     cx = search.violation.outcome ?? replayChoices(target, search.violation.violation!);
   return {
+    stateful: search.o.stateful,
     schedules: search.schedules,
     complete: search.complete,
     pruned: search.pruned,
