@@ -200,7 +200,7 @@ export interface ExhaustiveOptions {
    * every task is between operations; "history" keys every node without a timer or interrupt
    * pending, tasks in the middle of operations named by their CPUs' read histories
    * (src/check/history.ts). On pervma-check-small the latter keys every node and matches none, at
-   * a walk of the whole state per node (docs/readme/30-check.md): a measurement, not a default.
+   * a walk of the whole state per node (docs/checker-internals.md, round 9): a measurement, not a default.
    */
   stateKey: "history" | "quiescent";
   /**
