@@ -32,7 +32,8 @@ export interface CheckOptions {
   /**
    * Exhaustive: state matching at quiescent nodes (src/check/state.ts); one unit of work in the
    * calling thread. Its complete searches say "no violation found", never "verified" (docs: the
-   * soundness argument rests on assumptions tests check, not on a proof).
+   * soundness argument rests on assumptions tests check, not on a proof). A preemption bound turns
+   * it off: the search is then the bounded stateless one, and so is its verdict.
    */
   stateful: boolean;
   /** Called about every 200 ms of search (and once at the end) with the search's figures so far. */
@@ -183,6 +184,7 @@ export function check(target: CheckTarget, opts: Partial<CheckOptions> = {}): Ch
     o,
     t0,
     {
+      stateful: false,
       schedules,
       complete: false,
       pruned: 0,
@@ -222,7 +224,8 @@ export function finishCheck(
     cx = makeCounterexample(target, out.choices, out.labels, out.finding!);
   }
   return {
-    verdict: found !== null ? "violation" : complete && !o.stateful ? "verified" : "no violation found",
+    // the search that ran decides, not the option (a preemption bound turns state matching off)
+    verdict: found !== null ? "violation" : complete && !r.stateful ? "verified" : "no violation found",
     strategy: o.strategy,
     schedules,
     elapsedMs: searchMs,
@@ -233,7 +236,7 @@ export function finishCheck(
     states: r.states,
     units: r.units,
     ...((r.cutRuns ?? 0) > 0 ? { cutRuns: r.cutRuns } : {}),
-    ...(o.stateful ? { matched: r.matched, storedStates: r.storedStates, keyedNodes: r.keyedNodes } : {}),
+    ...(r.stateful ? { matched: r.matched, storedStates: r.storedStates, keyedNodes: r.keyedNodes } : {}),
     rounds: r.rounds,
     jobs,
     foundAt: found !== null ? schedules - 1 : -1,

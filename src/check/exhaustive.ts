@@ -200,7 +200,7 @@ export interface ExhaustiveOptions {
    * every task is between operations; "history" keys every node without a timer or interrupt
    * pending, tasks in the middle of operations named by their CPUs' read histories
    * (src/check/history.ts). On pervma-check-small the latter keys every node and matches none, at
-   * a walk of the whole state per node (docs/readme/30-check.md): a measurement, not a default.
+   * a walk of the whole state per node (docs/checker-internals.md, round 9): a measurement, not a default.
    */
   stateKey: "history" | "quiescent";
   /**
@@ -214,9 +214,24 @@ export interface ExhaustiveOptions {
    * both count as writes (the search without these reductions, for comparison).
    */
   commute: boolean;
+  /**
+   * The clock of the wall-time budget (ms; default performance.now): it decides how long to search,
+   * never what a run does. Tests inject one; a worker process reads its own.
+   */
+  clock?: () => number;
+}
+
+/** The clock of a search's wall-time budget. */
+function clockOf(o: ExhaustiveOptions): () => number {
+  return o.clock ?? (() => performance.now());
 }
 
 export interface ExhaustiveResult {
+  /**
+   * The search matched states (ExhaustiveOptions.stateful as it ran: a preemption bound turns it
+   * off); a complete stateful search is never reported as verified.
+   */
+  stateful: boolean;
   schedules: number;
   /** Every schedule within the bounds was explored (no budget ran out). */
   complete: boolean;
@@ -259,6 +274,7 @@ export function exhaustiveOptions(opts: Partial<ExhaustiveOptions> = {}): Exhaus
     commute: opts.commute ?? true,
     ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
     ...(opts.census !== undefined ? { census: opts.census } : {}),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
   };
   if (Number.isFinite(o.preemptionBound)) {
     // neither reduction is sound together with a preemption bound (Coons et al., OOPSLA 2013)
@@ -303,10 +319,21 @@ export interface SubtreeTask {
   limit?: number;
 }
 
-/** A node of a unit's search stack handed back to the coordinator with work left below it. */
+/**
+ * A unit's search stack handed back to the coordinator when its budget ran out, with the work left
+ * below its nodes. Linear in the stack's depth: the nodes share one array of choices (a run is up
+ * to --max-steps long, and a path per node would make the hand-back quadratic in it).
+ */
+export interface ExportedStack {
+  /** The choices of the run on the stack, from the initial state: a node at depth d has the path choices[0..d). */
+  choices: number[];
+  /** Depth of nodes[0] (the unit's prefix length); nodes[k] is at depth from + k. */
+  from: number;
+  nodes: ExportedNode[];
+}
+
+/** A node of a unit's search stack handed back to the coordinator (ExportedStack). */
 export interface ExportedNode {
-  /** Choices from the initial state to this node. */
-  path: number[];
   enabled: number[];
   backtrack: number[];
   sleep: FootprintEntries;
@@ -326,8 +353,8 @@ export interface SubtreeResult {
   alternative: string[] | null;
   /** Races found against prefix steps: [depth, cpu] backtrack points for the coordinator. */
   escaped: [number, number][];
-  /** The unit ran out of budget: the nodes of its stack, whose remaining work goes back. */
-  exported: ExportedNode[];
+  /** The unit ran out of budget: the nodes of its stack, whose remaining work goes back (else null). */
+  exported: ExportedStack | null;
   /** Choices of a schedule that broke an invariant. */
   violation: number[] | null;
   /** Set when the violation was found in this process (not a worker). */
@@ -358,7 +385,7 @@ export function skippedUnit(): SubtreeResult {
     maxDepth: 0,
     alternative: null,
     escaped: [],
-    exported: [],
+    exported: null,
     violation: null,
     timedOut: true,
     skipped: true,
@@ -547,6 +574,7 @@ export function exploreSubtree(
   deadlineMs = Number.POSITIVE_INFINITY,
 ): SubtreeResult {
   const floor = task.prefix.length;
+  const now = clockOf(opts);
   // the unit's own tables: interned footprint keys and the race analysis's access history
   const keys = new FootprintKeys();
   const accesses = new AccessTable();
@@ -568,7 +596,7 @@ export function exploreSubtree(
     maxDepth: 0,
     alternative: null,
     escaped,
-    exported: [],
+    exported: null,
     violation: null,
     timedOut: false,
   };
@@ -655,12 +683,13 @@ export function exploreSubtree(
       r.keyedNodes = table.keyed;
     }
     const limit = Math.min(opts.grain, task.limit ?? opts.grain);
-    if (r.schedules >= limit || performance.now() >= deadlineMs) {
+    // the budgets hold within one schedule: the deadline is read after every run
+    if (r.schedules >= limit || now() >= deadlineMs) {
       r.timedOut = r.schedules < limit;
+      const nodes: ExportedNode[] = [];
       for (let d = floor; d < stack.length; d++) {
         const n = stack[d]!;
-        r.exported.push({
-          path: stack.slice(0, d).map((x) => x.chosen),
+        nodes.push({
           enabled: n.enabled,
           backtrack: [...n.backtrack],
           sleep: entriesOf(n.sleep, keys),
@@ -668,6 +697,7 @@ export function exploreSubtree(
           preemptions: d > 0 ? stack[d - 1]!.preemptions : 0,
         });
       }
+      r.exported = { choices: stack.map((x) => x.chosen), from: floor, nodes };
       return r;
     }
     // backtrack: deepest node of the subtree with an unexplored, awake, in-bound alternative
@@ -758,7 +788,11 @@ function nextAlternative(
 
 /** A node the coordinator owns: work below it is handed out as units. */
 interface TopNode {
-  path: number[];
+  /** Choices from the initial state: this node's path is choices[0..depth) (shared by a stack's nodes). */
+  choices: readonly number[];
+  depth: number;
+  /** The coordinator's nodes below this one, by the choice made here. */
+  children: Map<number, TopNode> | null;
   enabled: number[];
   backtrack: Set<number>;
   sleep: Map<number, string[]>;
@@ -778,7 +812,8 @@ interface TopNode {
  */
 export class ExhaustiveSearch {
   readonly o: ExhaustiveOptions;
-  private readonly top = new Map<string, TopNode>();
+  /** The coordinator's nodes, a tree from the initial state (the first unit's stack). */
+  private root: TopNode | null = null;
   private readonly touched = new Set<TopNode>();
   private started = false;
   schedules = 0;
@@ -814,10 +849,17 @@ export class ExhaustiveSearch {
       return [first];
     }
     const tasks: SubtreeTask[] = [];
+    // out of budget: the search ends, unfinished if work is left (its units are not built)
+    const over = this.timedOut || elapsedMs >= this.o.maxMs || this.schedules >= this.o.maxSchedules;
+    let left = false;
     for (const n of this.touched) {
       n.dispatched.clear();
       const siblings: number[] = [];
-      const prevCpu = n.path.length > 0 ? n.path[n.path.length - 1]! : -1;
+      const prevCpu = n.depth > 0 ? n.choices[n.depth - 1]! : -1;
+      if (over) {
+        if (!left) left = nextAlternative(n, prevCpu, n.preemptions, this.o, n.dispatched) >= 0;
+        continue;
+      }
       for (;;) {
         const c = nextAlternative(n, prevCpu, n.preemptions, this.o, n.dispatched);
         if (c < 0) break;
@@ -827,23 +869,25 @@ export class ExhaustiveSearch {
           for (const [u, k] of n.sleep) if (u !== c) sleep.push([u, k]);
           for (const [u, k] of n.done) if (u !== c) sleep.push([u, k]);
         }
-        tasks.push({ prefix: [...n.path, c], sleep, siblings: this.o.sleepSets ? siblings.slice() : [] });
+        const prefix = n.choices.slice(0, n.depth);
+        prefix.push(c);
+        tasks.push({ prefix, sleep, siblings: this.o.sleepSets ? siblings.slice() : [] });
         siblings.push(c);
       }
     }
     this.touched.clear();
-    if (tasks.length === 0) return tasks;
-    if (this.timedOut || elapsedMs >= this.o.maxMs || this.schedules >= this.o.maxSchedules) {
-      this.unfinished = true;
+    if (over) {
+      if (left) this.unfinished = true;
       return [];
     }
+    if (tasks.length === 0) return tasks;
     // share the schedules left out among the units in order: the round cannot overrun the budget
-    let left = this.o.maxSchedules - this.schedules;
+    let budget = this.o.maxSchedules - this.schedules;
     let n = 0;
-    for (; n < tasks.length && left > 0; n++) {
+    for (; n < tasks.length && budget > 0; n++) {
       const t = tasks[n]!;
-      if (left < this.o.grain) t.limit = left;
-      left -= Math.min(left, this.o.grain);
+      if (budget < this.o.grain) t.limit = budget;
+      budget -= Math.min(budget, this.o.grain);
     }
     if (n < tasks.length) {
       this.unfinished = true;
@@ -884,39 +928,57 @@ export class ExhaustiveSearch {
         this.violation = r;
         return;
       }
+      // the coordinator's nodes along the unit's prefix (depths 0 to prefix.length - 1)
+      const along = this.along(t.prefix);
       if (t.prefix.length > 0) {
-        const n = this.node(t.prefix.slice(0, -1));
+        const n = along[t.prefix.length - 1]!;
         n.done.set(t.prefix[t.prefix.length - 1]!, r.alternative!);
         this.touched.add(n);
       }
       for (const [d, c] of r.escaped) {
-        const n = this.node(t.prefix.slice(0, d));
+        const n = along[d]!;
         if (!n.backtrack.has(c)) {
           n.backtrack.add(c);
           this.touched.add(n);
         }
       }
-      for (const e of r.exported) {
-        const n: TopNode = {
-          path: e.path,
-          enabled: e.enabled,
-          backtrack: new Set(e.backtrack),
-          sleep: new Map(e.sleep),
-          done: new Map(e.done),
-          dispatched: new Set(),
-          preemptions: e.preemptions,
-        };
-        this.top.set(e.path.join(","), n);
-        this.touched.add(n);
+      const e = r.exported;
+      if (e !== null) {
+        let parent = e.from > 0 ? along[e.from - 1]! : null;
+        for (let k = 0; k < e.nodes.length; k++) {
+          const x = e.nodes[k]!;
+          const depth = e.from + k;
+          const n: TopNode = {
+            choices: e.choices,
+            depth,
+            children: null,
+            enabled: x.enabled,
+            backtrack: new Set(x.backtrack),
+            sleep: new Map(x.sleep),
+            done: new Map(x.done),
+            dispatched: new Set(),
+            preemptions: x.preemptions,
+          };
+          if (parent === null) this.root = n;
+          else (parent.children ??= new Map()).set(e.choices[depth - 1]!, n);
+          this.touched.add(n);
+          parent = n;
+        }
       }
     }
   }
 
-  private node(path: readonly number[]): TopNode {
-    const n = this.top.get(path.join(","));
-    if (n === undefined)
-      throw new Error(`exhaustive: no coordinator node at ${path.join(",") || "the root"}`);
-    return n;
+  /** The coordinator's nodes on a path: the root, then the node after each choice but the last. */
+  private along(path: readonly number[]): TopNode[] {
+    const nodes: TopNode[] = [];
+    let n = this.root;
+    for (let d = 0; d < path.length; d++) {
+      if (n === null)
+        throw new Error(`exhaustive: no coordinator node at ${path.slice(0, d).join(",") || "the root"}`);
+      nodes.push(n);
+      n = d + 1 < path.length ? (n.children?.get(path[d]!) ?? null) : null;
+    }
+    return nodes;
   }
 
   /** The search covered everything within its bounds. */
@@ -928,13 +990,14 @@ export class ExhaustiveSearch {
 /** Enumerate schedules until the space within the bounds is covered or a violation is found (in this thread). */
 export function exhaustive(target: CheckTarget, opts: Partial<ExhaustiveOptions> = {}): ExhaustiveResult {
   const search = new ExhaustiveSearch(opts);
-  const t0 = performance.now();
+  const now = clockOf(search.o);
+  const t0 = now();
   for (;;) {
-    const tasks = search.nextRound(performance.now() - t0);
+    const tasks = search.nextRound(now() - t0);
     if (tasks.length === 0) break;
     search.merge(tasks, exploreHere(target, search, tasks, t0 + search.o.maxMs));
   }
-  return searchResult(search, target, performance.now() - t0);
+  return searchResult(search, target, now() - t0);
 }
 
 /** A round's units explored in this thread, in order, up to the first violation (merge ignores the rest). */
@@ -947,9 +1010,10 @@ export function exploreHere(
   const results: SubtreeResult[] = [];
   let schedules = search.schedules;
   let depth = search.maxDepth;
+  const now = clockOf(search.o);
   for (const t of tasks) {
-    // the wall-time budget holds within one unit of work: no unit starts after it ran out
-    if (results.length > 0 && performance.now() >= deadlineMs) break;
+    // the wall-time budget holds within one schedule: no unit starts after it ran out
+    if (results.length > 0 && now() >= deadlineMs) break;
     const r = exploreSubtree(target, t, search.o, deadlineMs);
     results.push(r);
     schedules += r.schedules;
@@ -970,6 +1034,7 @@ export function searchResult(
   if (search.violation !== null)
     cx = search.violation.outcome ?? replayChoices(target, search.violation.violation!);
   return {
+    stateful: search.o.stateful,
     schedules: search.schedules,
     complete: search.complete,
     pruned: search.pruned,

@@ -18,6 +18,7 @@ import {
   type ExhaustiveOptions,
   type ExhaustiveResult,
   ExhaustiveSearch,
+  exhaustiveOptions,
   exploreHere,
   type SubtreeResult,
   searchResult,
@@ -51,7 +52,8 @@ export async function exhaustiveParallel(
 ): Promise<ParallelResult> {
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
   const search = new ExhaustiveSearch(opts);
-  const { onProgress, ...plain } = search.o;
+  // functions stay here: the clock (a worker reads its own) and the progress display
+  const { onProgress, clock: _clock, ...plain } = search.o;
   const t0 = performance.now();
   let pool: ReturnType<typeof workerpool.pool> | null = null;
   const peaks = new Map<number, number>();
@@ -116,8 +118,10 @@ export async function checkAsync(
   opts: Partial<CheckOptions> = {},
 ): Promise<CheckResult> {
   const o = defaultCheckOptions(opts);
-  // the stateful search keeps its table of visited states in this thread
-  if (o.strategy !== "exhaustive" || o.stateful) return check(target, o);
+  // the stateful search keeps its table of visited states in this thread (unless a preemption
+  // bound turned state matching off)
+  if (o.strategy !== "exhaustive" || exhaustiveOptions(exhaustiveOpts(o, 0)).stateful)
+    return check(target, o);
   const t0 = performance.now();
   const jobs = target.spec !== undefined ? o.jobs : 1;
   const r = await exhaustiveParallel(target, { ...exhaustiveOpts(o, t0), jobs });

@@ -53,13 +53,18 @@ Examples:
 /** Exit status of `faultline check` when the search ended without covering its space and found nothing. */
 export const EXIT_INCOMPLETE = 3;
 
+// checkExitCode's statuses, as docs/readme/30-check.md ("Verdicts and exit statuses") gives them
 const EXIT_HELP = `
 
 Exit status:
-  0  no violation, and the search covered its whole bounded space (exhaustive, verified)
+  0  no violation, and the search covered its whole bounded space (exhaustive
+     without --stateful: verified)
   1  a violation was found
-  2  bad input (unknown scenario, lock site or option value, unreachable warm start)
-  ${EXIT_INCOMPLETE}  no violation found, but the search was incomplete (random or PCT, or a budget ran out)`;
+  2  bad input (unknown scenario, lock site or option value, an engine-only
+     scenario, an unreachable warm start, an --out file that cannot be written)
+  ${EXIT_INCOMPLETE}  no violation found, but nothing verified: random and PCT always;
+     exhaustive when a budget ran out or a run was cut by --max-steps with CPUs
+     still able to move; a --stateful search, even a complete one`;
 
 function out(s: string): void {
   process.stdout.write(s);
@@ -179,7 +184,7 @@ export function registerCheckCommands(program: Command): void {
     .option("--pct-depth <d>", "PCT bug depth", "3")
     .option(
       "--preemption-bound <b>",
-      "exhaustive: at most B preemptions per schedule (disables the reductions)",
+      "exhaustive: at most B preemptions per schedule (turns off DPOR, sleep sets and --stateful)",
     )
     .option("--max-steps <n>", "step budget of one schedule", "20000")
     .option(

@@ -156,6 +156,18 @@ describe("stateful exhaustive search", () => {
     expect(st.storedStates).toBeGreaterThan(0);
   });
 
+  it("with a preemption bound there is no state matching: the verdict is the bounded stateless search's", () => {
+    const cfg: MmScenarioConfig = { variant: "6.4.3", cpus: 2, seed: 1, workloads: faultLoops(2, 0, 1) };
+    const t = mmCheckTarget(cfg, { maxSteps: 20_000 });
+    const o = { strategy: "exhaustive", budget: 10_000, timeS: 1e9, preemptionBound: 1 } as const;
+    const plain = check(t, o);
+    const both = check(t, { ...o, stateful: true });
+    expect(plain.verdict).toBe("verified");
+    expect(both.verdict).toBe("verified");
+    expect(both.storedStates).toBeUndefined();
+    expect([both.schedules, both.states, both.complete]).toEqual([plain.schedules, plain.states, true]);
+  });
+
   it("keys exist only at quiescent nodes; a declaration lasts until the task runs again", () => {
     const cfg: MmScenarioConfig = {
       variant: "6.4.3",

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildOnce, faultline, noStackTrace, removeScratch, scratch } from "./helpers.js";
+import { buildOnce, faultline, noStackTrace, ROOT, removeScratch, scratch } from "./helpers.js";
 
 beforeAll(() => buildOnce(), 600_000);
 afterAll(removeScratch);
@@ -280,6 +280,46 @@ describe("faultline check", () => {
     expect(r.stdout).toContain("covered completely");
     expect(r.stdout).toMatch(/coverage\s+complete/);
     expect(r.code).toBe(0);
+  });
+
+  it("the exit statuses of a complete search: the search that ran decides, as --help and docs/cli.md say", () => {
+    // one faulter and a fork on 3 CPUs: 10 schedules
+    const small = [
+      "check",
+      "pervma-check-small",
+      "--strategy",
+      "exhaustive",
+      "--set",
+      "workloads[0].threads=1",
+      "--set",
+      "workloads[0].faultsPerThread=1",
+      "--set",
+      "workloads[1].enabled=false",
+      "--set",
+      "machine.cpus=3",
+    ];
+    expect(faultline(small).code).toBe(0);
+    // a complete stateful search: no violation found, nothing verified
+    const st = faultline([...small, "--stateful"]);
+    expect(st.stdout).toMatch(/coverage\s+complete/);
+    expect(st.stdout).toContain("the stateful search finished");
+    expect(st.code).toBe(3);
+    // a preemption bound turns state matching off: the bounded stateless search verifies
+    const bounded = faultline([...small, "--stateful", "--preemption-bound", "1"]);
+    expect(bounded.stdout).toContain("covered completely");
+    expect(bounded.stdout).not.toContain("states ");
+    expect(bounded.code).toBe(0);
+    // runs cut by --max-steps with CPUs still able to move
+    const cut = faultline([...small, "--max-steps", "5"]);
+    expect(cut.stdout).toMatch(/cut by the step budget/);
+    expect(cut.code).toBe(3);
+    // --help names each case, and docs/cli.md shows what --help prints
+    const help = faultline(["check", "--help"]).stdout;
+    const status3 = help.slice(help.indexOf("\n  3  "));
+    expect(status3).toContain("--max-steps");
+    expect(status3).toContain("--stateful search, even a complete one");
+    const exit = help.slice(help.indexOf("Exit status:"));
+    expect(fs.readFileSync(path.join(ROOT, "docs/cli.md"), "utf8")).toContain(exit);
   });
 
   it("--jobs spreads the exhaustive search over worker processes without changing what it explores", () => {
