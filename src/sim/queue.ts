@@ -20,13 +20,15 @@ const WHEEL_WORDS = WHEEL_SLOTS >> 5;
 const WHEEL_MASK = WHEEL_SLOTS - 1;
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U32 = new Uint32Array(0);
-const IN_WHEEL = -1;
 
 export class EventQueue {
   private hTime: Float64Array;
   private hKey: Float64Array;
   private hSlot: Int32Array;
-  /** Where each payload slot's event is: its heap index, or IN_WHEEL (kept by every heap move, for remove()). */
+  /**
+   * Each heap event's heap index, by payload slot (kept by every heap move, for remove()); a wheel
+   * event's entry is left as it was: remove() tells the tiers apart by whether hSlot holds the slot there.
+   */
   private hPos: Int32Array;
   private arg: Float64Array;
   private handler: (Handler | null)[];
@@ -99,7 +101,26 @@ export class EventQueue {
     const ahead = time - this.cursor;
     if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time) && this.wheelInsert(s, time, key))
       return s;
-    this.siftUp(this.n++, time, key, s);
+    const hTime = this.hTime;
+    const hKey = this.hKey;
+    const hSlot = this.hSlot;
+    const hPos = this.hPos;
+    let i = this.n++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = hTime[p]!;
+      if (pt < time || (pt === time && hKey[p]! < key)) break;
+      hTime[i] = pt;
+      hKey[i] = hKey[p]!;
+      const ps = hSlot[p]!;
+      hSlot[i] = ps;
+      hPos[ps] = i;
+      i = p;
+    }
+    hTime[i] = time;
+    hKey[i] = key;
+    hSlot[i] = s;
+    hPos[s] = i;
     return s;
   }
 
@@ -167,8 +188,9 @@ export class EventQueue {
    */
   remove(s: number): void {
     if (this.handler[s] === null) throw new Error(`EventQueue.remove(): slot ${s} holds no event`);
+    // hPos is kept for heap events only: a slot is in the heap when its position holds it there
     const pos = this.hPos[s]!;
-    if (pos === IN_WHEEL) this.wheelRemove(s);
+    if (pos >= this.n || this.hSlot[pos] !== s) this.wheelRemove(s);
     else {
       const n = --this.n;
       if (pos !== n) {
@@ -221,7 +243,6 @@ export class EventQueue {
     const eNext = this.eNext;
     eTime[s] = time;
     eKey[s] = key;
-    this.hPos[s] = IN_WHEEL;
     if (this.wHead.length === 0) {
       this.wHead = new Int32Array(WHEEL_SLOTS).fill(-1);
       this.wTail = new Int32Array(WHEEL_SLOTS).fill(-1);
@@ -330,7 +351,40 @@ export class EventQueue {
     this.free[this.nFree++] = s;
     this.popped++;
     const n = --this.n;
-    if (n > 0) this.siftDown(0, n, hTime[n]!, this.hKey[n]!, hSlot[n]!);
+    if (n > 0) {
+      const hKey = this.hKey;
+      const hPos = this.hPos;
+      const t = hTime[n]!;
+      const k = hKey[n]!;
+      const sl = hSlot[n]!;
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        let ct = hTime[c]!;
+        let ck = hKey[c]!;
+        const r = c + 1;
+        if (r < n) {
+          const rt = hTime[r]!;
+          if (rt < ct || (rt === ct && hKey[r]! < ck)) {
+            c = r;
+            ct = rt;
+            ck = hKey[r]!;
+          }
+        }
+        if (t < ct || (t === ct && k < ck)) break;
+        hTime[i] = ct;
+        hKey[i] = ck;
+        const cs = hSlot[c]!;
+        hSlot[i] = cs;
+        hPos[cs] = i;
+        i = c;
+      }
+      hTime[i] = t;
+      hKey[i] = k;
+      hSlot[i] = sl;
+      hPos[sl] = i;
+    }
     return true;
   }
 
