@@ -325,6 +325,8 @@ export class Cpu implements Handler {
   minVruntime = 0;
   tickArmed = false;
   tickToken = 0;
+  /** Timed driver: the queue slot of this CPU's queued tick event (EventQueue.remove), or -1. */
+  tickEvent = -1;
   ksoftirqd!: Task;
   stopper!: Task;
   /** Explore driver: something happened that lets this CPU take a step. */
@@ -1355,7 +1357,7 @@ export class Machine {
           // back in the idle loop (e.g. after an irq or softirq ran on the idle task): extended QS
           for (const q of this.hooks.qs) q(c, "idle");
           c.status = CPU_IDLE;
-          c.tickArmed = false;
+          this.stopTick(c);
           return;
         }
         if (f.paused) {
@@ -1735,8 +1737,25 @@ export class Machine {
   private armTick(c: Cpu): void {
     if (this.mode !== "timed") return;
     c.tickArmed = true;
+    // a tick still queued would pop as a no-op (its token is about to be stale): take it out
+    if (c.tickEvent >= 0) this.queue.remove(c.tickEvent);
     const next = (Math.floor(this.now / this.tickNs) + 1) * this.tickNs;
-    this.queue.push(next, c.id, this.tickEvents[c.id]!, ++c.tickToken);
+    c.tickEvent = this.queue.push(next, c.id, this.tickEvents[c.id]!, ++c.tickToken);
+  }
+
+  /**
+   * The CPU went idle: stop its tick, as tick_nohz_idle_stop_tick() does with NO_HZ_IDLE
+   * (kernel/time/tick-sched.c: tick_nohz_stop_tick() cancels the sched_timer hrtimer, or moves it to
+   * the next timer's expiry, which the CPU's hrtimer base programs here on its own). The queued tick
+   * event is removed, not left to pop as a no-op; armTick() starts the tick again when the CPU leaves
+   * idle (tick_nohz_idle_exit()).
+   */
+  private stopTick(c: Cpu): void {
+    c.tickArmed = false;
+    if (c.tickEvent >= 0) {
+      this.queue.remove(c.tickEvent);
+      c.tickEvent = -1;
+    }
   }
 
   private bootCpu(c: Cpu): void {
@@ -1746,6 +1765,7 @@ export class Machine {
     const tickReq = new IrqReq(c, "timer", tickHandler, 0);
     this.tickEvents.push({
       fire: (token: number) => {
+        if (token === c.tickToken) c.tickEvent = -1;
         if (!c.tickArmed || token !== c.tickToken) return;
         this.deliverIrq(c, tickReq);
       },
@@ -1775,7 +1795,7 @@ export class Machine {
     }
     for (const h of this.hooks.tick) h(k);
     this.watchdogs.tick(k);
-    if (c.curr.isIdle && c.rqStop.length + c.rqFifo.length + c.rqFair.length === 0) c.tickArmed = false;
+    if (c.curr.isIdle && c.rqStop.length + c.rqFifo.length + c.rqFair.length === 0) this.stopTick(c);
     else this.armTick(c);
   }
 
@@ -1909,6 +1929,7 @@ export class Machine {
       for (const f of c.frames) f.remaining = 0;
       c.tickArmed = false;
       c.tickToken++;
+      c.tickEvent = -1; // the loop below drops the queued tick events
     }
     // keep the timers, in their order; bursts, ticks and kicks belong to the timed driver
     const q = this.queue;

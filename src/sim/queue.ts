@@ -3,6 +3,8 @@
 // Two tiers: a timing wheel holds events at integer times in the next WHEEL_SLOTS time units (O(1)
 // push and pop: the common case of short delays and many ties), and a binary min-heap holds the
 // rest. Keys live inline in typed arrays and payload slots are recycled: pushing allocates nothing.
+// push() returns the event's payload slot, which remove() takes to cancel the event before it pops
+// (the slot is valid until then: a popped or removed event's slot is recycled).
 
 /** Whatever an event calls when it fires. `arg` lets one handler serve many events (e.g. a token). */
 export interface Handler {
@@ -23,6 +25,11 @@ export class EventQueue {
   private hTime: Float64Array;
   private hKey: Float64Array;
   private hSlot: Int32Array;
+  /**
+   * Each heap event's heap index, by payload slot (kept by every heap move, for remove()); a wheel
+   * event's entry is left as it was: remove() tells the tiers apart by whether hSlot holds the slot there.
+   */
+  private hPos: Int32Array;
   private arg: Float64Array;
   private handler: (Handler | null)[];
   private free: Int32Array;
@@ -57,6 +64,7 @@ export class EventQueue {
     this.hTime = new Float64Array(capacity);
     this.hKey = new Float64Array(capacity);
     this.hSlot = new Int32Array(capacity);
+    this.hPos = new Int32Array(capacity);
     this.arg = new Float64Array(capacity);
     this.handler = new Array(capacity).fill(null);
     this.free = new Int32Array(capacity);
@@ -83,7 +91,8 @@ export class EventQueue {
     return wt < ht ? wt : ht;
   }
 
-  push(time: number, lane: number, h: Handler, arg: number): void {
+  /** Schedule an event; returns its payload slot (for remove(), until the event pops). */
+  push(time: number, lane: number, h: Handler, arg: number): number {
     if (this.nFree === 0) this.grow();
     const s = this.free[--this.nFree]!;
     this.arg[s] = arg;
@@ -91,10 +100,11 @@ export class EventQueue {
     const key = lane * LANE_SHIFT + this.nextSeq++;
     const ahead = time - this.cursor;
     if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time) && this.wheelInsert(s, time, key))
-      return;
+      return s;
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
+    const hPos = this.hPos;
     let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -102,12 +112,121 @@ export class EventQueue {
       if (pt < time || (pt === time && hKey[p]! < key)) break;
       hTime[i] = pt;
       hKey[i] = hKey[p]!;
-      hSlot[i] = hSlot[p]!;
+      const ps = hSlot[p]!;
+      hSlot[i] = ps;
+      hPos[ps] = i;
       i = p;
     }
     hTime[i] = time;
     hKey[i] = key;
     hSlot[i] = s;
+    hPos[s] = i;
+    return s;
+  }
+
+  /** Put (time, key, slot) at heap index i or above it, moving the entries it goes before down. */
+  private siftUp(i: number, time: number, key: number, s: number): void {
+    const hTime = this.hTime;
+    const hKey = this.hKey;
+    const hSlot = this.hSlot;
+    const hPos = this.hPos;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = hTime[p]!;
+      if (pt < time || (pt === time && hKey[p]! < key)) break;
+      hTime[i] = pt;
+      hKey[i] = hKey[p]!;
+      const ps = hSlot[p]!;
+      hSlot[i] = ps;
+      hPos[ps] = i;
+      i = p;
+    }
+    hTime[i] = time;
+    hKey[i] = key;
+    hSlot[i] = s;
+    hPos[s] = i;
+  }
+
+  /** Put (time, key, slot) at heap index i or below it (among the first n), moving smaller children up. */
+  private siftDown(i: number, n: number, t: number, k: number, sl: number): void {
+    const hTime = this.hTime;
+    const hKey = this.hKey;
+    const hSlot = this.hSlot;
+    const hPos = this.hPos;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ct = hTime[c]!;
+      let ck = hKey[c]!;
+      const r = c + 1;
+      if (r < n) {
+        const rt = hTime[r]!;
+        if (rt < ct || (rt === ct && hKey[r]! < ck)) {
+          c = r;
+          ct = rt;
+          ck = hKey[r]!;
+        }
+      }
+      if (t < ct || (t === ct && k < ck)) break;
+      hTime[i] = ct;
+      hKey[i] = ck;
+      const cs = hSlot[c]!;
+      hSlot[i] = cs;
+      hPos[cs] = i;
+      i = c;
+    }
+    hTime[i] = t;
+    hKey[i] = k;
+    hSlot[i] = sl;
+    hPos[sl] = i;
+  }
+
+  /**
+   * Cancel a queued event by the slot push() returned (it must not have popped or been removed): the
+   * others keep their (time, lane, sequence) order. O(1) plus the walk along its wheel slot's list
+   * (events at that one instant) for a wheel event, O(log n) for a heap event.
+   */
+  remove(s: number): void {
+    if (this.handler[s] === null) throw new Error(`EventQueue.remove(): slot ${s} holds no event`);
+    // hPos is kept for heap events only: a slot is in the heap when its position holds it there
+    const pos = this.hPos[s]!;
+    if (pos >= this.n || this.hSlot[pos] !== s) this.wheelRemove(s);
+    else {
+      const n = --this.n;
+      if (pos !== n) {
+        // the last entry fills the hole, then moves up or down to its place
+        const t = this.hTime[n]!;
+        const k = this.hKey[n]!;
+        const sl = this.hSlot[n]!;
+        const p = (pos - 1) >> 1;
+        if (pos > 0 && (t < this.hTime[p]! || (t === this.hTime[p]! && k < this.hKey[p]!)))
+          this.siftUp(pos, t, k, sl);
+        else this.siftDown(pos, n, t, k, sl);
+      }
+    }
+    this.handler[s] = null;
+    this.free[this.nFree++] = s;
+  }
+
+  private wheelRemove(s: number): void {
+    const idx = this.eTime[s]! & WHEEL_MASK;
+    const eNext = this.eNext;
+    const next = eNext[s]!;
+    let prev = -1;
+    for (let e = this.wHead[idx]!; e !== s; e = eNext[e]!) {
+      if (e < 0) throw new Error("EventQueue.remove(): the event is not in its wheel slot");
+      prev = e;
+    }
+    if (prev < 0) this.wHead[idx] = next;
+    else eNext[prev] = next;
+    if (next < 0) this.wTail[idx] = prev;
+    if (this.wHead[idx]! < 0) {
+      const w = idx >> 5;
+      if ((this.wBits[w]! &= ~(1 << (idx & 31))) === 0) this.wSum[w >> 5]! &= ~(1 << (w & 31));
+      // a slot holds one time (the window is WHEEL_SLOTS wide): the earliest slot changes only when emptied
+      if (this.wMin === idx) this.wMin = -1;
+    }
+    this.wCount--;
   }
 
   /**
@@ -220,7 +339,6 @@ export class EventQueue {
     if (this.n === 0) return false;
     const hTime = this.hTime;
     if (hTime[0]! > until) return false;
-    const hKey = this.hKey;
     const hSlot = this.hSlot;
     const s = hSlot[0]!;
     this.outTime = hTime[0]!;
@@ -234,6 +352,8 @@ export class EventQueue {
     this.popped++;
     const n = --this.n;
     if (n > 0) {
+      const hKey = this.hKey;
+      const hPos = this.hPos;
       const t = hTime[n]!;
       const k = hKey[n]!;
       const sl = hSlot[n]!;
@@ -255,12 +375,15 @@ export class EventQueue {
         if (t < ct || (t === ct && k < ck)) break;
         hTime[i] = ct;
         hKey[i] = ck;
-        hSlot[i] = hSlot[c]!;
+        const cs = hSlot[c]!;
+        hSlot[i] = cs;
+        hPos[cs] = i;
         i = c;
       }
       hTime[i] = t;
       hKey[i] = k;
       hSlot[i] = sl;
+      hPos[sl] = i;
     }
     return true;
   }
@@ -284,6 +407,9 @@ export class EventQueue {
     const hs = new Int32Array(cap);
     hs.set(this.hSlot);
     this.hSlot = hs;
+    const hp = new Int32Array(cap);
+    hp.set(this.hPos);
+    this.hPos = hp;
     this.handler.length = cap;
     this.handler.fill(null, old);
     const f = new Int32Array(cap);

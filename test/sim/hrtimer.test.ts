@@ -210,7 +210,7 @@ describe("the hrtimer base's indexes", () => {
     const push = m.queue.push.bind(m.queue);
     m.queue.push = (time, lane, h, arg) => {
       if (h === base) pushed.push(time);
-      push(time, lane, h, arg);
+      return push(time, lane, h, arg);
     };
     // earlier and earlier, then the same times again: each time pushed once while it is queued
     for (const at of [9e6, 5e6, 7e6, 3e6, 9e6, 5e6, 3e6, 1e6, 11e6]) base.program(at);

@@ -190,6 +190,116 @@ describe("EventQueue", () => {
     );
   });
 
+  it("remove() cancels events in the wheel (head, middle, tail of a slot) and in the heap", () => {
+    const q = new EventQueue(2);
+    const ids: number[] = [];
+    // four ties at time 7 (one wheel slot, lanes in order), two far events (heap), one fractional (heap)
+    for (let i = 0; i < 4; i++) ids.push(q.push(7, i, NOP, i));
+    ids.push(q.push(1e6, 0, NOP, 4));
+    ids.push(q.push(2e6, 0, NOP, 5));
+    ids.push(q.push(3.5, 0, NOP, 6));
+    q.remove(ids[1]!); // middle of the slot's list
+    q.remove(ids[0]!); // its head
+    q.remove(ids[3]!); // its tail
+    q.remove(ids[4]!); // the heap's root
+    expect(q.size).toBe(3);
+    expect(q.peekTime()).toBe(3.5);
+    q.remove(ids[6]!); // the heap's last remaining early event
+    expect(q.peekTime()).toBe(7);
+    expect(drain(q).map((e) => e.arg)).toEqual([2, 5]);
+    // removed events are not popped, and their slots are reused
+    expect(q.popped).toBe(2);
+    expect(q.scheduled).toBe(7);
+    expect(() => q.remove(ids[2]!)).toThrow(/holds no event/);
+  });
+
+  it("remove() in the heap moves the last entry up when it is earlier than the hole's parent", () => {
+    const q = new EventQueue(2);
+    // fractional times go to the heap; pushed in this order they lie as the array [1.5, 9.5, 2.5,
+    // 18.5, 11.5, 16.5, 7.5]: removing 18.5 (index 3) leaves 7.5 in its place, under 9.5
+    const ids = [7.5, 9.5, 1.5, 18.5, 11.5, 16.5, 2.5].map((t, i) => q.push(t, 0, NOP, i));
+    q.remove(ids[3]!);
+    expect(drain(q).map((e) => e.t)).toEqual([1.5, 2.5, 7.5, 9.5, 11.5, 16.5]);
+  });
+
+  it("remove() of the earliest wheel slot's only event moves peekTime to the next slot", () => {
+    const q = new EventQueue(4);
+    const a = q.push(5, 0, NOP, 0);
+    q.push(9, 0, NOP, 1);
+    expect(q.peekTime()).toBe(5);
+    q.remove(a);
+    expect(q.peekTime()).toBe(9);
+    const b = q.push(6, 1, NOP, 2);
+    expect(q.peekTime()).toBe(6);
+    q.remove(b);
+    expect(q.peekTime()).toBe(9);
+    expect(drain(q).map((e) => e.arg)).toEqual([1]);
+    expect(q.peekTime()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("removals keep the (time, lane, seq) pop order of every other event, in both tiers (property)", () => {
+    const time = fc.oneof(
+      fc.integer({ min: 0, max: 30 }),
+      fc.integer({ min: 0, max: 20_000 }),
+      fc.double({ min: 0, max: 9000, noNaN: true }),
+      fc.constant(4096),
+      fc.integer({ min: -100, max: 0 }), // into the past (the heap takes it)
+    );
+    const op = fc.oneof(
+      {
+        arbitrary: fc.record({
+          kind: fc.constant("push" as const),
+          dt: time,
+          lane: fc.integer({ min: 0, max: 4 }),
+        }),
+        weight: 8,
+      },
+      { arbitrary: fc.record({ kind: fc.constant("pop" as const) }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant("peek" as const) }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant("remove" as const), pick: fc.nat() }), weight: 3 },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 500, size: "max" }), (ops) => {
+        const q = new EventQueue(2);
+        // the reference: live events with the slot push() returned, in push order
+        const ref: { t: number; lane: number; seq: number; id: number }[] = [];
+        let seq = 0;
+        let now = 0;
+        let popped = 0;
+        const byKey = (a: (typeof ref)[0], b: (typeof ref)[0]) =>
+          a.t - b.t || a.lane - b.lane || a.seq - b.seq;
+        for (const o of ops) {
+          if (o.kind === "push") {
+            const t = now + o.dt;
+            const id = q.push(t, o.lane, NOP, seq);
+            // a slot is never handed out twice while its event is queued
+            expect(ref.some((r) => r.id === id)).toBe(false);
+            ref.push({ t, lane: o.lane, seq: seq++, id });
+          } else if (o.kind === "remove") {
+            if (ref.length === 0) continue;
+            const [gone] = ref.splice(o.pick % ref.length, 1);
+            q.remove(gone!.id);
+            expect(q.size).toBe(ref.length);
+          } else if (o.kind === "peek") {
+            const first = [...ref].sort(byKey)[0];
+            expect(q.peekTime()).toBe(first === undefined ? Number.POSITIVE_INFINITY : first.t);
+          } else {
+            const first = [...ref].sort(byKey)[0];
+            expect(q.pop()).toBe(first !== undefined);
+            if (first === undefined) continue;
+            popped++;
+            expect([q.outTime, q.outArg]).toEqual([first.t, first.seq]);
+            ref.splice(ref.indexOf(first), 1);
+            now = first.t;
+          }
+        }
+        expect(q.popped).toBe(popped);
+        expect(drain(q).map((e) => e.arg)).toEqual([...ref].sort(byKey).map((r) => r.seq));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("keeps FIFO order for many equal keys across growth", () => {
     const q = new EventQueue(2);
     for (let i = 0; i < 5000; i++) q.push(7, 2, NOP, i);
