@@ -264,10 +264,11 @@ export class HrtimerCpuBase implements Handler {
   }
 
   /**
-   * clockevents_program_event(): the device's queue event (an expiry in the past fires now). The
-   * queue cannot take an event back: an event still queued for the same time (from an earlier
-   * programming, e.g. the watchdog's expiry before a sleep's earlier one) is made current again
-   * instead of pushing another.
+   * clockevents_program_event(): the device's queue event (an expiry in the past fires now). An
+   * event still queued for the same time (from an earlier programming, e.g. the watchdog's expiry
+   * before a sleep's earlier one) is made current again instead of pushing another; one queued for
+   * another time stays queued and pops as a no-op (its token is stale). EventQueue.remove could take
+   * it back, but none pops in the SimPy workloads (counted), so the device keeps no slots.
    */
   program(at: number): void {
     const m = this.m;
