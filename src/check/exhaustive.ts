@@ -216,13 +216,14 @@ export interface ExhaustiveOptions {
   commute: boolean;
   /**
    * The clock of the wall-time budget (ms; default performance.now): it decides how long to search,
-   * never what a run does. Tests inject one; a worker process reads its own.
+   * never what a run does. Tests inject one; the coordinator of worker processes (exhaustiveParallel)
+   * reads it too, and a worker process reads its own up to the deadline it was given.
    */
   clock?: () => number;
 }
 
 /** The clock of a search's wall-time budget. */
-function clockOf(o: ExhaustiveOptions): () => number {
+export function clockOf(o: ExhaustiveOptions): () => number {
   return o.clock ?? (() => performance.now());
 }
 

@@ -15,6 +15,7 @@ import {
   finishCheck,
 } from "./checker.js";
 import {
+  clockOf,
   type ExhaustiveOptions,
   type ExhaustiveResult,
   ExhaustiveSearch,
@@ -54,13 +55,15 @@ export async function exhaustiveParallel(
   const search = new ExhaustiveSearch(opts);
   // functions stay here: the clock (a worker reads its own) and the progress display
   const { onProgress, clock: _clock, ...plain } = search.o;
-  const t0 = performance.now();
+  // the budget's clock, as in exhaustive(): it decides how long to search, never what a run does
+  const now = clockOf(search.o);
+  const t0 = now();
   let pool: ReturnType<typeof workerpool.pool> | null = null;
   const peaks = new Map<number, number>();
   const cpu = new Map<number, number>();
   try {
     for (;;) {
-      const tasks = search.nextRound(performance.now() - t0);
+      const tasks = search.nextRound(now() - t0);
       if (tasks.length === 0) break;
       let results: SubtreeResult[];
       if (jobs === 1 || target.spec === undefined || tasks.length === 1) {
@@ -84,7 +87,7 @@ export async function exhaustiveParallel(
               spec,
               task,
               opts: plain,
-              deadlineEpochMs: Date.now() + (search.o.maxMs - (performance.now() - t0)),
+              deadlineEpochMs: Date.now() + (search.o.maxMs - (now() - t0)),
             };
             return (p.exec("runUnit", [job]) as Promise<UnitResult>).then((r) => {
               peaks.set(r.pid, Math.max(peaks.get(r.pid) ?? 0, r.peakRssKiB));
@@ -103,7 +106,7 @@ export async function exhaustiveParallel(
     await pool?.terminate();
   }
   return {
-    ...searchResult(search, target, performance.now() - t0),
+    ...searchResult(search, target, now() - t0),
     workerPeakRssMiB: [...peaks.values()].map((k) => Math.round(k / 1024)),
     workerCpuS: [...cpu.values()].reduce((a, b) => a + b, 0),
   };

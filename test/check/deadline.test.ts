@@ -5,7 +5,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { exhaustive, exhaustiveOptions, exploreSubtree } from "../../src/check/exhaustive.js";
+import {
+  type ExhaustiveResult,
+  exhaustive,
+  exhaustiveOptions,
+  exploreSubtree,
+} from "../../src/check/exhaustive.js";
+import { exhaustiveParallel } from "../../src/check/parallel.js";
 import type { CheckTarget } from "../../src/check/run.js";
 import { checkTargetFor } from "../../src/scenario/checktarget.js";
 import { loadScenario } from "../../src/scenario/load.js";
@@ -87,6 +93,31 @@ describe("exhaustive search: the wall-time budget holds within one schedule", ()
         expect(timed.complete).toBe(false);
         expect(budget.complete).toBe(false);
       }
+    }
+  });
+
+  it("the coordinator of worker processes reads the injected clock for its budget, as exhaustive() does", async () => {
+    // in this process (a target without a spec): the same search as exhaustive() with the same clock
+    // (the coordinator read performance.now() while its units read the injected clock)
+    const figures = (r: ExhaustiveResult) => {
+      const { counterexample: _c, ...rest } = r;
+      const {
+        workerPeakRssMiB: _p,
+        workerCpuS: _w,
+        ...plain
+      } = rest as typeof rest & Record<string, unknown>;
+      return plain;
+    };
+    const t = counterTarget(3, 2, true);
+    for (const k of [1, 5, 9]) {
+      const a = counting(t);
+      const one = exhaustive(a.target, { grain: 4, maxMs: k, clock: a.runs });
+      const b = counting(t);
+      const par = await exhaustiveParallel(b.target, { grain: 4, maxMs: k, clock: b.runs, jobs: 2 });
+      // elapsedMs too: the injected clock's
+      expect(figures(par)).toEqual(figures(one));
+      expect(par.complete).toBe(false);
+      expect(par.schedules).toBeLessThanOrEqual(k);
     }
   });
 });
