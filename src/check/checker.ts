@@ -2,7 +2,7 @@
 // then shrink the counterexample. Budgets by schedules and by wall time (the only wall-clock use,
 // and it decides how long to search, never what a run does).
 import { type Counterexample, makeCounterexample } from "./counterexample.js";
-import { DEFAULT_GRAIN, type ExhaustiveResult, exhaustive } from "./exhaustive.js";
+import { DEFAULT_GRAIN, type ExhaustiveResult, exhaustive, PROGRESS_MS } from "./exhaustive.js";
 import { type CheckTarget, type RunOutcome, runOnce } from "./run.js";
 import { shrink } from "./shrink.js";
 import { PCT_SPIN_BOUND, PctStrategy, RandomStrategy } from "./strategy.js";
@@ -52,7 +52,7 @@ export interface CheckProgress {
 }
 
 /** Milliseconds between two progress reports. */
-export const PROGRESS_MS = 200;
+export { PROGRESS_MS };
 
 export interface CheckResult {
   verdict: "violation" | "no violation found" | "verified";

@@ -8,6 +8,7 @@ import {
   type SubtreeResult,
   type SubtreeTask,
   skippedUnit,
+  throttled,
 } from "./exhaustive.js";
 import type { CheckTarget, CheckTargetSpec } from "./run.js";
 import { targetFromSpec } from "./spec.js";
@@ -18,6 +19,14 @@ export interface UnitJob {
   opts: Omit<ExhaustiveOptions, "onProgress">;
   /** End of the search's wall-time budget (ms since the epoch: the processes share no other clock). */
   deadlineEpochMs: number;
+  /** Post UnitProgressMessages to the coordinator while the unit runs (its search shows progress). */
+  progress?: boolean;
+}
+
+/** What a worker posts (workerpool.workerEmit) about a running unit: its schedules and deepest schedule so far. */
+export interface UnitProgressMessage {
+  schedules: number;
+  maxDepth: number;
 }
 
 export type UnitResult = SubtreeResult & { pid: number; peakRssKiB: number; cpuS: number };
@@ -34,7 +43,17 @@ function unitRunner(): (job: UnitJob) => UnitResult {
     const r =
       remainingMs <= 0
         ? skippedUnit()
-        : exploreSubtree(cached.target, job.task, job.opts, performance.now() + remainingMs);
+        : exploreSubtree(
+            cached.target,
+            job.task,
+            job.opts,
+            performance.now() + remainingMs,
+            job.progress === true
+              ? throttled((schedules, maxDepth) =>
+                  workerpool.workerEmit({ schedules, maxDepth } satisfies UnitProgressMessage),
+                )
+              : undefined,
+          );
     delete r.outcome; // the machine stays here; the coordinator replays the choices
     const cpu = process.cpuUsage();
     // maxRSS is in KiB on Linux

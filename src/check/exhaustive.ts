@@ -187,7 +187,12 @@ export interface ExhaustiveOptions {
    * of the parallel search; results depend on it, never on the number of workers).
    */
   grain: number;
-  /** Called after each unit of work with the schedules explored so far and the deepest schedule. */
+  /**
+   * Called with the schedules explored so far and the deepest schedule: after each unit of work,
+   * and about every PROGRESS_MS of the clock while one runs (from the clock reading the deadline
+   * takes after each run, so a unit of long runs reports too). It decides when progress is shown,
+   * never what the search explores or counts.
+   */
   onProgress?: (schedules: number, maxDepth: number) => void;
   /**
    * State matching (src/check/state.ts): a node whose state was explored before with a sleep set
@@ -225,6 +230,28 @@ export interface ExhaustiveOptions {
 /** The clock of a search's wall-time budget. */
 export function clockOf(o: ExhaustiveOptions): () => number {
   return o.clock ?? (() => performance.now());
+}
+
+/** Milliseconds of a search's clock between two progress reports. */
+export const PROGRESS_MS = 200;
+
+/**
+ * The progress of a running unit of work, after one of its runs: its schedules and deepest schedule
+ * so far, and the clock's reading (the deadline's: the unit reads no clock for progress).
+ */
+export type UnitProgress = (schedules: number, maxDepth: number, nowMs: number) => void;
+
+/** A UnitProgress that passes a report on at most once per `everyMs` of the clock (the first at once). */
+export function throttled(
+  report: (schedules: number, maxDepth: number) => void,
+  everyMs = PROGRESS_MS,
+): UnitProgress {
+  let last = Number.NEGATIVE_INFINITY;
+  return (schedules, maxDepth, nowMs) => {
+    if (nowMs - last < everyMs) return;
+    last = nowMs;
+    report(schedules, maxDepth);
+  };
 }
 
 export interface ExhaustiveResult {
@@ -573,6 +600,8 @@ export function exploreSubtree(
   task: SubtreeTask,
   opts: ExhaustiveOptions,
   deadlineMs = Number.POSITIVE_INFINITY,
+  /** Told after every run but the last (when the unit reads its clock); it only reads. */
+  progress?: UnitProgress,
 ): SubtreeResult {
   const floor = task.prefix.length;
   const now = clockOf(opts);
@@ -685,7 +714,13 @@ export function exploreSubtree(
     }
     const limit = Math.min(opts.grain, task.limit ?? opts.grain);
     // the budgets hold within one schedule: the deadline is read after every run
-    if (r.schedules >= limit || now() >= deadlineMs) {
+    let over = r.schedules >= limit;
+    if (!over) {
+      const t = now();
+      over = t >= deadlineMs;
+      if (!over) progress?.(r.schedules, r.maxDepth, t);
+    }
+    if (over) {
       r.timedOut = r.schedules < limit;
       const nodes: ExportedNode[] = [];
       for (let d = floor; d < stack.length; d++) {
@@ -1012,14 +1047,18 @@ export function exploreHere(
   let schedules = search.schedules;
   let depth = search.maxDepth;
   const now = clockOf(search.o);
+  const report = search.o.onProgress;
+  // while a unit runs: the units before it, and its own schedules so far
+  const during =
+    report === undefined ? undefined : throttled((s, d) => report(schedules + s, Math.max(depth, d)));
   for (const t of tasks) {
     // the wall-time budget holds within one schedule: no unit starts after it ran out
     if (results.length > 0 && now() >= deadlineMs) break;
-    const r = exploreSubtree(target, t, search.o, deadlineMs);
+    const r = exploreSubtree(target, t, search.o, deadlineMs, during);
     results.push(r);
     schedules += r.schedules;
     depth = Math.max(depth, r.maxDepth);
-    search.o.onProgress?.(schedules, depth);
+    report?.(schedules, depth);
     if (r.violation !== null) break;
   }
   return results;

@@ -24,7 +24,7 @@ import {
   type SubtreeResult,
   searchResult,
 } from "./exhaustive.js";
-import type { UnitJob, UnitResult } from "./exhaustive-process.js";
+import type { UnitJob, UnitProgressMessage, UnitResult } from "./exhaustive-process.js";
 import type { CheckTarget } from "./run.js";
 
 /**
@@ -80,21 +80,35 @@ export async function exhaustiveParallel(
         const p = pool;
         let sofar = search.schedules;
         let depth = search.maxDepth;
+        // progress: the finished units' schedules, plus what the running ones last posted
+        const running = new Array<number>(tasks.length).fill(0);
+        let inFlight = 0;
         const spec = target.spec;
         results = await Promise.all(
-          tasks.map((task) => {
+          tasks.map((task, i) => {
             const job: UnitJob = {
               spec,
               task,
               opts: plain,
               deadlineEpochMs: Date.now() + (search.o.maxMs - (now() - t0)),
+              ...(onProgress !== undefined ? { progress: true } : {}),
             };
-            return (p.exec("runUnit", [job]) as Promise<UnitResult>).then((r) => {
+            const on = (e: UnitProgressMessage) => {
+              inFlight += e.schedules - running[i]!;
+              running[i] = e.schedules;
+              depth = Math.max(depth, e.maxDepth);
+              onProgress?.(sofar + inFlight, depth);
+            };
+            return (
+              p.exec("runUnit", [job], onProgress !== undefined ? { on } : undefined) as Promise<UnitResult>
+            ).then((r) => {
               peaks.set(r.pid, Math.max(peaks.get(r.pid) ?? 0, r.peakRssKiB));
               cpu.set(r.pid, Math.max(cpu.get(r.pid) ?? 0, r.cpuS));
+              inFlight -= running[i]!;
+              running[i] = 0;
               sofar += r.schedules;
               depth = Math.max(depth, r.maxDepth);
-              onProgress?.(sofar, depth);
+              onProgress?.(sofar + inFlight, depth);
               return r;
             });
           }),
