@@ -1,4 +1,5 @@
 // End-to-end: `faultline check` and `faultline replay` on the per-VMA-lock model (issue 6).
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -362,6 +363,31 @@ describe("faultline check", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--jobs");
   });
+
+  // a terminal from util-linux's script(1): the progress bar is drawn only when stderr is one
+  it.skipIf(!fs.existsSync("/usr/bin/script"))(
+    "on a terminal, the exhaustive search's progress moves while its one unit of work runs",
+    () => {
+      // runs of 20,000 steps (tens of ms each): a 3 s budget ends the first unit of 1,000 schedules
+      const args = ["check", "pervma-fork-race", "--kernel", "6.4.0", "--strategy", "exhaustive"];
+      const cmd = [process.execPath, path.join(ROOT, "bin/faultline.js"), ...args, "-j", "1", "--time", "3"]
+        .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+        .join(" ");
+      const r = spawnSync("/usr/bin/script", ["-q", "-e", "-c", cmd, "/dev/null"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(r.status).toBe(3);
+      expect(r.stdout).toContain("1 unit of work in 1 round in this process");
+      const total = Number(/schedules\s+([\d,]+) in/.exec(r.stdout)![1]!.replace(/,/g, ""));
+      const shown = [...r.stdout.matchAll(/(\d+)\/10000 schedules/g)].map((m) => Number(m[1]));
+      // before, the bar showed 0 until the unit ended; now it moves while the unit runs
+      const during = new Set(shown.filter((n) => n > 0 && n < total));
+      expect(during.size).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...shown)).toBeLessThanOrEqual(total);
+    },
+  );
 
   it("bad input: unknown site, unreadable or malformed counterexample, writes nothing half-done", () => {
     const bad = faultline(["check", "pervma-fork-race-mini", "--disable-site", "no_such_site"]);
