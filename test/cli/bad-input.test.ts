@@ -768,13 +768,33 @@ const CASES: Case[] = [
     name: "--report is a file",
     args: run("--report", "f"),
     files: () => ({ f: "x" }),
-    expect: /cannot write report directory f: a parent is not a directory/,
+    expect:
+      /cannot write report directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
   {
     name: "--report below a file",
     args: run("--report", "f/rep"),
     files: () => ({ f: "x" }),
     expect: /cannot write report directory f\/rep: a parent is not a directory/,
+  },
+  {
+    name: "--json onto a FIFO (renaming over it would replace the node)",
+    args: run("--json", "p.json"),
+    setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
+    expect:
+      /cannot write JSON result p\.json: not a regular file \(a device, FIFO or socket\); allowed: a regular file or a new path/,
+  },
+  {
+    name: "--trace onto a FIFO",
+    args: run("--trace", "p.json"),
+    setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
+    expect: /cannot write trace p\.json: not a regular file/,
+  },
+  {
+    name: "check --out onto a FIFO",
+    args: check("--out", "p.json"),
+    setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
+    expect: /cannot write counterexample p\.json: not a regular file/,
   },
   {
     name: "--json path too long",
@@ -813,7 +833,8 @@ const CASES: Case[] = [
     name: "compare --report is a file",
     args: ["compare", "pervma-fork-race", "--report", "f"],
     files: () => ({ f: "x" }),
-    expect: /cannot write report directory f: a parent is not a directory/,
+    expect:
+      /cannot write report directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
   {
     name: "demo --report under /proc",
@@ -824,7 +845,8 @@ const CASES: Case[] = [
     name: "demo --report is a file",
     args: ["demo", "--report", "f"],
     files: () => ({ f: "x" }),
-    expect: /cannot write report directory f: a parent is not a directory/,
+    expect:
+      /cannot write report directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
 
   // ---- check ----
@@ -923,7 +945,7 @@ const CASES: Case[] = [
   {
     name: "replay a missing file",
     args: ["replay", "none.json"],
-    expect: /cannot read counterexample none\.json: no such directory/,
+    expect: /cannot read counterexample none\.json: no such file/,
   },
   {
     name: "replay a folder",
@@ -1336,7 +1358,8 @@ const CASES: Case[] = [
     name: "sweep --out is a file",
     args: ["sweep", "softlockup-demo", "--out", "f"],
     files: () => ({ f: "x" }),
-    expect: /cannot write sweep directory f: a parent is not a directory/,
+    expect:
+      /cannot write sweep directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
   {
     name: "sweep --out under /proc",
