@@ -253,7 +253,7 @@ export async function runSweep(arg: string, o: SweepOptions, env: NodeJS.Process
       JSON.stringify(existing.shard) !== JSON.stringify(manifest.shard))
   )
     throw new UsageError(
-      `--out ${dir}: holds a different sweep (${existing.scenario}${existing.shard ? `, shard ${existing.shard.join("/")}` : ""}); allowed: the same sweep (to resume) or another --out directory`,
+      `--out ${dir}: holds a different sweep (${existing.scenario}${existing.shard ? `, shard ${existing.shard.join("/")}` : ""}: ${manifestDifference(existing, "there", manifest, "here")}); allowed: the same sweep (to resume) or another --out directory`,
     );
   const oldRows = existing ? readRows(dir, manifest) : [];
   ensureDir(dir, "sweep directory");
@@ -395,6 +395,29 @@ class SweepStore {
 
 function manifestKey(m: SweepManifest): string {
   return JSON.stringify([m.scenario, m.sets, m.params, m.seeds, m.totalJobs]);
+}
+
+/** The first field in which two sweeps differ (manifestKey's fields, then the shard), in words:
+ * `seeds 1, 3 in sw2, 1, 2 in sw` for where a and b are "in sw2" and "in sw". */
+function manifestDifference(a: SweepManifest, whereA: string, b: SweepManifest, whereB: string): string {
+  const seeds = (m: SweepManifest) =>
+    m.seeds.length > 6
+      ? `${m.seeds.slice(0, 5).join(", ")}, ... (${m.seeds.length} seeds)`
+      : m.seeds.join(", ");
+  const show: [string, (m: SweepManifest) => string][] = [
+    ["scenario", (m) => m.scenario],
+    ["--set", (m) => m.sets.join(" ") || "none"],
+    ["--param", (m) => m.params.map((p) => `${p.path}=${p.values.join(",")}`).join(" ") || "none"],
+    ["seeds", seeds],
+    ["jobs", (m) => String(m.totalJobs)],
+    ["shard", (m) => (m.shard ? m.shard.join("/") : "none")],
+  ];
+  for (const [field, f] of show) {
+    const x = f(a);
+    const y = f(b);
+    if (x !== y) return `${field} ${shown(x, 200)} ${whereA}, ${shown(y, 200)} ${whereB}`;
+  }
+  return "the same sweep";
 }
 
 const ManifestSchema = z.strictObject({
@@ -647,7 +670,7 @@ export async function runMerge(
     const m = readManifest(mfile);
     if (manifest && manifestKey(m) !== manifestKey(manifest))
       throw new UsageError(
-        `${dir}: a different sweep (${m.scenario}) than ${dirs[0]} (${manifest.scenario}); cannot merge`,
+        `${dir}: a different sweep than ${dirs[0]} (${manifestDifference(m, `in ${dir}`, manifest, `in ${dirs[0]}`)}); allowed: shards of one sweep`,
       );
     manifest ??= m;
     for (const r of readRows(dir, m)) if (!byIndex.has(r.index)) byIndex.set(r.index, r);
@@ -659,7 +682,7 @@ export async function runMerge(
     const old = readManifest(mfile);
     if (manifestKey(old) !== manifestKey(merged) || old.shard !== null)
       throw new UsageError(
-        `--out ${out}: holds another sweep (${old.scenario}); allowed: an empty directory or an earlier merge of this sweep`,
+        `--out ${out}: holds another sweep (${old.scenario}: ${manifestDifference(old, "there", merged, "in the inputs")}); allowed: an empty directory or an earlier merge of this sweep`,
       );
   }
   const rows = [...byIndex.values()].sort((a, b) => a.index - b.index);

@@ -1379,7 +1379,7 @@ const CASES: Case[] = [
     args: [...SWEEP.slice(0, 5), "1..3", ...SWEEP.slice(6), "--out", "sw"],
     files: () => sweepWith({}),
     expect:
-      /--out sw: holds a different sweep \(softlockup-demo\); allowed: the same sweep \(to resume\) or another --out directory/,
+      /--out sw: holds a different sweep \(softlockup-demo: seeds 1, 2 there, 1, 2, 3 here\); allowed: the same sweep \(to resume\) or another --out directory/,
   },
   {
     name: "resume: sweep.json not JSON",
@@ -1575,7 +1575,7 @@ const CASES: Case[] = [
       });
       return { ...a, "sw2/sweep.json": b["sw/sweep.json"]!, "sw2/results.jsonl": "" };
     },
-    expect: /sw2: a different sweep \(softlockup-demo\) than sw \(softlockup-demo\); cannot merge/,
+    expect: /sw2: a different sweep than sw \(seeds 1, 3 in sw2, 1, 2 in sw\); allowed: shards of one sweep/,
   },
   {
     name: "merge into a folder holding another sweep",
@@ -1590,7 +1590,7 @@ const CASES: Case[] = [
       return { ...a, "m/sweep.json": b["sw/sweep.json"]! };
     },
     expect:
-      /--out m: holds another sweep \(softlockup-demo\); allowed: an empty directory or an earlier merge of this sweep/,
+      /--out m: holds another sweep \(softlockup-demo: seeds 1, 3 there, 1, 2 in the inputs\); allowed: an empty directory or an earlier merge of this sweep/,
   },
   {
     name: "merge --out under /proc",
