@@ -368,6 +368,39 @@ const CASES: Case[] = [
     expect: /dur2\.yaml:\d+:\d+: workloads\[0\]\.duration: found 1e\+300; allowed/,
   },
   {
+    name: "integer duration beyond 2^53 (stop.time)",
+    args: ["run", "st.yaml"],
+    files: () => ({ "st.yaml": SCENARIO.replace("time: 30s", "time: 1e30") }),
+    expect:
+      /st\.yaml:\d+:\d+: stop\.time: found 1e\+30; allowed: a duration of at most 9007199254740991 ns \(about 104 days\)/,
+  },
+  {
+    name: "integer beyond 2^53 and the field's maximum (one line, not two)",
+    args: ["run", "wd.yaml"],
+    files: () => ({ "wd.yaml": SCENARIO.replace("machine:\n", "machine:\n  watchdogThresh: 1e300\n") }),
+    expect:
+      /^faultline: invalid scenario:\n {2}wd\.yaml:\d+:\d+: machine\.watchdogThresh: found 1e\+300; allowed: an integer from 0 to 60\n$/,
+  },
+  {
+    name: "empty seeds list",
+    args: ["run", "se.yaml"],
+    files: () => ({ "se.yaml": SCENARIO.replace("seed: 1", "seeds: []") }),
+    expect: /se\.yaml:\d+:\d+: seeds: found a list of 0 items; allowed: at least 1 item/,
+  },
+  {
+    name: "a key twice in a nested mapping",
+    args: ["run", "dk.yaml"],
+    files: () => ({ "dk.yaml": SCENARIO.replace("machine:\n", "machine:\n  cpus: 2\n  cpus: 4\n") }),
+    expect:
+      /dk\.yaml:\d+:3: machine\.cpus: found the key "cpus" a second time in one mapping; allowed: each key once per mapping/,
+  },
+  {
+    name: "a key twice in a JSON file",
+    args: ["run", "dk.json"],
+    files: () => ({ "dk.json": '{"name": "a", "name": "b"}' }),
+    expect: /dk\.json:1:15: name: found the key "name" a second time in one mapping/,
+  },
+  {
     name: "seed range of ten billion in the file",
     args: ["run", "seeds.yaml"],
     files: () => ({ "seeds.yaml": SCENARIO.replace("seed: 1", 'seeds: "1..10000000000"') }),
@@ -385,7 +418,7 @@ const CASES: Case[] = [
     args: ["run", "w.yaml"],
     files: () => ({ "w.yaml": SCENARIO.replace("variant: generic", 'variant: "6.4.3"') }),
     expect:
-      /w\.yaml:\d+:\d+: workloads\[0\]\.type: found "kthread-spin"; allowed: a workload of the mm model/,
+      /w\.yaml:\d+:\d+: workloads\[0\]\.type: found "kthread-spin"; allowed: a workload of the mm model \(fault-loop, mmap-writer, fork-race, fork-race-mini, stack-race, vma-merge-race, fork\)/,
   },
 
   // ---- --set and --kernel ----
@@ -442,6 +475,23 @@ const CASES: Case[] = [
     args: set("machine.cpu=2"),
     expect:
       /--set machine\.cpu=2: machine\.cpu: found unknown field "cpu"; allowed: the fields cpus, preemption/,
+  },
+  {
+    name: "--set unknown section (the override named, not the file)",
+    args: set("nosuch.field=1"),
+    expect: /--set nosuch\.field=1: nosuch: found unknown field "nosuch"; allowed: the fields /,
+  },
+  {
+    name: "--set list index past the end (no gap of null items)",
+    args: set("workloads[5].cpu=1"),
+    expect:
+      /--set workloads\[5\]\.cpu=1: workloads\[5\]: found index 5 of a list of 1 item; allowed: an index from 0 to 1 \(1 adds an item\)/,
+  },
+  {
+    name: "--set adds a list item without a type",
+    args: set("workloads[1].cpu=1"),
+    expect:
+      /--set workloads\[1\]\.cpu=1: workloads\[1\]\.type: found nothing \(the field is required\); allowed: one of/,
   },
   {
     name: "--set through a number",
@@ -1113,7 +1163,7 @@ const CASES: Case[] = [
         d.describe.workloads[0].start = -4;
       }),
     ),
-    expect: /field "describe\.workloads\[0\]\.start": found -4; allowed: a number of at least 0/,
+    expect: /field "describe\.workloads\[0\]\.start": found -4; allowed: a duration such as "25s"/,
   },
   {
     name: "replay: unknown switch",
