@@ -17,6 +17,7 @@ import {
   checkPathPlan,
   checkWritableFile,
   FileSink,
+  parseJsonFile,
   readTextFile,
   UsageError,
   writeFileAtomic,
@@ -142,14 +143,7 @@ export function checkExitCode(r: CheckResult): number {
 
 function readCounterexample(file: string): Counterexample {
   const text = readTextFile(file, "counterexample");
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(
-      `${file}: not valid JSON (${(e as Error).message}); allowed: a counterexample written by faultline check --out`,
-    );
-  }
+  const doc = parseJsonFile(file, text, "a counterexample written by faultline check --out");
   const problem = counterexampleProblem(doc);
   if (problem !== null) throw new UsageError(`${file}: not a faultline counterexample: ${problem}`);
   return doc as Counterexample;

@@ -268,6 +268,40 @@ export function appendText(file: string, text: string, what = "file"): void {
   }
 }
 
+/** Parses a JSON file's text; a syntax error is a UsageError naming the file, the line and column when
+ * JSON.parse gives a character position, and what is allowed. */
+export function parseJsonFile(file: string, text: string, allowed: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = firstLineOf((e as Error).message);
+    const m = /at position (\d+)/.exec(msg);
+    let where = file;
+    if (m) {
+      const pos = Math.min(Number(m[1]), text.length);
+      let line = 1;
+      let lineStart = 0;
+      for (let i = text.indexOf("\n"); i >= 0 && i < pos; i = text.indexOf("\n", i + 1)) {
+        line++;
+        lineStart = i + 1;
+      }
+      where = `${file}:${line}:${pos - lineStart + 1}`;
+    } else if (/^Unexpected end of JSON input/.test(msg)) {
+      const lines = text.split("\n");
+      where = `${file}:${lines.length}:${lines[lines.length - 1]!.length + 1}`;
+    }
+    const why = msg
+      .replace(/ in JSON at position \d+.*$/, "")
+      .replace(/ at position \d+.*$/, "")
+      .replace(/^Unexpected end of JSON input$/, "the text ends early");
+    throw new UsageError(`${where}: not valid JSON (${shown(why, 80)}); allowed: ${allowed}`);
+  }
+}
+
+function firstLineOf(s: string): string {
+  return s.split("\n")[0]!;
+}
+
 /** Shows a user's value in a message, cut to a readable length. */
 export function shown(v: string, max = 60): string {
   return v.length > max ? `${v.slice(0, max - 3)}...` : v;

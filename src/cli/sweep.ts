@@ -21,6 +21,7 @@ import {
   checkWritableDir,
   ensureDir,
   interruptible,
+  parseJsonFile,
   readTextFile,
   shown,
   UsageError,
@@ -442,14 +443,7 @@ const ManifestSchema = z.strictObject({
 /** Reads DIR/sweep.json as untrusted input: every field checked, the job count recomputed. */
 function readManifest(file: string): SweepManifest {
   const text = readTextFile(file, "sweep manifest", 256 * 2 ** 20);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(
-      `${file}: not valid JSON (${(e as Error).message}); allowed: a sweep.json written by faultline sweep`,
-    );
-  }
+  const doc = parseJsonFile(file, text, "a sweep.json written by faultline sweep");
   const r = ManifestSchema.safeParse(doc);
   if (!r.success) {
     const i = r.error.issues[0]!;

@@ -1021,7 +1021,59 @@ const CASES: Case[] = [
   {
     name: "replay: not JSON",
     ...replayOf(() => "{ nope"),
-    expect: /cx\.json: not valid JSON .*; allowed: a counterexample written by faultline check --out/,
+    expect: /cx\.json:1:3: not valid JSON .*; allowed: a counterexample written by faultline check --out/,
+  },
+  {
+    name: "replay: a counterexample cut short (line and column of the end)",
+    ...replayOf(() => cxText.slice(0, 200)),
+    expect:
+      /cx\.json:\d+:\d+: not valid JSON \(.*\); allowed: a counterexample written by faultline check --out/,
+  },
+  {
+    name: "replay: steps disagree with the choices",
+    ...replayOf(() =>
+      cx((d) => {
+        d.steps = 1e12;
+      }),
+    ),
+    expect:
+      /cx\.json: not a faultline counterexample: field "steps": found 1000000000000; allowed: \d+ \(the number of choices\)/,
+  },
+  {
+    name: "replay: cpus disagree with the choices",
+    ...replayOf(() =>
+      cx((d) => {
+        d.cpus = 0;
+      }),
+    ),
+    expect: /field "cpus": found 0; allowed: \d+ \(the number of distinct choices\)/,
+  },
+  {
+    name: "replay: switches disagree with the choices",
+    ...replayOf(() =>
+      cx((d) => {
+        d.switches = -1;
+      }),
+    ),
+    expect: /field "switches": found -1; allowed: \d+ \(the context switches in the choices\)/,
+  },
+  {
+    name: "replay: choices cut short (steps no longer match)",
+    ...replayOf(() =>
+      cx((d) => {
+        d.choices = d.choices.slice(0, 5);
+      }),
+    ),
+    expect: /field "steps": found \d+; allowed: 5 \(the number of choices\)/,
+  },
+  {
+    name: "replay: labels not one per choice",
+    ...replayOf(() =>
+      cx((d) => {
+        d.labels = d.labels.slice(0, 3);
+      }),
+    ),
+    expect: /field "labels": found .*; allowed: a list of \d+ step names \(one per choice\)/,
   },
   {
     name: "replay: null",
@@ -1435,7 +1487,7 @@ const CASES: Case[] = [
     name: "resume: sweep.json not JSON",
     args: [...SWEEP, "--out", "sw"],
     files: () => sweepWith({ manifest: () => "{" }),
-    expect: /sw\/sweep\.json: not valid JSON .*; allowed: a sweep\.json written by faultline sweep/,
+    expect: /sw\/sweep\.json:1:2: not valid JSON .*; allowed: a sweep\.json written by faultline sweep/,
   },
   {
     name: "resume: sweep.json null",
