@@ -100,6 +100,10 @@ export function parseSeeds(v: string): number[] {
       throw new UsageError(`--seeds ${v}: at most ${MAX_JOBS.toLocaleString("en-US")} seeds`);
     return seedRange(a, b);
   }
+  if (v.includes(".."))
+    throw new UsageError(
+      `--seeds ${shown(v)}: expected a range A..B of integers from 0 to ${Number.MAX_SAFE_INTEGER}, or a list such as 1,5,9`,
+    );
   if (v.length > 20 * MAX_JOBS) throw new UsageError(`--seeds: a list of at most ${MAX_JOBS} seeds`);
   const list = commaList(v, "--seeds");
   if (list.length > MAX_JOBS) throw new UsageError(`--seeds: a list of at most ${MAX_JOBS} seeds`);

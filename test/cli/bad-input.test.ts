@@ -722,9 +722,21 @@ const CASES: Case[] = [
   },
 
   // ---- run: --seed and the outputs ----
-  { name: "--seed abc", args: run("--seed", "abc"), expect: /--seed: expected an integer, got "abc"/ },
-  { name: "--seed -1", args: run("--seed=-1"), expect: /--seed: expected an integer, got "-1"/ },
-  { name: "--seed 1e3", args: run("--seed", "1e3"), expect: /--seed: expected an integer, got "1e3"/ },
+  {
+    name: "--seed abc",
+    args: run("--seed", "abc"),
+    expect: /--seed: expected an integer from \d+ to \d+, got "abc"/,
+  },
+  {
+    name: "--seed -1",
+    args: run("--seed=-1"),
+    expect: /--seed: expected an integer from 0 to 9007199254740991, got "-1"/,
+  },
+  {
+    name: "--seed 1e3",
+    args: run("--seed", "1e3"),
+    expect: /--seed: expected an integer from \d+ to \d+, got "1e3"/,
+  },
   {
     name: "--seed beyond 2^53",
     args: run("--seed", "99999999999999999999"),
@@ -877,7 +889,7 @@ const CASES: Case[] = [
   {
     name: "compare --seed x",
     args: ["compare", "pervma-fork-race", "--seed", "x"],
-    expect: /--seed: expected an integer, got "x"/,
+    expect: /--seed: expected an integer from \d+ to \d+, got "x"/,
   },
   {
     name: "compare --report is a file",
@@ -908,7 +920,7 @@ const CASES: Case[] = [
   {
     name: "check --budget abc",
     args: check("--budget", "abc"),
-    expect: /--budget: expected an integer, got "abc"/,
+    expect: /--budget: expected an integer from \d+ to \d+, got "abc"/,
   },
   {
     name: "check --budget 1e12",
@@ -939,7 +951,7 @@ const CASES: Case[] = [
   {
     name: "check --preemption-bound x",
     args: check("--preemption-bound", "x"),
-    expect: /--preemption-bound: expected an integer, got "x"/,
+    expect: /--preemption-bound: expected an integer from \d+ to \d+, got "x"/,
   },
   {
     name: "check --max-steps 0",
@@ -956,7 +968,11 @@ const CASES: Case[] = [
     args: check("--grain", "0"),
     expect: /--grain: expected an integer from 1 to 100000000, got 0/,
   },
-  { name: "check --seed -3", args: check("--seed=-3"), expect: /--seed: expected an integer, got "-3"/ },
+  {
+    name: "check --seed -3",
+    args: check("--seed=-3"),
+    expect: /--seed: expected an integer from \d+ to \d+, got "-3"/,
+  },
   {
     name: "check --disable-site unknown",
     args: check("--disable-site", "nope"),
@@ -1314,7 +1330,7 @@ const CASES: Case[] = [
   {
     name: "sweep --jobs two",
     args: sweep("--jobs", "two"),
-    expect: /--jobs: expected an integer, got "two"/,
+    expect: /--jobs: expected an integer from \d+ to \d+, got "two"/,
   },
   {
     name: "sweep --shard 3/2",
@@ -1401,9 +1417,25 @@ const CASES: Case[] = [
     expect: /--seeds 1\.\.99999999999999999999: seeds are integers from 0 to 9007199254740991/,
   },
   {
+    name: "sweep --seeds range of words",
+    args: sweep("--seeds", "1..x"),
+    expect:
+      /--seeds 1\.\.x: expected a range A\.\.B of integers from 0 to 9007199254740991, or a list such as 1,5,9/,
+  },
+  {
+    name: "sweep --seeds with an empty item",
+    args: sweep("--seeds", "1,,2"),
+    expect: /--seeds 1,,2: item 2 is empty; allowed: a comma-separated list without empty items/,
+  },
+  {
+    name: "sweep --param with an empty value (not silently dropped)",
+    args: sweep("--param", "machine.preemption=none,,full"),
+    expect: /--param machine\.preemption none,,full: item 2 is empty; allowed: a comma-separated list/,
+  },
+  {
     name: "sweep --seeds words",
     args: sweep("--seeds", "a,b"),
-    expect: /--seeds: expected an integer, got "a"/,
+    expect: /--seeds: expected an integer from \d+ to \d+, got "a"/,
   },
   {
     name: "sweep --seeds empty list",
