@@ -200,6 +200,26 @@ const CASES: Case[] = [
   { name: "unknown option (demo)", args: ["demo", "--bogus"], expect: /unknown option '--bogus'/ },
   { name: "unknown option (serve)", args: ["serve", "--bogus"], expect: /unknown option '--bogus'/ },
   { name: "unknown option (bugs)", args: ["bugs", "--bogus"], expect: /unknown option '--bogus'/ },
+  {
+    name: "bugs --seeds 0 (checked without --verify too)",
+    args: ["bugs", "--seeds", "0"],
+    expect: /--seeds: expected an integer from 1 to 1000, got 0/,
+  },
+  {
+    name: "bugs --seeds without --verify (would do nothing)",
+    args: ["bugs", "--seeds", "3"],
+    expect: /--seeds: only with --verify \(the catalog alone runs nothing\)/,
+  },
+  {
+    name: "bugs --no-check without --verify",
+    args: ["bugs", "--no-check"],
+    expect: /--no-check: only with --verify/,
+  },
+  {
+    name: "bugs --verify with --budget x",
+    args: ["bugs", "--verify", "fork", "--budget", "x"],
+    expect: /--budget: expected an integer from 1 to 10000000, got "x"/,
+  },
   { name: "option without its value", args: run("--seed"), expect: /option '--seed <n>' argument missing/ },
   { name: "extra argument", args: ["list", "x"], expect: /too many arguments/ },
   {
