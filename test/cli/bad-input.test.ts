@@ -989,6 +989,28 @@ const CASES: Case[] = [
     expect: /--grain: expected an integer from 1 to 100000000, got 0/,
   },
   {
+    name: "check --stateful with the random strategy (would be ignored)",
+    args: check("--stateful"),
+    expect:
+      /--stateful: only with --strategy exhaustive \(this search is random\); allowed: --strategy exhaustive --stateful/,
+  },
+  {
+    name: "check --jobs with PCT",
+    args: check("--strategy", "pct", "--jobs", "2"),
+    expect: /--jobs: only with --strategy exhaustive \(this search is pct\)/,
+  },
+  {
+    name: "check --pct-depth with the exhaustive search",
+    args: check("--strategy", "exhaustive", "--pct-depth", "4"),
+    expect:
+      /--pct-depth: only with --strategy pct \(this search is exhaustive\); allowed: --strategy pct --pct-depth N/,
+  },
+  {
+    name: "check --preemption-bound with the random strategy",
+    args: check("--preemption-bound", "2"),
+    expect: /--preemption-bound: only with --strategy exhaustive/,
+  },
+  {
     name: "check --seed -3",
     args: check("--seed=-3"),
     expect: /--seed: expected an integer from \d+ to \d+, got "-3"/,
