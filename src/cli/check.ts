@@ -318,6 +318,11 @@ export function registerCheckCommands(program: Command): void {
         writer?.finish();
       } catch (e) {
         writer?.abort();
+        // the file's warm start cannot be reached in this scenario: the file is wrong, not faultline
+        if (e instanceof WarmStartError)
+          throw new UsageError(
+            `${file}: not a counterexample this scenario can replay: field "describe.warmStart": ${e.message}`,
+          );
         throw e;
       }
       const d = cx.describe as Record<string, unknown>;

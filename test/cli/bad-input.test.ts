@@ -1011,6 +1011,18 @@ const CASES: Case[] = [
     expect: /--preemption-bound: only with --strategy exhaustive/,
   },
   {
+    name: "check --warm-start past the end of the run (nothing left to explore)",
+    args: check("--warm-start", "99999s"),
+    expect:
+      /pervma-fork-race-mini: warm start at 99999000ms: the timed run ended \(workloads done\) at [\d.]+ms, before it; allowed: a time before the run ends, or an event/,
+  },
+  {
+    name: "check --warm-start at an event the run never passes (the events it passes listed)",
+    args: check("--warm-start", "nosuch"),
+    expect:
+      /warm start at nosuch: .* after 0 of 1 "nosuch" events; allowed: an event it passes \(.*dup_mmap.*\) or a time/,
+  },
+  {
     name: "check --seed -3",
     args: check("--seed=-3"),
     expect: /--seed: expected an integer from \d+ to \d+, got "-3"/,
@@ -1193,6 +1205,26 @@ const CASES: Case[] = [
       }),
     ),
     expect: /field "describe\.cpus": found 0; allowed: an integer from 1 to 256/,
+  },
+  {
+    name: "replay: a warm start at an event the scenario never passes (was an internal error)",
+    ...replayOf(() =>
+      cx((d) => {
+        d.describe.warmStart = { event: "nosuch", count: 1 };
+      }),
+    ),
+    expect:
+      /cx\.json: not a counterexample this scenario can replay: field "describe\.warmStart": warm start at nosuch: .*; allowed: an event it passes/,
+  },
+  {
+    name: "replay: a warm start past the end of the run",
+    ...replayOf(() =>
+      cx((d) => {
+        d.describe.warmStart = { timeNs: 1e15 };
+      }),
+    ),
+    expect:
+      /cx\.json: not a counterexample this scenario can replay: field "describe\.warmStart": .*before it/,
   },
   {
     name: "replay: a billion CPUs",
