@@ -300,6 +300,8 @@ export function registerCheckCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  faultline replay race.json --trace race-trace.json")
     .action((file: string, o) => {
       if (o.trace) {
+        if (o.trace === "-")
+          throw new UsageError("--trace -: the trace is not written to stdout; allowed: a file path");
         checkPathPlan({
           inputs: [{ path: file, what: "counterexample" }],
           files: [{ path: o.trace, what: "trace", flag: "--trace" }],

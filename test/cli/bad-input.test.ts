@@ -860,6 +860,31 @@ const CASES: Case[] = [
     expect: /cannot write report directory f\/rep: a parent is not a directory/,
   },
   {
+    name: "--trace - (not stdout: would be a file named -)",
+    args: run("--trace", "-"),
+    expect: /--trace -: the trace is not written to stdout; allowed: a file path/,
+  },
+  {
+    name: "--report - (a folder named -)",
+    args: run("--report", "-"),
+    expect: /--report -: the report is a folder of files; allowed: a directory path/,
+  },
+  {
+    name: "compare --report -",
+    args: ["compare", "pervma-fork-race", "--report", "-"],
+    expect: /--report -: the report is a folder of files/,
+  },
+  {
+    name: "demo --report -",
+    args: ["demo", "--report", "-"],
+    expect: /--report -: the report is a folder of files/,
+  },
+  {
+    name: "replay --trace -",
+    ...replayOf(() => cxText, "--trace", "-"),
+    expect: /--trace -: the trace is not written to stdout; allowed: a file path/,
+  },
+  {
     name: "--json onto a FIFO (renaming over it would replace the node)",
     args: run("--json", "p.json"),
     setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
