@@ -563,6 +563,13 @@ function checkNames(
           .filter((t) => WORKLOAD_MODEL[t] === variant.model)
           .join(", ")}), since kernel.variant ${variant.name} is ${MODEL_NAMES[variant.model]}`,
       );
+    // fork-race's writers and faulters loop on TLB hits, which cost only the think time: with none the
+    // simulated clock never moves and the run would spin for a billion iterations at one instant
+    if (w.type === "fork-race" && w.think === 0)
+      bad(
+        ["workloads", i, "think"],
+        "a duration of at least 1ns (fork-race's threads loop on TLB hits, which take only this time; the default is 20ns)",
+      );
     if (w.type === "writer")
       w.jobs.forEach((j, n) => {
         if (!fileNames.includes(j.file))

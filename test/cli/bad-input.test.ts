@@ -434,6 +434,12 @@ const CASES: Case[] = [
     expect: /v\.yaml:1:\d+: version: found 2; allowed/,
   },
   {
+    name: "fork-race with no think time (its TLB-hit loop would spin at one instant)",
+    args: ["run", "pervma-fork-race", "--set", "workloads[0].think=0"],
+    expect:
+      /--set workloads\[0\]\.think=0: workloads\[0\]\.think: found 0; allowed: a duration of at least 1ns/,
+  },
+  {
     name: "scenario with the wrong model's workload",
     args: ["run", "w.yaml"],
     files: () => ({ "w.yaml": SCENARIO.replace("variant: generic", 'variant: "6.4.3"') }),
