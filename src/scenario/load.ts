@@ -587,6 +587,21 @@ function checkNames(
   if (s.fs) {
     if (catalog.devices && !catalog.devices.includes(s.fs.device))
       bad(["fs", "device"], `a device profile: ${list(catalog.devices)}`);
+    // the block device's own limits (BlockDevice): a request must move at least a page, and take time
+    if (s.fs.bandwidth !== undefined && s.fs.bandwidth < 1)
+      bad(["fs", "bandwidth"], "a size of at least 1 byte (bytes per second)");
+    if (s.fs.maxSectors !== undefined && s.fs.maxSectors < 4096)
+      bad(["fs", "maxSectors"], "a size of at least 4KiB (4096 bytes: one page per request)");
+    // vm.dirty_writeback_centisecs = 0 turns periodic writeback off in the kernel; the flusher here
+    // has no such mode and would write back at one instant for ever
+    if (s.fs.dirtyWritebackInterval === 0)
+      bad(
+        ["fs", "dirtyWritebackInterval"],
+        'a duration of at least 1ns (0, the kernel\'s "no periodic writeback", is not modelled)',
+      );
+    s.fs.files.forEach((file, n) => {
+      if (file.size === 0) bad(["fs", "files", n, "size"], "a size of at least 1 byte");
+    });
     const f = s.fs.folioSize;
     if (f < 4096 || (f & (f - 1)) !== 0) bad(["fs", "folioSize"], "a power of two from 4KiB (4096 bytes)");
     if (s.fs.flusherCpu >= s.machine.cpus) bad(["fs", "flusherCpu"], cpuRange);

@@ -440,6 +440,28 @@ const CASES: Case[] = [
       /--set workloads\[0\]\.think=0: workloads\[0\]\.think: found 0; allowed: a duration of at least 1ns/,
   },
   {
+    name: "fs.bandwidth 0 (was an internal error from the block device)",
+    args: ["run", "iomap-s2", "--set", "fs.bandwidth=0"],
+    expect:
+      /--set fs\.bandwidth=0: fs\.bandwidth: found 0; allowed: a size of at least 1 byte \(bytes per second\)/,
+  },
+  {
+    name: "fs.maxSectors below a page (was an internal error from the block device)",
+    args: ["run", "iomap-s2", "--set", "fs.maxSectors=1KiB"],
+    expect: /--set fs\.maxSectors=1KiB: fs\.maxSectors: found "1KiB"; allowed: a size of at least 4KiB/,
+  },
+  {
+    name: "fs.dirtyWritebackInterval 0 (the flusher spun at one instant)",
+    args: ["run", "iomap-s2", "--set", "fs.dirtyWritebackInterval=0"],
+    expect:
+      /fs\.dirtyWritebackInterval: found 0; allowed: a duration of at least 1ns \(0, the kernel's "no periodic writeback", is not modelled\)/,
+  },
+  {
+    name: "an empty file (was an internal error in xfs_map_blocks)",
+    args: ["run", "iomap-s2", "--set", "fs.files[0].size=0"],
+    expect: /--set fs\.files\[0\]\.size=0: fs\.files\[0\]\.size: found 0; allowed: a size of at least 1 byte/,
+  },
+  {
     name: "scenario with the wrong model's workload",
     args: ["run", "w.yaml"],
     files: () => ({ "w.yaml": SCENARIO.replace("variant: generic", 'variant: "6.4.3"') }),
