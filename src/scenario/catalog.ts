@@ -37,6 +37,8 @@ export interface Catalog {
   costProfiles: readonly CostProfileInfo[];
   /** Block device profiles of the writeback model (fs.device). */
   devices?: readonly string[];
+  /** Each device profile's interrupt CPU (-1: the submitter), used when fs.irqCpu is not given. */
+  deviceIrqCpus?: Readonly<Record<string, number>>;
 }
 
 /** Which model runs each workload type. */

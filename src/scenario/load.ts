@@ -607,6 +607,14 @@ function checkNames(
     if (s.fs.flusherCpu >= s.machine.cpus) bad(["fs", "flusherCpu"], cpuRange);
     if (s.fs.irqCpu !== undefined && s.fs.irqCpu >= s.machine.cpus)
       bad(["fs", "irqCpu"], `-1 or ${cpuRange}`);
+    // without fs.irqCpu the device profile's interrupt CPU is used: it must exist too
+    const deviceIrq = s.fs.irqCpu === undefined ? catalog.deviceIrqCpus?.[s.fs.device] : undefined;
+    if (deviceIrq !== undefined && deviceIrq >= s.machine.cpus)
+      problems.push({
+        ...locate(["fs", "device"], false),
+        found: `${JSON.stringify(s.fs.device)}, whose completion interrupts go to CPU ${deviceIrq}`,
+        allowed: `machine.cpus above ${deviceIrq}, or fs.irqCpu set to -1 or ${cpuRange}`,
+      });
   }
   return problems;
 }

@@ -130,7 +130,13 @@ function buildCatalog(): Catalog {
       ...(fs as unknown as Record<string, number>),
     }),
   }));
-  return { variants, costProfiles, devices: Object.keys(DEVICE_PROFILES).sort() };
+  const devices = Object.keys(DEVICE_PROFILES).sort();
+  return {
+    variants,
+    costProfiles,
+    devices,
+    deviceIrqCpus: Object.fromEntries(devices.map((d) => [d, DEVICE_PROFILES[d]!.irqCpu])),
+  };
 }
 
 function stripNames(v: object): object {

@@ -462,6 +462,12 @@ const CASES: Case[] = [
     expect: /--set fs\.files\[0\]\.size=0: fs\.files\[0\]\.size: found 0; allowed: a size of at least 1 byte/,
   },
   {
+    name: "a device whose interrupt CPU the machine lacks (was an internal error in raiseIrq)",
+    args: ["run", "iomap-s7", "--set", "machine.cpus=1"],
+    expect:
+      /scenarios\/iomap-s7\.yaml:\d+:\d+: fs\.device: found "sata-ssd", whose completion interrupts go to CPU 1; allowed: machine\.cpus above 1, or fs\.irqCpu set to -1 or a CPU from 0 to 0/,
+  },
+  {
     name: "scenario with the wrong model's workload",
     args: ["run", "w.yaml"],
     files: () => ({ "w.yaml": SCENARIO.replace("variant: generic", 'variant: "6.4.3"') }),
