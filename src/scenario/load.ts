@@ -536,14 +536,17 @@ function checkNames(
   if (variant) {
     for (const [k, v] of Object.entries(s.kernel.switches)) {
       const sw = variant.switches.find((x) => x.name === k);
+      // a dotted switch (ioendCap.kind) is a nested mapping in the file or --set, unless quoted as one key
+      const flat: Path = ["kernel", "switches", k];
+      const at = valueAt(data, flat) !== undefined ? flat : ["kernel", "switches", ...k.split(".")];
       if (!sw) {
         problems.push({
-          ...locate(["kernel", "switches", k], true),
+          ...locate(at, true),
           found: `unknown switch ${JSON.stringify(k)}`,
           allowed: `a switch of ${variant.name}: ${list(variant.switches.map((x) => x.name))}`,
         });
       } else if (typeof v !== sw.type || (sw.values && !sw.values.includes(String(v)))) {
-        bad(["kernel", "switches", k], sw.values ? `one of ${sw.values.join(", ")}` : `a ${sw.type}`);
+        bad(at, sw.values ? `one of ${sw.values.join(", ")}` : `a ${sw.type}`);
       }
     }
     s.kernel.disableLockSites.forEach((site, i) => {

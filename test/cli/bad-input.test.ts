@@ -749,6 +749,22 @@ const CASES: Case[] = [
     expect: /kernel\.switches\.forkLockVmas: found "some"; allowed: one of none, per-vma, all-first/,
   },
   {
+    name: "--set a dotted switch to a bad value (the value shown, not 'nothing')",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.ioendCap.kind=bogus"],
+    expect:
+      /--set kernel\.switches\.ioendCap\.kind=bogus: kernel\.switches\.ioendCap\.kind: found "bogus"; allowed: one of bytes, folios, none, pages, segments/,
+  },
+  {
+    name: "a dotted switch as a nested mapping in the file",
+    args: ["run", "sw.yaml"],
+    files: () => ({
+      "sw.yaml": fs
+        .readFileSync(path.join(ROOT, "scenarios/iomap-s2.yaml"), "utf8")
+        .replace('variant: "5.16"', 'variant: "5.16"\n  switches:\n    ioendCap:\n      kind: bogus'),
+    }),
+    expect: /sw\.yaml:\d+:\d+: kernel\.switches\.ioendCap\.kind: found "bogus"; allowed: one of bytes/,
+  },
+  {
     name: "--set unknown lock site",
     args: ["run", "pervma-fork-race", "--set", "kernel.disableLockSites=[nope]"],
     expect: /kernel\.disableLockSites\[0\]: found "nope"; allowed: a lock site of 6\.4\.0/,
