@@ -6,6 +6,8 @@ export interface SwitchInfo {
   /** Type of the value: boolean switches, numeric constants, or one of `values`. */
   type: "boolean" | "number" | "string";
   values?: readonly string[];
+  /** Numeric switches: the smallest integer allowed (1 when every variant's value is at least 1). */
+  min?: number;
   default: boolean | number | string;
   summary: string;
 }

@@ -547,6 +547,8 @@ function checkNames(
         });
       } else if (typeof v !== sw.type || (sw.values && !sw.values.includes(String(v)))) {
         bad(at, sw.values ? `one of ${sw.values.join(", ")}` : `a ${sw.type}`);
+      } else if (typeof v === "number" && (!Number.isSafeInteger(v) || v < (sw.min ?? 0))) {
+        bad(at, `an integer of at least ${sw.min ?? 0}`);
       }
     }
     s.kernel.disableLockSites.forEach((site, i) => {

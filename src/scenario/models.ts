@@ -56,6 +56,9 @@ function switchInfos(
       summary: docs[name] ?? "",
     };
     if (type === "string") info.values = [...new Set(seen.map(String))].sort();
+    // numeric switches are counts and sizes: whole numbers, and at least 1 where every variant has
+    // one of at least 1 (a variant without the switch counts as 0, the default explain shows)
+    if (type === "number") info.min = all.every((f) => ((f[name] as number | undefined) ?? 0) >= 1) ? 1 : 0;
     return info;
   });
 }

@@ -755,6 +755,21 @@ const CASES: Case[] = [
       /--set kernel\.switches\.ioendCap\.kind=bogus: kernel\.switches\.ioendCap\.kind: found "bogus"; allowed: one of bytes, folios, none, pages, segments/,
   },
   {
+    name: "a numeric switch below its range (pagevecSize 0: a batch of no folios)",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.pagevecSize=0"],
+    expect: /kernel\.switches\.pagevecSize: found 0; allowed: an integer of at least 1/,
+  },
+  {
+    name: "a numeric switch that is not a whole number",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.plugLimit=1.5"],
+    expect: /kernel\.switches\.plugLimit: found 1\.5; allowed: an integer of at least 1/,
+  },
+  {
+    name: "a negative numeric switch",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.ioendCap.limit=-1"],
+    expect: /kernel\.switches\.ioendCap\.limit: found -1; allowed: an integer of at least 0/,
+  },
+  {
     name: "a dotted switch as a nested mapping in the file",
     args: ["run", "sw.yaml"],
     files: () => ({
