@@ -23,6 +23,7 @@ import {
   interruptible,
   parseJsonFile,
   readTextFile,
+  samePath,
   shown,
   UsageError,
   writeFileAtomic,
@@ -661,7 +662,12 @@ export async function runMerge(
   });
   let manifest: SweepManifest | undefined;
   const byIndex = new Map<number, SweepRow>();
-  for (const dir of dirs) {
+  for (const [i, dir] of dirs.entries()) {
+    const twice = dirs.slice(0, i).find((d) => samePath(d, dir));
+    if (twice !== undefined)
+      throw new UsageError(`${dir}: given twice (also as ${twice}); allowed: each shard directory once`);
+    if (!fs.existsSync(dir))
+      throw new UsageError(`${dir}: no such directory; allowed: output directories of faultline sweep`);
     const mfile = path.join(dir, "sweep.json");
     if (!fs.existsSync(mfile))
       throw new UsageError(`${dir}: no sweep.json; allowed: output directories of faultline sweep`);

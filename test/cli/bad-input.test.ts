@@ -1818,7 +1818,17 @@ const CASES: Case[] = [
     setup: (d) => fs.mkdirSync(path.join(d, "d")),
     expect: /d: no sweep\.json; allowed: output directories of faultline sweep/,
   },
-  { name: "merge a missing folder", args: ["merge", "nope", "--out", "m"], expect: /nope: no sweep\.json/ },
+  {
+    name: "merge a missing folder",
+    args: ["merge", "nope", "--out", "m"],
+    expect: /nope: no such directory; allowed: output directories of faultline sweep/,
+  },
+  {
+    name: "merge the same shard twice",
+    args: ["merge", "sw", "./sw", "--out", "m"],
+    files: () => sweepWith({}),
+    expect: /\.\/sw: given twice \(also as sw\); allowed: each shard directory once/,
+  },
   {
     name: "merge into one of its inputs",
     args: ["merge", "sw", "--out", "sw"],
