@@ -50,9 +50,12 @@ export function warmUp(
 ): void {
   let seen = 0;
   const want = w.count ?? 1;
+  // the first names the run passes, in order: what a user could have asked for instead
+  const names = new Set<string>();
   if (w.event !== undefined) {
     if (watch === null) throw new WarmStartError(`warm start at ${w.event}: this model names no events`);
     watch((name) => {
+      if (names.size < 40) names.add(name);
       if (name === w.event && ++seen === want) m.stop(`warm start: ${formatWarmStart(w)}`);
     });
   }
@@ -60,7 +63,12 @@ export function warmUp(
   watch?.(null);
   if (w.event !== undefined && seen < want)
     throw new WarmStartError(
-      `warm start at ${formatWarmStart(w)}: the timed run ${m.stopped ? `ended (${m.stopReason})` : `reached ${WARM_LIMIT_NS / 1e9} s`} after ${seen} of ${want} "${w.event}" events`,
+      `warm start at ${formatWarmStart(w)}: the timed run ${m.stopped ? `ended (${m.stopReason})` : `reached ${WARM_LIMIT_NS / 1e9} s`} after ${seen} of ${want} "${w.event}" events; allowed: an event it passes (${names.size > 0 ? [...names].join(", ") : "none"}) or a time`,
+    );
+  // a time past the end of the run would leave nothing to explore
+  if (w.timeNs !== undefined && m.stopped)
+    throw new WarmStartError(
+      `warm start at ${formatWarmStart(w)}: the timed run ended (${m.stopReason}) at ${formatWarmStart({ timeNs: m.now })}, before it; allowed: a time before the run ends, or an event`,
     );
   m.enterExplore();
 }

@@ -73,9 +73,18 @@ export function registerBugsCommand(program: Command): void {
       "after",
       "\nExamples:\n  faultline bugs\n  faultline bugs --verify\n  faultline bugs --verify fb49c455323f c137381f71ae --json -",
     )
-    .action((o) => {
+    .action((o, cmd: Command) => {
       if (o.json && o.json !== "-") checkWritableFile(o.json, "JSON catalog");
       const sel = o.verify;
+      // the values are checked whether or not they are used; without --verify they would do nothing
+      const n = intOption(o.seeds, "--seeds", 1, 1000);
+      const budget = intOption(o.budget, "--budget", 1, 10_000_000);
+      if (sel === undefined)
+        for (const flag of ["seeds", "budget", "check"])
+          if (cmd.getOptionValueSource(flag) === "cli")
+            throw new UsageError(
+              `--${flag === "check" ? "no-check" : flag}: only with --verify (the catalog alone runs nothing); allowed: faultline bugs --verify ... --${flag === "check" ? "no-check" : `${flag} N`}`,
+            );
       let bugs: readonly MmBug[] = MM_BUGS;
       if (Array.isArray(sel) && sel.length > 0)
         bugs = (sel as string[]).map((id) => {
@@ -96,8 +105,6 @@ export function registerBugsCommand(program: Command): void {
         process.exitCode = 0;
         return;
       }
-      const n = intOption(o.seeds, "--seeds", 1, 1000);
-      const budget = intOption(o.budget, "--budget", 1, 10_000_000);
       const seeds = Array.from({ length: n }, (_, i) => i + 1);
       const load = (name: string): Scenario => loadArg(name, []).scenario;
       const verdicts: BugVerdict[] = [];

@@ -17,6 +17,7 @@ import {
   checkPathPlan,
   checkWritableFile,
   FileSink,
+  parseJsonFile,
   readTextFile,
   UsageError,
   writeFileAtomic,
@@ -147,14 +148,7 @@ export function checkExitCode(r: CheckResult): number {
 
 function readCounterexample(file: string): Counterexample {
   const text = readTextFile(file, "counterexample");
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(
-      `${file}: not valid JSON (${(e as Error).message}); allowed: a counterexample written by faultline check --out`,
-    );
-  }
+  const doc = parseJsonFile(file, text, "a counterexample written by faultline check --out");
   const problem = counterexampleProblem(doc);
   if (problem !== null) throw new UsageError(`${file}: not a faultline counterexample: ${problem}`);
   return doc as Counterexample;
@@ -205,7 +199,7 @@ export function registerCheckCommands(program: Command): void {
     .option("-o, --out <file>", "write the counterexample JSON to FILE")
     .option("-q, --quiet", "no progress on stderr and no report: the exit status only")
     .addHelpText("after", EXAMPLES_CHECK + EXIT_HELP)
-    .action(async (arg: string, o) => {
+    .action(async (arg: string, o, cmd: Command) => {
       if (o.out) {
         checkPathPlan({
           inputs: scenarioInputs(arg),
@@ -244,6 +238,27 @@ export function registerCheckCommands(program: Command): void {
           throw e;
         }
       }
+      const jobs = o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256);
+      const grain = intOption(o.grain, "--grain", 1, 100_000_000);
+      const timeS = floatOption(o.time, "--time", 0.001, 86_400);
+      const pctDepth = intOption(o.pctDepth, "--pct-depth", 1, 100);
+      const preemptionBound =
+        o.preemptionBound === undefined
+          ? Number.POSITIVE_INFINITY
+          : intOption(o.preemptionBound, "--preemption-bound", 0, 1000);
+      // an option of another strategy would be ignored: say so rather than search without it
+      const only: [string, string, StrategyName][] = [
+        ["jobs", "--jobs", "exhaustive"],
+        ["grain", "--grain", "exhaustive"],
+        ["stateful", "--stateful", "exhaustive"],
+        ["preemptionBound", "--preemption-bound", "exhaustive"],
+        ["pctDepth", "--pct-depth", "pct"],
+      ];
+      for (const [key, flag, strategy] of only)
+        if (cmd.getOptionValueSource(key) === "cli" && o.strategy !== strategy)
+          throw new UsageError(
+            `${flag}: only with --strategy ${strategy} (this search is ${o.strategy}); allowed: --strategy ${strategy} ${flag}${key === "stateful" ? "" : " N"}`,
+          );
       // the progress of the search (on a terminal, not with -q): schedules against the budget,
       // with elapsed time and the deepest schedule so far
       const progress = startProgress({
@@ -255,18 +270,15 @@ export function registerCheckCommands(program: Command): void {
       const r = await checkAsync(target, {
         onProgress: (p: CheckProgress) =>
           progress.update(p.schedules, `${(p.elapsedMs / 1000).toFixed(1)} s, depth ${fmtInt(p.bestDepth)}`),
-        jobs: o.jobs === undefined ? defaultJobs() : intOption(o.jobs, "--jobs", 1, 256),
-        grain: intOption(o.grain, "--grain", 1, 100_000_000),
+        jobs,
+        grain,
         stateful: o.stateful === true,
         strategy: o.strategy as StrategyName,
         budget,
-        timeS: floatOption(o.time, "--time", 0.001, 86_400),
+        timeS,
         seed,
-        pctDepth: intOption(o.pctDepth, "--pct-depth", 1, 100),
-        preemptionBound:
-          o.preemptionBound === undefined
-            ? Number.POSITIVE_INFINITY
-            : intOption(o.preemptionBound, "--preemption-bound", 0, 1000),
+        pctDepth,
+        preemptionBound,
         shrink: o.shrink !== false,
       }).finally(() => progress.stop());
       process.exitCode = checkExitCode(r);
@@ -293,6 +305,8 @@ export function registerCheckCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  faultline replay race.json --trace race-trace.json")
     .action((file: string, o) => {
       if (o.trace) {
+        if (o.trace === "-")
+          throw new UsageError("--trace -: the trace is not written to stdout; allowed: a file path");
         checkPathPlan({
           inputs: [{ path: file, what: "counterexample" }],
           files: [{ path: o.trace, what: "trace", flag: "--trace" }],
@@ -311,6 +325,11 @@ export function registerCheckCommands(program: Command): void {
         writer?.finish();
       } catch (e) {
         writer?.abort();
+        // the file's warm start cannot be reached in this scenario: the file is wrong, not faultline
+        if (e instanceof WarmStartError)
+          throw new UsageError(
+            `${file}: not a counterexample this scenario can replay: field "describe.warmStart": ${e.message}`,
+          );
         throw e;
       }
       const d = cx.describe as Record<string, unknown>;

@@ -16,7 +16,7 @@ import { catalog } from "../scenario/models.js";
 import { runScenario } from "../scenario/run.js";
 import { type Scenario, scenarioSeeds } from "../scenario/schema.js";
 import { TRACE_LEVELS, type TraceLevel } from "../sim/trace.js";
-import { ensureDir, FileSink, interruptible, UsageError, writeFileAtomic } from "./io.js";
+import { ensureDir, FileSink, interruptible, shown, UsageError, writeFileAtomic } from "./io.js";
 import { fmtSimTime, startProgress } from "./progress.js";
 import type { RunWorkerData, RunWorkerMessage } from "./run-worker.js";
 import { resolveScenario, type ScenarioSource } from "./scenarios.js";
@@ -170,17 +170,21 @@ export function reportTimeline(l: Loaded, seed: number, r: RunResult): string | 
 
 /** Parses "A,B,C" into trimmed non-empty items. */
 export function commaList(v: string, what: string): string[] {
-  const items = v
-    .split(",")
-    .map((x) => x.trim())
-    .filter((x) => x !== "");
-  if (items.length === 0) throw new UsageError(`${what}: expected a comma-separated list, got "${v}"`);
+  const items = v.split(",").map((x) => x.trim());
+  if (items.every((x) => x === ""))
+    throw new UsageError(`${what}: expected a comma-separated list, got "${shown(v)}"`);
+  const empty = items.indexOf("");
+  if (empty >= 0)
+    throw new UsageError(
+      `${what} ${shown(v)}: item ${empty + 1} is empty; allowed: a comma-separated list without empty items`,
+    );
   return items;
 }
 
 /** Parses a non-negative integer option. */
 export function intOption(v: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(v.trim())) throw new UsageError(`${what}: expected an integer, got "${v}"`);
+  if (!/^\d+$/.test(v.trim()))
+    throw new UsageError(`${what}: expected an integer from ${min} to ${max}, got "${shown(v)}"`);
   const n = Number(v);
   if (n < min || n > max)
     throw new UsageError(`${what}: expected an integer from ${min} to ${max}, got ${n}`);

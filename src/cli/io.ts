@@ -58,10 +58,11 @@ export function removeTempFiles(): void {
   openTemps.clear();
 }
 
-function describeFsError(e: unknown): string {
+/** Why a file operation failed, in words; `reading`: a missing path is the file itself, not its folder. */
+function describeFsError(e: unknown, reading = false): string {
   const err = e as NodeJS.ErrnoException;
   const why: Record<string, string> = {
-    ENOENT: "no such directory",
+    ENOENT: reading ? "no such file" : "no such directory",
     EACCES: "permission denied",
     EPERM: "permission denied",
     EISDIR: "it is a directory",
@@ -86,9 +87,25 @@ function probeWritable(dir: string): void {
   fs.rmSync(probe, { force: true });
 }
 
+/** An output path that names a device, FIFO or socket: renaming a finished file there would replace the
+ * node itself (/dev/null as root), so it is refused. */
+function refuseSpecialFile(target: string, what: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(target);
+  } catch {
+    return; // does not exist (yet): created on close
+  }
+  if (!st.isFile() && !st.isDirectory())
+    throw new UsageError(
+      `cannot write ${what} ${target}: not a regular file (a device, FIFO or socket); allowed: a regular file or a new path`,
+    );
+}
+
 /** Checks early (before a long run) that a file can be created at `target`. */
 export function checkWritableFile(target: string, what: string): void {
   const dir = path.dirname(path.resolve(target));
+  refuseSpecialFile(target, what);
   try {
     if (fs.existsSync(target) && fs.statSync(target).isDirectory())
       throw Object.assign(new Error(), { code: "EISDIR" });
@@ -104,9 +121,16 @@ export function checkWritableDir(dir: string, what: string): void {
   let probe = path.resolve(dir);
   while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
   try {
-    if (!fs.statSync(probe).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
+    if (!fs.statSync(probe).isDirectory()) {
+      if (probe === path.resolve(dir))
+        throw new UsageError(
+          `cannot write ${what} ${dir}: it is a file, not a directory; allowed: a directory or a new path`,
+        );
+      throw Object.assign(new Error(), { code: "ENOTDIR" });
+    }
     probeWritable(probe);
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot write ${what} ${dir}: ${describeFsError(e)}`);
   }
 }
@@ -147,6 +171,7 @@ export class FileSink implements TextSink {
     private readonly target: string,
     private readonly what = "file",
   ) {
+    refuseSpecialFile(target, what);
     this.tmp = tempName(target);
     try {
       this.fd = fs.openSync(this.tmp, "w");
@@ -214,7 +239,7 @@ export function readTextFile(file: string, what = "file", maxBytes = MAX_INPUT_B
     return fs.readFileSync(fd, "utf8");
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${what} ${file}: ${describeFsError(e)}`);
+    throw new UsageError(`cannot read ${what} ${file}: ${describeFsError(e, true)}`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
@@ -241,6 +266,40 @@ export function appendText(file: string, text: string, what = "file"): void {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Parses a JSON file's text; a syntax error is a UsageError naming the file, the line and column when
+ * JSON.parse gives a character position, and what is allowed. */
+export function parseJsonFile(file: string, text: string, allowed: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = firstLineOf((e as Error).message);
+    const m = /at position (\d+)/.exec(msg);
+    let where = file;
+    if (m) {
+      const pos = Math.min(Number(m[1]), text.length);
+      let line = 1;
+      let lineStart = 0;
+      for (let i = text.indexOf("\n"); i >= 0 && i < pos; i = text.indexOf("\n", i + 1)) {
+        line++;
+        lineStart = i + 1;
+      }
+      where = `${file}:${line}:${pos - lineStart + 1}`;
+    } else if (/^Unexpected end of JSON input/.test(msg)) {
+      const lines = text.split("\n");
+      where = `${file}:${lines.length}:${lines[lines.length - 1]!.length + 1}`;
+    }
+    const why = msg
+      .replace(/ in JSON at position \d+.*$/, "")
+      .replace(/ at position \d+.*$/, "")
+      .replace(/^Unexpected end of JSON input$/, "the text ends early");
+    throw new UsageError(`${where}: not valid JSON (${shown(why, 80)}); allowed: ${allowed}`);
+  }
+}
+
+function firstLineOf(s: string): string {
+  return s.split("\n")[0]!;
 }
 
 /** Shows a user's value in a message, cut to a readable length. */

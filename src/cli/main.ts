@@ -74,6 +74,13 @@ function writeJsonOption(file: string, json: string): void {
 /** Checks, before anything runs or is created, that the outputs can be written and that none of them
  * is an input or another output. */
 function checkOutputs(arg: string, o: { json?: string; trace?: string; report?: string }): void {
+  // only --json writes to stdout for "-"; elsewhere it would be a file or folder named "-"
+  if (o.trace === "-")
+    throw new UsageError(
+      "--trace -: the trace is not written to stdout; allowed: a file path (--json - prints the result)",
+    );
+  if (o.report === "-")
+    throw new UsageError("--report -: the report is a folder of files; allowed: a directory path");
   const files: PathPlan["files"] = [];
   if (o.json && o.json !== "-") files.push({ path: o.json, what: "JSON result", flag: "--json" });
   if (o.trace) files.push({ path: o.trace, what: "trace", flag: "--trace" });
@@ -299,6 +306,8 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "no progress bar")
     .action(async (o) => {
       if (o.report !== false) {
+        if (o.report === "-")
+          throw new UsageError("--report -: the report is a folder of files; allowed: a directory path");
         checkPathPlan({
           inputs: [],
           files: [],

@@ -21,7 +21,9 @@ import {
   checkWritableDir,
   ensureDir,
   interruptible,
+  parseJsonFile,
   readTextFile,
+  samePath,
   shown,
   UsageError,
   writeFileAtomic,
@@ -99,6 +101,10 @@ export function parseSeeds(v: string): number[] {
       throw new UsageError(`--seeds ${v}: at most ${MAX_JOBS.toLocaleString("en-US")} seeds`);
     return seedRange(a, b);
   }
+  if (v.includes(".."))
+    throw new UsageError(
+      `--seeds ${shown(v)}: expected a range A..B of integers from 0 to ${Number.MAX_SAFE_INTEGER}, or a list such as 1,5,9`,
+    );
   if (v.length > 20 * MAX_JOBS) throw new UsageError(`--seeds: a list of at most ${MAX_JOBS} seeds`);
   const list = commaList(v, "--seeds");
   if (list.length > MAX_JOBS) throw new UsageError(`--seeds: a list of at most ${MAX_JOBS} seeds`);
@@ -253,7 +259,7 @@ export async function runSweep(arg: string, o: SweepOptions, env: NodeJS.Process
       JSON.stringify(existing.shard) !== JSON.stringify(manifest.shard))
   )
     throw new UsageError(
-      `--out ${dir}: holds a different sweep (${existing.scenario}${existing.shard ? `, shard ${existing.shard.join("/")}` : ""}); allowed: the same sweep (to resume) or another --out directory`,
+      `--out ${dir}: holds a different sweep (${existing.scenario}${existing.shard ? `, shard ${existing.shard.join("/")}` : ""}: ${manifestDifference(existing, "there", manifest, "here")}); allowed: the same sweep (to resume) or another --out directory`,
     );
   const oldRows = existing ? readRows(dir, manifest) : [];
   ensureDir(dir, "sweep directory");
@@ -397,6 +403,29 @@ function manifestKey(m: SweepManifest): string {
   return JSON.stringify([m.scenario, m.sets, m.params, m.seeds, m.totalJobs]);
 }
 
+/** The first field in which two sweeps differ (manifestKey's fields, then the shard), in words:
+ * `seeds 1, 3 in sw2, 1, 2 in sw` for where a and b are "in sw2" and "in sw". */
+function manifestDifference(a: SweepManifest, whereA: string, b: SweepManifest, whereB: string): string {
+  const seeds = (m: SweepManifest) =>
+    m.seeds.length > 6
+      ? `${m.seeds.slice(0, 5).join(", ")}, ... (${m.seeds.length} seeds)`
+      : m.seeds.join(", ");
+  const show: [string, (m: SweepManifest) => string][] = [
+    ["scenario", (m) => m.scenario],
+    ["--set", (m) => m.sets.join(" ") || "none"],
+    ["--param", (m) => m.params.map((p) => `${p.path}=${p.values.join(",")}`).join(" ") || "none"],
+    ["seeds", seeds],
+    ["jobs", (m) => String(m.totalJobs)],
+    ["shard", (m) => (m.shard ? m.shard.join("/") : "none")],
+  ];
+  for (const [field, f] of show) {
+    const x = f(a);
+    const y = f(b);
+    if (x !== y) return `${field} ${shown(x, 200)} ${whereA}, ${shown(y, 200)} ${whereB}`;
+  }
+  return "the same sweep";
+}
+
 const ManifestSchema = z.strictObject({
   format: z.literal(SWEEP_FORMAT),
   version: z.literal(1),
@@ -419,14 +448,7 @@ const ManifestSchema = z.strictObject({
 /** Reads DIR/sweep.json as untrusted input: every field checked, the job count recomputed. */
 function readManifest(file: string): SweepManifest {
   const text = readTextFile(file, "sweep manifest", 256 * 2 ** 20);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(
-      `${file}: not valid JSON (${(e as Error).message}); allowed: a sweep.json written by faultline sweep`,
-    );
-  }
+  const doc = parseJsonFile(file, text, "a sweep.json written by faultline sweep");
   const r = ManifestSchema.safeParse(doc);
   if (!r.success) {
     const i = r.error.issues[0]!;
@@ -640,14 +662,19 @@ export async function runMerge(
   });
   let manifest: SweepManifest | undefined;
   const byIndex = new Map<number, SweepRow>();
-  for (const dir of dirs) {
+  for (const [i, dir] of dirs.entries()) {
+    const twice = dirs.slice(0, i).find((d) => samePath(d, dir));
+    if (twice !== undefined)
+      throw new UsageError(`${dir}: given twice (also as ${twice}); allowed: each shard directory once`);
+    if (!fs.existsSync(dir))
+      throw new UsageError(`${dir}: no such directory; allowed: output directories of faultline sweep`);
     const mfile = path.join(dir, "sweep.json");
     if (!fs.existsSync(mfile))
       throw new UsageError(`${dir}: no sweep.json; allowed: output directories of faultline sweep`);
     const m = readManifest(mfile);
     if (manifest && manifestKey(m) !== manifestKey(manifest))
       throw new UsageError(
-        `${dir}: a different sweep (${m.scenario}) than ${dirs[0]} (${manifest.scenario}); cannot merge`,
+        `${dir}: a different sweep than ${dirs[0]} (${manifestDifference(m, `in ${dir}`, manifest, `in ${dirs[0]}`)}); allowed: shards of one sweep`,
       );
     manifest ??= m;
     for (const r of readRows(dir, m)) if (!byIndex.has(r.index)) byIndex.set(r.index, r);
@@ -659,7 +686,7 @@ export async function runMerge(
     const old = readManifest(mfile);
     if (manifestKey(old) !== manifestKey(merged) || old.shard !== null)
       throw new UsageError(
-        `--out ${out}: holds another sweep (${old.scenario}); allowed: an empty directory or an earlier merge of this sweep`,
+        `--out ${out}: holds another sweep (${old.scenario}: ${manifestDifference(old, "there", merged, "in the inputs")}); allowed: an empty directory or an earlier merge of this sweep`,
       );
   }
   const rows = [...byIndex.values()].sort((a, b) => a.index - b.index);

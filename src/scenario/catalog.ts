@@ -6,6 +6,8 @@ export interface SwitchInfo {
   /** Type of the value: boolean switches, numeric constants, or one of `values`. */
   type: "boolean" | "number" | "string";
   values?: readonly string[];
+  /** Numeric switches: the smallest integer allowed (1 when every variant's value is at least 1). */
+  min?: number;
   default: boolean | number | string;
   summary: string;
 }
@@ -37,6 +39,8 @@ export interface Catalog {
   costProfiles: readonly CostProfileInfo[];
   /** Block device profiles of the writeback model (fs.device). */
   devices?: readonly string[];
+  /** Each device profile's interrupt CPU (-1: the submitter), used when fs.irqCpu is not given. */
+  deviceIrqCpus?: Readonly<Record<string, number>>;
 }
 
 /** Which model runs each workload type. */

@@ -5,6 +5,7 @@ import type { Counterexample } from "../check/counterexample.js";
 import { fsCheckTarget } from "../check/iomap.js";
 import { mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
+import { contextSwitches } from "../check/strategy.js";
 import { parseWarmStart, type WarmStart } from "../check/warm.js";
 import { iomapVariant } from "../kernels/iomap.js";
 import type { MmScenarioConfig } from "../mm/scenario.js";
@@ -217,6 +218,26 @@ const show = (v: unknown) => {
   return t.length > 60 ? `${t.slice(0, 57)}...` : t;
 };
 
+/** The fields `faultline check` derives from the choices (makeCounterexample): the replay prints them, so
+ * a file whose counts disagree with its own schedule is refused rather than believed. */
+function derivedFieldsProblem(o: Record<string, unknown>, choices: readonly number[]): string | null {
+  const expect: [string, number, string][] = [
+    ["steps", choices.length, "the number of choices"],
+    ["cpus", new Set(choices).size, "the number of distinct choices"],
+    ["switches", contextSwitches(choices), "the context switches in the choices"],
+  ];
+  for (const [field, n, what] of expect)
+    if (o[field] !== n) return `field "${field}": found ${show(o[field])}; allowed: ${n} (${what})`;
+  const labels = o.labels;
+  if (
+    !Array.isArray(labels) ||
+    labels.length !== choices.length ||
+    !labels.every((l) => typeof l === "string" && l.length <= 1000)
+  )
+    return `field "labels": found ${show(labels)}; allowed: a list of ${choices.length} step names (one per choice)`;
+  return null;
+}
+
 /** Checks a parsed counterexample file as untrusted input: every field the replay uses, the machine,
  * kernel and workloads through the scenario schema and the catalog (so an unknown kernel, preemption
  * model or CPU count is named as such). Returns the first problem ("field X: found Y; allowed: Z") or null. */
@@ -301,7 +322,7 @@ export function counterexampleProblem(doc: unknown, cat: Catalog = defaultCatalo
     if (!ok)
       return `field "describe.warmStart": found ${show(w)}; allowed: {"event": NAME, "count": N} or {"timeNs": N}`;
   }
-  return null;
+  return derivedFieldsProblem(o, o.choices as number[]);
 }
 
 /** counterexampleProblem for a writeback counterexample: the scenario it holds, seed, steps, choices. */
@@ -341,5 +362,5 @@ function fsCounterexampleProblem(
   const bad = o.choices.findIndex((c) => !isInt(c, 0, cpus));
   if (bad >= 0)
     return `field "choices[${bad}]": found ${show(o.choices[bad])}; allowed: a CPU number from 0 to ${cpus - 1}, or ${cpus} (the time step)`;
-  return null;
+  return derivedFieldsProblem(o, o.choices as number[]);
 }

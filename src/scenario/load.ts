@@ -4,8 +4,8 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml } from "yaml";
 import { toJSONSchema, type z } from "zod";
 import { type Catalog, findVariant, MODEL_NAMES, variantNames, WORKLOAD_MODEL } from "./catalog.js";
-import { describeFound, formatField, ScenarioError, type ScenarioProblem } from "./errors.js";
-import { Scenario } from "./schema.js";
+import { describeFound, formatField, formatProblem, ScenarioError, type ScenarioProblem } from "./errors.js";
+import { DURATION_MAX, Scenario, SIZE_MAX } from "./schema.js";
 
 export interface SetOption {
   /** Dotted path, e.g. "machine.cpus" or "workloads[0].threads". */
@@ -31,7 +31,8 @@ const MAX_ALIASES = 100;
 /** Parses and validates scenario text. Throws ScenarioError, and nothing else, on bad input. */
 export function loadScenario(text: string, opts: LoadOptions): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // duplicate keys are found below, with the field they repeat (the parser's error names neither)
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const at = (offset: number) => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
@@ -44,6 +45,22 @@ export function loadScenario(text: string, opts: LoadOptions): Scenario {
           field: "",
           found: `malformed YAML (${firstLine(e.message)})`,
           allowed: "a YAML or JSON mapping",
+        };
+      }),
+    );
+  }
+  const duplicates = duplicateKeys(doc.contents);
+  if (duplicates.length > 0) {
+    throw new ScenarioError(
+      duplicates.map((d) => {
+        const pos = at(d.offset);
+        return {
+          file: opts.file,
+          line: pos.line,
+          column: pos.col,
+          field: formatField(d.path),
+          found: `the key ${JSON.stringify(String(d.path[d.path.length - 1]))} a second time in one mapping`,
+          allowed: "each key once per mapping",
         };
       }),
     );
@@ -80,6 +97,41 @@ export function loadScenario(text: string, opts: LoadOptions): Scenario {
     if (problems.length > 0) throw new ScenarioError(sortProblems(problems));
   }
   return parsed.data;
+}
+
+/** Keys that appear twice in one mapping: the path of the second one and where it is. Walks the tree
+ * with an explicit stack, each entry pointing at its parent (a deeply nested document must neither
+ * overflow the call stack nor copy a path per node). */
+function duplicateKeys(root: unknown): { path: Path; offset: number }[] {
+  const found: { path: Path; offset: number }[] = [];
+  interface Entry {
+    node: unknown;
+    parent: Entry | null;
+    seg: string | number;
+  }
+  const pathOf = (e: Entry | null): Path => {
+    const out: Path = [];
+    for (let x = e; x !== null && x.parent !== null; x = x.parent) out.push(x.seg);
+    return out.reverse();
+  };
+  const stack: Entry[] = [{ node: root, parent: null, seg: "" }];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (isMap(e.node)) {
+      const seen = new Set<unknown>();
+      for (const pair of e.node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        const seg = typeof key === "number" ? String(key) : (key as string);
+        if (seen.has(key))
+          found.push({ path: [...pathOf(e), seg], offset: (pair.key as Node | null)?.range?.[0] ?? 0 });
+        seen.add(key);
+        stack.push({ node: pair.value, parent: e, seg });
+      }
+    } else if (isSeq(e.node)) {
+      for (let i = 0; i < e.node.items.length; i++) stack.push({ node: e.node.items[i], parent: e, seg: i });
+    }
+  }
+  return found.sort((a, b) => a.offset - b.offset);
 }
 
 /** Parses "machine.cpus", "workloads[0].threads" or "workloads.0.threads" into path segments. */
@@ -141,6 +193,30 @@ function applySets(doc: ReturnType<typeof parseDocument>, sets: readonly SetOpti
         "a YAML scalar, list or mapping",
       );
     }
+    // a list index may name an item or the next one (which adds it), never leave a gap of nulls
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i]!;
+      if (typeof seg !== "number") continue;
+      const list = i === 0 ? doc.contents : doc.getIn(path.slice(0, i), true);
+      const length = isSeq(list) ? list.items.length : 0;
+      if (seg > length)
+        throw ScenarioError.single({
+          file: label,
+          line: 0,
+          column: 0,
+          field: formatField(path.slice(0, i + 1)),
+          found: `index ${seg} of a list of ${length} item${length === 1 ? "" : "s"}`,
+          allowed: `an index from 0 to ${length} (${length} adds an item)`,
+        });
+    }
+    // what the override creates (the first missing field or item on its path) is its own: a problem
+    // there or below (an unknown field it adds, a list item it adds without a type) names the override
+    let created = path;
+    for (let i = 1; i < path.length; i++)
+      if (!doc.hasIn(path.slice(0, i))) {
+        created = path.slice(0, i);
+        break;
+      }
     try {
       if (doc.contents === null) doc.contents = doc.createNode({}) as never;
       doc.setIn(path, doc.createNode(value));
@@ -150,7 +226,7 @@ function applySets(doc: ReturnType<typeof parseDocument>, sets: readonly SetOpti
         "a path through mappings and lists",
       );
     }
-    records.push({ path, label });
+    records.push({ path: created, label });
   }
   return records;
 }
@@ -243,6 +319,9 @@ function allowedFor(issue: z.core.$ZodIssue, path: Path, data: unknown): string 
       return formatHelp ?? fieldMeaning(outer, issue.expected);
     case "too_small":
     case "too_big":
+      // a duration or size written as a number: its bound in the field's own words
+      if (formatHelp?.startsWith("a duration")) return issue.code === "too_big" ? DURATION_MAX : formatHelp;
+      if (formatHelp?.startsWith("a size")) return issue.code === "too_big" ? SIZE_MAX : formatHelp;
       return boundsOf(schema, issue);
     case "invalid_value":
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
@@ -297,10 +376,18 @@ function boundsOf(schema: z.ZodType | undefined, issue: z.core.$ZodIssue): strin
           ? " character"
           : " characters"
         : "";
-  const what = js.type === "integer" ? "an integer " : i.origin === "number" ? "a number " : "";
+  const what =
+    js.type === "integer" || i.origin === "int"
+      ? "an integer "
+      : i.origin === "number"
+        ? "a number "
+        : i.origin === "string"
+          ? "a string "
+          : "";
   if (min !== undefined && max !== undefined) return `${what}from ${min} to ${max}${unit}`;
-  if (min !== undefined) return `${what}of at least ${min}${unit}`;
-  return `${what}of at most ${max}${unit}`;
+  const of = what === "" ? "" : "of ";
+  if (min !== undefined) return `${what}${of}at least ${min}${unit}`;
+  return `${what}${of}at most ${max}${unit}`;
 }
 
 type JsBounds = {
@@ -449,14 +536,19 @@ function checkNames(
   if (variant) {
     for (const [k, v] of Object.entries(s.kernel.switches)) {
       const sw = variant.switches.find((x) => x.name === k);
+      // a dotted switch (ioendCap.kind) is a nested mapping in the file or --set, unless quoted as one key
+      const flat: Path = ["kernel", "switches", k];
+      const at = valueAt(data, flat) !== undefined ? flat : ["kernel", "switches", ...k.split(".")];
       if (!sw) {
         problems.push({
-          ...locate(["kernel", "switches", k], true),
+          ...locate(at, true),
           found: `unknown switch ${JSON.stringify(k)}`,
           allowed: `a switch of ${variant.name}: ${list(variant.switches.map((x) => x.name))}`,
         });
       } else if (typeof v !== sw.type || (sw.values && !sw.values.includes(String(v)))) {
-        bad(["kernel", "switches", k], sw.values ? `one of ${sw.values.join(", ")}` : `a ${sw.type}`);
+        bad(at, sw.values ? `one of ${sw.values.join(", ")}` : `a ${sw.type}`);
+      } else if (typeof v === "number" && (!Number.isSafeInteger(v) || v < (sw.min ?? 0))) {
+        bad(at, `an integer of at least ${sw.min ?? 0}`);
       }
     }
     s.kernel.disableLockSites.forEach((site, i) => {
@@ -472,7 +564,16 @@ function checkNames(
     if (variant && model && model !== variant.model)
       bad(
         ["workloads", i, "type"],
-        `a workload of the ${variant.model} model, since kernel.variant ${variant.name} is ${MODEL_NAMES[variant.model]}`,
+        `a workload of the ${variant.model} model (${Object.keys(WORKLOAD_MODEL)
+          .filter((t) => WORKLOAD_MODEL[t] === variant.model)
+          .join(", ")}), since kernel.variant ${variant.name} is ${MODEL_NAMES[variant.model]}`,
+      );
+    // fork-race's writers and faulters loop on TLB hits, which cost only the think time: with none the
+    // simulated clock never moves and the run would spin for a billion iterations at one instant
+    if (w.type === "fork-race" && w.think === 0)
+      bad(
+        ["workloads", i, "think"],
+        "a duration of at least 1ns (fork-race's threads loop on TLB hits, which take only this time; the default is 20ns)",
       );
     if (w.type === "writer")
       w.jobs.forEach((j, n) => {
@@ -491,17 +592,50 @@ function checkNames(
   if (s.fs) {
     if (catalog.devices && !catalog.devices.includes(s.fs.device))
       bad(["fs", "device"], `a device profile: ${list(catalog.devices)}`);
+    // the block device's own limits (BlockDevice): a request must move at least a page, and take time
+    if (s.fs.bandwidth !== undefined && s.fs.bandwidth < 1)
+      bad(["fs", "bandwidth"], "a size of at least 1 byte (bytes per second)");
+    if (s.fs.maxSectors !== undefined && s.fs.maxSectors < 4096)
+      bad(["fs", "maxSectors"], "a size of at least 4KiB (4096 bytes: one page per request)");
+    // vm.dirty_writeback_centisecs = 0 turns periodic writeback off in the kernel; the flusher here
+    // has no such mode and would write back at one instant for ever
+    if (s.fs.dirtyWritebackInterval === 0)
+      bad(
+        ["fs", "dirtyWritebackInterval"],
+        'a duration of at least 1ns (0, the kernel\'s "no periodic writeback", is not modelled)',
+      );
+    s.fs.files.forEach((file, n) => {
+      if (file.size === 0) bad(["fs", "files", n, "size"], "a size of at least 1 byte");
+    });
     const f = s.fs.folioSize;
     if (f < 4096 || (f & (f - 1)) !== 0) bad(["fs", "folioSize"], "a power of two from 4KiB (4096 bytes)");
     if (s.fs.flusherCpu >= s.machine.cpus) bad(["fs", "flusherCpu"], cpuRange);
     if (s.fs.irqCpu !== undefined && s.fs.irqCpu >= s.machine.cpus)
       bad(["fs", "irqCpu"], `-1 or ${cpuRange}`);
+    // without fs.irqCpu the device profile's interrupt CPU is used: it must exist too
+    const deviceIrq = s.fs.irqCpu === undefined ? catalog.deviceIrqCpus?.[s.fs.device] : undefined;
+    if (deviceIrq !== undefined && deviceIrq >= s.machine.cpus)
+      problems.push({
+        ...locate(["fs", "device"], false),
+        found: `${JSON.stringify(s.fs.device)}, whose completion interrupts go to CPU ${deviceIrq}`,
+        allowed: `machine.cpus above ${deviceIrq}, or fs.irqCpu set to -1 or ${cpuRange}`,
+      });
   }
   return problems;
 }
 
+/** In file order, each distinct problem once (zod can report one value twice, e.g. past 2^53 and past
+ * the field's own maximum). */
 function sortProblems(ps: ScenarioProblem[]): ScenarioProblem[] {
-  return ps.sort((a, b) => a.line - b.line || a.column - b.column);
+  const seen = new Set<string>();
+  return ps
+    .sort((a, b) => a.line - b.line || a.column - b.column)
+    .filter((p) => {
+      const k = formatProblem(p);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
 }
 
 function firstLine(s: string): string {

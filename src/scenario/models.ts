@@ -56,6 +56,9 @@ function switchInfos(
       summary: docs[name] ?? "",
     };
     if (type === "string") info.values = [...new Set(seen.map(String))].sort();
+    // numeric switches are counts and sizes: whole numbers, and at least 1 where every variant has
+    // one of at least 1 (a variant without the switch counts as 0, the default explain shows)
+    if (type === "number") info.min = all.every((f) => ((f[name] as number | undefined) ?? 0) >= 1) ? 1 : 0;
     return info;
   });
 }
@@ -130,7 +133,13 @@ function buildCatalog(): Catalog {
       ...(fs as unknown as Record<string, number>),
     }),
   }));
-  return { variants, costProfiles, devices: Object.keys(DEVICE_PROFILES).sort() };
+  const devices = Object.keys(DEVICE_PROFILES).sort();
+  return {
+    variants,
+    costProfiles,
+    devices,
+    deviceIrqCpus: Object.fromEntries(devices.map((d) => [d, DEVICE_PROFILES[d]!.irqCpu])),
+  };
 }
 
 function stripNames(v: object): object {

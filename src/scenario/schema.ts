@@ -10,8 +10,8 @@ export const SCENARIO_FORMAT_VERSION = 1;
 const DURATION_HELP = 'a duration such as "25s", "10ms", "500us", or an integer number of ns';
 const SIZE_HELP = 'a size such as "20GiB", "4KiB", "1MB", or an integer number of bytes';
 
-const DURATION_MAX = `a duration of at most ${Number.MAX_SAFE_INTEGER} ns (about 104 days)`;
-const SIZE_MAX = `a size of at most ${Number.MAX_SAFE_INTEGER} bytes (8 PiB)`;
+export const DURATION_MAX = `a duration of at most ${Number.MAX_SAFE_INTEGER} ns (about 104 days)`;
+export const SIZE_MAX = `a size of at most ${Number.MAX_SAFE_INTEGER} bytes (8 PiB)`;
 
 /** A duration in the file; the typed scenario holds integer ns (a value past 2^53 ns is an error). */
 export const Duration = z

@@ -207,8 +207,12 @@ export function workloadVaPages(w: MmWorkload): number {
       return 64 + 2 * (w.vmas ?? 0);
     case "fork-race-mini":
       return 16 + 2 * (w.extraVmas ?? 4);
-    case "stack-race":
-      return 2 * (w.grows ?? 256) + 64;
+    case "stack-race": {
+      // startStackRace premaps the gap (grows + 2) and then the stack (hotPages + 4, one page after it):
+      // a hot set much larger than the growth needs more than the usual 2 * grows + 64
+      const grows = w.grows ?? 256;
+      return Math.max(2 * grows + 64, grows + 2 + (w.hotPages ?? 4) + 4 + 1 + 64);
+    }
     case "vma-merge-race":
       return 64;
   }

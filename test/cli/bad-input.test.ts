@@ -200,6 +200,26 @@ const CASES: Case[] = [
   { name: "unknown option (demo)", args: ["demo", "--bogus"], expect: /unknown option '--bogus'/ },
   { name: "unknown option (serve)", args: ["serve", "--bogus"], expect: /unknown option '--bogus'/ },
   { name: "unknown option (bugs)", args: ["bugs", "--bogus"], expect: /unknown option '--bogus'/ },
+  {
+    name: "bugs --seeds 0 (checked without --verify too)",
+    args: ["bugs", "--seeds", "0"],
+    expect: /--seeds: expected an integer from 1 to 1000, got 0/,
+  },
+  {
+    name: "bugs --seeds without --verify (would do nothing)",
+    args: ["bugs", "--seeds", "3"],
+    expect: /--seeds: only with --verify \(the catalog alone runs nothing\)/,
+  },
+  {
+    name: "bugs --no-check without --verify",
+    args: ["bugs", "--no-check"],
+    expect: /--no-check: only with --verify/,
+  },
+  {
+    name: "bugs --verify with --budget x",
+    args: ["bugs", "--verify", "fork", "--budget", "x"],
+    expect: /--budget: expected an integer from 1 to 10000000, got "x"/,
+  },
   { name: "option without its value", args: run("--seed"), expect: /option '--seed <n>' argument missing/ },
   { name: "extra argument", args: ["list", "x"], expect: /too many arguments/ },
   {
@@ -368,6 +388,39 @@ const CASES: Case[] = [
     expect: /dur2\.yaml:\d+:\d+: workloads\[0\]\.duration: found 1e\+300; allowed/,
   },
   {
+    name: "integer duration beyond 2^53 (stop.time)",
+    args: ["run", "st.yaml"],
+    files: () => ({ "st.yaml": SCENARIO.replace("time: 30s", "time: 1e30") }),
+    expect:
+      /st\.yaml:\d+:\d+: stop\.time: found 1e\+30; allowed: a duration of at most 9007199254740991 ns \(about 104 days\)/,
+  },
+  {
+    name: "integer beyond 2^53 and the field's maximum (one line, not two)",
+    args: ["run", "wd.yaml"],
+    files: () => ({ "wd.yaml": SCENARIO.replace("machine:\n", "machine:\n  watchdogThresh: 1e300\n") }),
+    expect:
+      /^faultline: invalid scenario:\n {2}wd\.yaml:\d+:\d+: machine\.watchdogThresh: found 1e\+300; allowed: an integer from 0 to 60\n$/,
+  },
+  {
+    name: "empty seeds list",
+    args: ["run", "se.yaml"],
+    files: () => ({ "se.yaml": SCENARIO.replace("seed: 1", "seeds: []") }),
+    expect: /se\.yaml:\d+:\d+: seeds: found a list of 0 items; allowed: at least 1 item/,
+  },
+  {
+    name: "a key twice in a nested mapping",
+    args: ["run", "dk.yaml"],
+    files: () => ({ "dk.yaml": SCENARIO.replace("machine:\n", "machine:\n  cpus: 2\n  cpus: 4\n") }),
+    expect:
+      /dk\.yaml:\d+:3: machine\.cpus: found the key "cpus" a second time in one mapping; allowed: each key once per mapping/,
+  },
+  {
+    name: "a key twice in a JSON file",
+    args: ["run", "dk.json"],
+    files: () => ({ "dk.json": '{"name": "a", "name": "b"}' }),
+    expect: /dk\.json:1:15: name: found the key "name" a second time in one mapping/,
+  },
+  {
     name: "seed range of ten billion in the file",
     args: ["run", "seeds.yaml"],
     files: () => ({ "seeds.yaml": SCENARIO.replace("seed: 1", 'seeds: "1..10000000000"') }),
@@ -381,11 +434,45 @@ const CASES: Case[] = [
     expect: /v\.yaml:1:\d+: version: found 2; allowed/,
   },
   {
+    name: "fork-race with no think time (its TLB-hit loop would spin at one instant)",
+    args: ["run", "pervma-fork-race", "--set", "workloads[0].think=0"],
+    expect:
+      /--set workloads\[0\]\.think=0: workloads\[0\]\.think: found 0; allowed: a duration of at least 1ns/,
+  },
+  {
+    name: "fs.bandwidth 0 (was an internal error from the block device)",
+    args: ["run", "iomap-s2", "--set", "fs.bandwidth=0"],
+    expect:
+      /--set fs\.bandwidth=0: fs\.bandwidth: found 0; allowed: a size of at least 1 byte \(bytes per second\)/,
+  },
+  {
+    name: "fs.maxSectors below a page (was an internal error from the block device)",
+    args: ["run", "iomap-s2", "--set", "fs.maxSectors=1KiB"],
+    expect: /--set fs\.maxSectors=1KiB: fs\.maxSectors: found "1KiB"; allowed: a size of at least 4KiB/,
+  },
+  {
+    name: "fs.dirtyWritebackInterval 0 (the flusher spun at one instant)",
+    args: ["run", "iomap-s2", "--set", "fs.dirtyWritebackInterval=0"],
+    expect:
+      /fs\.dirtyWritebackInterval: found 0; allowed: a duration of at least 1ns \(0, the kernel's "no periodic writeback", is not modelled\)/,
+  },
+  {
+    name: "an empty file (was an internal error in xfs_map_blocks)",
+    args: ["run", "iomap-s2", "--set", "fs.files[0].size=0"],
+    expect: /--set fs\.files\[0\]\.size=0: fs\.files\[0\]\.size: found 0; allowed: a size of at least 1 byte/,
+  },
+  {
+    name: "a device whose interrupt CPU the machine lacks (was an internal error in raiseIrq)",
+    args: ["run", "iomap-s7", "--set", "machine.cpus=1"],
+    expect:
+      /scenarios\/iomap-s7\.yaml:\d+:\d+: fs\.device: found "sata-ssd", whose completion interrupts go to CPU 1; allowed: machine\.cpus above 1, or fs\.irqCpu set to -1 or a CPU from 0 to 0/,
+  },
+  {
     name: "scenario with the wrong model's workload",
     args: ["run", "w.yaml"],
     files: () => ({ "w.yaml": SCENARIO.replace("variant: generic", 'variant: "6.4.3"') }),
     expect:
-      /w\.yaml:\d+:\d+: workloads\[0\]\.type: found "kthread-spin"; allowed: a workload of the mm model/,
+      /w\.yaml:\d+:\d+: workloads\[0\]\.type: found "kthread-spin"; allowed: a workload of the mm model \(fault-loop, mmap-writer, fork-race, fork-race-mini, stack-race, vma-merge-race, fork\)/,
   },
 
   // ---- --set and --kernel ----
@@ -442,6 +529,23 @@ const CASES: Case[] = [
     args: set("machine.cpu=2"),
     expect:
       /--set machine\.cpu=2: machine\.cpu: found unknown field "cpu"; allowed: the fields cpus, preemption/,
+  },
+  {
+    name: "--set unknown section (the override named, not the file)",
+    args: set("nosuch.field=1"),
+    expect: /--set nosuch\.field=1: nosuch: found unknown field "nosuch"; allowed: the fields /,
+  },
+  {
+    name: "--set list index past the end (no gap of null items)",
+    args: set("workloads[5].cpu=1"),
+    expect:
+      /--set workloads\[5\]\.cpu=1: workloads\[5\]: found index 5 of a list of 1 item; allowed: an index from 0 to 1 \(1 adds an item\)/,
+  },
+  {
+    name: "--set adds a list item without a type",
+    args: set("workloads[1].cpu=1"),
+    expect:
+      /--set workloads\[1\]\.cpu=1: workloads\[1\]\.type: found nothing \(the field is required\); allowed: one of/,
   },
   {
     name: "--set through a number",
@@ -645,6 +749,37 @@ const CASES: Case[] = [
     expect: /kernel\.switches\.forkLockVmas: found "some"; allowed: one of none, per-vma, all-first/,
   },
   {
+    name: "--set a dotted switch to a bad value (the value shown, not 'nothing')",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.ioendCap.kind=bogus"],
+    expect:
+      /--set kernel\.switches\.ioendCap\.kind=bogus: kernel\.switches\.ioendCap\.kind: found "bogus"; allowed: one of bytes, folios, none, pages, segments/,
+  },
+  {
+    name: "a numeric switch below its range (pagevecSize 0: a batch of no folios)",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.pagevecSize=0"],
+    expect: /kernel\.switches\.pagevecSize: found 0; allowed: an integer of at least 1/,
+  },
+  {
+    name: "a numeric switch that is not a whole number",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.plugLimit=1.5"],
+    expect: /kernel\.switches\.plugLimit: found 1\.5; allowed: an integer of at least 1/,
+  },
+  {
+    name: "a negative numeric switch",
+    args: ["run", "iomap-s2", "--set", "kernel.switches.ioendCap.limit=-1"],
+    expect: /kernel\.switches\.ioendCap\.limit: found -1; allowed: an integer of at least 0/,
+  },
+  {
+    name: "a dotted switch as a nested mapping in the file",
+    args: ["run", "sw.yaml"],
+    files: () => ({
+      "sw.yaml": fs
+        .readFileSync(path.join(ROOT, "scenarios/iomap-s2.yaml"), "utf8")
+        .replace('variant: "5.16"', 'variant: "5.16"\n  switches:\n    ioendCap:\n      kind: bogus'),
+    }),
+    expect: /sw\.yaml:\d+:\d+: kernel\.switches\.ioendCap\.kind: found "bogus"; allowed: one of bytes/,
+  },
+  {
     name: "--set unknown lock site",
     args: ["run", "pervma-fork-race", "--set", "kernel.disableLockSites=[nope]"],
     expect: /kernel\.disableLockSites\[0\]: found "nope"; allowed: a lock site of 6\.4\.0/,
@@ -672,9 +807,21 @@ const CASES: Case[] = [
   },
 
   // ---- run: --seed and the outputs ----
-  { name: "--seed abc", args: run("--seed", "abc"), expect: /--seed: expected an integer, got "abc"/ },
-  { name: "--seed -1", args: run("--seed=-1"), expect: /--seed: expected an integer, got "-1"/ },
-  { name: "--seed 1e3", args: run("--seed", "1e3"), expect: /--seed: expected an integer, got "1e3"/ },
+  {
+    name: "--seed abc",
+    args: run("--seed", "abc"),
+    expect: /--seed: expected an integer from \d+ to \d+, got "abc"/,
+  },
+  {
+    name: "--seed -1",
+    args: run("--seed=-1"),
+    expect: /--seed: expected an integer from 0 to 9007199254740991, got "-1"/,
+  },
+  {
+    name: "--seed 1e3",
+    args: run("--seed", "1e3"),
+    expect: /--seed: expected an integer from \d+ to \d+, got "1e3"/,
+  },
   {
     name: "--seed beyond 2^53",
     args: run("--seed", "99999999999999999999"),
@@ -768,13 +915,58 @@ const CASES: Case[] = [
     name: "--report is a file",
     args: run("--report", "f"),
     files: () => ({ f: "x" }),
-    expect: /cannot write report directory f: a parent is not a directory/,
+    expect:
+      /cannot write report directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
   {
     name: "--report below a file",
     args: run("--report", "f/rep"),
     files: () => ({ f: "x" }),
     expect: /cannot write report directory f\/rep: a parent is not a directory/,
+  },
+  {
+    name: "--trace - (not stdout: would be a file named -)",
+    args: run("--trace", "-"),
+    expect: /--trace -: the trace is not written to stdout; allowed: a file path/,
+  },
+  {
+    name: "--report - (a folder named -)",
+    args: run("--report", "-"),
+    expect: /--report -: the report is a folder of files; allowed: a directory path/,
+  },
+  {
+    name: "compare --report -",
+    args: ["compare", "pervma-fork-race", "--report", "-"],
+    expect: /--report -: the report is a folder of files/,
+  },
+  {
+    name: "demo --report -",
+    args: ["demo", "--report", "-"],
+    expect: /--report -: the report is a folder of files/,
+  },
+  {
+    name: "replay --trace -",
+    ...replayOf(() => cxText, "--trace", "-"),
+    expect: /--trace -: the trace is not written to stdout; allowed: a file path/,
+  },
+  {
+    name: "--json onto a FIFO (renaming over it would replace the node)",
+    args: run("--json", "p.json"),
+    setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
+    expect:
+      /cannot write JSON result p\.json: not a regular file \(a device, FIFO or socket\); allowed: a regular file or a new path/,
+  },
+  {
+    name: "--trace onto a FIFO",
+    args: run("--trace", "p.json"),
+    setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
+    expect: /cannot write trace p\.json: not a regular file/,
+  },
+  {
+    name: "check --out onto a FIFO",
+    args: check("--out", "p.json"),
+    setup: (d) => execFileSync("mkfifo", [path.join(d, "p.json")]),
+    expect: /cannot write counterexample p\.json: not a regular file/,
   },
   {
     name: "--json path too long",
@@ -807,13 +999,14 @@ const CASES: Case[] = [
   {
     name: "compare --seed x",
     args: ["compare", "pervma-fork-race", "--seed", "x"],
-    expect: /--seed: expected an integer, got "x"/,
+    expect: /--seed: expected an integer from \d+ to \d+, got "x"/,
   },
   {
     name: "compare --report is a file",
     args: ["compare", "pervma-fork-race", "--report", "f"],
     files: () => ({ f: "x" }),
-    expect: /cannot write report directory f: a parent is not a directory/,
+    expect:
+      /cannot write report directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
   {
     name: "demo --report under /proc",
@@ -824,7 +1017,8 @@ const CASES: Case[] = [
     name: "demo --report is a file",
     args: ["demo", "--report", "f"],
     files: () => ({ f: "x" }),
-    expect: /cannot write report directory f: a parent is not a directory/,
+    expect:
+      /cannot write report directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
 
   // ---- check ----
@@ -836,7 +1030,7 @@ const CASES: Case[] = [
   {
     name: "check --budget abc",
     args: check("--budget", "abc"),
-    expect: /--budget: expected an integer, got "abc"/,
+    expect: /--budget: expected an integer from \d+ to \d+, got "abc"/,
   },
   {
     name: "check --budget 1e12",
@@ -867,7 +1061,7 @@ const CASES: Case[] = [
   {
     name: "check --preemption-bound x",
     args: check("--preemption-bound", "x"),
-    expect: /--preemption-bound: expected an integer, got "x"/,
+    expect: /--preemption-bound: expected an integer from \d+ to \d+, got "x"/,
   },
   {
     name: "check --max-steps 0",
@@ -884,7 +1078,45 @@ const CASES: Case[] = [
     args: check("--grain", "0"),
     expect: /--grain: expected an integer from 1 to 100000000, got 0/,
   },
-  { name: "check --seed -3", args: check("--seed=-3"), expect: /--seed: expected an integer, got "-3"/ },
+  {
+    name: "check --stateful with the random strategy (would be ignored)",
+    args: check("--stateful"),
+    expect:
+      /--stateful: only with --strategy exhaustive \(this search is random\); allowed: --strategy exhaustive --stateful/,
+  },
+  {
+    name: "check --jobs with PCT",
+    args: check("--strategy", "pct", "--jobs", "2"),
+    expect: /--jobs: only with --strategy exhaustive \(this search is pct\)/,
+  },
+  {
+    name: "check --pct-depth with the exhaustive search",
+    args: check("--strategy", "exhaustive", "--pct-depth", "4"),
+    expect:
+      /--pct-depth: only with --strategy pct \(this search is exhaustive\); allowed: --strategy pct --pct-depth N/,
+  },
+  {
+    name: "check --preemption-bound with the random strategy",
+    args: check("--preemption-bound", "2"),
+    expect: /--preemption-bound: only with --strategy exhaustive/,
+  },
+  {
+    name: "check --warm-start past the end of the run (nothing left to explore)",
+    args: check("--warm-start", "99999s"),
+    expect:
+      /pervma-fork-race-mini: warm start at 99999000ms: the timed run ended \(workloads done\) at [\d.]+ms, before it; allowed: a time before the run ends, or an event/,
+  },
+  {
+    name: "check --warm-start at an event the run never passes (the events it passes listed)",
+    args: check("--warm-start", "nosuch"),
+    expect:
+      /warm start at nosuch: .* after 0 of 1 "nosuch" events; allowed: an event it passes \(.*dup_mmap.*\) or a time/,
+  },
+  {
+    name: "check --seed -3",
+    args: check("--seed=-3"),
+    expect: /--seed: expected an integer from \d+ to \d+, got "-3"/,
+  },
   {
     name: "check --disable-site unknown",
     args: check("--disable-site", "nope"),
@@ -923,7 +1155,7 @@ const CASES: Case[] = [
   {
     name: "replay a missing file",
     args: ["replay", "none.json"],
-    expect: /cannot read counterexample none\.json: no such directory/,
+    expect: /cannot read counterexample none\.json: no such file/,
   },
   {
     name: "replay a folder",
@@ -949,7 +1181,59 @@ const CASES: Case[] = [
   {
     name: "replay: not JSON",
     ...replayOf(() => "{ nope"),
-    expect: /cx\.json: not valid JSON .*; allowed: a counterexample written by faultline check --out/,
+    expect: /cx\.json:1:3: not valid JSON .*; allowed: a counterexample written by faultline check --out/,
+  },
+  {
+    name: "replay: a counterexample cut short (line and column of the end)",
+    ...replayOf(() => cxText.slice(0, 200)),
+    expect:
+      /cx\.json:\d+:\d+: not valid JSON \(.*\); allowed: a counterexample written by faultline check --out/,
+  },
+  {
+    name: "replay: steps disagree with the choices",
+    ...replayOf(() =>
+      cx((d) => {
+        d.steps = 1e12;
+      }),
+    ),
+    expect:
+      /cx\.json: not a faultline counterexample: field "steps": found 1000000000000; allowed: \d+ \(the number of choices\)/,
+  },
+  {
+    name: "replay: cpus disagree with the choices",
+    ...replayOf(() =>
+      cx((d) => {
+        d.cpus = 0;
+      }),
+    ),
+    expect: /field "cpus": found 0; allowed: \d+ \(the number of distinct choices\)/,
+  },
+  {
+    name: "replay: switches disagree with the choices",
+    ...replayOf(() =>
+      cx((d) => {
+        d.switches = -1;
+      }),
+    ),
+    expect: /field "switches": found -1; allowed: \d+ \(the context switches in the choices\)/,
+  },
+  {
+    name: "replay: choices cut short (steps no longer match)",
+    ...replayOf(() =>
+      cx((d) => {
+        d.choices = d.choices.slice(0, 5);
+      }),
+    ),
+    expect: /field "steps": found \d+; allowed: 5 \(the number of choices\)/,
+  },
+  {
+    name: "replay: labels not one per choice",
+    ...replayOf(() =>
+      cx((d) => {
+        d.labels = d.labels.slice(0, 3);
+      }),
+    ),
+    expect: /field "labels": found .*; allowed: a list of \d+ step names \(one per choice\)/,
   },
   {
     name: "replay: null",
@@ -1011,6 +1295,26 @@ const CASES: Case[] = [
       }),
     ),
     expect: /field "describe\.cpus": found 0; allowed: an integer from 1 to 256/,
+  },
+  {
+    name: "replay: a warm start at an event the scenario never passes (was an internal error)",
+    ...replayOf(() =>
+      cx((d) => {
+        d.describe.warmStart = { event: "nosuch", count: 1 };
+      }),
+    ),
+    expect:
+      /cx\.json: not a counterexample this scenario can replay: field "describe\.warmStart": warm start at nosuch: .*; allowed: an event it passes/,
+  },
+  {
+    name: "replay: a warm start past the end of the run",
+    ...replayOf(() =>
+      cx((d) => {
+        d.describe.warmStart = { timeNs: 1e15 };
+      }),
+    ),
+    expect:
+      /cx\.json: not a counterexample this scenario can replay: field "describe\.warmStart": .*before it/,
   },
   {
     name: "replay: a billion CPUs",
@@ -1091,7 +1395,7 @@ const CASES: Case[] = [
         d.describe.workloads[0].start = -4;
       }),
     ),
-    expect: /field "describe\.workloads\[0\]\.start": found -4; allowed: a number of at least 0/,
+    expect: /field "describe\.workloads\[0\]\.start": found -4; allowed: a duration such as "25s"/,
   },
   {
     name: "replay: unknown switch",
@@ -1190,7 +1494,7 @@ const CASES: Case[] = [
   {
     name: "sweep --jobs two",
     args: sweep("--jobs", "two"),
-    expect: /--jobs: expected an integer, got "two"/,
+    expect: /--jobs: expected an integer from \d+ to \d+, got "two"/,
   },
   {
     name: "sweep --shard 3/2",
@@ -1277,9 +1581,25 @@ const CASES: Case[] = [
     expect: /--seeds 1\.\.99999999999999999999: seeds are integers from 0 to 9007199254740991/,
   },
   {
+    name: "sweep --seeds range of words",
+    args: sweep("--seeds", "1..x"),
+    expect:
+      /--seeds 1\.\.x: expected a range A\.\.B of integers from 0 to 9007199254740991, or a list such as 1,5,9/,
+  },
+  {
+    name: "sweep --seeds with an empty item",
+    args: sweep("--seeds", "1,,2"),
+    expect: /--seeds 1,,2: item 2 is empty; allowed: a comma-separated list without empty items/,
+  },
+  {
+    name: "sweep --param with an empty value (not silently dropped)",
+    args: sweep("--param", "machine.preemption=none,,full"),
+    expect: /--param machine\.preemption none,,full: item 2 is empty; allowed: a comma-separated list/,
+  },
+  {
     name: "sweep --seeds words",
     args: sweep("--seeds", "a,b"),
-    expect: /--seeds: expected an integer, got "a"/,
+    expect: /--seeds: expected an integer from \d+ to \d+, got "a"/,
   },
   {
     name: "sweep --seeds empty list",
@@ -1336,7 +1656,8 @@ const CASES: Case[] = [
     name: "sweep --out is a file",
     args: ["sweep", "softlockup-demo", "--out", "f"],
     files: () => ({ f: "x" }),
-    expect: /cannot write sweep directory f: a parent is not a directory/,
+    expect:
+      /cannot write sweep directory f: it is a file, not a directory; allowed: a directory or a new path/,
   },
   {
     name: "sweep --out under /proc",
@@ -1356,13 +1677,13 @@ const CASES: Case[] = [
     args: [...SWEEP.slice(0, 5), "1..3", ...SWEEP.slice(6), "--out", "sw"],
     files: () => sweepWith({}),
     expect:
-      /--out sw: holds a different sweep \(softlockup-demo\); allowed: the same sweep \(to resume\) or another --out directory/,
+      /--out sw: holds a different sweep \(softlockup-demo: seeds 1, 2 there, 1, 2, 3 here\); allowed: the same sweep \(to resume\) or another --out directory/,
   },
   {
     name: "resume: sweep.json not JSON",
     args: [...SWEEP, "--out", "sw"],
     files: () => sweepWith({ manifest: () => "{" }),
-    expect: /sw\/sweep\.json: not valid JSON .*; allowed: a sweep\.json written by faultline sweep/,
+    expect: /sw\/sweep\.json:1:2: not valid JSON .*; allowed: a sweep\.json written by faultline sweep/,
   },
   {
     name: "resume: sweep.json null",
@@ -1497,7 +1818,17 @@ const CASES: Case[] = [
     setup: (d) => fs.mkdirSync(path.join(d, "d")),
     expect: /d: no sweep\.json; allowed: output directories of faultline sweep/,
   },
-  { name: "merge a missing folder", args: ["merge", "nope", "--out", "m"], expect: /nope: no sweep\.json/ },
+  {
+    name: "merge a missing folder",
+    args: ["merge", "nope", "--out", "m"],
+    expect: /nope: no such directory; allowed: output directories of faultline sweep/,
+  },
+  {
+    name: "merge the same shard twice",
+    args: ["merge", "sw", "./sw", "--out", "m"],
+    files: () => sweepWith({}),
+    expect: /\.\/sw: given twice \(also as sw\); allowed: each shard directory once/,
+  },
   {
     name: "merge into one of its inputs",
     args: ["merge", "sw", "--out", "sw"],
@@ -1552,7 +1883,7 @@ const CASES: Case[] = [
       });
       return { ...a, "sw2/sweep.json": b["sw/sweep.json"]!, "sw2/results.jsonl": "" };
     },
-    expect: /sw2: a different sweep \(softlockup-demo\) than sw \(softlockup-demo\); cannot merge/,
+    expect: /sw2: a different sweep than sw \(seeds 1, 3 in sw2, 1, 2 in sw\); allowed: shards of one sweep/,
   },
   {
     name: "merge into a folder holding another sweep",
@@ -1567,7 +1898,7 @@ const CASES: Case[] = [
       return { ...a, "m/sweep.json": b["sw/sweep.json"]! };
     },
     expect:
-      /--out m: holds another sweep \(softlockup-demo\); allowed: an empty directory or an earlier merge of this sweep/,
+      /--out m: holds another sweep \(softlockup-demo: seeds 1, 3 there, 1, 2 in the inputs\); allowed: an empty directory or an earlier merge of this sweep/,
   },
   {
     name: "merge --out under /proc",

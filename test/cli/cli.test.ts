@@ -199,6 +199,22 @@ describe("run", () => {
     expect(html).not.toMatch(/<script|src="http/);
     expect(fs.readdirSync(path.join(dir, "rep")).some((f) => f.endsWith(".svg"))).toBe(true);
   });
+  it("a stack-race hot set larger than its growth fits the address space (was an internal error)", () => {
+    // startStackRace premaps grows + 2 pages of gap and hotPages + 4 of stack: 16 + 2048 pages here,
+    // more than the 2 * grows + 64 the address space used to be sized for
+    const r = faultline([
+      "run",
+      "pervma-bug-stack-expand",
+      "--set",
+      "workloads[0].hotPages=2048",
+      "--set",
+      "stop.time=1ms",
+      "-q",
+    ]);
+    noStackTrace(r);
+    expect(r.stderr).toBe("");
+    expect([0, 1]).toContain(r.code);
+  });
 });
 
 describe("compare", () => {
