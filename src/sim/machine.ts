@@ -580,6 +580,12 @@ export class Machine {
   stopFilter: ((f: Finding) => boolean) | null = null;
   stopped = false;
   stopReason = "";
+  /**
+   * The explore driver stopped at its step budget while a CPU could still move: the run did not end,
+   * so end-of-run checks of things that must eventually happen (a leak: work nothing will finish)
+   * cannot judge it.
+   */
+  cut = false;
   readonly tickNs: number;
   /** The driver: "timed", or "explore" (from the start, or after a warm start: enterExplore). */
   mode: DriverMode;
@@ -1906,6 +1912,7 @@ export class Machine {
       this.step(choice);
     }
     if (!this.stopped && this.steps < maxSteps) this.checkDeadlock();
+    else this.cut = !this.stopped && this.enabledCpus().length > 0;
   }
 
   /**
