@@ -4,6 +4,7 @@
 
 import { type FsCosts, fsCosts } from "../fs/costs.js";
 import type { DeviceProfile } from "../fs/device.js";
+import { FS_INVARIANTS } from "../fs/oracle.js";
 import type { IomapVariant } from "../fs/variant.js";
 import { iomapVariant } from "../kernels/iomap.js";
 import type { PreemptModel } from "../sim/config.js";
@@ -115,19 +116,7 @@ export interface FsCheckConfig {
 }
 
 /** Finding kinds of the writeback model's invariants (src/fs/oracle.ts) that count as races. */
-export const FS_CHECK_KINDS: readonly string[] = [
-  "fs:writeback_ownership",
-  "fs:writeback_leak",
-  "fs:merge_rule",
-  "fs:merge_physical",
-  "fs:conversion_before_io",
-  "fs:disk_size",
-  "fs:context",
-  "fs:ioend_cap",
-  "fs:ioend_work",
-  "fs:fsync_integrity",
-  "lost_wakeup",
-];
+export const FS_CHECK_KINDS: readonly string[] = [...FS_INVARIANTS.map((k) => `fs:${k}`), "lost_wakeup"];
 
 /**
  * A CheckTarget for a writeback scenario in the explore driver. The run ends when every user task

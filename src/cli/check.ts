@@ -9,7 +9,12 @@ import { checkAsync, defaultJobs } from "../check/parallel.js";
 import { parseWarmStart, type WarmStart, WarmStartError } from "../check/warm.js";
 import { ChromeTraceWriter } from "../report/trace.js";
 import { findVariant } from "../scenario/catalog.js";
-import { checkTargetFor, counterexampleProblem, targetFromCounterexample } from "../scenario/checktarget.js";
+import {
+  checkTargetFor,
+  counterexampleProblem,
+  findingKindsOf,
+  targetFromCounterexample,
+} from "../scenario/checktarget.js";
 import { catalog } from "../scenario/models.js";
 import { parseDurationNs } from "../scenario/units.js";
 import { intOption, loadArg, parseSets, pickSeed } from "./common.js";
@@ -221,6 +226,15 @@ export function registerCheckCommands(program: Command): void {
       }
       const seed = pickSeed(s, o.seed === undefined ? undefined : intOption(o.seed, "--seed"));
       const kinds = (o.kind as string[]).length > 0 ? (o.kind as string[]) : undefined;
+      if (kinds !== undefined && (variant?.model === "mm" || variant?.model === "fs")) {
+        // a mistyped kind would never match: the search would end "no violation found"
+        const allowed = findingKindsOf(variant.model);
+        for (const k of kinds)
+          if (!allowed.includes(k))
+            throw new UsageError(
+              `--kind ${k}: no such finding kind in the ${variant.model === "mm" ? "per-VMA-lock" : "writeback"} model; allowed: ${allowed.join(", ")}`,
+            );
+      }
       const target = checkTargetFor(s, {
         seed,
         maxSteps: intOption(o.maxSteps, "--max-steps", 1, 10_000_000),

@@ -33,6 +33,24 @@ import type { XfsInode } from "./inode.js";
 import { IOEND_DEVICE_DONE, IOEND_FINISHED, IOEND_QUEUED, type Ioend } from "./ioend.js";
 import { PG_WRITEBACK } from "./pagecache.js";
 
+/**
+ * Every invariant kind FsOracle.violation reports, as `fs:KIND` (the list above); the order is
+ * FS_CHECK_KINDS' (src/check/iomap.ts), which adds lost_wakeup.
+ */
+export const FS_INVARIANTS = [
+  "writeback_ownership",
+  "writeback_leak",
+  "merge_rule",
+  "merge_physical",
+  "conversion_before_io",
+  "disk_size",
+  "context",
+  "ioend_cap",
+  "ioend_work",
+  "fsync_integrity",
+] as const;
+export type FsInvariantKind = (typeof FS_INVARIANTS)[number];
+
 export class FsOracle {
   private readonly reported = new Map<string, number>();
 
@@ -40,7 +58,7 @@ export class FsOracle {
 
   /** A broken invariant of the modelled kernel: counted always, reported (finding) up to 5 per kind. */
   violation(
-    kind: string,
+    kind: FsInvariantKind,
     k: Ctx | null,
     message: string,
     details: Record<string, number | string | boolean> = {},

@@ -55,15 +55,21 @@ export const INVARIANTS = {
   8: "pte_installed_during_teardown",
   9: "vma_lock_counter_identity",
 } as const;
-export type InvariantKind =
-  | (typeof INVARIANTS)[keyof typeof INVARIANTS]
-  | "model_bookkeeping"
-  | "fault_livelock"
+/**
+ * Every finding kind the per-VMA-lock model reports (MmSim.finding): the invariants and the checks
+ * beside them. `faultline check --kind` accepts these and the engine's (ENGINE_FINDING_KINDS).
+ */
+export const MM_FINDING_KINDS = [
+  ...Object.values(INVARIANTS),
+  "model_bookkeeping",
+  "fault_livelock",
   // what KASAN and lockdep print (src/mm/debug.ts)
-  | "use_after_free"
-  | "bad_unlock_balance"
+  "use_after_free",
+  "bad_unlock_balance",
   // mbind(MPOL_MF_MOVE) left a page where the old policy put it (src/mm/mempolicy.ts)
-  | "mempolicy_violation";
+  "mempolicy_violation",
+] as const;
+export type InvariantKind = (typeof MM_FINDING_KINDS)[number];
 
 /** The hooks the model calls; MmSim.oracle holds the kernel's invariants (KERNEL_INVARIANTS). */
 export interface MmOracle {

@@ -7,8 +7,11 @@ import { mmCheckTarget } from "../check/mm.js";
 import type { CheckTarget } from "../check/run.js";
 import { contextSwitches } from "../check/strategy.js";
 import { parseWarmStart, type WarmStart } from "../check/warm.js";
+import { FS_INVARIANTS } from "../fs/oracle.js";
 import { iomapVariant } from "../kernels/iomap.js";
+import { MM_FINDING_KINDS } from "../mm/oracle.js";
 import type { MmScenarioConfig } from "../mm/scenario.js";
+import { ENGINE_FINDING_KINDS } from "../sim/machine.js";
 import { deviceProfile } from "../workloads/iomap.js";
 import type { MmWorkload } from "../workloads/mm.js";
 import { deviceOverridesOf, fsConfigOf, fsCostsOf, toFileSpec, toTaskSpec } from "./adapters/fs.js";
@@ -46,6 +49,15 @@ export function scenarioWarmStart(s: Scenario): WarmStart | undefined {
 }
 
 const DEFAULT_MAX_STEPS = 20_000;
+
+/**
+ * The finding kinds a check of a `model` scenario can report, the model's then the engine's (each
+ * once): what `faultline check --kind` accepts.
+ */
+export function findingKindsOf(model: "mm" | "fs"): readonly string[] {
+  const own: readonly string[] = model === "mm" ? MM_FINDING_KINDS : FS_INVARIANTS.map((k) => `fs:${k}`);
+  return [...new Set([...own, ...ENGINE_FINDING_KINDS])];
+}
 
 /** The check target of a scenario: its mm variant, switches, disabled sites and workloads. */
 export function checkTargetFor(s: Scenario, o: CheckTargetOptions): CheckTarget {

@@ -1,6 +1,9 @@
 // The simulated multi-CPU kernel: CPUs running contexts (task, softirq, hardirq) in virtual time,
 // the scheduler and preemption models, interrupts and IPIs, softirqs, the tick, and the two drivers
 // (timed and explore). Kernel-generic only: models live in src/mm and src/fs.
+
+import type { FsInvariantKind } from "../fs/oracle.js";
+import type { InvariantKind } from "../mm/oracle.js";
 import {
   type DriverMode,
   defaultMachineConfig,
@@ -98,6 +101,30 @@ export interface Finding {
   /** Steps that led there (explore driver: the schedule's labels). */
   steps: string[];
 }
+
+/**
+ * The finding kinds the engine and src/sync report whatever the model: the scheduler's and lockdep's
+ * checks, the watchdogs, RCU, wait queues and workqueues. Each model adds its own (src/mm/oracle.ts
+ * MM_FINDING_KINDS; src/fs/oracle.ts FS_INVARIANTS, reported as `fs:KIND`); `faultline check --kind`
+ * accepts only these (src/scenario/checktarget.ts findingKindsOf).
+ */
+export const ENGINE_FINDING_KINDS = [
+  "deadlock",
+  "exit_atomic",
+  "scheduling_while_atomic",
+  "might_sleep",
+  "lock_order_inversion",
+  "use_after_free",
+  "lost_wakeup",
+  "rcu_stall",
+  "soft_lockup",
+  "hard_lockup",
+  "hung_task",
+  "workqueue_lockup",
+] as const;
+export type EngineFindingKind = (typeof ENGINE_FINDING_KINDS)[number];
+/** Every kind Machine.report accepts: a kind missing from the lists above is a type error. */
+export type FindingKind = EngineFindingKind | InvariantKind | `fs:${FsInvariantKind}`;
 
 export interface DmesgLine {
   t: number;
@@ -756,7 +783,7 @@ export class Machine {
     this.emit("dmesg", cpu, "printk", text);
   }
 
-  report(f: Omit<Finding, "t" | "steps"> & { steps?: string[] }): void {
+  report(f: Omit<Finding, "t" | "steps" | "kind"> & { kind: FindingKind; steps?: string[] }): void {
     const finding: Finding = { ...f, t: this.now, steps: f.steps ?? this.stepLabels.slice(-64) };
     this.findings.push(finding);
     this.emit("model", f.cpus[0] ?? -1, `finding:${f.kind}`, f.message);

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/check/checker.js";
 import { replay } from "../../src/check/counterexample.js";
-import { checkTargetFor } from "../../src/scenario/checktarget.js";
+import { checkTargetFor, findingKindsOf } from "../../src/scenario/checktarget.js";
 import { loadScenario, type SetOption } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
 import { runScenario } from "../../src/scenario/run.js";
@@ -78,6 +78,8 @@ describe("the race checker finds what the timed driver finds, on every built-in 
         const s = load(name, c.sets);
         const timed = new Set<string>();
         for (const seed of SEEDS) for (const f of runScenario(s, { seed }).findings) timed.add(f.kind);
+        // `check --kind` accepts every kind a run reports
+        expect(findingKindsOf("mm")).toEqual(expect.arrayContaining([...timed]));
         for (const kind of [...timed].sort())
           for (const strategy of ["random", "pct"] as const) {
             const t = checkTargetFor(s, { seed: SEEDS[0]!, kinds: [kind] });

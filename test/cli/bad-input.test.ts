@@ -1123,6 +1123,18 @@ const CASES: Case[] = [
     expect: /--disable-site nope: no such lock site in 6\.4\.0; allowed: do_user_addr_fault:mmap_read_lock/,
   },
   {
+    name: "check --kind unknown (a mistyped kind would never match)",
+    args: check("--kind", "lost_update", "--kind", "nosuch"),
+    expect:
+      /--kind nosuch: no such finding kind in the per-VMA-lock model; allowed: vma_mutual_exclusion, .*lost_update, .*deadlock, .*workqueue_lockup$/m,
+  },
+  {
+    name: "check --kind of the other model (writeback scenario)",
+    args: ["check", "iomap-s2", "--kind", "lost_update"],
+    expect:
+      /--kind lost_update: no such finding kind in the writeback model; allowed: fs:writeback_ownership, .*lost_wakeup/,
+  },
+  {
     name: "check an engine-only scenario",
     args: ["check", "softlockup-demo"],
     expect:
