@@ -101,26 +101,7 @@ export class EventQueue {
     const ahead = time - this.cursor;
     if (ahead >= 0 && ahead < WHEEL_SLOTS && time === Math.floor(time) && this.wheelInsert(s, time, key))
       return s;
-    const hTime = this.hTime;
-    const hKey = this.hKey;
-    const hSlot = this.hSlot;
-    const hPos = this.hPos;
-    let i = this.n++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pt = hTime[p]!;
-      if (pt < time || (pt === time && hKey[p]! < key)) break;
-      hTime[i] = pt;
-      hKey[i] = hKey[p]!;
-      const ps = hSlot[p]!;
-      hSlot[i] = ps;
-      hPos[ps] = i;
-      i = p;
-    }
-    hTime[i] = time;
-    hKey[i] = key;
-    hSlot[i] = s;
-    hPos[s] = i;
+    this.siftUp(this.n++, time, key, s);
     return s;
   }
 
@@ -220,13 +201,20 @@ export class EventQueue {
     if (prev < 0) this.wHead[idx] = next;
     else eNext[prev] = next;
     if (next < 0) this.wTail[idx] = prev;
-    if (this.wHead[idx]! < 0) {
-      const w = idx >> 5;
-      if ((this.wBits[w]! &= ~(1 << (idx & 31))) === 0) this.wSum[w >> 5]! &= ~(1 << (w & 31));
-      // a slot holds one time (the window is WHEEL_SLOTS wide): the earliest slot changes only when emptied
-      if (this.wMin === idx) this.wMin = -1;
-    }
+    if (this.wHead[idx]! < 0) this.slotEmptied(idx);
     this.wCount--;
+  }
+
+  /**
+   * The wheel slot's list is empty now (its head is -1): clear its tail, its bit and its summary bit.
+   * A slot holds one time (the window is WHEEL_SLOTS wide), so the earliest slot changes only when
+   * it empties.
+   */
+  private slotEmptied(idx: number): void {
+    this.wTail[idx] = -1;
+    const w = idx >> 5;
+    if ((this.wBits[w]! &= ~(1 << (idx & 31))) === 0) this.wSum[w >> 5]! &= ~(1 << (w & 31));
+    if (this.wMin === idx) this.wMin = -1;
   }
 
   /**
@@ -319,12 +307,7 @@ export class EventQueue {
         if (wt > until) return false;
         const next = this.eNext[s]!;
         this.wHead[idx] = next;
-        if (next < 0) {
-          this.wTail[idx] = -1;
-          const w = idx >> 5;
-          if ((this.wBits[w]! &= ~(1 << (idx & 31))) === 0) this.wSum[w >> 5]! &= ~(1 << (w & 31));
-          this.wMin = -1;
-        }
+        if (next < 0) this.slotEmptied(idx);
         this.wCount--;
         this.cursor = wt;
         this.outTime = wt;
@@ -351,40 +334,8 @@ export class EventQueue {
     this.free[this.nFree++] = s;
     this.popped++;
     const n = --this.n;
-    if (n > 0) {
-      const hKey = this.hKey;
-      const hPos = this.hPos;
-      const t = hTime[n]!;
-      const k = hKey[n]!;
-      const sl = hSlot[n]!;
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= n) break;
-        let ct = hTime[c]!;
-        let ck = hKey[c]!;
-        const r = c + 1;
-        if (r < n) {
-          const rt = hTime[r]!;
-          if (rt < ct || (rt === ct && hKey[r]! < ck)) {
-            c = r;
-            ct = rt;
-            ck = hKey[r]!;
-          }
-        }
-        if (t < ct || (t === ct && k < ck)) break;
-        hTime[i] = ct;
-        hKey[i] = ck;
-        const cs = hSlot[c]!;
-        hSlot[i] = cs;
-        hPos[cs] = i;
-        i = c;
-      }
-      hTime[i] = t;
-      hKey[i] = k;
-      hSlot[i] = sl;
-      hPos[sl] = i;
-    }
+    // the last entry fills the root's place, then moves down to its own
+    if (n > 0) this.siftDown(0, n, hTime[n]!, this.hKey[n]!, hSlot[n]!);
     return true;
   }
 
