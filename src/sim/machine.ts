@@ -353,8 +353,8 @@ export class Cpu implements Handler {
   readonly rqFifo = new TaskQueue();
   readonly rqFair: Task[] = [];
   minVruntime = 0;
+  /** The tick runs: its event is queued (tickEvent), or it fired and its handler has yet to re-arm it. */
   tickArmed = false;
-  tickToken = 0;
   /** Timed driver: the queue slot of this CPU's queued tick event (EventQueue.remove), or -1. */
   tickEvent = -1;
   ksoftirqd!: Task;
@@ -1773,10 +1773,11 @@ export class Machine {
   private armTick(c: Cpu): void {
     if (this.mode !== "timed") return;
     c.tickArmed = true;
-    // a tick still queued would pop as a no-op (its token is about to be stale): take it out
+    // a tick still queued (re-armed after the CPU left idle while the fired tick's handler was still
+    // to run) is replaced: a CPU has one tick event at most
     if (c.tickEvent >= 0) this.queue.remove(c.tickEvent);
     const next = (Math.floor(this.now / this.tickNs) + 1) * this.tickNs;
-    c.tickEvent = this.queue.push(next, c.id, this.tickEvents[c.id]!, ++c.tickToken);
+    c.tickEvent = this.queue.push(next, c.id, this.tickEvents[c.id]!, 0);
   }
 
   /**
@@ -1800,9 +1801,9 @@ export class Machine {
     // the tick's pending irq never changes: one per CPU
     const tickReq = new IrqReq(c, "timer", tickHandler, 0);
     this.tickEvents.push({
-      fire: (token: number) => {
-        if (token === c.tickToken) c.tickEvent = -1;
-        if (!c.tickArmed || token !== c.tickToken) return;
+      // only a live tick is ever queued: stopTick() and armTick() take out the one they replace
+      fire: () => {
+        c.tickEvent = -1;
         this.deliverIrq(c, tickReq);
       },
     });
@@ -1965,7 +1966,6 @@ export class Machine {
       if (c.status === CPU_BURST) c.splitBurst();
       for (const f of c.frames) f.remaining = 0;
       c.tickArmed = false;
-      c.tickToken++;
       c.tickEvent = -1; // the loop below drops the queued tick events
     }
     // keep the timers, in their order; bursts, ticks and kicks belong to the timed driver
