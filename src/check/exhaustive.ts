@@ -660,7 +660,7 @@ export function exploreSubtree(
     // CPUs (and the time step) still enabled when the run ended (a workload that loops while the
     // others run, a stop condition): their next steps never ran, so no race of theirs was seen
     const pending = m.enabledCpus();
-    if (!m.stopped && m.steps >= target.maxSteps && pending.length > 0) r.cutRuns = (r.cutRuns ?? 0) + 1;
+    if (m.cut) r.cutRuns = (r.cutRuns ?? 0) + 1;
     strat.closeStep(m);
     endRun(target, m);
     r.schedules++;
