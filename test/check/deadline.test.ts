@@ -16,7 +16,7 @@ import type { CheckTarget } from "../../src/check/run.js";
 import { checkTargetFor } from "../../src/scenario/checktarget.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { catalog } from "../../src/scenario/models.js";
-import { counterTarget } from "./targets.js";
+import { counterTarget, countingRuns } from "./targets.js";
 
 /** pervma-fork-race on 6.4.0: its runs last until the step budget (the fork loops while the faulters run). */
 function forkRace(maxSteps: number): CheckTarget {
@@ -29,24 +29,11 @@ function forkRace(maxSteps: number): CheckTarget {
   return checkTargetFor(s, { seed: 3, maxSteps });
 }
 
-/** A target that counts the machines it builds: the clock of these tests (one tick per run). */
-function counting(t: CheckTarget): { target: CheckTarget; runs: () => number } {
-  let runs = 0;
-  const target: CheckTarget = {
-    ...t,
-    build: () => {
-      runs++;
-      return t.build();
-    },
-  };
-  return { target, runs: () => runs };
-}
-
 const ROOT = { prefix: [], sleep: [], siblings: [] };
 
 describe("exhaustive search: the wall-time budget holds within one schedule", () => {
   it("a unit stops after the run during which its deadline passed, and hands back its stack", () => {
-    const { target, runs } = counting(forkRace(2000));
+    const { target, runs } = countingRuns(forkRace(2000));
     // the deadline passes during the third run: the unit stops after it
     const r = exploreSubtree(target, ROOT, exhaustiveOptions({ clock: runs }), 3);
     expect(r.schedules).toBe(3);
@@ -75,7 +62,7 @@ describe("exhaustive search: the wall-time budget holds within one schedule", ()
       for (const k of [1, 5, 9]) {
         const budget = exhaustive(t, { grain, maxSchedules: k, maxMs: 1e12 });
         // one clock tick per run: the deadline passes during run k
-        const c = counting(t);
+        const c = countingRuns(t);
         const timed = exhaustive(c.target, { grain, maxMs: k, clock: c.runs });
         if (grain > 1e6) {
           // one unit: it stops after the run during which the deadline passed
@@ -110,9 +97,9 @@ describe("exhaustive search: the wall-time budget holds within one schedule", ()
     };
     const t = counterTarget(3, 2, true);
     for (const k of [1, 5, 9]) {
-      const a = counting(t);
+      const a = countingRuns(t);
       const one = exhaustive(a.target, { grain: 4, maxMs: k, clock: a.runs });
-      const b = counting(t);
+      const b = countingRuns(t);
       const par = await exhaustiveParallel(b.target, { grain: 4, maxMs: k, clock: b.runs, jobs: 2 });
       // elapsedMs too: the injected clock's
       expect(figures(par)).toEqual(figures(one));

@@ -13,24 +13,17 @@ import {
 import type { exhaustiveParallel, ParallelResult } from "../../src/check/parallel.js";
 import type { CheckTarget } from "../../src/check/run.js";
 import { buildOnce, ROOT } from "../cli/helpers.js";
-import { abbaTarget, counterTarget } from "./targets.js";
+import { abbaTarget, counterTarget, countingRuns } from "./targets.js";
 
 /** A clock that moves `msPerRun` each time the target builds a machine (one run), counting its readings. */
 function runClock(t: CheckTarget, msPerRun: number) {
-  let runs = 0;
+  const { target, runs } = countingRuns(t);
   let reads = 0;
-  const target: CheckTarget = {
-    ...t,
-    build: () => {
-      runs++;
-      return t.build();
-    },
-  };
   return {
     target,
     clock: () => {
       reads++;
-      return runs * msPerRun;
+      return runs() * msPerRun;
     },
     reads: () => reads,
   };

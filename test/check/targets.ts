@@ -182,3 +182,19 @@ export function forkRaceMiniWithoutStartWrite(): CheckTarget {
     { maxSteps: 20_000, kinds: ["lost_update"] },
   );
 }
+
+/**
+ * `t` with a count of the machines it builds, one per run: the clock of tests of the search's time
+ * budget and progress (ExhaustiveOptions.clock), so that nothing measures wall time.
+ */
+export function countingRuns(t: CheckTarget): { target: CheckTarget; runs: () => number } {
+  let runs = 0;
+  const target: CheckTarget = {
+    ...t,
+    build: () => {
+      runs++;
+      return t.build();
+    },
+  };
+  return { target, runs: () => runs };
+}
